@@ -1,0 +1,92 @@
+// Command-line entry: picks the subcommand, loads only its module, runs it, and is the one place errors are printed.
+
+import type { NsboxCommand } from './commands/command.js';
+import { NsboxError, EXIT_NSBOX } from './errors.js';
+
+type Loader = () => Promise<{ command: NsboxCommand<any> }>;
+
+/** Subcommand -> its module; a module is loaded only when its command runs (start-up time matters). */
+const COMMANDS: Readonly<Record<string, Loader>> = {
+  run: () => import('./commands/run.js'),
+  sh: () => import('./commands/sh.js'),
+  ns: () => import('./commands/ns.js'),
+  doctor: () => import('./commands/doctor.js'),
+};
+
+/** Runs nsbox with argv (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+async function dispatch(argvIn: readonly string[]): Promise<number> {
+  let argv = argvIn;
+  const { default: yargs } = await import('yargs');
+  const name = argv.find((a) => !a.startsWith('-'));
+  if (name === 'run' || name === 'sh') argv = await normalizeBoxArgv(argv, name);
+  const wanted = name !== undefined && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
+  const modules = await Promise.all(wanted.map((n) => COMMANDS[n]!()));
+
+  let exitCode = 0;
+  let y = yargs([...argv])
+    .scriptName('nsbox')
+    .usage('nsbox: Linux containers from the stock system tools\n\nUsage: nsbox <command> [flags]')
+    .parserConfiguration({ 'populate--': true })
+    .strict()
+    .demandCommand(1, 'name a command: nsbox --help lists them')
+    .help()
+    .version()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error) => {
+      throw error instanceof NsboxError ? error : new NsboxError(firstLine(message ?? error?.message ?? 'invalid arguments'));
+    });
+  for (const { command } of modules) {
+    y = y.command({
+      command: command.usage,
+      describe: command.describe,
+      aliases: command.aliases ? [...command.aliases] : [],
+      builder: (b: any) => command.builder(b),
+      handler: async (args: any) => {
+        exitCode = await command.handler(args);
+      },
+    });
+  }
+  await y.parseAsync();
+  return exitCode;
+}
+
+/**
+ * run/sh: the command starts at the first non-flag word (like docker run) or after `--`; hand yargs only the flags
+ * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
+ */
+async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<string[]> {
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }] = await Promise.all([
+    import('./spec/user-flag.js'),
+    import('./spec/command-line.js'),
+    import('./spec/run-flags.js'),
+  ]);
+  const at = argv.indexOf(name);
+  const [flags, command] = splitCommandLine(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS);
+  return [...argv.slice(0, at + 1), ...flags, '--', ...command];
+}
+
+/** Prints an error as one line (`nsbox: ...`), plus a hint line when there is one; returns the exit code. */
+export function reportError(error: unknown): number {
+  if (error instanceof NsboxError) {
+    process.stderr.write(`nsbox: ${firstLine(error.message)}\n`);
+    if (error.hint) process.stderr.write(`nsbox: hint: ${error.hint}\n`);
+    if (error.cleanupError) process.stderr.write(`nsbox: also failed to clean up: ${firstLine(error.cleanupError.message)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`nsbox: internal error: ${firstLine(message)}\n`);
+  if (process.env.NSBOX_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  return EXIT_NSBOX;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text;
+}

@@ -1,0 +1,85 @@
+// What `nsbox run` and `nsbox sh` share: flags -> spec -> plan -> --explain/--dry-run -> execute -> exit code.
+
+import { statSync } from 'node:fs';
+import type { ArgumentsCamelCase } from 'yargs';
+import { NsboxError } from '../errors.js';
+import type { BoxSpec } from '../spec/box-spec.js';
+import { buildBoxSpec, type RunArgs } from '../spec/run-flags.js';
+import { buildRunPlan } from '../plan/build-run-plan.js';
+import { renderShell } from '../plan/render-shell.js';
+import { quoteArgv } from '../plan/quote.js';
+import { checkPlanTools, executePlan, exitCodeOf } from '../exec/executor.js';
+import { hostRunner } from '../exec/runner.js';
+import { findCommandPid, forwardSignals } from '../exec/signals.js';
+import { resolveCommand } from '../exec/resolve-command.js';
+import { readCgroupOutcome } from '../cgroup/outcome.js';
+import { planCgroup } from '../cgroup/plan-cgroup.js';
+
+/** The command line after the flags: positionals that yargs stopped at, then everything after `--`. */
+export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: string): string[] {
+  const positional = (args._ ?? []).map(String);
+  if (positional[0] === subcommand) positional.shift();
+  const rest = ((args['--'] as unknown[] | undefined) ?? []).map(String);
+  return [...positional, ...rest];
+}
+
+/** Build, show and run a box; resolves to nsbox's exit code. */
+export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonly string[], interactive: boolean, title: string): Promise<number> {
+  const spec = buildBoxSpec(args, command, { interactive });
+  checkProcessSpec(spec);
+  const plan = buildRunPlan(spec, title);
+  if (args['dry-run']) {
+    process.stdout.write(renderShell(plan));
+    return 0;
+  }
+  checkPlanTools(plan);
+  if (args.explain) process.stderr.write(renderShell(plan));
+
+  const viaReaper = spec.namespaces.includes('pid');
+  const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
+  let boxPid: number | undefined;
+  let released = false;
+  const signals = forwardSignals(
+    () => (released && boxPid !== undefined ? findCommandPid(boxPid, viaReaper) : undefined),
+    (signal) => (abort.aborted = signal),
+  );
+  let cgroupMessage: string | undefined;
+  try {
+    const status = await executePlan(plan, hostRunner, {
+      abortSignal: abort,
+      onReleased: (execution) => {
+        boxPid = execution.pids.box;
+        released = true;
+      },
+      beforeTeardown: () => {
+        if (!spec.cgroup) return;
+        cgroupMessage = readCgroupOutcome(planCgroup(spec.cgroup, spec.id).box).message;
+      },
+    });
+    if (cgroupMessage) process.stderr.write(`nsbox: ${cgroupMessage}\n`);
+    return exitCodeOf(status);
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** Checks that need the host but change nothing: the working directory exists, the program can be executed. */
+function checkProcessSpec(spec: BoxSpec): void {
+  const workdir = spec.process.workdir;
+  if (workdir !== undefined) {
+    let isDir = false;
+    try {
+      isDir = statSync(workdir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new NsboxError(`invalid --workdir ${JSON.stringify(workdir)}: no such directory`);
+  }
+  const pathVar = spec.process.env.PATH ?? process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  resolveCommand(spec.process.argv[0]!, pathVar, workdir ?? process.cwd());
+}
+
+/** "nsbox run --uts -- sh -c 'echo hi'": the invocation, quoted, for the --explain header. */
+export function titleOf(argv: readonly string[]): string {
+  return `nsbox ${quoteArgv(argv)}`;
+}

@@ -1,0 +1,13 @@
+// The contract every subcommand module fulfils: cli.ts imports only the module of the command being run.
+
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+
+export interface NsboxCommand<A = Record<string, unknown>> {
+  /** yargs command string, e.g. "ns <pid> [other]". */
+  readonly usage: string;
+  readonly describe: string;
+  readonly aliases?: readonly string[];
+  builder(y: Argv): Argv<A>;
+  /** Returns nsbox's exit code; throws NsboxError for failures of nsbox itself. */
+  handler(args: ArgumentsCamelCase<A>): Promise<number>;
+}

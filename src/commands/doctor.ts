@@ -1,0 +1,25 @@
+// `nsbox doctor`: one line per host capability nsbox relies on, with the fix for each one missing; exit 1 if any is.
+
+import type { Argv } from 'yargs';
+import type { NsboxCommand } from './command.js';
+import { findTool } from '../host/tools.js';
+import { probeHost } from '../host/probe-host.js';
+import { runVersionCommand } from '../host/probe-run-version.js';
+import { renderProbeLine, computeDoctorExit, toProbeJson } from '../host/probe-render.js';
+
+interface DoctorArgs {
+  json: boolean;
+}
+
+export const command: NsboxCommand<DoctorArgs> = {
+  usage: 'doctor',
+  describe: 'check this host: namespaces, user namespaces, cgroups, overlayfs, tools (with fixes)',
+  builder: (y: Argv) =>
+    y.option('json', { type: 'boolean', default: false, describe: 'print JSON with stable keys' }) as unknown as Argv<DoctorArgs>,
+  async handler(args) {
+    const results = await probeHost({ root: '', findTool: (name) => findTool(name), runVersion: runVersionCommand });
+    const text = args.json ? JSON.stringify(toProbeJson(results), null, 2) : results.map(renderProbeLine).join('\n');
+    process.stdout.write(`${text}\n`);
+    return computeDoctorExit(results);
+  },
+};

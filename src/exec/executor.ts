@@ -1,0 +1,236 @@
+// Executes a plan step by step, keeping every undo; any failure rolls back everything done so far.
+
+import { constants as osConstants } from 'node:os';
+import { NsboxError } from '../errors.js';
+import { findTool, requireTool } from '../host/tools.js';
+import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
+import { fillTemplate } from '../plan/quote.js';
+import type { Plan, PidVar, Step, UndoStep, AwaitNamespacesStep } from '../plan/types.js';
+import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
+import { findCommandPid } from './signals.js';
+
+export interface Execution {
+  readonly pids: Partial<Record<PidVar, number>>;
+  /** The box process (unshare, then the init or the reaper). */
+  box: LaunchedProcess | undefined;
+  /** True once the gate is open and the command may be running. */
+  released: boolean;
+}
+
+export interface ExecuteOptions {
+  /** Called with the box's exit status after `wait`, before teardown (e.g. read the cgroup's OOM counters). */
+  readonly beforeTeardown?: (status: ExitStatus) => Promise<void> | void;
+  /** Called once the gate is open. */
+  readonly onReleased?: (execution: Execution) => void;
+  /** Set by a signal handler: abort set-up at the next step. */
+  readonly abortSignal?: { aborted: NodeJS.Signals | undefined };
+  /** How long to wait for namespaces to appear. */
+  readonly namespaceTimeoutMs?: number;
+}
+
+/** Fails early, naming the package, if a tool some step runs is not installed. */
+export function checkPlanTools(plan: Plan, find: (name: string) => string | undefined = findTool): void {
+  for (const step of plan.steps) {
+    if (step.kind !== 'exec' && step.kind !== 'launch') continue;
+    for (const tool of toolsOf(step.argv)) if (!find(tool)) requireTool(tool);
+  }
+}
+
+/** argv[0], plus the programs that wrappers such as nsenter, cgexec and unshare run in turn. */
+function toolsOf(argv: readonly string[]): string[] {
+  const tools = [argv[0]!];
+  const dash = argv.indexOf('--');
+  if (dash !== -1 && dash + 1 < argv.length && !argv[dash + 1]!.startsWith('/')) tools.push(...toolsOf(argv.slice(dash + 1)));
+  return tools.filter((t) => !t.startsWith('/') && !t.startsWith('{'));
+}
+
+/** Run the plan; resolves to the box's exit status. On failure, undoes every completed step and rethrows. */
+export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOptions = {}): Promise<ExitStatus> {
+  const execution: Execution = { pids: {}, box: undefined, released: false };
+  const scripts = Object.fromEntries(plan.scripts.map((s) => [s.name, s.text]));
+  const fill = (word: string) => fillTemplate(word, execution.pids, scripts);
+  const undos: UndoStep[] = [];
+  const helpers: LaunchedProcess[] = [];
+  let status: ExitStatus | undefined;
+  let verification: Promise<void> | undefined;
+  const awaitedIsolate = () => plan.steps.flatMap((s) => (s.kind === 'await-namespaces' && s.pid === 'box' ? s.isolate : []));
+
+  try {
+    for (const step of plan.steps) {
+      const aborted = options.abortSignal?.aborted;
+      if (aborted && !execution.released) throw new NsboxError(`interrupted by ${aborted} during set-up`, { exitCode: 128 + signalNumber(aborted) });
+      await runStep(step);
+      if ('undo' in step && step.undo) undos.push(step.undo);
+    }
+  } catch (error) {
+    await abortBox(execution, runner);
+    for (const helper of helpers) runner.kill(helper.pid, 'SIGKILL');
+    await rollBack(undos, runner, fill, error);
+    throw error;
+  }
+  for (const helper of helpers) runner.kill(helper.pid, 'SIGKILL');
+  if (status === undefined) throw new Error('internal: plan has no wait step');
+  try {
+    await options.beforeTeardown?.(status);
+  } finally {
+    await rollBack(undos, runner, fill, undefined);
+  }
+  return status;
+
+  async function runStep(step: Step): Promise<void> {
+    switch (step.kind) {
+      case 'exec':
+        return runner.exec(step.argv.map(fill));
+      case 'write-file':
+        return runner.writeFile(fill(step.path), step.content);
+      case 'mkdir':
+        return runner.mkdir(fill(step.path));
+      case 'launch': {
+        const proc = runner.launch(step.argv.map(fill), step.gated);
+        if (step.as === 'box') execution.box = proc;
+        else helpers.push(proc);
+        if (proc.pid === -1) await proc.exited; // rejects with the spawn error
+        execution.pids[step.as] = proc.pid;
+        return;
+      }
+      case 'await-namespaces':
+        return awaitNamespaces(step, execution, runner, helpers, options.namespaceTimeoutMs ?? 5000);
+      case 'kill':
+        runner.kill(execution.pids[step.pid]!, 'SIGKILL');
+        return;
+      case 'release':
+        execution.box!.release();
+        execution.released = true;
+        options.onReleased?.(execution);
+        if (plan.steps.some((s) => s.kind === 'await-namespaces' && s.isolate.includes('pid'))) {
+          verification = verifyCommandNamespaces(execution, runner, awaitedIsolate());
+        }
+        return;
+      case 'wait':
+        status = await execution.box!.exited;
+        await verification;
+        if (status.code === 125 && execution.box!.messages().trim() !== '') {
+          throw new NsboxError(`cannot set up the box: ${describeSetupFailure(execution.box!.messages())}`);
+        }
+        return;
+    }
+  }
+}
+
+/** The init script writes the failing tool's stderr, then "failed: <step>", on fd 3. */
+function describeSetupFailure(messages: string): string {
+  const lines = messages.trim().split('\n');
+  const failed = lines.find((l) => l.startsWith('failed: '))?.slice('failed: '.length);
+  const detail = lines.filter((l) => !l.startsWith('failed: ')).pop();
+  return [failed, detail].filter(Boolean).join(': ');
+}
+
+async function awaitNamespaces(step: AwaitNamespacesStep, execution: Execution, runner: Runner, helpers: LaunchedProcess[], timeoutMs: number): Promise<void> {
+  const pid = execution.pids[step.pid]!;
+  const proc = step.pid === 'box' ? execution.box! : helpers[helpers.length - 1]!;
+  const own = runner.readNamespaces(process.pid, false);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.hasExited()) {
+      const status = await proc.exited;
+      const said = proc.messages().trim();
+      throw new NsboxError(`the box exited during set-up (${describeExit(status)})${said ? `: ${said.split('\n').pop()}` : ''}`);
+    }
+    const theirs = runner.readNamespaces(pid, true);
+    // pid_for_children cannot be read until the new pid namespace has its PID 1: unreadable means new and empty.
+    // The executor checks PID 1's own pid namespace after release (verifyCommandNamespaces).
+    const isNew = (n: NamespaceName) => (theirs[n] === undefined ? n === 'pid' : theirs[n] !== own[n]);
+    if (step.isolate.every(isNew)) {
+      if (step.checkShared) checkShared(step.isolate, own, theirs);
+      return;
+    }
+    if (Date.now() > deadline) throw new NsboxError(`the namespaces of PID ${pid} did not appear within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/**
+ * With a pid namespace, the command is the reaper's child (PID 1 inside): once it exists, check its namespaces
+ * against nsbox's own. A mismatch kills the box and fails the run.
+ */
+async function verifyCommandNamespaces(execution: Execution, runner: Runner, isolate: readonly NamespaceName[]): Promise<void> {
+  const box = execution.box!;
+  const own = runner.readNamespaces(process.pid, false);
+  for (let tries = 0; tries < 2000 && !box.hasExited(); tries++) {
+    const child = findCommandPid(box.pid, true);
+    const theirs = child === undefined ? undefined : runner.readNamespaces(child, false);
+    if (theirs && theirs.pid !== undefined) {
+      for (const { name } of NAMESPACES) {
+        if (own[name] === undefined || theirs[name] === undefined) continue;
+        const isolated = theirs[name] !== own[name];
+        if (isolated !== isolate.includes(name)) {
+          runner.kill(box.pid, 'SIGKILL');
+          runner.kill(child!, 'SIGKILL');
+          throw new NsboxError(`namespace check failed: PID ${child}'s ${name} namespace is ${isolated ? 'new' : 'the host\'s'}, but ${isolated ? 'none' : 'a new one'} was asked for`);
+        }
+      }
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** Every namespace not asked for must be nsbox's own: a mismatch means something else changed it. */
+function checkShared(isolate: readonly NamespaceName[], own: Readonly<Record<NamespaceName, number | undefined>>, theirs: Readonly<Record<NamespaceName, number | undefined>>): void {
+  for (const { name } of NAMESPACES) {
+    if (isolate.includes(name) || own[name] === undefined) continue;
+    if (name === 'pid' && theirs.pid === undefined) {
+      throw new NsboxError('namespace check failed: the box has a new pid namespace, but none was asked for');
+    }
+    if (theirs[name] !== own[name]) {
+      throw new NsboxError(`namespace check failed: the box's ${name} namespace is not the host's, but no new one was asked for`);
+    }
+  }
+}
+
+async function abortBox(execution: Execution, runner: Runner): Promise<void> {
+  const box = execution.box;
+  if (!box || box.pid === -1 || box.hasExited()) return;
+  runner.kill(box.pid, 'SIGKILL');
+  await box.exited.catch(() => undefined);
+}
+
+async function rollBack(undos: UndoStep[], runner: Runner, fill: (w: string) => string, original: unknown): Promise<void> {
+  for (const undo of [...undos].reverse()) {
+    try {
+      await runUndo(undo, runner, fill);
+    } catch (error) {
+      if (original instanceof NsboxError && !original.cleanupError) original.cleanupError = error as Error;
+      else if (!original) throw new NsboxError(`cannot clean up: ${(error as Error).message}`);
+    }
+  }
+}
+
+function runUndo(undo: UndoStep, runner: Runner, fill: (w: string) => string): Promise<void> {
+  switch (undo.kind) {
+    case 'exec':
+      return runner.exec(undo.argv.map(fill));
+    case 'rmdir':
+      return runner.rmdir(fill(undo.path));
+    case 'remove':
+      return runner.remove(fill(undo.path));
+    case 'write-file':
+      return runner.writeFile(fill(undo.path), undo.content);
+    case 'remove-cgroup':
+      return runner.removeCgroup(fill(undo.path));
+  }
+}
+
+export function describeExit(status: ExitStatus): string {
+  return status.signal ? `killed by ${status.signal}` : `exit status ${status.code}`;
+}
+
+/** Docker's rule: exit status N, or 128+N for death by signal N. */
+export function exitCodeOf(status: ExitStatus): number {
+  if (status.signal) return 128 + signalNumber(status.signal);
+  return status.code ?? 125;
+}
+
+export function signalNumber(signal: NodeJS.Signals): number {
+  return osConstants.signals[signal] ?? 0;
+}

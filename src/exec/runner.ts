@@ -1,0 +1,119 @@
+// The Runner seam: the only code that starts processes or writes to the host for a plan. Tests swap in a recorder.
+//
+// The run path uses node:child_process rather than execa: importing execa costs more start-up time than a whole
+// box launch, and the box needs an extra fd (the gate socket) with inherited stdio, which spawn gives directly.
+
+import { spawn } from 'node:child_process';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { NsboxError } from '../errors.js';
+import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface LaunchedProcess {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  hasExited(): boolean;
+  /** Gated boxes: let the box go on (writes a line to its fd 3). */
+  release(): void;
+  /** What the box wrote on fd 3 so far (set-up failures of its init script). */
+  messages(): string;
+}
+
+export interface Runner {
+  exec(argv: readonly string[]): Promise<void>;
+  writeFile(path: string, content: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  removeCgroup(path: string): Promise<void>;
+  launch(argv: readonly string[], gated: boolean): LaunchedProcess;
+  readNamespaces(pid: number, forChildren: boolean): NamespaceInodes;
+  kill(pid: number, signal: NodeJS.Signals): void;
+}
+
+/** The runner that really does it. */
+export const hostRunner: Runner = {
+  exec(argv) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', (error) => reject(new NsboxError(`cannot run ${argv[0]}: ${error.message}`)));
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else {
+          const why = stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit status ${code}`);
+          reject(new NsboxError(`${argv.join(' ')}: ${why}`));
+        }
+      });
+    });
+  },
+  async writeFile(path, content) {
+    try {
+      await writeFile(path, content);
+    } catch (error) {
+      throw new NsboxError(`cannot write ${path}: ${(error as Error).message}`);
+    }
+  },
+  async mkdir(path) {
+    try {
+      await mkdir(path);
+    } catch (error) {
+      throw new NsboxError(`cannot create ${path}: ${(error as Error).message}`);
+    }
+  },
+  async rmdir(path) {
+    await rmdir(path);
+  },
+  async remove(path) {
+    await rm(path, { recursive: true, force: true });
+  },
+  async removeCgroup(path) {
+    const { removeCgroupTree } = await import('../cgroup/remove.js');
+    await removeCgroupTree(path);
+  },
+  launch(argv, gated) {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: gated ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore'] });
+    let done = false;
+    let text = '';
+    const gate = gated ? (child.stdio[3] as Duplex) : undefined;
+    gate?.setEncoding('utf8');
+    gate?.on('data', (d: string) => (text += d));
+    gate?.on('error', () => {}); // the box may close its end first
+    const exited = new Promise<ExitStatus>((resolve, reject) => {
+      child.on('error', (error) => {
+        done = true;
+        reject(new NsboxError(`cannot run ${argv[0]}: ${error.message}`));
+      });
+      child.on('exit', (code, signal) => {
+        done = true;
+        resolve({ code, signal });
+      });
+    });
+    exited.catch(() => {}); // observed by the executor; avoid an unhandled rejection meanwhile
+    if (child.pid === undefined) {
+      // spawn failed synchronously (e.g. ENOENT); the 'error' event carries the reason
+      return { pid: -1, exited, hasExited: () => true, release() {}, messages: () => text };
+    }
+    return {
+      pid: child.pid,
+      exited,
+      hasExited: () => done,
+      release: () => gate?.write('go\n'),
+      messages: () => text,
+    };
+  },
+  readNamespaces: (pid, forChildren) => readNamespaceInodes(pid, forChildren),
+  kill(pid, signal) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  },
+};

@@ -1,0 +1,36 @@
+// What an import reads: an ordered list of layers (each opened as uncompressed tar bytes) plus the config.
+
+import type { Readable } from 'node:stream';
+import type { ImageConfig, SourceKind } from './records.js';
+
+export interface LayerSource {
+  /** Names the layer in progress lines and errors. */
+  readonly label: string;
+  /** The diff_id the image config promises, checked after extraction (and used to skip known layers). */
+  readonly expectedDigest: string | undefined;
+  open(): Promise<Readable>;
+}
+
+export interface ImageSource {
+  readonly kind: SourceKind;
+  /** Bottom-most first. */
+  readonly layers: readonly LayerSource[];
+  readonly config: ImageConfig;
+}
+
+/** Keeps only the config fields nsbox honours, with the types the OCI image spec gives them. */
+export function pickImageConfig(raw: unknown): ImageConfig {
+  const c = (raw ?? {}) as Record<string, unknown>;
+  const strings = (v: unknown): readonly string[] | undefined =>
+    Array.isArray(v) && v.every((s) => typeof s === 'string') ? [...(v as string[])] : undefined;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const config: Record<string, unknown> = {
+    Env: strings(c.Env),
+    Cmd: strings(c.Cmd),
+    Entrypoint: strings(c.Entrypoint),
+    WorkingDir: text(c.WorkingDir),
+    User: text(c.User),
+  };
+  for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
+  return config as ImageConfig;
+}

@@ -1,0 +1,72 @@
+// Where the image store lives and how it is laid out on disk (the one place that knows its paths).
+//
+// ROOT (default /var/lib/nsbox; --root DIR or NSBOX_ROOT move it):
+//   layers/<hex>/fs/          a layer, extracted (overlay lowerdirs must be directories); read-only by convention
+//   layers/<hex>/layer.json   what the import learned about it (digest, size, dropped entries, flagged symlinks)
+//   images/<ref>.json         one image record per name:tag (ref percent-encoded), written to tmp/ then renamed
+//   containers/<id>/image     written by the runtime while a container exists: the name:tag (or id) it uses
+//   tmp/<pid>-<start>-...     work dirs of imports and removals; owner = pid + start time, stale ones are deleted
+// <hex> is the sha256 of the layer's uncompressed tar (an OCI diff_id without its "sha256:" prefix).
+
+import { isAbsolute, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { flagError } from '../errors.js';
+
+export const DEFAULT_STORE_ROOT = '/var/lib/nsbox';
+
+export interface Store {
+  readonly root: string;
+  readonly layers: string;
+  readonly images: string;
+  readonly containers: string;
+  readonly tmp: string;
+}
+
+/** The store root from --root, else NSBOX_ROOT, else /var/lib/nsbox (relative paths resolved against cwd). */
+export function resolveStoreRoot(flag: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined) {
+    if (typeof flag !== 'string' || flag.trim() === '') throw flagError('--root', flag, 'expected a directory path');
+    return isAbsolute(flag) ? resolve(flag) : resolve(process.cwd(), flag);
+  }
+  const fromEnv = env.NSBOX_ROOT;
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
+  return DEFAULT_STORE_ROOT;
+}
+
+/** The paths of the store rooted at root (nothing is created). */
+export function describeStore(root: string): Store {
+  return {
+    root,
+    layers: join(root, 'layers'),
+    images: join(root, 'images'),
+    containers: join(root, 'containers'),
+    tmp: join(root, 'tmp'),
+  };
+}
+
+/** Creates the store's directories when missing (mode 0700: layers keep setuid files and private data). */
+export async function openStore(root: string): Promise<Store> {
+  const store = describeStore(root);
+  await mkdir(root, { recursive: true, mode: 0o711 });
+  for (const dir of [store.layers, store.images, store.containers, store.tmp]) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  return store;
+}
+
+/** The directory of one layer, by digest ("sha256:<hex>" or "<hex>"). */
+export function layerDir(store: Store, digest: string): string {
+  return join(store.layers, digestHex(digest));
+}
+
+/** The extracted file tree of one layer (what overlayfs gets as a lowerdir). */
+export function layerFsDir(store: Store, digest: string): string {
+  return join(layerDir(store, digest), 'fs');
+}
+
+/** The hex part of a sha256 digest; throws on anything else (digests name directories, so they are checked). */
+export function digestHex(digest: string): string {
+  const hex = digest.startsWith('sha256:') ? digest.slice(7) : digest;
+  if (!/^[a-f0-9]{64}$/.test(hex)) throw new Error(`not a sha256 digest: ${JSON.stringify(digest)}`);
+  return hex;
+}

@@ -1,0 +1,72 @@
+// The two small sh scripts a box runs inside its namespaces: the init (becomes the command) and the reaper
+// (the command's parent when the box has its own pid namespace). They are data: --explain prints them verbatim.
+
+import type { BoxSpec } from '../spec/box-spec.js';
+import { quoteWord } from './quote.js';
+
+/** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
+export const FORWARDED_SIGNALS = ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'WINCH'] as const;
+
+const GATE = [
+  '# Wait at the gate (fd 3) until nsbox has finished set-up from outside (maps, cgroup, checks).',
+  'read -r _ <&3 || exit 125',
+];
+
+/**
+ * The reaper: unshare --pid moves only the children of the caller into the new pid namespace, so this shell stays
+ * outside, starts the init as PID 1 and exits with its status (128+N when a signal killed it; util-linux 2.38's
+ * `unshare --fork` would report a SIGKILL as 1).
+ */
+export function buildReaperScript(): string {
+  return [
+    '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
+    `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals; nsbox sends them to PID 1 itself`,
+    ...GATE,
+    'init=$1; shift',
+    '/bin/sh -c "$init" nsbox-init "$@"',
+  ].join('\n');
+}
+
+/** The init: finishes set-up that only a process inside can do, then becomes (or, with --init, supervises) the command. */
+export function buildInitScript(spec: BoxSpec, gated: boolean): string {
+  const lines: string[] = [
+    '# Runs inside the new namespaces, then becomes the command. A failed step reports on fd 3 and exits 125.',
+    'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
+  ];
+  if (gated) lines.push(...GATE);
+  if (spec.mountProc) {
+    lines.push(
+      '# --mount-proc: a /proc of the new pid namespace, mounted by a process inside it, so ps sees only the box.',
+      'step mount -t proc -o nosuid,nodev,noexec proc /proc',
+    );
+  }
+  if (spec.process.workdir !== undefined) {
+    lines.push('# -w: the working directory inside.', `step cd ${quoteWord(spec.process.workdir)}`);
+  }
+  const exec = finalCommand(spec);
+  if (spec.init) {
+    lines.push(
+      '# --init: this shell stays PID 1, reaps orphans and forwards signals to the command.',
+      'exec 4<&0  # a background job would get /dev/null as stdin; hand it the real one',
+      `${exec} <&4 4<&- 3>&- &`,
+      'child=$!',
+      `for sig in ${FORWARDED_SIGNALS.join(' ')}; do trap "kill -$sig $child 2>/dev/null" "$sig"; done`,
+      'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
+      'exit "$status"',
+    );
+  } else {
+    lines.push('# Become the command: exec keeps this PID (PID 1 with --pid); fd 3 is closed so only 0-2 reach it.', `exec ${exec} 3>&-`);
+  }
+  return lines.join('\n');
+}
+
+/** setpriv for --user, env for -e, then the command's argv as passed in "$@" (never joined into a string). */
+function finalCommand(spec: BoxSpec): string {
+  const parts: string[] = [];
+  const runAs = spec.process.runAs;
+  if (runAs) parts.push(`setpriv --reuid=${runAs.uid} --regid=${runAs.gid} --clear-groups --`);
+  const env = Object.entries(spec.process.env);
+  if (env.length > 0) parts.push(`env ${env.map(([k, v]) => quoteWord(`${k}=${v}`)).join(' ')}`);
+  parts.push('"$@"');
+  return parts.join(' ');
+}

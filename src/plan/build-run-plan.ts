@@ -1,0 +1,118 @@
+// Turns a BoxSpec into the ordered plan for `nsbox run`/`nsbox sh` on the host's root filesystem. Pure: no I/O.
+
+import type { BoxSpec } from '../spec/box-spec.js';
+import { namespaceInfo } from '../host/namespaces.js';
+import { planCgroup } from '../cgroup/plan-cgroup.js';
+import { renderIdMap } from '../spec/id-map.js';
+import { buildInitScript, buildReaperScript } from './box-scripts.js';
+import type { BoxScript, Plan, Step } from './types.js';
+
+/** Build the plan. `title` is the nsbox command line shown at the top of --explain. */
+export function buildRunPlan(spec: BoxSpec, title: string): Plan {
+  const steps: Step[] = [];
+  const usesReaper = spec.namespaces.includes('pid');
+  const explicitMap = spec.idMapping.kind === 'explicit' ? spec.idMapping : undefined;
+
+  const cgroup = spec.cgroup ? planCgroup(spec.cgroup, spec.id) : undefined;
+  if (cgroup) steps.push(...cgroup.setup);
+
+  if (explicitMap) {
+    steps.push(
+      {
+        kind: 'launch',
+        as: 'holder',
+        argv: ['unshare', '--user', '--', 'sleep', 'infinity'],
+        gated: false,
+        why: 'Create the user namespace first and hold it open: root may write any id map to it (newuidmap would refuse ranges not in /etc/subuid).',
+      },
+      { kind: 'await-namespaces', pid: 'holder', isolate: ['user'], checkShared: true, why: 'Wait until unshare has made the user namespace.' },
+      {
+        kind: 'write-file',
+        path: '/proc/{holder}/uid_map',
+        content: renderIdMap(explicitMap.uid),
+        why: 'Map ids: each line is "inside outside count" (a uid inside the box is a different, unprivileged uid on the host).',
+      },
+      { kind: 'write-file', path: '/proc/{holder}/gid_map', content: renderIdMap(explicitMap.gid), why: 'Map group ids the same way.' },
+    );
+  }
+
+  const scripts: BoxScript[] = [];
+  const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, !usesReaper) };
+  let boxArgv: string[];
+  if (usesReaper) {
+    const reaper: BoxScript = { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
+    scripts.push(reaper, init);
+    boxArgv = ['/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...spec.process.argv];
+  } else {
+    scripts.push(init);
+    boxArgv = ['/bin/sh', '-c', '{script:init}', 'nsbox-init', ...spec.process.argv];
+  }
+
+  steps.push({
+    kind: 'launch',
+    as: 'box',
+    argv: [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    gated: true,
+    why: launchWhy(spec, !!explicitMap),
+  });
+  steps.push({
+    kind: 'await-namespaces',
+    pid: 'box',
+    isolate: spec.namespaces,
+    checkShared: true,
+    why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
+  });
+  if (explicitMap) steps.push({ kind: 'kill', pid: 'holder', why: 'The box now holds the user namespace; the holder can go.' });
+  if (spec.hostname !== undefined) {
+    steps.push({
+      kind: 'exec',
+      argv: ['nsenter', '--target', '{box}', '--uts', '--', 'hostname', spec.hostname],
+      why: 'Set the hostname in the box\'s own uts namespace (the host\'s is untouched).',
+    });
+  }
+  if (spec.namespaces.includes('net')) {
+    steps.push({
+      kind: 'exec',
+      argv: ['nsenter', '--target', '{box}', '--net', '--', 'ip', 'link', 'set', 'lo', 'up'],
+      why: 'A new network namespace has only lo, and it is down: bring it up.',
+    });
+  }
+  if (cgroup) steps.push(...cgroup.join);
+  steps.push({ kind: 'release', why: 'Open the gate: the box runs its command now.' });
+  steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
+  return { title, scripts, steps };
+}
+
+/** unshare(1) with one flag per namespace asked for (the user namespace comes from nsenter when nsbox maps ids). */
+function unshareArgv(spec: BoxSpec, userFromHolder: boolean): string[] {
+  const argv = ['unshare'];
+  for (const name of spec.namespaces) {
+    if (name === 'user' && userFromHolder) continue;
+    argv.push(namespaceInfo(name).flag);
+  }
+  if (spec.namespaces.includes('mount')) argv.push('--propagation', 'private');
+  switch (spec.idMapping.kind) {
+    case 'root-user':
+      argv.push('--map-root-user');
+      break;
+    case 'current-user':
+      argv.push('--map-current-user');
+      break;
+    case 'auto':
+      argv.push('--map-auto', '--setuid', '0', '--setgid', '0');
+      break;
+    case 'none':
+    case 'explicit':
+      break;
+  }
+  return argv;
+}
+
+function launchWhy(spec: BoxSpec, userFromHolder: boolean): string {
+  const names = spec.namespaces.filter((n) => !(n === 'user' && userFromHolder));
+  const made = names.length > 0 ? `Create new ${names.join(', ')} namespace${names.length > 1 ? 's' : ''}` : 'Start the box (no new namespace asked for)';
+  const parts = [made];
+  if (userFromHolder) parts.push('inside the held user namespace (nsenter also becomes root there)');
+  if (spec.namespaces.includes('mount')) parts.push('with private mount propagation so nothing mounted inside reaches the host');
+  return `${parts.join(', ')}; the box waits at its gate on fd 3.`;
+}

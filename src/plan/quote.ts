@@ -1,0 +1,50 @@
+// POSIX shell quoting for printed commands: what you copy from --explain runs exactly the same argv.
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quote one word for sh: unchanged when safe, else single-quoted with ' written as '\''. */
+export function quoteWord(word: string): string {
+  if (word !== '' && SAFE.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+const PLACEHOLDER = /\{(box|holder)\}/g;
+/** An argv word that is exactly `{script:NAME}` stands for the text of the plan's script NAME. */
+const SCRIPT_REF = /^\{script:(\w+)\}$/;
+
+/**
+ * Quote a word that may hold {box}/{holder} placeholders: those become "$box"/"$holder" inside double quotes,
+ * everything else stays literal.
+ */
+export function quoteTemplate(word: string): string {
+  const script = SCRIPT_REF.exec(word);
+  if (script) return `"$${script[1]}"`;
+  if (!PLACEHOLDER.test(word)) return quoteWord(word);
+  PLACEHOLDER.lastIndex = 0;
+  const escaped = word.replace(/[\\"$`]/g, (c) => `\\${c}`);
+  return `"${escaped.replace(PLACEHOLDER, (_m, name: string) => `\${${name}}`)}"`;
+}
+
+/** Quote an argv as one shell command line. */
+export function quoteArgv(argv: readonly string[]): string {
+  return argv.map(quoteTemplate).join(' ');
+}
+
+/** Substitute placeholders with known PIDs and script texts (the executor's side of quoteTemplate). */
+export function fillTemplate(
+  word: string,
+  pids: Partial<Record<'box' | 'holder', number>>,
+  scripts: Readonly<Record<string, string>> = {},
+): string {
+  const script = SCRIPT_REF.exec(word);
+  if (script) {
+    const text = scripts[script[1]!];
+    if (text === undefined) throw new Error(`internal: unknown script ${script[1]}`);
+    return text;
+  }
+  return word.replace(PLACEHOLDER, (_m, name: 'box' | 'holder') => {
+    const pid = pids[name];
+    if (pid === undefined) throw new Error(`internal: {${name}} used before it was launched`);
+    return String(pid);
+  });
+}

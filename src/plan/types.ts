@@ -1,0 +1,103 @@
+// The plan is data: an ordered list of steps, each an argv or a file operation, with a one-line why and its undo.
+//
+// Strings in a step may contain the placeholders {box} and {holder}: the host PIDs of the box process and of the
+// user-namespace holder, known only once launched. The executor substitutes them; the shell renderer prints
+// "$box" / "$holder".
+
+export type PidVar = 'box' | 'holder';
+
+/** Run a command on the host and wait for it to exit 0. */
+export interface ExecStep {
+  readonly kind: 'exec';
+  readonly argv: readonly string[];
+  readonly why: string;
+  readonly undo?: UndoStep;
+}
+
+/** Write (truncate) a file on the host, e.g. a cgroup knob or /proc/<pid>/uid_map. */
+export interface WriteFileStep {
+  readonly kind: 'write-file';
+  readonly path: string;
+  readonly content: string;
+  readonly why: string;
+  readonly undo?: UndoStep;
+}
+
+/** Create one directory (not recursive: a cgroup or a state dir that must not exist yet). */
+export interface MkdirStep {
+  readonly kind: 'mkdir';
+  readonly path: string;
+  readonly why: string;
+  readonly undo?: UndoStep;
+}
+
+/**
+ * Start a long-lived process in the background. For the box, it waits at its gate (fd 3) until `release`.
+ * `as` names the variable that holds its PID for later steps.
+ */
+export interface LaunchStep {
+  readonly kind: 'launch';
+  readonly as: PidVar;
+  readonly argv: readonly string[];
+  readonly why: string;
+  /** True for the box: stdio is the user's, fd 3 is the gate. False for helpers such as the userns holder. */
+  readonly gated: boolean;
+}
+
+/**
+ * Wait until the process `pid` is in new namespaces (each in `isolate` differs from nsbox's own) and fail if any
+ * namespace not asked for is not shared. This is where nsbox proves the isolation from /proc before the command runs.
+ */
+export interface AwaitNamespacesStep {
+  readonly kind: 'await-namespaces';
+  readonly pid: PidVar;
+  readonly isolate: readonly import('../host/namespaces.js').NamespaceName[];
+  /** Namespaces that must still be the host's (false when another tool, e.g. nsenter, chose them). */
+  readonly checkShared: boolean;
+  readonly why: string;
+}
+
+/** End a helper process (the userns holder) once the box holds what it held. */
+export interface KillStep {
+  readonly kind: 'kill';
+  readonly pid: PidVar;
+  readonly why: string;
+}
+
+/** Open the box's gate: from here on the command runs. */
+export interface ReleaseStep {
+  readonly kind: 'release';
+  readonly why: string;
+}
+
+/** Wait for the box to exit; its status becomes nsbox's. */
+export interface WaitStep {
+  readonly kind: 'wait';
+  readonly why: string;
+}
+
+/** Undo actions: what the executor runs, newest first, on failure or at teardown. */
+export type UndoStep =
+  | { readonly kind: 'exec'; readonly argv: readonly string[]; readonly why?: string }
+  | { readonly kind: 'rmdir'; readonly path: string; readonly why?: string }
+  | { readonly kind: 'remove'; readonly path: string; readonly why?: string }
+  | { readonly kind: 'write-file'; readonly path: string; readonly content: string; readonly why?: string }
+  /** Kill every process left in a cgroup, then remove it and its sub-cgroups depth first. */
+  | { readonly kind: 'remove-cgroup'; readonly path: string; readonly why?: string };
+
+export type Step = ExecStep | WriteFileStep | MkdirStep | LaunchStep | AwaitNamespacesStep | KillStep | ReleaseStep | WaitStep;
+
+export interface Plan {
+  /** The nsbox command line this plan was built from, for the script's header. */
+  readonly title: string;
+  /** Shell scripts the box runs inside its namespaces, shown once in --explain and referenced as "$name". */
+  readonly scripts: readonly BoxScript[];
+  readonly steps: readonly Step[];
+}
+
+/** A script passed to `sh -c` inside the box; `lines` carry their own `# why` comments. */
+export interface BoxScript {
+  readonly name: string;
+  readonly why: string;
+  readonly text: string;
+}

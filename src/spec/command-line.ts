@@ -1,0 +1,21 @@
+// Splits `nsbox run [flags] CMD [ARG...]` at the command: the first word that is not a flag or a flag's value,
+// or whatever follows `--`. The command's own words are never parsed as nsbox flags.
+
+import type { Options } from 'yargs';
+
+/** Returns [flags, command]. `options` tells which flags take a value (string/number) and their aliases. */
+export function splitCommandLine(argv: readonly string[], options: Readonly<Record<string, Options>>): [string[], string[]] {
+  const takesValue = new Set<string>();
+  for (const [name, opt] of Object.entries(options)) {
+    if (opt.type === 'boolean' || opt.count) continue;
+    const aliases = opt.alias === undefined ? [] : Array.isArray(opt.alias) ? opt.alias : [opt.alias];
+    for (const n of [name, ...aliases]) takesValue.add(n.length === 1 ? `-${n}` : `--${n}`);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return [argv.slice(0, i), argv.slice(i + 1)];
+    if (!word.startsWith('-') || word === '-') return [argv.slice(0, i), argv.slice(i)];
+    if (!word.includes('=') && takesValue.has(word)) i++;
+  }
+  return [[...argv], []];
+}

@@ -1,0 +1,111 @@
+// The flags of `nsbox run` and `nsbox sh`, and their translation into a validated BoxSpec.
+
+import { randomBytes } from 'node:crypto';
+import type { Options } from 'yargs';
+import { NsboxError, flagError } from '../errors.js';
+import { NAMESPACE_NAMES, type NamespaceName } from '../host/namespaces.js';
+import { CGROUP_OPTIONS, cgroupRequestFromFlags } from '../cgroup/flags.js';
+import type { BoxSpec, IdMapping } from './box-spec.js';
+import { parseIdMap } from './id-map.js';
+import { buildEnv } from './env.js';
+import { validateHostname } from './hostname.js';
+import { parseRunAs } from './run-as.js';
+
+const NS_GROUP = 'Namespaces (each one asked for is new; every other one is shared with the host):';
+const PROC_GROUP = 'Process:';
+const OUT_GROUP = 'Output:';
+
+export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
+  uts: { type: 'boolean', group: NS_GROUP, describe: 'new hostname and domain name' },
+  pid: { type: 'boolean', group: NS_GROUP, describe: 'new process IDs: the command is PID 1' },
+  mount: { type: 'boolean', group: NS_GROUP, describe: 'new mount table (private propagation: nothing leaks to the host)' },
+  net: { type: 'boolean', group: NS_GROUP, describe: 'new network stack with only lo, up' },
+  ipc: { type: 'boolean', group: NS_GROUP, describe: 'new System V IPC and POSIX message queues' },
+  user: { type: 'boolean', group: NS_GROUP, describe: 'new user namespace (--user=UID[:GID] instead sets who runs the command)' },
+  cgroup: { type: 'boolean', group: NS_GROUP, describe: 'new cgroup namespace' },
+  time: { type: 'boolean', group: NS_GROUP, describe: 'new time namespace (boot and monotonic clocks)' },
+  all: { type: 'boolean', group: NS_GROUP, describe: 'all eight namespaces' },
+  hostname: { type: 'string', group: NS_GROUP, describe: 'hostname inside (implies --uts)' },
+  'mount-proc': { type: 'boolean', group: NS_GROUP, describe: 'a private /proc showing only the box (implies --mount --pid)' },
+  'map-root-user': { type: 'boolean', group: NS_GROUP, describe: 'map your uid/gid to root inside (implies --user)' },
+  'map-current-user': { type: 'boolean', group: NS_GROUP, describe: 'map your uid/gid to the same ids inside (implies --user)' },
+  'map-auto': { type: 'boolean', group: NS_GROUP, describe: 'map your /etc/subuid and /etc/subgid ranges from 0 (newuidmap; implies --user)' },
+  'uid-map': { type: 'string', array: true, group: NS_GROUP, describe: 'INNER:OUTER:COUNT uid range, repeatable (implies --user)' },
+  'gid-map': { type: 'string', array: true, group: NS_GROUP, describe: 'INNER:OUTER:COUNT gid range, repeatable (default: as --uid-map)' },
+  init: { type: 'boolean', group: NS_GROUP, describe: 'with --pid: a shell reaper is PID 1 and reaps orphans (like docker run --init)' },
+  env: { alias: 'e', type: 'string', array: true, group: PROC_GROUP, describe: 'KEY=VAL to set, or KEY to copy from here' },
+  'env-file': { type: 'string', array: true, group: PROC_GROUP, describe: 'file of KEY=VAL lines' },
+  workdir: { alias: 'w', type: 'string', group: PROC_GROUP, describe: 'working directory inside' },
+  'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as (also --user=UID[:GID])' },
+  explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it' },
+  'dry-run': { type: 'boolean', group: OUT_GROUP, describe: 'print the plan and change nothing' },
+  ...CGROUP_OPTIONS,
+};
+
+export interface RunArgs {
+  readonly [flag: string]: unknown;
+}
+
+/** Translate parsed flags and the command's argv into a BoxSpec; every problem is a one-line NsboxError. */
+export function buildBoxSpec(args: RunArgs, command: readonly string[], options: { interactive: boolean; hostEnv?: NodeJS.ProcessEnv }): BoxSpec {
+  const hostEnv = options.hostEnv ?? process.env;
+  if (command.length === 0) throw new NsboxError('missing command: nsbox run [flags] -- CMD [ARG...]');
+  if (command[0] === '') throw new NsboxError('invalid command "": the program name is empty');
+
+  const wanted = new Set<NamespaceName>(args.all ? NAMESPACE_NAMES : NAMESPACE_NAMES.filter((n) => args[n] === true));
+  const hostname = typeof args.hostname === 'string' ? validateHostname(args.hostname) : undefined;
+  if (hostname !== undefined) wanted.add('uts');
+  const mountProc = args['mount-proc'] === true;
+  if (mountProc) {
+    wanted.add('mount');
+    wanted.add('pid');
+  }
+  const idMapping = buildIdMapping(args);
+  if (idMapping.kind !== 'none') wanted.add('user');
+  if (args.init === true && !wanted.has('pid')) throw flagError('--init', 'true', 'needs --pid (a reaper is PID 1 of a new pid namespace)');
+
+  const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;
+  if (workdir !== undefined && !workdir.startsWith('/')) throw flagError('--workdir', workdir, 'must be an absolute path');
+
+  return {
+    id: randomBytes(32).toString('hex'),
+    namespaces: NAMESPACE_NAMES.filter((n) => wanted.has(n)),
+    hostname,
+    mountProc,
+    idMapping,
+    init: args.init === true,
+    process: {
+      argv: [...command],
+      env: buildEnv(stringList(args.env), stringList(args['env-file']), hostEnv),
+      workdir,
+      runAs: typeof args['run-as'] === 'string' ? parseRunAs(args['run-as']) : undefined,
+      interactive: options.interactive,
+    },
+    cgroup: cgroupRequestFromFlags(args),
+  };
+}
+
+function buildIdMapping(args: RunArgs): IdMapping {
+  const uidValues = stringList(args['uid-map']);
+  const gidValues = stringList(args['gid-map']);
+  const chosen = [
+    args['map-root-user'] === true && '--map-root-user',
+    args['map-current-user'] === true && '--map-current-user',
+    args['map-auto'] === true && '--map-auto',
+    (uidValues.length > 0 || gidValues.length > 0) && '--uid-map/--gid-map',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new NsboxError(`choose one way to map ids: ${chosen.join(', ')}`);
+  if (args['map-root-user'] === true) return { kind: 'root-user' };
+  if (args['map-current-user'] === true) return { kind: 'current-user' };
+  if (args['map-auto'] === true) return { kind: 'auto' };
+  if (uidValues.length === 0 && gidValues.length === 0) return { kind: 'none' };
+  if (uidValues.length === 0) throw flagError('--gid-map', gidValues.join(' '), 'needs --uid-map as well');
+  const uid = parseIdMap('--uid-map', uidValues);
+  const gid = gidValues.length > 0 ? parseIdMap('--gid-map', gidValues) : uid;
+  return { kind: 'explicit', uid, gid };
+}
+
+function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
