@@ -1,4 +1,7 @@
 // Process entry for bin/nsbox: run main() and exit with its code.
 import { main } from './cli.js';
 
-process.exitCode = await main(process.argv.slice(2));
+// bin/nsbox passes "--" first so that node itself leaves our flags alone; drop it.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
+process.exitCode = await main(argv);

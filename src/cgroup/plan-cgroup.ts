@@ -1,11 +1,32 @@
-// STUB (to be replaced by the cgroup module): the plan steps that create, limit and join a box's cgroup.
+// The plan steps that create, limit and join a box's cgroup(s): v1 or v2 layout, rendered by one driver.
+//
+// Placement: the box is launched through `launchPrefix` (cgexec, or a sh that writes its own PID into each
+// cgroup.procs and execs), so the launcher and everything it forks is inside the limits before the command's
+// first instruction; `join` stays empty.
+
+import { NsboxError } from '../errors.js';
 import type { Step } from '../plan/types.js';
+import { detectCgroupHost, type CgroupHost, type CgroupVersion } from './detect.js';
+import { chooseCgroupDriver, type CgroupDriver, type DriverSteps } from './driver.js';
+import { renderWithCgroupfs } from './driver-fs.js';
+import { renderWithCgroupTools } from './driver-tools.js';
+import { dirOf, type CgroupLayout } from './layout.js';
+import { layoutV1 } from './layout-v1.js';
+import { layoutV2 } from './layout-v2.js';
 import type { CgroupRequest } from './request.js';
 
 /** What the rest of nsbox needs to know about a box's cgroup(s) after planning. */
 export interface BoxCgroup {
   /** Absolute cgroup directories of the box (one per v1 hierarchy, or one on v2). */
   readonly dirs: readonly string[];
+  readonly version: CgroupVersion;
+  readonly driver: CgroupDriver;
+  /** The box's cgroup on the hierarchy with memory / pids (for the outcome), if it has one. */
+  readonly memoryDir: string | undefined;
+  readonly pidsDir: string | undefined;
+  /** The limits asked for, for messages ("killed by the memory limit (100M, ...)"). */
+  readonly memoryBytes: number | undefined;
+  readonly pidsLimit: number | undefined;
 }
 
 export interface CgroupPlan {
@@ -18,6 +39,35 @@ export interface CgroupPlan {
   readonly box: BoxCgroup;
 }
 
-export function planCgroup(_request: CgroupRequest, _boxId: string): CgroupPlan {
-  throw new Error('cgroup limits are not implemented yet');
+/** Plan a box's cgroups on this host (detected unless given) with the chosen driver; NsboxError fails closed. */
+export function planCgroup(
+  request: CgroupRequest,
+  boxId: string,
+  host: CgroupHost = detectCgroupHost(),
+  driver: CgroupDriver = chooseCgroupDriver(),
+): CgroupPlan {
+  if (host.mode === 'none') {
+    throw new NsboxError(`cannot apply resource limits: no cgroup filesystem is mounted at ${host.root}`);
+  }
+  const layout: CgroupLayout = host.mode === 'v2' ? layoutV2(request, boxId, host) : layoutV1(request, boxId, host);
+  // cgcreate/cgexec name controllers; a cgroup with none (a v2 box without any controller) is made directly.
+  const used = driver === 'cgroup-tools' && layout.boxes.every((b) => b.controllers.length > 0) ? driver : 'cgroupfs';
+  const steps: DriverSteps = used === 'cgroup-tools' ? renderWithCgroupTools(layout) : renderWithCgroupfs(layout);
+  const on = (controller: string) => layout.boxes.find((b) => b.controllers.includes(controller));
+  const memory = on('memory');
+  const pids = on('pids');
+  return {
+    setup: steps.setup,
+    join: [],
+    launchPrefix: steps.launchPrefix,
+    box: {
+      dirs: layout.boxes.map(dirOf),
+      version: layout.version,
+      driver: used,
+      memoryDir: memory ? dirOf(memory) : undefined,
+      pidsDir: pids ? dirOf(pids) : undefined,
+      memoryBytes: request.memoryBytes,
+      pidsLimit: request.pidsLimit,
+    },
+  };
 }

@@ -10,9 +10,8 @@
 // are dropped; overlay xattrs in pax headers fail the import.
 
 import { createHash } from 'node:crypto';
-import { chmod, chown, futimes, lchown, link, lutimes, mkdir, symlink, utimes } from 'node:fs/promises';
+import { chmod, chown, lchown, link, lutimes, mkdir, symlink, utimes } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import * as tarStream from 'tar-stream';
 import { NsboxError } from '../errors.js';
@@ -48,6 +47,9 @@ interface Pending {
   readonly mtime: Date | undefined;
 }
 
+/** A tar header as tar-stream decodes it (pax: the extended header's key/values). */
+type Member = Omit<tarStream.Header, 'pax'> & { readonly pax?: Record<string, string> | null };
+
 const asRoot = process.getuid?.() === 0;
 
 /** Extracts tar bytes from input into dest (an existing empty directory); returns what it found. */
@@ -69,20 +71,22 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
     },
   });
   const extract = tarStream.extract();
-  const feeding = pipeline(input, tap, extract);
+  // tar-stream's streams are streamx streams: plain .pipe() into it, errors forwarded by hand.
+  input.on('error', (e) => extract.destroy(e));
+  tap.on('error', (e) => extract.destroy(e));
+  input.pipe(tap).pipe(extract as unknown as NodeJS.WritableStream);
   try {
     // tar-stream hands over the next member only after this one's data is drained (its async iterator).
     for await (const entry of extract) {
       entries += 1;
-      const header = entry.header as tarStream.Headers & { byteOffset?: number; pax?: Record<string, string> };
-      lastEnd = (header.byteOffset ?? 0) + Math.ceil((header.size ?? 0) / 512) * 512;
+      const header = entry.header as Member;
+      lastEnd = entry.offset + 512 + Math.ceil((header.size ?? 0) / 512) * 512;
       await applyMember(header, entry, dest, options, { dropped, flagged, dirs });
       entry.resume();
     }
-    await feeding;
   } catch (error) {
     extract.destroy();
-    await feeding.catch(() => undefined);
+    input.destroy();
     throw asArchiveError(error, options.label);
   }
   // tar-stream accepts a stream that stops right after a member; a real archive ends with zero blocks.
@@ -106,8 +110,8 @@ interface Sinks {
 }
 
 async function applyMember(
-  header: tarStream.Headers & { pax?: Record<string, string> },
-  data: Readable,
+  header: Member,
+  data: AsyncIterable<unknown>,
   dest: string,
   options: ExtractOptions,
   sinks: Sinks,
@@ -165,10 +169,10 @@ async function applyMember(
       await removeEntry(path, existing);
       const handle = await createFileNoFollow(path, 0o600);
       try {
-        for await (const chunk of data) await handle.write(chunk as Buffer);
+        for await (const chunk of data) await handle.write(chunk as Uint8Array);
         if (asRoot) await handle.chown(header.uid ?? 0, header.gid ?? 0);
         await handle.chmod(mode); // after chown: chown clears setuid bits
-        if (header.mtime) await futimes(handle.fd, header.mtime, header.mtime);
+        if (header.mtime) await handle.utimes(header.mtime, header.mtime);
       } finally {
         await handle.close();
       }
@@ -216,7 +220,7 @@ async function applyMember(
   }
 }
 
-async function setOwner(path: string, header: tarStream.Headers, isLink: boolean): Promise<void> {
+async function setOwner(path: string, header: Member, isLink: boolean): Promise<void> {
   if (!asRoot) return;
   const uid = header.uid ?? 0;
   const gid = header.gid ?? 0;

@@ -23,7 +23,8 @@ export function buildReaperScript(): string {
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals; nsbox sends them to PID 1 itself`,
     ...GATE,
     'init=$1; shift',
-    '/bin/sh -c "$init" nsbox-init "$@"',
+    '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
+    'setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@"',
   ].join('\n');
 }
 
@@ -64,7 +65,8 @@ export function buildInitScript(spec: BoxSpec, gated: boolean): string {
 function finalCommand(spec: BoxSpec): string {
   const parts: string[] = [];
   const runAs = spec.process.runAs;
-  if (runAs) parts.push(`setpriv --reuid=${runAs.uid} --regid=${runAs.gid} --clear-groups --`);
+  // Changing uid clears the parent-death signal, so set it again.
+  if (runAs) parts.push(`setpriv --reuid=${runAs.uid} --regid=${runAs.gid} --clear-groups --pdeathsig KILL --`);
   const env = Object.entries(spec.process.env);
   if (env.length > 0) parts.push(`env ${env.map(([k, v]) => quoteWord(`${k}=${v}`)).join(' ')}`);
   parts.push('"$@"');

@@ -7,6 +7,9 @@ import { renderIdMap } from '../spec/id-map.js';
 import { buildInitScript, buildReaperScript } from './box-scripts.js';
 import type { BoxScript, Plan, Step } from './types.js';
 
+/** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
+const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
+
 /** Build the plan. `title` is the nsbox command line shown at the top of --explain. */
 export function buildRunPlan(spec: BoxSpec, title: string): Plan {
   const steps: Step[] = [];
@@ -21,7 +24,7 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
       {
         kind: 'launch',
         as: 'holder',
-        argv: ['unshare', '--user', '--', 'sleep', 'infinity'],
+        argv: [...DIE_WITH_NSBOX, 'unshare', '--user', '--', 'sleep', 'infinity'],
         gated: false,
         why: 'Create the user namespace first and hold it open: root may write any id map to it (newuidmap would refuse ranges not in /etc/subuid).',
       },
@@ -51,7 +54,7 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    argv: [...DIE_WITH_NSBOX, ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
     gated: true,
     why: launchWhy(spec, !!explicitMap),
   });
@@ -113,6 +116,7 @@ function launchWhy(spec: BoxSpec, userFromHolder: boolean): string {
   const made = names.length > 0 ? `Create new ${names.join(', ')} namespace${names.length > 1 ? 's' : ''}` : 'Start the box (no new namespace asked for)';
   const parts = [made];
   if (userFromHolder) parts.push('inside the held user namespace (nsenter also becomes root there)');
+  parts.push('dying with nsbox (parent-death signal)');
   if (spec.namespaces.includes('mount')) parts.push('with private mount propagation so nothing mounted inside reaches the host');
   return `${parts.join(', ')}; the box waits at its gate on fd 3.`;
 }

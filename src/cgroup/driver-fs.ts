@@ -1,0 +1,35 @@
+// cgroupfs driver: a layout as plain directory and file operations, and a sh prefix that joins the cgroups.
+
+import type { Step } from '../plan/types.js';
+import { dirOf, type CgroupLayout, type KnobWrite } from './layout.js';
+import type { DriverSteps } from './driver.js';
+
+/** mkdir/write-file steps; the launched process writes its own PID into each cgroup.procs, then execs. */
+export function renderWithCgroupfs(layout: CgroupLayout): DriverSteps {
+  const setup: Step[] = [];
+  if (layout.missingParents.length > 0) {
+    // -p: another box may create the shared parent at the same moment; it is kept for later boxes, like Docker's.
+    setup.push({ kind: 'exec', argv: ['mkdir', '-p', ...layout.missingParents.map(dirOf)], why: 'create the shared parent cgroup (kept for later boxes)' });
+  }
+  setup.push(...layout.parentWrites.map(writeStep));
+  for (const box of layout.boxes) {
+    setup.push({ kind: 'mkdir', path: dirOf(box), why: `the box's own cgroup (${box.controllers.join(',') || 'cgroup2'})`, undo: { kind: 'remove-cgroup', path: dirOf(box) } });
+  }
+  setup.push(...layout.limits.map(writeStep));
+  return { setup, launchPrefix: joinPrefix(layout.boxes.map((b) => `${dirOf(b)}/cgroup.procs`)) };
+}
+
+function writeStep(write: KnobWrite): Step {
+  return { kind: 'write-file', path: `${dirOf(write.dir)}/${write.file}`, content: write.value, why: write.why };
+}
+
+/**
+ * `sh -c` writes its own PID into every cgroup.procs and execs the launcher: the box is in its cgroups before
+ * its first instruction, and any failure stops it with 125 before it runs.
+ */
+export function joinPrefix(procsFiles: readonly string[]): readonly string[] {
+  if (procsFiles.length === 0) return [];
+  const lines = procsFiles.map((_f, i) => `echo $$ >"$${i + 1}" || exit 125`);
+  const script = `${lines.join('; ')}; shift ${procsFiles.length}; exec "$@"`;
+  return ['/bin/sh', '-c', script, 'nsbox-join', ...procsFiles];
+}

@@ -1,0 +1,58 @@
+// cgroup-tools driver: a layout as cgcreate/cgset commands and a cgexec prefix (package cgroup-tools).
+
+import type { Step } from '../plan/types.js';
+import { dirOf, type CgroupDir, type CgroupLayout, type KnobWrite } from './layout.js';
+import type { DriverSteps } from './driver.js';
+
+/** cgcreate per box cgroup (each with its undo), cgset per cgroup path in kernel order, cgexec to launch. */
+export function renderWithCgroupTools(layout: CgroupLayout): DriverSteps {
+  const setup: Step[] = [];
+  if (layout.missingParents.length > 0) {
+    setup.push({ kind: 'exec', argv: ['cgcreate', ...layout.missingParents.flatMap(groupArgs)], why: 'create the shared parent cgroup (kept for later boxes)' });
+  }
+  setup.push(...renderWrites(layout.parentWrites));
+  for (const box of layout.boxes) {
+    setup.push({
+      kind: 'exec',
+      argv: ['cgcreate', ...groupArgs(box)],
+      why: `the box's own cgroup (${box.controllers.join(',')})`,
+      undo: { kind: 'remove-cgroup', path: dirOf(box) },
+    });
+  }
+  setup.push(...renderWrites(layout.limits));
+  return { setup, launchPrefix: ['cgexec', ...layout.boxes.flatMap(groupArgs)] };
+}
+
+function groupArgs(dir: CgroupDir): string[] {
+  return ['-g', `${dir.controllers.join(',')}:${dir.path}`];
+}
+
+/**
+ * Consecutive writes to one cgroup become one cgset (it applies -r in order); cgroup.subtree_control has no
+ * cgroup-tools equivalent and stays a file write.
+ */
+function renderWrites(writes: readonly KnobWrite[]): Step[] {
+  const steps: Step[] = [];
+  let run: KnobWrite[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    const path = run[0]!.dir.path;
+    steps.push({
+      kind: 'exec',
+      argv: ['cgset', ...run.flatMap((w) => ['-r', `${w.file}=${w.value}`]), path],
+      why: run.map((w) => w.why).join('; '),
+    });
+    run = [];
+  };
+  for (const write of writes) {
+    if (write.file === 'cgroup.subtree_control') {
+      flush();
+      steps.push({ kind: 'write-file', path: `${dirOf(write.dir)}/${write.file}`, content: write.value, why: write.why });
+      continue;
+    }
+    if (run.length > 0 && dirOf(run[0]!.dir) !== dirOf(write.dir)) flush();
+    run.push(write);
+  }
+  flush();
+  return steps;
+}
