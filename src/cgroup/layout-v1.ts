@@ -6,7 +6,7 @@ import { NsboxError } from '../errors.js';
 import { formatCpuList, parseCpuList } from './cpu-list.js';
 import { findHierarchy, readOr, type CgroupHierarchy, type CgroupHost } from './detect.js';
 import {
-  boxCgroupName, checkFresh, checkWritable, dirOf, listAncestors, listMissing, resolveParentPath,
+  boxCgroupName, checkWritable, dirOf, listAncestors, listMissing, resolveParentPath,
   type CgroupDir, type CgroupLayout, type KnobWrite,
 } from './layout.js';
 import { listRequiredControllers, type CgroupRequest } from './request.js';
@@ -54,7 +54,6 @@ export function layoutV1(request: CgroupRequest, boxId: string, host: CgroupHost
     const parent: CgroupDir = { version: 1, mount: hierarchy.mount, controllers, path: parentPath };
     const box: CgroupDir = { ...parent, path: `${parentPath === '/' ? '' : parentPath}/${name}` };
     checkWritable(hierarchy.mount, parentPath, controllers.join(','));
-    checkFresh(box);
     if (listMissing(hierarchy.mount, parentPath).length > 0) missingParents.push(parent);
     boxes.push(box);
     if (controllers.includes('cpuset')) {

@@ -7,7 +7,7 @@ import { NsboxError } from '../errors.js';
 import { formatCpuList, parseCpuList } from './cpu-list.js';
 import { readOr, type CgroupHost } from './detect.js';
 import {
-  boxCgroupName, checkFresh, checkWritable, dirOf, listAncestors, listMissing, resolveParentPath,
+  boxCgroupName, checkWritable, dirOf, listAncestors, listMissing, resolveParentPath,
   type CgroupDir, type CgroupLayout, type KnobWrite,
 } from './layout.js';
 import { listRequiredControllers, type CgroupRequest } from './request.js';
@@ -34,7 +34,6 @@ export function layoutV2(request: CgroupRequest, boxId: string, host: CgroupHost
   const parent: CgroupDir = { version: 2, mount: hierarchy.mount, controllers, path: parentPath };
   const box: CgroupDir = { ...parent, path: `${parentPath === '/' ? '' : parentPath}/${boxCgroupName(boxId)}` };
   checkWritable(hierarchy.mount, parentPath, controllers.join(','));
-  checkFresh(box);
   const missing = listMissing(hierarchy.mount, parentPath);
   const parentWrites = enableControllers(parent, controllers, missing);
   const limits = limitWrites(box, request, host, parent);

@@ -84,8 +84,3 @@ export function checkWritable(mount: string, path: string, controller: string): 
     });
   }
 }
-
-/** The box's cgroup must not exist yet (a box id is used once). */
-export function checkFresh(dir: CgroupDir): void {
-  if (existsSync(dirOf(dir))) throw new NsboxError(`cannot create cgroup ${dirOf(dir)}: it already exists`);
-}

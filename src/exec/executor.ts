@@ -32,7 +32,7 @@ export interface ExecuteOptions {
 export function checkPlanTools(plan: Plan, find: (name: string) => string | undefined = findTool): void {
   for (const step of plan.steps) {
     if (step.kind !== 'exec' && step.kind !== 'launch') continue;
-    for (const tool of toolsOf(step.argv)) if (!find(tool)) requireTool(tool);
+    for (const tool of toolsOf(step.argv)) requireTool(tool, find);
   }
 }
 

@@ -45,8 +45,8 @@ export function findTool(name: string, pathVar: string = process.env.PATH ?? '')
 }
 
 /** Like findTool, but a missing tool is an NsboxError naming the package that provides it. */
-export function requireTool(name: string): string {
-  const found = findTool(name);
+export function requireTool(name: string, find: (name: string) => string | undefined = findTool): string {
+  const found = find(name);
   if (found) return found;
   const pkg = TOOL_PACKAGES[name];
   throw new NsboxError(`cannot find ${name} in PATH`, {

@@ -107,7 +107,8 @@ async function stageLayer(
   }
   progress?.layer(layer.label);
   const staged = join(work, `layer-${index}`);
-  await mkdir(join(staged, 'fs'), { recursive: true, mode: 0o700 });
+  await mkdir(staged, { mode: 0o700 });
+  await mkdir(join(staged, 'fs'), { mode: 0o755 }); // the root's mode unless the tar has a "./" member
   const summary = await extractLayer(await layer.open(), join(staged, 'fs'), {
     whiteouts: true,
     label: layer.label,

@@ -1,0 +1,168 @@
+// The executor with a recording runner: steps run in order, placeholders are filled, and a failure at any step
+// undoes every earlier step, newest first, and ends the box.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { executePlan, exitCodeOf, checkPlanTools } from '../../src/exec/executor.js';
+import type { ExitStatus, LaunchedProcess, Runner } from '../../src/exec/runner.js';
+import type { Plan, Step } from '../../src/plan/types.js';
+import type { NamespaceInodes } from '../../src/ns/inodes.js';
+import { NsboxError } from '../../src/errors.js';
+
+const HOST: NamespaceInodes = { mount: 1, uts: 2, ipc: 3, net: 4, pid: 5, user: 6, cgroup: 7, time: 8 };
+
+/** Records every call; `failOn` makes the call whose description starts with it throw. */
+function recorder(failOn?: string, exitWith: ExitStatus = { code: 0, signal: null }) {
+  const calls: string[] = [];
+  let launched = 0;
+  const record = (what: string) => {
+    calls.push(what);
+    if (failOn && what.startsWith(failOn)) throw new NsboxError(`boom: ${what}`);
+  };
+  const runner: Runner = {
+    exec: async (argv) => record(`exec ${argv.join(' ')}`),
+    writeFile: async (p, c) => record(`write ${p} ${c.trim()}`),
+    mkdir: async (p) => record(`mkdir ${p}`),
+    rmdir: async (p) => record(`rmdir ${p}`),
+    remove: async (p) => record(`remove ${p}`),
+    removeCgroup: async (p) => record(`remove-cgroup ${p}`),
+    launch(argv, gated): LaunchedProcess {
+      const pid = 1000 + launched++;
+      record(`launch ${pid} ${argv.join(' ')}`);
+      let exited = false;
+      let resolveExit!: (s: ExitStatus) => void;
+      const exitPromise = new Promise<ExitStatus>((r) => (resolveExit = r));
+      return {
+        pid,
+        exited: exitPromise,
+        hasExited: () => exited,
+        release: () => {
+          record(`release ${pid}`);
+          if (gated) setTimeout(() => ((exited = true), resolveExit(exitWith)), 1);
+        },
+        messages: () => '',
+        // test hook: kill resolves the exit
+        ...({ _kill: () => ((exited = true), resolveExit({ code: null, signal: 'SIGKILL' })) } as object),
+      } as LaunchedProcess;
+    },
+    readNamespaces: (pid) => (pid === process.pid ? HOST : { ...HOST, uts: 99 }),
+    kill(pid, signal) {
+      calls.push(`kill ${pid} ${signal}`);
+    },
+  };
+  return { runner, calls };
+}
+
+const steps: Step[] = [
+  { kind: 'mkdir', path: '/cg/a', why: 'a', undo: { kind: 'remove-cgroup', path: '/cg/a' } },
+  { kind: 'write-file', path: '/cg/a/memory.max', content: '100\n', why: 'b' },
+  { kind: 'launch', as: 'box', argv: ['unshare', '--uts', '--', 'true'], gated: true, why: 'c' },
+  { kind: 'await-namespaces', pid: 'box', isolate: ['uts'], checkShared: true, why: 'd' },
+  { kind: 'exec', argv: ['nsenter', '--target', '{box}', '--uts', '--', 'hostname', 'x'], why: 'e', undo: { kind: 'exec', argv: ['undo-e', '{box}'] } },
+  { kind: 'write-file', path: '/cg/a/cgroup.procs', content: '{box}', why: 'f' },
+  { kind: 'release', why: 'g' },
+  { kind: 'wait', why: 'h' },
+];
+const plan: Plan = { title: 't', scripts: [], steps };
+
+test('all steps in order, placeholders filled, undo at teardown', async () => {
+  const { runner, calls } = recorder();
+  const status = await executePlan(plan, runner);
+  assert.equal(status, { code: 0, signal: null });
+  assert.equal(calls, [
+    'mkdir /cg/a',
+    'write /cg/a/memory.max 100',
+    'launch 1000 unshare --uts -- true',
+    'exec nsenter --target 1000 --uts -- hostname x',
+    'write /cg/a/cgroup.procs {box}',
+    'release 1000',
+    'exec undo-e 1000',
+    'remove-cgroup /cg/a',
+  ]);
+});
+
+for (const [failOn, expectedUndos] of [
+  ['mkdir', []],
+  ['write /cg/a/memory.max', ['remove-cgroup /cg/a']],
+  ['exec nsenter', ['kill 1000 SIGKILL', 'remove-cgroup /cg/a']],
+  ['write /cg/a/cgroup.procs', ['kill 1000 SIGKILL', 'exec undo-e 1000', 'remove-cgroup /cg/a']],
+] as const) {
+  test(`failure at "${failOn}" rolls back everything before it, newest first`, async () => {
+    const { runner, calls } = recorder(failOn);
+    // a killed fake box never "exits" by itself; make kill end it
+    const realLaunch = runner.launch.bind(runner);
+    runner.launch = (argv, gated) => {
+      const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
+      const realKill = runner.kill;
+      runner.kill = (pid, sig) => {
+        realKill(pid, sig);
+        if (pid === proc.pid) proc._kill();
+      };
+      return proc;
+    };
+    try {
+      await executePlan(plan, runner);
+      assert.unreachable('should fail');
+    } catch (error) {
+      assert.instance(error, NsboxError);
+      assert.match((error as Error).message, /boom/);
+    }
+    const failedAt = calls.findIndex((c) => c.startsWith(failOn));
+    assert.equal(calls.slice(failedAt + 1), [...expectedUndos]);
+    assert.not.ok(calls.some((c) => c.startsWith('release')), 'the command never started');
+  });
+}
+
+test('a namespace that is not new after launch times out as an error, and nothing is left', async () => {
+  const { runner, calls } = recorder();
+  runner.readNamespaces = () => HOST; // unshare "did nothing"
+  runner.launch = ((orig) => (argv: readonly string[], gated: boolean) => {
+    const p = orig(argv, gated) as LaunchedProcess & { _kill: () => void };
+    runner.kill = (pid, sig) => {
+      calls.push(`kill ${pid} ${sig}`);
+      p._kill();
+    };
+    return p;
+  })(runner.launch);
+  try {
+    await executePlan(plan, runner, { namespaceTimeoutMs: 30 });
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /did not appear/);
+  }
+  assert.equal(calls.slice(-2), ['kill 1000 SIGKILL', 'remove-cgroup /cg/a']);
+});
+
+test('a shared namespace that changed anyway fails the check', async () => {
+  const { runner } = recorder();
+  runner.readNamespaces = (pid) => (pid === process.pid ? HOST : { ...HOST, uts: 99, net: 98 });
+  runner.launch = ((orig) => (argv: readonly string[], gated: boolean) => {
+    const p = orig(argv, gated) as LaunchedProcess & { _kill: () => void };
+    runner.kill = () => p._kill();
+    return p;
+  })(runner.launch);
+  try {
+    await executePlan(plan, runner);
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /net namespace is not the host's/);
+  }
+});
+
+test('exit codes: status, or 128+N for signal N', () => {
+  assert.is(exitCodeOf({ code: 42, signal: null }), 42);
+  assert.is(exitCodeOf({ code: null, signal: 'SIGKILL' }), 137);
+  assert.is(exitCodeOf({ code: null, signal: 'SIGTERM' }), 143);
+});
+
+test('a missing tool names its package', () => {
+  const p: Plan = { title: 't', scripts: [], steps: [{ kind: 'launch', as: 'box', gated: true, why: 'x', argv: ['setpriv', '--', 'unshare', '--', '/bin/sh'] }] };
+  try {
+    checkPlanTools(p, (name) => (name === 'unshare' ? undefined : `/usr/bin/${name}`));
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /cannot find unshare/);
+    assert.match((error as NsboxError).hint ?? '', /apt-get install util-linux/);
+  }
+});
+
+test.run();

@@ -1,0 +1,77 @@
+// Plans as data: order of steps, what each runs, and golden --explain scripts (fixtures/plans/*.sh).
+// UPDATE_GOLDEN=1 npm run test:unit rewrites the golden files; review the diff like any code change.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { buildRunPlan } from '../../src/plan/build-run-plan.js';
+import { renderShell } from '../../src/plan/render-shell.js';
+import type { BoxSpec } from '../../src/spec/box-spec.js';
+
+const ID = '0123456789abcdef'.repeat(4);
+const make = (args: Record<string, unknown>, argv: string[]): BoxSpec => ({ ...buildBoxSpec(args, argv, { interactive: false, hostEnv: {} }), id: ID });
+
+function golden(name: string, text: string): void {
+  const path = `fixtures/plans/${name}.sh`;
+  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
+  assert.fixture(text, readFileSync(path, 'utf8'));
+}
+
+test('uts + hostname: launch gated, check, set hostname from outside, release, wait', () => {
+  const plan = buildRunPlan(make({ hostname: 'demo' }, ['hostname']), 'nsbox run --hostname demo -- hostname');
+  assert.equal(plan.steps.map((s) => s.kind), ['launch', 'await-namespaces', 'exec', 'release', 'wait']);
+  const launch = plan.steps[0]!;
+  assert.ok(launch.kind === 'launch' && launch.gated);
+  if (launch.kind === 'launch') {
+    assert.equal(launch.argv, ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--uts', '--', '/bin/sh', '-c', '{script:init}', 'nsbox-init', 'hostname']);
+  }
+  const exec = plan.steps[2]!;
+  assert.ok(exec.kind === 'exec');
+  if (exec.kind === 'exec') assert.equal(exec.argv, ['nsenter', '--target', '{box}', '--uts', '--', 'hostname', 'demo']);
+  golden('uts-hostname', renderShell(plan));
+});
+
+test('pid namespace: a reaper outside, the init as PID 1, proc mounted inside', () => {
+  const plan = buildRunPlan(make({ 'mount-proc': true }, ['ps', 'ax']), 'nsbox run --mount-proc -- ps ax');
+  assert.equal(plan.scripts.map((s) => s.name), ['reaper', 'init']);
+  const launch = plan.steps.find((s) => s.kind === 'launch');
+  assert.ok(launch && launch.kind === 'launch');
+  if (launch?.kind === 'launch') {
+    assert.ok(launch.argv.includes('--propagation'));
+    assert.equal(launch.argv.slice(-5), ['{script:reaper}', 'nsbox-reaper', '{script:init}', 'ps', 'ax']);
+  }
+  assert.match(plan.scripts[1]!.text, /step mount -t proc -o nosuid,nodev,noexec proc \/proc/);
+  golden('mount-proc', renderShell(plan));
+});
+
+test('explicit id maps: a holder owns the user namespace, root writes the maps, nsenter joins it', () => {
+  const plan = buildRunPlan(make({ 'uid-map': ['0:100000:65536'], 'gid-map': ['0:100000:65536'], net: true }, ['id']), 'nsbox run --uid-map 0:100000:65536 --net -- id');
+  assert.equal(plan.steps.map((s) => s.kind), ['launch', 'await-namespaces', 'write-file', 'write-file', 'launch', 'await-namespaces', 'kill', 'exec', 'release', 'wait']);
+  const write = plan.steps[2]!;
+  assert.ok(write.kind === 'write-file' && write.path === '/proc/{holder}/uid_map' && write.content === '0 100000 65536\n');
+  const box = plan.steps[4]!;
+  if (box.kind === 'launch') {
+    assert.equal(box.argv.slice(4, 9), ['nsenter', '--target', '{holder}', '--user', '--']);
+    assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 9) !== -1, 'unshare must not make a second user namespace');
+  }
+  golden('uid-map-net', renderShell(plan));
+});
+
+test('process: env, workdir, run-as and --init shape the init script; argv stays separate words', () => {
+  const plan = buildRunPlan(make({ pid: true, init: true, env: ['A=1 2'], workdir: '/tmp', 'run-as': '1000:1000' }, ['sh', '-c', 'echo "$A"']), 'nsbox run ...');
+  const init = plan.scripts.find((s) => s.name === 'init')!.text;
+  assert.match(init, /step cd \/tmp/);
+  assert.match(init, /setpriv --reuid=1000 --regid=1000 --clear-groups --pdeathsig KILL -- env 'A=1 2' "\$@" <&4 4<&- 3>&- &/);
+  const launch = plan.steps.find((s) => s.kind === 'launch');
+  if (launch?.kind === 'launch') assert.equal(launch.argv.slice(-3), ['sh', '-c', 'echo "$A"']);
+  golden('init-env-workdir-user', renderShell(plan));
+});
+
+test('map-root-user and map-auto are unshare flags', () => {
+  const root = buildRunPlan(make({ 'map-root-user': true }, ['id']), 't').steps[0]!;
+  if (root.kind === 'launch') assert.ok(root.argv.includes('--map-root-user') && root.argv.includes('--user'));
+  const auto = buildRunPlan(make({ 'map-auto': true }, ['id']), 't').steps[0]!;
+  if (auto.kind === 'launch') assert.ok(auto.argv.includes('--map-auto') && auto.argv.includes('--setuid'));
+});
+
+test.run();
