@@ -155,8 +155,8 @@ export function parseCgroupParent(text: string, flag = '--cgroup-parent'): { par
   for (const part of rest.split('/')) {
     if (part === '..') throw flagError(flag, text, '".." would leave the parent cgroup');
     if (part === '' || part === '.') throw flagError(flag, text, 'empty or "." path component');
-    if (!/^[A-Za-z0-9_@:+=,-][A-Za-z0-9_@:+=,.-]*$/.test(part)) throw flagError(flag, text, `invalid cgroup name "${part}"`);
-    if (KNOB_PREFIX.test(part)) throw flagError(flag, text, `"${part}" is the name of a cgroup file`);
+    if (!/^[A-Za-z0-9_@:+=,-][A-Za-z0-9_@:+=,.-]*$/.test(part)) throw flagError(flag, text, `invalid cgroup name ${JSON.stringify(part)}`);
+    if (KNOB_PREFIX.test(part)) throw flagError(flag, text, `${JSON.stringify(part)} is the name of a cgroup file`);
   }
   if (rest.length > 1024) throw flagError(flag, text, 'too long');
   return { parent: rest, parentBase };

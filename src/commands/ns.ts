@@ -19,8 +19,6 @@ export const command: NsboxCommand<NsArgs> = {
   describe: 'show which namespaces of PID are isolated from OTHER (default: PID 1), from /proc/<pid>/ns',
   builder: (y: Argv) =>
     y
-      // Two positionals then flags: no halt-at-non-option here (cli.ts passes it to every builder for run/sh).
-      .parserConfiguration({ 'populate--': true, 'halt-at-non-option': false })
       .positional('pid', { type: 'string', describe: 'process to inspect' })
       .positional('other', { type: 'string', describe: 'process to compare with (default 1)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON with stable keys' }) as unknown as Argv<NsArgs>,

@@ -74,6 +74,8 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
   // tar-stream's streams are streamx streams: plain .pipe() into it, errors forwarded by hand.
   input.on('error', (e) => extract.destroy(e));
   tap.on('error', (e) => extract.destroy(e));
+  let parserError: unknown;
+  extract.on('error', (e) => (parserError ??= e));
   input.pipe(tap).pipe(extract as unknown as NodeJS.WritableStream);
   try {
     // tar-stream hands over the next member only after this one's data is drained (its async iterator).
@@ -85,9 +87,12 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
       entry.resume();
     }
   } catch (error) {
+    // A parse error (e.g. "Unexpected end of data") destroys the member stream we were reading first: report
+    // the parser's reason, which tar-stream emits a moment later, rather than "Stream was destroyed".
+    await new Promise((r) => setImmediate(r));
     extract.destroy();
     input.destroy();
-    throw asArchiveError(error, options.label);
+    throw asArchiveError(error instanceof NsboxError ? error : parserError ?? error, options.label);
   }
   // tar-stream accepts a stream that stops right after a member; a real archive ends with zero blocks.
   if (entries === 0 && size < 1024) throw new NsboxError(`cannot import ${options.label}: not a tar archive (empty)`);
@@ -231,7 +236,7 @@ async function setOwner(path: string, header: Member, isLink: boolean): Promise<
 function asArchiveError(error: unknown, label: string): Error {
   if (error instanceof NsboxError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (/unexpected end|invalid tar header|invalid header|header exceeds|incorrect header check|invalid|unexpected/i.test(message)) {
+  if (/unexpected end|invalid tar header|invalid header|header exceeds|incorrect header check|invalid|unexpected|destroyed|premature/i.test(message)) {
     return new NsboxError(`cannot import ${label}: the archive is corrupt or truncated (${message.split('\n')[0]})`);
   }
   return new NsboxError(`cannot import ${label}: ${message.split('\n')[0]}`);

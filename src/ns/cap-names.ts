@@ -29,13 +29,13 @@ export function decodeCapabilities(mask: string): string[] {
 
 /**
  * A short reading of a capability set, given the kernel's last capability (/proc/sys/kernel/cap_last_cap):
- * "none", "all (41)", "all except cap_sys_module", or the list of names.
+ * "none", "all 41", "all except cap_sys_module", or the list of names.
  */
 export function summarizeCapabilities(names: readonly string[], lastCap: number): string {
   const all = Array.from({ length: lastCap + 1 }, (_, bit) => nameCapability(bit));
   if (names.length === 0) return 'none';
   const missing = all.filter((name) => !names.includes(name));
-  if (missing.length === 0) return `all (${all.length})`;
+  if (missing.length === 0) return `all ${all.length}`;
   if (missing.length < names.length) return `all except ${missing.join(', ')}`;
   return names.join(', ');
 }

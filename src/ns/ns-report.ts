@@ -26,7 +26,7 @@ export interface ProcessDetails {
   readonly gidMap: readonly IdMapEntry[];
   readonly capEff: string | undefined;
   readonly capabilities: readonly string[];
-  /** "all (41)", "all except ...", "none" or the list. */
+  /** "all 41", "all except ...", "none" or the list. */
   readonly capabilitySummary: string;
   readonly noNewPrivs: boolean | undefined;
   readonly cgroups: readonly CgroupMembership[];

@@ -39,6 +39,6 @@ export function assertProcessReadable(procRoot: string, pid: number, label: stri
   const access = checkProcessAccess(procRoot, pid);
   if (access === 'readable') return;
   throw new NsboxError(`cannot inspect ${label} ${pid}: ${describeAccess(access)}`, {
-    hint: access === 'denied' ? 'reading /proc/<pid>/ns needs ptrace access to the process: run as root or as its owner' : undefined,
+    hint: access === 'denied' ? 'reading /proc/<pid>/ns needs ptrace access to the process (root or its owner; a sandbox may deny even root)' : undefined,
   });
 }

@@ -9,7 +9,7 @@ type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K 
 
 const RENDER: Renderers = {
   exec: (s) => [`${quoteArgv(s.argv)}`],
-  'write-file': (s) => [`printf '%s' ${quoteWord(s.content)} > ${quoteTemplate(s.path)}`],
+  'write-file': (s) => [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)}`],
   mkdir: (s) => [`mkdir ${quoteTemplate(s.path)}`],
   launch: (s) =>
     s.gated
@@ -79,8 +79,14 @@ function renderUndo(undo: UndoStep): string {
     case 'remove':
       return `rm -rf ${quoteTemplate(undo.path)}`;
     case 'write-file':
-      return `printf '%s' ${quoteWord(undo.content)} > ${quoteTemplate(undo.path)}`;
+      return `${renderPrintf(undo.content)} > ${quoteTemplate(undo.path)}`;
     case 'remove-cgroup':
       return renderRemoveCgroup(undo.path);
   }
+}
+
+/** printf that writes `content` in one write(2) (uid_map needs that): one argument per line when it ends in \n. */
+function renderPrintf(content: string): string {
+  if (content.endsWith('\n')) return `printf '%s\\n' ${content.slice(0, -1).split('\n').map(quoteWord).join(' ')}`;
+  return `printf '%s' ${quoteWord(content)}`;
 }

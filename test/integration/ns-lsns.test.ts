@@ -14,7 +14,7 @@ const skipReason =
 interface Box {
   readonly launcher: ChildProcess;
   /** The process in the new namespaces: unshare itself after exec, or its child with --fork. */
-  readonly pid: number;
+  pid: number;
 }
 
 const started: Box[] = [];
@@ -41,19 +41,20 @@ async function waitFor<T>(what: string, probe: () => T | undefined, ms = 5000): 
 async function startUnshare(flags: readonly string[]): Promise<Box> {
   const fork = flags.includes('--fork');
   const launcher = spawn('unshare', [...flags, '--', 'sleep', '30'], { stdio: 'ignore' });
-  const box = { launcher, pid: -1 };
+  const box: Box = { launcher, pid: -1 };
   started.push(box);
   const launcherPid = launcher.pid!;
   const pid = await waitFor('sleep to start', () => {
     const target = fork ? Number(readFileSync(`/proc/${launcherPid}/task/${launcherPid}/children`, 'utf8').trim().split(' ')[0]) : launcherPid;
     return target > 0 && readFileSync(`/proc/${target}/comm`, 'utf8').trim() === 'sleep' ? target : undefined;
   });
-  (box as { pid: number }).pid = pid;
+  box.pid = pid;
   return box;
 }
 
 async function stop(box: Box): Promise<void> {
-  for (const pid of [box.pid, box.launcher.pid!]) {
+  // Only the PIDs this test started; never 0 or -1 (process groups, every process).
+  for (const pid of [box.pid, box.launcher.pid ?? -1].filter((p) => p > 1)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -61,7 +62,7 @@ async function stop(box: Box): Promise<void> {
     }
   }
   if (box.launcher.exitCode === null && box.launcher.signalCode === null) await new Promise((r) => box.launcher.once('exit', r));
-  await waitFor('the box to be gone', () => (existsSync(`/proc/${box.pid}/ns`) ? undefined : true));
+  if (box.pid > 1) await waitFor('the box to be gone', () => (existsSync(`/proc/${box.pid}/ns`) ? undefined : true));
 }
 
 function nsboxJson(...args: string[]): any {

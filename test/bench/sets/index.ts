@@ -1,0 +1,7 @@
+// Every benchmark set, in the order `npm run bench` runs them; add a new set's module here.
+
+import type { BenchSet } from '../types.js';
+import { coreSet } from './core.js';
+import { cgroupSet } from './cgroup.js';
+
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet];
