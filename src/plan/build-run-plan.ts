@@ -54,7 +54,8 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: [...DIE_WITH_NSBOX, ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
+    argv: [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
     gated: true,
     why: launchWhy(spec, !!explicitMap),
   });

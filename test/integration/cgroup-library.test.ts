@@ -72,7 +72,8 @@ for (const driver of DRIVERS) {
         const hierarchy = host.hierarchies.find((h) => dir.startsWith(`${h.mount}/`))!;
         assert.ok(r.stdout.includes(`:${dir.slice(hierarchy.mount.length)}\n`), `in ${dir}: ${r.stdout}`);
       }
-      assert.is(r.status, 137, 'the pipeline\'s tail was SIGKILLed by the OOM killer');
+      // The OOM killer picks its victim (tail on v1; on v2 sometimes the shell itself): either way SIGKILL.
+      assert.ok(r.status === 137 || r.signal === 'SIGKILL', `killed by SIGKILL (status ${r.status}, signal ${r.signal})`);
       const outcome = readCgroupOutcome(plan.box);
       assert.is(outcome.oomKilled, true);
       assert.match(outcome.message ?? '', /^killed by the memory limit \(16M, peak 1[56](\.\d)?M\)$/);

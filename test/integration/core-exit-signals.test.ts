@@ -38,7 +38,7 @@ if (!isRoot) {
   for (const flags of [['--uts'], ['--pid', '--mount-proc']]) {
     test(`${flags.join(' ')}: kill -9 of the command gives 137, SIGTERM gives 143`, async () => {
       for (const [signal, code] of [['SIGKILL', 137], ['SIGTERM', 143]] as const) {
-        const child = startNsbox(['run', ...flags, '--', 'sh', '-c', 'trap "kill -KILL \\$\\$" USR1; echo ready; sleep 30 & wait']);
+        const child = startNsbox(['run', ...flags, '--', 'sh', '-c', 'trap "kill -KILL \\$\\$" USR1; echo ready; sleep 30 & wait $!']);
         await waitForOutput(child, (o) => o.includes('ready'));
         // the command: the nsbox process's descendant named sh that is parent of sleep
         let tree = descendants(child.pid!);

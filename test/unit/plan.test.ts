@@ -51,7 +51,7 @@ test('explicit id maps: a holder owns the user namespace, root writes the maps, 
   assert.ok(write.kind === 'write-file' && write.path === '/proc/{holder}/uid_map' && write.content === '0 100000 65536\n');
   const box = plan.steps[4]!;
   if (box.kind === 'launch') {
-    assert.equal(box.argv.slice(4, 9), ['nsenter', '--target', '{holder}', '--user', '--']);
+    assert.equal(box.argv.slice(0, 9), ['nsenter', '--target', '{holder}', '--user', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
     assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 9) !== -1, 'unshare must not make a second user namespace');
   }
   golden('uid-map-net', renderShell(plan));
