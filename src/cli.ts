@@ -24,9 +24,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function dispatch(argvIn: readonly string[]): Promise<number> {
   let argv = argvIn;
-  const { default: yargs } = await import('yargs');
   const name = argv.find((a) => !a.startsWith('-'));
+  if ((name === 'run' || name === 'sh') && argv[0] === name) {
+    const [flags] = (await import('./spec/command-line.js')).splitCommandLine(argv.slice(1), (await import('./spec/run-flags.js')).RUN_OPTIONS);
+    if (!flags.some((a) => a === '--help' || a === '-h' || a === '--version')) return runBoxFast(argv, name);
+  }
   if (name === 'run' || name === 'sh') argv = await normalizeBoxArgv(argv, name);
+  const { default: yargs } = await import('yargs');
   const wanted = name !== undefined && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((n) => COMMANDS[n]!()));
 
@@ -56,6 +60,22 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
   }
   await y.parseAsync();
   return exitCode;
+}
+
+/** run/sh without --help: parse with the small table-driven parser and skip loading yargs (start-up time). */
+async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<number> {
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }] = await Promise.all([
+    import('./spec/user-flag.js'),
+    import('./spec/command-line.js'),
+    import('./spec/run-flags.js'),
+    import('./spec/parse-flags.js'),
+    import('./commands/box-command.js'),
+  ]);
+  const [flags, command] = splitCommandLine(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS);
+  const args = parseFlags(flags, RUN_OPTIONS) as Parameters<typeof runBox>[0];
+  const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
+  if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], true, title);
+  return runBox(args, command, false, title);
 }
 
 /**

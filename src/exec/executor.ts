@@ -9,6 +9,10 @@ import type { Plan, PidVar, Step, UndoStep, AwaitNamespacesStep } from '../plan/
 import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
 import { findCommandPid } from './signals.js';
 
+/** NSBOX_TRACE=1 prints each step's completion time since process start (for finding slow steps). */
+const TRACE = !!process.env.NSBOX_TRACE;
+const TRACE_START = 0;
+
 export interface Execution {
   readonly pids: Partial<Record<PidVar, number>>;
   /** The box process (unshare, then the init or the reaper). */
@@ -60,6 +64,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       const aborted = options.abortSignal?.aborted;
       if (aborted && !execution.released) throw new NsboxError(`interrupted by ${aborted} during set-up`, { exitCode: 128 + signalNumber(aborted) });
       await runStep(step);
+      if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
       if ('undo' in step && step.undo) undos.push(step.undo);
     }
   } catch (error) {
