@@ -1,6 +1,7 @@
 // What `nsbox run` and `nsbox sh` share: flags -> spec -> plan -> --explain/--dry-run -> execute -> exit code.
 
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { ArgumentsCamelCase } from 'yargs';
 import { NsboxError } from '../errors.js';
 import type { BoxSpec } from '../spec/box-spec.js';
@@ -63,8 +64,9 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   }
 }
 
-/** Checks that need the host but change nothing: the working directory exists, the program can be executed. */
+/** Checks that need the host but change nothing: subordinate ids, the working directory, the program. */
 function checkProcessSpec(spec: BoxSpec): void {
+  if (spec.idMapping.kind === 'auto') checkSubordinateIds();
   const workdir = spec.process.workdir;
   if (workdir !== undefined) {
     let isDir = false;
@@ -82,4 +84,24 @@ function checkProcessSpec(spec: BoxSpec): void {
 /** "nsbox run --uts -- sh -c 'echo hi'": the invocation, quoted, for the --explain header. */
 export function titleOf(argv: readonly string[]): string {
   return `nsbox ${quoteArgv(argv)}`;
+}
+
+/** --map-auto maps the caller's first /etc/subuid and /etc/subgid ranges; say so clearly if there is none. */
+function checkSubordinateIds(): void {
+  const user = userInfo().username;
+  const uid = String(process.getuid?.() ?? '');
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // treated as empty
+    }
+    const owner = (line: string) => line.split(':')[0];
+    if (!text.split('\n').some((line) => owner(line) === user || owner(line) === uid)) {
+      throw new NsboxError(`--map-auto: no range for ${user} in ${file}`, {
+        hint: `add one, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}`,
+      });
+    }
+  }
 }

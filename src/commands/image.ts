@@ -30,7 +30,7 @@ export const command: NsboxCommand<ImageArgs> = {
     y
       // Flags may follow the action (`image import --from-host-busybox busybox`): do not halt at "import".
       .parserConfiguration({ 'populate--': true, 'halt-at-non-option': false })
-      .positional('action', { type: 'string', choices: ACTIONS, describe: 'what to do' })
+      .positional('action', { type: 'string', describe: `one of: ${ACTIONS.join(', ')}` })
       .positional('operands', { type: 'string', array: true, describe: 'SOURCE and/or NAME[:TAG]' })
       .option('root', { type: 'string', describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' })
       .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })

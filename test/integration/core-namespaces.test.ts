@@ -1,8 +1,8 @@
 // nsbox run, checked from the host's side: /proc/<pid>/ns, lsns, mountinfo, ipcs, ip link, uid_map, file owners.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readlinkSync, mkdtempSync, rmSync, statSync, chmodSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, readlinkSync, mkdtempSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { nsbox, NSBOX, isRoot, exitOf } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks, descendants } from '../helpers/leaks.js';
 import { NAMESPACES } from '../../src/host/namespaces.js';
@@ -140,6 +140,29 @@ if (!isRoot) {
     assert.is(root.stdout.trim().split(/\s+/).join(' '), `0 ${process.getuid!()} 1`);
     const same = nsbox(['run', '--map-current-user', '--', 'cat', '/proc/self/uid_map']);
     assert.is(same.stdout.trim().split(/\s+/).join(' '), `${process.getuid!()} ${process.getuid!()} 1`);
+  });
+
+  test('--map-auto maps the /etc/subuid and /etc/subgid ranges through newuidmap (a private mount ns supplies them)', () => {
+    const dir = mkdtempSync('/tmp/nsbox-subid-');
+    try {
+      chmodSync(dir, 0o777);
+      writeFileSync(`${dir}/subuid`, 'root:300000:65536\n');
+      writeFileSync(`${dir}/subgid`, 'root:400000:65536\n');
+      writeFileSync(`${dir}/empty`, '');
+      // Bind-mount test files over /etc/sub[ug]id in a mount namespace of this test only: the host's stay untouched.
+      const run = (subuid: string, subgid: string) =>
+        spawnSync('unshare', ['--mount', '--', 'sh', '-c', `mount --bind ${subuid} /etc/subuid && mount --bind ${subgid} /etc/subgid && exec "$@"`, 'sh', NSBOX, 'run', '--map-auto', '--', 'sh', '-c', `cat /proc/self/uid_map /proc/self/gid_map; touch ${dir}/file`], { encoding: 'utf8' });
+      const r = run(`${dir}/subuid`, `${dir}/subgid`);
+      assert.is(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['0 300000 65536', '0 400000 65536']);
+      assert.is(statSync(`${dir}/file`).uid, 300000);
+      assert.is(statSync(`${dir}/file`).gid, 400000);
+      const none = run(`${dir}/empty`, `${dir}/empty`);
+      assert.is(none.status, 125);
+      assert.match(none.stderr, /^nsbox: --map-auto: no range for root in \/etc\/subuid\nnsbox: hint: add one/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('-e, --env-file, -w and --user reach the command; the argv arrives word for word', () => {
