@@ -11,6 +11,7 @@ const COMMANDS: Readonly<Record<string, Loader>> = {
   sh: () => import('./commands/sh.js'),
   ns: () => import('./commands/ns.js'),
   doctor: () => import('./commands/doctor.js'),
+  image: () => import('./commands/image.js'),
 };
 
 /** Runs nsbox with argv (without node and script); resolves to the exit code. */

@@ -25,6 +25,11 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   capsh: 'libcap2-bin',
   tar: 'tar',
   ps: 'procps',
+  setfattr: 'attr',
+  getfattr: 'attr',
+  xz: 'xz-utils',
+  mknod: 'coreutils',
+  pivot_root: 'util-linux',
 };
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -13,8 +13,9 @@ export type RunOutcome = { readonly ok: true; readonly value: number } | { reado
 
 /** Wall time of one run in ms: from just before the spawn to the child's exit (node's fork+exec cost included, alike for all). */
 export function measureWallTime(candidate: Candidate): RunOutcome {
+  const env = envOf(candidate);
   const started = process.hrtime.bigint();
-  const result = spawnSync(candidate.argv[0]!, candidate.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS });
+  const result = spawnSync(candidate.argv[0]!, candidate.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS, env });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const problem = describeProblem(candidate, result.status, result.signal, result.error, String(result.stderr ?? ''));
   return problem ? { ok: false, reason: problem } : { ok: true, value: ms };
@@ -28,6 +29,7 @@ export function measurePeakRss(candidate: Candidate): RunOutcome {
   const result = spawnSync(GNU_TIME, ['-f', `${RSS_MARK} %M`, '--', ...candidate.argv], {
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: RUN_TIMEOUT_MS,
+    env: envOf(candidate),
   });
   const stderr = String(result.stderr ?? '');
   const problem = describeProblem(candidate, result.status, result.signal, result.error, stripTimeLines(stderr));
@@ -41,6 +43,10 @@ export function parseRssLine(stderr: string): number | undefined {
   const lines = stderr.split('\n').filter((l) => l.startsWith(`${RSS_MARK} `));
   const last = lines.at(-1);
   return last === undefined || !/^\S+ \d+$/.test(last) ? undefined : Number(last.split(' ')[1]);
+}
+
+function envOf(candidate: Candidate): NodeJS.ProcessEnv {
+  return candidate.env ? { ...process.env, ...candidate.env } : process.env;
 }
 
 function stripTimeLines(stderr: string): string {

@@ -21,7 +21,7 @@ export function renderTable(results: readonly CandidateResult[], reference: stri
 /** Each candidate's full command and, for a failed one, why. */
 export function renderCommands(results: readonly CandidateResult[]): string[] {
   return results.flatMap((r) => [
-    `  ${r.name}: ${r.argv.map(quoteWord).join(' ')}`,
+    `  ${r.name}: ${[...Object.entries(r.env ?? {}).map(([k, v]) => `${k}=${quoteWord(v)}`), ...r.argv.map(quoteWord)].join(' ')}`,
     ...(r.failure ? [`    failed: ${r.failure}`] : []),
   ]);
 }

@@ -23,9 +23,9 @@ function main(args: readonly string[]): number {
   const sets = selectSets(args, ALL_SETS);
   const haveTime = findTool(GNU_TIME) !== undefined;
   const options: ScheduleOptions = {
-    runs: readCount(process.env, 'BENCH_RUNS', 30),
-    warmup: readCount(process.env, 'BENCH_WARMUP', 3, 0),
-    rssRuns: haveTime ? readCount(process.env, 'BENCH_RSS_RUNS', 5, 0) : 0,
+    runs: readCountOption('BENCH_RUNS', 30, 1),
+    warmup: readCountOption('BENCH_WARMUP', 3, 0),
+    rssRuns: haveTime ? readCountOption('BENCH_RSS_RUNS', 5, 0) : 0,
     progress: (line) => process.stderr.write(`bench: ${line}\n`),
   };
   console.log(
@@ -65,6 +65,15 @@ function main(args: readonly string[]): number {
   const count = (v: TargetOutcome['verdict']) => outcomes.filter((o) => o.verdict === v).length;
   console.log(`\ntargets: ${count('ok')} ok, ${count('missed')} missed, ${count('unchecked')} not checked${broken ? `; ${broken} harness problem(s) above` : ''}`);
   return broken ? 1 : 0;
+}
+
+/** A run count from the environment; a bad value is a usage error. */
+function readCountOption(name: string, fallback: number, min: number): number {
+  try {
+    return readCount(process.env, name, fallback, min);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 try {

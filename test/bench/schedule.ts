@@ -40,5 +40,5 @@ export function runSet(set: BenchSet, options: ScheduleOptions): CandidateResult
       }
     }
   }
-  return state.map((s) => ({ name: s.candidate.name, argv: s.candidate.argv, wallMs: s.wallMs, rssKb: s.rssKb, failure: s.failure }));
+  return state.map((s) => ({ name: s.candidate.name, argv: s.candidate.argv, env: s.candidate.env, wallMs: s.wallMs, rssKb: s.rssKb, failure: s.failure }));
 }

@@ -4,6 +4,8 @@
 export interface Candidate {
   readonly name: string;
   readonly argv: readonly string[];
+  /** Variables added to the bench's own environment for this candidate's runs. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Exit status a correct run ends with (default 0); anything else marks the candidate failed. */
   readonly expectStatus?: number;
 }
@@ -48,6 +50,7 @@ export interface BenchSet {
 export interface CandidateResult {
   readonly name: string;
   readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>> | undefined;
   /** Wall time of each measured run, in ms (warm-up runs excluded). */
   readonly wallMs: readonly number[];
   /** Maximum resident set size of each RSS run, in KiB. */

@@ -7,7 +7,7 @@ import { formatMb, formatMs, formatRatio, maximum, median, percentile, readCount
 import { orderForRound } from '../bench/schedule.js';
 import { parseRssLine } from '../bench/measure.js';
 import { evaluateTarget } from '../bench/targets.js';
-import { alignColumns, renderTable } from '../bench/report.js';
+import { alignColumns, renderCommands, renderTable } from '../bench/report.js';
 import { selectSets, UsageError } from '../bench/select.js';
 import { readOwnV1Cgroups } from '../bench/sets/own-cgroups.js';
 import type { BenchSet, CandidateResult } from '../bench/types.js';
@@ -128,6 +128,14 @@ test('renderTable: aligned columns, ratio to the reference, FAILED rows', () => 
   assert.ok(ends.every((n) => n === ends[0]), 'right-aligned ratio column ends every line at the same place');
   const noReference = renderTable([result('a', [10])], 'missing');
   assert.match(noReference[1]!, /-$/);
+});
+
+test('renderCommands quotes words, shows env, and gives the failure reason', () => {
+  const lines = renderCommands([
+    { name: 'a', argv: ['sh', '-c', "echo 'hi' $x"], env: { K: 'v w' }, wallMs: [1], rssKb: [], failure: undefined },
+    { name: 'b', argv: ['nsbox', 'run', '--', 'true'], wallMs: [], rssKb: [], failure: 'exit status 125' },
+  ]);
+  assert.equal(lines, [`  a: K='v w' sh -c 'echo '\\''hi'\\'' $x'`, '  b: nsbox run -- true', '    failed: exit status 125']);
 });
 
 test('alignColumns pads the first column left and the rest right', () => {

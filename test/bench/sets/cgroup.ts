@@ -16,16 +16,16 @@ const own = loadOwnV1Cgroups();
 
 /** The same box as issue 2's by hand on cgroup v1: make the cgroups, set the limits, run unshare in them, remove. */
 function buildHandScript(memoryPath: string, pidsPath: string): Candidate {
-  const join2 = (base: string) => `${base === '/' ? '' : base}/nsbox-bench-hand-$$`;
+  const inOwn = (base: string) => `${base === '/' ? '' : base}/nsbox-bench-hand-$$`;
   const script = [
     'set -eu',
-    `m=${join2(memoryPath)}; p=${join2(pidsPath)}`,
+    `m=${inOwn(memoryPath)}; p=${inOwn(pidsPath)}`,
     'cgcreate -g "memory:$m" -g "pids:$p"',
     `trap 'cgdelete "memory:$m" "pids:$p"' EXIT`,
     'cgset -r memory.limit_in_bytes=104857600 "$m"',
     'cgset -r pids.max=100 "$p"',
     'cgexec -g "memory:$m" -g "pids:$p" unshare --uts --pid --ipc --net --fork --mount-proc -- true',
-  ].join('\n');
+  ].join('; ');
   return { name: 'cgexec script', argv: ['sh', '-c', script] };
 }
 
@@ -57,14 +57,19 @@ let before: readonly string[] = [];
 
 export const cgroupSet: BenchSet = {
   name: 'cgroup',
-  title: 'issue 3: nsbox run with --memory 100m --pids-limit 100 vs without limits vs cgcreate/cgset/cgexec',
+  title: 'issue 3: nsbox run with --memory 100m --pids-limit 100 (cgroup-tools driver, then cgroupfs) vs without limits vs cgcreate/cgset/cgexec',
   reference: 'nsbox',
   candidates: [
     { name: 'nsbox', argv: [NSBOX_BIN, 'run', ...CORE_NSBOX_FLAGS, '--', 'true'] },
     { name: 'nsbox limits', argv: [NSBOX_BIN, 'run', ...CORE_NSBOX_FLAGS, ...LIMIT_FLAGS, '--', 'true'] },
+    // Informational: the same limits written to cgroupfs directly (no cgcreate/cgset/cgexec processes).
+    { name: 'nsbox limits cgroupfs', argv: [NSBOX_BIN, 'run', ...CORE_NSBOX_FLAGS, ...LIMIT_FLAGS, '--', 'true'], env: { NSBOX_CGROUP_DRIVER: 'cgroupfs' } },
     ...handScript,
   ],
-  targets: [{ kind: 'median-within', subject: 'nsbox limits', reference: 'nsbox', slackMs: 10 }],
+  targets: [
+    { kind: 'median-within', subject: 'nsbox limits', reference: 'nsbox', slackMs: 10 },
+    { kind: 'median-within', subject: 'nsbox limits cgroupfs', reference: 'nsbox', slackMs: 10 },
+  ],
   available() {
     const reason = checkNsboxRunnable();
     if (reason) return reason;
