@@ -13,8 +13,7 @@ import { checkPlanTools, executePlan, exitCodeOf } from '../exec/executor.js';
 import { hostRunner } from '../exec/runner.js';
 import { findCommandPid, forwardSignals } from '../exec/signals.js';
 import { resolveCommand } from '../exec/resolve-command.js';
-import { readCgroupOutcome } from '../cgroup/outcome.js';
-import { planCgroup } from '../cgroup/plan-cgroup.js';
+import { readCgroupOutcome, type CgroupOutcome } from '../cgroup/outcome.js';
 
 /** The command line after the flags: positionals that yargs stopped at, then everything after `--`. */
 export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: string): string[] {
@@ -44,7 +43,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
     () => (released && boxPid !== undefined ? findCommandPid(boxPid, viaReaper) : undefined),
     (signal) => (abort.aborted = signal),
   );
-  let cgroupMessage: string | undefined;
+  let outcome: CgroupOutcome | undefined;
   try {
     const status = await executePlan(plan, hostRunner, {
       abortSignal: abort,
@@ -53,12 +52,13 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
         released = true;
       },
       beforeTeardown: () => {
-        if (!spec.cgroup) return;
-        cgroupMessage = readCgroupOutcome(planCgroup(spec.cgroup, spec.id).box).message;
+        if (plan.cgroup) outcome = readCgroupOutcome(plan.cgroup);
       },
     });
-    if (cgroupMessage) process.stderr.write(`nsbox: ${cgroupMessage}\n`);
-    return exitCodeOf(status);
+    if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
+    const code = exitCodeOf(status);
+    // Killed by the memory limit: Docker's 137, whatever the program made of it (stress exits 1, unshare too).
+    return outcome?.oomKilled && code !== 0 ? 137 : code;
   } finally {
     signals.dispose();
   }

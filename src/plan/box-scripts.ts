@@ -35,6 +35,9 @@ export function buildInitScript(spec: BoxSpec, gated: boolean): string {
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
   ];
   if (gated) lines.push(...GATE);
+  if (spec.namespaces.includes('net')) {
+    lines.push('# --net: a new network namespace has only lo, and it is down: bring it up.', 'step ip link set lo up');
+  }
   if (spec.mountProc) {
     lines.push(
       '# --mount-proc: a /proc of the new pid namespace, mounted by a process inside it, so ps sees only the box.',

@@ -74,17 +74,10 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
       why: 'Set the hostname in the box\'s own uts namespace (the host\'s is untouched).',
     });
   }
-  if (spec.namespaces.includes('net')) {
-    steps.push({
-      kind: 'exec',
-      argv: ['nsenter', '--target', '{box}', '--net', '--', 'ip', 'link', 'set', 'lo', 'up'],
-      why: 'A new network namespace has only lo, and it is down: bring it up.',
-    });
-  }
   if (cgroup) steps.push(...cgroup.join);
   steps.push({ kind: 'release', why: 'Open the gate: the box runs its command now.' });
   steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
-  return { title, scripts, steps };
+  return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
 }
 
 /** unshare(1) with one flag per namespace asked for (the user namespace comes from nsenter when nsbox maps ids). */

@@ -38,7 +38,7 @@ export function renderShell(plan: Plan): string {
   const usesHolder = plan.steps.some((s) => s.kind === 'launch' && s.as === 'holder');
   out.push('', '# Undo, newest first, whatever happens (nsbox keeps the same list and rolls back on any failure).');
   out.push('cleanup() {');
-  for (const undo of [...undos].reverse()) out.push(`  ${renderUndo(undo)} 2>/dev/null || true`);
+  for (const undo of [...undos].reverse()) out.push(`  { ${renderUndo(undo).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
   if (usesHolder) out.push('  [ -z "${holder:-}" ] || kill -KILL "$holder" 2>/dev/null || true');
   if (usesGate) out.push('  rm -rf "$gate_dir"');
   out.push('}', 'trap cleanup EXIT');

@@ -93,6 +93,8 @@ export interface Plan {
   /** Shell scripts the box runs inside its namespaces, shown once in --explain and referenced as "$name". */
   readonly scripts: readonly BoxScript[];
   readonly steps: readonly Step[];
+  /** The box's cgroups, when it has limits: read after exit for "why did it die". */
+  readonly cgroup?: import('../cgroup/plan-cgroup.js').BoxCgroup;
 }
 
 /** A script passed to `sh -c` inside the box; `lines` carry their own `# why` comments. */
