@@ -72,9 +72,14 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
     import('./spec/parse-flags.js'),
     import('./commands/box-command.js'),
   ]);
-  const [flags, command] = splitCommandLine(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS);
+  const [flags, command, afterDash] = splitCommandLine(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS);
   const args = parseFlags(flags, RUN_OPTIONS) as Parameters<typeof runBox>[0];
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
+  // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
+  if (name === 'run' && (args.rootfs !== undefined || (!afterDash && command.length > 0))) {
+    const { runImageBox } = await import('./commands/run-image.js');
+    return runImageBox(args, command, afterDash, title);
+  }
   if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], true, title);
   return runBox(args, command, false, title);
 }

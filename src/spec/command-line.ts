@@ -3,8 +3,12 @@
 
 import type { Options } from 'yargs';
 
-/** Returns [flags, command]. `options` tells which flags take a value (string/number) and their aliases. */
-export function splitCommandLine(argv: readonly string[], options: Readonly<Record<string, Options>>): [string[], string[]] {
+/**
+ * Returns [flags, command, afterDash]. `afterDash` is true when the command came after `--` (`run -- CMD`: the host's
+ * root filesystem) rather than as the first non-flag word (`run IMAGE [CMD...]`). `options` tells which flags take
+ * a value (string/number) and their aliases.
+ */
+export function splitCommandLine(argv: readonly string[], options: Readonly<Record<string, Options>>): [string[], string[], boolean] {
   const takesValue = new Set<string>();
   for (const [name, opt] of Object.entries(options)) {
     if (opt.type === 'boolean' || opt.count) continue;
@@ -13,9 +17,9 @@ export function splitCommandLine(argv: readonly string[], options: Readonly<Reco
   }
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
-    if (word === '--') return [argv.slice(0, i), argv.slice(i + 1)];
-    if (!word.startsWith('-') || word === '-') return [argv.slice(0, i), argv.slice(i)];
+    if (word === '--') return [argv.slice(0, i), argv.slice(i + 1), true];
+    if (!word.startsWith('-') || word === '-') return [argv.slice(0, i), argv.slice(i), false];
     if (!word.includes('=') && takesValue.has(word)) i++;
   }
-  return [[...argv], []];
+  return [[...argv], [], false];
 }

@@ -5,6 +5,7 @@ import type { Options } from 'yargs';
 import { NsboxError, flagError } from '../errors.js';
 import { NAMESPACE_NAMES, type NamespaceName } from '../host/namespaces.js';
 import { CGROUP_OPTIONS, cgroupRequestFromFlags } from '../cgroup/flags.js';
+import { IMAGE_OPTIONS } from './image-flags.js';
 import type { BoxSpec, IdMapping } from './box-spec.js';
 import { parseIdMap } from './id-map.js';
 import { buildEnv } from './env.js';
@@ -40,6 +41,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it' },
   'dry-run': { type: 'boolean', group: OUT_GROUP, describe: 'print the plan and change nothing' },
   ...CGROUP_OPTIONS,
+  ...IMAGE_OPTIONS,
 };
 
 export interface RunArgs {

@@ -101,10 +101,10 @@ test('--user: bare is the namespace, with a value it is who runs the command', (
 });
 
 test('the command starts at the first non-flag word or after --', () => {
-  assert.equal(splitCommandLine(['--uts', 'sh', '-c', 'x'], RUN_OPTIONS), [['--uts'], ['sh', '-c', 'x']]);
-  assert.equal(splitCommandLine(['--hostname', 'h', '-e', 'A=1', 'ls', '-l'], RUN_OPTIONS), [['--hostname', 'h', '-e', 'A=1'], ['ls', '-l']]);
-  assert.equal(splitCommandLine(['--hostname=h', '--', '--not-a-flag'], RUN_OPTIONS), [['--hostname=h'], ['--not-a-flag']]);
-  assert.equal(splitCommandLine(['--pid'], RUN_OPTIONS), [['--pid'], []]);
+  assert.equal(splitCommandLine(['--uts', 'sh', '-c', 'x'], RUN_OPTIONS), [['--uts'], ['sh', '-c', 'x'], false]);
+  assert.equal(splitCommandLine(['--hostname', 'h', '-e', 'A=1', 'ls', '-l'], RUN_OPTIONS), [['--hostname', 'h', '-e', 'A=1'], ['ls', '-l'], false]);
+  assert.equal(splitCommandLine(['--hostname=h', '--', '--not-a-flag'], RUN_OPTIONS), [['--hostname=h'], ['--not-a-flag'], true]);
+  assert.equal(splitCommandLine(['--pid'], RUN_OPTIONS), [['--pid'], [], false]);
 });
 
 test.run();
