@@ -6,6 +6,7 @@ import { assertProcessReadable, checkProcessAccess, describeAccess } from './pro
 import { readProcessSecurity, readLastCap } from './proc-status.js';
 import { readIdMap, isIdentityMap, type IdMapEntry } from './id-map.js';
 import { readProcCgroup, type CgroupMembership } from './proc-cgroup.js';
+import { readCgroupInfo, type CgroupLimit } from '../cgroup/info.js';
 import { decodeCapabilities, summarizeCapabilities } from './cap-names.js';
 import { NsboxError } from '../errors.js';
 
@@ -30,8 +31,8 @@ export interface ProcessDetails {
   readonly capabilitySummary: string;
   readonly noNewPrivs: boolean | undefined;
   readonly cgroups: readonly CgroupMembership[];
-  // Cgroup limits go here once src/cgroup/ exports its reader (readCgroupInfo(pid)): e.g.
-  // `readonly limits: CgroupLimits | undefined;` filled in readProcessDetails below. Not read yet on purpose.
+  /** Limits set on the PID's own cgroups (memory, cpus, pids, ...), read from the real cgroupfs. */
+  readonly limits: readonly CgroupLimit[];
 }
 
 export interface NsReport {
@@ -98,9 +99,19 @@ export function readProcessDetails(procRoot: string, pid: number): ProcessDetail
       capabilitySummary: summarizeCapabilities(capabilities, readLastCap(procRoot)),
       noNewPrivs: security.noNewPrivs,
       cgroups: readProcCgroup(procRoot, pid),
+      limits: procRoot === '/proc' ? readLimits(pid) : [],
     };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it exited while being read' : (error as Error).message;
     throw new NsboxError(`cannot inspect PID ${pid}: ${reason}`, { cause: error });
+  }
+}
+
+/** The cgroup limits in force for a live PID; a host without cgroups (or a race with exit) gives none. */
+function readLimits(pid: number): readonly CgroupLimit[] {
+  try {
+    return readCgroupInfo(pid).limits;
+  } catch {
+    return [];
   }
 }

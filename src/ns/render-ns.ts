@@ -26,6 +26,7 @@ function renderDetails(report: NsReport): string[] {
   pairs.push(['NoNewPrivs', p.noNewPrivs === undefined ? 'unknown' : p.noNewPrivs ? '1' : '0']);
   const cgroups = groupCgroups(p.cgroups);
   cgroups.forEach((line, i) => pairs.push([i === 0 ? 'cgroup' : '', line]));
+  p.limits.forEach((limit, i) => pairs.push([i === 0 ? 'limits' : '', `${limit.name} ${limit.value} (${limit.file})`]));
   return alignColumns(pairs.map(([k, v]) => [k, v]));
 }
 
@@ -62,6 +63,7 @@ export function toNsJson(report: NsReport): unknown {
       capabilities: p.capabilities,
       noNewPrivs: p.noNewPrivs ?? null,
       cgroups: p.cgroups,
+      limits: p.limits,
     },
   };
 }
