@@ -4,7 +4,10 @@ import type { Step } from '../plan/types.js';
 import { dirOf, type CgroupLayout, type KnobWrite } from './layout.js';
 import type { DriverSteps } from './driver.js';
 
-/** mkdir/write-file steps; the launched process writes its own PID into each cgroup.procs, then execs. */
+/**
+ * mkdir/write-file steps; nsbox writes the box's PID into each cgroup.procs while the box waits at its gate, so
+ * it is inside before the command's first instruction, without an extra process on the launch path.
+ */
 export function renderWithCgroupfs(layout: CgroupLayout): DriverSteps {
   const setup: Step[] = [];
   if (layout.missingParents.length > 0) {
@@ -16,7 +19,13 @@ export function renderWithCgroupfs(layout: CgroupLayout): DriverSteps {
     setup.push({ kind: 'mkdir', path: dirOf(box), why: `the box's own cgroup (${box.controllers.join(',') || 'cgroup2'})`, undo: { kind: 'remove-cgroup', path: dirOf(box) } });
   }
   setup.push(...layout.limits.map(writeStep));
-  return { setup, launchPrefix: joinPrefix(layout.boxes.map((b) => `${dirOf(b)}/cgroup.procs`)) };
+  const join: Step[] = layout.boxes.map((b) => ({
+    kind: 'write-file',
+    path: `${dirOf(b)}/cgroup.procs`,
+    content: '{box}',
+    why: `Move the waiting box into its cgroup (${b.controllers.join(',') || 'cgroup2'}); everything it starts stays inside.`,
+  }));
+  return { setup, launchPrefix: [], join };
 }
 
 function writeStep(write: KnobWrite): Step {

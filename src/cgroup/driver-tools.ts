@@ -20,7 +20,7 @@ export function renderWithCgroupTools(layout: CgroupLayout): DriverSteps {
     });
   }
   setup.push(...renderWrites(layout.limits));
-  return { setup, launchPrefix: ['cgexec', ...layout.boxes.flatMap(groupArgs), '--'] };
+  return { setup, launchPrefix: ['cgexec', ...layout.boxes.flatMap(groupArgs), '--'], join: [] };
 }
 
 function groupArgs(dir: CgroupDir): string[] {

@@ -7,10 +7,12 @@ import type { Step } from '../plan/types.js';
 
 export type CgroupDriver = 'cgroup-tools' | 'cgroupfs';
 
-/** What a driver makes of a layout: setup steps and the prefix that starts the box inside its cgroups. */
+/** What a driver makes of a layout: setup steps, then either a launch prefix or join steps that put the box inside. */
 export interface DriverSteps {
   readonly setup: readonly Step[];
   readonly launchPrefix: readonly string[];
+  /** Steps run while the box waits at its gate ({box} is its PID); empty when launchPrefix joins. */
+  readonly join: readonly Step[];
 }
 
 /** NSBOX_CGROUP_DRIVER if set; else cgroup-tools when cgcreate, cgset and cgexec are installed; else cgroupfs. */

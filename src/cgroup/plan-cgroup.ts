@@ -58,7 +58,7 @@ export function planCgroup(
   const pids = on('pids');
   return {
     setup: steps.setup,
-    join: [],
+    join: steps.join,
     launchPrefix: steps.launchPrefix,
     box: {
       dirs: layout.boxes.map(dirOf),

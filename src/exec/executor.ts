@@ -87,7 +87,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       case 'exec':
         return runner.exec(step.argv.map(fill));
       case 'write-file':
-        return runner.writeFile(fill(step.path), step.content);
+        return runner.writeFile(fill(step.path), fill(step.content));
       case 'mkdir':
         return runner.mkdir(fill(step.path));
       case 'launch': {

@@ -2,7 +2,7 @@
 
 import { renderRemoveCgroup } from '../cgroup/remove.js';
 import { namespaceInfo } from '../host/namespaces.js';
-import { quoteArgv, quoteTemplate, quoteWord } from './quote.js';
+import { quoteArgv, quoteTemplate } from './quote.js';
 import type { Plan, Step, UndoStep } from './types.js';
 
 type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K }>) => string[] };
@@ -87,6 +87,6 @@ function renderUndo(undo: UndoStep): string {
 
 /** printf that writes `content` in one write(2) (uid_map needs that): one argument per line when it ends in \n. */
 function renderPrintf(content: string): string {
-  if (content.endsWith('\n')) return `printf '%s\\n' ${content.slice(0, -1).split('\n').map(quoteWord).join(' ')}`;
-  return `printf '%s' ${quoteWord(content)}`;
+  if (content.endsWith('\n')) return `printf '%s\\n' ${content.slice(0, -1).split('\n').map(quoteTemplate).join(' ')}`;
+  return `printf '%s' ${quoteTemplate(content)}`;
 }

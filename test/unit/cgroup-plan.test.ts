@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { NsboxError } from '../../src/errors.js';
 import { detectCgroupHost } from '../../src/cgroup/detect.js';
 import { chooseCgroupDriver } from '../../src/cgroup/driver.js';
-import { joinPrefix } from '../../src/cgroup/driver-fs.js';
 import { convertSharesToWeight } from '../../src/cgroup/layout-v2.js';
 import { planCgroup } from '../../src/cgroup/plan-cgroup.js';
 import { renderRemoveCgroup } from '../../src/cgroup/remove.js';
@@ -67,8 +66,8 @@ test('v1, cgroupfs: parent made once, one cgroup per hierarchy, writes in kernel
     ['write-file', `${cpu}/cpu.shares`, '512'],
     ['write-file', `${pids}/pids.max`, '20'],
   ]);
-  assert.equal(plan.join, []);
-  assert.equal(plan.launchPrefix, joinPrefix([`${mem}/cgroup.procs`, `${cpu}/cgroup.procs`, `${pids}/cgroup.procs`]));
+  assert.equal(plan.launchPrefix, []);
+  assert.equal(plan.join.map((s) => s.kind === 'write-file' && [s.path, s.content]), [[`${mem}/cgroup.procs`, '{box}'], [`${cpu}/cgroup.procs`, '{box}'], [`${pids}/cgroup.procs`, '{box}']]);
   assert.equal(plan.box, { dirs: [mem, cpu, pids], version: 1, driver: 'cgroupfs', memoryDir: mem, pidsDir: pids, memoryBytes: 104857600, pidsLimit: 20 });
   for (const step of plan.setup) assert.ok(step.why.length > 0, 'every step says why');
 });
@@ -141,7 +140,8 @@ test('v2, cgroupfs: controllers enabled top-down, v2 file names, weight from sha
     [`/nsbox/${BOX}/cpuset.cpus`, '0'],
     [`/nsbox/${BOX}/pids.max`, '20'],
   ]);
-  assert.equal(plan.launchPrefix, joinPrefix([`${box}/cgroup.procs`]));
+  assert.equal(plan.launchPrefix, []);
+  assert.equal(plan.join.map((s) => s.kind === 'write-file' && [s.path, s.content]), [[`${box}/cgroup.procs`, '{box}']]);
   assert.equal(plan.box.dirs, [box]);
   assert.is(plan.box.version, 2);
 });
