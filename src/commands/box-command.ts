@@ -55,10 +55,14 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
         if (plan.cgroup) outcome = readCgroupOutcome(plan.cgroup);
       },
     });
-    if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
     const code = exitCodeOf(status);
     // Killed by the memory limit: Docker's 137, whatever the program made of it (stress exits 1, unshare too).
-    return outcome?.oomKilled && code !== 0 ? 137 : code;
+    const exitCode = outcome?.oomKilled && code !== 0 ? 137 : code;
+    if (args.json) {
+      const result = { id: spec.id, exitCode, signal: status.signal, oomKilled: outcome?.oomKilled ?? false, message: outcome?.message ?? null, cgroup: outcome?.facts ?? null };
+      process.stderr.write(`${JSON.stringify(result)}\n`);
+    } else if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
+    return exitCode;
   } finally {
     signals.dispose();
   }

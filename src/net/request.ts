@@ -1,6 +1,6 @@
 // What a box asked of the network (--net/--network, -p, --dns, --add-host), validated from flags. Pure.
 
-import { NsboxError, flagError } from '../errors.js';
+import { flagError } from '../errors.js';
 import { formatIpv4, parseIpv4 } from './subnet.js';
 
 /** none: a new netns with only lo; host: the host's; bridge: the default network; user: a network made by `network create`. */
@@ -111,4 +111,3 @@ export function describeMode(request: NetworkRequest): string {
   return request.mode === 'user' ? `network ${JSON.stringify(request.network)}` : `--net ${request.mode}`;
 }
 
-export { NsboxError };

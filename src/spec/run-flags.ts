@@ -40,6 +40,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as (also --user=UID[:GID])' },
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it' },
   'dry-run': { type: 'boolean', group: OUT_GROUP, describe: 'print the plan and change nothing' },
+  json: { type: 'boolean', group: OUT_GROUP, describe: 'when the box ends, print its result as one JSON line on stderr (exit code, signal, OOM and pids facts)' },
   ...CGROUP_OPTIONS,
   ...IMAGE_OPTIONS,
 };

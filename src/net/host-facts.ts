@@ -1,0 +1,91 @@
+// Reads what the network planner needs to know about the host, from /proc and PATH only (no process is spawned):
+// IPv4 routes, listening ports, the firewall tool, the nameservers of /etc/resolv.conf.
+
+import { readFileSync } from 'node:fs';
+import { findTool } from '../host/tools.js';
+import type { Protocol } from './request.js';
+import { type Subnet, networkOf } from './subnet.js';
+
+/** iptables (legacy or nft-backed) when installed, else nft, else none. */
+export type FirewallTool = 'iptables' | 'nft' | 'none';
+
+export interface HostNetFacts {
+  /** Destinations of the host's routes (default routes left out): a new subnet must not overlap them. */
+  readonly routes: readonly Subnet[];
+  /** `PORT/PROTO` of every socket listening on the host (any address). */
+  readonly listening: ReadonlySet<string>;
+  readonly firewall: FirewallTool;
+  readonly nameservers: readonly string[];
+}
+
+/** Read the facts now. `root` lets tests point at a fake /proc and /etc. */
+export function readHostNetFacts(root = ''): HostNetFacts {
+  return {
+    routes: readRoutes(root),
+    listening: readListening(root),
+    firewall: findTool('iptables') ? 'iptables' : findTool('nft') ? 'nft' : 'none',
+    nameservers: readNameservers(root),
+  };
+}
+
+/** /proc/net/route: Destination and Mask are little-endian hex; a mask of 0 is a default route. */
+export function parseProcRoutes(text: string): Subnet[] {
+  const out: Subnet[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const dst = littleEndian(f[1]!);
+    const mask = littleEndian(f[7]!);
+    if (mask === 0) continue;
+    const prefix = 32 - Math.log2(2 ** 32 - mask);
+    if (!Number.isInteger(prefix)) continue;
+    out.push({ base: networkOf(dst, prefix), prefix });
+  }
+  return out;
+}
+
+/** /proc/net/{tcp,udp}{,6}: local address "HEXIP:HEXPORT"; TCP listeners have state 0A, bound UDP sockets 07. */
+export function parseProcSockets(text: string, protocol: Protocol): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4) continue;
+    const state = f[3];
+    if (protocol === 'tcp' ? state !== '0A' : state !== '07') continue;
+    const port = parseInt(f[1]!.split(':')[1] ?? '', 16);
+    if (port > 0) out.push(`${port}/${protocol}`);
+  }
+  return out;
+}
+
+function littleEndian(hex: string): number {
+  const v = parseInt(hex, 16) >>> 0;
+  return ((v & 0xff) * 2 ** 24) + (((v >>> 8) & 0xff) << 16) + (((v >>> 16) & 0xff) << 8) + ((v >>> 24) & 0xff);
+}
+
+function readRoutes(root: string): Subnet[] {
+  return parseProcRoutes(readOr(`${root}/proc/net/route`));
+}
+
+function readListening(root: string): Set<string> {
+  const found = new Set<string>();
+  for (const proto of ['tcp', 'udp'] as const) {
+    for (const file of [proto, `${proto}6`]) for (const p of parseProcSockets(readOr(`${root}/proc/net/${file}`), proto)) found.add(p);
+  }
+  return found;
+}
+
+function readNameservers(root: string): string[] {
+  return readOr(`${root}/etc/resolv.conf`)
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((x): x is string => x !== undefined);
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
