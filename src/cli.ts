@@ -12,6 +12,7 @@ const COMMANDS: Readonly<Record<string, Loader>> = {
   ns: () => import('./commands/ns.js'),
   doctor: () => import('./commands/doctor.js'),
   image: () => import('./commands/image.js'),
+  network: () => import('./commands/network.js'),
 };
 
 /** Runs nsbox with argv (without node and script); resolves to the exit code. */
@@ -65,14 +66,15 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
 
 /** run/sh without --help: parse with the small table-driven parser and skip loading yargs (start-up time). */
 async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<number> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }] = await Promise.all([
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
     import('./spec/parse-flags.js'),
     import('./commands/box-command.js'),
+    import('./net/net-flag.js'),
   ]);
-  const [flags, command, afterDash] = splitCommandLine(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS);
+  const [flags, command, afterDash] = splitCommandLine(rewriteNetFlag(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS), RUN_OPTIONS);
   const args = parseFlags(flags, RUN_OPTIONS) as Parameters<typeof runBox>[0];
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
   // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
@@ -89,13 +91,14 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
  * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
  */
 async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<string[]> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }] = await Promise.all([
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { rewriteNetFlag }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
+    import('./net/net-flag.js'),
   ]);
   const at = argv.indexOf(name);
-  const [flags, command] = splitCommandLine(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS);
+  const [flags, command] = splitCommandLine(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...flags, '--', ...command];
 }
 

@@ -4,4 +4,6 @@ import { main } from './cli.js';
 // bin/nsbox passes "--" first so that node itself leaves our flags alone; drop it.
 const argv = process.argv.slice(2);
 if (argv[0] === '--') argv.shift();
-process.exitCode = await main(argv);
+void main(argv).then((code) => {
+  process.exitCode = code;
+});

@@ -14,6 +14,7 @@ import { hostRunner } from '../exec/runner.js';
 import { findCommandPid, forwardSignals } from '../exec/signals.js';
 import { resolveCommand } from '../exec/resolve-command.js';
 import { readCgroupOutcome, type CgroupOutcome } from '../cgroup/outcome.js';
+import { isRecorded } from '../lifecycle/run-options.js';
 
 /** The command line after the flags: positionals that yargs stopped at, then everything after `--`. */
 export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: string): string[] {
@@ -27,6 +28,8 @@ export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: strin
 export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonly string[], interactive: boolean, title: string): Promise<number> {
   const spec = buildBoxSpec(args, command, { interactive });
   checkProcessSpec(spec);
+  // -d or --name: a recorded box that ps, exec, stop and rm can find (loaded only then: start-up time).
+  if (isRecorded(args)) return (await import('../lifecycle/start-box.js')).startRecordedBox(spec, args, title);
   const plan = buildRunPlan(spec, title);
   if (args['dry-run']) {
     process.stdout.write(renderShell(plan));

@@ -8,6 +8,7 @@ import { fillTemplate } from '../plan/quote.js';
 import type { Plan, PidVar, Step, UndoStep, AwaitNamespacesStep } from '../plan/types.js';
 import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
 import { findCommandPid } from './signals.js';
+import { injectFault } from './fault.js';
 
 /** NSBOX_TRACE=1 prints each step's completion time since process start (for finding slow steps). */
 const TRACE = !!process.env.NSBOX_TRACE;
@@ -30,7 +31,15 @@ export interface ExecuteOptions {
   readonly abortSignal?: { aborted: NodeJS.Signals | undefined };
   /** How long to wait for namespaces to appear. */
   readonly namespaceTimeoutMs?: number;
+  /**
+   * Detached plans (no wait step): called once the box's command has started, before executePlan resolves; the undo
+   * list is not run (the box lives on; its record keeps the undo list for rm and gc). A throw rolls back as usual.
+   */
+  readonly onDetach?: (execution: Execution) => Promise<void> | void;
 }
+
+/** How long a detached box may take from release to its command's start before nsbox lets it go anyway. */
+const HAND_OVER_TIMEOUT_MS = 10_000;
 
 /** Fails early, naming the package, if a tool some step runs is not installed. */
 export function checkPlanTools(plan: Plan, find: (name: string) => string | undefined = findTool): void {
@@ -59,14 +68,17 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   let verification: Promise<void> | undefined;
   const awaitedIsolate = () => plan.steps.flatMap((s) => (s.kind === 'await-namespaces' && s.pid === 'box' ? s.isolate : []));
 
+  const detached = !plan.steps.some((s) => s.kind === 'wait');
   try {
-    for (const step of plan.steps) {
+    for (const [index, step] of plan.steps.entries()) {
+      injectFault(`step:${index + 1}`, step.kind);
       const aborted = options.abortSignal?.aborted;
       if (aborted && !execution.released) throw new NsboxError(`interrupted by ${aborted} during set-up`, { exitCode: 128 + signalNumber(aborted) });
       await runStep(step);
       if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
       if ('undo' in step && step.undo) undos.push(step.undo);
     }
+    if (detached) await handOver();
   } catch (error) {
     await abortBox(execution, runner);
     for (const helper of helpers) runner.kill(helper.pid, 'SIGKILL');
@@ -74,6 +86,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
     throw error;
   }
   for (const helper of helpers) runner.kill(helper.pid, 'SIGKILL');
+  if (detached) return { code: 0, signal: null };
   if (status === undefined) throw new Error('internal: plan has no wait step');
   try {
     await options.beforeTeardown?.(status);
@@ -82,16 +95,31 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   }
   return status;
 
+  /** Detached: wait for the command to start (the gate closes), report a set-up failure, then let the box go. */
+  async function handOver(): Promise<void> {
+    const box = execution.box!;
+    if (!options.onDetach) throw new Error('internal: a plan without a wait step needs onDetach');
+    await verification;
+    const said = box.handOver ? await box.handOver(HAND_OVER_TIMEOUT_MS) : '';
+    if (said.includes('failed: ') || (box.hasExited() && (await box.exited).code === 125)) {
+      throw new NsboxError(`cannot set up the box: ${describeSetupFailure(said) || 'it exited during set-up'}`);
+    }
+    injectFault('detached');
+    await options.onDetach(execution);
+  }
+
   async function runStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'exec':
         return runner.exec(step.argv.map(fill));
       case 'write-file':
         return runner.writeFile(fill(step.path), fill(step.content));
+      case 'write-text':
+        return runner.writeFile(fill(step.path), step.content);
       case 'mkdir':
         return runner.mkdir(fill(step.path));
       case 'launch': {
-        const proc = runner.launch(step.argv.map(fill), step.gated);
+        const proc = runner.launch(step.argv.map(fill), step.gated, step.detach);
         if (step.as === 'box') execution.box = proc;
         else helpers.push(proc);
         if (proc.pid === -1) await proc.exited; // rejects with the spawn error

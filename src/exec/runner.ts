@@ -5,9 +5,11 @@
 
 import { spawn } from 'node:child_process';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
+import type { DetachFiles } from '../plan/types.js';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -22,6 +24,11 @@ export interface LaunchedProcess {
   release(): void;
   /** What the box wrote on fd 3 so far (set-up failures of its init script). */
   messages(): string;
+  /**
+   * Detached boxes: wait until every process of the box has closed the gate (the command started) or the box
+   * exited, at most timeoutMs; then stop tracking it so nsbox can exit. Resolves to what it wrote on fd 3.
+   */
+  handOver?(timeoutMs: number): Promise<string>;
 }
 
 export interface Runner {
@@ -31,7 +38,7 @@ export interface Runner {
   rmdir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
   removeCgroup(path: string): Promise<void>;
-  launch(argv: readonly string[], gated: boolean): LaunchedProcess;
+  launch(argv: readonly string[], gated: boolean, detach?: DetachFiles): LaunchedProcess;
   readNamespaces(pid: number, forChildren: boolean): NamespaceInodes;
   kill(pid: number, signal: NodeJS.Signals): void;
 }
@@ -77,8 +84,17 @@ export const hostRunner: Runner = {
     const { removeCgroupTree } = await import('../cgroup/remove.js');
     await removeCgroupTree(path);
   },
-  launch(argv, gated) {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: gated ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore'] });
+  launch(argv, gated, detach) {
+    // Detached: stdout and stderr to the log, fd 4 on the exit file (the reaper writes PID 1's status there).
+    const files = detach ? [openSync(detach.log, 'a', 0o640), openSync(detach.exitFile, 'w', 0o600)] : [];
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), {
+        stdio: detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore'],
+      });
+    } finally {
+      for (const fd of files) closeSync(fd);
+    }
     let done = false;
     let text = '';
     const gate = gated ? (child.stdio[3] as Duplex) : undefined;
@@ -106,6 +122,20 @@ export const hostRunner: Runner = {
       hasExited: () => done,
       release: () => gate?.write('go\n'),
       messages: () => text,
+      handOver: (timeoutMs) =>
+        new Promise<string>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            gate?.destroy();
+            child.unref();
+            resolve(text);
+          };
+          const timer = setTimeout(done, timeoutMs);
+          if (!gate || gate.readableEnded || gate.destroyed) return done();
+          gate.once('end', done);
+          gate.once('close', done);
+          child.once('exit', () => setImmediate(done)); // let the last gate data arrive first
+        }),
     };
   },
   readNamespaces: (pid, forChildren) => readNamespaceInodes(pid, forChildren),

@@ -28,6 +28,26 @@ export function buildReaperScript(): string {
   ].join('\n');
 }
 
+/**
+ * The reaper of a detached box (`run -d`): nsbox is gone when PID 1 ends, so this shell writes PID 1's exit status
+ * to fd 4 (the box's exit file). It hands the gate (fd 3) to PID 1 alone, so nsbox sees it close when the command
+ * starts, and keeps only builtins after that (the box may have pivoted the root this shell shares).
+ */
+export function buildDetachedReaperScript(): string {
+  return [
+    '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and writes its exit status to fd 4.',
+    `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals meant for the box`,
+    ...GATE,
+    'init=$1; shift',
+    '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
+    'setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@" 4>&- &',
+    'child=$!',
+    'exec 3>&-  # PID 1 alone holds the gate now: nsbox sees it close when the command starts',
+    'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
+    'echo "$status" >&4',
+  ].join('\n');
+}
+
 /** The init: finishes set-up that only a process inside can do, then becomes (or, with --init, supervises) the command. */
 export function buildInitScript(spec: BoxSpec, gated: boolean): string {
   const lines: string[] = [
@@ -54,6 +74,7 @@ export function buildInitScript(spec: BoxSpec, gated: boolean): string {
       'exec 4<&0  # a background job would get /dev/null as stdin; hand it the real one',
       `${exec} <&4 4<&- 3>&- &`,
       'child=$!',
+      'exec 3>&-  # the command started: close the gate (a detached nsbox waits for that)',
       `for sig in ${FORWARDED_SIGNALS.join(' ')}; do trap "kill -$sig $child 2>/dev/null" "$sig"; done`,
       'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
       'exit "$status"',

@@ -4,16 +4,26 @@ import type { BoxSpec } from '../spec/box-spec.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
-import { buildInitScript, buildReaperScript } from './box-scripts.js';
-import type { BoxScript, Plan, Step } from './types.js';
+import { buildDetachedReaperScript, buildInitScript, buildReaperScript } from './box-scripts.js';
+import { planNetwork } from '../net/plan-network.js';
+import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
 const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
+/** A detached box instead gets a session of its own (no terminal, no signals meant for nsbox's process group). */
+const OWN_SESSION = ['setsid', '--'];
+
+/** How the box outlives nsbox (`run -d`): its own session, output to files, a reaper that records the exit. */
+export interface RunPlanOptions {
+  readonly detach?: DetachFiles;
+}
 
 /** Build the plan. `title` is the nsbox command line shown at the top of --explain. */
-export function buildRunPlan(spec: BoxSpec, title: string): Plan {
+export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptions = {}): Plan {
   const steps: Step[] = [];
-  const usesReaper = spec.namespaces.includes('pid');
+  const detach = options.detach;
+  // A detached box always has a reaper: someone must outlive nsbox to record PID 1's exit status.
+  const usesReaper = spec.namespaces.includes('pid') || detach !== undefined;
   const explicitMap = spec.idMapping.kind === 'explicit' ? spec.idMapping : undefined;
 
   const cgroup = spec.cgroup ? planCgroup(spec.cgroup, spec.id) : undefined;
@@ -43,7 +53,9 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
   const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, !usesReaper) };
   let boxArgv: string[];
   if (usesReaper) {
-    const reaper: BoxScript = { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
+    const reaper: BoxScript = detach
+      ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and writes its exit status to the box\'s exit file.', text: buildDetachedReaperScript() }
+      : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
     scripts.push(reaper, init);
     boxArgv = ['/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...spec.process.argv];
   } else {
@@ -55,9 +67,10 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
     kind: 'launch',
     as: 'box',
     // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
-    argv: [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    argv: [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...(detach ? OWN_SESSION : DIE_WITH_NSBOX), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
     gated: true,
-    why: launchWhy(spec, !!explicitMap),
+    why: detach ? launchWhy(spec, !!explicitMap).replace('dying with nsbox (parent-death signal)', 'in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap),
+    ...(detach ? { detach } : {}),
   });
   steps.push({
     kind: 'await-namespaces',
@@ -67,6 +80,7 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
     why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
   });
   if (explicitMap) steps.push({ kind: 'kill', pid: 'holder', why: 'The box now holds the user namespace; the holder can go.' });
+  if (spec.network) steps.push(...planNetwork(spec.network, spec.id, { bindFiles: true }).steps);
   if (spec.hostname !== undefined) {
     steps.push({
       kind: 'exec',
@@ -76,7 +90,8 @@ export function buildRunPlan(spec: BoxSpec, title: string): Plan {
   }
   if (cgroup) steps.push(...cgroup.join);
   steps.push({ kind: 'release', why: 'Open the gate: the box runs its command now.' });
-  steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
+  // Detached: no wait step; the executor hands the box over once its command has started.
+  if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
   return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
 }
 

@@ -10,6 +10,7 @@ type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K 
 const RENDER: Renderers = {
   exec: (s) => [`${quoteArgv(s.argv)}`],
   'write-file': (s) => [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)}`],
+  'write-text': (s) => [`cat > ${quoteTemplate(s.path)} <<'NSBOX_EOF'`, ...s.content.replace(/\n$/, '').split('\n'), 'NSBOX_EOF'],
   mkdir: (s) => [`mkdir ${quoteTemplate(s.path)}`],
   launch: (s) =>
     s.gated

@@ -23,6 +23,16 @@ export interface WriteFileStep {
   readonly undo?: UndoStep;
 }
 
+/** Write a text file on the host (a config file such as an fstab), shown as a heredoc by --explain. */
+export interface WriteTextStep {
+  readonly kind: 'write-text';
+  readonly path: string;
+  /** Ends with a newline. */
+  readonly content: string;
+  readonly why: string;
+  readonly undo?: UndoStep;
+}
+
 /** Create one directory (not recursive: a cgroup or a state dir that must not exist yet). */
 export interface MkdirStep {
   readonly kind: 'mkdir';
@@ -42,6 +52,14 @@ export interface LaunchStep {
   readonly why: string;
   /** True for the box: stdio is the user's, fd 3 is the gate. False for helpers such as the userns holder. */
   readonly gated: boolean;
+  /** A detached box: stdin /dev/null, stdout and stderr appended to `log`, fd 4 open on `exitFile` for the reaper. */
+  readonly detach?: DetachFiles;
+}
+
+/** The files a detached box writes to instead of the user's terminal (in its state directory). */
+export interface DetachFiles {
+  readonly log: string;
+  readonly exitFile: string;
 }
 
 /**
@@ -85,7 +103,7 @@ export type UndoStep =
   /** Kill every process left in a cgroup, then remove it and its sub-cgroups depth first. */
   | { readonly kind: 'remove-cgroup'; readonly path: string; readonly why?: string };
 
-export type Step = ExecStep | WriteFileStep | MkdirStep | LaunchStep | AwaitNamespacesStep | KillStep | ReleaseStep | WaitStep;
+export type Step = ExecStep | WriteFileStep | WriteTextStep | MkdirStep | LaunchStep | AwaitNamespacesStep | KillStep | ReleaseStep | WaitStep;
 
 export interface Plan {
   /** The nsbox command line this plan was built from, for the script's header. */

@@ -52,4 +52,6 @@ export interface BoxSpec {
   readonly process: ProcessSpec;
   /** Resource limits and cgroup placement; undefined when no limit was asked for. */
   readonly cgroup: CgroupRequest | undefined;
+  /** --net MODE, -p, --dns, --add-host: the request resolved against the host (lease taken); absent: no network set-up. */
+  readonly network?: import('../net/setup.js').NetworkSetup;
 }

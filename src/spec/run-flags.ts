@@ -6,11 +6,13 @@ import { NsboxError, flagError } from '../errors.js';
 import { NAMESPACE_NAMES, type NamespaceName } from '../host/namespaces.js';
 import { CGROUP_OPTIONS, cgroupRequestFromFlags } from '../cgroup/flags.js';
 import { IMAGE_OPTIONS } from './image-flags.js';
+import { LIFECYCLE_OPTIONS } from '../lifecycle/run-options.js';
 import type { BoxSpec, IdMapping } from './box-spec.js';
 import { parseIdMap } from './id-map.js';
 import { buildEnv } from './env.js';
 import { validateHostname } from './hostname.js';
 import { parseRunAs } from './run-as.js';
+import { NET_OPTIONS, networkRequestFromFlags, prepareBoxNetwork } from '../net/flags.js';
 
 const NS_GROUP = 'Namespaces (each one asked for is new; every other one is shared with the host):';
 const PROC_GROUP = 'Process:';
@@ -20,7 +22,8 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   uts: { type: 'boolean', group: NS_GROUP, describe: 'new hostname and domain name' },
   pid: { type: 'boolean', group: NS_GROUP, describe: 'new process IDs: the command is PID 1' },
   mount: { type: 'boolean', group: NS_GROUP, describe: 'new mount table (private propagation: nothing leaks to the host)' },
-  net: { type: 'boolean', group: NS_GROUP, describe: 'new network stack with only lo, up' },
+  net: { type: 'boolean', group: NS_GROUP, describe: 'new network stack with only lo, up (--net MODE: none, host, bridge or a network name)' },
+  ...NET_OPTIONS,
   ipc: { type: 'boolean', group: NS_GROUP, describe: 'new System V IPC and POSIX message queues' },
   user: { type: 'boolean', group: NS_GROUP, describe: 'new user namespace (--user=UID[:GID] instead sets who runs the command)' },
   cgroup: { type: 'boolean', group: NS_GROUP, describe: 'new cgroup namespace' },
@@ -42,6 +45,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   'dry-run': { type: 'boolean', group: OUT_GROUP, describe: 'print the plan and change nothing' },
   json: { type: 'boolean', group: OUT_GROUP, describe: 'when the box ends, print its result as one JSON line on stderr (exit code, signal, OOM and pids facts)' },
   ...CGROUP_OPTIONS,
+  ...LIFECYCLE_OPTIONS,
   ...IMAGE_OPTIONS,
 };
 
@@ -69,9 +73,11 @@ export function buildBoxSpec(args: RunArgs, command: readonly string[], options:
 
   const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;
   if (workdir !== undefined && !workdir.startsWith('/')) throw flagError('--workdir', workdir, 'must be an absolute path');
+  const id = randomId();
+  const netRequest = networkRequestFromFlags(args, wanted, hostname);
 
   return {
-    id: randomId(),
+    id,
     namespaces: NAMESPACE_NAMES.filter((n) => wanted.has(n)),
     hostname,
     mountProc,
@@ -85,6 +91,8 @@ export function buildBoxSpec(args: RunArgs, command: readonly string[], options:
       interactive: options.interactive,
     },
     cgroup: cgroupRequestFromFlags(args),
+    // Last: it takes an address lease, so every other flag must have been checked first.
+    ...prepareBoxNetwork(netRequest, id, args),
   };
 }
 

@@ -13,6 +13,7 @@ import { findTool } from '../../src/host/tools.js';
 import { dirOf } from '../../src/cgroup/layout.js';
 import { readCgroupInfo } from '../../src/cgroup/info.js';
 import { readCgroupOutcome } from '../../src/cgroup/outcome.js';
+import { joinPrefix } from '../../src/cgroup/driver-fs.js';
 import { planCgroup, type CgroupPlan } from '../../src/cgroup/plan-cgroup.js';
 import { removeCgroupTree } from '../../src/cgroup/remove.js';
 import type { CgroupRequest } from '../../src/cgroup/request.js';
@@ -56,6 +57,12 @@ async function teardown(plan: CgroupPlan): Promise<void> {
   for (const dir of plan.box.dirs) assert.not.ok(existsSync(dir), `${dir} removed`);
 }
 
+/** The plan's launch prefix, or for join steps (nsbox writes the gated box's PID) a sh that joins itself the same way. */
+function launcher(plan: ReturnType<typeof planCgroup>): readonly string[] {
+  if (plan.launchPrefix.length > 0) return plan.launchPrefix;
+  return joinPrefix(plan.join.map((s) => (s.kind === 'write-file' ? s.path : '')));
+}
+
 test.after(() => {
   for (const dir of parentDirs()) if (existsSync(dir)) rmdirSync(dir);
 });
@@ -67,7 +74,7 @@ for (const driver of DRIVERS) {
     runSetup(plan.setup);
     try {
       // The command prints the cgroups it is in as its very first act, then allocates 3x the limit.
-      const r = spawnSync(plan.launchPrefix[0]!, [...plan.launchPrefix.slice(1), 'sh', '-c', 'cat /proc/self/cgroup; head -c 48m /dev/zero | tail -n 1 >/dev/null'], { encoding: 'utf8' });
+      const r = spawnSync(launcher(plan)[0]!, [...launcher(plan).slice(1), 'sh', '-c', 'cat /proc/self/cgroup; head -c 48m /dev/zero | tail -n 1 >/dev/null'], { encoding: 'utf8' });
       for (const dir of plan.box.dirs) {
         const hierarchy = host.hierarchies.find((h) => dir.startsWith(`${h.mount}/`))!;
         assert.ok(r.stdout.includes(`:${dir.slice(hierarchy.mount.length)}\n`), `in ${dir}: ${r.stdout}`);
@@ -91,7 +98,7 @@ test('readCgroupInfo reports the box cgroups and limits of a live PID', async ()
   const plan = planCgroup({ ...BASE, memoryBytes: 100 * 2 ** 20, pidsLimit: 30 }, boxId(), host, 'cgroupfs');
   runSetup(plan.setup);
   try {
-    const child = spawnSync(plan.launchPrefix[0]!, [...plan.launchPrefix.slice(1), 'sh', '-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+    const child = spawnSync(launcher(plan)[0]!, [...launcher(plan).slice(1), 'sh', '-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
     const pid = Number(child.stdout.trim());
     const info = readCgroupInfo(pid);
     const limits = Object.fromEntries(info.limits.map((l) => [l.name, l.value]));

@@ -73,7 +73,7 @@ test('all steps in order, placeholders filled, undo at teardown', async () => {
     'write /cg/a/memory.max 100',
     'launch 1000 unshare --uts -- true',
     'exec nsenter --target 1000 --uts -- hostname x',
-    'write /cg/a/cgroup.procs {box}',
+    'write /cg/a/cgroup.procs 1000',
     'release 1000',
     'exec undo-e 1000',
     'remove-cgroup /cg/a',

@@ -1,0 +1,52 @@
+// The first record of a box (phase 'creating'), built from its spec and plan before anything is changed.
+
+import type { BoxSpec } from '../spec/box-spec.js';
+import type { Plan, UndoStep } from '../plan/types.js';
+import { identify } from '../state/proc-identity.js';
+import { RECORD_VERSION, type BoxRecord } from '../state/record.js';
+
+export interface NewBoxOptions {
+  readonly name: string | undefined;
+  readonly detached: boolean;
+  readonly autoRemove: boolean;
+  readonly image?: string;
+  /** Image boxes: the image's environment is the whole of it (false); host boxes inherit nsbox's (true). */
+  readonly inheritEnv?: boolean;
+}
+
+/**
+ * Every undo the plan may need, in plan order, written before the first step runs: if nsbox dies at any step, rm
+ * and gc run them all (each is harmless when its step never happened: removing what does not exist is a no-op).
+ */
+export function listPlannedUndos(plan: Plan): UndoStep[] {
+  return plan.steps.flatMap((step) => ('undo' in step && step.undo ? [step.undo] : []));
+}
+
+/** The record written when the box's directory is created. */
+export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions): BoxRecord {
+  return {
+    version: RECORD_VERSION,
+    id: spec.id,
+    name: options.name,
+    created: new Date().toISOString(),
+    phase: 'creating',
+    owner: identify(process.pid)!,
+    detached: options.detached,
+    autoRemove: options.autoRemove,
+    image: options.image,
+    command: [...spec.process.argv],
+    process: {
+      env: { ...spec.process.env },
+      inheritEnv: options.inheritEnv ?? true,
+      workdir: spec.process.workdir,
+      runAs: spec.process.runAs,
+    },
+    supervisor: undefined,
+    init: undefined,
+    namespaces: {},
+    cgroup: plan.cgroup,
+    mounts: [],
+    undo: listPlannedUndos(plan),
+    exit: undefined,
+  };
+}

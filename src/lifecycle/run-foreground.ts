@@ -1,0 +1,75 @@
+// `run --name X` without -d: a recorded box that nsbox waits for, like plain `run`, then records how it ended.
+
+import type { BoxSpec } from '../spec/box-spec.js';
+import { executePlan, exitCodeOf } from '../exec/executor.js';
+import { hostRunner } from '../exec/runner.js';
+import { findCommandPid, forwardSignals } from '../exec/signals.js';
+import { readCgroupOutcome, type CgroupOutcome } from '../cgroup/outcome.js';
+import { boxDirOf, describeBoxDir } from '../state/paths.js';
+import { releaseLock } from '../state/lock.js';
+import { identify } from '../state/proc-identity.js';
+import { saveRecord } from '../state/store.js';
+import type { BoxRecord } from '../state/record.js';
+import { findInit, readRecordedNamespaces } from './find-init.js';
+import { forgetBox, type RecordedRun } from './start-box.js';
+
+/** Run, forward signals, record the exit (or remove the box with --rm); resolves to the command's exit code. */
+export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec): Promise<number> {
+  const viaReaper = spec.namespaces.includes('pid');
+  const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
+  let boxPid: number | undefined;
+  let started: Promise<BoxRecord> | undefined;
+  const signals = forwardSignals(
+    () => (boxPid !== undefined ? findCommandPid(boxPid, viaReaper) : undefined),
+    (signal) => (abort.aborted = signal),
+  );
+  let outcome: CgroupOutcome | undefined;
+  try {
+    const status = await executePlan(run.plan, hostRunner, {
+      abortSignal: abort,
+      onReleased: (execution) => {
+        boxPid = execution.pids.box;
+        started = markStarted(run, boxPid!, viaReaper);
+      },
+      beforeTeardown: () => {
+        if (run.plan.cgroup) outcome = readCgroupOutcome(run.plan.cgroup);
+      },
+    });
+    if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
+    const raw = exitCodeOf(status);
+    const code = outcome?.oomKilled && raw !== 0 ? 137 : raw;
+    const record = (await started?.catch(() => undefined)) ?? run.record;
+    if (record.autoRemove) await forgetBox(run);
+    else {
+      // The executor has run every undo at teardown: nothing is left for rm but the record.
+      const exit = { code, finishedAt: new Date().toISOString(), oomKilled: outcome?.oomKilled ?? false };
+      try {
+        saveRecord(run.state, { ...record, phase: 'started', undo: [], exit });
+      } catch {
+        // removed meanwhile (nsbox rm -f): nothing to record
+      }
+    }
+    return code;
+  } catch (error) {
+    await forgetBox(run).catch(() => undefined);
+    throw error;
+  } finally {
+    signals.dispose();
+    releaseLock(describeBoxDir(boxDirOf(run.state, run.record.id)).lock);
+  }
+}
+
+/** Once released: the box is running; record its processes and namespaces, and let other commands at it. */
+async function markStarted(run: RecordedRun, boxPid: number, viaReaper: boolean): Promise<BoxRecord> {
+  const init = await findInit(boxPid, viaReaper);
+  const record: BoxRecord = {
+    ...run.record,
+    phase: 'started',
+    supervisor: identify(boxPid),
+    init,
+    namespaces: init ? readRecordedNamespaces(init.pid) : {},
+  };
+  saveRecord(run.state, record);
+  releaseLock(describeBoxDir(boxDirOf(run.state, run.record.id)).lock);
+  return record;
+}

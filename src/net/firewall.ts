@@ -1,0 +1,114 @@
+// Firewall rules as argv, for iptables (legacy or nft-backed) or nft: outbound NAT for a network, DNAT for -p.
+// Every rule carries a comment naming its owner so cleanup can find it. Pure.
+
+import { quoteArgv } from '../plan/quote.js';
+import type { FirewallTool } from './host-facts.js';
+import type { PortMapping } from './request.js';
+
+/** One iptables rule: table, chain and the match/target words. */
+export interface IptablesRule {
+  readonly table: 'nat' | 'filter';
+  readonly chain: string;
+  readonly spec: readonly string[];
+}
+
+/** Comment tag of a network's shared rules. */
+export function networkTag(network: string): string {
+  return `nsbox-net:${network}`;
+}
+
+/** Comment tag of one box's rules (its short id). */
+export function boxTag(boxId: string): string {
+  return `nsbox:${boxId.slice(0, 12)}`;
+}
+
+/** A network's shared rules: NAT out of the subnet, NAT of loopback-sourced -p traffic, forwarding in and out. */
+export function networkRules(network: string, bridge: string, subnet: string): IptablesRule[] {
+  const tag = ['-m', 'comment', '--comment', networkTag(network)];
+  return [
+    { table: 'nat', chain: 'POSTROUTING', spec: ['-s', subnet, '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'] },
+    // -p on 127.0.0.1: after DNAT the source is still 127.0.0.1, which the box would answer on its own lo.
+    { table: 'nat', chain: 'POSTROUTING', spec: ['-s', '127.0.0.0/8', '-o', bridge, ...tag, '-j', 'MASQUERADE'] },
+    { table: 'filter', chain: 'FORWARD', spec: ['-i', bridge, ...tag, '-j', 'ACCEPT'] },
+    { table: 'filter', chain: 'FORWARD', spec: ['-o', bridge, ...tag, '-j', 'ACCEPT'] },
+  ];
+}
+
+/** DNAT for one -p: PREROUTING for packets from elsewhere, OUTPUT for the host's own (127.0.0.1 included). */
+export function portRules(boxId: string, address: string, port: PortMapping): IptablesRule[] {
+  const spec = ['-p', port.protocol, '--dport', String(port.hostPort), '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', boxTag(boxId), '-j', 'DNAT', '--to-destination', `${address}:${port.boxPort}`];
+  return [
+    { table: 'nat', chain: 'PREROUTING', spec },
+    { table: 'nat', chain: 'OUTPUT', spec },
+  ];
+}
+
+/** `iptables -w -t TABLE -A|-D|-C CHAIN SPEC...` (-w: wait for the xtables lock when boxes start in parallel). */
+export function iptablesArgv(action: '-A' | '-D' | '-C', rule: IptablesRule): string[] {
+  return ['iptables', '-w', '-t', rule.table, action, rule.chain, ...rule.spec];
+}
+
+/** Add a shared rule unless it is there already (many boxes ensure the same network rules). */
+export function ensureRuleArgv(rule: IptablesRule): string[] {
+  return ['sh', '-c', `${quoteArgv(iptablesArgv('-C', rule))} 2>/dev/null || ${quoteArgv(iptablesArgv('-A', rule))}`];
+}
+
+/** Delete every copy of a shared rule (parallel first boxes may each have added one). */
+export function removeRuleArgv(rule: IptablesRule): string[] {
+  return ['sh', '-c', `while ${quoteArgv(iptablesArgv('-D', rule))} 2>/dev/null; do :; done`];
+}
+
+/** The nft table nsbox owns when the host has nft but not iptables. */
+export const NFT_TABLE = ['ip', 'nsbox'] as const;
+
+/**
+ * nft: one table with a map from (protocol, host port) to (box address, box port) for -p, and a set of box
+ * subnets for outbound NAT. Boxes then only add and delete elements, each with an exact undo.
+ */
+export function nftBaseArgvs(): string[][] {
+  const t = [...NFT_TABLE];
+  return [
+    ['nft', 'add', 'table', ...t],
+    ['nft', 'add', 'map', ...t, 'ports', '{ type inet_proto . inet_service : ipv4_addr . inet_service ; }'],
+    ['nft', 'add', 'set', ...t, 'subnets', '{ type ipv4_addr ; flags interval ; }'],
+    ['nft', 'add', 'set', ...t, 'bridges', '{ type ifname ; }'],
+    ['nft', 'add', 'chain', ...t, 'prerouting', '{ type nat hook prerouting priority dstnat ; }'],
+    ['nft', 'add', 'chain', ...t, 'output', '{ type nat hook output priority -100 ; }'],
+    ['nft', 'add', 'chain', ...t, 'postrouting', '{ type nat hook postrouting priority srcnat ; }'],
+  ];
+}
+
+/** The nft table's rules, added once when the table is new. */
+export function nftRuleArgvs(): string[][] {
+  const t = [...NFT_TABLE];
+  return [
+    ['nft', 'add', 'rule', ...t, 'prerouting', 'fib daddr type local dnat ip to meta l4proto . th dport map @ports'],
+    ['nft', 'add', 'rule', ...t, 'output', 'fib daddr type local dnat ip to meta l4proto . th dport map @ports'],
+    ['nft', 'add', 'rule', ...t, 'postrouting', 'ip saddr @subnets oifname != @bridges masquerade'],
+    ['nft', 'add', 'rule', ...t, 'postrouting', 'ip saddr 127.0.0.0/8 oifname @bridges masquerade'],
+  ];
+}
+
+/** nft: ensure the table exists with its rules (created whole, once). */
+export function nftEnsureTableArgv(): string[] {
+  const create = [...nftBaseArgvs(), ...nftRuleArgvs()].map(quoteArgv).join(' && ');
+  return ['sh', '-c', `nft list table ${NFT_TABLE.join(' ')} >/dev/null 2>&1 || { ${create}; }`];
+}
+
+/** nft: a network's elements (its subnet, its bridge). */
+export function nftNetworkElements(bridge: string, subnet: string): Array<{ set: string; element: string }> {
+  return [
+    { set: 'subnets', element: `{ ${subnet} }` },
+    { set: 'bridges', element: `{ "${bridge}" }` },
+  ];
+}
+
+/** nft: the -p map element for one port. */
+export function nftPortElement(address: string, port: PortMapping): { key: string; element: string } {
+  return { key: `{ ${port.protocol} . ${port.hostPort} }`, element: `{ ${port.protocol} . ${port.hostPort} : ${address} . ${port.boxPort} }` };
+}
+
+/** Which tool's argv the planner emits. */
+export function describeFirewall(tool: FirewallTool): string {
+  return tool === 'iptables' ? 'iptables' : tool === 'nft' ? 'nftables' : 'no firewall tool';
+}

@@ -1,0 +1,47 @@
+// The network flags of `nsbox run`/`sh` and their translation into a NetworkRequest and a prepared NetworkSetup.
+
+import type { Options } from 'yargs';
+import type { NamespaceName } from '../host/namespaces.js';
+import { buildNetworkRequest, type NetworkRequest } from './request.js';
+import { namespacesFor } from './plan-network.js';
+import { prepareNetwork } from './prepare-network.js';
+import type { NetworkSetup } from './setup.js';
+
+const GROUP = 'Network:';
+
+export const NET_OPTIONS: Readonly<Record<string, Options>> = {
+  network: { type: 'string', group: GROUP, describe: 'none (only lo), host (the host\'s), bridge (nsbox0) or a network from `nsbox network create` (also --net=MODE)' },
+  publish: { alias: 'p', type: 'string', array: true, group: GROUP, describe: 'HOSTPORT:BOXPORT[/tcp|udp]: reachable on the host\'s addresses, 127.0.0.1 too' },
+  dns: { type: 'string', array: true, group: GROUP, describe: 'nameserver for the box\'s resolv.conf, repeatable' },
+  'add-host': { type: 'string', array: true, group: GROUP, describe: 'NAME:IP line for the box\'s /etc/hosts, repeatable' },
+};
+
+type Args = { readonly [flag: string]: unknown };
+
+/** Validate the network flags; adds the namespaces they need (net, mount) to `wanted`. Pure. */
+export function networkRequestFromFlags(args: Args, wanted: Set<NamespaceName>, hostname: string | undefined): NetworkRequest | undefined {
+  const request = buildNetworkRequest({
+    net: args.net === true ? true : undefined,
+    network: typeof args.network === 'string' ? args.network : undefined,
+    publish: list(args.publish),
+    dns: list(args.dns),
+    addHost: list(args['add-host']),
+    names: [hostname, typeof args.name === 'string' ? args.name : undefined].filter((n): n is string => !!n),
+  });
+  if (request?.mode === 'host') wanted.delete('net');
+  // A bare --net (only lo) needs no set-up from outside: the init script brings lo up.
+  if (request?.mode === 'none' && request.dns.length === 0 && request.addHosts.length === 0) return undefined;
+  for (const ns of namespacesFor(request)) wanted.add(ns);
+  return request;
+}
+
+/** Resolve the request against the host and take the lease (nothing is written with --dry-run). */
+export function prepareBoxNetwork(request: NetworkRequest | undefined, boxId: string, args: Args): { network?: NetworkSetup } {
+  if (!request) return {};
+  return { network: prepareNetwork(request, boxId, { dryRun: args['dry-run'] === true }) };
+}
+
+function list(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}

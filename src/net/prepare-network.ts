@@ -1,0 +1,151 @@
+// Resolves a box's network request against the host before planning: finds (or, for the default network, makes)
+// the network record, checks -p ports, and takes an address lease under the network lock. Records only: every
+// link and rule is made later by the plan's steps. With dryRun nothing is written.
+
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { NsboxError } from '../errors.js';
+import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
+import { DEFAULT_NETWORK, type NetworkRequest } from './request.js';
+import { bridgeNameFor, hostVethName } from './names.js';
+import { boxAddresses, formatIpv4, formatSubnet, gatewayOf, overlaps, parseSubnet, type Subnet } from './subnet.js';
+import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
+import type { NetworkSetup } from './setup.js';
+import { hostsText } from './files.js';
+
+/** Candidates for the default network's subnet, first one that collides with nothing wins. */
+const DEFAULT_SUBNETS = ['10.88.0.0/16', ...Array.from({ length: 11 }, (_, i) => `10.${89 + i}.0.0/16`), '172.30.0.0/16', '172.31.0.0/16', '192.168.234.0/24'];
+
+export interface PrepareOptions {
+  readonly dryRun: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Tests pass fake facts. */
+  readonly facts?: HostNetFacts;
+}
+
+/** Resolve the request for box `boxId`; bad input (unknown network, port in use, full subnet) is an NsboxError. */
+export function prepareNetwork(request: NetworkRequest, boxId: string, options: PrepareOptions): NetworkSetup {
+  const stateDir = netStateDir(options.env);
+  if (request.mode === 'none' || request.mode === 'host') {
+    return { request, stateDir, firewall: 'none', hostNameservers: [], reserved: false, network: undefined, lease: undefined, peers: [] };
+  }
+  const facts = options.facts ?? readHostNetFacts();
+  const base = { request, stateDir, firewall: facts.firewall, hostNameservers: facts.nameservers, reserved: !options.dryRun };
+  if (request.publish.length > 0 && facts.firewall === 'none') {
+    throw new NsboxError('cannot publish ports: neither iptables nor nft is installed', { hint: 'install one: apt-get install iptables' });
+  }
+  const resolve = () => {
+    const network = findNetwork(stateDir, request, facts, options.dryRun);
+    const all = readLeases(stateDir).filter((l) => {
+      if (!isStaleLease(l)) return true;
+      if (!options.dryRun) dropLease(stateDir, l);
+      return false;
+    });
+    checkPorts(request, all, facts);
+    const peers = all.filter((l) => l.network === network.name);
+    const lease: Lease = {
+      boxId,
+      network: network.name,
+      address: pickAddress(network, peers),
+      hostVeth: hostVethName(boxId),
+      publish: request.publish,
+      names: request.names,
+      addHosts: request.addHosts,
+      owner: { pid: process.pid, start: processStart(process.pid) },
+      createdAt: new Date().toISOString(),
+    };
+    const setup: NetworkSetup = { ...base, network, lease, peers };
+    if (!options.dryRun) {
+      const paths = netPaths(stateDir);
+      mkdirSync(paths.leases(network.name), { recursive: true });
+      mkdirSync(paths.boxes, { recursive: true });
+      if (!createRecord(paths.lease(network.name, lease.address), lease)) throw new Error(`internal: lease ${lease.address} taken under the lock`);
+      refreshPeerHosts(stateDir, network.name, [...peers, lease]);
+    }
+    return setup;
+  };
+  return options.dryRun ? resolve() : withNetLock(stateDir, resolve);
+}
+
+/** The network named in the request; the default one is made on first use with a subnet no route overlaps. */
+function findNetwork(stateDir: string, request: NetworkRequest, facts: HostNetFacts, dryRun: boolean): NetworkRecord {
+  const found = readNetwork(stateDir, request.network);
+  if (found) return found;
+  if (request.network !== DEFAULT_NETWORK) {
+    throw new NsboxError(`unknown network ${JSON.stringify(request.network)}`, { hint: `create it: nsbox network create ${request.network} --subnet CIDR` });
+  }
+  const taken = [...facts.routes, ...readNetworks(stateDir).map((n) => parseSubnet('--subnet', n.subnet))];
+  const subnet = DEFAULT_SUBNETS.map((s) => parseSubnet('--subnet', s)).find((s) => !taken.some((t) => overlaps(s, t)));
+  if (!subnet) throw new NsboxError('cannot choose a subnet for the default network: every candidate overlaps a route', { hint: 'choose one: nsbox network create bridge --subnet CIDR' });
+  const record = newNetworkRecord(DEFAULT_NETWORK, subnet);
+  if (!dryRun) saveNetworkRecord(stateDir, record);
+  return record;
+}
+
+/** A network record for `name` on `subnet` (the bridge holds the first address). */
+export function newNetworkRecord(name: string, subnet: Subnet): NetworkRecord {
+  return { name, bridge: bridgeNameFor(name), subnet: formatSubnet(subnet), gateway: formatIpv4(gatewayOf(subnet)), createdAt: new Date().toISOString() };
+}
+
+/** Save a new network record; the first one also remembers ip_forward so the last `network rm` can restore it. */
+export function saveNetworkRecord(stateDir: string, record: NetworkRecord): void {
+  const paths = netPaths(stateDir);
+  mkdirSync(paths.networks, { recursive: true });
+  if (!existsSync(paths.ipForwardBefore)) {
+    let before = '0';
+    try {
+      before = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+    } catch {
+      // not readable: assume off
+    }
+    writeFileSync(paths.ipForwardBefore, `${before}\n`);
+  }
+  writeRecord(paths.network(record.name), record);
+}
+
+/** -p: a host port must be free on the host and not published by another box. */
+function checkPorts(request: NetworkRequest, leases: readonly Lease[], facts: HostNetFacts): void {
+  for (const port of request.publish) {
+    const key = `${port.hostPort}/${port.protocol}`;
+    const holder = leases.find((l) => l.publish.some((p) => p.hostPort === port.hostPort && p.protocol === port.protocol));
+    const spelled = `${port.hostPort}:${port.boxPort}/${port.protocol}`;
+    if (holder) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: host port ${key} is already published by box ${holder.boxId.slice(0, 12)}`);
+    if (facts.listening.has(key)) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: host port ${key} is in use by a process on the host`);
+  }
+}
+
+/** The lowest free address of the network (the lock makes this choice exclusive). */
+function pickAddress(network: NetworkRecord, leases: readonly Lease[]): string {
+  const used = new Set(leases.map((l) => l.address));
+  for (const a of boxAddresses(parseSubnet('--subnet', network.subnet))) {
+    const text = formatIpv4(a);
+    if (!used.has(text)) return text;
+  }
+  throw new NsboxError(`network ${JSON.stringify(network.name)} is full: every address of ${network.subnet} is leased`);
+}
+
+/** Remove a lease record and the box's files (its links and rules are gone or removed by the caller). */
+export function dropLease(stateDir: string, lease: Lease): void {
+  const paths = netPaths(stateDir);
+  rmSync(paths.lease(lease.network, lease.address), { force: true });
+  rmSync(paths.box(lease.boxId), { recursive: true, force: true });
+}
+
+/**
+ * Rewrite, in place, the /etc/hosts of every box on the network that has one, so boxes find each other by name.
+ * In place because each box has its file bind-mounted: a rename would leave the box with the old inode.
+ */
+export function refreshPeerHosts(stateDir: string, network: string, members: readonly Lease[]): void {
+  const paths = netPaths(stateDir);
+  for (const member of members) {
+    const file = `${paths.box(member.boxId)}/hosts`;
+    if (!existsSync(file)) continue;
+    const peers = members.filter((m) => m.boxId !== member.boxId);
+    const request = { mode: 'user' as const, network, publish: [], dns: [], addHosts: member.addHosts, names: member.names };
+    const text = hostsText({ request, stateDir, firewall: 'none', hostNameservers: [], network: undefined, lease: member, peers, reserved: true }, member.boxId);
+    try {
+      writeFileSync(file, text);
+    } catch {
+      // the box went away meanwhile
+    }
+  }
+}

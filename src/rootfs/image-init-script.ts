@@ -1,0 +1,129 @@
+// The init of a box with its own root file system: the teaching centrepiece of `nsbox run IMAGE --explain`.
+// It runs as PID 1 inside the new namespaces, builds the root from the image (overlay, /proc, /sys, /dev,
+// /etc files, volumes), enters it with pivot_root, detaches the host's root, drops privileges with setpriv and
+// becomes the command. Only stock tools: mount, mkdir, ln, pivot_root, umount, setpriv.
+
+import { quoteWord } from '../plan/quote.js';
+import type { ContainerDir } from './container-dir.js';
+import { formatBoundingSet } from './capabilities.js';
+import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
+import type { BoxUser } from './image-user.js';
+
+/** The device nodes every box gets, bind-mounted from the host (Docker's list, plus console on a terminal). */
+export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
+
+/** The /dev links every box gets (name -> target). */
+export const DEV_LINKS: readonly (readonly [string, string])[] = [
+  ['fd', '/proc/self/fd'],
+  ['stdin', '/proc/self/fd/0'],
+  ['stdout', '/proc/self/fd/1'],
+  ['stderr', '/proc/self/fd/2'],
+  ['ptmx', 'pts/ptmx'],
+];
+
+export interface ImageInitInput {
+  readonly container: ContainerDir;
+  /** overlay lowerdirs, top-most first: the init layer, then the image's layers (or the --rootfs directory). */
+  readonly lowerDirs: readonly string[];
+  readonly hostname: string;
+  readonly readOnly: boolean;
+  /** The box has a network namespace of its own: bring its lo up. */
+  readonly loUp: boolean;
+  /** Mount destinations (relative to the root) re-checked for symlinks in the merged root before any mount. */
+  readonly confined: readonly string[];
+  /** /dev/console: the user's terminal (only when stdin is one). */
+  readonly console: boolean;
+  readonly toolbox: Toolbox;
+  readonly workdir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly user: BoxUser;
+  readonly capabilities: readonly string[];
+  readonly noNewPrivs: boolean;
+}
+
+/** The init script's text; the command's argv arrives as "$@". */
+export function buildImageInitScript(input: ImageInitInput): string {
+  const c = input.container;
+  const lines: string[] = [
+    '# PID 1 of the box, in its new namespaces: builds the root from the image, enters it, becomes the command.',
+    '# Every mount below happens in this new mount namespace (private propagation): the host never sees one.',
+    '# A failed step reports on fd 3 (nsbox prints it) and exits 125.',
+    'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
+    'mkfiles() { for f; do : > "$f" || return 1; done; }',
+    `C=${quoteWord(c.dir)}  # the container's directory on the host`,
+    'R=$C/rootfs  # the box\'s root, mounted here only',
+    `T=$R${TOOLBOX_DIR}  # the toolbox: host setpriv and umount, for after pivot_root`,
+    '',
+    '# The uts namespace is new: name it (/proc/sys/kernel/hostname is per uts namespace).',
+    `step eval ${quoteWord(`echo ${quoteWord(input.hostname)} > /proc/sys/kernel/hostname`)}`,
+  ];
+  if (input.loUp) lines.push('# The network namespace is new: it has only lo, and lo is down.', 'step ip link set lo up');
+  lines.push(
+    '',
+    '# 1. The root: the image\'s layers, read-only, under the container\'s own copy-on-write upper layer.',
+    `#    lowerdir is top-most first: the init layer (mount points the image lacks), then the image.${input.readOnly ? ' --read-only: ro.' : ''}`,
+    `step mount -n -t overlay -o ${quoteWord(overlayOptions(input))} overlay "$R"`,
+    '',
+    '# 2. A hostile image could make a mount destination a symlink to a host path: refuse any symlink on the way.',
+    '#    (nsbox checked the layers before; this checks the merged root itself, just before mounting.)',
+    'confined() {',
+    '  for p; do',
+    '    t=$R; rest=$p',
+    '    while [ -n "$rest" ]; do',
+    '      c=${rest%%/*}; if [ "$c" = "$rest" ]; then rest=; else rest=${rest#*/}; fi',
+    '      t=$t/$c',
+    '      if [ -L "$t" ]; then echo "refusing to mount on /$p: /${t#"$R"/} is a symlink in the image" >&3; exit 125; fi',
+    '    done',
+    '  done',
+    '}',
+    `confined ${input.confined.map(quoteWord).join(' ')}`,
+    '',
+    '# 3. /proc of the new pid namespace, /sys, and an empty tmpfs for /dev (see the file for each line\'s why).',
+    `step mount -n --all --fstab "$C/${basename(c.fstabEarly)}"`,
+    '',
+    '# 4. Fill /dev: mount points for the host\'s device nodes and the toolbox, then the standard links.',
+    `step mkfiles ${[...BOX_DEVICES, ...(input.console ? ['console'] : [])].map((d) => `"$R/dev/${d}"`).join(' ')}`,
+    'step mkdir -m 755 "$R/dev/pts" "$R/dev/shm" "$R/dev/mqueue" "$T"',
+    `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
+    ...DEV_LINKS.map(([name, target]) => `step ln -s ${target} "$R/dev/${name}"`),
+    '',
+    '# 5. Device nodes, devpts, shm, mqueue, /etc files, volumes, tmpfs, masked and read-only kernel paths, toolbox.',
+    `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
+    '',
+    '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
+    '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',
+    'cd "$R"',
+    'step pivot_root . .',
+    `step ${toolboxArgv(input.toolbox, 'umount').join(' ')} -n -l .`,
+    '',
+    '# 7. Become the command: its working directory and environment (nothing inherited from the host), then',
+    '#    setpriv drops every capability outside the bounding set, sets no_new_privs, changes user and execs.',
+    '#    fd 3 is closed: only 0, 1 and 2 reach the command.',
+    `step cd ${quoteWord(input.workdir)}`,
+    'unset OLDPWD',
+    ...Object.entries(input.env).map(([k, v]) => `export ${k}=${quoteWord(v)}`),
+    `exec ${[...toolboxArgv(input.toolbox, 'setpriv'), ...setprivArgs(input)].join(' ')} -- "$@" 3>&-`,
+  );
+  return lines.join('\n');
+}
+
+/** overlay's mount options; nodev: a device node made in the box's files cannot be opened (only /dev's can). */
+function overlayOptions(input: ImageInitInput): string {
+  const c = input.container;
+  const opts = [`lowerdir=${input.lowerDirs.join(':')}`, `upperdir=${c.upper}`, `workdir=${c.work}`, 'nodev'];
+  if (input.readOnly) opts.push('ro');
+  return opts.join(',');
+}
+
+function setprivArgs(input: ImageInitInput): string[] {
+  const u = input.user;
+  const args = [`--reuid=${u.uid}`, `--regid=${u.gid}`, u.groups.length > 0 ? `--groups=${u.groups.join(',')}` : '--clear-groups'];
+  args.push(`--bounding-set=${formatBoundingSet(input.capabilities)}`, '--inh-caps=-all');
+  if (input.noNewPrivs) args.push('--no-new-privs');
+  args.push('--pdeathsig=KILL');
+  return args;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

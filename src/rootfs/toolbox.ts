@@ -1,0 +1,115 @@
+// The toolbox: the host's setpriv and umount, their libraries and the dynamic loader, bind-mounted read-only
+// into the box's /dev/.nsbox. After pivot_root only the box's files are reachable, yet the old root must still be
+// detached (umount) and the capabilities dropped last (setpriv): these two run from here, through the loader
+// with --library-path, so the host's /lib paths are never needed inside.
+
+import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { basename } from 'node:path';
+import { NsboxError } from '../errors.js';
+import { requireTool } from '../host/tools.js';
+
+/** Where the toolbox appears inside the box (a directory in the box's own /dev tmpfs). */
+export const TOOLBOX_DIR = '/dev/.nsbox';
+
+export interface ToolboxFile {
+  /** File name inside the toolbox directory. */
+  readonly name: string;
+  /** Real path on the host (symlinks resolved before pivot_root: they would not resolve after it). */
+  readonly source: string;
+}
+
+export interface Toolbox {
+  /** The loader's name in the toolbox, or undefined when the tools are static. */
+  readonly loader: string | undefined;
+  readonly files: readonly ToolboxFile[];
+}
+
+const TOOLS = ['setpriv', 'umount'] as const;
+
+/** argv that runs toolbox tool `name` inside the box (after pivot_root). */
+export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
+  if (!toolbox.loader) return [`${TOOLBOX_DIR}/${name}`];
+  return [`${TOOLBOX_DIR}/${toolbox.loader}`, '--library-path', TOOLBOX_DIR, `${TOOLBOX_DIR}/${name}`];
+}
+
+/**
+ * The host's toolbox: found with the loader's --list (like ldd). The answer is cached in cacheFile, keyed by the
+ * tools' and ld.so.cache's identity, so a run does not pay for two extra processes.
+ */
+export function resolveToolbox(cacheFile: string | undefined): Toolbox {
+  const tools = TOOLS.map((name) => realpathSync(requireTool(name)));
+  const key = [...tools, '/etc/ld.so.cache'].map(identify).join(' ');
+  if (cacheFile) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; toolbox: Toolbox };
+      if (cached.key === key) return cached.toolbox;
+    } catch {
+      // no cache yet, or unreadable: resolve again
+    }
+  }
+  const toolbox = listToolbox(tools);
+  if (cacheFile) {
+    try {
+      writeFileSync(`${cacheFile}.${process.pid}`, JSON.stringify({ key, toolbox }), { mode: 0o600 });
+      renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+    } catch {
+      // the cache is an optimisation only
+    }
+  }
+  return toolbox;
+}
+
+function listToolbox(tools: readonly string[]): Toolbox {
+  const interpreters = new Set(tools.map(readInterpreter).filter((i): i is string => i !== undefined));
+  if (interpreters.size > 1) throw new NsboxError(`cannot build the toolbox: ${tools.join(' and ')} use different loaders`);
+  const [interpreter] = [...interpreters];
+  const files = new Map<string, string>();
+  for (const tool of tools) files.set(basename(tool), tool);
+  if (interpreter === undefined) return { loader: undefined, files: [...files].map(([name, source]) => ({ name, source })) };
+  const loader = realpathSync(interpreter);
+  files.set(basename(interpreter), loader);
+  for (const tool of tools) {
+    const listing = execFileSync(loader, ['--list', tool], { encoding: 'utf8' });
+    for (const match of listing.matchAll(/^\s*(\S+) => (\/\S+) \(/gm)) files.set(match[1]!, realpathSync(match[2]!));
+  }
+  return { loader: basename(interpreter), files: [...files].map(([name, source]) => ({ name, source })) };
+}
+
+/** PT_INTERP of an ELF64 little-endian executable (the loader the kernel would run), or undefined if static. */
+export function readInterpreter(path: string): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1) {
+      throw new NsboxError(`cannot build the toolbox: ${path} is not a 64-bit little-endian ELF executable`);
+    }
+    const phoff = Number(head.readBigUInt64LE(32));
+    const phentsize = head.readUInt16LE(54);
+    const phnum = head.readUInt16LE(56);
+    for (let i = 0; i < phnum; i++) {
+      const at = phoff + i * phentsize;
+      const ph = Buffer.alloc(56);
+      readSync(fd, ph, 0, 56, at);
+      if (ph.readUInt32LE(0) !== 3) continue; // PT_INTERP
+      const offset = Number(ph.readBigUInt64LE(8));
+      const size = Number(ph.readBigUInt64LE(32));
+      const text = Buffer.alloc(size);
+      readSync(fd, text, 0, size, offset);
+      return text.toString('utf8').replace(/\0.*$/s, '');
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function identify(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${path}:${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return `${path}:-`;
+  }
+}

@@ -1,0 +1,112 @@
+// ImageBoxSpec: a box with its own root file system (an image's layers or a --rootfs directory), validated.
+
+import { NsboxError, flagError } from '../errors.js';
+import type { ImageConfig } from '../image/records.js';
+import type { ImageRef } from '../image/reference.js';
+import { resolveCapabilities } from '../rootfs/capabilities.js';
+import { checkMountOverlap, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
+import type { BoxSpec } from './box-spec.js';
+import { buildBoxSpec, type RunArgs } from './run-flags.js';
+
+/** Where the root file system comes from. */
+export type RootSource =
+  | { readonly kind: 'image'; readonly ref: ImageRef }
+  | { readonly kind: 'rootfs'; readonly dir: string };
+
+export interface ImageBoxSpec {
+  /** Namespaces, hostname, the command (argv, complete environment, working directory) and cgroup limits. */
+  readonly box: BoxSpec;
+  readonly source: RootSource;
+  /** The image store (containers/<id>/ lives there, also for --rootfs). */
+  readonly storeRoot: string;
+  /** -v and --tmpfs, sorted so a parent path is mounted before anything under it. */
+  readonly mounts: readonly UserMount[];
+  readonly readOnly: boolean;
+  /** --rm: the container directory goes when the box exits. */
+  readonly remove: boolean;
+  /** The capability bounding set (setpriv names), in bit order. */
+  readonly capabilities: readonly string[];
+  readonly privileged: boolean;
+  /** --user or the image's User, as written (NAME, UID, NAME:GROUP, UID:GID); resolved with the image's /etc/passwd. */
+  readonly user: string | undefined;
+}
+
+/** Docker's namespaces for a box with an image: everything except user and time (flags may add those). */
+export const IMAGE_NAMESPACES = ['mount', 'uts', 'ipc', 'pid', 'net', 'cgroup'] as const;
+
+/** Docker's PATH when the image sets none. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ImageSpecInput {
+  readonly source: RootSource;
+  readonly storeRoot: string;
+  /** The image's config ({} for --rootfs). */
+  readonly config: ImageConfig;
+  /** CMD words given on the command line (replace the image's Cmd), possibly empty. */
+  readonly command: readonly string[];
+  readonly interactive: boolean;
+  readonly hostEnv?: NodeJS.ProcessEnv;
+}
+
+/** Flags + image config -> ImageBoxSpec; every problem is a one-line NsboxError naming the flag. */
+export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBoxSpec {
+  const hostEnv = input.hostEnv ?? process.env;
+  const mounts = [...stringList(args.volume).map(parseVolume), ...stringList(args.tmpfs).map(parseTmpfs)];
+  checkMountOverlap(mounts);
+  const capabilities = resolveCapabilities(stringList(args['cap-add']), stringList(args['cap-drop']), args.privileged === true);
+  const argv = imageArgv(input.config, input.command, input.source);
+
+  for (const flag of ['map-root-user', 'map-current-user', 'map-auto', 'uid-map', 'gid-map', 'user'] as const) {
+    if (args[flag] !== undefined && args[flag] !== false) throw flagError(`--${flag}`, args[flag], 'user namespaces are not supported for image boxes yet');
+  }
+  if (args.init === true) throw flagError('--init', 'true', 'not supported for image boxes yet');
+  const workdir = typeof args.workdir === 'string' ? args.workdir : input.config.WorkingDir ?? '/';
+  if (!workdir.startsWith('/')) throw flagError(typeof args.workdir === 'string' ? '--workdir' : 'image WorkingDir', workdir, 'must be an absolute path');
+
+  const withNamespaces: RunArgs = { ...args, ...Object.fromEntries(IMAGE_NAMESPACES.map((n) => [n, true])), 'run-as': undefined, workdir };
+  const base = buildBoxSpec(withNamespaces, argv, { interactive: input.interactive, hostEnv });
+  const hostname = base.hostname ?? base.id.slice(0, 12);
+  const user = typeof args['run-as'] === 'string' ? args['run-as'] : input.config.User;
+  const env = buildBoxEnv(input.config.Env ?? [], base.process.env, hostname, input.interactive);
+  return {
+    box: { ...base, hostname, mountProc: false, process: { ...base.process, env, workdir, runAs: undefined } },
+    source: input.source,
+    storeRoot: input.storeRoot,
+    mounts: [...mounts].sort((a, b) => a.target.length - b.target.length),
+    readOnly: args['read-only'] === true,
+    remove: args.rm === true,
+    capabilities,
+    privileged: args.privileged === true,
+    user: user === '' ? undefined : user,
+  };
+}
+
+/** Docker's rule: CMD words replace the image's Cmd; the Entrypoint, if any, comes first. */
+export function imageArgv(config: ImageConfig, command: readonly string[], source: RootSource): string[] {
+  const argv = [...(config.Entrypoint ?? []), ...(command.length > 0 ? command : config.Cmd ?? [])];
+  if (argv.length === 0) {
+    const what = source.kind === 'image' ? `image ${source.ref.name}:${source.ref.tag} has no Cmd or Entrypoint` : '--rootfs needs a command';
+    throw new NsboxError(`missing command: ${what}; give one after the image name (or after --)`);
+  }
+  if (argv[0] === '') throw new NsboxError('invalid command "": the program name is empty');
+  return argv;
+}
+
+/**
+ * The box's whole environment (nothing is inherited from the host): PATH, HOSTNAME, HOME, TERM when interactive,
+ * then the image's Env, then -e/--env-file. HOME is filled in from the image's /etc/passwd later when unset.
+ */
+export function buildBoxEnv(imageEnv: readonly string[], flags: Readonly<Record<string, string>>, hostname: string, interactive: boolean): Record<string, string> {
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname };
+  if (interactive) env.TERM = 'xterm';
+  for (const entry of imageEnv) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return { ...env, ...flags };
+}
+
+function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}

@@ -1,0 +1,70 @@
+// The box store: create a box directory atomically, read and replace its record, remove it atomically.
+
+import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NsboxError } from '../errors.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { tryLock } from './lock.js';
+import { boxDirOf, describeBoxDir, type BoxPaths, type StatePaths } from './paths.js';
+import { parseRecord, type BoxRecord } from './record.js';
+
+/** Create the state root's directories when missing (0711 root, 0700 inside: records hold env values). */
+export function openState(state: StatePaths): void {
+  mkdirSync(state.root, { recursive: true, mode: 0o711 });
+  for (const dir of [state.boxes, state.names, state.tmp]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * Make the box's directory with its first record and its lock held by this process: built under tmp/ and renamed
+ * into boxes/, so a reader sees a complete box or none. Returns the box's paths.
+ */
+export function createBoxDir(state: StatePaths, record: BoxRecord): BoxPaths {
+  openState(state);
+  const work = describeBoxDir(join(state.tmp, record.id));
+  mkdirSync(work.dir, { mode: 0o700 });
+  if (!tryLock(work.lock)) throw new Error(`internal: cannot lock the new box ${record.id}`);
+  writeFileAtomic(work.record, `${JSON.stringify(record, null, 2)}\n`);
+  const final = boxDirOf(state, record.id);
+  renameSync(work.dir, final);
+  return describeBoxDir(final);
+}
+
+/** The record of box `id`; throws "no such box" when it is gone. */
+export function loadRecord(state: StatePaths, id: string): BoxRecord {
+  const record = readRecordAt(describeBoxDir(boxDirOf(state, id)).record);
+  if (!record) throw new NsboxError(`no such box: ${id.slice(0, 12)}`);
+  return record;
+}
+
+/** A record file's contents, or undefined when missing or unreadable. */
+export function readRecordAt(file: string): BoxRecord | undefined {
+  try {
+    return parseRecord(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replace the record (callers hold the box lock, or own the box while it is created). */
+export function saveRecord(state: StatePaths, record: BoxRecord): void {
+  writeFileAtomic(describeBoxDir(boxDirOf(state, record.id)).record, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Remove the box's directory: renamed away first (readers never see half of it), then deleted. */
+export function removeBoxDir(state: StatePaths, id: string): void {
+  const dir = boxDirOf(state, id);
+  if (!existsSync(dir)) return;
+  const trash = join(state.tmp, `rm-${id}-${process.pid}`);
+  mkdirSync(state.tmp, { recursive: true, mode: 0o700 });
+  renameSync(dir, trash);
+  rmSync(trash, { recursive: true, force: true });
+}
+
+/** Entries of tmp/ (boxes being created, or removals cut short): gc decides which are stale. */
+export function listTmp(state: StatePaths): string[] {
+  try {
+    return readdirSync(state.tmp);
+  } catch {
+    return [];
+  }
+}

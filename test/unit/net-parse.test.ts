@@ -1,0 +1,108 @@
+// Network flags, subnets and /proc parsing: pure logic, no root.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NsboxError } from '../../src/errors.js';
+import { formatIpv4, overlaps, parseIpv4, parseSubnet, boxAddresses } from '../../src/net/subnet.js';
+import { buildNetworkRequest, parsePortMapping, parseHostEntry } from '../../src/net/request.js';
+import { parseProcRoutes, parseProcSockets } from '../../src/net/host-facts.js';
+import { rewriteNetFlag } from '../../src/net/net-flag.js';
+import { bridgeNameFor, hostVethName, peerVethName, IFNAME_MAX } from '../../src/net/names.js';
+import { RUN_OPTIONS } from '../../src/spec/run-flags.js';
+
+const flags = (over: Partial<Parameters<typeof buildNetworkRequest>[0]>) =>
+  buildNetworkRequest({ net: undefined, network: undefined, publish: [], dns: [], addHost: [], names: [], ...over });
+
+const throwsNsbox = (fn: () => unknown, pattern: RegExp) => {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, NsboxError);
+    assert.match((error as Error).message, pattern);
+    assert.not.match((error as Error).message, /\n/);
+    return;
+  }
+  assert.unreachable('expected an NsboxError');
+};
+
+test('IPv4 parse/format round trip and rejects', () => {
+  assert.is(formatIpv4(parseIpv4('10.88.0.2')!), '10.88.0.2');
+  assert.is(parseIpv4('256.1.1.1'), undefined);
+  assert.is(parseIpv4('1.2.3'), undefined);
+  assert.is(parseIpv4('01.2.3.4'), undefined);
+});
+
+test('subnets: valid, host bits, prefix range, overlap', () => {
+  const a = parseSubnet('--subnet', '10.89.0.0/24');
+  assert.equal(a, { base: parseIpv4('10.89.0.0'), prefix: 24 });
+  throwsNsbox(() => parseSubnet('--subnet', '10.89.0.1/24'), /host bits are set \(did you mean 10\.89\.0\.0\/24\?\)/);
+  throwsNsbox(() => parseSubnet('--subnet', '10.0.0.0/31'), /between 8 and 30/);
+  throwsNsbox(() => parseSubnet('--subnet', 'banana'), /expected an IPv4 subnet/);
+  assert.ok(overlaps(a, parseSubnet('x', '10.89.0.128/25')));
+  assert.ok(overlaps(parseSubnet('x', '10.0.0.0/8'), a));
+  assert.not.ok(overlaps(a, parseSubnet('x', '10.89.1.0/24')));
+  const all = [...boxAddresses(parseSubnet('x', '10.9.9.0/29'))].map(formatIpv4);
+  assert.equal(all, ['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5', '10.9.9.6']);
+});
+
+test('-p, --add-host, --dns parse and reject', () => {
+  assert.equal(parsePortMapping('8080:80'), { hostPort: 8080, boxPort: 80, protocol: 'tcp' });
+  assert.equal(parsePortMapping('53:5353/udp'), { hostPort: 53, boxPort: 5353, protocol: 'udp' });
+  throwsNsbox(() => parsePortMapping('0:80'), /out of range/);
+  throwsNsbox(() => parsePortMapping('80:70000'), /port 70000 is out of range/);
+  throwsNsbox(() => parsePortMapping('80'), /HOSTPORT:BOXPORT/);
+  throwsNsbox(() => parsePortMapping('80:80/sctp'), /HOSTPORT:BOXPORT/);
+  assert.equal(parseHostEntry('db:10.0.0.5'), { name: 'db', address: '10.0.0.5' });
+  throwsNsbox(() => parseHostEntry('db'), /NAME:IPV4/);
+  throwsNsbox(() => parseHostEntry('db:1.2.3.999'), /not an IPv4 address/);
+  throwsNsbox(() => flags({ network: 'bridge', dns: ['x'] }), /--dns/);
+});
+
+test('modes: none, host, bridge, user; -p needs a network; duplicate -p', () => {
+  assert.is(flags({}), undefined);
+  assert.is(flags({ net: true })!.mode, 'none');
+  assert.is(flags({ network: 'host' })!.mode, 'host');
+  assert.equal([flags({ network: 'bridge' })!.mode, flags({ network: 'bridge' })!.network], ['bridge', 'bridge']);
+  assert.equal([flags({ network: 'web' })!.mode, flags({ network: 'web' })!.network], ['user', 'web']);
+  throwsNsbox(() => flags({ net: true, publish: ['80:80'] }), /needs --net bridge/);
+  throwsNsbox(() => flags({ network: 'host', publish: ['80:80'] }), /host's ports/);
+  throwsNsbox(() => flags({ network: 'bridge', publish: ['80:80', '80:81'] }), /already published/);
+  throwsNsbox(() => flags({ network: '-bad' }), /network name/);
+});
+
+test('/proc/net/route and /proc/net/tcp parsing', () => {
+  const routes = parseProcRoutes(
+    'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n' +
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\n' +
+      'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n',
+  );
+  assert.equal(routes, [{ base: parseIpv4('192.0.2.0'), prefix: 24 }]);
+  const tcp = parseProcSockets(
+    '  sl  local_address rem_address   st\n' +
+      '   0: 0100007F:1F90 00000000:0000 0A 00000000\n' +
+      '   1: 0100007F:0050 0100007F:9999 01 00000000\n',
+    'tcp',
+  );
+  assert.equal(tcp, ['8080/tcp']);
+});
+
+test('--net VALUE is rewritten only for modes and known networks, never inside the command', () => {
+  const known = (n: string) => n === 'web';
+  assert.equal(rewriteNetFlag(['--net', '--', 'true'], RUN_OPTIONS, known), ['--net', '--', 'true']);
+  assert.equal(rewriteNetFlag(['--net', 'bridge', '--', 'true'], RUN_OPTIONS, known), ['--network=bridge', '--', 'true']);
+  assert.equal(rewriteNetFlag(['--net=web2', '--', 'x'], RUN_OPTIONS, known), ['--network=web2', '--', 'x']);
+  assert.equal(rewriteNetFlag(['--net', 'web', 'busybox'], RUN_OPTIONS, known), ['--network=web', 'busybox']);
+  assert.equal(rewriteNetFlag(['--net', 'busybox', 'sh'], RUN_OPTIONS, known), ['--net', 'busybox', 'sh']);
+  assert.equal(rewriteNetFlag(['-e', 'A=1', '--net', 'host', '--', 'x'], RUN_OPTIONS, known), ['-e', 'A=1', '--network=host', '--', 'x']);
+  assert.equal(rewriteNetFlag(['img', '--net', 'host'], RUN_OPTIONS, known), ['img', '--net', 'host']);
+});
+
+test('interface names fit in 15 characters', () => {
+  const id = 'abcdef0123456789'.repeat(4);
+  for (const n of [hostVethName(id), peerVethName(id), bridgeNameFor('bridge'), bridgeNameFor('web'), bridgeNameFor('a-very-long-network-name.with.dots')]) {
+    assert.ok(n.length <= IFNAME_MAX, n);
+  }
+  assert.is(bridgeNameFor('bridge'), 'nsbox0');
+  assert.is.not(bridgeNameFor('a-very-long-network-name-1'), bridgeNameFor('a-very-long-network-name-2'));
+});
+
+test.run();
