@@ -30,8 +30,8 @@ export function networkRequestFromFlags(args: Args, wanted: Set<NamespaceName>, 
   });
   if (request?.mode === 'host') wanted.delete('net');
   // A bare --net (only lo) needs no set-up from outside: the init script brings lo up.
-  if (request?.mode === 'none' && request.dns.length === 0 && request.addHosts.length === 0) return undefined;
   for (const ns of namespacesFor(request)) wanted.add(ns);
+  if (request?.mode === 'none' && request.dns.length === 0 && request.addHosts.length === 0) return undefined;
   return request;
 }
 

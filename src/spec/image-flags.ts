@@ -7,7 +7,6 @@ export const IMAGE_OPTIONS: Readonly<Record<string, Options>> = {
   volume: { alias: 'v', type: 'string', array: true, group: GROUP, describe: 'HOST:CTR[:ro|rw] bind-mount a host path into the box' },
   tmpfs: { type: 'string', array: true, group: GROUP, describe: 'PATH[:SIZE|OPTIONS] a tmpfs in the box (default nosuid,nodev,noexec,mode=1777)' },
   'read-only': { type: 'boolean', group: GROUP, describe: "mount the box's root file system read-only" },
-  rm: { type: 'boolean', group: GROUP, describe: "remove the container (its upper layer) when it exits" },
   'cap-add': { type: 'string', array: true, group: GROUP, describe: 'add a capability to Docker\'s default set (NET_ADMIN, ALL, ...)' },
   'cap-drop': { type: 'string', array: true, group: GROUP, describe: 'drop a capability from the set (CHOWN, ALL, ...)' },
   privileged: { type: 'boolean', group: GROUP, describe: 'every capability, no masked or read-only /proc paths, /sys writable' },

@@ -1,0 +1,106 @@
+// `nsbox exec [-it] [-e K=V] [-w DIR] [-u USER] BOX CMD...`: run a command inside a running box.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Argv } from 'yargs';
+import type { NsboxCommand } from './command.js';
+import { NsboxError, flagError } from '../errors.js';
+import { STATE_OPTION } from '../state/paths.js';
+import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
+import { buildExecArgv, type InitFacts } from '../lifecycle/exec-argv.js';
+import { acquireLock } from '../state/lock.js';
+import { buildEnv } from '../spec/env.js';
+import { parseRunAs } from '../spec/run-as.js';
+import { exitCodeOf } from '../exec/executor.js';
+import { requireTool } from '../host/tools.js';
+
+interface ExecArgs {
+  box: string;
+  cmd: string[];
+  interactive: boolean;
+  tty: boolean;
+  env: string[] | undefined;
+  workdir: string | undefined;
+  user: string | undefined;
+  state: string | undefined;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+function readStatusField(pid: number | 'self', key: string): string {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${key}:`));
+  return line?.slice(key.length + 1).trim() ?? '';
+}
+
+export const command: NsboxCommand<ExecArgs> = {
+  usage: 'exec <box> <cmd..>',
+  describe: 'run a command in a running box (its namespaces, cgroup, root, user and capabilities)',
+  builder: (y: Argv) =>
+    y
+      .parserConfiguration({ 'halt-at-non-option': true })
+      .positional('box', { type: 'string' })
+      .positional('cmd', { type: 'string', array: true })
+      .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (it is passed through)' })
+      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'use your terminal (it is passed through)' })
+      .option('env', { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' })
+      .option('workdir', { alias: 'w', type: 'string', describe: 'working directory inside the box' })
+      .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID] to run as (default: the box\'s)' })
+      .options(STATE_OPTION) as unknown as Argv<ExecArgs>,
+  async handler(args) {
+    const commandArgv = [...(args.cmd ?? []), ...(((args as Record<string, unknown>)['--'] as string[] | undefined) ?? [])].map(String);
+    if (commandArgv.length === 0 || commandArgv[0] === '') throw new NsboxError('missing command: nsbox exec BOX CMD [ARG...]');
+    if (args.workdir !== undefined && !args.workdir.startsWith('/')) throw flagError('--workdir', args.workdir, 'must be an absolute path');
+    const runAsFlag = args.user === undefined ? undefined : parseRunAs(args.user);
+    const extraEnv = buildEnv(args.env ?? [], [], process.env);
+    requireTool('nsenter');
+    const box = openBox(openStateFromArgs(args), String(args.box));
+
+    // Hold the box's lock until the new process is inside the box's cgroup: an rm racing us then kills it too.
+    const lock = await acquireLock(box.paths.lock, `box ${args.box}`);
+    let child;
+    try {
+      const { record, now } = refreshBox(box);
+      if (now.status !== 'running' || !record.init) throw new NsboxError(`cannot exec in box ${args.box}: it is ${now.status === 'running' ? 'starting' : now.status}`);
+      const facts: InitFacts = {
+        pid: record.init.pid,
+        capBnd: readStatusField(record.init.pid, 'CapBnd'),
+        ownCapBnd: readStatusField('self', 'CapBnd'),
+        noNewPrivs: readStatusField(record.init.pid, 'NoNewPrivs') === '1',
+      };
+      const argv = buildExecArgv(facts, {
+        command: commandArgv,
+        workdir: args.workdir ?? record.process.workdir,
+        runAs: runAsFlag ?? record.process.runAs,
+        procsFiles: (record.cgroup?.dirs ?? []).map((d) => join(d, 'cgroup.procs')),
+      });
+      const base = record.process.inheritEnv ? { ...process.env } : { PATH: DEFAULT_PATH };
+      const env = { ...base, ...record.process.env, ...extraEnv };
+      child = spawn(argv[0]!, argv.slice(1), { stdio: [args.interactive || args.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], env });
+      await waitUntilJoined(child.pid, record.cgroup?.dirs ?? []);
+    } finally {
+      lock.release();
+    }
+    const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.on('error', (e) => reject(new NsboxError(`cannot run ${e.message}`)));
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    return exitCodeOf(status);
+  },
+};
+
+/** Until /proc/<pid>/cgroup names the box's cgroup (or the process is gone), at most 2 s. */
+async function waitUntilJoined(pid: number | undefined, dirs: readonly string[]): Promise<void> {
+  if (pid === undefined || dirs.length === 0) return;
+  const leaf = dirs[0]!.split('/').pop()!;
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    try {
+      if (readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${leaf}\n`)) return;
+    } catch {
+      return;
+    }
+    await sleep(1);
+  }
+}

@@ -1,0 +1,93 @@
+// gc: find what crashed or finished boxes left behind, and remove it (or, with dry-run, only say what).
+//   - dead boxes (set-up cut short, supervisor killed, state from before a reboot): their undo list, name, directory
+//   - exited boxes started with --rm
+//   - tmp/ leftovers: boxes whose creator died before they were complete, removals cut short
+//   - names whose box directory is gone
+
+import { readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive } from '../state/proc-identity.js';
+import { readLockOwner, tryLock, releaseLock, withLock } from '../state/lock.js';
+import { boxDirOf, describeBoxDir, type StatePaths } from '../state/paths.js';
+import { listBoxIds, readNameLink, releaseName } from '../state/names.js';
+import { listTmp, readRecordAt, removeBoxDir } from '../state/store.js';
+import { deriveState } from '../state/status.js';
+import { describeUndo, runUndoList } from './run-undo.js';
+
+export interface Garbage {
+  /** One line for the user: what and why. */
+  readonly what: string;
+  /** What removing it does, for --dry-run. */
+  readonly actions: readonly string[];
+  readonly remove: () => Promise<string[]>;
+}
+
+/** Everything gc would remove now. */
+export function findGarbage(state: StatePaths): Garbage[] {
+  const found: Garbage[] = [];
+  for (const id of listBoxIds(state)) {
+    const paths = describeBoxDir(boxDirOf(state, id));
+    const record = readRecordAt(paths.record);
+    if (!record) continue;
+    const now = deriveState(record, paths);
+    const why = now.status === 'dead' ? 'dead' : now.status === 'exited' && record.autoRemove ? 'exited, --rm' : undefined;
+    if (!why) continue;
+    found.push({
+      what: `box ${id.slice(0, 12)}${record.name ? ` (${record.name})` : ''}: ${why}`,
+      actions: [...[...record.undo].reverse().map(describeUndo), ...(record.name ? [`release name ${record.name}`] : []), `remove ${paths.dir}`],
+      remove: async () => {
+        // Skip a box some live nsbox holds right now (it may be finishing it): the next gc gets it.
+        if (!tryLock(paths.lock)) return [`box ${id.slice(0, 12)} is busy; left for the next gc`];
+        try {
+          const fresh = readRecordAt(paths.record);
+          if (!fresh) return [];
+          const status = deriveState(fresh, paths).status;
+          if (status === 'running' || status === 'creating') return [];
+          const warnings = await runUndoList(fresh.undo);
+          if (fresh.name) await releaseName(state, fresh.name, id);
+          removeBoxDir(state, id);
+          return warnings;
+        } finally {
+          releaseLock(paths.lock);
+        }
+      },
+    });
+  }
+  for (const entry of listTmp(state)) {
+    const dir = join(state.tmp, entry);
+    const owner = readLockOwner(describeBoxDir(dir).lock);
+    // A box under construction whose creator is alive is not garbage; removal leftovers (rm-*) always are.
+    if (!entry.startsWith('rm-') && isAlive(owner)) continue;
+    found.push({ what: `leftover ${dir}`, actions: [`remove ${dir}`], remove: async () => (rmSync(dir, { recursive: true, force: true }), []) });
+  }
+  let names: string[] = [];
+  try {
+    names = readdirSync(state.names);
+  } catch {
+    // none yet
+  }
+  const ids = new Set(listBoxIds(state));
+  for (const name of names) {
+    const link = join(state.names, name);
+    const id = readNameLink(link);
+    if (id !== undefined && ids.has(id)) continue;
+    found.push({
+      what: `name ${name}: its box is gone`,
+      actions: [`remove ${link}`],
+      remove: async () => {
+        await withLock(state.namesLock, 'the box names', () => {
+          const again = readNameLink(link);
+          if (again === undefined || !listBoxIds(state).includes(again)) {
+            try {
+              unlinkSync(link);
+            } catch {
+              // already gone
+            }
+          }
+        });
+        return [];
+      },
+    });
+  }
+  return found;
+}

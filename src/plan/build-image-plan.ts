@@ -1,0 +1,147 @@
+// Turns an ImageBoxSpec and the facts read from the store and host into the plan of `nsbox run IMAGE`. Pure.
+//
+// On the host: the container's directory (upper, work, init layer, /etc files, the mount tables); then the box is
+// launched in Docker's namespaces, and its init script (src/rootfs/image-init-script.ts) does every mount inside
+// the box's own mount namespace, so nothing is ever mounted on the host and nothing needs unmounting there.
+
+import { NsboxError } from '../errors.js';
+import { namespaceInfo } from '../host/namespaces.js';
+import { planCgroup } from '../cgroup/plan-cgroup.js';
+import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { ContainerRecord } from '../rootfs/container-dir.js';
+import type { InitEntry } from '../rootfs/mountpoints.js';
+import type { BoxUser } from '../rootfs/image-user.js';
+import { buildEarlyMounts, buildLateMounts, ETC_FILES, type MountFacts } from '../rootfs/box-mounts.js';
+import { renderFstab } from '../rootfs/fstab.js';
+import { buildImageInitScript } from '../rootfs/image-init-script.js';
+import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
+import { buildReaperScript } from './box-scripts.js';
+import type { BoxScript, Plan, Step } from './types.js';
+
+/** What planning needs from the store and the host (gathered by the command; planning reads nothing). */
+export interface ImagePlanFacts extends MountFacts {
+  /** "name:tag" for containers/<id>/image, or undefined for --rootfs. */
+  readonly imageLabel: string | undefined;
+  readonly record: ContainerRecord;
+  /** The image's layer directories (or the --rootfs directory), top-most first. */
+  readonly lowerDirs: readonly string[];
+  /** Mount points to create in the init layer, parents first. */
+  readonly initEntries: readonly InitEntry[];
+  readonly user: BoxUser;
+  readonly resolvConf: string;
+}
+
+/** The host's PATH for the tools the init runs before pivot_root (the environment is otherwise empty). */
+const HOST_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
+/** A kernel page: the limit of one mount's option string (overlay's lowerdir list lives there). */
+const MAX_MOUNT_OPTIONS = 4095;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Build the plan; `title` is the nsbox command line shown at the top of --explain. */
+export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title: string): Plan {
+  const box = spec.box;
+  const c = facts.container;
+  const steps: Step[] = [];
+  const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
+  if (cgroup) steps.push(...cgroup.setup);
+
+  // The container's directory. With --rm it goes when the box ends; otherwise it stays for commit and export.
+  steps.push({
+    kind: 'mkdir',
+    path: c.dir,
+    why: spec.remove ? 'The container\'s directory (--rm: removed with everything in it when the box ends).' : 'The container\'s directory: it stays after the box ends (nsbox commit / export use it).',
+    ...(spec.remove ? { undo: { kind: 'remove' as const, path: c.dir } } : {}),
+  });
+  if (facts.imageLabel !== undefined) {
+    steps.push({ kind: 'write-file', path: c.image, content: `${facts.imageLabel}\n`, why: 'Name the image this container uses: nsbox image rm refuses while this file exists.' });
+  }
+  steps.push({ kind: 'write-text', path: c.config, content: `${JSON.stringify(facts.record, null, 2)}\n`, why: 'Record what the container was made from (nsbox commit adds its upper layer on top of these layers).' });
+  steps.push(
+    { kind: 'mkdir', path: c.upper, why: 'The upper layer: every file the box writes lands here, never in the image.' },
+    { kind: 'mkdir', path: c.work, why: 'overlayfs\'s work directory (must be on the same file system as the upper layer).' },
+    { kind: 'mkdir', path: c.rootfs, why: 'The mount point of the box\'s root (mounted inside the box\'s mount namespace only).' },
+    { kind: 'mkdir', path: c.init, why: 'The init layer: mount points the image lacks, kept out of the upper layer (and out of commits).' },
+  );
+  for (const entry of facts.initEntries) {
+    const path = `${c.init}/${entry.path}`;
+    steps.push(
+      entry.kind === 'directory'
+        ? { kind: 'mkdir', path, why: `Mount point /${entry.path}: the image has no such directory.` }
+        : { kind: 'write-file', path, content: '', why: `Mount point /${entry.path}: the image has no such file.` },
+    );
+  }
+  const hostname = box.hostname ?? box.id.slice(0, 12);
+  const etc: Record<(typeof ETC_FILES)[number], [string, string]> = {
+    hostname: [c.hostname, renderHostnameFile(hostname)],
+    hosts: [c.hosts, renderHostsFile()],
+    'resolv.conf': [c.resolvConf, facts.resolvConf],
+  };
+  for (const name of ETC_FILES) steps.push({ kind: 'write-text', path: etc[name][0], content: etc[name][1], why: `The box's /etc/${name}.` });
+
+  const root = c.rootfs;
+  steps.push(
+    { kind: 'write-text', path: c.fstabEarly, content: renderFstab('Mounted by the box\'s init before /dev is filled.', buildEarlyMounts(spec, root)), why: 'The box\'s first mounts, as an fstab for one `mount --all`.' },
+    { kind: 'write-text', path: c.fstabLate, content: renderFstab('Mounted by the box\'s init once /dev has its mount points.', buildLateMounts(spec, facts, root)), why: 'The rest of the box\'s mounts, in order.' },
+  );
+
+  const env: Record<string, string> = { ...box.process.env };
+  if (env.HOME === undefined) env.HOME = facts.user.home;
+  const badName = Object.keys(env).find((k) => !ENV_NAME.test(k));
+  if (badName !== undefined) throw new NsboxError(`cannot set environment variable ${JSON.stringify(badName)}: not a valid name`);
+  const lowerDirs = [c.init, ...facts.lowerDirs];
+  const init = buildImageInitScript({
+    container: c,
+    lowerDirs,
+    hostname,
+    readOnly: spec.readOnly,
+    loUp: box.namespaces.includes('net'),
+    confined: confinedTargets(spec),
+    console: facts.console,
+    toolbox: facts.toolbox,
+    workdir: box.process.workdir ?? '/',
+    env,
+    user: facts.user,
+    capabilities: spec.capabilities,
+    noNewPrivs: !spec.privileged,
+  });
+  if (`lowerdir=${lowerDirs.join(':')},upperdir=${c.upper},workdir=${c.work},nodev,ro`.length > MAX_MOUNT_OPTIONS) {
+    throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {
+      hint: 'use a store root with a shorter path (--root), or an image with fewer layers',
+    });
+  }
+  const scripts: BoxScript[] = [
+    { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
+    { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
+  ];
+  const unshare = ['unshare', ...box.namespaces.map((n) => namespaceInfo(n).flag), '--propagation', 'private'];
+  steps.push({
+    kind: 'launch',
+    as: 'box',
+    argv: [...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...box.process.argv],
+    gated: true,
+    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, dying with nsbox; the box waits at its gate on fd 3.`,
+  });
+  steps.push({
+    kind: 'await-namespaces',
+    pid: 'box',
+    isolate: box.namespaces,
+    checkShared: true,
+    why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
+  });
+  if (cgroup) steps.push(...cgroup.join);
+  steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
+  steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
+  return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
+}
+
+/** Every mount destination inside the merged root (not /dev's insides: that is the box's own tmpfs). */
+function confinedTargets(spec: ImageBoxSpec): string[] {
+  const covered = new Set(spec.mounts.map((m) => m.target.join('/')));
+  return [
+    'proc',
+    'sys',
+    'dev',
+    ...ETC_FILES.map((n) => `etc/${n}`).filter((p) => !covered.has(p)),
+    ...spec.mounts.map((m) => m.target.join('/')),
+  ];
+}

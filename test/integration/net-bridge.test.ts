@@ -1,0 +1,191 @@
+// nsbox networking, checked from the host: links, iptables rules, leases, and traffic only to loopback and to
+// addresses inside namespaces these tests create (a test-unique network and subnet; the default bridge only if
+// this host has no nsbox0 yet).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, get } from 'node:http';
+import { nsbox, NSBOX, isRoot, exitOf } from '../helpers/nsbox.js';
+import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { findTool } from '../../src/host/tools.js';
+
+const hasFirewall = !!findTool('iptables');
+if (!isRoot || !findTool('ip') || !findTool('busybox')) {
+  console.log('SKIP: net integration tests need root, iproute2 and busybox-static');
+  test.run();
+} else {
+  const state = mkdtempSync(`${tmpdir()}/nsbox-net-it-`);
+  const env = { ...process.env, NSBOX_STATE: state };
+  const NET = `nst${process.pid % 100000}`;
+  const octet = 100 + (process.pid % 150);
+  const SUBNET = `10.231.${octet}.0/24`;
+  const PREFIX = `10.231.${octet}.`;
+  const run = (args: string[], timeoutMs = 20_000) => nsbox(args, { env, timeoutMs });
+  const links = () => (JSON.parse(execFileSync('ip', ['-j', 'link'], { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
+  const rules = () => (hasFirewall ? execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n') : '');
+  const leases = () => (existsSync(`${state}/net/leases`) ? readdirSync(`${state}/net/leases`).flatMap((n) => readdirSync(`${state}/net/leases/${n}`)) : []);
+  const ipForward = () => readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+  const base = { links: links(), rules: rules(), ipForward: ipForward() };
+
+  /** Start a long-running box; resolves once it printed "ready". */
+  async function startBox(args: string[]) {
+    const child = spawn(NSBOX, ['run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('ready')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`box did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { child, stop: async () => (child.kill('SIGTERM'), exitOf(child)) };
+  }
+
+  test('setup: create a test-unique user network', () => {
+    const r = run(['network', 'create', NET, '--subnet', SUBNET]);
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(links().includes(`nsbr-${NET}`.slice(0, 15)) || links().some((l) => l.startsWith('nsbr-')), 'the bridge exists');
+    const ls = JSON.parse(run(['network', 'ls', '--json']).stdout) as Array<{ network: { name: string; subnet: string } }>;
+    assert.ok(ls.some((n) => n.network.name === NET && n.network.subnet === SUBNET));
+  });
+
+  test('--net none has only lo; --net host sees the host\'s links', () => {
+    for (const flag of [['--net'], ['--net=none'], ['--net', 'none']]) {
+      const r = run(['run', ...flag, '--', 'ip', '-j', 'link']);
+      assert.is(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname), ['lo'], flag.join(' '));
+    }
+    const r = run(['run', '--net', 'host', '--', 'ip', '-j', 'link']);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort(), links());
+  });
+
+  test('two boxes on a user network reach each other by name and by address', async () => {
+    const before = snapshot();
+    const alpha = await startBox(['--net', NET, '--hostname', 'alpha', '--', 'sh', '-c', 'echo ready; exec busybox sleep 30']);
+    try {
+      const r = run(['run', '--net', NET, '--hostname', 'beta', '--', 'sh', '-c', `ip -4 -o addr show dev eth0; busybox ping -c1 -W3 alpha && busybox ping -c1 -W3 ${PREFIX}2`]);
+      assert.is(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`inet ${PREFIX.replace(/\./g, '\\.')}3/24`));
+      assert.match(r.stdout, new RegExp(`PING alpha \\(${PREFIX.replace(/\./g, '\\.')}2\\)`));
+    } finally {
+      await alpha.stop();
+    }
+    await assertNoLeaks(before, 'user network boxes');
+    assert.equal(leases(), [], 'leases released');
+  });
+
+  test('-p: the host reaches busybox httpd in a box on 127.0.0.1; rules go with the box', async () => {
+    if (!hasFirewall) return console.log('SKIP: -p needs iptables');
+    const port = 20000 + (process.pid % 20000);
+    const www = mkdtempSync(`${tmpdir()}/nsbox-www-`);
+    execFileSync('sh', ['-c', `echo hello-from-box > ${www}/index.html`]);
+    const box = await startBox(['--net', NET, '-p', `${port}:8080`, '--', 'sh', '-c', `busybox httpd -p 8080 -h ${www} && echo ready && exec busybox sleep 30`]);
+    try {
+      assert.match(rules(), new RegExp(`--dport ${port} .*DNAT --to-destination ${PREFIX.replace(/\./g, '\\.')}2:8080`));
+      const body = await new Promise<string>((resolve, reject) => {
+        get(`http://127.0.0.1:${port}/`, (res) => {
+          let d = '';
+          res.on('data', (c) => (d += c)).on('end', () => resolve(d));
+        }).on('error', reject);
+      });
+      assert.is(body.trim(), 'hello-from-box');
+    } finally {
+      await box.stop();
+      rmSync(www, { recursive: true, force: true });
+    }
+    assert.not.match(rules(), new RegExp(`--dport ${port} `), 'DNAT rules removed');
+    assert.equal(leases(), []);
+  });
+
+  test('10 boxes in parallel get 10 distinct addresses', async () => {
+    const children = Array.from({ length: 10 }, () => spawn(NSBOX, ['run', '--net', NET, '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+    const outs = await Promise.all(
+      children.map(async (c) => {
+        let out = '';
+        c.stdout!.on('data', (d) => (out += d));
+        c.stderr!.on('data', (d) => (out += d));
+        const { code } = await exitOf(c);
+        assert.is(code, 0, out);
+        return /inet (\S+)\//.exec(out)?.[1];
+      }),
+    );
+    assert.is(new Set(outs).size, 10, outs.join(' '));
+    assert.ok(outs.every((a) => a?.startsWith(PREFIX)));
+    assert.equal(leases(), []);
+  });
+
+  test('SIGKILL of nsbox during and after network set-up, then network gc: no links, rules or leases remain', async () => {
+    const port = 40000 + (process.pid % 20000);
+    for (const delay of [30, 80, 150, 250, 400, 1500]) {
+      const child = spawn(NSBOX, ['run', '--net', NET, ...(hasFirewall ? ['-p', `${port}:80`] : []), '--', 'busybox', 'sleep', '30'], { stdio: 'ignore', env });
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      await exitOf(child);
+      // the box dies with nsbox (parent-death signal); its veth goes with its network namespace
+      for (let i = 0; i < 100 && links().some((l) => l.startsWith('nsv')); i++) await new Promise((r) => setTimeout(r, 20));
+      const gc = run(['network', 'gc']);
+      assert.is(gc.code, 0, gc.stderr);
+      assert.equal(leases(), [], `delay ${delay}: leases`);
+      assert.ok(!links().some((l) => l.startsWith('nsv') || l.startsWith('nsp')), `delay ${delay}: veths`);
+      assert.not.match(rules(), /nsbox:/, `delay ${delay}: per-box rules`);
+    }
+  });
+
+  test('bad input: one line, exit 125, nothing left', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const busy = (server.address() as { port: number }).port;
+    const before = { links: links(), rules: rules(), leases: leases() };
+    const cases: Array<[string[], RegExp]> = [
+      [['network', 'create', 'x1', '--subnet', '10.231.999.0/24'], /invalid --subnet/],
+      [['network', 'create', 'x1', '--subnet', `10.231.${octet}.128/25`], /overlaps network/],
+      [['network', 'create', NET, '--subnet', '10.232.1.0/24'], /name is in use/],
+      [['network', 'create', 'host', '--subnet', '10.232.1.0/24'], /mode, not a network name/],
+      [['run', '--net=nope', '--', 'true'], /unknown network "nope"/],
+      [['run', '--net', NET, '-p', '70000:80', '--', 'true'], /out of range/],
+      [['run', '--net', NET, '-p', `${busy}:80`, '--', 'true'], /in use by a process on the host/],
+      [['run', '--net', 'none', '-p', '8080:80', '--', 'true'], /needs --net bridge/],
+      [['run', '--net', NET, '--add-host', 'bad', '--', 'true'], /--add-host/],
+    ];
+    try {
+      for (const [args, pattern] of cases) {
+        const r = run(args);
+        assert.is(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, pattern);
+        assert.is(r.stderr.trim().split('\n').filter((l) => !l.includes('hint:')).length, 1, r.stderr);
+      }
+    } finally {
+      server.close();
+    }
+    assert.equal({ links: links(), rules: rules(), leases: leases() }, before);
+  });
+
+  test('--net bridge: nsbox0 on a free subnet, two boxes reach each other by address', async () => {
+    if (links().includes('nsbox0')) return console.log('SKIP: this host already has nsbox0; not touching it');
+    const alpha = await startBox(['--net', 'bridge', '--', 'sh', '-c', 'ip -4 -o addr show dev eth0; echo ready; exec busybox sleep 30']);
+    try {
+      const ls = JSON.parse(run(['network', 'ls', '--json']).stdout) as Array<{ network: { name: string }; leases: Array<{ address: string }> }>;
+      const address = ls.find((n) => n.network.name === 'bridge')!.leases[0]!.address;
+      const r = run(['run', '--net', 'bridge', '--', 'busybox', 'ping', '-c1', '-W3', address]);
+      assert.is(r.code, 0, r.stdout + r.stderr);
+    } finally {
+      await alpha.stop();
+    }
+    const rm = run(['network', 'rm', 'bridge']);
+    assert.is(rm.code, 0, rm.stderr);
+  });
+
+  test('teardown: network rm leaves links, rules and ip_forward as they were', () => {
+    const r = run(['network', 'rm', NET]);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(links(), base.links);
+    assert.is(rules(), base.rules);
+    assert.is(ipForward(), base.ipForward);
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  test.run();
+}
