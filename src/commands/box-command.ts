@@ -9,11 +9,9 @@ import { buildBoxSpec, type RunArgs } from '../spec/run-flags.js';
 import { buildRunPlan } from '../plan/build-run-plan.js';
 import { renderShell } from '../plan/render-shell.js';
 import { quoteArgv } from '../plan/quote.js';
-import { checkPlanTools, executePlan, exitCodeOf } from '../exec/executor.js';
-import { hostRunner } from '../exec/runner.js';
-import { findCommandPid, forwardSignals } from '../exec/signals.js';
+import { checkPlanTools } from '../exec/executor.js';
+import { runInForeground } from '../exec/foreground.js';
 import { resolveCommand } from '../exec/resolve-command.js';
-import { readCgroupOutcome, type CgroupOutcome } from '../cgroup/outcome.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 
 /** The command line after the flags: positionals that yargs stopped at, then everything after `--`. */
@@ -38,37 +36,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   checkPlanTools(plan);
   if (args.explain) process.stderr.write(renderShell(plan));
 
-  const viaReaper = spec.namespaces.includes('pid');
-  const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
-  let boxPid: number | undefined;
-  let released = false;
-  const signals = forwardSignals(
-    () => (released && boxPid !== undefined ? findCommandPid(boxPid, viaReaper) : undefined),
-    (signal) => (abort.aborted = signal),
-  );
-  let outcome: CgroupOutcome | undefined;
-  try {
-    const status = await executePlan(plan, hostRunner, {
-      abortSignal: abort,
-      onReleased: (execution) => {
-        boxPid = execution.pids.box;
-        released = true;
-      },
-      beforeTeardown: () => {
-        if (plan.cgroup) outcome = readCgroupOutcome(plan.cgroup);
-      },
-    });
-    const code = exitCodeOf(status);
-    // Killed by the memory limit: Docker's 137, whatever the program made of it (stress exits 1, unshare too).
-    const exitCode = outcome?.oomKilled && code !== 0 ? 137 : code;
-    if (args.json) {
-      const result = { id: spec.id, exitCode, signal: status.signal, oomKilled: outcome?.oomKilled ?? false, message: outcome?.message ?? null, cgroup: outcome?.facts ?? null };
-      process.stderr.write(`${JSON.stringify(result)}\n`);
-    } else if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
-    return exitCode;
-  } finally {
-    signals.dispose();
-  }
+  return runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
 }
 
 /** Checks that need the host but change nothing: subordinate ids, the working directory, the program. */
