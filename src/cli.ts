@@ -13,6 +13,17 @@ const COMMANDS: Readonly<Record<string, Loader>> = {
   doctor: () => import('./commands/doctor.js'),
   image: () => import('./commands/image.js'),
   network: () => import('./commands/network.js'),
+  ps: () => import('./commands/ps.js'),
+  logs: () => import('./commands/logs.js'),
+  exec: () => import('./commands/exec.js'),
+  stop: () => import('./commands/stop.js'),
+  kill: () => import('./commands/kill.js'),
+  rm: () => import('./commands/rm.js'),
+  wait: () => import('./commands/wait.js'),
+  inspect: () => import('./commands/inspect.js'),
+  stats: () => import('./commands/stats.js'),
+  top: () => import('./commands/top.js'),
+  gc: () => import('./commands/gc.js'),
 };
 
 /** Runs nsbox with argv (without node and script); resolves to the exit code. */

@@ -11,6 +11,7 @@ import { renderShell } from '../plan/render-shell.js';
 import { quoteArgv } from '../plan/quote.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { runInForeground } from '../exec/foreground.js';
+import { closeInheritedFds } from '../rootfs/close-fds.js';
 import { resolveCommand } from '../exec/resolve-command.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 
@@ -36,6 +37,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   checkPlanTools(plan);
   if (args.explain) process.stderr.write(renderShell(plan));
 
+  closeInheritedFds(); // only fds 0-2 may reach the command
   return runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
 }
 

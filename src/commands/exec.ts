@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Argv } from 'yargs';
+import type { Argv, Options } from 'yargs';
 import type { NsboxCommand } from './command.js';
 import { NsboxError, flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
@@ -15,10 +15,37 @@ import { buildEnv } from '../spec/env.js';
 import { parseRunAs } from '../spec/run-as.js';
 import { exitCodeOf } from '../exec/executor.js';
 import { requireTool } from '../host/tools.js';
+import { splitCommandLine } from '../spec/command-line.js';
+import { parseFlags } from '../spec/parse-flags.js';
+
+const EXEC_OPTIONS: Readonly<Record<string, Options>> = {
+  interactive: { alias: 'i', type: 'boolean', describe: 'keep stdin open (it is passed through)' },
+  tty: { alias: 't', type: 'boolean', describe: 'use your terminal (it is passed through)' },
+  env: { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' },
+  workdir: { alias: 'w', type: 'string', describe: 'working directory inside the box' },
+  user: { alias: 'u', type: 'string', describe: 'UID[:GID] to run as (default: the box\'s)' },
+  ...STATE_OPTION,
+};
+
+/** nsbox's own words after `name` (bin/nsbox passes "--" first). */
+function rawWordsAfter(name: string): string[] {
+  const raw = process.argv.slice(2);
+  if (raw[0] === '--') raw.shift();
+  return raw.slice(raw.indexOf(name) + 1);
+}
+
+/** Like docker exec: flags, then BOX, then the command, whose words are never taken for nsbox flags. */
+export function splitExecWords(words: readonly string[]): [ExecArgs, string[]] {
+  const [flags, rest] = splitCommandLine(words, EXEC_OPTIONS);
+  const parsed = parseFlags(flags, EXEC_OPTIONS) as Partial<ExecArgs>;
+  const [box, ...command] = rest;
+  if (box === undefined) throw new NsboxError('missing box: nsbox exec [flags] BOX CMD [ARG...]');
+  if (command[0] === '--') command.shift();
+  return [{ interactive: false, tty: false, ...parsed, box } as ExecArgs, command];
+}
 
 interface ExecArgs {
   box: string;
-  cmd: string[];
   interactive: boolean;
   tty: boolean;
   env: string[] | undefined;
@@ -35,27 +62,19 @@ function readStatusField(pid: number | 'self', key: string): string {
 }
 
 export const command: NsboxCommand<ExecArgs> = {
-  usage: 'exec <box> <cmd..>',
+  usage: 'exec [box] [cmd..]',
   describe: 'run a command in a running box (its namespaces, cgroup, root, user and capabilities)',
-  builder: (y: Argv) =>
-    y
-      .parserConfiguration({ 'halt-at-non-option': true })
-      .positional('box', { type: 'string' })
-      .positional('cmd', { type: 'string', array: true })
-      .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (it is passed through)' })
-      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'use your terminal (it is passed through)' })
-      .option('env', { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' })
-      .option('workdir', { alias: 'w', type: 'string', describe: 'working directory inside the box' })
-      .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID] to run as (default: the box\'s)' })
-      .options(STATE_OPTION) as unknown as Argv<ExecArgs>,
-  async handler(args) {
-    const commandArgv = [...(args.cmd ?? []), ...(((args as Record<string, unknown>)['--'] as string[] | undefined) ?? [])].map(String);
+  // Not strict: the command's own flags (`ls -la`) must pass yargs; the handler re-splits the raw words below.
+  builder: (y: Argv) => y.strict(false).positional('box', { type: 'string' }).positional('cmd', { type: 'string', array: true }).options(EXEC_OPTIONS) as unknown as Argv<ExecArgs>,
+  async handler(yargsArgs) {
+    void yargsArgs;
+    const [args, commandArgv] = splitExecWords(rawWordsAfter('exec'));
     if (commandArgv.length === 0 || commandArgv[0] === '') throw new NsboxError('missing command: nsbox exec BOX CMD [ARG...]');
     if (args.workdir !== undefined && !args.workdir.startsWith('/')) throw flagError('--workdir', args.workdir, 'must be an absolute path');
     const runAsFlag = args.user === undefined ? undefined : parseRunAs(args.user);
     const extraEnv = buildEnv(args.env ?? [], [], process.env);
     requireTool('nsenter');
-    const box = openBox(openStateFromArgs(args), String(args.box));
+    const box = openBox(openStateFromArgs({ state: args.state }), String(args.box));
 
     // Hold the box's lock until the new process is inside the box's cgroup: an rm racing us then kills it too.
     const lock = await acquireLock(box.paths.lock, `box ${args.box}`);

@@ -61,6 +61,7 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
   if (args.explain) process.stderr.write(renderShell(plan));
   await openStore(store.root);
   closeInheritedFds();
+  process.umask(0o022); // the init layer's directories and the /etc files must be readable by any user in the box
 
   const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
   let boxPid: number | undefined;

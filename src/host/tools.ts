@@ -30,6 +30,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   xz: 'xz-utils',
   mknod: 'coreutils',
   pivot_root: 'util-linux',
+  iptables: 'iptables',
+  nft: 'nftables',
 };
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -2,7 +2,7 @@
 // the network record, checks -p ports, and takes an address lease under the network lock. Records only: every
 // link and rule is made later by the plan's steps. With dryRun nothing is written.
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
 import { DEFAULT_NETWORK, type NetworkRequest } from './request.js';
@@ -45,7 +45,7 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
     const lease: Lease = {
       boxId,
       network: network.name,
-      address: pickAddress(network, peers),
+      address: pickAddress(network, peers, leaseFileAddresses(stateDir, network.name)),
       hostVeth: hostVethName(boxId),
       publish: request.publish,
       names: request.names,
@@ -114,13 +114,23 @@ function checkPorts(request: NetworkRequest, leases: readonly Lease[], facts: Ho
 }
 
 /** The lowest free address of the network (the lock makes this choice exclusive). */
-function pickAddress(network: NetworkRecord, leases: readonly Lease[]): string {
-  const used = new Set(leases.map((l) => l.address));
+function pickAddress(network: NetworkRecord, leases: readonly Lease[], files: readonly string[]): string {
+  // File names count too: a lease being rewritten by its box's plan may not parse at this instant.
+  const used = new Set([...leases.map((l) => l.address), ...files]);
   for (const a of boxAddresses(parseSubnet('--subnet', network.subnet))) {
     const text = formatIpv4(a);
     if (!used.has(text)) return text;
   }
   throw new NsboxError(`network ${JSON.stringify(network.name)} is full: every address of ${network.subnet} is leased`);
+}
+
+/** Addresses that have a lease file on `network` (parsed or not). */
+function leaseFileAddresses(stateDir: string, network: string): string[] {
+  try {
+    return readdirSync(netPaths(stateDir).leases(network)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  } catch {
+    return [];
+  }
 }
 
 /** Remove a lease record and the box's files (its links and rules are gone or removed by the caller). */

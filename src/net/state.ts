@@ -57,7 +57,9 @@ export function withNetLock<T>(dir: string, fn: () => T, timeoutMs = 10_000): T 
   for (;;) {
     try {
       mkdirSync(lock);
-      writeFileSync(`${lock}/owner`, `${process.pid} ${processStart(process.pid)}\n`);
+      // Written whole then renamed in: a reader never sees half an owner line.
+      writeFileSync(`${lock}/owner.tmp`, `${process.pid} ${processStart(process.pid)}\n`);
+      renameSync(`${lock}/owner.tmp`, `${lock}/owner`);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NsboxError(`cannot lock ${lock}: ${(error as Error).message}`);
@@ -77,19 +79,22 @@ export function withNetLock<T>(dir: string, fn: () => T, timeoutMs = 10_000): T 
 }
 
 function isStaleLock(lock: string): boolean {
-  let owner: string;
+  let owner = '';
   try {
-    owner = readFileSync(`${lock}/owner`, 'utf8').trim();
+    owner = readFileSync(`${lock}/owner`, 'utf8');
   } catch {
-    // Between mkdir and the owner write: stale only if that was long ago.
+    // not written yet
+  }
+  const match = /^(\d+) (\d+)\n$/.exec(owner);
+  if (!match) {
+    // Between mkdir and the owner write (or mid-write): stale only if that was long ago.
     try {
       return Date.now() - statSync(lock).mtimeMs > 5000;
     } catch {
       return false;
     }
   }
-  const [pid, start] = owner.split(' ');
-  return !isProcessAlive(Number(pid), start ?? '');
+  return !isProcessAlive(Number(match[1]), match[2]!);
 }
 
 /** True when `pid` runs and started at `start` (field 22 of /proc/PID/stat), so a reused pid does not count. */

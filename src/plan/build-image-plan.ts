@@ -62,14 +62,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     { kind: 'mkdir', path: c.rootfs, why: 'The mount point of the box\'s root (mounted inside the box\'s mount namespace only).' },
     { kind: 'mkdir', path: c.init, why: 'The init layer: mount points the image lacks, kept out of the upper layer (and out of commits).' },
   );
-  for (const entry of facts.initEntries) {
-    const path = `${c.init}/${entry.path}`;
-    steps.push(
-      entry.kind === 'directory'
-        ? { kind: 'mkdir', path, why: `Mount point /${entry.path}: the image has no such directory.` }
-        : { kind: 'write-file', path, content: '', why: `Mount point /${entry.path}: the image has no such file.` },
-    );
-  }
+  for (const entry of facts.initEntries) steps.push(...initEntrySteps(c.init, entry));
   const hostname = box.hostname ?? box.id.slice(0, 12);
   const etc: Record<(typeof ETC_FILES)[number], [string, string]> = {
     hostname: [c.hostname, renderHostnameFile(hostname)],
@@ -132,6 +125,18 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
   steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
   return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
+}
+
+/** One init-layer entry: a directory (the image's own attributes when it has one) or an empty file. Node creates
+ * them with umask 022 (0755/0644, root); chmod/chown only when the image's directory differs. */
+function initEntrySteps(initDir: string, entry: InitEntry): Step[] {
+  const path = `${initDir}/${entry.path}`;
+  if (entry.kind === 'file') return [{ kind: 'write-file', path, content: '', why: `Mount point /${entry.path}: the image has no such file.` }];
+  const copy = entry.mode !== 0o755 || entry.uid !== 0 || entry.gid !== 0;
+  const steps: Step[] = [{ kind: 'mkdir', path, why: copy ? `/${entry.path} in the init layer (it hides the image's, so it copies its mode and owner).` : `/${entry.path} in the init layer (for a mount point below it, or one itself).` }];
+  if (entry.mode !== 0o755) steps.push({ kind: 'exec', argv: ['chmod', entry.mode.toString(8).padStart(4, '0'), path], why: `The image's mode for /${entry.path}.` });
+  if (entry.uid !== 0 || entry.gid !== 0) steps.push({ kind: 'exec', argv: ['chown', `${entry.uid}:${entry.gid}`, path], why: `The image's owner for /${entry.path}.` });
+  return steps;
 }
 
 /** Every mount destination inside the merged root (not /dev's insides: that is the box's own tmpfs). */

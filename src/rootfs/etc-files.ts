@@ -23,7 +23,7 @@ export function renderHostsFile(): string {
  * public fallback when none is left.
  */
 export function renderResolvConf(hostText: string): string {
-  const lines = hostText.split('\n').filter((line) => !/^\s*nameserver\s+(127\.|::1\b|0\.0\.0\.0)/.test(line));
+  const lines = hostText.split('\n').filter((line) => line.trim() !== '' && !/^\s*nameserver\s+(127\.|::1\b|0\.0\.0\.0)/.test(line));
   if (!lines.some((line) => /^\s*nameserver\s/.test(line))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
-  return `${lines.filter((l, i) => l !== '' || i < lines.length - 1).join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
 }

@@ -71,7 +71,7 @@ function listToolbox(tools: readonly string[]): Toolbox {
   files.set(basename(interpreter), loader);
   for (const tool of tools) {
     const listing = execFileSync(loader, ['--list', tool], { encoding: 'utf8' });
-    for (const match of listing.matchAll(/^\s*(\S+) => (\/\S+) \(/gm)) files.set(match[1]!, realpathSync(match[2]!));
+    for (const match of listing.matchAll(/^\s*([^\s/]+) => (\/\S+) \(/gm)) files.set(match[1]!, realpathSync(match[2]!));
   }
   return { loader: basename(interpreter), files: [...files].map(([name, source]) => ({ name, source })) };
 }

@@ -4,7 +4,7 @@
 // owner or waits long after a crash; flock(2) is not reachable from Node without a native addon. The owner's
 // identity tells exactly whether it is alive, so a crashed nsbox's lock is taken over at once and a live one never.
 
-import { openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync, linkSync } from 'node:fs';
+import { openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync, linkSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NsboxError } from '../errors.js';
 import { identify, isAlive, type ProcessIdentity } from './proc-identity.js';
@@ -28,6 +28,11 @@ function parseOwner(text: string): ProcessIdentity | undefined {
 
 /** Try once: true if the lock is now ours. Takes over a lock whose owner is dead. */
 export function tryLock(path: string): boolean {
+  return tryCreate(path) || (takeOverStale(path) && tryCreate(path));
+}
+
+/** O_EXCL create with our identity inside; false if it exists. */
+function tryCreate(path: string): boolean {
   const text = ownText();
   try {
     const fd = openSync(path, 'wx', 0o600);
@@ -39,16 +44,21 @@ export function tryLock(path: string): boolean {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
   }
+}
+
+/** If the lock's owner is dead, move the lock out of the way; true when the path may be free now. */
+function takeOverStale(path: string): boolean {
   let held: string;
   try {
     held = readFileSync(path, 'utf8');
   } catch {
-    return false; // released meanwhile: the caller retries
+    return true; // released meanwhile
   }
   const owner = parseOwner(held);
-  // A half-written lock (its owner is between open and write) has no owner yet: not stale.
-  if (owner === undefined || isAlive(owner)) return false;
+  // A lock without an owner yet is being written (between open and write): stale only if it stays so (a crash there).
+  if (owner === undefined ? !isOldEmpty(path) : isAlive(owner)) return false;
   // Stale: move it aside; if what we moved is not what we judged (someone re-took it), put it back.
   const aside = `${path}.stale.${process.pid}`;
   try {
@@ -74,7 +84,7 @@ export function tryLock(path: string): boolean {
   } catch {
     // already gone
   }
-  return false; // retry: the path is free now (or held by a live owner)
+  return true;
 }
 
 /** Take the lock, waiting up to timeoutMs; `what` names it in the error. */
@@ -91,6 +101,14 @@ export async function acquireLock(path: string, what: string, timeoutMs = 30_000
     if (ours) return { path, release: () => releaseLock(path) };
     if (Date.now() > deadline) throw new NsboxError(`cannot lock ${what}: another nsbox holds it (${path})`);
     await sleep(delay);
+  }
+}
+
+function isOldEmpty(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > 2000;
+  } catch {
+    return false;
   }
 }
 

@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { nsbox, startNsbox, waitForOutput, exitOf, isRoot } from '../helpers/nsbox.js';
+import { spawnSync } from 'node:child_process';
+import { nsbox, startNsbox, waitForOutput, exitOf, isRoot, NSBOX } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks, descendants } from '../helpers/leaks.js';
 
 if (!isRoot) {
@@ -92,6 +93,17 @@ if (!isRoot) {
       assert.equal(tree.filter(alive), [], `${flags}: processes left`);
       await assertNoLeaks(before);
     }
+  });
+
+  test('only fds 0, 1 and 2 reach the command, whatever nsbox inherited', () => {
+    // python3 hands nsbox an extra inheritable fd 7 (a host file) the way a careless parent would
+    const r = spawnSync('python3', ['-c', `import os, subprocess, sys
+fd = os.open('/etc/hostname', os.O_RDONLY)
+os.dup2(fd, 7)
+os.set_inheritable(7, True)
+sys.exit(subprocess.run([sys.argv[1], 'run', '--uts', '--', 'ls', '/proc/self/fd'], pass_fds=(7,)).returncode)`, NSBOX], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').filter((fd) => fd !== '3'), ['0', '1', '2'], 'ls itself opens one dir fd');
   });
 
   test('bad input: one line, exit 125, nothing created', async () => {

@@ -3,5 +3,6 @@
 import type { BenchSet } from '../types.js';
 import { coreSet } from './core.js';
 import { cgroupSet } from './cgroup.js';
+import { netSet } from './net.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet];

@@ -1,0 +1,256 @@
+// Integration (root): `nsbox run IMAGE` end to end against a temp store: busybox and a multi-layer OCI image with
+// whiteouts, copy-on-write, --rm, hardening seen from inside, volumes, tmpfs, --read-only, image config, hostile
+// images (symlinked mount destinations, with a victim on the host), bad flags, and no leaked mounts.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
+import { snapshot as fullSnapshot, type Snapshot } from '../helpers/leaks.js';
+import { hashTree, packTar, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
+const base = mkdtempSync(join(tmpdir(), 'nsbox-image-run-'));
+const root = join(base, 'store');
+const containers = join(root, 'containers');
+const run = (args: string[], input = ''): Result => nsbox(['run', '--root', root, ...args], { input, timeoutMs: 60_000 });
+const ok = (r: Result, what: string): string => {
+  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
+  return r.stdout;
+};
+const leftContainers = (): string[] => (existsSync(containers) ? readdirSync(containers) : []);
+const victim = join(base, 'victim');
+
+/** The busybox image's tree as tar entries (to build multi-layer and hostile images on top of it). */
+function treeEntries(dir: string, rel = '', skip: readonly string[] = []): FixtureEntry[] {
+  const out: FixtureEntry[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    const member = `${rel}${name}`;
+    if (skip.includes(member)) continue;
+    const info = lstatSync(path);
+    if (info.isDirectory()) {
+      out.push({ name: `${member}/`, type: 'directory', mode: info.mode & 0o7777 });
+      out.push(...treeEntries(path, `${member}/`, skip));
+    } else if (info.isSymbolicLink()) out.push({ name: member, type: 'symlink', linkname: readlinkSync(path) });
+    else if (info.isFile()) out.push({ name: member, content: readFileSync(path), mode: info.mode & 0o7777 });
+  }
+  return out;
+}
+
+/**
+ * The leak audit of test/helpers/leaks.ts, limited to what an image box can leave (mounts and processes; these
+ * tests ask for no cgroup and no network): other suites running at the same time add and remove cgroups and links.
+ */
+const snapshot = (): Snapshot => fullSnapshot();
+async function assertNoLeaks(before: Snapshot, what: string): Promise<void> {
+  let diff = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const after = fullSnapshot();
+    diff = (['mounts', 'processes'] as const)
+      .map((k) => [k, after[k].filter((x) => !before[k].includes(x)), before[k].filter((x) => !after[k].includes(x))] as const)
+      .filter(([, added, removed]) => added.length + removed.length > 0)
+      .map(([k, added, removed]) => `${k}: +[${added.join(', ')}] -[${removed.join(', ')}]`)
+      .join('; ');
+    if (!diff && leftContainers().length === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} leaked: ${diff || `containers ${leftContainers().join(', ')}`}`);
+}
+
+let busyboxFs = '';
+const importTar = async (name: string, entries: FixtureEntry[]): Promise<void> => {
+  const file = join(base, `${name}.tar`);
+  writeFileSync(file, await packTar(entries));
+  const r = nsbox(['image', 'import', '--root', root, file, name], { timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.stderr);
+};
+
+test.before(async () => {
+  if (skipReason) return;
+  const r = nsbox(['image', 'import', '--root', root, '--from-host-busybox', 'busybox'], { timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.stderr);
+  const inspect = JSON.parse(nsbox(['image', 'inspect', '--root', root, 'busybox']).stdout) as { lowerDirs: string[] };
+  busyboxFs = inspect.lowerDirs[0]!;
+  mkdirSync(join(victim, 'dir'), { recursive: true });
+  writeFileSync(join(victim, 'dir', 'precious'), 'do not touch\n');
+  writeFileSync(join(victim, 'file'), 'victim file\n');
+});
+
+test.after(() => {
+  rmSync(base, { recursive: true, force: true });
+  rmSync('/tmp/nsbox-host-marker', { force: true });
+});
+
+test('busybox: CMD words replace the image\'s Cmd; without them its Cmd (sh) reads stdin', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot();
+  assert.is(ok(run(['--rm', 'busybox', 'echo', 'hi there']), 'echo'), 'hi there\n');
+  assert.is(ok(run(['--rm', 'busybox'], 'echo from-sh; hostname | wc -c\n'), 'sh'), 'from-sh\n13\n');
+  assert.is(run(['--rm', 'busybox', 'sh', '-c', 'exit 42']).code, 42);
+  assert.equal(leftContainers(), [], '--rm leaves no container');
+  await assertNoLeaks(before, 'busybox runs');
+});
+
+test('copy-on-write: a write lands in the container\'s upper layer, not in the image, not in a second box', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot();
+  const image = await hashTree(busyboxFs);
+  ok(run(['busybox', 'sh', '-c', 'echo data > /etc/new-file; rm /bin/ls']), 'write');
+  const [id] = leftContainers();
+  assert.ok(id, 'without --rm the container stays');
+  assert.is(readFileSync(join(containers, id!, 'upper', 'etc', 'new-file'), 'utf8'), 'data\n');
+  assert.is(readFileSync(join(containers, id!, 'image'), 'utf8').trim(), 'busybox:latest');
+  assert.is(await hashTree(busyboxFs), image, 'the image layer is unchanged');
+  assert.is(run(['--rm', 'busybox', 'sh', '-c', 'test -e /etc/new-file || test ! -e /bin/ls']).code, 1, 'a second box sees the image, not the first box\'s writes');
+  assert.is(nsbox(['image', 'rm', '--root', root, 'busybox']).code, 125, 'image rm refuses while the container exists');
+  rmSync(join(containers, id!), { recursive: true });
+  await assertNoLeaks(before, 'copy-on-write');
+});
+
+test('hardened: host unreachable, Docker\'s caps, no_new_privs, masked and read-only /proc, no usable block device, fds 0-2', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  writeFileSync('/tmp/nsbox-host-marker', 'host\n');
+  const script = [
+    'test -e /tmp/nsbox-host-marker && echo marker-visible',
+    'echo root=$(readlink /proc/1/root)',
+    'grep -E "^(CapBnd|CapEff|NoNewPrivs):" /proc/self/status | tr -d "\\t"',
+    'echo x > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable',
+    'echo h > /proc/sysrq-trigger 2>/dev/null && echo sysrq-writable',
+    'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c)',
+    'echo keys=$(cat /proc/keys 2>/dev/null | wc -c)',
+    'mknod /tmp/blk b 8 0 2>/dev/null; head -c 1 /tmp/blk >/dev/null 2>&1 && echo block-readable',
+    'echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
+    'echo dev=$(ls /dev | tr "\\n" " ")',
+    'touch /dev/.nsbox/setpriv 2>/dev/null && echo toolbox-writable',
+    'echo pid=$$',
+  ].join('\n');
+  const before = snapshot();
+  // An extra inherited fd (no close-on-exec) must not reach the box.
+  const r = spawnSync('bash', ['-c', 'exec 7</etc/hostname 251</etc/hostname; exec "$0" "$@"', NSBOX, 'run', '--root', root, '--rm', 'busybox', 'sh', '-c', script], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout;
+  assert.not.match(out, /marker-visible|sys-writable|sysrq-writable|block-readable|toolbox-writable/);
+  assert.match(out, /^root=\/$/m);
+  assert.match(out, /^CapBnd:00000000a80425fb$/m);
+  assert.match(out, /^CapEff:00000000a80425fb$/m);
+  assert.match(out, /^NoNewPrivs:1$/m);
+  assert.match(out, /^kcore=0$/m);
+  assert.match(out, /^keys=0$/m);
+  assert.match(out, /^fds=0 1 2 3$/m, 'only 0, 1, 2 and ls\'s own directory fd');
+  assert.match(out, /^dev=(console )?fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero$/m);
+  assert.match(out, /^pid=1$/m);
+  await assertNoLeaks(before, 'hardened run');
+});
+
+test('volumes (rw and ro), --tmpfs, --read-only, -e, -w and --user', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot();
+  const shared = join(base, 'shared');
+  mkdirSync(shared, { recursive: true, mode: 0o777 });
+  chmodSync(shared, 0o777);
+  writeFileSync(join(shared, 'in'), 'from host\n');
+  const out = ok(run(['--rm', '-v', `${shared}:/data`, '-v', `${shared}:/ro:ro`, '--tmpfs', '/scratch:8m', '-e', 'A=b c', '-w', '/data', '--user', '1000:1000', 'busybox', 'sh', '-c',
+    'cat in; echo out > out; echo nope > /ro/x 2>/dev/null || echo ro-refused; echo $A; pwd; id -u; id -g; echo s > /scratch/s && grep " /scratch " /proc/mounts | cut -d" " -f3']), 'volumes');
+  assert.is(out, 'from host\nro-refused\nb c\n/data\n1000\n1000\ntmpfs\n');
+  assert.is(readFileSync(join(shared, 'out'), 'utf8'), 'out\n');
+  assert.is(lstatSync(join(shared, 'out')).uid, 1000);
+  const ro = run(['--rm', '--read-only', 'busybox', 'sh', '-c', 'touch /etc/x 2>/dev/null && echo writable; echo ok > /dev/shm/x && cat /dev/shm/x']);
+  assert.is(ok(ro, 'read-only'), 'ok\n');
+  await assertNoLeaks(before, 'volumes');
+});
+
+test('multi-layer OCI image: whiteouts and opaque dirs, Env, Cmd, Entrypoint, WorkingDir, User', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const layout = join(base, 'oci');
+  const L1: FixtureEntry[] = [
+    { name: 'etc/', type: 'directory' }, { name: 'etc/keep', content: 'k\n' }, { name: 'etc/gone', content: 'g\n' },
+    { name: 'data/', type: 'directory' }, { name: 'data/old1', content: 'o\n' }, { name: 'data/sub/', type: 'directory' }, { name: 'data/sub/old2', content: 'o2\n' },
+  ];
+  const L2: FixtureEntry[] = [
+    { name: 'etc/', type: 'directory' }, { name: 'etc/.wh.gone' }, { name: 'data/', type: 'directory' }, { name: 'data/.wh..wh..opq' }, { name: 'data/new', content: 'n\n' },
+  ];
+  await writeOciLayout(layout, {
+    layers: [treeEntries(busyboxFs), L1, L2],
+    config: { Env: ['PATH=/bin:/usr/bin', 'GREETING=hello'], Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo $GREETING; pwd; ls; cat /etc/keep; ls /etc/gone 2>&1 | wc -l; id -u'], WorkingDir: '/data', User: 'nobody' },
+  });
+  assert.is(nsbox(['image', 'import', '--root', root, layout, 'layered']).code, 0);
+  const before = snapshot();
+  assert.is(ok(run(['--rm', 'layered']), 'layered'), 'hello\n/data\nnew\nk\n1\n65534\n');
+  assert.is(ok(run(['--rm', '-e', 'GREETING=bye', '-w', '/', '--user', '0', 'layered', 'echo $GREETING; pwd; id -u']), 'override'), 'bye\n/\n0\n');
+  await assertNoLeaks(before, 'layered');
+});
+
+const HOSTILE: readonly [string, string, FixtureEntry][] = [
+  ['/proc symlinked to a host directory', 'proc', { name: 'proc', type: 'symlink', linkname: '' }],
+  ['/dev symlinked to a host directory', 'dev', { name: 'dev', type: 'symlink', linkname: '' }],
+  ['/etc/hosts symlinked to a host file', 'etc/hosts', { name: 'etc/hosts', type: 'symlink', linkname: '' }],
+  ['/etc/resolv.conf symlinked to a host file', 'etc/resolv.conf', { name: 'etc/resolv.conf', type: 'symlink', linkname: '' }],
+  ['/etc/hostname symlinked to a host file', 'etc/hostname', { name: 'etc/hostname', type: 'symlink', linkname: '' }],
+];
+
+test('hostile images: a symlinked mount destination is refused; the victim stays byte-for-byte unchanged', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const victimBefore = await hashTree(victim);
+  for (const [i, [what, path, entry]] of HOSTILE.entries()) {
+    const target = path.startsWith('etc/') ? join(victim, 'file') : join(victim, 'dir');
+    await importTar(`hostile${i}`, [...treeEntries(busyboxFs, '', [path]), { ...entry, linkname: target }]);
+    const before = snapshot();
+    const r = run(['--rm', `hostile${i}`, 'true']);
+    assert.is(r.code, 125, `${what}: ${r.stderr}`);
+    assert.match(r.stderr, /symlink/, what);
+    assert.is(r.stderr.trim().split('\n').length <= 2, true, `${what}: one-line error: ${r.stderr}`);
+    assert.equal(leftContainers(), [], `${what}: no container left`);
+    assert.is(await hashTree(victim), victimBefore, `${what}: victim unchanged`);
+    await assertNoLeaks(before, what);
+  }
+  // A volume whose destination is a symlink in the image (two hops: /data -> /link -> the victim).
+  await importTar('hostile-volume', [...treeEntries(busyboxFs), { name: 'link', type: 'symlink', linkname: join(victim, 'dir') }, { name: 'data', type: 'symlink', linkname: '/link' }]);
+  const src = join(base, 'volsrc');
+  mkdirSync(src, { recursive: true });
+  const before = snapshot();
+  const r = run(['--rm', '-v', `${src}:/data/sub`, 'hostile-volume', 'true']);
+  assert.is(r.code, 125, r.stderr);
+  assert.match(r.stderr, /\/data is a symlink/);
+  assert.is(await hashTree(victim), victimBefore, 'victim unchanged by the volume');
+  await assertNoLeaks(before, 'hostile volume');
+});
+
+test('bad flags: one-line error naming the flag, exit 125, nothing created', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const cases: [string[], RegExp][] = [
+    [['-v', 'relative:/data'], /--volume/],
+    [['-v', '/tmp:data'], /--volume/],
+    [['-v', '/tmp:/data:rx'], /--volume/],
+    [['-v', '/does/not/exist:/data'], /--volume/],
+    [['-v', '/tmp:/proc/x'], /--volume/],
+    [['--tmpfs', '/t:size=lots'], /--tmpfs/],
+    [['--tmpfs', 'rel'], /--tmpfs/],
+    [['--cap-add', 'BOGUS'], /--cap-add/],
+    [['--cap-drop', 'nope'], /--cap-drop/],
+  ];
+  const before = snapshot();
+  for (const [flags, pattern] of cases) {
+    const r = run([...flags, 'busybox', 'true']);
+    assert.is(r.code, 125, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.is(r.stderr.trim().split('\n').filter((l) => !l.includes('hint:')).length, 1, r.stderr);
+  }
+  assert.is(run(['no-such-image', 'true']).code, 125);
+  assert.equal(leftContainers(), []);
+  await assertNoLeaks(before, 'bad flags');
+});
+
+test('--rootfs DIR: the directory is a lower layer, never modified', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot();
+  const tree = await hashTree(busyboxFs);
+  assert.is(ok(run(['--rm', '--rootfs', busyboxFs, '--', 'sh', '-c', 'echo x > /etc/y; cat /etc/y']), 'rootfs'), 'x\n');
+  assert.is(await hashTree(busyboxFs), tree);
+  await assertNoLeaks(before, 'rootfs');
+});
+
+test.run();

@@ -1,0 +1,121 @@
+// Image boxes as data: flag validation (volumes, tmpfs, capabilities), the spec's defaults from the image config,
+// and a golden --explain script of the plan (fixtures/plans/image-*.sh; UPDATE_GOLDEN=1 rewrites it).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { NsboxError } from '../../src/errors.js';
+import { parseTmpfs, parseVolume, checkMountOverlap } from '../../src/rootfs/mount-flags.js';
+import { capabilityMask, resolveCapabilities, DEFAULT_CAPABILITIES } from '../../src/rootfs/capabilities.js';
+import { buildImageBoxSpec } from '../../src/spec/image-box-spec.js';
+import { buildImagePlan, type ImagePlanFacts } from '../../src/plan/build-image-plan.js';
+import { describeContainerDir } from '../../src/rootfs/container-dir.js';
+import { renderShell } from '../../src/plan/render-shell.js';
+import { renderResolvConf } from '../../src/rootfs/etc-files.js';
+import { escapeField } from '../../src/rootfs/fstab.js';
+
+const ID = '0123456789abcdef'.repeat(4);
+const REF = { kind: 'image' as const, ref: { name: 'busybox', tag: 'latest' } };
+const spec = (args: Record<string, unknown>, command: string[] = [], config = { Cmd: ['sh'] }) => {
+  const s = buildImageBoxSpec(args, { source: REF, storeRoot: '/var/lib/nsbox', config, command, interactive: false, hostEnv: {} });
+  return { ...s, box: { ...s.box, id: ID, hostname: s.box.hostname === s.box.id.slice(0, 12) ? ID.slice(0, 12) : s.box.hostname, process: { ...s.box.process, env: { ...s.box.process.env, HOSTNAME: ID.slice(0, 12) } } } };
+};
+const throwsFlag = (fn: () => unknown, flag: string) => {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, NsboxError);
+    assert.is((error as NsboxError).exitCode, 125);
+    assert.match((error as Error).message, flag);
+    assert.not.match((error as Error).message, /\n/);
+    return;
+  }
+  assert.unreachable(`expected an error naming ${flag}`);
+};
+
+test('volumes: HOST:CTR[:ro|rw]; bad input names --volume', () => {
+  assert.equal(parseVolume('/srv/a:/data:ro'), { kind: 'volume', host: '/srv/a', target: ['data'], readOnly: true });
+  assert.is(parseVolume('/srv/a:/x/y').readOnly, false);
+  for (const bad of ['rel:/data', '/a:data', '/a:/data:rx', '/a', '/a:/', '/a:/x/../y', '/a:/proc/x', '/a:/dev', '/a:/sys/k', '/a:/b:ro:extra']) throwsFlag(() => parseVolume(bad), '--volume');
+});
+
+test('tmpfs: PATH[:SIZE|OPTIONS] with Docker\'s defaults; bad input names --tmpfs', () => {
+  assert.equal(parseTmpfs('/run'), { kind: 'tmpfs', target: ['run'], options: 'nosuid,nodev,noexec,mode=1777' });
+  assert.is(parseTmpfs('/run:64m').options, 'nosuid,nodev,noexec,mode=1777,size=64m');
+  assert.is(parseTmpfs('/run:exec,mode=0755').options, 'nosuid,nodev,exec,mode=0755');
+  for (const bad of ['run', '/run:size=lots', '/run:bogus', '/', '/proc']) throwsFlag(() => parseTmpfs(bad), '--tmpfs');
+  throwsFlag(() => checkMountOverlap([parseVolume('/a:/data'), parseTmpfs('/data/tmp')]), '--tmpfs');
+});
+
+test('capabilities: Docker\'s default 14 = a80425fb; add, drop, ALL, privileged; bad names', () => {
+  assert.is(capabilityMask(DEFAULT_CAPABILITIES), '00000000a80425fb');
+  assert.is(capabilityMask(resolveCapabilities([], [], false)), '00000000a80425fb');
+  assert.ok(resolveCapabilities(['NET_ADMIN'], ['CAP_MKNOD'], false).includes('net_admin'));
+  assert.not.ok(resolveCapabilities(['NET_ADMIN'], ['CAP_MKNOD'], false).includes('mknod'));
+  assert.equal(resolveCapabilities(['chown'], ['ALL'], false), ['chown']);
+  assert.is(resolveCapabilities(['ALL'], [], false).length, 41);
+  assert.is(resolveCapabilities([], [], true).length, 41);
+  throwsFlag(() => resolveCapabilities(['BOGUS'], [], false), '--cap-add');
+  throwsFlag(() => resolveCapabilities([], ['x'], false), '--cap-drop');
+});
+
+test('spec: Docker\'s namespaces, hostname from the id, Cmd/Entrypoint/Env/WorkingDir/User from the config', () => {
+  const s = spec({}, [], { Cmd: ['sh'] });
+  assert.equal(s.box.namespaces, ['mount', 'uts', 'ipc', 'net', 'pid', 'cgroup']);
+  assert.is(s.box.hostname, ID.slice(0, 12));
+  assert.equal(s.box.process.argv, ['sh']);
+  const c = spec({ env: ['B=2'], workdir: '/w' }, ['x', 'y'], { Entrypoint: ['/e'], Cmd: ['c'], Env: ['A=1', 'B=1'], WorkingDir: '/app', User: 'nobody' } as never);
+  assert.equal(c.box.process.argv, ['/e', 'x', 'y']);
+  assert.is((c.box.process.env as Record<string, string>).A, '1');
+  assert.is((c.box.process.env as Record<string, string>).B, '2');
+  assert.is(c.box.process.workdir, '/w');
+  assert.is(c.user, 'nobody');
+  assert.throws(() => spec({}, [], {} as never), /missing command/);
+  throwsFlag(() => spec({ 'uid-map': ['0:1:1'] }, ['sh']), '--uid-map');
+});
+
+test('etc files and fstab escaping', () => {
+  assert.is(renderResolvConf('nameserver 127.0.0.53\nsearch x\n'), 'search x\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.is(renderResolvConf('nameserver 10.0.0.1\n'), 'nameserver 10.0.0.1\n');
+  assert.is(escapeField('/a b\\c'), '/a\\040b\\134c');
+});
+
+test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh`', () => {
+  const s = spec({ rm: true, volume: ['/srv:/data:ro'], tmpfs: ['/run'] }, ['sh']);
+  const container = describeContainerDir('/var/lib/nsbox/containers', ID);
+  const facts: ImagePlanFacts = {
+    container,
+    imageLabel: 'busybox:latest',
+    record: { schemaVersion: 1, id: ID, created: '2024-01-01T00:00:00.000Z', image: 'busybox:latest', imageId: 'sha256:ff', lowerDirs: ['/var/lib/nsbox/layers/aa/fs'], layers: ['sha256:aa'], config: { Cmd: ['sh'] }, argv: ['sh'] },
+    lowerDirs: ['/var/lib/nsbox/layers/aa/fs'],
+    initEntries: [
+      { path: 'etc', kind: 'directory', mode: 0o755, uid: 0, gid: 0 },
+      { path: 'etc/hosts', kind: 'file', mode: 0o644, uid: 0, gid: 0 },
+      { path: 'run', kind: 'directory', mode: 0o755, uid: 0, gid: 0 },
+      { path: 'data', kind: 'directory', mode: 0o755, uid: 0, gid: 0 },
+    ],
+    user: { uid: 0, gid: 0, groups: [], home: '/root' },
+    resolvConf: 'nameserver 10.0.0.1\n',
+    volumeSources: ['/srv'],
+    masked: [{ path: '/proc/keys', kind: 'file' }, { path: '/proc/acpi', kind: 'directory' }],
+    readonly: [{ path: '/proc/sys', kind: 'directory' }, { path: '/proc/sysrq-trigger', kind: 'file' }],
+    toolbox: { loader: 'ld-linux-x86-64.so.2', files: [{ name: 'setpriv', source: '/usr/bin/setpriv' }, { name: 'umount', source: '/usr/bin/umount' }, { name: 'ld-linux-x86-64.so.2', source: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' }, { name: 'libc.so.6', source: '/usr/lib/x86_64-linux-gnu/libc.so.6' }] },
+    console: false,
+  };
+  const plan = buildImagePlan(s, facts, 'nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh');
+  const launch = plan.steps.find((st) => st.kind === 'launch');
+  assert.ok(launch?.kind === 'launch' && launch.argv.includes('--cgroup') && launch.argv[0] === 'env');
+  const mkdir = plan.steps[0]!;
+  assert.ok(mkdir.kind === 'mkdir' && mkdir.undo?.kind === 'remove', '--rm removes the container dir');
+  const init = plan.scripts.find((x) => x.name === 'init')!.text;
+  assert.match(init, /step pivot_root \. \./);
+  assert.match(init, /--bounding-set=-all,\+chown,\+dac_override,\+fowner,\+fsetid,\+kill,\+setgid,\+setuid,\+setpcap,\+net_bind_service,\+net_raw,\+sys_chroot,\+mknod,\+audit_write,\+setfcap/);
+  assert.match(init, /--no-new-privs/);
+  assert.match(init, /confined proc sys dev etc\/hostname etc\/hosts etc\/resolv.conf data run/);
+  const text = renderShell(plan);
+  assert.match(text, /\/srv \/var\/lib\/nsbox\/containers\/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\/rootfs\/data none bind,nodev,ro 0 0/);
+  const path = 'fixtures/plans/image-busybox-volume.sh';
+  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
+  assert.fixture(text, readFileSync(path, 'utf8'));
+});
+
+test.run();

@@ -1,0 +1,70 @@
+// Unit: the argv of `nsbox exec` (cgroup join, nsenter, user, capability limits) and of the detached plan.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildExecArgv } from '../../src/lifecycle/exec-argv.js';
+import { buildRunPlan } from '../../src/plan/build-run-plan.js';
+import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { tailLines } from '../../src/commands/logs.js';
+import { splitExecWords } from '../../src/commands/exec.js';
+
+const FULL = '000001ffffffffff';
+const procs = ['/sys/fs/cgroup/pids/x/nsbox-aaaaaaaaaaaa/cgroup.procs'];
+
+test('exec: join the cgroup, then nsenter every namespace, root and cwd of PID 1', () => {
+  const argv = buildExecArgv({ pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls', '-la'], workdir: undefined, runAs: undefined, procsFiles: procs });
+  assert.equal(argv.slice(argv.indexOf('nsenter')), ['nsenter', '--target', '42', '--all', '--root', '--wd', '--', 'ls', '-la']);
+  assert.equal(argv.slice(0, 2), ['/bin/sh', '-c']);
+  assert.ok(argv.includes(procs[0]!));
+});
+
+test('exec: -u and -w', () => {
+  const argv = buildExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['id'], workdir: '/srv', runAs: { uid: 1000, gid: 100 }, procsFiles: [] });
+  assert.equal(argv, ['nsenter', '--target', '7', '--all', '--root', '--wd', '--setuid', '1000', '--setgid', '100', '--', '/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec', '/srv', 'id']);
+});
+
+test('exec: a box with dropped capabilities and no_new_privs gets the same through setpriv, then chroot', () => {
+  const argv = buildExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [] });
+  assert.equal(argv, [
+    'nsenter', '--target', '9', '--all', '--root=/', '--wd=/', '--',
+    'setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--',
+    'chroot', '/proc/9/root', 'sh',
+  ]);
+});
+
+test('exec words: flags before the box are nsbox\'s, everything after is the command\'s', () => {
+  const [args, command] = splitExecWords(['-e', 'A=1', '-w', '/tmp', 'web', 'ls', '-la', '-e', 'x']);
+  assert.equal(args.env, ['A=1']);
+  assert.is(args.workdir, '/tmp');
+  assert.is(args.box, 'web');
+  assert.equal(command, ['ls', '-la', '-e', 'x']);
+  assert.equal(splitExecWords(['web', '--', 'ls'])[1], ['ls']);
+  assert.throws(() => splitExecWords([]), /missing box/);
+});
+
+test('logs --tail', () => {
+  assert.is(tailLines('a\nb\nc\n', 2), 'b\nc\n');
+  assert.is(tailLines('a\nb', 1), 'b');
+  assert.is(tailLines('a\n', 0), '');
+});
+
+test('detached plan: own session, no parent-death signal, log and exit files, no wait step', () => {
+  const spec = buildBoxSpec({ pid: true }, ['sleep', '1'], { interactive: false, hostEnv: {} });
+  const plan = buildRunPlan(spec, 't', { detach: { log: '/s/log', exitFile: '/s/exit' } });
+  const launch = plan.steps.find((s) => s.kind === 'launch' && s.as === 'box');
+  assert.ok(launch && launch.kind === 'launch');
+  assert.ok(launch.argv.includes('setsid'));
+  assert.not.ok(launch.argv.includes('--pdeathsig'));
+  assert.equal(launch.detach, { log: '/s/log', exitFile: '/s/exit' });
+  assert.not.ok(plan.steps.some((s) => s.kind === 'wait'));
+  assert.match(plan.scripts.find((s) => s.name === 'reaper')!.text, /echo "\$status" >&4/);
+  // without --pid, a detached box still gets a reaper to record its exit
+  const plain = buildRunPlan(buildBoxSpec({}, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { log: '/l', exitFile: '/e' } });
+  assert.ok(plain.scripts.some((s) => s.name === 'reaper'));
+  // the foreground plan is unchanged
+  const fg = buildRunPlan(spec, 't');
+  assert.ok(fg.steps.some((s) => s.kind === 'wait'));
+  assert.ok(fg.steps.some((s) => s.kind === 'launch' && s.argv.includes('--pdeathsig')));
+});
+
+test.run();
