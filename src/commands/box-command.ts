@@ -11,7 +11,7 @@ import { renderShell } from '../plan/render-shell.js';
 import { quoteArgv } from '../plan/quote.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { runInForeground } from '../exec/foreground.js';
-import { closeInheritedFds } from '../rootfs/close-fds.js';
+import { closeInheritedFds } from '../exec/close-fds.js';
 import { resolveCommand } from '../exec/resolve-command.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 

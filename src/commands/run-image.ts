@@ -11,12 +11,9 @@ import { imageLowerDirs, readImageRecord, type ImageRecord } from '../image/reco
 import { buildImageBoxSpec, type RootSource } from '../spec/image-box-spec.js';
 import { buildImagePlan } from '../plan/build-image-plan.js';
 import { renderShell } from '../plan/render-shell.js';
-import { executePlan, exitCodeOf } from '../exec/executor.js';
-import { hostRunner } from '../exec/runner.js';
-import { findCommandPid, forwardSignals } from '../exec/signals.js';
-import { readCgroupOutcome, type CgroupOutcome } from '../cgroup/outcome.js';
+import { runInForeground } from '../exec/foreground.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
-import { closeInheritedFds } from '../rootfs/close-fds.js';
+import { closeInheritedFds } from '../exec/close-fds.js';
 
 /** The host tools an image box runs (the init's before pivot_root, and the toolbox's). */
 const TOOLS = ['env', 'setpriv', 'unshare', 'sh', 'mount', 'umount', 'pivot_root', 'mkdir', 'ln', 'ip'] as const;
@@ -63,34 +60,12 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
   closeInheritedFds();
   process.umask(0o022); // the init layer's directories and the /etc files must be readable by any user in the box
 
-  const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
-  let boxPid: number | undefined;
-  let released = false;
-  const signals = forwardSignals(
-    () => (released && boxPid !== undefined ? findCommandPid(boxPid, true) : undefined),
-    (signal) => (abort.aborted = signal),
-  );
-  let outcome: CgroupOutcome | undefined;
   try {
-    const status = await executePlan(plan, hostRunner, {
-      abortSignal: abort,
-      onReleased: (execution) => {
-        boxPid = execution.pids.box;
-        released = true;
-      },
-      beforeTeardown: () => {
-        if (plan.cgroup) outcome = readCgroupOutcome(plan.cgroup);
-      },
-    });
-    if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
-    const code = exitCodeOf(status);
-    return outcome?.oomKilled && code !== 0 ? 137 : code;
+    return await runInForeground(plan, { viaReaper: true, json: args.json === true, id: spec.box.id });
   } catch (error) {
     // A box that never ran leaves no container behind, --rm or not.
     await rm(facts.container.dir, { recursive: true, force: true }).catch(() => undefined);
     throw error;
-  } finally {
-    signals.dispose();
   }
 }
 

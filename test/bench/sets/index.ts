@@ -4,5 +4,6 @@ import type { BenchSet } from '../types.js';
 import { coreSet } from './core.js';
 import { cgroupSet } from './cgroup.js';
 import { netSet } from './net.js';
+import { imageSet } from './image.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, imageSet];
