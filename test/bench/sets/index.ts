@@ -5,5 +5,6 @@ import { coreSet } from './core.js';
 import { cgroupSet } from './cgroup.js';
 import { netSet } from './net.js';
 import { imageSet } from './image.js';
+import { lifecycleSet } from './lifecycle.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, imageSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, imageSet, lifecycleSet];
