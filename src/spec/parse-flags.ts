@@ -20,6 +20,11 @@ export function parseFlags(flags: readonly string[], options: Readonly<Record<st
   }
   for (let i = 0; i < flags.length; i++) {
     const word = flags[i]!;
+    // Bundled short booleans, as in `-it`.
+    if (/^-[A-Za-z]{2,}$/.test(word) && [...word.slice(1)].every((c) => byName.get(c)?.[1].type === 'boolean')) {
+      for (const c of word.slice(1)) out[byName.get(c)![0]] = true;
+      continue;
+    }
     const match = /^--?([^=]+)(?:=([\s\S]*))?$/.exec(word);
     if (!match || word === '-' || (word.startsWith('-') && !word.startsWith('--') && match[1]!.length > 1)) {
       throw new NsboxError(`Unknown argument: ${word}`);

@@ -40,6 +40,8 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   env: { alias: 'e', type: 'string', array: true, group: PROC_GROUP, describe: 'KEY=VAL to set, or KEY to copy from here' },
   'env-file': { type: 'string', array: true, group: PROC_GROUP, describe: 'file of KEY=VAL lines' },
   workdir: { alias: 'w', type: 'string', group: PROC_GROUP, describe: 'working directory inside' },
+  interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'accepted for docker compatibility: stdin is always attached' },
+  tty: { alias: 't', type: 'boolean', group: PROC_GROUP, describe: 'accepted for docker compatibility: the terminal, if any, is always passed through' },
   'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as (also --user=UID[:GID])' },
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it' },
   'dry-run': { type: 'boolean', group: OUT_GROUP, describe: 'print the plan and change nothing' },
