@@ -3,7 +3,7 @@
 // this host has no nsbox0 yet).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, get } from 'node:http';
@@ -101,17 +101,26 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
   });
 
   test('10 boxes in parallel get 10 distinct addresses', async () => {
-    const children = Array.from({ length: 10 }, () => spawn(NSBOX, ['run', '--net', NET, '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+    // Every box holds its address until all ten have printed theirs (a box that ended may hand its address on).
+    const go = mkdtempSync('/tmp/nsbox-net-go-');
+    const script = `ip -4 -o addr show dev eth0; while [ ! -e ${go}/go ]; do sleep 0.05; done`;
+    const children = Array.from({ length: 10 }, () => spawn(NSBOX, ['run', '--net', NET, '--', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+    const printed: string[] = children.map(() => '');
+    children.forEach((c, i) => {
+      c.stdout!.on('data', (d) => (printed[i] += d));
+      c.stderr!.on('data', (d) => (printed[i] += d));
+    });
+    const deadline = Date.now() + 60_000;
+    while (printed.some((o) => !/inet /.test(o)) && Date.now() < deadline && children.every((c) => c.exitCode === null)) await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(`${go}/go`, '');
     const outs = await Promise.all(
-      children.map(async (c) => {
-        let out = '';
-        c.stdout!.on('data', (d) => (out += d));
-        c.stderr!.on('data', (d) => (out += d));
+      children.map(async (c, i) => {
         const { code } = await exitOf(c);
-        assert.is(code, 0, out);
-        return /inet (\S+)\//.exec(out)?.[1];
+        assert.is(code, 0, printed[i]);
+        return /inet (\S+)\//.exec(printed[i]!)?.[1];
       }),
     );
+    rmSync(go, { recursive: true, force: true });
     assert.is(new Set(outs).size, 10, outs.join(' '));
     assert.ok(outs.every((a) => a?.startsWith(PREFIX)));
     assert.equal(leases(), []);
