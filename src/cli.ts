@@ -24,6 +24,8 @@ const COMMANDS: Readonly<Record<string, Loader>> = {
   stats: () => import('./commands/stats.js'),
   top: () => import('./commands/top.js'),
   gc: () => import('./commands/gc.js'),
+  commit: () => import('./commands/commit.js'),
+  export: () => import('./commands/export.js'),
 };
 
 /** Runs nsbox with argv (without node and script); resolves to the exit code. */

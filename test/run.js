@@ -2,13 +2,17 @@
 // Test driver: runs each compiled uvu test file in its own node process (unit first, then integration),
 // then prints the one summary line CI reads: "N passed, N failed[, N skipped]".
 //   node test/run.js [unit|integration|v2] [filter]
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const [suiteArg, filter] = process.argv.slice(2);
 const suites = suiteArg && suiteArg !== 'all' ? [suiteArg] : ['unit', 'integration'];
 let passed = 0, failed = 0, skipped = 0;
+// Boxes made by tests get their cgroups below this runner's own cgroup (never at the hierarchy root, which the
+// environment owns); the parent is removed at the end. A test file may still pick its own.
+const cgroupParent = `t-${process.pid}`;
+process.env.NSBOX_CGROUP_PARENT ??= `./${cgroupParent}`;
 const failures = [];
 
 for (const suite of suites) {
@@ -31,6 +35,27 @@ for (const suite of suites) {
     else if (/SKIP:/.test(out)) console.log(out.split('\n').filter((l) => l.includes('SKIP:')).map((l) => `    ${l.trim()}`).join('\n'));
   }
 }
+removeCgroupParent(cgroupParent);
 if (failures.length) console.log(`failed files: ${failures.join(', ')}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);
+
+/** Remove the (by now empty) parent cgroups this run's boxes used, in every hierarchy, below our own cgroup. */
+function removeCgroupParent(name) {
+  let lines = [];
+  try {
+    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return;
+  }
+  for (const line of lines) {
+    const [, controllers, path] = line.split(':');
+    const mount = controllers === '' ? (existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup') : `/sys/fs/cgroup/${controllers.replace(/^name=/, '')}`;
+    const dir = `${mount}${path === '/' ? '' : path}/${name}`;
+    try {
+      if (existsSync(dir)) rmdirSync(dir);
+    } catch (error) {
+      console.log(`note: cannot remove test cgroup parent ${dir}: ${error.message}`);
+    }
+  }
+}

@@ -94,6 +94,10 @@ function limitWrites(controller: string, box: CgroupDir, request: CgroupRequest,
   if (controller === 'pids' && request.pidsLimit !== undefined) {
     writes.push(write(box, 'pids.max', String(request.pidsLimit), '--pids-limit: at most this many processes and threads'));
   }
+  if (controller === 'devices') {
+    // One rule per write: the kernel parses a single "type major:minor access" rule from each write(2).
+    for (const rule of request.devicesDeny ?? []) writes.push(write(box, 'devices.deny', rule, describeDeviceRule(rule)));
+  }
   return writes;
 }
 
@@ -124,6 +128,12 @@ function prepareCpusetParents(parent: CgroupDir, cpus: string, writes: KnobWrite
     throw new NsboxError(`cannot apply --cpuset-cpus ${cpus}: CPU ${formatCpuList(outside)} is not in the parent cgroup's cpuset (${goodCpus})`);
   }
   return goodMems;
+}
+
+/** The --explain line of a devices.deny rule. */
+function describeDeviceRule(rule: string): string {
+  if (rule === 'b *:* m') return 'no block devices: mknod of any block device fails in the box (EPERM), even with CAP_MKNOD';
+  return `device rule: deny ${rule}`;
 }
 
 function write(dir: CgroupDir, file: string, value: string, why: string): KnobWrite {

@@ -15,13 +15,18 @@ export interface CgroupRequest {
   /** Canonical CPU list, e.g. "0-1,3". */
   readonly cpusetCpus: string | undefined;
   readonly pidsLimit: number | undefined;
+  /**
+   * Device-cgroup rules written to devices.deny before the box starts (v1 only: cgroup v2 has no such file, only
+   * eBPF programs), e.g. "b *:* m": no block device may be created. Image boxes always ask for that one.
+   */
+  readonly devicesDeny?: readonly string[];
   /** Parent cgroup path without leading "/" or "./", e.g. "nsbox" or "a/b"; "" is the base itself. */
   readonly parent: string;
   readonly parentBase: CgroupParentBase;
 }
 
 /** The cgroup controllers a request needs, by v1/v2 controller name. */
-export type LimitController = 'memory' | 'cpu' | 'cpuset' | 'pids';
+export type LimitController = 'memory' | 'cpu' | 'cpuset' | 'pids' | 'devices';
 
 /** Controllers whose limits the request sets, each with the flag that asked for it (for error messages). */
 export function listRequiredControllers(request: CgroupRequest): readonly (readonly [LimitController, string])[] {
@@ -31,6 +36,7 @@ export function listRequiredControllers(request: CgroupRequest): readonly (reado
   else if (request.cpuShares !== undefined) needed.push(['cpu', '--cpu-shares']);
   if (request.cpusetCpus !== undefined) needed.push(['cpuset', '--cpuset-cpus']);
   if (request.pidsLimit !== undefined) needed.push(['pids', '--pids-limit']);
+  if (request.devicesDeny !== undefined && request.devicesDeny.length > 0) needed.push(['devices', 'the device rules of an image box']);
   return needed;
 }
 

@@ -12,23 +12,23 @@ import { buildImageBoxSpec, type RootSource } from '../spec/image-box-spec.js';
 import { buildImagePlan } from '../plan/build-image-plan.js';
 import { renderShell } from '../plan/render-shell.js';
 import { runInForeground } from '../exec/foreground.js';
+import { checkPlanTools } from '../exec/executor.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
+import { isRecorded } from '../lifecycle/run-options.js';
+import { defaultImageNetwork } from '../net/image-default.js';
+import type { ImagePlanFacts } from '../plan/build-image-plan.js';
+import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { BoxSpec } from '../spec/box-spec.js';
 
 /** The host tools an image box runs (the init's before pivot_root, and the toolbox's). */
 const TOOLS = ['env', 'setpriv', 'unshare', 'sh', 'mount', 'umount', 'pivot_root', 'mkdir', 'ln', 'ip'] as const;
-
-/** Flags of the host-root mode or of later issues that image boxes do not take yet. */
-const NOT_YET = ['detach', 'name', 'network', 'publish', 'dns', 'add-host'] as const;
 
 /**
  * `command` is everything after the flags: [IMAGE, CMD...] when `afterDash` is false, or the CMD after `--` (with
  * --rootfs, every word is the command). Resolves to nsbox's exit code.
  */
 export async function runImageBox(args: Record<string, unknown>, command: readonly string[], afterDash: boolean, title: string): Promise<number> {
-  for (const flag of NOT_YET) {
-    if (args[flag] !== undefined && args[flag] !== false) throw flagError(`--${flag}`, args[flag], 'not supported for image boxes yet');
-  }
   const store = describeStore(resolveStoreRoot(args.root));
   let source: RootSource;
   let cmd: readonly string[];
@@ -47,18 +47,42 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
     record = await readImageRecord(store, ref);
     lowerDirs = await imageLowerDirs(store, ref);
   }
-  const spec = buildImageBoxSpec(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: process.stdin.isTTY === true });
+  // Docker's default for image boxes is the bridge network; without iptables or nft, a network namespace with only lo.
+  const spec = buildImageBoxSpec(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: process.stdin.isTTY === true, defaultNetwork: defaultImageNetwork() });
+  try {
+    return await startImageBox(spec, store, lowerDirs, record, args, title);
+  } catch (error) {
+    // The spec took an address lease; a box that never ran (or was rolled back) gives it back.
+    if (spec.box.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.box.id);
+    throw error;
+  }
+}
+
+async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string): Promise<number> {
   const facts = await gatherImageFacts(spec, store, lowerDirs, record);
+  if (isRecorded(args)) {
+    // -d or --name: ps, logs, exec, stop and rm find it; rm (or gc after --rm) removes its container directory.
+    if (!args['dry-run']) await prepareHost(store.root);
+    const { startRecorded } = await import('../lifecycle/start-box.js');
+    return startRecorded(
+      {
+        spec: recordedSpec(spec, facts),
+        buildPlan: (cgroup, detach) => buildImagePlan({ ...spec, remove: false, box: { ...spec.box, cgroup } }, facts, title, { detach }),
+        image: facts.imageLabel,
+        inheritEnv: false,
+        kept: [{ kind: 'remove', path: facts.container.dir, why: 'The container\'s directory: upper layer, init layer, /etc files.' }],
+      },
+      args,
+    );
+  }
   const plan = buildImagePlan(spec, facts, title);
   if (args['dry-run']) {
     process.stdout.write(renderShell(plan));
     return 0;
   }
-  for (const tool of TOOLS) requireTool(tool);
+  checkPlanTools(plan);
   if (args.explain) process.stderr.write(renderShell(plan));
-  await openStore(store.root);
-  closeInheritedFds();
-  process.umask(0o022); // the init layer's directories and the /etc files must be readable by any user in the box
+  await prepareHost(store.root);
 
   try {
     return await runInForeground(plan, { viaReaper: true, json: args.json === true, id: spec.box.id });
@@ -67,6 +91,23 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
     await rm(facts.container.dir, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
+}
+
+/** The tools, the store, only fds 0-2, and a umask: the init layer's directories and the /etc files must be readable
+ * by any user in the box. */
+async function prepareHost(storeRoot: string): Promise<void> {
+  for (const tool of TOOLS) requireTool(tool);
+  await openStore(storeRoot);
+  closeInheritedFds();
+  process.umask(0o022);
+}
+
+/** The box as its record keeps it: exec gets the image's whole environment (HOME too) and the image's user. */
+function recordedSpec(spec: ImageBoxSpec, facts: ImagePlanFacts): BoxSpec {
+  const box = spec.box;
+  const env = { HOME: facts.user.home, ...box.process.env };
+  const runAs = facts.user.uid !== 0 || facts.user.gid !== 0 ? { uid: facts.user.uid, gid: facts.user.gid } : undefined;
+  return { ...box, process: { ...box.process, env, runAs } };
 }
 
 function checkRootfs(value: unknown): string {

@@ -55,8 +55,10 @@ export interface LayerMember {
 
 export interface ConvertedLayer {
   readonly members: readonly LayerMember[];
-  /** Entries left out: "/path (reason)". */
-  readonly skipped: readonly string[];
+  /** Entries an image cannot hold, left out: "/path (device node)", "/path (socket)". */
+  readonly dropped: readonly string[];
+  /** The runtime's own mount points found in the upper dir, left out. */
+  readonly mountPoints: readonly string[];
 }
 
 /** The OCI whiteout prefix and the opaque marker's name. */
@@ -69,7 +71,8 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
  */
 export function convertUpperEntries(entries: readonly UpperEntry[], init: ReadonlyMap<string, InitMark> = new Map()): ConvertedLayer {
   const members: LayerMember[] = [];
-  const skipped: string[] = [];
+  const dropped: string[] = [];
+  const mountPoints: string[] = [];
   const firstLink = new Map<number, string>();
   const hasChildren = new Set<string>();
   for (const e of entries) {
@@ -82,7 +85,7 @@ export function convertUpperEntries(entries: readonly UpperEntry[], init: Readon
   for (const e of entries) {
     const mark = init.get(e.path);
     if (mark && isInitCopy(e, mark, hasChildren.has(e.path))) {
-      skipped.push(`/${e.path} (mount point of the runtime)`);
+      mountPoints.push(`/${e.path}`);
       continue;
     }
     const base = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0 };
@@ -112,17 +115,17 @@ export function convertUpperEntries(entries: readonly UpperEntry[], init: Readon
           members.push({ ...base, name: whiteoutName(e.path), type: 'file', mode: 0o600 });
           break;
         }
-        skipped.push(`/${e.path} (device node)`);
+        dropped.push(`/${e.path} (device node)`);
         break;
       case 'block-device':
-        skipped.push(`/${e.path} (device node)`);
+        dropped.push(`/${e.path} (device node)`);
         break;
       case 'socket':
-        skipped.push(`/${e.path} (socket)`);
+        dropped.push(`/${e.path} (socket)`);
         break;
     }
   }
-  return { members, skipped };
+  return { members, dropped, mountPoints };
 }
 
 /** "a/b/NAME" -> "a/b/.wh.NAME". */

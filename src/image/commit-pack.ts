@@ -1,6 +1,7 @@
 // Writes layer members (commit-entries.ts) as one tar stream, reading file data from the upper dir as it goes.
 
-import { createReadStream, constants } from 'node:fs';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import * as tarStream from 'tar-stream';
@@ -34,13 +35,15 @@ export function packLayer(dir: string, members: readonly LayerMember[]): Readabl
           pack.entry(header, Buffer.alloc(0), done);
           return;
         }
-        const sink = pack.entry(header, done);
-        const input = createReadStream(join(dir, m.source), { flags: constants.O_RDONLY | constants.O_NOFOLLOW });
-        input.on('error', (error) => {
-          sink.destroy(error);
-          reject(error);
-        });
-        input.pipe(sink as unknown as NodeJS.WritableStream);
+        open(join(dir, m.source), constants.O_RDONLY | constants.O_NOFOLLOW).then((handle) => {
+          const sink = pack.entry(header, done);
+          const input = handle.createReadStream();
+          input.on('error', (error) => {
+            sink.destroy(error);
+            reject(error);
+          });
+          input.pipe(sink as unknown as NodeJS.WritableStream);
+        }, reject);
       });
     }
     pack.finalize();

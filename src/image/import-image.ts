@@ -24,7 +24,11 @@ import { openUncompressed } from './decompress.js';
 import { packDirectory } from './pack-directory.js';
 import type { Progress } from './progress.js';
 
-export type ImportFrom = { readonly kind: 'path'; readonly path: string } | { readonly kind: 'host-busybox'; readonly busybox?: string };
+export type ImportFrom =
+  | { readonly kind: 'path'; readonly path: string }
+  | { readonly kind: 'host-busybox'; readonly busybox?: string }
+  /** Layers and config built by nsbox itself (commit); `path` names where they came from in the record. */
+  | { readonly kind: 'source'; readonly source: ImageSource; readonly path: string };
 
 export interface ImportRequest {
   readonly store: Store;
@@ -64,6 +68,7 @@ export async function importImage(request: ImportRequest): Promise<ImageRecord> 
 
 async function openSource(from: ImportFrom, work: string, progress: Progress | undefined): Promise<ImageSource> {
   if (from.kind === 'host-busybox') return readHostBusybox(from.busybox);
+  if (from.kind === 'source') return from.source;
   const detected = await detectSource(from.path);
   switch (detected.kind) {
     case 'directory':
@@ -135,7 +140,7 @@ function buildRecord(ref: ImageRef, from: ImportFrom, source: ImageSource, layer
     tag: ref.tag,
     id,
     created: new Date().toISOString(),
-    source: { kind: source.kind, path: from.kind === 'path' ? resolve(from.path) : from.busybox ?? '/bin/busybox' },
+    source: { kind: source.kind, path: from.kind === 'path' ? resolve(from.path) : from.kind === 'source' ? from.path : from.busybox ?? '/bin/busybox' },
     layers: digests,
     config: source.config,
     size: layers.reduce((sum, l) => sum + l.summary.size, 0),

@@ -16,7 +16,7 @@ export interface ImageConfig {
   readonly User?: string;
 }
 
-export type SourceKind = 'tarball' | 'directory' | 'oci-layout' | 'oci-archive' | 'docker-save' | 'host-busybox';
+export type SourceKind = 'tarball' | 'directory' | 'oci-layout' | 'oci-archive' | 'docker-save' | 'host-busybox' | 'commit';
 
 /** A path in the image that the runtime must not trust: a symlink where it mounts or writes files. */
 export interface FlaggedPath {

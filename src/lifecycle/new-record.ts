@@ -12,6 +12,8 @@ export interface NewBoxOptions {
   readonly image?: string;
   /** Image boxes: the image's environment is the whole of it (false); host boxes inherit nsbox's (true). */
   readonly inheritEnv?: boolean;
+  /** Undos to run on rm beyond the plan's (created first, so run last): an image box's container directory. */
+  readonly kept?: readonly UndoStep[];
 }
 
 /**
@@ -46,7 +48,7 @@ export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions
     namespaces: {},
     cgroup: plan.cgroup,
     mounts: [],
-    undo: listPlannedUndos(plan),
+    undo: [...(options.kept ?? []), ...listPlannedUndos(plan)],
     exit: undefined,
   };
 }

@@ -41,10 +41,10 @@ export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec): Pr
     const record = (await started?.catch(() => undefined)) ?? run.record;
     if (record.autoRemove) await forgetBox(run);
     else {
-      // The executor has run every undo at teardown: nothing is left for rm but the record.
+      // The executor has run every undo at teardown: nothing is left for rm but the record and what the box keeps.
       const exit = { code, finishedAt: new Date().toISOString(), oomKilled: outcome?.oomKilled ?? false };
       try {
-        saveRecord(run.state, { ...record, phase: 'started', undo: [], exit });
+        saveRecord(run.state, { ...record, phase: 'started', undo: [...(run.kept ?? [])], exit });
       } catch {
         // removed meanwhile (nsbox rm -f): nothing to record
       }

@@ -3,13 +3,14 @@
 
 import { NsboxError, flagError } from '../errors.js';
 import type { BoxSpec } from '../spec/box-spec.js';
+import type { CgroupRequest } from '../cgroup/request.js';
 import { cgroupRequestFromFlags } from '../cgroup/flags.js';
 import { buildRunPlan } from '../plan/build-run-plan.js';
 import { renderShell } from '../plan/render-shell.js';
 import { checkPlanTools, executePlan } from '../exec/executor.js';
 import { hostRunner } from '../exec/runner.js';
 import { injectFault } from '../exec/fault.js';
-import type { Plan } from '../plan/types.js';
+import type { DetachFiles, Plan, UndoStep } from '../plan/types.js';
 import { describeState, boxDirOf, describeBoxDir, resolveStateRoot, type StatePaths } from '../state/paths.js';
 import { createBoxDir, removeBoxDir, saveRecord } from '../state/store.js';
 import { releaseLock } from '../state/lock.js';
@@ -17,6 +18,7 @@ import { releaseName, reserveName, validateName } from '../state/names.js';
 import { identify } from '../state/proc-identity.js';
 import type { BoxRecord } from '../state/record.js';
 import { buildNewRecord } from './new-record.js';
+import { runUndoList } from './run-undo.js';
 import { findInit, readRecordedNamespaces } from './find-init.js';
 import { runRecordedForeground } from './run-foreground.js';
 
@@ -24,24 +26,44 @@ export interface RecordedRun {
   readonly state: StatePaths;
   readonly record: BoxRecord;
   readonly plan: Plan;
+  /** Undos that outlive the box's run (an image box's container directory): rm runs them, a foreground exit does not. */
+  readonly kept?: readonly UndoStep[];
+}
+
+/** How to start one kind of recorded box: its plan for a given cgroup (and detach files), and what the record adds. */
+export interface RecordedBoxKind {
+  /** The box as recorded (id, command, environment, user, namespaces, cgroup request). */
+  readonly spec: BoxSpec;
+  readonly buildPlan: (cgroup: CgroupRequest | undefined, detach: DetachFiles | undefined) => Plan;
+  /** "name:tag" of an image box. */
+  readonly image?: string;
+  /** Image boxes: the recorded environment is the whole of it. */
+  readonly inheritEnv?: boolean;
+  readonly kept?: readonly UndoStep[];
 }
 
 /** Start a recorded box from a host-root spec; resolves to nsbox's exit code. */
 export async function startRecordedBox(spec: BoxSpec, args: Readonly<Record<string, unknown>>, title: string): Promise<number> {
+  return startRecorded({ spec, buildPlan: (cgroup, detach) => buildRunPlan(cgroup === spec.cgroup ? spec : { ...spec, cgroup }, title, detach ? { detach } : {}) }, args);
+}
+
+/** Start a recorded box of any kind (host root or image); resolves to nsbox's exit code. */
+export async function startRecorded(kind: RecordedBoxKind, args: Readonly<Record<string, unknown>>): Promise<number> {
+  const spec = kind.spec;
   const detached = args.detach === true;
   if (Array.isArray(args.name)) throw flagError('--name', args.name.join(' '), 'given more than once');
   const name = args.name === undefined ? undefined : validateName(String(args.name));
   const state = describeState(resolveStateRoot(args.state));
   const paths = describeBoxDir(boxDirOf(state, spec.id));
-  const plan = planRecordedBox(spec, args, title, detached ? { log: paths.log, exitFile: paths.exit } : undefined);
+  const plan = planRecordedBox(kind, args, detached ? { log: paths.log, exitFile: paths.exit } : undefined);
   if (args['dry-run']) {
     process.stdout.write(renderShell(plan));
     return 0;
   }
   checkPlanTools(plan);
   if (args.explain) process.stderr.write(renderShell(plan));
-  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true });
-  const run: RecordedRun = { state, record, plan };
+  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, kept: kind.kept });
+  const run: RecordedRun = { state, record, plan, kept: kind.kept };
   await createRecordedBox(run);
   if (!detached) return runRecordedForeground(run, spec);
   await runDetached(run);
@@ -53,16 +75,16 @@ export async function startRecordedBox(spec: BoxSpec, args: Readonly<Record<stri
  * Every recorded box gets a cgroup, limits or not (a pids-only one on v1), so stop, stats, top and rm can reach all
  * of its processes. On a host without cgroups it goes without.
  */
-function planRecordedBox(spec: BoxSpec, args: Readonly<Record<string, unknown>>, title: string, detach: { log: string; exitFile: string } | undefined): Plan {
-  const options = detach ? { detach } : {};
-  if (spec.cgroup) return buildRunPlan(spec, title, options);
+function planRecordedBox(kind: RecordedBoxKind, args: Readonly<Record<string, unknown>>, detach: DetachFiles | undefined): Plan {
+  const spec = kind.spec;
+  if (spec.cgroup) return kind.buildPlan(spec.cgroup, detach);
   const parent = args['cgroup-parent'] ?? (process.env.NSBOX_CGROUP_PARENT || 'nsbox');
   const tracking = cgroupRequestFromFlags({ ...args, 'cgroup-parent': parent });
   try {
-    return buildRunPlan({ ...spec, cgroup: tracking }, title, options);
+    return kind.buildPlan(tracking, detach);
   } catch (error) {
     if (!(error instanceof NsboxError) || !/no cgroup filesystem/.test(error.message)) throw error;
-    return buildRunPlan(spec, title, options);
+    return kind.buildPlan(undefined, detach);
   }
 }
 
@@ -81,8 +103,9 @@ export async function createRecordedBox(run: RecordedRun): Promise<void> {
   injectFault('named');
 }
 
-/** On a failed start (already rolled back by the executor): forget the box. */
+/** On a failed start (already rolled back by the executor), or a --rm box's end: forget the box and what it kept. */
 export async function forgetBox(run: RecordedRun): Promise<void> {
+  if (run.kept) await runUndoList(run.kept);
   if (run.record.name !== undefined) await releaseName(run.state, run.record.name, run.record.id);
   removeBoxDir(run.state, run.record.id);
 }

@@ -5,7 +5,7 @@
 import type { NamespaceName } from '../host/namespaces.js';
 import type { ExecStep, Step } from '../plan/types.js';
 import { quoteArgv } from '../plan/quote.js';
-import { ensureRuleArgv, iptablesArgv, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, NFT_TABLE } from './firewall.js';
+import { ensureRuleArgv, iptablesArgv, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, removeRuleArgv, NFT_TABLE } from './firewall.js';
 import { hostsText, needsHostsFile, needsResolvConf, resolvText } from './files.js';
 import { peerVethName } from './names.js';
 import type { NetworkSetup } from './setup.js';
@@ -151,7 +151,8 @@ function portSteps(setup: NetworkSetup, boxId: string): Step[] {
           kind: 'exec',
           argv: iptablesArgv('-A', rule),
           why: `-p ${port.hostPort}:${port.boxPort}/${port.protocol}: ${rule.chain === 'OUTPUT' ? 'from the host itself (127.0.0.1 too)' : 'from other machines'} to ${lease.address}:${port.boxPort}.`,
-          undo: { kind: 'exec', argv: iptablesArgv('-D', rule) },
+          // Idempotent: a recorded box's rm and gc run every planned undo, also for a rule never added (crash).
+          undo: { kind: 'exec', argv: removeRuleArgv(rule) },
         });
       }
     } else if (setup.firewall === 'nft') {
@@ -160,7 +161,7 @@ function portSteps(setup: NetworkSetup, boxId: string): Step[] {
         kind: 'exec',
         argv: ['nft', 'add', 'element', ...NFT_TABLE, 'ports', element],
         why: `-p ${port.hostPort}:${port.boxPort}/${port.protocol}: map the host port to ${lease.address}:${port.boxPort}.`,
-        undo: { kind: 'exec', argv: ['nft', 'delete', 'element', ...NFT_TABLE, 'ports', key] },
+        undo: { kind: 'exec', argv: ['sh', '-c', `${quoteArgv(['nft', 'delete', 'element', ...NFT_TABLE, 'ports', key])} 2>/dev/null; ! ${quoteArgv(['nft', 'get', 'element', ...NFT_TABLE, 'ports', key])} >/dev/null 2>&1`] },
       });
     }
   }

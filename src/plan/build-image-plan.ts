@@ -15,8 +15,15 @@ import { buildEarlyMounts, buildLateMounts, ETC_FILES, type MountFacts } from '.
 import { renderFstab } from '../rootfs/fstab.js';
 import { buildImageInitScript } from '../rootfs/image-init-script.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
-import { buildReaperScript } from './box-scripts.js';
-import type { BoxScript, Plan, Step } from './types.js';
+import { buildDetachedReaperScript, buildReaperScript } from './box-scripts.js';
+import { planNetwork } from '../net/plan-network.js';
+import { hostsText } from '../net/files.js';
+import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
+
+/** `run -d IMAGE`: the box outlives nsbox in a session of its own, output to its log, its exit to the exit file. */
+export interface ImagePlanOptions {
+  readonly detach?: DetachFiles;
+}
 
 /** What planning needs from the store and the host (gathered by the command; planning reads nothing). */
 export interface ImagePlanFacts extends MountFacts {
@@ -38,8 +45,12 @@ const MAX_MOUNT_OPTIONS = 4095;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Build the plan; `title` is the nsbox command line shown at the top of --explain. */
-export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title: string): Plan {
+export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title: string, options: ImagePlanOptions = {}): Plan {
   const box = spec.box;
+  const detach = options.detach;
+  // --net bridge/NAME, -p, --dns, --add-host: host-side steps once the namespaces exist; /etc/hosts and resolv.conf
+  // are then the network's files (rewritten in place when peers come and go), bound like the others.
+  const net = box.network ? planNetwork(box.network, box.id, { bindFiles: false }) : undefined;
   const c = facts.container;
   const steps: Step[] = [];
   const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
@@ -66,7 +77,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   const hostname = box.hostname ?? box.id.slice(0, 12);
   const etc: Record<(typeof ETC_FILES)[number], [string, string]> = {
     hostname: [c.hostname, renderHostnameFile(hostname)],
-    hosts: [c.hosts, renderHostsFile()],
+    hosts: [c.hosts, box.network ? hostsText(box.network, box.id) : renderHostsFile()],
     'resolv.conf': [c.resolvConf, facts.resolvConf],
   };
   for (const name of ETC_FILES) steps.push({ kind: 'write-text', path: etc[name][0], content: etc[name][1], why: `The box's /etc/${name}.` });
@@ -74,7 +85,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   const root = c.rootfs;
   steps.push(
     { kind: 'write-text', path: c.fstabEarly, content: renderFstab('Mounted by the box\'s init before /dev is filled.', buildEarlyMounts(spec, root)), why: 'The box\'s first mounts, as an fstab for one `mount --all`.' },
-    { kind: 'write-text', path: c.fstabLate, content: renderFstab('Mounted by the box\'s init once /dev has its mount points.', buildLateMounts(spec, facts, root)), why: 'The rest of the box\'s mounts, in order.' },
+    { kind: 'write-text', path: c.fstabLate, content: renderFstab('Mounted by the box\'s init once /dev has its mount points.', buildLateMounts(spec, { ...facts, etcSources: net?.files }, root)), why: 'The rest of the box\'s mounts, in order.' },
   );
 
   const env: Record<string, string> = { ...box.process.env };
@@ -96,6 +107,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     user: facts.user,
     capabilities: spec.capabilities,
     noNewPrivs: !spec.privileged,
+    blockDevices: spec.blockDevices,
   });
   if (`lowerdir=${lowerDirs.join(':')},upperdir=${c.upper},workdir=${c.work},nodev,ro`.length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {
@@ -103,16 +115,19 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     });
   }
   const scripts: BoxScript[] = [
-    { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
+    detach
+      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and writes its exit status to the box\'s exit file.', text: buildDetachedReaperScript() }
+      : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
   ];
   const unshare = ['unshare', ...box.namespaces.map((n) => namespaceInfo(n).flag), '--propagation', 'private'];
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: [...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...box.process.argv],
+    argv: [...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, ...(detach ? ['setsid', '--'] : ['setpriv', '--pdeathsig', 'KILL', '--']), ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...box.process.argv],
     gated: true,
-    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, dying with nsbox; the box waits at its gate on fd 3.`,
+    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, ${detach ? 'in a session of its own that outlives nsbox, output to its log' : 'dying with nsbox'}; the box waits at its gate on fd 3.`,
+    ...(detach ? { detach } : {}),
   });
   steps.push({
     kind: 'await-namespaces',
@@ -121,9 +136,11 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     checkShared: true,
     why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
   });
+  if (net) steps.push(...net.steps);
   if (cgroup) steps.push(...cgroup.join);
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
-  steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
+  // Detached: no wait step; the executor hands the box over once its command has started.
+  if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
   return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
 }
 

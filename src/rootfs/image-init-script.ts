@@ -8,6 +8,7 @@ import type { ContainerDir } from './container-dir.js';
 import { formatBoundingSet } from './capabilities.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
+import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list, plus console on a terminal). */
 export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
@@ -39,6 +40,8 @@ export interface ImageInitInput {
   readonly user: BoxUser;
   readonly capabilities: readonly string[];
   readonly noNewPrivs: boolean;
+  /** Shown as a comment next to the capability drop (how block devices are refused). */
+  readonly blockDevices?: BlockDeviceGuard;
 }
 
 /** The init script's text; the command's argv arrives as "$@". */
@@ -99,6 +102,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '# 7. Become the command: its working directory and environment (nothing inherited from the host), then',
     '#    setpriv drops every capability outside the bounding set, sets no_new_privs, changes user and execs.',
     '#    fd 3 is closed: only 0, 1 and 2 reach the command.',
+    ...(input.blockDevices ? [`#    ${describeBlockDeviceGuard(input.blockDevices)}`] : []),
     `step cd ${quoteWord(input.workdir)}`,
     'unset OLDPWD',
     ...Object.entries(input.env).map(([k, v]) => `export ${k}=${quoteWord(v)}`),

@@ -3,7 +3,11 @@
 import { NsboxError, flagError } from '../errors.js';
 import type { ImageConfig } from '../image/records.js';
 import type { ImageRef } from '../image/reference.js';
-import { resolveCapabilities } from '../rootfs/capabilities.js';
+import { parseCapabilityName, resolveCapabilities } from '../rootfs/capabilities.js';
+import { canUseDevicesCgroup, chooseBlockDeviceGuard, DENY_BLOCK_DEVICES, type BlockDeviceGuard } from '../rootfs/block-devices.js';
+import { detectCgroupHost } from '../cgroup/detect.js';
+import { parseCgroupParent } from '../cgroup/flags.js';
+import type { CgroupRequest } from '../cgroup/request.js';
 import { checkMountOverlap, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
 import type { BoxSpec } from './box-spec.js';
 import { buildBoxSpec, type RunArgs } from './run-flags.js';
@@ -27,6 +31,8 @@ export interface ImageBoxSpec {
   /** The capability bounding set (setpriv names), in bit order. */
   readonly capabilities: readonly string[];
   readonly privileged: boolean;
+  /** How the box is kept from creating block devices (src/rootfs/block-devices.ts). */
+  readonly blockDevices: BlockDeviceGuard;
   /** --user or the image's User, as written (NAME, UID, NAME:GROUP, UID:GID); resolved with the image's /etc/passwd. */
   readonly user: string | undefined;
 }
@@ -46,6 +52,10 @@ export interface ImageSpecInput {
   readonly command: readonly string[];
   readonly interactive: boolean;
   readonly hostEnv?: NodeJS.ProcessEnv;
+  /** Whether a v1 devices cgroup can deny block devices here (default: detected from /sys/fs/cgroup). */
+  readonly devicesCgroup?: boolean;
+  /** The network when no --net/--network is given: Docker's bridge, or none (src/net/image-default.ts decides). */
+  readonly defaultNetwork?: 'bridge' | 'none';
 }
 
 /** Flags + image config -> ImageBoxSpec; every problem is a one-line NsboxError naming the flag. */
@@ -63,20 +73,27 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
   const workdir = typeof args.workdir === 'string' ? args.workdir : input.config.WorkingDir ?? '/';
   if (!workdir.startsWith('/')) throw flagError(typeof args.workdir === 'string' ? '--workdir' : 'image WorkingDir', workdir, 'must be an absolute path');
 
-  const withNamespaces: RunArgs = { ...args, ...Object.fromEntries(IMAGE_NAMESPACES.map((n) => [n, true])), 'run-as': undefined, workdir };
+  // A bare --net keeps meaning "only lo"; no network flag at all gets the default (bridge like Docker, or none).
+  const network = args.network ?? (args.net === true ? undefined : input.defaultNetwork === 'bridge' ? 'bridge' : undefined);
+  const withNamespaces: RunArgs = { ...args, ...Object.fromEntries(IMAGE_NAMESPACES.map((n) => [n, true])), 'run-as': undefined, workdir, network };
   const base = buildBoxSpec(withNamespaces, argv, { interactive: input.interactive, hostEnv });
   const hostname = base.hostname ?? base.id.slice(0, 12);
   const user = typeof args['run-as'] === 'string' ? args['run-as'] : input.config.User;
   const env = buildBoxEnv(input.config.Env ?? [], base.process.env, hostname, input.interactive);
+  const mknodAdded = stringList(args['cap-add']).map((v) => parseCapabilityName('--cap-add', v)).some((c) => c === 'mknod' || c === 'all');
+  const devicesCgroup = input.devicesCgroup ?? canUseDevicesCgroup(detectCgroupHost());
+  const blockDevices = chooseBlockDeviceGuard(devicesCgroup, args.privileged === true, mknodAdded);
+  const cgroup = blockDevices === 'devices-cgroup' ? { ...(base.cgroup ?? placementOnly(hostEnv)), devicesDeny: [DENY_BLOCK_DEVICES] } : base.cgroup;
   return {
-    box: { ...base, hostname, mountProc: false, process: { ...base.process, env, workdir, runAs: undefined } },
+    box: { ...base, hostname, mountProc: false, cgroup, process: { ...base.process, env, workdir, runAs: undefined } },
     source: input.source,
     storeRoot: input.storeRoot,
     mounts: [...mounts].sort((a, b) => a.target.length - b.target.length),
     readOnly: args['read-only'] === true,
     remove: args.rm === true,
-    capabilities,
+    capabilities: blockDevices === 'no-mknod' ? capabilities.filter((c) => c !== 'mknod') : capabilities,
     privileged: args.privileged === true,
+    blockDevices,
     user: user === '' ? undefined : user,
   };
 }
@@ -104,6 +121,23 @@ export function buildBoxEnv(imageEnv: readonly string[], flags: Readonly<Record<
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return { ...env, ...flags };
+}
+
+/** A request with no limit, only the placement: --cgroup-parent's default rule ($NSBOX_CGROUP_PARENT, else "nsbox"). */
+function placementOnly(env: NodeJS.ProcessEnv): CgroupRequest {
+  const fromEnv = env.NSBOX_CGROUP_PARENT;
+  const { parent, parentBase } = fromEnv ? parseCgroupParent(fromEnv, 'NSBOX_CGROUP_PARENT') : parseCgroupParent('nsbox');
+  return {
+    memoryBytes: undefined,
+    memorySwapBytes: undefined,
+    cpuQuotaUs: undefined,
+    cpuPeriodUs: undefined,
+    cpuShares: undefined,
+    cpusetCpus: undefined,
+    pidsLimit: undefined,
+    parent,
+    parentBase,
+  };
 }
 
 function stringList(value: unknown): string[] {

@@ -16,7 +16,7 @@ import { escapeField } from '../../src/rootfs/fstab.js';
 const ID = '0123456789abcdef'.repeat(4);
 const REF = { kind: 'image' as const, ref: { name: 'busybox', tag: 'latest' } };
 const spec = (args: Record<string, unknown>, command: string[] = [], config = { Cmd: ['sh'] }) => {
-  const s = buildImageBoxSpec(args, { source: REF, storeRoot: '/var/lib/nsbox', config, command, interactive: false, hostEnv: {} });
+  const s = buildImageBoxSpec(args, { source: REF, storeRoot: '/var/lib/nsbox', config, command, interactive: false, hostEnv: {}, devicesCgroup: false });
   return { ...s, box: { ...s.box, id: ID, hostname: s.box.hostname === s.box.id.slice(0, 12) ? ID.slice(0, 12) : s.box.hostname, process: { ...s.box.process, env: { ...s.box.process.env, HOSTNAME: ID.slice(0, 12) } } } };
 };
 const throwsFlag = (fn: () => unknown, flag: string) => {
@@ -108,7 +108,8 @@ test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox 
   assert.ok(mkdir.kind === 'mkdir' && mkdir.undo?.kind === 'remove', '--rm removes the container dir');
   const init = plan.scripts.find((x) => x.name === 'init')!.text;
   assert.match(init, /step pivot_root \. \./);
-  assert.match(init, /--bounding-set=-all,\+chown,\+dac_override,\+fowner,\+fsetid,\+kill,\+setgid,\+setuid,\+setpcap,\+net_bind_service,\+net_raw,\+sys_chroot,\+mknod,\+audit_write,\+setfcap/);
+  assert.match(init, /--bounding-set=-all,\+chown,\+dac_override,\+fowner,\+fsetid,\+kill,\+setgid,\+setuid,\+setpcap,\+net_bind_service,\+net_raw,\+sys_chroot,\+audit_write,\+setfcap/);
+  assert.match(init, /CAP_MKNOD is left out of the bounding set/);
   assert.match(init, /--no-new-privs/);
   assert.match(init, /confined proc sys dev etc\/hostname etc\/hosts etc\/resolv.conf data run/);
   const text = renderShell(plan);

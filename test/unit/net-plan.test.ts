@@ -75,7 +75,7 @@ test('plan: lease, bridge, veth into {box}, eth0, route, -p DNAT with undo, file
   assert.ok(at('ip addr add 10.77.0.2/24 dev eth0') > at('name eth0'));
   assert.ok(at('ip route add default via 10.77.0.1') > 0);
   const dnat = steps.find((s) => s.kind === 'exec' && s.argv.includes('OUTPUT') && s.argv.includes('-A'));
-  assert.ok(dnat && dnat.kind === 'exec' && dnat.undo?.kind === 'exec' && dnat.undo.argv.includes('-D'), 'DNAT has its -D undo');
+  assert.ok(dnat && dnat.kind === 'exec' && dnat.undo?.kind === 'exec' && dnat.undo.argv.join(' ').includes(' -D '), 'DNAT has its -D undo');
   assert.ok(dnat!.kind === 'exec' && dnat!.argv.includes('10.77.0.2:80'));
   assert.ok(at('mount --bind') > at(`write-file ${files.hosts}`));
   assert.equal(hostsLines(setup, id(1)).slice(2), [`10.77.0.2\talpha ${id(1).slice(0, 12)}`, '10.1.1.1\tdb']);

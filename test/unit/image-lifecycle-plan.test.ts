@@ -1,0 +1,112 @@
+// Image boxes as recorded, networked boxes, as data: the default network, the detached plan (own session, log and
+// exit files, no wait), the network's host-side steps between the namespaces and the gate, /etc/hosts and
+// resolv.conf bound from the network's files, and the record's undo list (container dir first, run last).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NsboxError } from '../../src/errors.js';
+import { buildImageBoxSpec, type ImageBoxSpec } from '../../src/spec/image-box-spec.js';
+import { buildImagePlan, type ImagePlanFacts } from '../../src/plan/build-image-plan.js';
+import { describeContainerDir } from '../../src/rootfs/container-dir.js';
+import { buildNetworkRequest } from '../../src/net/request.js';
+import { defaultImageNetwork } from '../../src/net/image-default.js';
+import { newNetworkRecord } from '../../src/net/prepare-network.js';
+import { parseSubnet } from '../../src/net/subnet.js';
+import type { NetworkSetup } from '../../src/net/setup.js';
+import { buildNewRecord } from '../../src/lifecycle/new-record.js';
+
+const ID = 'fedcba9876543210'.repeat(4);
+const REF = { kind: 'image' as const, ref: { name: 'busybox', tag: 'latest' } };
+const specOf = (args: Record<string, unknown>, defaultNetwork?: 'bridge' | 'none') =>
+  buildImageBoxSpec({ ...args, 'dry-run': true }, { source: REF, storeRoot: '/var/lib/nsbox', config: { Cmd: ['sh'] }, command: [], interactive: false, hostEnv: {}, devicesCgroup: false, defaultNetwork });
+
+const container = describeContainerDir('/var/lib/nsbox/containers', ID);
+const facts: ImagePlanFacts = {
+  container,
+  imageLabel: 'busybox:latest',
+  record: { schemaVersion: 1, id: ID, created: '2024-01-01T00:00:00.000Z', image: 'busybox:latest', imageId: 'sha256:ff', lowerDirs: ['/l'], layers: ['sha256:aa'], config: { Cmd: ['sh'] }, argv: ['sh'] },
+  lowerDirs: ['/l'],
+  initEntries: [],
+  user: { uid: 0, gid: 0, groups: [], home: '/root' },
+  resolvConf: 'nameserver 10.0.0.1\n',
+  volumeSources: [],
+  masked: [],
+  readonly: [],
+  toolbox: { loader: undefined, files: [{ name: 'setpriv', source: '/usr/bin/setpriv' }] },
+  console: false,
+};
+
+/** A spec on user network "web" with lease 10.9.0.2, one peer and -p 8080:80 (no lease file is written). */
+function networked(): ImageBoxSpec {
+  const base = specOf({ network: 'none' });
+  const request = buildNetworkRequest({ net: undefined, network: 'web', publish: ['8080:80'], dns: [], addHost: [], names: ['web'] })!;
+  const network = newNetworkRecord('web', parseSubnet('--subnet', '10.9.0.0/24'));
+  const owner = { pid: 1, start: '1' };
+  const lease = { boxId: ID, network: 'web', address: '10.9.0.2', hostVeth: `nsv${ID.slice(0, 12)}`, publish: request.publish, names: ['web'], addHosts: [], owner, createdAt: '' };
+  const peer = { ...lease, boxId: 'a'.repeat(64), address: '10.9.0.3', hostVeth: 'nsvaaaaaaaaaaaa', publish: [], names: ['db'] };
+  const setup: NetworkSetup = { request, stateDir: '/run/nsbox/net', firewall: 'iptables', hostNameservers: ['192.0.2.53'], network, lease, peers: [peer], reserved: false };
+  return { ...base, box: { ...base.box, id: ID, network: setup } };
+}
+
+test('default network: bridge with a firewall tool, else none; a bare --net and --net none keep only lo', () => {
+  assert.is(defaultImageNetwork({}, (n) => (n === 'iptables' ? '/usr/sbin/iptables' : undefined)), 'bridge');
+  assert.is(defaultImageNetwork({}, () => undefined), 'none');
+  assert.is(defaultImageNetwork({ NSBOX_IMAGE_NETWORK: 'none' }, () => '/x'), 'none');
+  assert.throws(() => defaultImageNetwork({ NSBOX_IMAGE_NETWORK: 'web' }), (e: unknown) => e instanceof NsboxError && e.exitCode === 125);
+  assert.is(specOf({}, 'bridge').box.network?.request.mode, 'bridge');
+  assert.is(specOf({ net: true }, 'bridge').box.network, undefined, 'bare --net: only lo, no set-up from outside');
+  assert.is(specOf({ network: 'none' }, 'bridge').box.network, undefined);
+  assert.is(specOf({}, 'none').box.network, undefined);
+  assert.ok(specOf({}, 'none').box.namespaces.includes('net'));
+  const hostNet = specOf({ network: 'host' }, 'bridge');
+  assert.not.ok(hostNet.box.namespaces.includes('net'), '--net host shares the host\'s');
+});
+
+test('detached: own session, log and exit files, the detached reaper, no wait step', () => {
+  const s = specOf({ network: 'none' });
+  const plan = buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't', { detach: { log: '/s/log', exitFile: '/s/exit' } });
+  const launch = plan.steps.find((x) => x.kind === 'launch');
+  assert.ok(launch?.kind === 'launch');
+  assert.equal(launch.detach, { log: '/s/log', exitFile: '/s/exit' });
+  assert.ok(launch.argv.includes('setsid') && !launch.argv.includes('--pdeathsig'), 'a session of its own, not dying with nsbox');
+  assert.not.ok(plan.steps.some((x) => x.kind === 'wait'));
+  assert.match(plan.scripts.find((x) => x.name === 'reaper')!.text, /echo "\$status" >&4/);
+  const foreground = buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't');
+  assert.ok(foreground.steps.some((x) => x.kind === 'wait'));
+  assert.ok(foreground.steps.find((x) => x.kind === 'launch')!.kind === 'launch');
+});
+
+test('network: host-side steps between the namespaces and the gate; /etc/hosts and resolv.conf from the network', () => {
+  const plan = buildImagePlan(networked(), facts, 't');
+  const kinds = plan.steps.map((x) => (x.kind === 'exec' ? `exec:${x.argv[0]}` : x.kind));
+  const awaited = kinds.indexOf('await-namespaces');
+  const veth = plan.steps.findIndex((x) => x.kind === 'exec' && x.argv.includes('veth'));
+  const release = kinds.indexOf('release');
+  assert.ok(awaited < veth && veth < release, 'veth after the namespaces exist, before the gate opens');
+  const dnat = plan.steps.filter((x) => x.kind === 'exec' && x.argv[0] === 'iptables' && x.argv.includes('DNAT'));
+  assert.is(dnat.length, 2, '-p: PREROUTING and OUTPUT');
+  assert.ok(dnat.every((x) => x.kind === 'exec' && x.undo?.kind === 'exec'));
+  const late = plan.steps.find((x) => x.kind === 'write-text' && x.path === container.fstabLate);
+  assert.ok(late?.kind === 'write-text');
+  const short = ID.slice(0, 12);
+  assert.match(late.content, new RegExp(`^/run/nsbox/net/boxes/${short}/hosts \\S+/rootfs/etc/hosts none bind`, 'm'), 'the network\'s hosts file, rewritten in place when peers change');
+  assert.match(late.content, new RegExp(`^\\S+/containers/${ID}/hostname \\S+/rootfs/etc/hostname none bind`, 'm'));
+  const hosts = plan.steps.find((x) => x.kind === 'write-file' && x.path.endsWith(`${short}/hosts`));
+  assert.ok(hosts?.kind === 'write-file');
+  assert.match(hosts.content, /^10\.9\.0\.2\tweb fedcba987654$/m);
+  assert.match(hosts.content, /^10\.9\.0\.3\tdb aaaaaaaaaaaa$/m);
+});
+
+test('record: the container directory is kept beyond a foreground run and removed last by rm', () => {
+  const s = networked();
+  const plan = buildImagePlan({ ...s, remove: false }, facts, 't');
+  const keep = { kind: 'remove' as const, path: container.dir };
+  const record = buildNewRecord(s.box, plan, { name: 'web', detached: true, autoRemove: false, image: 'busybox:latest', inheritEnv: false, kept: [keep] });
+  assert.equal(record.undo[0], keep);
+  assert.ok(record.undo.some((u) => u.kind === 'exec' && u.argv.join(' ').includes(' -D ')), 'the -p rules are undone by rm');
+  assert.ok(record.undo.some((u) => u.kind === 'remove' && u.path.endsWith('.json')), 'the lease is released by rm');
+  assert.is(record.image, 'busybox:latest');
+  assert.is(record.process.inheritEnv, false);
+  assert.not.ok(plan.steps.some((x) => 'undo' in x && x.undo?.kind === 'remove' && x.undo.path === container.dir), 'not removed at the end of the run');
+});
+
+test.run();
