@@ -13,6 +13,8 @@ let passed = 0, failed = 0, skipped = 0;
 // environment owns); the parent is removed at the end. A test file may still pick its own.
 const cgroupParent = `t-${process.pid}`;
 process.env.NSBOX_CGROUP_PARENT ??= `./${cgroupParent}`;
+// Image boxes default to the host-wide nsbox0 bridge; tests that want a network ask for their own.
+process.env.NSBOX_IMAGE_NETWORK ??= 'none';
 const failures = [];
 
 for (const suite of suites) {

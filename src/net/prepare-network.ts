@@ -77,6 +77,13 @@ function findNetwork(stateDir: string, request: NetworkRequest, facts: HostNetFa
   const subnet = DEFAULT_SUBNETS.map((s) => parseSubnet('--subnet', s)).find((s) => !taken.some((t) => overlaps(s, t)));
   if (!subnet) throw new NsboxError('cannot choose a subnet for the default network: every candidate overlaps a route', { hint: 'choose one: nsbox network create bridge --subnet CIDR' });
   const record = newNetworkRecord(DEFAULT_NETWORK, subnet);
+  // The bridge is host-wide, the record per state dir: a bridge with no record here belongs to another state dir
+  // (NSBOX_STATE), and adding a second subnet to it would leave rules nobody removes.
+  if (existsSync(`/sys/class/net/${record.bridge}`)) {
+    throw new NsboxError(`cannot make the default network: bridge ${record.bridge} exists but is not recorded in ${stateDir}`, {
+      hint: `use the NSBOX_STATE that made it, or remove it: ip link del ${record.bridge}`,
+    });
+  }
   if (!dryRun) saveNetworkRecord(stateDir, record);
   return record;
 }

@@ -82,7 +82,7 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
     const port = 20000 + (process.pid % 20000);
     const www = mkdtempSync(`${tmpdir()}/nsbox-www-`);
     execFileSync('sh', ['-c', `echo hello-from-box > ${www}/index.html`]);
-    const box = await startBox(['--net', NET, '-p', `${port}:8080`, '--', 'sh', '-c', `busybox httpd -p 8080 -h ${www} && echo ready && exec busybox sleep 30`]);
+    const box = await startBox(['--pid', '--net', NET, '-p', `${port}:8080`, '--', 'sh', '-c', `busybox httpd -p 8080 -h ${www} && echo ready && exec busybox sleep 30`]);
     try {
       assert.match(rules(), new RegExp(`--dport ${port} .*DNAT --to-destination ${PREFIX.replace(/\./g, '\\.')}2:8080`));
       const body = await new Promise<string>((resolve, reject) => {
