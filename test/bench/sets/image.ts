@@ -19,7 +19,7 @@ const crun = findTool('crun');
 const runc = findTool('runc');
 
 const candidates: Candidate[] = [
-  { name: 'nsbox', argv: [NSBOX_BIN, 'run', '--root', store, '--rm', '--net', 'none', 'busybox', 'true'], env: { NSBOX_CGROUP_PARENT: './bench-image' } },
+  { name: 'nsbox', argv: [NSBOX_BIN, 'run', '--root', store, '--rm', '--net', 'none', 'busybox', 'true'], env: { NSBOX_CGROUP_PARENT: '.' } },
   ...(bwrap ? [{ name: 'bwrap', argv: [bwrap, '--unshare-all', '--die-with-parent', '--ro-bind', rootfsLink, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '/bin/true'] }] : []),
   // crun/runc need a fresh container id per run: a tiny sh wrapper adds one.
   ...(crun ? [{ name: 'crun', argv: ['/bin/sh', '-c', `exec ${crun} --cgroup-manager=disabled run --bundle ${bundle} nsbox-bench-crun-$$`] }] : []),
