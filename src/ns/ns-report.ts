@@ -7,6 +7,7 @@ import { readProcessSecurity, readLastCap } from './proc-status.js';
 import { readIdMap, isIdentityMap, type IdMapEntry } from './id-map.js';
 import { readProcCgroup, type CgroupMembership } from './proc-cgroup.js';
 import { readCgroupInfo, type CgroupLimit } from '../cgroup/info.js';
+import { readNetAddresses, type InterfaceAddress } from './net-addresses.js';
 import { decodeCapabilities, summarizeCapabilities } from './cap-names.js';
 import { NsboxError } from '../errors.js';
 
@@ -33,6 +34,8 @@ export interface ProcessDetails {
   readonly cgroups: readonly CgroupMembership[];
   /** Limits set on the PID's own cgroups (memory, cpus, pids, ...), read from the real cgroupfs. */
   readonly limits: readonly CgroupLimit[];
+  /** Addresses in PID's network namespace (real hosts only). */
+  readonly addresses: readonly InterfaceAddress[];
 }
 
 export interface NsReport {
@@ -100,6 +103,7 @@ export function readProcessDetails(procRoot: string, pid: number): ProcessDetail
       noNewPrivs: security.noNewPrivs,
       cgroups: readProcCgroup(procRoot, pid),
       limits: procRoot === '/proc' ? readLimits(pid) : [],
+      addresses: procRoot === '/proc' ? readNetAddresses(pid) : [],
     };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it exited while being read' : (error as Error).message;

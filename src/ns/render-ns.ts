@@ -27,6 +27,7 @@ function renderDetails(report: NsReport): string[] {
   const cgroups = groupCgroups(p.cgroups);
   cgroups.forEach((line, i) => pairs.push([i === 0 ? 'cgroup' : '', line]));
   p.limits.forEach((limit, i) => pairs.push([i === 0 ? 'limits' : '', `${limit.name} ${limit.value} (${limit.file})`]));
+  if (p.addresses.length > 0) pairs.push(['addresses', p.addresses.map((a) => `${a.ifname} ${a.address}`).join(', ')]);
   return alignColumns(pairs.map(([k, v]) => [k, v]));
 }
 
@@ -64,6 +65,7 @@ export function toNsJson(report: NsReport): unknown {
       noNewPrivs: p.noNewPrivs ?? null,
       cgroups: p.cgroups,
       limits: p.limits,
+      addresses: p.addresses,
     },
   };
 }

@@ -133,7 +133,7 @@ test('JSON has stable keys and nulls for what is unknown', () => {
   assert.equal(Object.keys(json.namespaces[0]), ['namespace', 'inode', 'otherInode', 'isolated', 'state']);
   assert.equal(json.namespaces.map((n: any) => n.namespace), ['mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time']);
   assert.equal(json.namespaces[7], { namespace: 'time', inode: HOST.time, otherInode: null, isolated: false, state: 'unavailable' });
-  assert.equal(Object.keys(json.process), ['inUserNamespace', 'uidMap', 'gidMap', 'capEff', 'capabilities', 'noNewPrivs', 'cgroups', 'limits']);
+  assert.equal(Object.keys(json.process), ['inUserNamespace', 'uidMap', 'gidMap', 'capEff', 'capabilities', 'noNewPrivs', 'cgroups', 'limits', 'addresses']);
   assert.is(json.otherNote, null);
   assert.is(JSON.parse(JSON.stringify(json)).pid, 100);
 });
