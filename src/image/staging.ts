@@ -1,20 +1,14 @@
 // Work directories under the store's tmp/: named after their owner (pid + start time) so stale ones are found.
 
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Store } from './store.js';
+import { readStartTime } from '../state/proc-identity.js';
 
 /** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or undefined if it is gone. */
 export function readProcessStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces and parentheses: split after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return readStartTime(pid)?.toString();
 }
 
 const OWN_PREFIX = `${process.pid}-${readProcessStartTime(process.pid) ?? '0'}`;

@@ -3,6 +3,7 @@
 
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
+import { readStartTime } from '../state/proc-identity.js';
 import type { HostEntry, PortMapping } from './request.js';
 
 /** A network: its bridge, subnet and the gateway address the bridge holds. */
@@ -104,12 +105,7 @@ export function isProcessAlive(pid: number, start: string): boolean {
 
 /** Start time of a process in clock ticks since boot, or "" when it does not exist. */
 export function processStart(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
+  return String(readStartTime(pid) ?? '');
 }
 
 /** Write JSON atomically (temp file, then rename). */

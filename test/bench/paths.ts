@@ -11,7 +11,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const NSBOX_BIN = join(REPO_ROOT, 'bin', 'nsbox');
 
 /** The bundle bin/nsbox runs; absent until `npm run build`. */
-export const NSBOX_BUNDLE = join(REPO_ROOT, 'dist', 'bundle', 'main.js');
+export const NSBOX_BUNDLE = join(REPO_ROOT, 'dist', 'bundle', 'nsbox.cjs');
 
 /** Absolute path of an executable on PATH (or an absolute path that is executable), else undefined. */
 export function findTool(name: string): string | undefined {

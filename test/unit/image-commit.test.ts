@@ -157,10 +157,10 @@ test('findUpperUsers: a mount namespace with an overlay on that upper dir (mount
   assert.equal(findUpperUsers('/other/upper', proc), []);
 });
 
-test('block-device guard: v1 devices cgroup, else no CAP_MKNOD (unless added), nothing for --privileged', () => {
-  assert.is(chooseBlockDeviceGuard(true, false, false), 'devices-cgroup');
-  assert.is(chooseBlockDeviceGuard(true, false, true), 'devices-cgroup');
+test('block-device guard: no CAP_MKNOD by default; --cap-add MKNOD gets a v1 devices cgroup; nothing for --privileged', () => {
+  assert.is(chooseBlockDeviceGuard(true, false, false), 'no-mknod');
   assert.is(chooseBlockDeviceGuard(false, false, false), 'no-mknod');
+  assert.is(chooseBlockDeviceGuard(true, false, true), 'devices-cgroup');
   assert.is(chooseBlockDeviceGuard(false, false, true), 'none');
   assert.is(chooseBlockDeviceGuard(true, true, false), 'none');
 });
