@@ -16,6 +16,11 @@ export interface ExitStatus {
   readonly signal: NodeJS.Signals | null;
 }
 
+/** "exit status 3" or "killed by SIGKILL", for messages. */
+export function describeExit(status: ExitStatus): string {
+  return status.signal ? `killed by ${status.signal}` : `exit status ${status.code}`;
+}
+
 export interface LaunchedProcess {
   readonly pid: number;
   readonly exited: Promise<ExitStatus>;
