@@ -4,7 +4,8 @@ import type { BenchSet } from '../types.js';
 import { coreSet } from './core.js';
 import { cgroupSet } from './cgroup.js';
 import { netSet } from './net.js';
+import { netThroughputSet } from './net-throughput.js';
 import { imageSet } from './image.js';
 import { lifecycleSet } from './lifecycle.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, imageSet, lifecycleSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netThroughputSet, imageSet, lifecycleSet];
