@@ -1,4 +1,4 @@
-// Issue 6's throughput set: 64 MiB over TCP from the host to a box through `-p` (DNAT + bridge + veth) next to the
+// Issue 6's throughput set: 256 MiB over TCP from the host to a box through `-p` (DNAT + bridge + veth) next to the
 // same over a plain veth pair into a network namespace (no NAT, no bridge). Traffic stays on this machine:
 // 127.0.0.1 and an address inside the namespace this set creates.
 
@@ -19,9 +19,9 @@ const node = findTool('node') ?? process.execPath;
 
 /** Discards what it receives; closes its side when the sender does. */
 const SINK = "require('net').createServer((s) => { s.resume(); s.on('end', () => s.end()); }).listen(5001, '0.0.0.0')";
-/** Sends 64 MiB to argv[1]:argv[2], then waits for the sink to close. */
+/** Sends 256 MiB to argv[1]:argv[2], then waits for the sink to close. */
 const SEND =
-  "const s = require('net').connect(+process.argv[2], process.argv[1]); const b = Buffer.alloc(1 << 20); let n = 64;" +
+  "const s = require('net').connect(+process.argv[2], process.argv[1]); const b = Buffer.alloc(1 << 20); let n = 256;" +
   "const w = () => { while (n > 0) { n--; if (!s.write(b)) return s.once('drain', w); } s.end(); };" +
   "s.on('connect', w); s.on('close', () => process.exit(0)); s.on('error', (e) => { console.error(e.message); process.exit(1); });";
 
@@ -44,7 +44,7 @@ function waitForSink(host: string, p: number): void {
 
 export const netThroughputSet: BenchSet = {
   name: 'net-throughput',
-  title: 'issue 6: 64 MiB host -> box over TCP: through -p (DNAT, bridge, veth) vs a plain veth with no NAT',
+  title: 'issue 6: 256 MiB host -> box over TCP: through -p (DNAT, bridge, veth) vs a plain veth with no NAT',
   reference: 'plain veth',
   candidates: [
     { name: 'through -p', argv: [node, '-e', SEND, '127.0.0.1', String(port)] },
