@@ -5,5 +5,7 @@ import { main } from './cli.js';
 const argv = process.argv.slice(2);
 if (argv[0] === '--') argv.shift();
 void main(argv).then((code) => {
-  process.exitCode = code;
+  // Exit now rather than when node's loop drains: stdout/stderr writes are synchronous on Linux (files, pipes,
+  // terminals), and nothing else of nsbox is pending once main() has returned.
+  process.exit(code);
 });
