@@ -2,7 +2,7 @@
 // and crun/runc when installed. Boxes per second = 50 / median; the memory per idle box (the reaper shell's
 // proportional set size, measured once in setup) is printed under the table.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -11,8 +11,9 @@ import { checkNsboxRunnable } from './core.js';
 import type { BenchSet, Candidate } from '../types.js';
 
 const BOXES = 50;
-const STATE = mkdtempSync(join(tmpdir(), 'nsbox-bench-lc-'));
-const ENV = { NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: `./bench-lc-${process.pid}` };
+// Made by nsbox on first use and removed in teardown; box cgroups go directly below the bench's own cgroups.
+const STATE = join(tmpdir(), `nsbox-bench-lc-${process.pid}`);
+const ENV = { NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: '.' };
 let notes: string[] = [];
 
 /** sh: start BOXES copies of `start` in the background, wait for all, then run `cleanup`. */

@@ -11,7 +11,7 @@ import { checkNsboxRunnable } from './core.js';
 import { findTool } from '../../../src/host/tools.js';
 
 const state = `${tmpdir()}/nsbox-bench-tp-${process.pid}`;
-const env = { NSBOX_STATE: state };
+const env = { NSBOX_STATE: state, NSBOX_CGROUP_PARENT: '.' };
 const port = 41000 + (process.pid % 1000);
 const netns = `nsbox-bench-tp-${process.pid}`;
 const hostVeth = `nsbtp${process.pid % 100000}`;

@@ -9,7 +9,7 @@ import type { BenchSet } from '../types.js';
 import { checkNsboxRunnable } from './core.js';
 
 const state = `${tmpdir()}/nsbox-bench-net-${process.pid}`;
-const env = { NSBOX_STATE: state };
+const env = { NSBOX_STATE: state, NSBOX_CGROUP_PARENT: '.' };
 
 export const netSet: BenchSet = {
   name: 'net',
