@@ -182,9 +182,9 @@ test('bad input: one line, exit 125, nothing changed', () => {
   assert.is(run(['rm', '-f', 'busy']).code, 0);
 });
 
-test('races: two `run --name same` at once give one box and one "in use"; 10 boxes in parallel', async () => {
+test('races: 50 rounds of two `run --name same` at once give one box and one "in use"; 20 boxes in parallel', async () => {
   if (skip) return console.log(`SKIP: ${skip}`);
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < 50; round++) {
     const results = await Promise.all([0, 1].map(() => runAsync(['run', '-d', '--name', 'same', '--', 'sleep', '100'])));
     const codes = results.map((r) => r.code).sort();
     assert.equal(codes, [0, 125], results.map((r) => r.stderr).join(' | '));
@@ -192,10 +192,10 @@ test('races: two `run --name same` at once give one box and one "in use"; 10 box
     assert.is(psJson().length, 1);
     assert.is(run(['rm', '-f', 'same']).code, 0);
   }
-  const many = await Promise.all(Array.from({ length: 10 }, (_, i) => runAsync(['run', '-d', '--name', `p${i}`, '--pid', '--', 'sleep', '100'])));
+  const many = await Promise.all(Array.from({ length: 20 }, (_, i) => runAsync(['run', '-d', '--name', `p${i}`, '--pid', '--', 'sleep', '100'])));
   for (const r of many) assert.is(r.code, 0, r.stderr);
   const boxes = psJson();
-  assert.is(boxes.length, 10);
+  assert.is(boxes.length, 20);
   assert.ok(boxes.every((b) => b.status === 'running'));
   // stop, exec and rm racing on the same boxes: each ends cleanly (0, or 125 for a box already gone).
   const racing = await Promise.all(boxes.flatMap((b) => [runAsync(['stop', '-t', '0', b.id]), runAsync(['exec', b.id, 'true']), runAsync(['rm', '-f', b.id])]));
@@ -231,9 +231,9 @@ test('SIGKILL of nsbox at each set-up step: ps shows it dead, gc leaves nothing'
   assert.ok(reachedEnd, 'the fault points covered every plan step');
 });
 
-test('soak: 50 sequential run --rm leave nothing behind', () => {
+test('soak: 200 sequential run --rm leave nothing behind', () => {
   if (skip) return console.log(`SKIP: ${skip}`);
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 200; i++) {
     const r = run(['run', '--rm', '--name', 'soak', '--pid', '--', 'true']);
     assert.is(r.code, 0, r.stderr);
   }
