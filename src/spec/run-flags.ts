@@ -25,7 +25,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   net: { type: 'boolean', group: NS_GROUP, describe: 'new network stack with only lo, up (--net MODE: none, host, bridge or a network name)' },
   ...NET_OPTIONS,
   ipc: { type: 'boolean', group: NS_GROUP, describe: 'new System V IPC and POSIX message queues' },
-  user: { type: 'boolean', group: NS_GROUP, describe: 'new user namespace (--user=UID[:GID] instead sets who runs the command)' },
+  user: { type: 'boolean', group: NS_GROUP, describe: 'new user namespace; without a map you are root inside (--map-root-user). --user=UID[:GID] instead sets who runs the command' },
   cgroup: { type: 'boolean', group: NS_GROUP, describe: 'new cgroup namespace' },
   time: { type: 'boolean', group: NS_GROUP, describe: 'new time namespace (boot and monotonic clocks)' },
   all: { type: 'boolean', group: NS_GROUP, describe: 'all eight namespaces' },
@@ -69,8 +69,11 @@ export function buildBoxSpec(args: RunArgs, command: readonly string[], options:
     wanted.add('mount');
     wanted.add('pid');
   }
-  const idMapping = buildIdMapping(args);
-  if (idMapping.kind !== 'none') wanted.add('user');
+  const asked = buildIdMapping(args);
+  if (asked.kind !== 'none') wanted.add('user');
+  // A user namespace with no map leaves every process "nobody" without capabilities, so even lo or /proc cannot be
+  // set up: like `unshare -r`, map the caller to root inside unless a map was asked for.
+  const idMapping: IdMapping = wanted.has('user') && asked.kind === 'none' ? { kind: 'root-user' } : asked;
   if (args.init === true && !wanted.has('pid')) throw flagError('--init', 'true', 'needs --pid (a reaper is PID 1 of a new pid namespace)');
 
   const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;

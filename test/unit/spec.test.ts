@@ -32,6 +32,13 @@ test('only the namespaces asked for', () => {
   assert.equal(spec({ all: true }).namespaces, ['mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time']);
 });
 
+test('a user namespace without a map maps the caller to root (like unshare -r)', () => {
+  assert.equal(spec({ user: true }).idMapping, { kind: 'root-user' });
+  assert.equal(spec({ all: true }).idMapping, { kind: 'root-user' });
+  assert.equal(spec({ user: true, 'map-current-user': true }).idMapping, { kind: 'current-user' });
+  assert.equal(spec({ uts: true }).idMapping, { kind: 'none' });
+});
+
 test('implied namespaces: --hostname, --mount-proc, id maps', () => {
   assert.equal(spec({ hostname: 'demo' }).namespaces, ['uts']);
   assert.equal(spec({ 'mount-proc': true }).namespaces, ['mount', 'pid']);
