@@ -49,7 +49,7 @@ export function planNetwork(setup: NetworkSetup, boxId: string, options: PlanNet
         why: `Lease ${lease.address} on network "${network.name}" for this box (taken under the network lock; released on exit and by gc).`,
         undo: { kind: 'remove', path: paths.lease(network.name, lease.address), why: 'Release the address lease.' },
       },
-      ...networkInfraSteps(network, setup.firewall),
+      ...(setup.infraReady ? [] : networkInfraSteps(network, setup.firewall)),
     );
     const hostV = lease.hostVeth;
     const peerV = peerVethName(boxId);

@@ -8,7 +8,7 @@ import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
 import { DEFAULT_NETWORK, type NetworkRequest } from './request.js';
 import { bridgeNameFor, hostVethName } from './names.js';
 import { boxAddresses, formatIpv4, formatSubnet, gatewayOf, overlaps, parseSubnet, type Subnet } from './subnet.js';
-import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
+import { createRecord, vethExists, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
 import type { NetworkSetup } from './setup.js';
 import { hostsText } from './files.js';
 
@@ -53,7 +53,10 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
       owner: { pid: process.pid, start: processStart(process.pid) },
       createdAt: new Date().toISOString(),
     };
-    const setup: NetworkSetup = { ...base, network, lease, peers };
+    // Like docker0, the bridge and its rules are shared: when a peer's veth exists, that peer's plan has already
+    // made them (they come before its veth), so this box does not repeat them.
+    const infraReady = existsSync(`/sys/class/net/${network.bridge}`) && peers.some(vethExists);
+    const setup: NetworkSetup = { ...base, network, lease, peers, infraReady };
     if (!options.dryRun) {
       const paths = netPaths(stateDir);
       mkdirSync(paths.leases(network.name), { recursive: true });

@@ -17,4 +17,9 @@ export interface NetworkSetup {
   readonly peers: readonly Lease[];
   /** False for --dry-run: the lease was computed but not taken. */
   readonly reserved: boolean;
+  /**
+   * The network's bridge was already up when this box was planned: its shared set-up (bridge address, forwarding,
+   * NAT and FORWARD rules) was done by the box or `network create` that made it, so it is not repeated per box.
+   */
+  readonly infraReady?: boolean;
 }
