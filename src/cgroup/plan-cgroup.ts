@@ -1,8 +1,8 @@
 // The plan steps that create, limit and join a box's cgroup(s): v1 or v2 layout, rendered by one driver.
 //
-// Placement: the box is launched through `launchPrefix` (cgexec, or a sh that writes its own PID into each
-// cgroup.procs and execs), so the launcher and everything it forks is inside the limits before the command's
-// first instruction; `join` stays empty.
+// Placement: the cgroup-tools driver launches the box through `cgexec` (`launchPrefix`); the cgroupfs driver's
+// `join` steps write the box's PID into each cgroup.procs while it waits at its gate. Either way the box and
+// everything it forks is inside the limits before the command's first instruction.
 
 import { NsboxError } from '../errors.js';
 import type { Step } from '../plan/types.js';
