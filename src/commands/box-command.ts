@@ -11,7 +11,6 @@ import { renderShell } from '../plan/render-shell.js';
 import { quoteArgv } from '../plan/quote.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { runInForeground } from '../exec/foreground.js';
-import { closeInheritedFds } from '../exec/close-fds.js';
 import { resolveCommand } from '../exec/resolve-command.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 
@@ -37,7 +36,6 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   checkPlanTools(plan);
   if (args.explain) process.stderr.write(renderShell(plan));
 
-  closeInheritedFds(); // only fds 0-2 may reach the command
   return runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
 }
 

@@ -14,7 +14,6 @@ import { renderShell } from '../plan/render-shell.js';
 import { runInForeground } from '../exec/foreground.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
-import { closeInheritedFds } from '../exec/close-fds.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 import { defaultImageNetwork } from '../net/image-default.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
@@ -93,12 +92,11 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
   }
 }
 
-/** The tools, the store, only fds 0-2, and a umask: the init layer's directories and the /etc files must be readable
+/** The tools, the store and a umask: the init layer's directories and the /etc files must be readable
  * by any user in the box. */
 async function prepareHost(storeRoot: string): Promise<void> {
   for (const tool of TOOLS) requireTool(tool);
   await openStore(storeRoot);
-  closeInheritedFds();
   process.umask(0o022);
 }
 

@@ -8,6 +8,7 @@ import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
+import { closeInheritedFds } from './close-fds.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
 import type { DetachFiles } from '../plan/types.js';
 
@@ -90,6 +91,8 @@ export const hostRunner: Runner = {
     await removeCgroupTree(path);
   },
   launch(argv, gated, detach) {
+    // Node passes on every fd it inherited without close-on-exec: close them so only 0-2 (and the gate) reach a box.
+    closeInheritedFds();
     // Detached: stdout and stderr to the log, fd 4 on the exit file (the reaper writes PID 1's status there).
     const files = detach ? [openSync(detach.log, 'a', 0o640), openSync(detach.exitFile, 'w', 0o600)] : [];
     let child: ReturnType<typeof spawn>;

@@ -1,6 +1,7 @@
-// Parses /proc/<pid>/cgroup: one "HIERARCHY:CONTROLLERS:PATH" line per v1 hierarchy, "0::PATH" for cgroup v2.
+// Reads /proc/<pid>/cgroup for `nsbox ns`: one "HIERARCHY:CONTROLLERS:PATH" line per v1 hierarchy, "0::PATH" for cgroup v2.
 
 import { readFileSync } from 'node:fs';
+import { parseProcCgroup as parseCgroupEntries } from '../cgroup/detect.js';
 
 export interface CgroupMembership {
   /** Hierarchy ID; 0 is the unified (v2) hierarchy. */
@@ -11,20 +12,11 @@ export interface CgroupMembership {
   readonly path: string;
 }
 
-/** The memberships listed in a /proc/<pid>/cgroup text; throws on a malformed line. */
+/** The memberships listed in a /proc/<pid>/cgroup text (the cgroup module's parser); throws on a malformed line. */
 export function parseProcCgroup(text: string): CgroupMembership[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const match = /^(\d+):([^:]*):(.*)$/.exec(line);
-      if (!match) throw new Error(`malformed cgroup line: ${JSON.stringify(line)}`);
-      return {
-        hierarchy: Number(match[1]),
-        controllers: match[2] === '' ? [] : match[2]!.split(','),
-        path: match[3]!,
-      };
-    });
+  const bad = text.split('\n').find((line) => line.trim() !== '' && !/^\d+:[^:]*:/.test(line));
+  if (bad !== undefined) throw new Error(`malformed cgroup line: ${JSON.stringify(bad)}`);
+  return parseCgroupEntries(text).map((entry) => ({ hierarchy: entry.id, controllers: entry.controllers, path: entry.path }));
 }
 
 /** The cgroups of `pid`, read under `procRoot` (normally /proc). */
