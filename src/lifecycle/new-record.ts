@@ -4,6 +4,7 @@ import type { BoxSpec } from '../spec/box-spec.js';
 import type { Plan, UndoStep } from '../plan/types.js';
 import { identify } from '../state/proc-identity.js';
 import { RECORD_VERSION, type BoxRecord } from '../state/record.js';
+import { describeRecordedNetwork } from './record-network.js';
 
 export interface NewBoxOptions {
   readonly name: string | undefined;
@@ -47,6 +48,7 @@ export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions
     init: undefined,
     namespaces: {},
     cgroup: plan.cgroup,
+    network: describeRecordedNetwork(spec.network),
     mounts: [],
     undo: [...(options.kept ?? []), ...listPlannedUndos(plan)],
     exit: undefined,

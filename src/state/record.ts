@@ -34,6 +34,8 @@ export interface BoxRecord {
   readonly init: ProcessIdentity | undefined;
   readonly namespaces: Readonly<Partial<Record<NamespaceName, number>>>;
   readonly cgroup: BoxCgroup | undefined;
+  /** The box's network as data (inspect, port, ps); absent for a box that shares nsbox's network namespace. */
+  readonly network?: RecordedNetwork;
   /** Mount points the box made on the host, for inspect (their undo is in `undo`). */
   readonly mounts: readonly string[];
   /** Teardown, in creation order (run newest first): every feature registers what it made here. */
@@ -48,6 +50,32 @@ export interface RecordedProcess {
   readonly inheritEnv: boolean;
   readonly workdir: string | undefined;
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
+}
+
+/** What `--net`/`-p` gave the box, as inspect and `port` show it (the links and rules themselves are in `undo`). */
+export interface RecordedNetwork {
+  /** none: only lo; host: the host's; bridge: the default network; user: a network made by `network create`. */
+  readonly mode: 'none' | 'host' | 'bridge' | 'user';
+  /** bridge and user modes: the network the box is on, and its address there. */
+  readonly attachment: RecordedAttachment | undefined;
+}
+
+export interface RecordedAttachment {
+  /** The network's name ("bridge" for the default one). */
+  readonly network: string;
+  readonly bridge: string;
+  /** "A.B.C.D" and its prefix length. */
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly gateway: string;
+  /** eth0's MAC when nsbox chose it (derived from the address); undefined: the kernel's random one. */
+  readonly macAddress: string | undefined;
+  /** The host end of the box's veth pair. */
+  readonly hostVeth: string;
+  /** `-p HOSTPORT:BOXPORT/PROTO`, in flag order. */
+  readonly ports: readonly { readonly hostPort: number; readonly boxPort: number; readonly protocol: 'tcp' | 'udp' }[];
+  /** Names peers on the network find the box by (hostname, --name). */
+  readonly aliases: readonly string[];
 }
 
 export interface RecordedExit {
