@@ -1,7 +1,8 @@
 // Executes a plan step by step, keeping every undo; any failure rolls back everything done so far.
 
 import { constants as osConstants } from 'node:os';
-import { NsboxError } from '../errors.js';
+import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, NsboxError } from '../errors.js';
+import { toolMessage } from './tool-message.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { fillTemplate } from '../plan/quote.js';
 import type { Plan, PidVar, Step, UndoStep } from '../plan/types.js';
@@ -101,6 +102,8 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
     if (!options.onDetach) throw new Error('internal: a plan without a wait step needs onDetach');
     await verification;
     const said = box.handOver ? await box.handOver(HAND_OVER_TIMEOUT_MS) : '';
+    const commandError = commandCheckError(said);
+    if (commandError) throw commandError;
     if (said.includes('failed: ') || (box.hasExited() && (await box.exited).code === 125)) {
       throw new NsboxError(`cannot set up the box: ${describeSetupFailure(said) || 'it exited during set-up'}`);
     }
@@ -142,6 +145,10 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       case 'wait':
         status = await execution.box!.exited;
         await verification;
+        if (status.code === 127 || status.code === 126) {
+          const error = commandCheckError(execution.box!.messages());
+          if (error) throw error;
+        }
         if (status.code === 125 && execution.box!.messages().trim() !== '') {
           throw new NsboxError(`cannot set up the box: ${describeSetupFailure(execution.box!.messages())}`);
         }
@@ -154,8 +161,21 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
 function describeSetupFailure(messages: string): string {
   const lines = messages.trim().split('\n');
   const failed = lines.find((l) => l.startsWith('failed: '))?.slice('failed: '.length);
-  const detail = lines.filter((l) => !l.startsWith('failed: ')).pop();
+  const detail = toolMessage(lines.filter((l) => !l.startsWith('failed: ') && !COMMAND_CHECK.test(l)).join('\n'));
   return [failed, detail].filter(Boolean).join(': ');
+}
+
+/** The init's check of the command before its exec, on fd 3: "not-found: CMD" (127), "not-executable: CMD" or
+ * "is-a-directory: CMD" (126). */
+const COMMAND_CHECK = /^(not-found|not-executable|is-a-directory): (.*)$/;
+
+/** A command the box cannot run, as nsbox's error with Docker's exit code; undefined when the init said no such thing. */
+export function commandCheckError(messages: string): NsboxError | undefined {
+  const match = messages.split('\n').map((l) => COMMAND_CHECK.exec(l)).find((m) => m !== null);
+  if (!match) return undefined;
+  if (match[1] === 'not-found') return new NsboxError(`${match[2]}: not found in the box`, { exitCode: EXIT_NOT_FOUND });
+  const why = match[1] === 'is-a-directory' ? 'is a directory' : 'permission denied';
+  return new NsboxError(`${match[2]}: not executable in the box (${why})`, { exitCode: EXIT_NOT_EXECUTABLE });
 }
 
 async function abortBox(execution: Execution, runner: Runner): Promise<void> {

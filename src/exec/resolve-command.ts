@@ -21,8 +21,8 @@ export function resolveCommand(program: string, pathVar: string, cwd: string): s
       if ((error as NodeJS.ErrnoException).code === 'EACCES') denied ??= path;
     }
   }
-  if (denied) throw new NsboxError(`cannot run ${JSON.stringify(program)}: permission denied (${denied})`, { exitCode: EXIT_NOT_EXECUTABLE });
-  throw new NsboxError(`cannot run ${JSON.stringify(program)}: command not found in PATH`, { exitCode: EXIT_NOT_FOUND });
+  if (denied) throw new NsboxError(`${program}: not executable in the box (permission denied: ${denied})`, { exitCode: EXIT_NOT_EXECUTABLE });
+  throw new NsboxError(`${program}: not found in the box`, { exitCode: EXIT_NOT_FOUND });
 }
 
 function checkExecutable(program: string, path: string): void {
@@ -30,12 +30,12 @@ function checkExecutable(program: string, path: string): void {
   try {
     isFile = statSync(path).isFile();
   } catch {
-    throw new NsboxError(`cannot run ${JSON.stringify(program)}: no such file`, { exitCode: EXIT_NOT_FOUND });
+    throw new NsboxError(`${program}: not found in the box`, { exitCode: EXIT_NOT_FOUND });
   }
-  if (!isFile) throw new NsboxError(`cannot run ${JSON.stringify(program)}: is a directory`, { exitCode: EXIT_NOT_EXECUTABLE });
+  if (!isFile) throw new NsboxError(`${program}: not executable in the box (is a directory)`, { exitCode: EXIT_NOT_EXECUTABLE });
   try {
     accessSync(path, constants.X_OK);
   } catch {
-    throw new NsboxError(`cannot run ${JSON.stringify(program)}: permission denied`, { exitCode: EXIT_NOT_EXECUTABLE });
+    throw new NsboxError(`${program}: not executable in the box (permission denied)`, { exitCode: EXIT_NOT_EXECUTABLE });
   }
 }

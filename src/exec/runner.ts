@@ -9,6 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
+import { toolMessage } from './tool-message.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
 import type { DetachFiles } from '../plan/types.js';
 
@@ -60,7 +61,7 @@ export const hostRunner: Runner = {
       child.on('close', (code, signal) => {
         if (code === 0) resolve();
         else {
-          const why = stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit status ${code}`);
+          const why = toolMessage(stderr) || (signal ? `killed by ${signal}` : `exit status ${code}`);
           reject(new NsboxError(`${argv.join(' ')}: ${why}`));
         }
       });

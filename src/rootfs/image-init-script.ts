@@ -8,6 +8,7 @@ import type { ContainerDir } from './container-dir.js';
 import { formatBoundingSet } from './capabilities.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
+import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list, plus console on a terminal). */
@@ -106,6 +107,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     `step cd ${quoteWord(input.workdir)}`,
     'unset OLDPWD',
     ...Object.entries(input.env).map(([k, v]) => `export ${k}=${quoteWord(v)}`),
+    ...commandCheckLines(),
     `exec ${[...toolboxArgv(input.toolbox, 'setpriv'), ...setprivArgs(input)].join(' ')} -- "$@" 3>&-`,
   );
   return lines.join('\n');

@@ -205,6 +205,19 @@ if (!isRoot) {
     assert.is(viaSh[8], 'scripted');
   });
 
+  test('a command and a value holding newlines (even a "NSBOX_EOF" line): the --dry-run script still runs under sh', () => {
+    const argv = ['sh', '-c', 'echo "one"\necho "two:$X"'];
+    const flags = ['--pid', '--mount-proc', '-e', 'X=a\nNSBOX_EOF\nb'];
+    const script = nsbox(['run', ...flags, '--dry-run', '--', ...argv]);
+    assert.is(script.code, 0, script.stderr);
+    const syntax = spawnSync('sh', ['-n'], { input: script.stdout, encoding: 'utf8' });
+    assert.is(syntax.status, 0, `sh -n: ${syntax.stderr}`);
+    const viaSh = spawnSync('sh', ['-s'], { input: script.stdout, encoding: 'utf8' });
+    assert.is(viaSh.status, 0, viaSh.stderr);
+    assert.is(viaSh.stdout, 'one\ntwo:a\nNSBOX_EOF\nb\n');
+    assert.is(nsbox(['run', ...flags, '--', ...argv]).stdout, viaSh.stdout);
+  });
+
   test('--explain prints the script on stderr and runs the box', () => {
     const r = nsbox(['run', '--explain', '--hostname', 'explained', '--', 'hostname']);
     assert.is(r.code, 0);

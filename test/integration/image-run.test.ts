@@ -245,6 +245,41 @@ test('bad flags: one-line error naming the flag, exit 125, nothing created', asy
   await assertNoLeaks(before, 'bad flags');
 });
 
+test('a command the box lacks: 127 "not found in the box"; not executable: 126; one line each, nothing left', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot();
+  const cases: [string[], number, RegExp][] = [
+    [['nosuchcmd'], 127, /^nsbox: nosuchcmd: not found in the box\n$/],
+    [['/bin/nosuchcmd'], 127, /^nsbox: \/bin\/nosuchcmd: not found in the box\n$/],
+    [['/etc/passwd'], 126, /^nsbox: \/etc\/passwd: not executable in the box \(permission denied\)\n$/],
+    [['/etc'], 126, /^nsbox: \/etc: not executable in the box \(is a directory\)\n$/],
+    // the box's PATH decides, not the host's: ls is in busybox's /bin, not in /nowhere
+    [['-e', 'PATH=/nowhere', 'busybox', 'ls'], 127, /^nsbox: ls: not found in the box\n$/],
+  ];
+  for (const [words, code, pattern] of cases) {
+    const argv = words.includes('busybox') ? ['--rm', ...words] : ['--rm', 'busybox', ...words];
+    const r = run(argv);
+    assert.is(r.code, code, `${words.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+  // a program that exists in the box runs relative to -w, as execvp would find it
+  assert.is(ok(run(['--rm', '-w', '/bin', 'busybox', './echo', 'relative']), './echo'), 'relative\n');
+  assert.equal(leftContainers(), []);
+  await assertNoLeaks(before, 'commands the box lacks');
+});
+
+test('a failed set-up step names the step and the tool\'s real error, not mount\'s dmesg advice', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot();
+  // a tmpfs uid that is no uid: mount(8) passes it on, the kernel refuses it: the set-up fails inside the box
+  const r = run(['--rm', '--tmpfs', '/t:uid=4294967295', 'busybox', 'true']);
+  assert.is(r.code, 125, r.stderr);
+  assert.match(r.stderr, /^nsbox: cannot set up the box: mount -n --all --fstab \S+mounts-2\.fstab: mount: \S+\/rootfs\/t: /);
+  assert.not.match(r.stderr, /dmesg/);
+  assert.equal(leftContainers(), []);
+  await assertNoLeaks(before, 'failed set-up');
+});
+
 test('--rootfs DIR: the directory is a lower layer, never modified', async () => {
   if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = snapshot();

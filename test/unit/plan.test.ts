@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { buildBoxSpec } from '../../src/spec/run-flags.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { renderShell } from '../../src/plan/render-shell.js';
@@ -29,6 +30,16 @@ test('uts + hostname: launch gated, check, set hostname from outside, release, w
   assert.ok(exec.kind === 'exec');
   if (exec.kind === 'exec') assert.equal(exec.argv, ['nsenter', '--target', '{box}', '--uts', '--', 'hostname', 'demo']);
   golden('uts-hostname', renderShell(plan));
+});
+
+test('newlines in the title, a why or a script (even a "NSBOX_EOF" line) keep the script valid sh', () => {
+  const argv = ['sh', '-c', 'echo a\necho b'];
+  const plan = buildRunPlan(make({ pid: true, env: ['X=1\nNSBOX_EOF\necho injected'] }, argv), "nsbox run --pid -- sh -c 'echo a\necho b'");
+  const text = renderShell(plan);
+  assert.match(text, /^# nsbox run --pid -- sh -c 'echo a\n# echo b'$/m);
+  assert.match(text, /<<'NSBOX_EOF_1'$/m);
+  const check = spawnSync('sh', ['-n'], { input: text, encoding: 'utf8' });
+  assert.is(check.status, 0, check.stderr);
 });
 
 test('pid namespace: a reaper outside, the init as PID 1, proc mounted inside', () => {
