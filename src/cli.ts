@@ -1,12 +1,13 @@
 // Command-line entry: picks the subcommand, loads only its module, runs it, and is the one place errors are printed.
 
+import { createRequire } from 'node:module';
 import type { NsboxCommand } from './commands/command.js';
 import { NsboxError, EXIT_NSBOX } from './errors.js';
 
 type Loader = () => Promise<{ command: NsboxCommand<any> }>;
 
 /** Subcommand -> its module; a module is loaded only when its command runs (start-up time matters). */
-const COMMANDS: Readonly<Record<string, Loader>> = {
+export const COMMANDS: Readonly<Record<string, Loader>> = {
   run: () => import('./commands/run.js'),
   sh: () => import('./commands/sh.js'),
   ns: () => import('./commands/ns.js'),
@@ -26,6 +27,10 @@ const COMMANDS: Readonly<Record<string, Loader>> = {
   gc: () => import('./commands/gc.js'),
   commit: () => import('./commands/commit.js'),
   export: () => import('./commands/export.js'),
+  version: () => import('./commands/version.js'),
+  completion: () => import('./commands/completion.js'),
+  manpage: () => import('./commands/manpage.js'),
+  __complete: () => import('./commands/complete-words.js'),
 };
 
 /** Runs nsbox with argv (without node and script); resolves to the exit code. */
@@ -45,7 +50,7 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
     if (!flags.some((a) => a === '--help' || a === '-h' || a === '--version')) return runBoxFast(argv, name);
   }
   if (name === 'run' || name === 'sh') argv = await normalizeBoxArgv(argv, name);
-  const { default: yargs } = await import('yargs');
+  const yargs = loadYargs();
   const wanted = name !== undefined && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((n) => COMMANDS[n]!()));
 
@@ -58,14 +63,14 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
     .demandCommand(1, 'name a command: nsbox --help lists them')
     .help()
     .version()
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(helpWidth())
     .fail((message, error) => {
       throw error instanceof NsboxError ? error : new NsboxError(firstLine(message ?? error?.message ?? 'invalid arguments'));
     });
   for (const { command } of modules) {
     y = y.command({
       command: command.usage,
-      describe: command.describe,
+      describe: command.hidden ? false : command.describe,
       aliases: command.aliases ? [...command.aliases] : [],
       builder: (b: any) => command.builder(b),
       handler: async (args: any) => {
@@ -75,6 +80,20 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
   }
   await y.parseAsync();
   return exitCode;
+}
+
+/**
+ * yargs through its CommonJS entry: the ESM build lays out --help with a wrapper that cuts words in the middle
+ * ("l ike unshare"); the CommonJS one wraps at word boundaries (wrap-ansi).
+ */
+function loadYargs(): typeof import('yargs').default {
+  const require = createRequire(process.argv[1] ?? `${process.cwd()}/`);
+  return require('yargs');
+}
+
+/** --help's width: the terminal's, else $COLUMNS, at most 100. */
+function helpWidth(): number {
+  return Math.min(100, process.stdout.columns || Number(process.env.COLUMNS) || 100);
 }
 
 /** run/sh without --help: parse with the small table-driven parser and skip loading yargs (start-up time). */

@@ -7,6 +7,8 @@ export interface NsboxCommand<A = Record<string, unknown>> {
   readonly usage: string;
   readonly describe: string;
   readonly aliases?: readonly string[];
+  /** Left out of --help, the man page and completion (helpers that scripts call). */
+  readonly hidden?: boolean;
   builder(y: Argv): Argv<A>;
   /** Returns nsbox's exit code; throws NsboxError for failures of nsbox itself. */
   handler(args: ArgumentsCamelCase<A>): Promise<number>;
