@@ -107,7 +107,7 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
     import('./net/net-flag.js'),
   ]);
   const [flags, command, afterDash] = splitCommandLine(rewriteNetFlag(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS), RUN_OPTIONS);
-  const args = parseFlags(flags, RUN_OPTIONS) as Parameters<typeof runBox>[0];
+  const args = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS) as Parameters<typeof runBox>[0];
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
   // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
   if (name === 'run' && (args.rootfs !== undefined || (!afterDash && command.length > 0))) {
@@ -131,7 +131,7 @@ async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<
   ]);
   const at = argv.indexOf(name);
   const [flags, command] = splitCommandLine(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS), RUN_OPTIONS);
-  return [...argv.slice(0, at + 1), ...flags, '--', ...command];
+  return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
 }
 
 /** Prints an error as one line (`nsbox: ...`), plus a hint line when there is one; returns the exit code. */

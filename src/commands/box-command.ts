@@ -7,7 +7,7 @@ import { NsboxError } from '../errors.js';
 import type { BoxSpec } from '../spec/box-spec.js';
 import { buildBoxSpec, type RunArgs } from '../spec/run-flags.js';
 import { buildRunPlan } from '../plan/build-run-plan.js';
-import { renderShell } from '../plan/render-shell.js';
+import { explainPlan, planText } from '../plan/explain.js';
 import { quoteArgv } from '../plan/quote.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { runInForeground } from '../exec/foreground.js';
@@ -30,11 +30,11 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   if (isRecorded(args)) return (await import('../lifecycle/start-box.js')).startRecordedBox(spec, args, title);
   const plan = buildRunPlan(spec, title);
   if (args['dry-run']) {
-    process.stdout.write(renderShell(plan));
+    process.stdout.write(planText(plan, args));
     return 0;
   }
   checkPlanTools(plan);
-  if (args.explain) process.stderr.write(renderShell(plan));
+  if (args.explain) explainPlan(plan, args);
 
   return runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
 }

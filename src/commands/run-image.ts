@@ -10,7 +10,7 @@ import { parseImageRef } from '../image/reference.js';
 import { imageLowerDirs, readImageRecord, type ImageRecord } from '../image/records.js';
 import { buildImageBoxSpec, type RootSource } from '../spec/image-box-spec.js';
 import { buildImagePlan } from '../plan/build-image-plan.js';
-import { renderShell } from '../plan/render-shell.js';
+import { explainPlan, planText } from '../plan/explain.js';
 import { runInForeground } from '../exec/foreground.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
@@ -76,11 +76,11 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
   }
   const plan = buildImagePlan(spec, facts, title);
   if (args['dry-run']) {
-    process.stdout.write(renderShell(plan));
+    process.stdout.write(planText(plan, args));
     return 0;
   }
   checkPlanTools(plan);
-  if (args.explain) process.stderr.write(renderShell(plan));
+  if (args.explain) explainPlan(plan, args);
   await prepareHost(store.root);
 
   try {

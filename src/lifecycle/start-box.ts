@@ -6,7 +6,7 @@ import type { BoxSpec } from '../spec/box-spec.js';
 import type { CgroupRequest } from '../cgroup/request.js';
 import { cgroupRequestFromFlags } from '../cgroup/flags.js';
 import { buildRunPlan } from '../plan/build-run-plan.js';
-import { renderShell } from '../plan/render-shell.js';
+import { explainPlan, planText } from '../plan/explain.js';
 import { checkPlanTools, executePlan } from '../exec/executor.js';
 import { hostRunner } from '../exec/runner.js';
 import { injectFault } from '../exec/fault.js';
@@ -57,11 +57,11 @@ export async function startRecorded(kind: RecordedBoxKind, args: Readonly<Record
   const paths = describeBoxDir(boxDirOf(state, spec.id));
   const plan = planRecordedBox(kind, args, detached ? { log: paths.log, exitFile: paths.exit } : undefined);
   if (args['dry-run']) {
-    process.stdout.write(renderShell(plan));
+    process.stdout.write(planText(plan, args));
     return 0;
   }
   checkPlanTools(plan);
-  if (args.explain) process.stderr.write(renderShell(plan));
+  if (args.explain) explainPlan(plan, args);
   const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, kept: kind.kept });
   const run: RecordedRun = { state, record, plan, kept: kind.kept };
   await createRecordedBox(run);

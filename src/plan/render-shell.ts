@@ -16,9 +16,11 @@ const RENDER: Renderers = {
   },
   mkdir: (s) => [`mkdir ${quoteTemplate(s.path)}`],
   launch: (s) =>
-    s.gated
-      ? [`${quoteArgv(s.argv)} 3<>"$gate" &`, `${s.as}=$!`]
-      : [`${quoteArgv(s.argv)} </dev/null &`, `${s.as}=$!`],
+    s.detach
+      ? [`${quoteArgv(s.argv)} </dev/null >>${quoteTemplate(s.detach.log)} 2>&1 4>${quoteTemplate(s.detach.exitFile)} 3<>"$gate" &`, `${s.as}=$!`]
+      : s.gated
+        ? [`${quoteArgv(s.argv)} 3<>"$gate" &`, `${s.as}=$!`]
+        : [`${quoteArgv(s.argv)} </dev/null &`, `${s.as}=$!`],
   'await-namespaces': (s) => {
     const files = s.isolate.map((n) => namespaceInfo(n).forChildrenFile ?? namespaceInfo(n).procFile);
     return [`until ns_ready "$${s.pid}" ${files.join(' ')}; do kill -0 "$${s.pid}" 2>/dev/null || exit 125; sleep 0.01; done`];
