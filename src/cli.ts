@@ -28,6 +28,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   commit: () => import('./commands/commit.js'),
   export: () => import('./commands/export.js'),
   version: () => import('./commands/version.js'),
+  lab: () => import('./commands/lab.js'),
   completion: () => import('./commands/completion.js'),
   manpage: () => import('./commands/manpage.js'),
   __complete: () => import('./commands/complete-words.js'),
