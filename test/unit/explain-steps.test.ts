@@ -21,7 +21,7 @@ function golden(name: string, text: string): void {
 }
 
 function hostRootPlan() {
-  const spec = { ...buildBoxSpec({ 'mount-proc': true, hostname: 'demo', memory: '64m', 'cgroup-parent': 'nsbox' }, ['ps', 'ax'], { interactive: false, hostEnv: {} }), id: ID };
+  const spec = { ...buildBoxSpec({ 'mount-proc': true, hostname: 'demo', memory: '64m', 'cgroup-parent': 'nsbox-golden-absent' }, ['ps', 'ax'], { interactive: false, hostEnv: {} }), id: ID };
   return buildRunPlan(spec, 'nsbox run --mount-proc --hostname demo --memory 64m -- ps ax');
 }
 
