@@ -237,7 +237,7 @@ export const STEPS: readonly LabStep[] = [
       const memValue = memory ? readText(memory)?.trim() : undefined;
       const pidsValue = pids ? readText(pids)?.trim() : undefined;
       // A second box that passes its limit: the kernel kills it and nsbox reports the OOM kill.
-      const oom = ctx.nsbox(['run', '--memory', '32m', '--json', '--', 'sh', '-c', 'head -c 200m /dev/zero | tail -n 1 >/dev/null']);
+      const oom = ctx.nsbox(['run', '--memory', '32m', '--json', '--', 'sh', '-c', 'head -c 64m /dev/zero | tail -n 1 >/dev/null']);
       const line = oom.stderr.split('\n').find((l) => l.startsWith('{')) ?? '';
       let verdict: { oomKilled?: boolean } = {};
       try {
