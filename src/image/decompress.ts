@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { requireImageTool } from './host-tools.js';
 
@@ -34,19 +34,19 @@ export async function readHead(path: string, length = 8): Promise<Uint8Array> {
 }
 
 /** A stream of the file's uncompressed bytes; errors of the decompressor surface as stream errors. */
-export async function openUncompressed(path: string, label: string): Promise<Readable> {
+export async function openUncompressed(path: string, label: string, onRead?: (bytes: number) => void): Promise<Readable> {
   const compression = detectCompression(await readHead(path));
   switch (compression) {
     case 'none':
-      return createReadStream(path);
+      return onRead ? countBytes(createReadStream(path), onRead) : createReadStream(path);
     case 'gzip': {
       const gunzip = createGunzip();
-      const raw = createReadStream(path);
+      const raw = countBytes(createReadStream(path), onRead);
       raw.on('error', (e) => gunzip.destroy(e));
       return raw.pipe(gunzip);
     }
     case 'xz':
-      return spawnXz(path, label);
+      return spawnXz(path, label, onRead);
     case 'bzip2':
     case 'zstd':
       throw new NsboxError(`cannot import ${label}: ${compression} compression is not supported`, {
@@ -55,8 +55,26 @@ export async function openUncompressed(path: string, label: string): Promise<Rea
   }
 }
 
-function spawnXz(path: string, label: string): Readable {
-  const xz = spawn(requireImageTool('xz'), ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The stream, passed through a tap that reports each chunk's size (the file's bytes, before decompression). */
+function countBytes(input: Readable, onRead: ((bytes: number) => void) | undefined): Readable {
+  if (!onRead) return input;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onRead(chunk.length);
+      done(null, chunk);
+    },
+  });
+  input.on('error', (e) => tap.destroy(e));
+  return input.pipe(tap);
+}
+
+function spawnXz(path: string, label: string, onRead?: (bytes: number) => void): Readable {
+  // xz reads the file from stdin (not by name) so the bytes it reads can be counted for progress.
+  const xz = spawn(requireImageTool('xz'), ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const raw = countBytes(createReadStream(path), onRead);
+  raw.on('error', (e) => xz.stdin.destroy(e));
+  xz.stdin.on('error', () => undefined); // EPIPE when xz stops early: its exit status tells why
+  raw.pipe(xz.stdin);
   const out = new PassThrough();
   let stderr = '';
   xz.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -73,6 +91,7 @@ function spawnXz(path: string, label: string): Readable {
   xz.on('error', (e) => out.destroy(e));
   // The consumer stopped early (an error in the archive): stop xz too.
   out.on('close', () => {
+    raw.destroy();
     if (xz.exitCode === null) xz.kill('SIGTERM');
   });
   return out;

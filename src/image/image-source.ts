@@ -8,7 +8,10 @@ export interface LayerSource {
   readonly label: string;
   /** The diff_id the image config promises, checked after extraction (and used to skip known layers). */
   readonly expectedDigest: string | undefined;
-  open(): Promise<Readable>;
+  /** Bytes of the file `open` reads (compressed), when known: the progress line's total. */
+  readonly size?: number;
+  /** The layer as uncompressed tar bytes; onRead counts the file's bytes as they are read. */
+  open(onRead?: (bytes: number) => void): Promise<Readable>;
 }
 
 export interface ImageSource {
@@ -16,6 +19,20 @@ export interface ImageSource {
   /** Bottom-most first. */
   readonly layers: readonly LayerSource[];
   readonly config: ImageConfig;
+  /** The image config's `history` as found (checked when the record is built). */
+  readonly history?: unknown;
+}
+
+/** One image of a source that may hold several (a docker save archive, an OCI index). */
+export interface SourceImage {
+  /** What SOURCE:TAG may name it by: docker save RepoTags, an OCI ref.name annotation. */
+  readonly selectors: readonly string[];
+  /** Full image names (name:tag) the source gives it, used when no NAME is given. */
+  readonly refs: readonly string[];
+  /** Names it in errors. */
+  readonly label: string;
+  /** Reads its manifest and config (and checks its blobs); the layers are opened later. */
+  load(): Promise<ImageSource>;
 }
 
 /** Keeps only the config fields nsbox honours, with the types the OCI image spec gives them. */

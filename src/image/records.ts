@@ -39,6 +39,16 @@ export interface ImageRecord {
   /** Uncompressed size of all layers, in bytes. */
   readonly size: number;
   readonly flaggedPaths: readonly FlaggedPath[];
+  /** The image config's history (Docker's field names), for `image history`; absent in older records. */
+  readonly history?: readonly HistoryEntry[];
+}
+
+/** One step of how an image was built; steps with empty_layer made no layer (ENV, CMD, ...). */
+export interface HistoryEntry {
+  readonly created?: string;
+  readonly created_by?: string;
+  readonly comment?: string;
+  readonly empty_layer?: boolean;
 }
 
 /** The file that holds the record of ref. */

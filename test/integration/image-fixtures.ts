@@ -79,27 +79,65 @@ export async function writeDockerSave(path: string, image: ImageFixture, layerPa
 
 /** An OCI image layout directory; returns the diff_ids. */
 export async function writeOciLayout(dir: string, image: ImageFixture): Promise<readonly string[]> {
-  const tars = await Promise.all(image.layers.map((l) => packTar(l)));
-  const diffIds = tars.map((t) => sha256(t));
+  return (await writeOciIndex(dir, [{ image }]))[0]!.diffIds;
+}
+
+export interface OciIndexEntry {
+  readonly image: ImageFixture;
+  /** org.opencontainers.image.ref.name */
+  readonly refName?: string;
+}
+
+/** An OCI layout whose index.json lists several images; returns each one's diff_ids and blob paths. */
+export async function writeOciIndex(dir: string, images: readonly OciIndexEntry[]): Promise<readonly { diffIds: readonly string[]; layerBlobs: readonly string[]; configBlob: string; manifestBlob: string }[]> {
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   const putBlob = async (bytes: Buffer | string): Promise<{ digest: string; size: number }> => {
     const digest = sha256(bytes);
     await writeFile(join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
     return { digest, size: Buffer.byteLength(bytes) };
   };
-  const layerDescs = [];
-  for (const tar of tars) {
-    const blob = image.gzip ? gzipSync(tar) : tar;
-    const mediaType = image.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar';
-    layerDescs.push({ mediaType, ...(await putBlob(blob)) });
+  const blobFile = (digest: string): string => join(dir, 'blobs', 'sha256', digest.slice(7));
+  const manifests = [];
+  const out = [];
+  for (const { image, refName } of images) {
+    const tars = await Promise.all(image.layers.map((l) => packTar(l)));
+    const diffIds = tars.map((t) => sha256(t));
+    const layerDescs = [];
+    for (const tar of tars) {
+      const blob = image.gzip ? gzipSync(tar) : tar;
+      const mediaType = image.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar';
+      layerDescs.push({ mediaType, ...(await putBlob(blob)) });
+    }
+    const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: image.config ?? {}, rootfs: { type: 'layers', diff_ids: diffIds } });
+    const configDesc = { mediaType: 'application/vnd.oci.image.config.v1+json', ...(await putBlob(config)) };
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers: layerDescs });
+    const manifestDesc = { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...(await putBlob(manifest)) };
+    manifests.push({ ...manifestDesc, ...(refName ? { annotations: { 'org.opencontainers.image.ref.name': refName } } : {}) });
+    out.push({ diffIds, layerBlobs: layerDescs.map((d) => blobFile(d.digest)), configBlob: blobFile(configDesc.digest), manifestBlob: blobFile(manifestDesc.digest) });
   }
-  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: image.config ?? {}, rootfs: { type: 'layers', diff_ids: diffIds } });
-  const configDesc = { mediaType: 'application/vnd.oci.image.config.v1+json', ...(await putBlob(config)) };
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers: layerDescs });
-  const manifestDesc = { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...(await putBlob(manifest)) };
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [manifestDesc] }));
-  return diffIds;
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+  return out;
+}
+
+/** A `docker save` archive of several images, each with its RepoTags (layers as blobs/sha256/<hex>, Docker 25). */
+export async function writeDockerSaveImages(path: string, images: readonly { image: ImageFixture; repoTags: readonly string[] }[]): Promise<void> {
+  const outer: FixtureEntry[] = [{ name: 'blobs/', type: 'directory' }, { name: 'blobs/sha256/', type: 'directory' }];
+  const seen = new Set<string>();
+  const put = (bytes: Buffer | string): string => {
+    const name = `blobs/sha256/${sha256(bytes).slice(7)}`;
+    if (!seen.has(name)) outer.push({ name, content: bytes });
+    seen.add(name);
+    return name;
+  };
+  const manifest = [];
+  for (const { image, repoTags } of images) {
+    const tars = await Promise.all(image.layers.map((l) => packTar(l)));
+    const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: image.config ?? {}, rootfs: { type: 'layers', diff_ids: tars.map((t) => sha256(t)) } });
+    manifest.push({ Config: put(config), RepoTags: repoTags, Layers: tars.map(put) });
+  }
+  outer.push({ name: 'manifest.json', content: JSON.stringify(manifest) });
+  await writeFile(path, await packTar(outer));
 }
 
 /** A stable description of a tree (path, type, mode, owner, content hash, link target), never following links. */

@@ -177,7 +177,7 @@ test('ls --json and ls list every image; inspect of a missing image is a one-lin
   for (const ref of ['busybox:latest', 'tiny:1.0', 'saved:v1', 'oci:latest', 'rootfs:xz', 'fromdir:latest']) assert.ok(refs.includes(ref), ref);
   assert.is(list.find((i) => i.name === 'saved')!.layers, 3);
   const table = image('ls');
-  assert.match(table.stdout, /^NAME\s+TAG\s+IMAGE ID\s+LAYERS\s+SIZE\s+CREATED\n/);
+  assert.match(table.stdout, /^NAME\s+TAG\s+IMAGE ID\s+LAYERS\s+SIZE\s+SHARED\s+UNIQUE\s+CREATED\n/);
   assert.match(table.stdout, /\nsaved\s+v1\s+[0-9a-f]{12}\s+3\s/);
   const missing = image('inspect', 'nope');
   assert.is(missing.code, 125);
@@ -247,7 +247,7 @@ test('bad input: one-line errors, exit 125, nothing created', () => {
     [['import', join(base, 'missing.tar'), 'x'], /cannot import .*missing\.tar: no such file or directory/],
     [['import', join(base, 'save.tar'), 'Bad Name'], /invalid image name "Bad Name"/],
     [['import', '--from-host-busybox'], /usage: nsbox image import --from-host-busybox NAME/],
-    [['import', join(base, 'save.tar')], /usage: nsbox image import SOURCE NAME/],
+    [['import', join(base, 'save.tar'), 'a', 'b'], /usage: nsbox image import SOURCE\[:TAG\] \[NAME\[:TAG\]\]/],
     [['rm', 'x:bad:tag'], /invalid image name/],
   ];
   for (const [args, pattern] of cases) {

@@ -105,7 +105,10 @@ test('ls table and sizes', () => {
     schemaVersion: 1 as const, name: 'busybox', tag: 'latest', id: `sha256:${'b'.repeat(64)}`, created: '2026-01-02T03:04:05.000Z',
     source: { kind: 'host-busybox' as const, path: '/bin/busybox' }, layers: ['sha256:x'], config: {}, size: 1500, flaggedPaths: [],
   };
-  assert.is(formatImageTable([record]), 'NAME     TAG     IMAGE ID      LAYERS  SIZE   CREATED\nbusybox  latest  bbbbbbbbbbbb  1       1.5kB  2026-01-02 03:04:05\n');
+  assert.is(
+    formatImageTable([record], [{ shared: 1000, unique: 500 }]),
+    'NAME     TAG     IMAGE ID      LAYERS  SIZE   SHARED  UNIQUE  CREATED\nbusybox  latest  bbbbbbbbbbbb  1       1.5kB  1.0kB   500B    2026-01-02 03:04:05\n',
+  );
 });
 
 test.run();
