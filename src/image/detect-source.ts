@@ -66,8 +66,9 @@ export type MemberVerdict =
  */
 export function classifyMembers(rawNames: readonly string[]): MemberVerdict {
   const names = rawNames.map((n) => n.replace(/^(\.\/)+/, '').replace(/\/+$/, '')).filter((n) => n !== '' && n !== '.');
+  const present = new Set(names);
   const markersAt = (prefix: string): LayoutKind | undefined => {
-    const has = (file: string): boolean => names.includes(prefix === '' ? file : `${prefix}/${file}`);
+    const has = (file: string): boolean => present.has(prefix === '' ? file : `${prefix}/${file}`);
     if (has('manifest.json')) return 'docker-save';
     if (has('oci-layout') && has('index.json')) return 'oci';
     return undefined;
