@@ -15,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   image: () => import('./commands/image.js'),
   images: () => import('./commands/images.js'),
   rmi: () => import('./commands/rmi.js'),
+  volume: () => import('./commands/volume.js'),
   network: () => import('./commands/network.js'),
   ps: () => import('./commands/ps.js'),
   logs: () => import('./commands/logs.js'),
@@ -101,15 +102,16 @@ function helpWidth(): number {
 
 /** run/sh without --help: parse with the small table-driven parser and skip loading yargs (start-up time). */
 async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<number> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }] = await Promise.all([
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }, { rewriteMountFlag }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
     import('./spec/parse-flags.js'),
     import('./commands/box-command.js'),
     import('./net/net-flag.js'),
+    import('./spec/mount-flag.js'),
   ]);
-  const [flags, command, afterDash] = splitCommandLine(rewriteNetFlag(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   const args = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS) as Parameters<typeof runBox>[0];
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
   // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
@@ -126,14 +128,15 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
  * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
  */
 async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<string[]> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { rewriteNetFlag }] = await Promise.all([
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { rewriteNetFlag }, { rewriteMountFlag }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
     import('./net/net-flag.js'),
+    import('./spec/mount-flag.js'),
   ]);
   const at = argv.indexOf(name);
-  const [flags, command] = splitCommandLine(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
 }
 

@@ -36,6 +36,8 @@ export interface ImagePlanFacts extends MountFacts {
   readonly initEntries: readonly InitEntry[];
   readonly user: BoxUser;
   readonly resolvConf: string;
+  /** Host directories a -v or named volume needs that do not exist yet, parents first (Docker creates them). */
+  readonly createDirs?: readonly string[];
 }
 
 /** The host's PATH for the tools the init runs before pivot_root (the environment is otherwise empty). */
@@ -56,6 +58,9 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
   if (cgroup) steps.push(...cgroup.setup);
 
+  for (const dir of facts.createDirs ?? []) {
+    steps.push({ kind: 'mkdir', path: dir, why: 'A -v host directory or named volume that does not exist yet: created, as Docker does, and kept after the box.' });
+  }
   // The container's directory. With --rm it goes when the box ends; otherwise it stays for commit and export.
   steps.push({
     kind: 'mkdir',

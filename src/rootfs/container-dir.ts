@@ -57,4 +57,6 @@ export interface ContainerRecord {
   readonly layers: readonly string[];
   readonly config: import('../image/records.js').ImageConfig;
   readonly argv: readonly string[];
+  /** Named volumes the box mounts: `volume rm` refuses while this record exists. */
+  readonly volumes?: readonly string[];
 }

@@ -2,8 +2,10 @@
 // lacks (checked for symlinks), the user from the image's /etc/passwd, the toolbox, the kernel's masked paths.
 // Reads only; creates nothing.
 
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { VolumeMount } from './mount-flags.js';
+import { volumePaths } from '../image/volumes.js';
 import { NsboxError, flagError } from '../errors.js';
 import type { ImageRecord } from '../image/records.js';
 import type { Store } from '../image/store.js';
@@ -27,6 +29,8 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
     if (UNSAFE_IN_OPTIONS.test(dir)) throw new NsboxError(`cannot use ${dir} in an overlay mount: it contains , : or \\`, { hint: 'choose a store root (--root) or --rootfs path without them' });
   }
   const volumeSources: string[] = [];
+  const createDirs: string[] = [];
+  const volumes: string[] = [];
   const targets: MountTarget[] = [
     { parts: ['proc'], kind: 'directory', what: '/proc' },
     { parts: ['sys'], kind: 'directory', what: '/sys' },
@@ -39,16 +43,11 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
       targets.push({ parts: m.target, kind: 'directory', what: `--tmpfs /${m.target.join('/')}` });
       continue;
     }
-    let source: string;
-    let isDir: boolean;
-    try {
-      source = realpathSync(m.host);
-      isDir = statSync(source).isDirectory();
-    } catch {
-      throw flagError('--volume', `${m.host}:/${m.target.join('/')}`, `${m.host} does not exist on the host`);
-    }
+    const { source, isDir, missing } = resolveVolumeSource(m, store.root);
+    for (const dir of missing) if (!createDirs.includes(dir)) createDirs.push(dir);
+    if (m.volume !== undefined && !volumes.includes(m.volume)) volumes.push(m.volume);
     volumeSources.push(source);
-    targets.push({ parts: m.target, kind: isDir ? 'directory' : 'file', what: `--volume ${m.host}` });
+    targets.push({ parts: m.target, kind: isDir ? 'directory' : 'file', what: m.flag ?? `--volume ${m.host}` });
   }
   const initEntries = await planInitLayer(lowerDirs, targets);
   const workdir = (spec.box.process.workdir ?? '/').split('/').filter(Boolean);
@@ -64,6 +63,7 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
     layers: image?.layers ?? [],
     config: image?.config ?? {},
     argv: spec.box.process.argv,
+    ...(volumes.length > 0 ? { volumes } : {}),
   };
   return {
     container,
@@ -74,11 +74,46 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
     user,
     resolvConf: renderResolvConf(readText('/etc/resolv.conf')),
     volumeSources,
+    createDirs,
     masked: probeKernelPaths(MASKED_PATHS),
     readonly: probeKernelPaths(READONLY_PATHS),
     toolbox: resolveToolbox(join(store.root, 'toolbox.json')),
     console: process.stdin.isTTY === true,
   };
+}
+
+/**
+ * Where a -v/--mount source is on the host and which of its directories do not exist yet (parents first): a named
+ * volume's _data, or a -v host directory, is created by the plan (Docker does both); --mount type=bind is not.
+ * The path through existing directories is resolved with realpath, so a created directory lands where it is bound.
+ */
+function resolveVolumeSource(m: VolumeMount, root: string): { source: string; isDir: boolean; missing: readonly string[] } {
+  const path = m.volume !== undefined ? volumePaths(root, m.volume).data : m.host;
+  const flag = m.flag?.startsWith('--mount') ? '--mount' : '--volume';
+  const given = m.flag?.replace(/^(-v|--mount) /, '') ?? `${m.host}:/${m.target.join('/')}`;
+  try {
+    const source = realpathSync(path);
+    return { source, isDir: statSync(source).isDirectory(), missing: [] };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || (m.volume === undefined && !m.createMissing)) {
+      throw flagError(flag, given, `${m.host} does not exist on the host`);
+    }
+  }
+  const missing: string[] = [];
+  let existing = path;
+  while (!existsSync(existing)) {
+    missing.unshift(basename(existing));
+    existing = dirname(existing);
+  }
+  let at: string;
+  try {
+    at = realpathSync(existing);
+    if (!statSync(at).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw flagError(flag, given, `cannot create ${path}: ${existing} is not a directory`);
+  }
+  const created = missing.map((name) => (at = join(at, name)));
+  return { source: created[created.length - 1]!, isDir: true, missing: created };
 }
 
 function readText(path: string): string {

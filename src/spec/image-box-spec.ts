@@ -8,7 +8,7 @@ import { canUseDevicesCgroup, chooseBlockDeviceGuard, DENY_BLOCK_DEVICES, type B
 import { detectCgroupHost } from '../cgroup/detect.js';
 import { parseCgroupParent } from '../cgroup/flags.js';
 import type { CgroupRequest } from '../cgroup/request.js';
-import { checkMountOverlap, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
+import { checkMountOverlap, parseMountSpec, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
 import type { BoxSpec } from './box-spec.js';
 import { buildBoxSpec, type RunArgs } from './run-flags.js';
 
@@ -23,7 +23,7 @@ export interface ImageBoxSpec {
   readonly source: RootSource;
   /** The image store (containers/<id>/ lives there, also for --rootfs). */
   readonly storeRoot: string;
-  /** -v and --tmpfs, sorted so a parent path is mounted before anything under it. */
+  /** -v, --tmpfs and --mount, sorted so a parent path is mounted before anything under it. */
   readonly mounts: readonly UserMount[];
   readonly readOnly: boolean;
   /** --rm: the container directory goes when the box exits. */
@@ -61,7 +61,7 @@ export interface ImageSpecInput {
 /** Flags + image config -> ImageBoxSpec; every problem is a one-line NsboxError naming the flag. */
 export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBoxSpec {
   const hostEnv = input.hostEnv ?? process.env;
-  const mounts = [...stringList(args.volume).map(parseVolume), ...stringList(args.tmpfs).map(parseTmpfs)];
+  const mounts = [...stringList(args.volume).map(parseVolume), ...stringList(args.tmpfs).map(parseTmpfs), ...stringList(args['mount-spec']).map(parseMountSpec)];
   checkMountOverlap(mounts);
   const capabilities = resolveCapabilities(stringList(args['cap-add']), stringList(args['cap-drop']), args.privileged === true);
   const argv = imageArgv(input.config, input.command, input.source);

@@ -4,7 +4,8 @@ import type { Options } from 'yargs';
 const GROUP = 'Image boxes (run IMAGE [CMD...] or run --rootfs DIR):';
 
 export const IMAGE_OPTIONS: Readonly<Record<string, Options>> = {
-  volume: { alias: 'v', type: 'string', array: true, group: GROUP, describe: 'HOST:CTR[:ro|rw] bind-mount a host path into the box' },
+  volume: { alias: 'v', type: 'string', array: true, group: GROUP, describe: 'HOST:CTR[:ro|rw] bind-mount a host path (created if missing), or NAME:CTR a named volume' },
+  'mount-spec': { type: 'string', array: true, group: GROUP, describe: "Docker's --mount, comma-separated: type=bind|volume|tmpfs source=PATH|NAME target=PATH readonly" },
   tmpfs: { type: 'string', array: true, group: GROUP, describe: 'PATH[:SIZE|OPTIONS] a tmpfs in the box (default nosuid,nodev,noexec,mode=1777)' },
   'read-only': { type: 'boolean', group: GROUP, describe: "mount the box's root file system read-only" },
   'cap-add': { type: 'string', array: true, group: GROUP, describe: 'add a capability to Docker\'s default set (NET_ADMIN, ALL, ...)' },

@@ -21,7 +21,7 @@ const OUT_GROUP = 'Output:';
 export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   uts: { type: 'boolean', group: NS_GROUP, describe: 'new hostname and domain name' },
   pid: { type: 'boolean', group: NS_GROUP, describe: 'new process IDs: the command is PID 1' },
-  mount: { type: 'boolean', group: NS_GROUP, describe: 'new mount table (private propagation: nothing leaks to the host)' },
+  mount: { type: 'boolean', group: NS_GROUP, describe: "new mount table (private propagation: nothing leaks to the host); --mount with a value is Docker's mount, for image boxes" },
   net: { type: 'boolean', group: NS_GROUP, describe: 'new network stack with only lo, up (--net MODE: none, host, bridge or a network name)' },
   ...NET_OPTIONS,
   ipc: { type: 'boolean', group: NS_GROUP, describe: 'new System V IPC and POSIX message queues' },

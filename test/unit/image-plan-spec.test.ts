@@ -33,9 +33,9 @@ const throwsFlag = (fn: () => unknown, flag: string) => {
 };
 
 test('volumes: HOST:CTR[:ro|rw]; bad input names --volume', () => {
-  assert.equal(parseVolume('/srv/a:/data:ro'), { kind: 'volume', host: '/srv/a', target: ['data'], readOnly: true });
+  assert.equal(parseVolume('/srv/a:/data:ro'), { kind: 'volume', host: '/srv/a', target: ['data'], readOnly: true, createMissing: true, flag: '-v /srv/a:/data:ro' });
   assert.is(parseVolume('/srv/a:/x/y').readOnly, false);
-  for (const bad of ['rel:/data', '/a:data', '/a:/data:rx', '/a', '/a:/', '/a:/x/../y', '/a:/proc/x', '/a:/dev', '/a:/sys/k', '/a:/b:ro:extra']) throwsFlag(() => parseVolume(bad), '--volume');
+  for (const bad of ['rel/x:/data', '/a:data', '/a:/data:rx', '/a', '/a:/', '/a:/x/../y', '/a:/proc/x', '/a:/dev', '/a:/sys/k', '/a:/b:ro:extra']) throwsFlag(() => parseVolume(bad), '--volume');
 });
 
 test('tmpfs: PATH[:SIZE|OPTIONS] with Docker\'s defaults; bad input names --tmpfs', () => {

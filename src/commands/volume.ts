@@ -1,0 +1,66 @@
+// `nsbox volume create|ls|rm|inspect`: named volumes under the store root (src/image/volumes.ts).
+
+import type { Argv } from 'yargs';
+import { randomBytes } from 'node:crypto';
+import { NsboxError } from '../errors.js';
+import type { NsboxCommand } from './command.js';
+import { resolveStoreRoot } from '../image/store.js';
+import { createVolume, inspectVolume, listVolumes, removeVolume } from '../image/volumes.js';
+
+interface VolumeArgs {
+  action: string;
+  names: (string | number)[];
+  root: string | undefined;
+  json: boolean;
+}
+
+const ACTIONS = ['create', 'ls', 'rm', 'inspect'] as const;
+
+export const command: NsboxCommand<VolumeArgs> = {
+  usage: 'volume <action> [names..]',
+  describe: 'manage named volumes (ROOT/volumes/NAME/_data): create [NAME] | ls | rm NAME... | inspect NAME...',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { type: 'string', describe: `one of: ${ACTIONS.join(', ')}` })
+      .positional('names', { type: 'string', array: true, describe: 'volume names' })
+      .option('root', { type: 'string', describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' })
+      .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })
+      .example('nsbox volume create data', 'then: nsbox run -v data:/data busybox ...')
+      .example('nsbox run --mount type=volume,source=data,target=/data busybox ls /data', "Docker's --mount form") as unknown as Argv<VolumeArgs>,
+  async handler(args) {
+    const names = (args.names ?? []).map(String);
+    const root = resolveStoreRoot(args.root);
+    switch (args.action) {
+      case 'create': {
+        if (names.length > 1) throw new NsboxError(`usage: nsbox volume create [NAME] (got ${names.length} names)`);
+        const name = names[0] ?? randomBytes(32).toString('hex'); // Docker's anonymous volume names
+        await createVolume(root, name);
+        process.stdout.write(`${name}\n`);
+        return 0;
+      }
+      case 'ls': {
+        if (names.length > 0) throw new NsboxError('usage: nsbox volume ls');
+        const volumes = await listVolumes(root);
+        if (args.json) process.stdout.write(`${JSON.stringify(volumes, null, 2)}\n`);
+        else process.stdout.write(['DRIVER  VOLUME NAME', ...volumes.map((v) => `local   ${v.Name}`)].join('\n') + '\n');
+        return 0;
+      }
+      case 'rm':
+        if (names.length === 0) throw new NsboxError('usage: nsbox volume rm NAME...');
+        for (const name of names) {
+          await removeVolume(root, name);
+          process.stdout.write(`${name}\n`);
+        }
+        return 0;
+      case 'inspect': {
+        if (names.length === 0) throw new NsboxError('usage: nsbox volume inspect NAME...');
+        const out = [];
+        for (const name of names) out.push(await inspectVolume(root, name));
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return 0;
+      }
+      default:
+        throw new NsboxError(`unknown volume action ${JSON.stringify(args.action)}: use ${ACTIONS.join(', ')}`);
+    }
+  },
+};
