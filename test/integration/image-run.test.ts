@@ -223,10 +223,10 @@ test('hostile images: a symlinked mount destination is refused; the victim stays
 test('bad flags: one-line error naming the flag, exit 125, nothing created', async () => {
   if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const cases: [string[], RegExp][] = [
-    [['-v', 'relative:/data'], /--volume/],
+    [['-v', 'rel/ative:/data'], /--volume/],
     [['-v', '/tmp:data'], /--volume/],
     [['-v', '/tmp:/data:rx'], /--volume/],
-    [['-v', '/does/not/exist:/data'], /--volume/],
+    [['--mount', 'type=bind,source=/does/not/exist,target=/data'], /--mount/],
     [['-v', '/tmp:/proc/x'], /--volume/],
     [['--tmpfs', '/t:size=lots'], /--tmpfs/],
     [['--tmpfs', 'rel'], /--tmpfs/],
