@@ -9,12 +9,17 @@ import type { NsboxCommand } from './command.js';
 import { NsboxError, flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
-import { buildExecArgv, type InitFacts } from '../lifecycle/exec-argv.js';
+import { buildHostExecArgv, buildImageExecArgv, type InitFacts } from '../lifecycle/exec-argv.js';
+import { closeInheritedFds } from '../exec/close-fds.js';
+import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
+import { checkCommandName } from '../rootfs/final-exec.js';
+import type { BoxRecord } from '../state/record.js';
 import { acquireLock } from '../state/lock.js';
 import { buildEnv } from '../spec/env.js';
 import { parseRunAs } from '../spec/run-as.js';
 import { exitCodeOf } from '../exec/executor.js';
-import { requireTool } from '../host/tools.js';
+import { findTool, requireTool } from '../host/tools.js';
+import { realpathSync } from 'node:fs';
 import { splitCommandLine } from '../spec/command-line.js';
 import { parseFlags } from '../spec/parse-flags.js';
 
@@ -54,8 +59,6 @@ interface ExecArgs {
   state: string | undefined;
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 function readStatusField(pid: number | 'self', key: string): string {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${key}:`));
   return line?.slice(key.length + 1).trim() ?? '';
@@ -73,7 +76,10 @@ export const command: NsboxCommand<ExecArgs> = {
     if (args.workdir !== undefined && !args.workdir.startsWith('/')) throw flagError('--workdir', args.workdir, 'must be an absolute path');
     const runAsFlag = args.user === undefined ? undefined : parseRunAs(args.user);
     const extraEnv = buildEnv(args.env ?? [], [], process.env);
-    requireTool('nsenter');
+    const tool = (name: string): string => requireTool(name, (n) => findTool(n, HOST_PATH));
+    const tools = { nsenter: realpathSync(tool('nsenter')), unshare: tool('unshare'), mount: tool('mount'), sh: tool('sh') };
+    // Only 0-2 go into the box: an inherited fd of a host file or directory would be a way out (CVE-2024-21626).
+    closeInheritedFds();
     const box = openBox(openStateFromArgs({ state: args.state }), String(args.box));
 
     // Hold the box's lock until the new process is inside the box's cgroup: an rm racing us then kills it too.
@@ -88,14 +94,13 @@ export const command: NsboxCommand<ExecArgs> = {
         ownCapBnd: readStatusField('self', 'CapBnd'),
         noNewPrivs: readStatusField(record.init.pid, 'NoNewPrivs') === '1',
       };
-      const argv = buildExecArgv(facts, {
+      const request = {
         command: commandArgv,
         workdir: args.workdir ?? record.process.workdir,
         runAs: runAsFlag ?? record.process.runAs,
         procsFiles: (record.cgroup?.dirs ?? []).map((d) => join(d, 'cgroup.procs')),
-      });
-      const base = record.process.inheritEnv ? { ...process.env } : { PATH: DEFAULT_PATH };
-      const env = { ...base, ...record.process.env, ...extraEnv };
+      };
+      const [argv, env] = execArgvAndEnv(record, facts, request, extraEnv, tools);
       child = spawn(argv[0]!, argv.slice(1), { stdio: [args.interactive || args.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], env });
       await waitUntilJoined(child.pid, record.cgroup?.dirs ?? []);
     } finally {
@@ -108,6 +113,21 @@ export const command: NsboxCommand<ExecArgs> = {
     return exitCodeOf(status);
   },
 };
+
+/**
+ * Image boxes: host tools get a fixed environment, the command the box's (applied inside, after the drop).
+ * Host-root boxes are not sandboxes: nsenter and the command inherit nsbox's environment, plus the box's.
+ */
+function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters<typeof buildHostExecArgv>[1], extraEnv: Record<string, string>, tools: Parameters<typeof buildImageExecArgv>[1]['tools']): [string[], NodeJS.ProcessEnv] {
+  if (record.toolbox) {
+    const bad = checkCommandName(request.command);
+    if (bad) throw new NsboxError(bad);
+    const argv = buildImageExecArgv(facts, { ...request, toolbox: record.toolbox, env: { ...record.process.env, ...extraEnv }, tools });
+    return [argv, { ...HOST_ENV }];
+  }
+  if (!record.process.inheritEnv) throw new NsboxError(`cannot exec in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no toolbox recorded); restart it`);
+  return [buildHostExecArgv(facts, request), { ...process.env, ...record.process.env, ...extraEnv }];
+}
 
 /** Until /proc/<pid>/cgroup names the box's cgroup (or the process is gone), at most 2 s. */
 async function waitUntilJoined(pid: number | undefined, dirs: readonly string[]): Promise<void> {

@@ -69,6 +69,7 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
         buildPlan: (cgroup, detach) => buildImagePlan({ ...spec, remove: false, box: { ...spec.box, cgroup } }, facts, title, { detach }),
         image: facts.imageLabel,
         inheritEnv: false,
+        toolbox: facts.toolbox,
         kept: [{ kind: 'remove', path: facts.container.dir, why: 'The container\'s directory: upper layer, init layer, /etc files.' }],
       },
       args,

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
 import { toolMessage } from './tool-message.js';
+import { HOST_ENV } from '../host/host-env.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
 import type { DetachFiles } from '../plan/types.js';
 
@@ -54,7 +55,7 @@ export interface Runner {
 export const hostRunner: Runner = {
   exec(argv) {
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: HOST_ENV });
       let stderr = '';
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('error', (error) => reject(new NsboxError(`cannot run ${argv[0]}: ${error.message}`)));

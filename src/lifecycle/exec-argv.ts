@@ -1,9 +1,26 @@
-// The argv of `nsbox exec`: join the box's cgroups, enter every namespace of its PID 1 with nsenter, its root and
-// working directory, its user, and (when PID 1 runs with fewer capabilities or no_new_privs) the same limits.
-// Pure: the facts about PID 1 are read by the caller.
+// The argv of `nsbox exec`. Pure: the facts about PID 1 are read by the caller.
+//
+// Image boxes (untrusted images, untrusted box processes), the answers to runc's CVE-2019-5736 and CVE-2024-21626
+// built from stock tools:
+//  1. On the host, in a throw-away private mount namespace, nsenter is bind-mounted read-only over itself. The one
+//     host executable that ever runs inside the box (nsenter's child, between its fork and its exec) is then a file
+//     on a read-only mount: /proc/PID/exe cannot be opened for writing (EROFS), not even via an O_PATH fd later.
+//  2. nsenter joins the cgroup-placed process to every namespace of PID 1 *without* --root/--wd: setns(2) into the
+//     mount namespace sets root and cwd to that namespace's root (the box's, after pivot_root), and nsenter forks
+//     into the pid namespace only after every setns. So nothing of the host's tree is ever the root or cwd of a
+//     process a box process can see, and PID 1 (box code, which may chroot) has no say over where exec lands.
+//  3. The child execs the box's toolbox (host setpriv and env, read-only bind mounts under a read-only toolbox
+//     mount, run through the loader): setpriv drops to PID 1's bounding set and no_new_privs, then env applies the
+//     box's environment and -w (resolved inside the box, after the drop) and execs the command (final-exec.ts).
+//     Nothing from the box's files runs while privileges are held, and the box's /bin/sh is never used.
+// The caller closes every fd above 2 first and gives the host tools a fixed environment.
+//
+// Host-root boxes (not sandboxes) have no toolbox: nsenter enters root and cwd of PID 1 and runs the command.
 
 import { joinPrefix } from '../cgroup/driver-fs.js';
 import { decodeCapabilities } from '../ns/cap-names.js';
+import { buildFinalExecArgv } from '../rootfs/final-exec.js';
+import type { Toolbox } from '../rootfs/toolbox.js';
 
 /** What exec needs to know about the box's PID 1, read from /proc/<pid>/status. */
 export interface InitFacts {
@@ -22,29 +39,49 @@ export interface ExecRequest {
   readonly procsFiles: readonly string[];
 }
 
+export interface ImageExecRequest extends ExecRequest {
+  /** The box's toolbox (as mounted in it when it started). */
+  readonly toolbox: Toolbox;
+  /** The command's whole environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Host paths nsbox resolved: nsenter (its real path), unshare, mount, sh. */
+  readonly tools: { readonly nsenter: string; readonly unshare: string; readonly mount: string; readonly sh: string };
+}
+
+/** In a private mount namespace: nsenter read-only over itself, then run it ($0 is its path). */
+const READ_ONLY_NSENTER = 'mount --bind -o ro -- "$0" "$0" || exit 125; exec "$0" "$@"';
+
+/** An image box: [join cgroups] unshare -m sh (ro nsenter) nsenter --all -- setpriv ... -- env ... CMD. */
+export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest): string[] {
+  const t = request.tools;
+  const caps = decodeCapabilities(facts.capBnd).map((c) => c.replace(/^cap_/, ''));
+  const user = request.runAs ?? { uid: 0, gid: 0 };
+  const final = buildFinalExecArgv({
+    toolbox: request.toolbox,
+    uid: user.uid,
+    gid: user.gid,
+    groups: [],
+    capabilities: caps,
+    noNewPrivs: facts.noNewPrivs,
+    env: request.env,
+    workdir: request.workdir,
+  });
+  return [
+    ...joinPrefix(request.procsFiles),
+    t.unshare, '--mount', '--propagation', 'private', '--',
+    t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
+    '--target', String(facts.pid), '--all', '--',
+    ...final,
+    ...request.command,
+  ];
+}
+
 /** cd inside the box (with the box's own sh: nsenter --wd=DIR would resolve DIR in the host's root). */
 const CD = ['/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec'];
 
-/** The full argv: [sh join-cgroups] nsenter ... -- [limits] CMD. */
-export function buildExecArgv(facts: InitFacts, request: ExecRequest): string[] {
-  const target = String(facts.pid);
+/** A host-root box: [sh join-cgroups] nsenter --all --root --wd [user] -- CMD. */
+export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
   const inBox = request.workdir === undefined ? [...request.command] : [...CD, request.workdir, ...request.command];
-  const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
-  if (!restricted) {
-    const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
-    return [...joinPrefix(request.procsFiles), 'nsenter', '--target', target, '--all', '--root', '--wd', ...user, '--', ...inBox];
-  }
-  // A box with dropped capabilities: nsenter needs its own (CAP_SYS_ADMIN) to enter, and setpriv/chroot are host
-  // tools. So: enter the namespaces but keep the host's root (--root=/), drop to PID 1's bounding set and
-  // no_new_privs with the host's setpriv, then chroot (CAP_SYS_CHROOT is in Docker's default set) into PID 1's root.
-  const caps = decodeCapabilities(facts.capBnd);
-  const limits = ['setpriv', `--bounding-set=-all${caps.map((c) => `,+${c.replace(/^cap_/, '')}`).join('')}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--'];
-  const user = request.runAs ? [`--userspec=${request.runAs.uid}:${request.runAs.gid}`] : [];
-  return [
-    ...joinPrefix(request.procsFiles),
-    'nsenter', '--target', target, '--all', '--root=/', '--wd=/', '--',
-    ...limits,
-    'chroot', ...user, `/proc/${target}/root`,
-    ...(request.workdir === undefined ? request.command : inBox),
-  ];
+  const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
+  return [...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd', ...user, '--', ...inBox];
 }

@@ -4,6 +4,7 @@ import type { BoxSpec } from '../spec/box-spec.js';
 import type { Plan, UndoStep } from '../plan/types.js';
 import { identify } from '../state/proc-identity.js';
 import { RECORD_VERSION, type BoxRecord } from '../state/record.js';
+import type { Toolbox } from '../rootfs/toolbox.js';
 import { describeRecordedNetwork } from './record-network.js';
 
 export interface NewBoxOptions {
@@ -13,6 +14,8 @@ export interface NewBoxOptions {
   readonly image?: string;
   /** Image boxes: the image's environment is the whole of it (false); host boxes inherit nsbox's (true). */
   readonly inheritEnv?: boolean;
+  /** Image boxes: the toolbox mounted in the box. */
+  readonly toolbox?: Toolbox;
   /** Undos to run on rm beyond the plan's (created first, so run last): an image box's container directory. */
   readonly kept?: readonly UndoStep[];
 }
@@ -37,6 +40,7 @@ export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions
     detached: options.detached,
     autoRemove: options.autoRemove,
     image: options.image,
+    ...(options.toolbox ? { toolbox: options.toolbox } : {}),
     command: [...spec.process.argv],
     process: {
       env: { ...spec.process.env },

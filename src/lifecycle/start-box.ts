@@ -17,6 +17,7 @@ import { releaseLock } from '../state/lock.js';
 import { releaseName, reserveName, validateName } from '../state/names.js';
 import { identify } from '../state/proc-identity.js';
 import type { BoxRecord } from '../state/record.js';
+import type { Toolbox } from '../rootfs/toolbox.js';
 import { buildNewRecord } from './new-record.js';
 import { runUndoList } from './run-undo.js';
 import { findInit, readRecordedNamespaces } from './find-init.js';
@@ -39,6 +40,8 @@ export interface RecordedBoxKind {
   readonly image?: string;
   /** Image boxes: the recorded environment is the whole of it. */
   readonly inheritEnv?: boolean;
+  /** Image boxes: the toolbox mounted in the box. */
+  readonly toolbox?: Toolbox;
   readonly kept?: readonly UndoStep[];
 }
 
@@ -62,7 +65,7 @@ export async function startRecorded(kind: RecordedBoxKind, args: Readonly<Record
   }
   checkPlanTools(plan);
   if (args.explain) explainPlan(plan, args);
-  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, kept: kind.kept });
+  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, toolbox: kind.toolbox, kept: kind.kept });
   const run: RecordedRun = { state, record, plan, kept: kind.kept };
   await createRecordedBox(run);
   if (!detached) return runRecordedForeground(run, spec);

@@ -13,6 +13,7 @@ import { validateNetworkName } from './request.js';
 import { formatSubnet, overlaps, parseSubnet } from './subnet.js';
 import { isStaleLease, netPaths, netStateDir, readLeases, readNetwork, readNetworks, withNetLock, type Lease, type NetworkRecord } from './state.js';
 import { runHostSteps } from './run-steps.js';
+import { HOST_ENV } from '../host/host-env.js';
 
 /** Create network `name` on `subnet`: a record, then its bridge and rules (the record goes again if they fail). */
 export async function createNetwork(name: string, subnetText: string | undefined, env: NodeJS.ProcessEnv = process.env, facts: HostNetFacts = readHostNetFacts()): Promise<NetworkRecord> {
@@ -56,7 +57,7 @@ export function removeNetwork(name: string, env: NodeJS.ProcessEnv = process.env
 
 /** The bridge, the network's rules, its records; ip_forward back to what it was when no network is left. */
 function removeNetworkResidue(dir: string, record: NetworkRecord): void {
-  const run = (argv: readonly string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' }).status === 0;
+  const run = (argv: readonly string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', env: HOST_ENV }).status === 0;
   if (existsSync(`/sys/class/net/${record.bridge}`)) run(['ip', 'link', 'del', 'dev', record.bridge]);
   if (findTool('iptables')) for (const rule of networkRules(record.name, record.bridge, record.subnet)) while (run(iptablesArgv('-D', rule)));
   if (findTool('nft')) for (const { set, element } of nftNetworkElements(record.bridge, record.subnet)) run(['nft', 'delete', 'element', ...NFT_TABLE, set, element]);

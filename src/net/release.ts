@@ -6,6 +6,7 @@ import { findTool } from '../host/tools.js';
 import { iptablesArgv, portRules, nftPortElement, NFT_TABLE } from './firewall.js';
 import { dropLease, refreshPeerHosts } from './prepare-network.js';
 import { isStaleLease, netStateDir, readLeases, vethExists, withNetLock, type Lease } from './state.js';
+import { HOST_ENV } from '../host/host-env.js';
 
 /** What was removed, one line each (for gc --dry-run style reports). */
 export type Released = string[];
@@ -46,5 +47,5 @@ function releaseLeases(dir: string, leases: readonly Lease[]): Released {
 }
 
 function run(argv: readonly string[]): boolean {
-  return spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' }).status === 0;
+  return spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', env: HOST_ENV }).status === 0;
 }

@@ -1,6 +1,7 @@
 // The IPv4/IPv6 addresses a process sees in its network namespace (for `nsbox ns`), read with nsenter + ip.
 
 import { execFileSync } from 'node:child_process';
+import { HOST_ENV } from '../host/host-env.js';
 
 export interface InterfaceAddress {
   readonly ifname: string;
@@ -12,7 +13,7 @@ export interface InterfaceAddress {
 export function readNetAddresses(pid: number): InterfaceAddress[] {
   let json: string;
   try {
-    json = execFileSync('nsenter', ['--target', String(pid), '--net', '--', 'ip', '-j', 'addr', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    json = execFileSync('nsenter', ['--target', String(pid), '--net', '--', 'ip', '-j', 'addr', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000, env: HOST_ENV });
   } catch {
     return [];
   }

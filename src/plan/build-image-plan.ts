@@ -5,6 +5,7 @@
 // the box's own mount namespace, so nothing is ever mounted on the host and nothing needs unmounting there.
 
 import { NsboxError } from '../errors.js';
+import { HOST_PATH as HOST_TOOL_PATH } from '../host/host-env.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import type { ImageBoxSpec } from '../spec/image-box-spec.js';
@@ -41,7 +42,7 @@ export interface ImagePlanFacts extends MountFacts {
 }
 
 /** The host's PATH for the tools the init runs before pivot_root (the environment is otherwise empty). */
-const HOST_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
+const HOST_PATH = `PATH=${HOST_TOOL_PATH}`;
 /** A kernel page: the limit of one mount's option string (overlay's lowerdir list lives there). */
 const MAX_MOUNT_OPTIONS = 4095;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -2,10 +2,17 @@
 // pivot_root, in the box's PATH and working directory), so it answers for the box's files, not the host's. nsbox
 // prints the answer as "CMD: not found in the box" (127) or "not executable" (126) instead of setpriv's message.
 
-/** Shell lines defining and running check_command on "$1"; the verdict goes to fd 3, as set-up failures do. */
-export function commandCheckLines(): string[] {
+import { quoteWord } from '../plan/quote.js';
+
+/**
+ * Shell lines defining and running check_command on "$1"; the verdict goes to fd 3, as set-up failures do.
+ * `searchPath` is the box's PATH: a plain shell variable here, since the box's environment is applied only at the
+ * final exec (final-exec.ts).
+ */
+export function commandCheckLines(searchPath: string): string[] {
   return [
-    '# The command, looked up the way execvp will (PATH unless it holds a /): 127 if missing, 126 if not executable.',
+    '# The command, looked up the way execvp will (the box\'s PATH unless it holds a /): 127 if missing, 126 if not executable.',
+    `box_path=${quoteWord(searchPath)}`,
     'check_command() {',
     '  case $1 in',
     '    */*)',
@@ -15,7 +22,7 @@ export function commandCheckLines(): string[] {
     '      return 0 ;;',
     '  esac',
     '  denied=; saved_ifs=$IFS; IFS=:',
-    '  for d in $PATH; do',
+    '  for d in $box_path; do',
     '    [ -f "${d:-.}/$1" ] || continue',
     '    [ -x "${d:-.}/$1" ] && { IFS=$saved_ifs; return 0; }',
     '    denied=1',

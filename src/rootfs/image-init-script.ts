@@ -1,11 +1,11 @@
 // The init of a box with its own root file system: the teaching centrepiece of `nsbox run IMAGE --explain`.
 // It runs as PID 1 inside the new namespaces, builds the root from the image (overlay, /proc, /sys, /dev,
 // /etc files, volumes), enters it with pivot_root, detaches the host's root, drops privileges with setpriv and
-// becomes the command. Only stock tools: mount, mkdir, ln, pivot_root, umount, setpriv.
+// becomes the command (final-exec.ts). Only stock tools: mount, mkdir, ln, pivot_root, umount, setpriv, env.
 
 import { quoteWord } from '../plan/quote.js';
 import type { ContainerDir } from './container-dir.js';
-import { formatBoundingSet } from './capabilities.js';
+import { buildFinalExecArgv, type FinalExecInput } from './final-exec.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
 import { commandCheckLines } from './command-check.js';
@@ -93,6 +93,9 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '',
     '# 5. Device nodes, devpts, shm, mqueue, /etc files, volumes, tmpfs, masked and read-only kernel paths, toolbox.',
     `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
+    '#    The toolbox directory itself becomes a read-only mount: nsbox exec runs its tools with every capability, so',
+    '#    a box process must not be able to rename it away or put files in it (a mount point cannot be renamed).',
+    'step mount -n --rbind -o ro "$T" "$T"',
     '',
     '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
     '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',
@@ -100,15 +103,14 @@ export function buildImageInitScript(input: ImageInitInput): string {
     'step pivot_root . .',
     `step ${toolboxArgv(input.toolbox, 'umount').join(' ')} -n -l .`,
     '',
-    '# 7. Become the command: its working directory and environment (nothing inherited from the host), then',
-    '#    setpriv drops every capability outside the bounding set, sets no_new_privs, changes user and execs.',
-    '#    fd 3 is closed: only 0, 1 and 2 reach the command.',
+    '# 7. Become the command: its working directory, then setpriv drops every capability outside the bounding set,',
+    '#    sets no_new_privs and changes user; only then does env (from the toolbox) set the box\'s environment and',
+    '#    exec the command. This shell\'s own environment stays empty: an image Env LD_PRELOAD reaches no privileged',
+    '#    process. fd 3 is closed: only 0, 1 and 2 reach the command.',
     ...(input.blockDevices ? [`#    ${describeBlockDeviceGuard(input.blockDevices)}`] : []),
     `step cd ${quoteWord(input.workdir)}`,
-    'unset OLDPWD',
-    ...Object.entries(input.env).map(([k, v]) => `export ${k}=${quoteWord(v)}`),
-    ...commandCheckLines(),
-    `exec ${[...toolboxArgv(input.toolbox, 'setpriv'), ...setprivArgs(input)].join(' ')} -- "$@" 3>&-`,
+    ...commandCheckLines(input.env.PATH ?? '/bin:/usr/bin'),
+    `exec ${buildFinalExecArgv(finalExecInput(input)).map(quoteWord).join(' ')} "$@" 3>&-`,
   );
   return lines.join('\n');
 }
@@ -121,13 +123,9 @@ function overlayOptions(input: ImageInitInput): string {
   return opts.join(',');
 }
 
-function setprivArgs(input: ImageInitInput): string[] {
+function finalExecInput(input: ImageInitInput): FinalExecInput {
   const u = input.user;
-  const args = [`--reuid=${u.uid}`, `--regid=${u.gid}`, u.groups.length > 0 ? `--groups=${u.groups.join(',')}` : '--clear-groups'];
-  args.push(`--bounding-set=${formatBoundingSet(input.capabilities)}`, '--inh-caps=-all');
-  if (input.noNewPrivs) args.push('--no-new-privs');
-  args.push('--pdeathsig=KILL');
-  return args;
+  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true };
 }
 
 function basename(path: string): string {

@@ -1,4 +1,4 @@
-// The toolbox: the host's setpriv and umount, their libraries and the dynamic loader, bind-mounted read-only
+// The toolbox: the host's setpriv, umount and env, their libraries and the dynamic loader, bind-mounted read-only
 // into the box's /dev/.nsbox. After pivot_root only the box's files are reachable, yet the old root must still be
 // detached (umount) and the capabilities dropped last (setpriv): these two run from here, through the loader
 // with --library-path, so the host's /lib paths are never needed inside.
@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { basename } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { requireTool } from '../host/tools.js';
+import { HOST_ENV } from '../host/host-env.js';
 
 /** Where the toolbox appears inside the box (a directory in the box's own /dev tmpfs). */
 export const TOOLBOX_DIR = '/dev/.nsbox';
@@ -25,7 +26,8 @@ export interface Toolbox {
   readonly files: readonly ToolboxFile[];
 }
 
-const TOOLS = ['setpriv', 'umount'] as const;
+/** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts). */
+const TOOLS = ['setpriv', 'umount', 'env'] as const;
 
 /** argv that runs toolbox tool `name` inside the box (after pivot_root). */
 export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
@@ -70,7 +72,7 @@ function listToolbox(tools: readonly string[]): Toolbox {
   const loader = realpathSync(interpreter);
   files.set(basename(interpreter), loader);
   for (const tool of tools) {
-    const listing = execFileSync(loader, ['--list', tool], { encoding: 'utf8' });
+    const listing = execFileSync(loader, ['--list', tool], { encoding: 'utf8', env: HOST_ENV });
     for (const match of listing.matchAll(/^\s*([^\s/]+) => (\/\S+) \(/gm)) files.set(match[1]!, realpathSync(match[2]!));
   }
   return { loader: basename(interpreter), files: [...files].map(([name, source]) => ({ name, source })) };

@@ -5,6 +5,7 @@ import type { BoxCgroup } from '../cgroup/plan-cgroup.js';
 import type { NamespaceName } from '../host/namespaces.js';
 import type { UndoStep } from '../plan/types.js';
 import type { ProcessIdentity } from './proc-identity.js';
+import type { Toolbox } from '../rootfs/toolbox.js';
 
 export const RECORD_VERSION = 1;
 
@@ -26,6 +27,8 @@ export interface BoxRecord {
   readonly autoRemove: boolean;
   /** The image it runs, for image boxes. */
   readonly image: string | undefined;
+  /** Image boxes: the toolbox mounted in it (exec runs its setpriv and env). */
+  readonly toolbox?: Toolbox;
   readonly command: readonly string[];
   readonly process: RecordedProcess;
   /** The process whose life is the box's: the reaper shell (or the box process itself without one). */

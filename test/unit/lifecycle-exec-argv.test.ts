@@ -2,7 +2,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildExecArgv } from '../../src/lifecycle/exec-argv.js';
+import { buildHostExecArgv, buildImageExecArgv } from '../../src/lifecycle/exec-argv.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { buildBoxSpec } from '../../src/spec/run-flags.js';
 import { tailLines } from '../../src/commands/logs.js';
@@ -11,25 +11,37 @@ import { splitExecWords } from '../../src/commands/exec.js';
 const FULL = '000001ffffffffff';
 const procs = ['/sys/fs/cgroup/pids/x/nsbox-aaaaaaaaaaaa/cgroup.procs'];
 
-test('exec: join the cgroup, then nsenter every namespace, root and cwd of PID 1', () => {
-  const argv = buildExecArgv({ pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls', '-la'], workdir: undefined, runAs: undefined, procsFiles: procs });
+const TOOLBOX = { loader: 'ld-linux-x86-64.so.2', files: [] };
+const TOOLS = { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh' };
+const LD = ['/dev/.nsbox/ld-linux-x86-64.so.2', '--library-path', '/dev/.nsbox'];
+
+test('host-root box: join the cgroup, then nsenter every namespace, root and cwd of PID 1', () => {
+  const argv = buildHostExecArgv({ pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls', '-la'], workdir: undefined, runAs: undefined, procsFiles: procs });
   assert.equal(argv.slice(argv.indexOf('nsenter')), ['nsenter', '--target', '42', '--all', '--root', '--wd', '--', 'ls', '-la']);
   assert.equal(argv.slice(0, 2), ['/bin/sh', '-c']);
   assert.ok(argv.includes(procs[0]!));
 });
 
-test('exec: -u and -w', () => {
-  const argv = buildExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['id'], workdir: '/srv', runAs: { uid: 1000, gid: 100 }, procsFiles: [] });
+test('host-root box: -u and -w', () => {
+  const argv = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['id'], workdir: '/srv', runAs: { uid: 1000, gid: 100 }, procsFiles: [] });
   assert.equal(argv, ['nsenter', '--target', '7', '--all', '--root', '--wd', '--setuid', '1000', '--setgid', '100', '--', '/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec', '/srv', 'id']);
 });
 
-test('exec: a box with dropped capabilities and no_new_privs gets the same through setpriv, then chroot', () => {
-  const argv = buildExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [] });
+test('image box: read-only nsenter in a private mount namespace, no --root/--wd, then the toolbox\'s setpriv and env', () => {
+  const argv = buildImageExecArgv(
+    { pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true },
+    { command: ['sh'], workdir: '/srv', runAs: { uid: 5, gid: 6 }, procsFiles: [], toolbox: TOOLBOX, env: { PATH: '/bin', LD_PRELOAD: '/x.so' }, tools: TOOLS },
+  );
   assert.equal(argv, [
-    'nsenter', '--target', '9', '--all', '--root=/', '--wd=/', '--',
-    'setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--',
-    'chroot', '/proc/9/root', 'sh',
+    '/usr/bin/unshare', '--mount', '--propagation', 'private', '--',
+    '/bin/sh', '-c', 'mount --bind -o ro -- "$0" "$0" || exit 125; exec "$0" "$@"', '/usr/bin/nsenter',
+    '--target', '9', '--all', '--',
+    ...LD, '/dev/.nsbox/setpriv', '--reuid=5', '--regid=6', '--clear-groups', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--',
+    ...LD, '/dev/.nsbox/env', '-i', '--chdir=/srv', '--', 'PATH=/bin', 'LD_PRELOAD=/x.so',
+    'sh',
   ]);
+  // the box's environment is only ever an argument of the last env, after the drop
+  assert.is(argv.findIndex((w) => w.startsWith('LD_PRELOAD=')) > argv.indexOf('--no-new-privs'), true);
 });
 
 test('exec words: flags before the box are nsbox\'s, everything after is the command\'s', () => {
