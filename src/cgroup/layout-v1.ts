@@ -97,6 +97,7 @@ function limitWrites(controller: string, box: CgroupDir, request: CgroupRequest,
   if (controller === 'devices') {
     // One rule per write: the kernel parses a single "type major:minor access" rule from each write(2).
     for (const rule of request.devicesDeny ?? []) writes.push(write(box, 'devices.deny', rule, describeDeviceRule(rule)));
+    for (const rule of request.devicesAllow ?? []) writes.push(write(box, 'devices.allow', rule, `device allowed: ${rule}`));
   }
   return writes;
 }
@@ -133,6 +134,7 @@ function prepareCpusetParents(parent: CgroupDir, cpus: string, writes: KnobWrite
 /** The --explain line of a devices.deny rule. */
 function describeDeviceRule(rule: string): string {
   if (rule === 'b *:* m') return 'no block devices: mknod of any block device fails in the box (EPERM), even with CAP_MKNOD';
+  if (rule === 'a') return 'every device denied, then the allow-list below (mknod of character devices, Docker\'s default devices)';
   return `device rule: deny ${rule}`;
 }
 

@@ -20,6 +20,8 @@ export interface CgroupRequest {
    * eBPF programs), e.g. "b *:* m": no block device may be created. Image boxes always ask for that one.
    */
   readonly devicesDeny?: readonly string[];
+  /** Rules written to devices.allow after devicesDeny (v1 only), e.g. "c 1:3 rwm": /dev/null may be opened. */
+  readonly devicesAllow?: readonly string[];
   /** Parent cgroup path without leading "/" or "./", e.g. "nsbox" or "a/b"; "" is the base itself. */
   readonly parent: string;
   readonly parentBase: CgroupParentBase;

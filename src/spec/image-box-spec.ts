@@ -4,7 +4,7 @@ import { NsboxError, flagError } from '../errors.js';
 import type { ImageConfig } from '../image/records.js';
 import type { ImageRef } from '../image/reference.js';
 import { parseCapabilityName, resolveCapabilities } from '../rootfs/capabilities.js';
-import { canUseDevicesCgroup, chooseBlockDeviceGuard, DENY_BLOCK_DEVICES, type BlockDeviceGuard } from '../rootfs/block-devices.js';
+import { canUseDevicesCgroup, chooseBlockDeviceGuard, DEVICES_ALLOW, DEVICES_DENY, type BlockDeviceGuard } from '../rootfs/block-devices.js';
 import { detectCgroupHost } from '../cgroup/detect.js';
 import { parseCgroupParent } from '../cgroup/flags.js';
 import type { CgroupRequest } from '../cgroup/request.js';
@@ -83,7 +83,7 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
   const mknodAdded = stringList(args['cap-add']).map((v) => parseCapabilityName('--cap-add', v)).some((c) => c === 'mknod' || c === 'all');
   const devicesCgroup = input.devicesCgroup ?? canUseDevicesCgroup(detectCgroupHost());
   const blockDevices = chooseBlockDeviceGuard(devicesCgroup, args.privileged === true, mknodAdded);
-  const cgroup = blockDevices === 'devices-cgroup' ? { ...(base.cgroup ?? placementOnly(hostEnv)), devicesDeny: [DENY_BLOCK_DEVICES] } : base.cgroup;
+  const cgroup = blockDevices === 'devices-cgroup' ? { ...(base.cgroup ?? placementOnly(hostEnv)), devicesDeny: DEVICES_DENY, devicesAllow: DEVICES_ALLOW } : base.cgroup;
   return {
     box: { ...base, hostname, mountProc: false, cgroup, process: { ...base.process, env, workdir, runAs: undefined } },
     source: input.source,
