@@ -29,7 +29,8 @@ function groupArgs(dir: CgroupDir): string[] {
 
 /**
  * Consecutive writes to one cgroup become one cgset (it applies -r in order); cgroup.subtree_control has no
- * cgroup-tools equivalent and stays a file write.
+ * cgroup-tools equivalent and stays a file write. So do the devices rules: cgset keeps one value per key (several
+ * -r devices.allow=... are silently dropped, exit 0) and reads back what it wrote, which a rule file never shows.
  */
 function renderWrites(writes: readonly KnobWrite[]): Step[] {
   const steps: Step[] = [];
@@ -45,7 +46,7 @@ function renderWrites(writes: readonly KnobWrite[]): Step[] {
     run = [];
   };
   for (const write of writes) {
-    if (write.file === 'cgroup.subtree_control') {
+    if (write.file === 'cgroup.subtree_control' || write.file === 'devices.deny' || write.file === 'devices.allow') {
       flush();
       steps.push({ kind: 'write-file', path: `${dirOf(write.dir)}/${write.file}`, content: write.value, why: write.why });
       continue;

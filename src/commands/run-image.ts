@@ -14,6 +14,7 @@ import { explainPlan, planText } from '../plan/explain.js';
 import { runInForeground } from '../exec/foreground.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
+import { untrustedRootfsReason } from '../rootfs/rootfs-trust.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 import { defaultImageNetwork } from '../net/image-default.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
@@ -111,11 +112,15 @@ function recordedSpec(spec: ImageBoxSpec, facts: ImagePlanFacts): BoxSpec {
 
 function checkRootfs(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw flagError('--rootfs', value, 'expected a directory');
+  let dir: string | undefined;
   try {
-    const dir = realpathSync(resolve(value));
-    if (statSync(dir).isDirectory()) return dir;
+    dir = realpathSync(resolve(value));
+    if (!statSync(dir).isDirectory()) dir = undefined;
   } catch {
     // reported below
   }
-  throw flagError('--rootfs', value, 'no such directory');
+  if (dir === undefined) throw flagError('--rootfs', value, 'no such directory');
+  const untrusted = untrustedRootfsReason(dir);
+  if (untrusted) throw flagError('--rootfs', value, `${untrusted}: a user other than root could change it while nsbox checks and mounts it (chown root and chmod go-w)`);
+  return dir;
 }

@@ -53,6 +53,12 @@ export function fingerprint(victim: Victim): string {
   return lines.join('\n');
 }
 
+/** One host file: content hash, mode, owner, nlink, size, mtime. */
+export function fingerprintFile(path: string): string {
+  const s = lstatSync(path);
+  return `${path} ${s.mode.toString(8)} ${s.uid}:${s.gid} n${s.nlink} ${s.size} m${s.mtimeMs} ${sha256(readFileSync(path))}`;
+}
+
 /** The host side after a hostile attempt: victim unchanged (no new file), marker never seen, nowhere copied. */
 export async function assertVictimIntact(victim: Victim, before: string, seen: string, searchRoots: readonly string[], what: string): Promise<void> {
   assert.fixture(fingerprint(victim), before, `${what}: the victim changed`);

@@ -1,0 +1,128 @@
+// Integration (root), threat classes "devices" and "--rootfs trust" (SECURITY.md).
+// Devices: with --cap-add MKNOD a box may make device nodes, but open only Docker's default list. The victim is the
+// host's first virtual console: the host writes a marker on it, and a box that makes /dev/vcs1's node (7:1) on a
+// tmpfs mounted with `dev` could read the screen back. The box's devices cgroup is read from the host side too.
+// --rootfs: a directory that another user could change (group/other-writable or foreign-owned, itself or above)
+// is refused with one line, exit 125, nothing created, the victim unchanged.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { detectCgroupHost } from '../../src/cgroup/detect.js';
+import { canUseDevicesCgroup, DEVICES_ALLOW } from '../../src/rootfs/block-devices.js';
+import { assertVictimIntact, fingerprint, makeVictim, type Victim } from './containment-fixtures.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
+const devicesCgroup = isRoot && canUseDevicesCgroup(detectCgroupHost());
+
+const base = mkdtempSync(join(tmpdir(), 'nsbox-contain-dev-'));
+const root = join(base, 'store');
+const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: root, NSBOX_STATE: join(base, 'state'), NSBOX_IMAGE_NETWORK: 'none' };
+const cli = (args: string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
+const containers = (): string[] => (existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : []);
+let victim: Victim;
+let busyboxFs = '';
+
+test.before(() => {
+  if (skipReason) return;
+  victim = makeVictim(base);
+  const r = cli(['image', 'import', '--from-host-busybox', 'busybox']);
+  assert.is(r.code, 0, r.stderr);
+  busyboxFs = (JSON.parse(cli(['image', 'inspect', 'busybox']).stdout) as { lowerDirs: string[] }).lowerDirs[0]!;
+});
+
+test.after(() => {
+  if (!skipReason) cli(['rm', '-f', 'devbox']);
+  rmSync(base, { recursive: true, force: true });
+});
+
+test('--cap-add MKNOD: a box makes device nodes but opens only Docker\'s default devices (the host\'s console screen stays unread)', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  if (!devicesCgroup) return console.log('SKIP: no cgroup v1 devices hierarchy here (the refusal is unit-tested)');
+  if (!existsSync('/dev/tty1') || !existsSync('/dev/vcs1')) return console.log('SKIP: this host has no /dev/tty1 and /dev/vcs1 (the victim)');
+  const marker = `nsbox-vcs-${randomBytes(6).toString('hex')}`;
+  writeFileSync('/dev/tty1', `${marker}\n`);
+  assert.ok(readFileSync('/dev/vcs1').toString('latin1').includes(marker), 'the host can read its marker back from /dev/vcs1');
+  const before = fingerprint(victim);
+  const script = [
+    'mknod /mnt/vcs c 7 1 && echo made-vcs',
+    'head -c 65536 /mnt/vcs 2>/dev/null | tr -s " "',
+    'mknod /mnt/null c 1 3 && echo hi > /mnt/null && echo own-null-opens',
+    'mknod /mnt/disk b 8 0 2>/dev/null && echo made-block || echo block-refused',
+    'echo hi > /dev/null && echo dev-null-opens',
+  ].join('; ');
+  const r = cli(['run', '--rm', '--cap-add', 'MKNOD', '--tmpfs', '/mnt:dev', 'busybox', 'sh', '-c', script]);
+  const out = r.stdout + r.stderr;
+  assert.is(r.code, 0, out);
+  assert.match(r.stdout, /made-vcs/, 'CAP_MKNOD works: the node is made');
+  assert.not.ok(out.includes(marker), `the box read the host's console: ${out}`);
+  assert.match(r.stdout, /own-null-opens/, 'a node of an allowed device opens');
+  assert.match(r.stdout, /block-refused/);
+  assert.match(r.stdout, /dev-null-opens/);
+  await assertVictimIntact(victim, before, out, [join(root, 'containers')], 'mknod');
+});
+
+test('--cap-add MKNOD: the box\'s devices cgroup, read from the host, is the allow-list', () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  if (!devicesCgroup) return console.log('SKIP: no cgroup v1 devices hierarchy here');
+  const started = cli(['run', '-d', '--name', 'devbox', '--cap-add', 'MKNOD', 'busybox', 'sleep', '600']);
+  assert.is(started.code, 0, started.stderr);
+  try {
+    const [info] = JSON.parse(cli(['inspect', 'devbox']).stdout) as Array<{ record: { cgroup?: { dirs?: string[] } } }>;
+    const dirs = info?.record.cgroup?.dirs ?? [];
+    const dir = dirs.find((d) => d.includes('/devices/'));
+    assert.ok(dir, `the box has a devices cgroup: ${JSON.stringify(dirs)}`);
+    const list = readFileSync(join(dir!, 'devices.list'), 'utf8').trim().split('\n').sort();
+    assert.equal(list, [...DEVICES_ALLOW].sort(), 'devices.list is exactly the allow-list (no "a *:* rwm")');
+  } finally {
+    cli(['rm', '-f', 'devbox']);
+  }
+});
+
+/** A copy of the busybox tree at dir, root-owned, mode 0755. */
+function makeRootfs(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  cpSync(busyboxFs, dir, { recursive: true, verbatimSymlinks: true });
+  chmodSync(dir, 0o755);
+}
+
+test('--rootfs: a directory another user could change is refused (one line, 125, nothing made); a root-only one runs', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  const shared = join(base, 'shared');
+  makeRootfs(join(shared, 'rootfs'));
+  chmodSync(shared, 0o777);
+  const foreign = join(base, 'foreign');
+  makeRootfs(join(foreign, 'rootfs'));
+  chmodSync(foreign, 0o755);
+  chownSync(foreign, 1000, 1000);
+  const itself = join(base, 'itself');
+  makeRootfs(itself);
+  chmodSync(itself, 0o775);
+  const cases: [string, RegExp][] = [
+    [join(shared, 'rootfs'), new RegExp(`${shared} is writable by group and others \\(mode 0777\\)`)],
+    [join(foreign, 'rootfs'), new RegExp(`${foreign} is owned by uid 1000, not root`)],
+    [itself, new RegExp(`${itself} is writable by its group \\(mode 0775\\)`)],
+  ];
+  for (const [dir, reason] of cases) {
+    const r = cli(['run', '--rm', '--rootfs', dir, '--', '/bin/sh', '-c', `cat ${victim.marker}; echo pwned > ${victim.dir}/pwned`]);
+    assert.is(r.code, 125, `${dir}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, reason);
+    assert.match(r.stderr, /a user other than root could change it/);
+    assert.is(r.stderr.split('\n').filter((l) => l && !l.startsWith('nsbox: hint:')).length, 1, `one line: ${r.stderr}`);
+    assert.equal(containers(), [], 'nothing created');
+    await assertVictimIntact(victim, before, r.stdout + r.stderr, [], `--rootfs ${dir}`);
+  }
+  const good = join(base, 'good');
+  makeRootfs(join(good, 'rootfs'));
+  chmodSync(good, 0o700);
+  const r = cli(['run', '--rm', '--rootfs', join(good, 'rootfs'), '--', '/bin/sh', '-c', 'echo ran']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'ran\n');
+});
+
+test.run();

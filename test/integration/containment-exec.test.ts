@@ -1,0 +1,220 @@
+// Integration (root), threat classes "a box process meets what exec brings in" and "inherited fds" (SECURITY.md),
+// the CVE-2019-5736 and CVE-2024-21626 classes. A box's PID 1 is a watcher (static C): it scans /proc for every new
+// PID that `nsbox exec` starts and, for each, opens /proc/PID/exe for writing (at once, and again later through an
+// O_PATH fd, after the process has exec'd on: the way runc's binary was overwritten), and tries to read the
+// host-only marker and create a file next to the victim through /proc/PID/root and /proc/PID/cwd. It never writes
+// to an exe it could open (so a failing run cannot damage the host's tools); it reports it. The box's /bin/sh is
+// the script `#!/proc/self/exe` (re-execute whatever binary runs it). Exec is also started with extra open fds (a
+// host directory, the marker) and with -w naming a host path and /proc/self/fd/N.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { writeDockerSave, type FixtureEntry } from './image-fixtures.js';
+import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, fingerprintFile, hasGcc, makeVictim, treeEntries, type Victim } from './containment-fixtures.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : !hasGcc ? 'needs gcc (apt-get install gcc libc6-dev)' : undefined;
+
+const base = mkdtempSync(join(tmpdir(), 'nsbox-contain-exec-'));
+const root = join(base, 'store');
+const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: root, NSBOX_STATE: join(base, 'state'), NSBOX_IMAGE_NETWORK: 'none' };
+const cli = (args: string[], timeoutMs = 60_000): Result => nsbox(args, { env: ENV, timeoutMs });
+const BOX = 'watched';
+/** Host binaries exec could run in the box: hashed before and after (the watcher never writes, but check). */
+const HOST_TOOLS = ['/usr/bin/nsenter', '/usr/bin/setpriv', '/usr/sbin/chroot', '/usr/bin/env', '/usr/bin/unshare', '/lib64/ld-linux-x86-64.so.2'].filter((p) => existsSync(p));
+let victim: Victim;
+
+function watcherSource(v: Victim): string {
+  return `#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#define MAXP 4096
+static char seen[MAXP];
+static int held[MAXP];
+static void report(const char *fmt, const char *a, int pid) { dprintf(1, fmt, pid, a); }
+static void probe(int pid) {
+  char path[256], link[512], buf[256];
+  ssize_t n;
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  n = readlink(path, link, sizeof link - 1); link[n > 0 ? n : 0] = 0;
+  report("SEEN %d exe=%s\\n", link, pid);
+  int fd = open(path, O_WRONLY);
+  if (fd >= 0) { report("EXE-WRITABLE %d %s\\n", link, pid); close(fd); }
+  if (held[pid] < 0) held[pid] = open(path, O_PATH);
+  const char *dirs[] = { "root", "cwd" };
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, dirs[i]);
+    n = readlink(path, link, sizeof link - 1); link[n > 0 ? n : 0] = 0;
+    if (n > 0 && strcmp(link, "/") != 0) report("DIR %d %s\\n", link, pid);
+    snprintf(path, sizeof path, "/proc/%d/%s%s", pid, dirs[i], ${cString(v.marker)});
+    fd = open(path, O_RDONLY);
+    if (fd >= 0) { n = read(fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; close(fd); report("MARKER-READ %d %s", buf, pid); }
+    snprintf(path, sizeof path, "/proc/%d/%s%s/pwned-%s-%d", pid, dirs[i], ${cString(v.dir)}, dirs[i], pid);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    if (fd >= 0) { close(fd); report("VICTIM-WRITE %d %s\\n", dirs[i], pid); }
+  }
+}
+int main(void) {
+  for (int i = 0; i < MAXP; i++) held[i] = -1;
+  seen[getpid()] = 1;
+  dprintf(1, "WATCHING\\n");
+  for (;;) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      int pid = atoi(e->d_name);
+      if (pid <= 0 || pid >= MAXP || seen[pid]) continue;
+      seen[pid] = 1;
+      probe(pid);
+    }
+    if (d) closedir(d);
+    // A held exe: once its process has exec'd on, the file is no longer busy: is it writable now?
+    for (int pid = 0; pid < MAXP; pid++) {
+      if (held[pid] < 0) continue;
+      char path[64], link[512];
+      snprintf(path, sizeof path, "/proc/self/fd/%d", held[pid]);
+      struct stat exe, box;
+      // The box's own files (on its root's file system) are its to write; a host executable is not.
+      if (fstat(held[pid], &exe) == 0 && stat("/", &box) == 0 && exe.st_dev == box.st_dev) { close(held[pid]); held[pid] = -2; continue; }
+      int fd = open(path, O_WRONLY);
+      if (fd >= 0) {
+        ssize_t n = readlink(path, link, sizeof link - 1); link[n > 0 ? n : 0] = 0;
+        report("EXE-WRITABLE-LATER %d %s\\n", link, pid); close(fd); close(held[pid]); held[pid] = -2;
+      }
+    }
+    usleep(50);  // a shared machine: scan often, not flat out
+  }
+}
+`;
+}
+
+/** Runs nsbox exec with extra fds: 3 = the victim directory, 4 = the marker (both inherited, no close-on-exec). */
+function execWithFds(args: string[]): Promise<Result> {
+  const dirFd = openSync(victim.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const markerFd = openSync(victim.marker, 'r');
+  return new Promise((resolve) => {
+    const child = spawn(NSBOX, ['exec', ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe', dirFd, markerFd] });
+    closeSync(dirFd);
+    closeSync(markerFd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const logs = (): string => {
+  const r = cli(['logs', BOX]);
+  return `${r.stdout}${r.stderr}`;
+};
+
+const fingerprintTools = (): string => HOST_TOOLS.map(fingerprintFile).join('\n');
+
+test.before(async () => {
+  if (skipReason) return;
+  victim = makeVictim(base);
+  const r = cli(['image', 'import', '--from-host-busybox', 'busybox']);
+  assert.is(r.code, 0, r.stderr);
+  const busyboxFs = (JSON.parse(cli(['image', 'inspect', 'busybox']).stdout) as { lowerDirs: string[] }).lowerDirs[0]!;
+  compile(watcherSource(victim), join(base, 'watcher'), ['-static']);
+  const entries: FixtureEntry[] = [
+    ...treeEntries(busyboxFs, '', ['bin/sh']),
+    { name: 'bin/sh', mode: 0o755, content: '#!/proc/self/exe\n' },
+    binaryEntry('watcher', join(base, 'watcher')),
+  ];
+  const file = join(base, 'watcher.tar');
+  await writeDockerSave(file, { layers: [entries], config: { Cmd: ['/watcher'] } });
+  const imported = cli(['image', 'import', file, 'watcher']);
+  assert.is(imported.code, 0, imported.stderr);
+  const started = cli(['run', '-d', '--name', BOX, 'watcher']);
+  assert.is(started.code, 0, started.stderr);
+  for (let i = 0; i < 100 && !logs().includes('WATCHING'); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.match(logs(), /WATCHING/, 'the watcher runs');
+});
+
+test.after(() => {
+  if (!skipReason) cli(['rm', '-f', BOX]);
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** What the watcher found: nothing but SEEN lines for processes with the box's root and cwd. */
+function assertWatcherFoundNothing(what: string): void {
+  const found = logs().split('\n').filter((l) => l !== '' && l !== 'WATCHING' && !l.startsWith('SEEN '));
+  assert.equal(found, [], `${what}: a box process reached the host through an exec'd process`);
+}
+
+test('exec: the processes exec brings into the box have its root and cwd, and no writable host executable', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  const tools = fingerprintTools();
+  let seen = '';
+  for (let i = 0; i < 12; i++) {
+    const r = cli(['exec', ...(i % 2 ? ['-w', '/tmp', '-u', '1000:1000'] : []), BOX, '/bin/busybox', 'true']);
+    seen += r.stdout + r.stderr;
+    assert.is(r.code, 0, `exec ${i}: ${r.stderr}`);
+  }
+  await new Promise((res) => setTimeout(res, 300));
+  const seenLines = logs().split('\n').filter((l) => l.startsWith('SEEN '));
+  assert.ok(seenLines.length >= 12, `the watcher saw exec's processes (${seenLines.length} seen)`);
+  assertWatcherFoundNothing('exec');
+  await assertVictimIntact(victim, before, seen + logs(), [join(root, 'containers')], 'exec');
+  assert.is(fingerprintTools(), tools, 'host tools unchanged');
+});
+
+test('exec: a box whose /bin/sh is #!/proc/self/exe runs no host binary in a loop; exec never uses the box\'s sh', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  const started = Date.now();
+  const viaSh = cli(['exec', BOX, '/bin/sh', '-c', 'true'], 20_000);
+  assert.is(viaSh.signal, null, `exec /bin/sh ended by itself: ${viaSh.stderr}`);
+  assert.ok(viaSh.code !== 0, 'the box\'s /bin/sh is broken: exec of it fails');
+  const withWorkdir = cli(['exec', '-w', '/tmp', BOX, '/bin/busybox', 'pwd'], 20_000);
+  assert.is(withWorkdir.code, 0, `-w does not need the box's sh: ${withWorkdir.stderr}`);
+  assert.is(withWorkdir.stdout, '/tmp\n');
+  assert.ok(Date.now() - started < 20_000, 'no loop');
+  await new Promise((res) => setTimeout(res, 300));
+  assertWatcherFoundNothing('#!/proc/self/exe');
+  await assertVictimIntact(victim, before, viaSh.stderr + withWorkdir.stdout + withWorkdir.stderr, [join(root, 'containers')], '#!/proc/self/exe');
+});
+
+test('exec: only fds 0-2 reach the command (an inherited host directory fd is a way out); -w is always a box path', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  const script = [
+    'for n in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$n ] && echo "open fd $n: $(readlink /proc/$$/fd/$n)"; done',
+    'cat /proc/$$/fd/4 2>/dev/null',
+    'echo pwned > /proc/$$/fd/3/pwned-fd 2>/dev/null && echo wrote-through-fd',
+    'echo done',
+  ].join('; ');
+  const fds = await execWithFds([BOX, '/bin/busybox', 'sh', '-c', script]);
+  assert.is(fds.code, 0, fds.stderr);
+  assert.is(fds.stdout, 'done\n', `the command saw inherited fds: ${fds.stdout}`);
+  // -w through an inherited fd (CVE-2024-21626): there is none to go through
+  const viaFd = await execWithFds(['-w', '/proc/self/fd/3', BOX, '/bin/busybox', 'sh', '-c', 'pwd; cat host-only-marker; echo pwned > pwned-cwd']);
+  assert.ok(viaFd.code !== 0, `-w /proc/self/fd/3 must fail: ${viaFd.stdout}`);
+  // -w naming the victim's host path: that path does not exist in the box
+  const hostPath = cli(['exec', '-w', victim.dir, BOX, '/bin/busybox', 'sh', '-c', 'pwd; cat host-only-marker; echo pwned > pwned-w']);
+  assert.ok(hostPath.code !== 0, `-w ${victim.dir} must fail in the box: ${hostPath.stdout}`);
+  const relative = cli(['exec', '-w', '/proc/1/cwd/../../../..', BOX, '/bin/busybox', 'pwd']);
+  assert.is(relative.code, 0, relative.stderr);
+  assert.is(relative.stdout, '/\n', 'a -w climbing through /proc stays in the box');
+  await assertVictimIntact(victim, before, [fds, viaFd, hostPath, relative].map((r) => r.stdout + r.stderr).join(''), [join(root, 'containers')], 'fds');
+  assertWatcherFoundNothing('fds');
+});
+
+test.run();

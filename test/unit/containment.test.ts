@@ -1,0 +1,51 @@
+// Unit: the pieces of containment that are data (SECURITY.md): the final exec's order, --rootfs trust, the
+// device allow-list.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildFinalExecArgv, checkCommandName } from '../../src/rootfs/final-exec.js';
+import { untrustedRootfsReason } from '../../src/rootfs/rootfs-trust.js';
+import { chooseBlockDeviceGuard, DEVICES_ALLOW, DEVICES_DENY } from '../../src/rootfs/block-devices.js';
+
+const TOOLBOX = { loader: 'ld.so', files: [] };
+
+test('final exec: setpriv drops first, env applies the box\'s variables and -w last, then the command', () => {
+  const argv = buildFinalExecArgv({ toolbox: TOOLBOX, uid: 0, gid: 0, groups: [], capabilities: ['chown'], noNewPrivs: true, env: { LD_PRELOAD: '/x.so', A: 'a b' }, workdir: '/w' });
+  const setpriv = argv.indexOf('/dev/.nsbox/setpriv');
+  const env = argv.indexOf('/dev/.nsbox/env');
+  assert.ok(setpriv > 0 && env > setpriv, argv.join(' '));
+  assert.ok(argv.indexOf('--no-new-privs') < env);
+  assert.equal(argv.slice(env), ['/dev/.nsbox/env', '-i', '--chdir=/w', '--', 'LD_PRELOAD=/x.so', 'A=a b']);
+  assert.is(checkCommandName(['A=b', 'x']), 'cannot run "A=b": a command name cannot contain "="');
+  assert.is(checkCommandName(['/bin/sh']), undefined);
+});
+
+test('--rootfs: every component root\'s and not writable by group or others; a sticky root directory is fine', () => {
+  const tree: Record<string, { uid: number; mode: number }> = {
+    '/': { uid: 0, mode: 0o40755 },
+    '/tmp': { uid: 0, mode: 0o41777 },
+    '/tmp/ok': { uid: 0, mode: 0o40700 },
+    '/tmp/ok/root': { uid: 0, mode: 0o40755 },
+    '/tmp/bad': { uid: 1000, mode: 0o40755 },
+    '/tmp/bad/root': { uid: 0, mode: 0o40755 },
+    '/srv': { uid: 0, mode: 0o40775 },
+    '/srv/root': { uid: 0, mode: 0o40755 },
+    '/opt': { uid: 0, mode: 0o41777 },
+  };
+  const stat = (p: string) => tree[p]!;
+  assert.is(untrustedRootfsReason('/tmp/ok/root', stat), undefined);
+  assert.is(untrustedRootfsReason('/tmp/bad/root', stat), '/tmp/bad is owned by uid 1000, not root');
+  assert.is(untrustedRootfsReason('/srv/root', stat), '/srv is writable by its group (mode 0775)');
+  assert.is(untrustedRootfsReason('/opt', stat), '/opt is writable by group and others (mode 1777)', 'the directory itself must not be writable, sticky or not');
+});
+
+test('devices: --cap-add MKNOD gets an allow-list (deny all, then Docker\'s defaults); refused without a devices cgroup', () => {
+  assert.equal([...DEVICES_DENY], ['a']);
+  assert.ok(DEVICES_ALLOW.includes('c 1:3 rwm') && DEVICES_ALLOW.includes('c 136:* rwm'));
+  assert.not.ok(DEVICES_ALLOW.some((r) => r.startsWith('b ')), 'no block device, not even mknod');
+  assert.is(chooseBlockDeviceGuard(true, false, true), 'devices-cgroup');
+  assert.throws(() => chooseBlockDeviceGuard(false, false, true), /cgroup v2 device control is an eBPF program/);
+  assert.is(chooseBlockDeviceGuard(false, true, true), 'none', '--privileged is not a sandbox');
+});
+
+test.run();
