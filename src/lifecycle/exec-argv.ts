@@ -15,7 +15,8 @@
 //     Nothing from the box's files runs while privileges are held, and the box's /bin/sh is never used.
 // The caller closes every fd above 2 first and gives the host tools a fixed environment.
 //
-// Host-root boxes (not sandboxes) have no toolbox: nsenter enters root and cwd of PID 1 and runs the command.
+// Host-root boxes (not sandboxes) have no toolbox: nsenter enters root and cwd of PID 1 and runs the command,
+// through the host's setpriv when PID 1 has dropped capabilities.
 
 import { joinPrefix } from '../cgroup/driver-fs.js';
 import { decodeCapabilities } from '../ns/cap-names.js';
@@ -79,9 +80,19 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
 /** cd inside the box (with the box's own sh: nsenter --wd=DIR would resolve DIR in the host's root). */
 const CD = ['/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec'];
 
-/** A host-root box: [sh join-cgroups] nsenter --all --root --wd [user] -- CMD. */
+/**
+ * A host-root box: [sh join-cgroups] nsenter --all --root --wd [user] -- CMD; when PID 1 runs with fewer
+ * capabilities or no_new_privs, the host's setpriv gives the command the same limits (and the user) first.
+ */
 export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
   const inBox = request.workdir === undefined ? [...request.command] : [...CD, request.workdir, ...request.command];
-  const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
-  return [...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd', ...user, '--', ...inBox];
+  const enter = [...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
+  const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
+  if (!restricted) {
+    const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
+    return [...enter, ...user, '--', ...inBox];
+  }
+  const caps = decodeCapabilities(facts.capBnd).map((c) => `,+${c.replace(/^cap_/, '')}`).join('');
+  const user = request.runAs ? [`--reuid=${request.runAs.uid}`, `--regid=${request.runAs.gid}`, '--clear-groups'] : [];
+  return [...enter, '--', 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--', ...inBox];
 }

@@ -27,6 +27,11 @@ test('host-root box: -u and -w', () => {
   assert.equal(argv, ['nsenter', '--target', '7', '--all', '--root', '--wd', '--setuid', '1000', '--setgid', '100', '--', '/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec', '/srv', 'id']);
 });
 
+test('host-root box with dropped capabilities and no_new_privs: the same through the host\'s setpriv', () => {
+  const argv = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [] });
+  assert.equal(argv, ['nsenter', '--target', '9', '--all', '--root', '--wd', '--', 'setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--', 'sh']);
+});
+
 test('image box: read-only nsenter in a private mount namespace, no --root/--wd, then the toolbox\'s setpriv and env', () => {
   const argv = buildImageExecArgv(
     { pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true },
