@@ -39,42 +39,51 @@ function watcherSource(v: Victim): string {
 #include <string.h>
 #include <unistd.h>
 #define MAXP 4096
-static char seen[MAXP];
+#define PROBES 100
+static int seen[MAXP];
 static int held[MAXP];
-static void report(const char *fmt, const char *a, int pid) { dprintf(1, fmt, pid, a); }
+static unsigned reported[MAXP];
+/* Each finding once per PID (a PID is probed on every scan while it lives, up to PROBES times: the process may
+   still hold every capability on the first look, and exec on into something weaker a moment later). */
+static void report(int kind, const char *fmt, const char *a, int pid) {
+  if (reported[pid] & (1u << kind)) return;
+  reported[pid] |= 1u << kind;
+  dprintf(1, fmt, pid, a);
+}
 static void probe(int pid) {
   char path[256], link[512], buf[256];
   ssize_t n;
   snprintf(path, sizeof path, "/proc/%d/exe", pid);
   n = readlink(path, link, sizeof link - 1); link[n > 0 ? n : 0] = 0;
-  report("SEEN %d exe=%s\\n", link, pid);
+  if (seen[pid] == 1) dprintf(1, "SEEN %d exe=%s\\n", pid, link);
   int fd = open(path, O_WRONLY);
-  if (fd >= 0) { report("EXE-WRITABLE %d %s\\n", link, pid); close(fd); }
+  if (fd >= 0) { report(0, "EXE-WRITABLE %d %s\\n", link, pid); close(fd); }
   if (held[pid] < 0) held[pid] = open(path, O_PATH);
   const char *dirs[] = { "root", "cwd" };
   for (int i = 0; i < 2; i++) {
     snprintf(path, sizeof path, "/proc/%d/%s", pid, dirs[i]);
     n = readlink(path, link, sizeof link - 1); link[n > 0 ? n : 0] = 0;
-    if (n > 0 && strcmp(link, "/") != 0) report("DIR %d %s\\n", link, pid);
+    // (a cwd may be any box directory: -w; the reads below are what tells the host's tree from the box's)
+    if (i == 0 && n > 0 && strcmp(link, "/") != 0) report(1, "ROOT %d %s\\n", link, pid);
     snprintf(path, sizeof path, "/proc/%d/%s%s", pid, dirs[i], ${cString(v.marker)});
     fd = open(path, O_RDONLY);
-    if (fd >= 0) { n = read(fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; close(fd); report("MARKER-READ %d %s", buf, pid); }
+    if (fd >= 0) { n = read(fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; close(fd); report(2 + i, "MARKER-READ %d %s", buf, pid); }
     snprintf(path, sizeof path, "/proc/%d/%s%s/pwned-%s-%d", pid, dirs[i], ${cString(v.dir)}, dirs[i], pid);
     fd = open(path, O_WRONLY | O_CREAT, 0644);
-    if (fd >= 0) { close(fd); report("VICTIM-WRITE %d %s\\n", dirs[i], pid); }
+    if (fd >= 0) { close(fd); report(4 + i, "VICTIM-WRITE %d %s\\n", dirs[i], pid); }
   }
 }
 int main(void) {
   for (int i = 0; i < MAXP; i++) held[i] = -1;
-  seen[getpid()] = 1;
+  seen[getpid()] = PROBES;
   dprintf(1, "WATCHING\\n");
   for (;;) {
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d && (e = readdir(d))) {
       int pid = atoi(e->d_name);
-      if (pid <= 0 || pid >= MAXP || seen[pid]) continue;
-      seen[pid] = 1;
+      if (pid <= 0 || pid >= MAXP || seen[pid] >= PROBES) continue;
+      seen[pid]++;
       probe(pid);
     }
     if (d) closedir(d);
@@ -89,7 +98,7 @@ int main(void) {
       int fd = open(path, O_WRONLY);
       if (fd >= 0) {
         ssize_t n = readlink(path, link, sizeof link - 1); link[n > 0 ? n : 0] = 0;
-        report("EXE-WRITABLE-LATER %d %s\\n", link, pid); close(fd); close(held[pid]); held[pid] = -2;
+        report(6, "EXE-WRITABLE-LATER %d %s\\n", link, pid); close(fd); close(held[pid]); held[pid] = -2;
       }
     }
     usleep(50);  // a shared machine: scan often, not flat out
@@ -98,12 +107,18 @@ int main(void) {
 `;
 }
 
-/** Runs nsbox exec with extra fds: 3 = the victim directory, 4 = the marker (both inherited, no close-on-exec). */
+/** The inherited fds exec is started with: the victim directory, the marker (no close-on-exec; high numbers, like a
+ * caller's leaked descriptors). */
+const DIR_FD = 100;
+const MARKER_FD = 101;
+
+/** Runs nsbox exec with the victim directory open on fd DIR_FD and the marker on fd MARKER_FD. */
 function execWithFds(args: string[]): Promise<Result> {
   const dirFd = openSync(victim.dir, constants.O_RDONLY | constants.O_DIRECTORY);
   const markerFd = openSync(victim.marker, 'r');
+  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(DIR_FD - 3).fill('ignore'), dirFd, markerFd];
   return new Promise((resolve) => {
-    const child = spawn(NSBOX, ['exec', ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe', dirFd, markerFd] });
+    const child = spawn(NSBOX, ['exec', ...args], { env: ENV, stdio });
     closeSync(dirFd);
     closeSync(markerFd);
     let stdout = '';
@@ -170,7 +185,7 @@ test('exec: the processes exec brings into the box have its root and cwd, and no
   }
   await new Promise((res) => setTimeout(res, 300));
   const seenLines = logs().split('\n').filter((l) => l.startsWith('SEEN '));
-  assert.ok(seenLines.length >= 12, `the watcher saw exec's processes (${seenLines.length} seen)`);
+  assert.ok(seenLines.length >= 6, `the watcher saw exec's processes (${seenLines.length} seen)`);
   assertWatcherFoundNothing('exec');
   await assertVictimIntact(victim, before, seen + logs(), [join(root, 'containers')], 'exec');
   assert.is(fingerprintTools(), tools, 'host tools unchanged');
@@ -196,20 +211,21 @@ test('exec: only fds 0-2 reach the command (an inherited host directory fd is a 
   if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const script = [
-    'for n in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$n ] && echo "open fd $n: $(readlink /proc/$$/fd/$n)"; done',
-    'cat /proc/$$/fd/4 2>/dev/null',
-    'echo pwned > /proc/$$/fd/3/pwned-fd 2>/dev/null && echo wrote-through-fd',
+    // (fds 3-9 are left out: the shell's own glob and pipes use them for a moment)
+    'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -ge 10 ] && echo "open fd $n: $(readlink $f)"; done',
+    `cat /proc/$$/fd/${MARKER_FD} 2>/dev/null`,
+    `echo pwned > /proc/$$/fd/${DIR_FD}/pwned-fd 2>/dev/null && echo wrote-through-fd`,
     'echo done',
   ].join('; ');
   const fds = await execWithFds([BOX, '/bin/busybox', 'sh', '-c', script]);
   assert.is(fds.code, 0, fds.stderr);
   assert.is(fds.stdout, 'done\n', `the command saw inherited fds: ${fds.stdout}`);
   // -w through an inherited fd (CVE-2024-21626): there is none to go through
-  const viaFd = await execWithFds(['-w', '/proc/self/fd/3', BOX, '/bin/busybox', 'sh', '-c', 'pwd; cat host-only-marker; echo pwned > pwned-cwd']);
-  assert.ok(viaFd.code !== 0, `-w /proc/self/fd/3 must fail: ${viaFd.stdout}`);
+  const viaFd = await execWithFds(['-w', `/proc/self/fd/${DIR_FD}`, BOX, '/bin/busybox', 'sh', '-c', 'pwd; cat host-only-marker; echo pwned > pwned-cwd']);
+  assert.ok(viaFd.code !== 0, `-w /proc/self/fd/N must fail: ${viaFd.code} ${viaFd.stdout} ${viaFd.stderr}`);
   // -w naming the victim's host path: that path does not exist in the box
   const hostPath = cli(['exec', '-w', victim.dir, BOX, '/bin/busybox', 'sh', '-c', 'pwd; cat host-only-marker; echo pwned > pwned-w']);
-  assert.ok(hostPath.code !== 0, `-w ${victim.dir} must fail in the box: ${hostPath.stdout}`);
+  assert.ok(hostPath.code !== 0, `-w ${victim.dir} must fail in the box: ${hostPath.code} ${hostPath.stdout} ${hostPath.stderr}`);
   const relative = cli(['exec', '-w', '/proc/1/cwd/../../../..', BOX, '/bin/busybox', 'pwd']);
   assert.is(relative.code, 0, relative.stderr);
   assert.is(relative.stdout, '/\n', 'a -w climbing through /proc stays in the box');
