@@ -25,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   rm: () => import('./commands/rm.js'),
   wait: () => import('./commands/wait.js'),
   inspect: () => import('./commands/inspect.js'),
+  port: () => import('./commands/port.js'),
   stats: () => import('./commands/stats.js'),
   top: () => import('./commands/top.js'),
   gc: () => import('./commands/gc.js'),

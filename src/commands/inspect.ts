@@ -1,29 +1,40 @@
-// `nsbox inspect BOX...`: the record of each box and its state now, as a JSON array.
+// `nsbox inspect [-f FORMAT] BOX...`: each box in Docker's shape (Id, State, Config, HostConfig, NetworkSettings,
+// ...; nsbox's own facts under Nsbox), as a JSON array, or each through a Go template like `docker inspect -f`.
 
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
-import { toBoxJson } from '../lifecycle/list-boxes.js';
 import { deriveState } from '../state/status.js';
+import { toDockerInspect } from '../lifecycle/inspect-json.js';
+import { readLiveFacts } from '../lifecycle/inspect-live.js';
 
 interface InspectArgs {
   boxes: string[];
+  format: string | undefined;
   state: string | undefined;
 }
 
 export const command: NsboxCommand<InspectArgs> = {
   usage: 'inspect <boxes..>',
-  describe: 'print what nsbox knows about boxes, as JSON',
-  builder: (y: Argv) => y.positional('boxes', { type: 'string', array: true }).options(STATE_OPTION) as unknown as Argv<InspectArgs>,
+  describe: 'print what nsbox knows about boxes, as JSON in Docker\'s shape (-f: through a Go template)',
+  builder: (y: Argv) =>
+    y
+      .positional('boxes', { type: 'string', array: true })
+      .option('format', { alias: 'f', type: 'string', describe: 'Go template, e.g. {{.NetworkSettings.IPAddress}} or {{json .State}}' })
+      .example('$0 inspect -f \'{{.State.Pid}}\' web', 'the host PID of the box\'s command')
+      .options(STATE_OPTION) as unknown as Argv<InspectArgs>,
   async handler(args) {
+    // Parse the template before touching any box: a bad one is reported once.
+    const format = args.format === undefined ? undefined : (await import('../format/template.js')).compileFormat(args.format);
     const state = openStateFromArgs(args);
     const out = args.boxes.map(String).map((ref) => {
       const box = openBox(state, ref);
       const now = deriveState(box.record, box.paths);
-      return { ...toBoxJson({ ...box, now }), state: now, logPath: box.paths.log, record: box.record };
+      return toDockerInspect({ ...box, now, live: readLiveFacts(box.record, now) });
     });
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    if (format) process.stdout.write(out.map((item) => `${format.render(item)}\n`).join(''));
+    else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
     return 0;
   },
 };

@@ -17,6 +17,7 @@ import { gatherImageFacts } from '../rootfs/gather-facts.js';
 import { untrustedRootfsReason } from '../rootfs/rootfs-trust.js';
 import { isRecorded } from '../lifecycle/run-options.js';
 import { defaultImageNetwork } from '../net/image-default.js';
+import { describeImageBoxConfig } from '../lifecycle/record-config.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
 import type { ImageBoxSpec } from '../spec/image-box-spec.js';
 import type { BoxSpec } from '../spec/box-spec.js';
@@ -50,7 +51,7 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
   // Docker's default for image boxes is the bridge network; without iptables or nft, a network namespace with only lo.
   const spec = buildImageBoxSpec(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: process.stdin.isTTY === true, defaultNetwork: defaultImageNetwork() });
   try {
-    return await startImageBox(spec, store, lowerDirs, record, args, title);
+    return await startImageBox(spec, store, lowerDirs, record, args, title, cmd);
   } catch (error) {
     // The spec took an address lease; a box that never ran (or was rolled back) gives it back.
     if (spec.box.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.box.id);
@@ -58,7 +59,7 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
   }
 }
 
-async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string): Promise<number> {
+async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string, cmd: readonly string[]): Promise<number> {
   const facts = await gatherImageFacts(spec, store, lowerDirs, record);
   if (isRecorded(args)) {
     // -d or --name: ps, logs, exec, stop and rm find it; rm (or gc after --rm) removes its container directory.
@@ -72,6 +73,7 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
         inheritEnv: false,
         toolbox: facts.toolbox,
         kept: [{ kind: 'remove', path: facts.container.dir, why: 'The container\'s directory: upper layer, init layer, /etc files.' }],
+        config: describeImageBoxConfig(spec, record?.config ?? {}, cmd, args),
       },
       args,
     );

@@ -1,31 +1,21 @@
 // Text for people: relative times, Docker-like status words, sizes, and aligned tables.
 
-import type { BoxState } from '../state/status.js';
-
-/** "3 seconds", "5 minutes", "2 hours", "4 days". */
+/** Docker's human durations (go-units HumanDuration): "1 second", "5 minutes", "About an hour", "3 days", "2 weeks". */
 export function describeDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 2) return 'Less than a second';
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
   if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
-  const h = Math.round(m / 60);
-  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
-  return `${Math.round(h / 24)} days`;
-}
-
-/** Docker's STATUS column: "Up 5 seconds", "Exited (42) 3 seconds ago", "Dead", "Creating". */
-export function describeStatus(state: BoxState, started: string, now = Date.now()): string {
-  switch (state.status) {
-    case 'running':
-      return `Up ${describeDuration(now - Date.parse(started))}`;
-    case 'exited':
-      return `Exited (${state.exitCode})${state.oomKilled ? ' OOM' : ''} ${describeDuration(now - Date.parse(state.finishedAt ?? started))} ago`;
-    case 'dead':
-      return 'Dead';
-    case 'creating':
-      return 'Creating';
-  }
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.floor(Math.max(0, ms) / 3_600_000 + 0.5);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 /** Columns padded to the widest cell, separated by three spaces (the last column is not padded). */

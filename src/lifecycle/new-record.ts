@@ -3,9 +3,10 @@
 import type { BoxSpec } from '../spec/box-spec.js';
 import type { Plan, UndoStep } from '../plan/types.js';
 import { identify } from '../state/proc-identity.js';
-import { RECORD_VERSION, type BoxRecord } from '../state/record.js';
+import { RECORD_VERSION, type BoxRecord, type RecordedConfig } from '../state/record.js';
 import type { Toolbox } from '../rootfs/toolbox.js';
 import { describeRecordedNetwork } from './record-network.js';
+import { describeBoxConfig } from './record-config.js';
 
 export interface NewBoxOptions {
   readonly name: string | undefined;
@@ -18,6 +19,8 @@ export interface NewBoxOptions {
   readonly toolbox?: Toolbox;
   /** Undos to run on rm beyond the plan's (created first, so run last): an image box's container directory. */
   readonly kept?: readonly UndoStep[];
+  /** What inspect shows of the flags (default: what a host-root spec says). */
+  readonly config?: RecordedConfig;
 }
 
 /**
@@ -52,6 +55,7 @@ export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions
     init: undefined,
     namespaces: {},
     cgroup: plan.cgroup,
+    config: options.config ?? describeBoxConfig(spec),
     network: describeRecordedNetwork(spec.network),
     mounts: [],
     undo: [...(options.kept ?? []), ...listPlannedUndos(plan)],

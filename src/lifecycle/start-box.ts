@@ -16,7 +16,7 @@ import { createBoxDir, removeBoxDir, saveRecord } from '../state/store.js';
 import { releaseLock } from '../state/lock.js';
 import { releaseName, reserveName, validateName } from '../state/names.js';
 import { identify } from '../state/proc-identity.js';
-import type { BoxRecord } from '../state/record.js';
+import type { BoxRecord, RecordedConfig } from '../state/record.js';
 import type { Toolbox } from '../rootfs/toolbox.js';
 import { buildNewRecord } from './new-record.js';
 import { runUndoList } from './run-undo.js';
@@ -43,6 +43,8 @@ export interface RecordedBoxKind {
   /** Image boxes: the toolbox mounted in the box. */
   readonly toolbox?: Toolbox;
   readonly kept?: readonly UndoStep[];
+  /** What inspect shows of the flags (image boxes: the image's Entrypoint/Cmd, volumes, capabilities). */
+  readonly config?: RecordedConfig;
 }
 
 /** Start a recorded box from a host-root spec; resolves to nsbox's exit code. */
@@ -65,7 +67,7 @@ export async function startRecorded(kind: RecordedBoxKind, args: Readonly<Record
   }
   checkPlanTools(plan);
   if (args.explain) explainPlan(plan, args);
-  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, toolbox: kind.toolbox, kept: kind.kept });
+  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, toolbox: kind.toolbox, kept: kind.kept, config: kind.config });
   const run: RecordedRun = { state, record, plan, kept: kind.kept };
   await createRecordedBox(run);
   if (!detached) return runRecordedForeground(run, spec);

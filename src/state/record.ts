@@ -2,6 +2,7 @@
 // Whether it runs is never stored: status.ts derives it from /proc on every read.
 
 import type { BoxCgroup } from '../cgroup/plan-cgroup.js';
+import type { CgroupRequest } from '../cgroup/request.js';
 import type { NamespaceName } from '../host/namespaces.js';
 import type { UndoStep } from '../plan/types.js';
 import type { ProcessIdentity } from './proc-identity.js';
@@ -37,6 +38,8 @@ export interface BoxRecord {
   readonly init: ProcessIdentity | undefined;
   readonly namespaces: Readonly<Partial<Record<NamespaceName, number>>>;
   readonly cgroup: BoxCgroup | undefined;
+  /** How the box was asked for (Docker's Config and HostConfig in inspect); absent in records made before it. */
+  readonly config?: RecordedConfig;
   /** The box's network as data (inspect, port, ps); absent for a box that shares nsbox's network namespace. */
   readonly network?: RecordedNetwork;
   /** Mount points the box made on the host, for inspect (their undo is in `undo`). */
@@ -54,6 +57,31 @@ export interface RecordedProcess {
   readonly workdir: string | undefined;
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
 }
+
+/** The flags and image settings inspect shows; each feature that adds a run flag records it here. */
+export interface RecordedConfig {
+  readonly hostname: string | undefined;
+  /** --user or the image's User as written ("app", "1000:1000"); undefined: root, or the caller on a host root. */
+  readonly user: string | undefined;
+  /** The image's Entrypoint and the Cmd the box runs (argv is Entrypoint then Cmd); host-root boxes: none, argv. */
+  readonly entrypoint: readonly string[] | undefined;
+  readonly cmd: readonly string[];
+  /** The limits asked for; undefined: none (a recorded box still gets a tracking cgroup). */
+  readonly resources: CgroupRequest | undefined;
+  /** -v and --tmpfs, in mount order. */
+  readonly volumes: readonly RecordedVolume[];
+  readonly privileged: boolean;
+  /** --cap-add and --cap-drop as given (lower-case setpriv names). */
+  readonly capAdd: readonly string[];
+  readonly capDrop: readonly string[];
+  readonly readOnlyRootfs: boolean;
+  /** Docker's SecurityOpt words for what nsbox always does (e.g. "no-new-privileges"). */
+  readonly securityOpt: readonly string[];
+}
+
+export type RecordedVolume =
+  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readOnly: boolean }
+  | { readonly kind: 'tmpfs'; readonly target: string; readonly options: string };
 
 /** What `--net`/`-p` gave the box, as inspect and `port` show it (the links and rules themselves are in `undo`). */
 export interface RecordedNetwork {

@@ -128,7 +128,7 @@ test('issue 5 with an image: run -d --name web busybox httpd, ps, -p on 127.0.0.
   assert.is(row!.name, 'web');
   assert.is(row!.status, 'running');
   assert.is(row!.image, 'busybox:latest');
-  assert.match(run(['ps']).stdout, /web\s+\d+\s+Up/);
+  assert.match(run(['ps']).stdout, /busybox:latest .* Up .*\s+web$/m);
   const pid = row!.pid!;
   assert.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`nsbox-${id.slice(0, 12)}`), 'PID 1 is in the box cgroup');
 

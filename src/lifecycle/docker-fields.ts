@@ -1,0 +1,61 @@
+// Docker's words for a box's state ("running", "Up 5 seconds", "Exited (137) 5 seconds ago") and the record fields
+// that the restart/label features add (read here once, so inspect and ps show them as soon as records carry them).
+
+import type { BoxRecord } from '../state/record.js';
+import type { BoxState } from '../state/status.js';
+import { describeDuration } from './format.js';
+
+/** Record fields other features add; all optional, so older records read as Docker's defaults. */
+interface LifecycleRecordFields {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly restartPolicy?: { readonly name: string; readonly maximumRetryCount?: number };
+  readonly restartCount?: number;
+  /** The supervisor is waiting to start the command again (ps: "Restarting (N) ..."). */
+  readonly restarting?: boolean;
+  readonly stopSignal?: string;
+  readonly stopTimeout?: number;
+}
+
+export interface LifecycleFields {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly restartPolicy: { readonly Name: string; readonly MaximumRetryCount: number };
+  readonly restartCount: number;
+  readonly restarting: boolean;
+  readonly stopSignal: string;
+  readonly stopTimeout: number | undefined;
+}
+
+/** The optional fields with Docker's defaults. */
+export function lifecycleFields(record: BoxRecord): LifecycleFields {
+  const r = record as BoxRecord & LifecycleRecordFields;
+  return {
+    labels: { ...(r.labels ?? {}) },
+    restartPolicy: { Name: r.restartPolicy?.name ?? 'no', MaximumRetryCount: r.restartPolicy?.maximumRetryCount ?? 0 },
+    restartCount: r.restartCount ?? 0,
+    restarting: r.restarting === true,
+    stopSignal: r.stopSignal ?? 'SIGTERM',
+    stopTimeout: r.stopTimeout,
+  };
+}
+
+/** Docker's State.Status: created, running, restarting, exited or dead. */
+export function describeDockerState(state: BoxState, extra: Pick<LifecycleFields, 'restarting'>): string {
+  if (extra.restarting) return 'restarting';
+  return state.status === 'creating' ? 'created' : state.status;
+}
+
+/** Docker's STATUS column: "Up 5 seconds", "Exited (137) 5 seconds ago", "Restarting (1) 2 seconds ago", "Created", "Dead". */
+export function describeDockerStatus(state: BoxState, startedAt: string, extra: Pick<LifecycleFields, 'restarting'>, now = Date.now()): string {
+  const since = (iso: string | undefined) => describeDuration(now - Date.parse(iso ?? startedAt));
+  if (extra.restarting) return `Restarting (${state.exitCode ?? 0}) ${since(state.finishedAt)} ago`;
+  switch (state.status) {
+    case 'running':
+      return `Up ${since(startedAt)}`;
+    case 'exited':
+      return `Exited (${state.exitCode}) ${since(state.finishedAt)} ago`;
+    case 'dead':
+      return 'Dead';
+    case 'creating':
+      return 'Created';
+  }
+}

@@ -1,0 +1,186 @@
+// `nsbox inspect`'s JSON in Docker's shape (the keys Docker users script against), from a box record and its state
+// now; nsbox's own facts (undo list, namespaces, cgroups, processes) under the one extra key `Nsbox`. Pure.
+
+import type { BoxRecord, RecordedConfig, RecordedNetwork } from '../state/record.js';
+import type { BoxPaths } from '../state/paths.js';
+import type { BoxState } from '../state/status.js';
+import { describeDockerState, lifecycleFields } from './docker-fields.js';
+import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
+
+/** Docker's "no time" (Go's zero time.Time). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** What inspect reads from the host beside the record (absent facts stay empty). */
+export interface LiveFacts {
+  /** When PID 1 started (ISO), from its start time in /proc. */
+  readonly startedAt?: string;
+  /** eth0's MAC in the box's network namespace while it runs (when the record does not fix one). */
+  readonly macAddress?: string;
+  /** The host's hostname (boxes that share the host's uts namespace). */
+  readonly hostHostname?: string;
+}
+
+export interface InspectInput {
+  readonly record: BoxRecord;
+  readonly paths: BoxPaths;
+  readonly now: BoxState;
+  readonly live?: LiveFacts;
+}
+
+/** One box as `docker inspect` prints a container. */
+export function toDockerInspect({ record, paths, now, live = {} }: InspectInput): Record<string, unknown> {
+  const config = record.config ?? fallbackConfig(record);
+  const extra = lifecycleFields(record);
+  const running = now.status === 'running';
+  const [path, ...args] = record.command;
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: path ?? '',
+    Args: args,
+    State: {
+      Status: describeDockerState(now, extra),
+      Running: running,
+      Paused: false,
+      Restarting: extra.restarting,
+      OOMKilled: now.oomKilled,
+      Dead: now.status === 'dead',
+      Pid: now.pid ?? 0,
+      ExitCode: now.exitCode ?? 0,
+      Error: '',
+      StartedAt: live.startedAt ?? (now.status === 'creating' ? ZERO_TIME : record.created),
+      FinishedAt: now.finishedAt ?? ZERO_TIME,
+    },
+    Image: record.image ?? '',
+    LogPath: record.detached ? paths.log : '',
+    Name: record.name === undefined ? '' : `/${record.name}`,
+    RestartCount: extra.restartCount,
+    Driver: record.image === undefined ? '' : 'overlay',
+    Platform: 'linux',
+    HostConfig: hostConfig(record, config, extra),
+    Mounts: config.volumes.flatMap((v) =>
+      v.kind === 'bind' ? [{ Type: 'bind', Source: v.source, Destination: v.target, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'private' }] : [],
+    ),
+    Config: {
+      Hostname: config.hostname ?? (record.namespaces.uts === undefined ? live.hostHostname ?? '' : ''),
+      User: config.user ?? '',
+      Env: Object.entries(record.process.env).map(([k, v]) => `${k}=${v}`),
+      Cmd: config.cmd,
+      Image: record.image ?? '',
+      WorkingDir: record.process.workdir ?? '',
+      Entrypoint: config.entrypoint ?? null,
+      Labels: extra.labels,
+      StopSignal: extra.stopSignal,
+      ...(extra.stopTimeout === undefined ? {} : { StopTimeout: extra.stopTimeout }),
+    },
+    NetworkSettings: networkSettings(record, running, live),
+    Nsbox: {
+      Phase: record.phase,
+      Detached: record.detached,
+      AutoRemove: record.autoRemove,
+      StateDir: paths.dir,
+      Supervisor: record.supervisor ?? null,
+      Init: record.init ?? null,
+      // As readlink(/proc/PID/ns/FILE) shows them, keyed by util-linux's names.
+      Namespaces: Object.fromEntries(Object.entries(record.namespaces).map(([name, inode]) => [name, `${namespaceInfo(name as NamespaceName).procFile}:[${inode}]`])),
+      Cgroup: record.cgroup ?? null,
+      Network: record.network ?? null,
+      HostMounts: record.mounts,
+      Undo: record.undo,
+      Exit: record.exit ?? null,
+    },
+  };
+}
+
+function hostConfig(record: BoxRecord, config: RecordedConfig, extra: ReturnType<typeof lifecycleFields>): Record<string, unknown> {
+  const r = config.resources;
+  const attachment = record.network?.attachment;
+  return {
+    Binds: config.volumes.flatMap((v) => (v.kind === 'bind' ? [`${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`] : [])),
+    NetworkMode: networkMode(record),
+    PortBindings: Object.fromEntries(groupPorts(attachment?.ports ?? []).map(([key, hostPorts]) => [key, hostPorts.map((p) => ({ HostIp: '', HostPort: String(p) }))])),
+    RestartPolicy: extra.restartPolicy,
+    AutoRemove: record.autoRemove,
+    CapAdd: config.capAdd.length > 0 ? config.capAdd.map((c) => c.toUpperCase()) : null,
+    CapDrop: config.capDrop.length > 0 ? config.capDrop.map((c) => c.toUpperCase()) : null,
+    Privileged: config.privileged,
+    ReadonlyRootfs: config.readOnlyRootfs,
+    SecurityOpt: config.securityOpt.length > 0 ? config.securityOpt : null,
+    Tmpfs: Object.fromEntries(config.volumes.flatMap((v) => (v.kind === 'tmpfs' ? [[v.target, v.options]] : []))),
+    Memory: r?.memoryBytes ?? 0,
+    // nsbox's default is no swap beyond --memory (Docker's is twice the memory): MemorySwap says which.
+    MemorySwap: r?.memorySwapBytes === 'unlimited' ? -1 : r?.memorySwapBytes ?? r?.memoryBytes ?? 0,
+    NanoCpus: r?.cpuQuotaUs !== undefined && r.cpuPeriodUs ? Math.round((r.cpuQuotaUs * 1e9) / r.cpuPeriodUs) : 0,
+    CpuShares: r?.cpuShares ?? 0,
+    CpusetCpus: r?.cpusetCpus ?? '',
+    PidsLimit: r?.pidsLimit ?? null,
+    CgroupParent: r ? `${r.parentBase === 'self' ? './' : '/'}${r.parent}` : '',
+  };
+}
+
+/** Docker's NetworkMode: bridge, the user network's name, none, or host. */
+export function networkMode(record: BoxRecord): string {
+  const net = record.network;
+  if (net?.attachment) return net.mode === 'bridge' ? 'bridge' : net.attachment.network;
+  if (net) return net.mode === 'user' ? 'none' : net.mode;
+  return record.namespaces.net === undefined ? 'host' : 'none';
+}
+
+/** `-p` mappings grouped as Docker keys them: "80/tcp" -> host ports. */
+export function groupPorts(ports: NonNullable<RecordedNetwork['attachment']>['ports']): [string, number[]][] {
+  const groups = new Map<string, number[]>();
+  for (const p of ports) {
+    const key = `${p.boxPort}/${p.protocol}`;
+    groups.set(key, [...(groups.get(key) ?? []), p.hostPort]);
+  }
+  return [...groups];
+}
+
+/**
+ * Docker's NetworkSettings: addresses only while the box runs (a stopped box is off its network); the top-level
+ * IPAddress, Gateway and MacAddress are the default bridge network's only, as in Docker.
+ */
+function networkSettings(record: BoxRecord, running: boolean, live: LiveFacts): Record<string, unknown> {
+  const a = record.network?.attachment;
+  const mode = networkMode(record);
+  const mac = a?.macAddress ?? live.macAddress ?? '';
+  const on = running && a !== undefined;
+  const endpoint = {
+    Aliases: a ? [...a.aliases] : null,
+    MacAddress: on ? mac : '',
+    NetworkID: a ? a.network : '',
+    Gateway: on ? a.gateway : '',
+    IPAddress: on ? a.address : '',
+    IPPrefixLen: on ? a.prefixLength : 0,
+    DNSNames: a ? [...a.aliases, record.id.slice(0, 12)] : null,
+  };
+  const bridge = on && a.network === 'bridge';
+  return {
+    Bridge: a?.bridge ?? '',
+    SandboxKey: running && record.init && record.namespaces.net !== undefined ? `/proc/${record.init.pid}/ns/net` : '',
+    Ports: on ? Object.fromEntries(groupPorts(a.ports).map(([key, hostPorts]) => [key, hostPorts.map((p) => ({ HostIp: '0.0.0.0', HostPort: String(p) }))])) : {},
+    Gateway: bridge ? a.gateway : '',
+    IPAddress: bridge ? a.address : '',
+    IPPrefixLen: bridge ? a.prefixLength : 0,
+    MacAddress: bridge ? mac : '',
+    Networks: { [mode]: endpoint },
+  };
+}
+
+/** A record made before `config` existed: what its other fields tell. */
+function fallbackConfig(record: BoxRecord): RecordedConfig {
+  const runAs = record.process.runAs;
+  return {
+    hostname: undefined,
+    user: runAs ? `${runAs.uid}:${runAs.gid}` : undefined,
+    entrypoint: undefined,
+    cmd: [...record.command],
+    resources: undefined,
+    volumes: [],
+    privileged: false,
+    capAdd: [],
+    capDrop: [],
+    readOnlyRootfs: false,
+    securityOpt: [],
+  };
+}
