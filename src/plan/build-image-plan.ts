@@ -15,6 +15,7 @@ import type { BoxUser } from '../rootfs/image-user.js';
 import { buildEarlyMounts, buildLateMounts, ETC_FILES, type MountFacts } from '../rootfs/box-mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
 import { buildImageInitScript } from '../rootfs/image-init-script.js';
+import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
 import { buildDetachedReaperScript, buildReaperScript } from './box-scripts.js';
 import { planNetwork } from '../net/plan-network.js';
@@ -58,6 +59,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   const steps: Step[] = [];
   const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
   if (cgroup) steps.push(...cgroup.setup);
+  const cgroupView = planCgroupView(cgroup?.box, spec.privileged);
 
   for (const dir of facts.createDirs ?? []) {
     steps.push({ kind: 'mkdir', path: dir, why: 'A -v host directory or named volume that does not exist yet: created, as Docker does, and kept after the box.' });
@@ -90,8 +92,8 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
 
   const root = c.rootfs;
   steps.push(
-    { kind: 'write-text', path: c.fstabEarly, content: renderFstab('Mounted by the box\'s init before /dev is filled.', buildEarlyMounts(spec, root)), why: 'The box\'s first mounts, as an fstab for one `mount --all`.' },
-    { kind: 'write-text', path: c.fstabLate, content: renderFstab('Mounted by the box\'s init once /dev has its mount points.', buildLateMounts(spec, { ...facts, etcSources: net?.files }, root)), why: 'The rest of the box\'s mounts, in order.' },
+    { kind: 'write-text', path: c.fstabEarly, content: renderFstab('Mounted by the box\'s init before /dev is filled.', buildEarlyMounts(spec, root, cgroupView)), why: 'The box\'s first mounts, as an fstab for one `mount --all`.' },
+    { kind: 'write-text', path: c.fstabLate, content: renderFstab('Mounted by the box\'s init once /dev has its mount points.', buildLateMounts(spec, { ...facts, etcSources: net?.files, cgroupView }, root)), why: 'The rest of the box\'s mounts, in order.' },
   );
 
   const env: Record<string, string> = { ...box.process.env };
@@ -114,6 +116,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     capabilities: spec.capabilities,
     noNewPrivs: !spec.privileged,
     blockDevices: spec.blockDevices,
+    cgroupView,
   });
   if (`lowerdir=${lowerDirs.join(':')},upperdir=${c.upper},workdir=${c.work},nodev,ro`.length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {

@@ -7,6 +7,7 @@ import type { FstabEntry } from './fstab.js';
 import type { KernelPath } from './proc-masks.js';
 import { TOOLBOX_DIR, type Toolbox } from './toolbox.js';
 import { BOX_DEVICES } from './image-init-script.js';
+import { cgroupViewEarlyMounts, cgroupViewLateMounts, type CgroupView } from './cgroup-view.js';
 
 /** The /etc files nsbox writes (name in /etc -> file in the container dir), unless a user mount covers them. */
 export const ETC_FILES = ['hostname', 'hosts', 'resolv.conf'] as const;
@@ -21,10 +22,12 @@ export interface MountFacts {
   readonly console: boolean;
   /** Files to bind instead of the container dir's /etc/hosts and resolv.conf (a network's, kept up to date). */
   readonly etcSources?: { readonly hosts?: string; readonly resolvConf?: string };
+  /** The box's own cgroups at /sys/fs/cgroup (src/rootfs/cgroup-view.ts), when it has any. */
+  readonly cgroupView?: CgroupView;
 }
 
 /** /proc, /sys and the /dev tmpfs: mounted before /dev can be filled. */
-export function buildEarlyMounts(spec: ImageBoxSpec, root: string): FstabEntry[] {
+export function buildEarlyMounts(spec: ImageBoxSpec, root: string, cgroupView?: CgroupView): FstabEntry[] {
   return [
     { source: 'proc', target: `${root}/proc`, type: 'proc', options: 'nosuid,nodev,noexec', why: '/proc of the box\'s own pid namespace: ps sees only the box.' },
     {
@@ -41,6 +44,7 @@ export function buildEarlyMounts(spec: ImageBoxSpec, root: string): FstabEntry[]
       options: 'nosuid,nodev,noexec,mode=755,size=65536k',
       why: 'An empty /dev of the box\'s own (nodev: a node made here by mknod cannot be opened).',
     },
+    ...cgroupViewEarlyMounts(cgroupView, root),
   ];
 }
 
@@ -86,6 +90,7 @@ export function buildLateMounts(spec: ImageBoxSpec, facts: MountFacts, root: str
       out.push({ source: `${root}${p.path}`, target: `${root}${p.path}`, type: 'none', options: 'bind,ro,nosuid,nodev,noexec', why: `${p.path} read-only: no writes to the host's kernel settings.` });
     }
   }
+  out.push(...cgroupViewLateMounts(facts.cgroupView, root));
   for (const f of facts.toolbox.files) {
     out.push({ source: f.source, target: `${root}${TOOLBOX_DIR}/${f.name}`, type: 'none', options: 'bind,ro,nosuid,nodev', why: `Toolbox: ${f.name}, read-only.` });
   }

@@ -10,6 +10,7 @@ import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
 import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
+import { cgroupNamespaceArgv, cgroupViewInitLines, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list, plus console on a terminal). */
 export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
@@ -43,6 +44,8 @@ export interface ImageInitInput {
   readonly noNewPrivs: boolean;
   /** Shown as a comment next to the capability drop (how block devices are refused). */
   readonly blockDevices?: BlockDeviceGuard;
+  /** The box's own cgroups at /sys/fs/cgroup (mount points made here; the command gets a cgroup namespace). */
+  readonly cgroupView?: CgroupView;
 }
 
 /** The init script's text; the command's argv arrives as "$@". */
@@ -88,6 +91,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '# 4. Fill /dev: mount points for the host\'s device nodes and the toolbox, then the standard links.',
     `step mkfiles ${[...BOX_DEVICES, ...(input.console ? ['console'] : [])].map((d) => `"$R/dev/${d}"`).join(' ')}`,
     'step mkdir -m 755 "$R/dev/pts" "$R/dev/shm" "$R/dev/mqueue" "$T"',
+    ...cgroupViewInitLines(input.cgroupView),
     `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
     ...DEV_LINKS.map(([name, target]) => `step ln -s ${target} "$R/dev/${name}"`),
     '',
@@ -96,6 +100,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '#    The toolbox directory itself becomes a read-only mount: nsbox exec runs its tools with every capability, so',
     '#    a box process must not be able to rename it away or put files in it (a mount point cannot be renamed).',
     'step mount -n --rbind -o ro "$T" "$T"',
+    ...cgroupViewSealLines(input.cgroupView),
     '',
     '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
     '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',
@@ -110,7 +115,8 @@ export function buildImageInitScript(input: ImageInitInput): string {
     ...(input.blockDevices ? [`#    ${describeBlockDeviceGuard(input.blockDevices)}`] : []),
     `step cd ${quoteWord(input.workdir)}`,
     ...commandCheckLines(input.env.PATH ?? '/bin:/usr/bin'),
-    `exec ${buildFinalExecArgv(finalExecInput(input)).map(quoteWord).join(' ')} "$@" 3>&-`,
+    ...(input.cgroupView ? ['#    unshare --cgroup first: the command\'s cgroup namespace is rooted at its own cgroup (/proc/self/cgroup: "/").'] : []),
+    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input))].map(quoteWord).join(' ')} "$@" 3>&-`,
   );
   return lines.join('\n');
 }

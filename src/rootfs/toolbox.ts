@@ -1,4 +1,4 @@
-// The toolbox: the host's setpriv, umount and env, their libraries and the dynamic loader, bind-mounted read-only
+// The toolbox: the host's setpriv, umount, env and unshare, their libraries and the dynamic loader, bind-mounted read-only
 // into the box's /dev/.nsbox. After pivot_root only the box's files are reachable, yet the old root must still be
 // detached (umount) and the capabilities dropped last (setpriv): these two run from here, through the loader
 // with --library-path, so the host's /lib paths are never needed inside.
@@ -26,8 +26,9 @@ export interface Toolbox {
   readonly files: readonly ToolboxFile[];
 }
 
-/** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts). */
-const TOOLS = ['setpriv', 'umount', 'env'] as const;
+/** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);
+ * unshare gives the command a cgroup namespace once the box joined its cgroup (src/rootfs/cgroup-view.ts). */
+const TOOLS = ['setpriv', 'umount', 'env', 'unshare'] as const;
 
 /** argv that runs toolbox tool `name` inside the box (after pivot_root). */
 export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
