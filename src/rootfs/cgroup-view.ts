@@ -20,7 +20,7 @@ export interface CgroupView {
   readonly version: 1 | 2;
   /** Host cgroup directory -> path inside the box, in mount order. */
   readonly binds: readonly { readonly source: string; readonly target: string }[];
-  /** v1: the hierarchies' directories made in the tmpfs, and links for co-mounted names (name -> directory). */
+  /** v1: the hierarchies' directories made in the tmpfs, and links for co-mounted names (name -> hierarchy, e.g. cpu -> cpu,cpuacct). */
   readonly dirs: readonly string[];
   readonly links: readonly (readonly [string, string])[];
   /** --privileged: writable, as Docker mounts it then. */
@@ -54,7 +54,7 @@ export function cgroupViewInitLines(view: CgroupView | undefined): string[] {
   if (view?.version !== 1) return [];
   return [
     `step mkdir ${view.dirs.map((d) => `"$R${d}"`).join(' ')}`,
-    ...view.links.map(([name, dir]) => `step ln -s ${dir.slice(CGROUP_VIEW_DIR.length + 1)} "$R${CGROUP_VIEW_DIR}/${name}"`),
+    ...view.links.map(([name, hierarchy]) => `step ln -s ${hierarchy} "$R${CGROUP_VIEW_DIR}/${name}"`),
   ];
 }
 
