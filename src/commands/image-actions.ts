@@ -43,7 +43,8 @@ export async function runImport(root: string, operands: readonly string[], fromB
 }
 
 /** `image ls` / `images`: the table (with shared and unique sizes) or JSON. */
-export async function runList(root: string, json: boolean): Promise<number> {
+/** `image ls`: the table, --json, or each image through a --format Go template (Docker's fields). */
+export async function runList(root: string, json: boolean, format?: string): Promise<number> {
   const store = describeStore(root);
   const records = await listImageRecords(store);
   const layerSizes = await readLayerSizes(store, records);
@@ -51,6 +52,9 @@ export async function runList(root: string, json: boolean): Promise<number> {
   if (json) {
     const rows = records.map((r, i) => ({ ...summarize(r), sharedSize: sizes[i]!.shared, uniqueSize: sizes[i]!.unique }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else if (format !== undefined) {
+    const [{ formatRows }, { toImageRow, IMAGE_HEADERS }] = await Promise.all([import('../format/template.js'), import('../image/image-rows.js')]);
+    process.stdout.write(formatRows(format, records.map((r, i) => toImageRow(r, sizes[i])), IMAGE_HEADERS));
   } else process.stdout.write(formatImageTable(records, sizes));
   return 0;
 }

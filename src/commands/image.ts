@@ -12,6 +12,7 @@ interface ImageArgs {
   operands: (string | number)[];
   root: string | undefined;
   json: boolean;
+  format: string | undefined;
   fromHostBusybox: boolean;
   output: string | undefined;
 }
@@ -29,6 +30,7 @@ export const command: NsboxCommand<ImageArgs> = {
       .positional('operands', { type: 'string', array: true, describe: 'SOURCE and/or NAME[:TAG]' })
       .option('root', { type: 'string', describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' })
       .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })
+      .option('format', { type: 'string', describe: 'ls: Go template over {{.Repository}} {{.Tag}} {{.ID}} {{.Size}} ...; "table ..." adds a header' })
       .option('output', { alias: 'o', type: 'string', describe: 'save: the archive to write (default: stdout, if not a terminal)' })
       .option('from-host-busybox', { type: 'boolean', default: false, describe: "import: build the image from the host's static busybox" })
       .example('nsbox image import --from-host-busybox busybox', 'a tiny image, no download')
@@ -44,7 +46,7 @@ export const command: NsboxCommand<ImageArgs> = {
         return runImport(root, operands, args.fromHostBusybox);
       case 'ls':
         expectOperands('ls', operands, 0);
-        return runList(root, args.json);
+        return runList(root, args.json, args.format);
       case 'inspect':
         expectOperands('inspect NAME', operands, 1);
         return runInspect(root, operands[0]!);

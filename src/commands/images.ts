@@ -8,6 +8,7 @@ import { runList } from './image-actions.js';
 interface ImagesArgs {
   root: string | undefined;
   json: boolean;
+  format: string | undefined;
 }
 
 export const command: NsboxCommand<ImagesArgs> = {
@@ -16,6 +17,7 @@ export const command: NsboxCommand<ImagesArgs> = {
   builder: (y: Argv) =>
     y
       .option('root', { type: 'string', describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<ImagesArgs>,
-  handler: (args) => runList(resolveStoreRoot(args.root), args.json),
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .option('format', { type: 'string', describe: 'Go template over {{.Repository}} {{.Tag}} {{.ID}} {{.Size}} ...' }) as unknown as Argv<ImagesArgs>,
+  handler: (args) => runList(resolveStoreRoot(args.root), args.json, args.format),
 };

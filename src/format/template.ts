@@ -35,9 +35,9 @@ export function renderTemplate(format: string, data: unknown): string {
 
 /**
  * Every row through the format, one line each; a table format gets a header row (the same template run against
- * `headers`, a map of field name to column title) and Docker's tabwriter alignment.
+ * `headers`, a map of field name to column title, or to a function for a method) and Docker's tabwriter alignment.
  */
-export function formatRows(format: string, rows: readonly unknown[], headers: Readonly<Record<string, string>>): string {
+export function formatRows(format: string, rows: readonly unknown[], headers: Readonly<Record<string, unknown>>): string {
   const compiled = compileFormat(format);
   const lines = rows.map((row) => compiled.render(row));
   if (!compiled.table) return lines.map((l) => `${l}\n`).join('');

@@ -10,7 +10,7 @@ import { groupPorts, networkMode } from './inspect-json.js';
 export const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 /** Column titles of each field (Docker's). */
-export const PS_HEADERS: Readonly<Record<string, string>> = {
+export const PS_HEADERS: Readonly<Record<string, unknown>> = {
   ID: 'CONTAINER ID',
   Image: 'IMAGE',
   Command: 'COMMAND',
@@ -25,6 +25,7 @@ export const PS_HEADERS: Readonly<Record<string, string>> = {
   Networks: 'NETWORKS',
   LocalVolumes: 'LOCAL VOLUMES',
   Pid: 'PID',
+  Label: () => 'LABEL',
 };
 
 export interface PsRowOptions {

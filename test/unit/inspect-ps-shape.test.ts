@@ -122,6 +122,7 @@ test('lifecycle fields (labels, restart policy and count, stop signal) show once
   const row = toPsRow(listed(r, running), { truncate: true, now: NOW });
   assert.is(row.Labels, 'tier=front');
   assert.is(renderTemplate('{{.Label "tier"}}', row), 'front');
+  assert.is(formatRows('table {{.Names}}\\t{{.Label "tier"}}', [row], PS_HEADERS), 'NAMES     LABEL\nweb       front\n');
   assert.ok(matchesPsFilters(listed(r, running), parsePsFilters(['label=tier'])));
   assert.ok(matchesPsFilters(listed(r, running), parsePsFilters(['label=tier=front'])));
   assert.not.ok(matchesPsFilters(listed(r, running), parsePsFilters(['label=tier=back'])));
