@@ -38,7 +38,7 @@ export function networkRequestFromFlags(args: Args, wanted: Set<NamespaceName>, 
 /** Resolve the request against the host and take the lease (nothing is written with --dry-run). */
 export function prepareBoxNetwork(request: NetworkRequest | undefined, boxId: string, args: Args): { network?: NetworkSetup } {
   if (!request) return {};
-  return { network: prepareNetwork(request, boxId, { dryRun: args['dry-run'] === true }) };
+  return { network: prepareNetwork(request, boxId, { dryRun: args['dry-run'] === true, ...(typeof args.name === 'string' ? { boxName: args.name } : {}) }) };
 }
 
 function list(value: unknown): string[] {

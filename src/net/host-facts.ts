@@ -1,7 +1,8 @@
 // Reads what the network planner needs to know about the host, from /proc and PATH only (no process is spawned):
 // IPv4 routes, listening ports, the firewall tool, the nameservers of /etc/resolv.conf.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { NsboxError } from '../errors.js';
 import { findTool } from '../host/tools.js';
 import type { Protocol } from './request.js';
 import { type Subnet, networkOf } from './subnet.js';
@@ -16,6 +17,8 @@ export interface HostNetFacts {
   readonly listening: ReadonlySet<string>;
   readonly firewall: FirewallTool;
   readonly nameservers: readonly string[];
+  /** True when a network link of that name exists on the host (tests pass a fake: never the host's own links). */
+  readonly linkExists: (name: string) => boolean;
 }
 
 /** Read the facts now. `root` lets tests point at a fake /proc and /etc. */
@@ -23,9 +26,21 @@ export function readHostNetFacts(root = ''): HostNetFacts {
   return {
     routes: readRoutes(root),
     listening: readListening(root),
-    firewall: findTool('iptables') ? 'iptables' : findTool('nft') ? 'nft' : 'none',
+    firewall: detectFirewall(),
     nameservers: readNameservers(root),
+    linkExists: (name) => existsSync(`${root}/sys/class/net/${name}`),
   };
+}
+
+/** NSBOX_FIREWALL=iptables|nft|none when set; else iptables when installed, else nft, else none. */
+export function detectFirewall(env: NodeJS.ProcessEnv = process.env, find: (name: string) => string | undefined = (n) => findTool(n)): FirewallTool {
+  const chosen = env.NSBOX_FIREWALL;
+  if (chosen === 'iptables' || chosen === 'nft' || chosen === 'none') {
+    if (chosen !== 'none' && !find(chosen)) throw new NsboxError(`NSBOX_FIREWALL=${chosen}: ${chosen} is not installed`, { hint: `apt-get install ${chosen === 'nft' ? 'nftables' : 'iptables'}` });
+    return chosen;
+  }
+  if (chosen) throw new NsboxError(`invalid NSBOX_FIREWALL ${JSON.stringify(chosen)}: expected iptables, nft or none`);
+  return find('iptables') ? 'iptables' : find('nft') ? 'nft' : 'none';
 }
 
 /** /proc/net/route: Destination and Mask are little-endian hex; a mask of 0 is a default route. */

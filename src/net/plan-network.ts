@@ -5,16 +5,18 @@
 import type { NamespaceName } from '../host/namespaces.js';
 import type { ExecStep, Step } from '../plan/types.js';
 import { quoteArgv } from '../plan/quote.js';
-import { ensureRuleArgv, iptablesArgv, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, removeRuleArgv, NFT_TABLE } from './firewall.js';
+import { ensureRuleArgv, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, removeRuleArgv, NFT_TABLE, type IptablesRule } from './firewall.js';
 import { hostsText, needsHostsFile, needsResolvConf, resolvText } from './files.js';
-import { peerVethName } from './names.js';
+import { macForAddress } from './names.js';
 import type { NetworkSetup } from './setup.js';
-import { netPaths, type NetworkRecord } from './state.js';
+import { netPaths, type Lease, type NetworkRecord } from './state.js';
 import type { FirewallTool } from './host-facts.js';
 import type { NetworkRequest } from './request.js';
 
 export interface NetworkPlan {
   readonly steps: readonly Step[];
+  /** Commands to run inside the box, all in one nsenter (see enterBoxStep). */
+  readonly inBox: readonly InBoxCommand[];
   /** Files the box must see at /etc/hosts and /etc/resolv.conf (host paths), for image boxes to bind or copy. */
   readonly files: { readonly hosts?: string; readonly resolvConf?: string };
 }
@@ -33,92 +35,135 @@ export function namespacesFor(request: NetworkRequest | undefined): NamespaceNam
   return out;
 }
 
-/** The steps for box `boxId`; {box} is the box's host PID. */
+/** A command that runs inside the box's namespaces; the caller joins all of them into one nsenter (enterBoxStep). */
+export interface InBoxCommand {
+  readonly namespaces: readonly ('net' | 'mount' | 'uts')[];
+  readonly argv: readonly string[];
+  readonly why: string;
+}
+
+/** The interface a lease's veth becomes inside the box. */
+export const BOX_INTERFACE = 'eth0';
+
+/**
+ * The steps for box `boxId`; {box} is the box's host PID. Host-side steps are in `steps`; what must run inside the
+ * box is in `inBox`, for one nsenter with whatever else the caller runs there (the hostname): few processes, fast.
+ */
 export function planNetwork(setup: NetworkSetup, boxId: string, options: PlanNetworkOptions): NetworkPlan {
   const steps: Step[] = [];
+  const inBox: InBoxCommand[] = [];
   const { network, lease } = setup;
   const paths = netPaths(setup.stateDir);
+  const wantHosts = needsHostsFile(setup);
+  const wantResolv = needsResolvConf(setup);
+  const dir = paths.box(boxId);
   if (network && lease) {
-    const prefix = network.subnet.split('/')[1]!;
-    const bridge = network.bridge;
     steps.push(
       {
         kind: 'write-file',
         path: paths.lease(network.name, lease.address),
         content: `${JSON.stringify(lease)}\n`,
-        why: `Lease ${lease.address} on network "${network.name}" for this box (taken under the network lock; released on exit and by gc).`,
-        undo: { kind: 'remove', path: paths.lease(network.name, lease.address), why: 'Release the address lease.' },
+        why: `Lease ${lease.address} on network "${network.name}" for this box (taken under the network lock; released when the box stops, and by gc).`,
+        // Only while it is still this box's: after the box stopped, the address may be another box's lease.
+        undo: { kind: 'exec', argv: releaseLeaseFileArgv(paths.lease(network.name, lease.address), boxId), why: 'Release the address lease.' },
       },
-      ...(setup.infraReady ? [] : networkInfraSteps(network, setup.firewall)),
+      ...(setup.infraReady ? [] : networkInfraSteps(network, setup.firewall, setup.stateDir)),
     );
-    const hostV = lease.hostVeth;
-    const peerV = peerVethName(boxId);
-    const inBox = (argv: string[]) => ['nsenter', '--target', '{box}', '--net', '--', ...argv];
-    steps.push(
+  }
+  if (wantHosts || wantResolv || lease) {
+    steps.push({ kind: 'mkdir', path: dir, why: 'This box\'s network files (/etc/hosts, resolv.conf, its eth0 set-up) live here while it runs.', undo: { kind: 'remove', path: dir } });
+  }
+  if (network && lease) {
+    const attach = planAttachSteps(network, lease, BOX_INTERFACE, `${dir}/${BOX_INTERFACE}.ip`);
+    steps.push(...attach.steps);
+    inBox.push(attach.inBox);
+    steps.push(...portSteps(setup, boxId, dir));
+  }
+  const files: { hosts?: string; resolvConf?: string } = {};
+  if (wantHosts) {
+    files.hosts = `${dir}/hosts`;
+    steps.push({ kind: 'write-file', path: files.hosts, content: hostsText(setup, boxId), why: 'The box\'s /etc/hosts: its own names, the other boxes of its network, --add-host entries.' });
+  }
+  if (wantResolv) {
+    files.resolvConf = `${dir}/resolv.conf`;
+    steps.push({ kind: 'write-file', path: files.resolvConf, content: resolvText(setup), why: 'The box\'s resolv.conf: --dns, or the host\'s nameservers a box can reach.' });
+  }
+  if (options.bindFiles) {
+    for (const [file, target] of [[files.hosts, '/etc/hosts'], [files.resolvConf, '/etc/resolv.conf']] as const) {
+      if (file === undefined) continue;
+      inBox.push({ namespaces: ['mount'], argv: ['mount', '--bind', file, target], why: `bind its ${target} over the host's (in the box's mount namespace only)` });
+    }
+  }
+  return { steps, files, inBox };
+}
+
+/**
+ * One lease's link: the veth pair made in one `ip link add` (host end up on the bridge, box end made directly in
+ * the box's namespace under its final name, with the MAC derived from the address), then one `ip -batch` inside.
+ */
+export function planAttachSteps(network: NetworkRecord, lease: Lease, ifname: string, batchFile: string): { steps: Step[]; inBox: InBoxCommand } {
+  const prefix = network.subnet.split('/')[1]!;
+  const hostV = lease.hostVeth;
+  const batch = [
+    `addr add ${lease.address}/${prefix} dev ${ifname}`,
+    `link set dev ${ifname} up`,
+    'link set dev lo up',
+    ...(ifname === BOX_INTERFACE ? [`route add default via ${network.gateway} dev ${ifname}`] : []),
+  ];
+  return {
+    steps: [
       {
         kind: 'exec',
-        argv: ['ip', 'link', 'add', 'name', hostV, 'type', 'veth', 'peer', 'name', peerV, 'netns', '{box}'],
-        why: `A veth pair: ${hostV} stays on the host, its peer is made directly in the box's network namespace.`,
+        argv: ['ip', 'link', 'add', 'name', hostV, 'up', 'master', network.bridge, 'type', 'veth', 'peer', 'name', ifname, 'address', macForAddress(lease.address), 'netns', '{box}'],
+        why: `A veth pair: ${hostV} stays on the host, up on ${network.bridge}; its peer is made as ${ifname} in the box's network namespace, with the MAC ${macForAddress(lease.address)} derived from its address (a reused address keeps its MAC: neighbour caches stay right).`,
         // The pair vanishes with the box's netns; deleting an absent link is no failure.
         undo: { kind: 'exec', argv: ['sh', '-c', `ip link del dev ${hostV} 2>/dev/null; ! ip link show dev ${hostV} >/dev/null 2>&1`], why: `Remove the veth pair ${hostV}.` },
       },
-      exec(['ip', 'link', 'set', 'dev', hostV, 'master', bridge, 'up'], `Plug the host end into ${bridge} and bring it up.`),
-      exec(inBox(['ip', 'link', 'set', 'dev', peerV, 'name', 'eth0']), 'Inside the box: the peer becomes eth0.'),
-      exec(inBox(['ip', 'addr', 'add', `${lease.address}/${prefix}`, 'dev', 'eth0']), `Inside the box: eth0 gets the leased address ${lease.address}.`),
-      exec(inBox(['ip', 'link', 'set', 'dev', 'eth0', 'up']), 'Inside the box: bring eth0 up.'),
-      exec(inBox(['ip', 'link', 'set', 'dev', 'lo', 'up']), 'Inside the box: bring lo up.'),
-      exec(inBox(['ip', 'route', 'add', 'default', 'via', network.gateway, 'dev', 'eth0']), `Inside the box: the default route goes via the bridge (${network.gateway}).`),
-    );
-    steps.push(...portSteps(setup, boxId));
-  }
-  const files: { hosts?: string; resolvConf?: string } = {};
-  const wantHosts = needsHostsFile(setup);
-  const wantResolv = needsResolvConf(setup);
-  if (wantHosts || wantResolv) {
-    const dir = paths.box(boxId);
-    steps.push(
-      exec(['mkdir', '-p', paths.boxes], 'Directory for the boxes\' generated network files.'),
-      { kind: 'mkdir', path: dir, why: 'This box\'s /etc/hosts and resolv.conf live here while it runs.', undo: { kind: 'remove', path: dir } },
-    );
-    if (wantHosts) {
-      files.hosts = `${dir}/hosts`;
-      steps.push({ kind: 'write-file', path: files.hosts, content: hostsText(setup, boxId), why: 'The box\'s /etc/hosts: its own names, the other boxes of its network, --add-host entries.' });
-    }
-    if (wantResolv) {
-      files.resolvConf = `${dir}/resolv.conf`;
-      steps.push({ kind: 'write-file', path: files.resolvConf, content: resolvText(setup), why: 'The box\'s resolv.conf: --dns, or the host\'s nameservers a box can reach.' });
-    }
-    if (options.bindFiles) {
-      for (const [file, target] of [[files.hosts, '/etc/hosts'], [files.resolvConf, '/etc/resolv.conf']] as const) {
-        if (file === undefined) continue;
-        steps.push(exec(['nsenter', '--target', '{box}', '--mount', '--', 'mount', '--bind', file, target], `Inside the box's mount namespace only: bind its ${target} over the host's.`));
-      }
-    }
-  }
-  return { steps, files };
+      { kind: 'write-text', path: batchFile, content: `${batch.join('\n')}\n`, why: `${ifname}'s set-up inside the box, for one \`ip -batch\`: the leased address ${lease.address}, up, lo up${ifname === BOX_INTERFACE ? `, the default route via the bridge (${network.gateway})` : ''}.` },
+    ],
+    inBox: { namespaces: ['net'], argv: ['ip', '-batch', batchFile], why: `inside the box: configure ${ifname} (${lease.address}) from the batch file` },
+  };
 }
 
-/** The network's own links and rules, made idempotently (by `network create`, and again by each box: cheap, and it heals). */
-export function networkInfraSteps(network: NetworkRecord, firewall: FirewallTool): Step[] {
+/** All in-box commands as one step: a single nsenter into the namespaces they need (sh -c only when there are several). */
+export function enterBoxStep(commands: readonly InBoxCommand[]): ExecStep | undefined {
+  if (commands.length === 0) return undefined;
+  const order = ['net', 'mount', 'uts'] as const;
+  const wanted = new Set(commands.flatMap((c) => c.namespaces));
+  const enter = ['nsenter', '--target', '{box}', ...order.filter((n) => wanted.has(n)).map((n) => `--${n}`), '--'];
+  const argv = commands.length === 1 ? [...enter, ...commands[0]!.argv] : [...enter, 'sh', '-c', commands.map((c) => quoteArgv(c.argv)).join(' && ')];
+  const why = commands.length === 1 ? `${commands[0]!.why[0]!.toUpperCase()}${commands[0]!.why.slice(1)}.` : `Inside the box, in one entry into its namespaces: ${commands.map((c) => c.why).join('; ')}.`;
+  return exec(argv, why);
+}
+
+/** Remove a lease file only while it names this box (grep for the full id): never another box's lease. */
+function releaseLeaseFileArgv(path: string, boxId: string): string[] {
+  return ['sh', '-c', `! grep -qsF ${quoteArgv([boxId])} ${quoteArgv([path])} || rm -f ${quoteArgv([path])}`];
+}
+
+/**
+ * The network's own links and rules, made idempotently (by `network create`, and by a box that finds them not ready:
+ * see isInfraReady). The last step records the bridge's ifindex, so a box knows they were made for this bridge.
+ */
+export function networkInfraSteps(network: NetworkRecord, firewall: FirewallTool, stateDir: string): Step[] {
   const prefix = network.subnet.split('/')[1]!;
   const bridge = network.bridge;
+  const show = `ip link show dev ${bridge} >/dev/null 2>&1`;
+  const add = quoteArgv(['ip', 'link', 'add', 'name', bridge, 'address', macForAddress(network.gateway), 'type', 'bridge']);
   const steps: Step[] = [
-    ensureStep(['ip', 'link', 'show', 'dev', bridge], ['ip', 'link', 'add', 'name', bridge, 'type', 'bridge'], `Make the bridge ${bridge} of network "${network.name}" unless it exists (it outlives the box, like docker0).`),
-    exec(['ip', 'addr', 'replace', `${network.gateway}/${prefix}`, 'dev', bridge], `Give the bridge the gateway address ${network.gateway} (replace: idempotent).`),
-    exec(['ip', 'link', 'set', 'dev', bridge, 'up'], 'Bring the bridge up.'),
+    exec(
+      ['sh', '-c', `{ ${show} || ${add} || ${show}; } && ip addr replace ${network.gateway}/${prefix} dev ${bridge} && ip link set dev ${bridge} up`],
+      `The bridge ${bridge} of network "${network.name}" unless it exists (it outlives the box, like docker0), with a fixed MAC (else it takes its lowest port's and boxes' neighbour caches go stale), the gateway address ${network.gateway} (replace: idempotent), up.`,
+    ),
   ];
   if (firewall !== 'none') steps.push(...networkFirewallSteps(network, firewall));
+  const marker = netPaths(stateDir).ready(network.name);
+  steps.push(exec(['sh', '-c', `cat /sys/class/net/${bridge}/ifindex > ${quoteArgv([marker])}`], `Record that ${bridge}'s set-up is done (its ifindex: a bridge made again is set up again).`));
   return steps;
 }
 
 function exec(argv: string[], why: string): ExecStep {
   return { kind: 'exec', argv, why };
-}
-
-/** `sh -c 'CHECK >/dev/null 2>&1 || ADD || CHECK'`: succeeds when the thing exists afterwards (boxes may race to make it). */
-function ensureStep(check: string[], add: string[], why: string): ExecStep {
-  const c = `${quoteArgv(check)} >/dev/null 2>&1`;
-  return exec(['sh', '-c', `${c} || ${quoteArgv(add)} || ${c}`], why);
 }
 
 /** Shared per-network rules and sysctls: forwarding on, NAT out of the subnet, loopback -p NAT. Never undone per box. */
@@ -128,42 +173,57 @@ function networkFirewallSteps(network: NetworkRecord, firewall: FirewallTool): S
     { kind: 'write-file', path: `/proc/sys/net/ipv4/conf/${network.bridge}/route_localnet`, content: '1', why: '-p on 127.0.0.1: let packets from a loopback address be routed out of the bridge after DNAT.' },
   ];
   if (firewall === 'iptables') {
-    for (const rule of networkRules(network.name, network.bridge, network.subnet)) {
-      steps.push(exec(ensureRuleArgv(rule), `Network rule (once per network): ${rule.table} ${rule.chain} ${rule.spec.includes('MASQUERADE') ? 'MASQUERADE' : 'ACCEPT'}.`));
-    }
+    const rules = networkRules(network.name, network.bridge, network.subnet);
+    steps.push(exec(['sh', '-c', rules.map((r) => ensureRuleArgv(r)[2]).join(' && ')], `Network rules (once per network, each added unless present): NAT out of ${network.subnet}, NAT of loopback-sourced -p traffic, FORWARD in and out of ${network.bridge}.`));
   } else {
-    steps.push(exec(nftEnsureTableArgv(), 'The nft table "ip nsbox" with its -p map and NAT rules (made once).'));
-    for (const { set, element } of nftNetworkElements(network.bridge, network.subnet)) {
-      steps.push(exec(['nft', 'add', 'element', ...NFT_TABLE, set, element], `Network element (idempotent): ${set} ${element}.`));
-    }
+    const elements = nftNetworkElements(network.bridge, network.subnet).map(({ set, element }) => quoteArgv(['nft', 'add', 'element', ...NFT_TABLE, set, element]));
+    steps.push(exec(['sh', '-c', [nftEnsureTableArgv()[2], ...elements].join(' && ')], `The nft table "ip nsbox" with its -p map and NAT rules (made once), and this network's elements (idempotent): subnet ${network.subnet}, bridge ${network.bridge}.`));
   }
   return steps;
 }
 
-/** -p: DNAT rules for each published port, each with its exact undo. */
-function portSteps(setup: NetworkSetup, boxId: string): Step[] {
+/** -p: DNAT for every published port in one `iptables-restore --noflush` (or one `nft add element`), with one undo. */
+function portSteps(setup: NetworkSetup, boxId: string, dir: string): Step[] {
   const lease = setup.lease!;
-  const steps: Step[] = [];
-  for (const port of lease.publish) {
-    if (setup.firewall === 'iptables') {
-      for (const rule of portRules(boxId, lease.address, port)) {
-        steps.push({
-          kind: 'exec',
-          argv: iptablesArgv('-A', rule),
-          why: `-p ${port.hostPort}:${port.boxPort}/${port.protocol}: ${rule.chain === 'OUTPUT' ? 'from the host itself (127.0.0.1 too)' : 'from other machines'} to ${lease.address}:${port.boxPort}.`,
-          // Idempotent: a recorded box's rm and gc run every planned undo, also for a rule never added (crash).
-          undo: { kind: 'exec', argv: removeRuleArgv(rule) },
-        });
-      }
-    } else if (setup.firewall === 'nft') {
-      const { key, element } = nftPortElement(lease.address, port);
-      steps.push({
+  if (lease.publish.length === 0) return [];
+  const spelled = lease.publish.map((p) => `${p.hostPort}:${p.boxPort}/${p.protocol}`).join(', ');
+  if (setup.firewall === 'iptables') {
+    const rules = lease.publish.flatMap((port) => portRules(boxId, lease.address, port));
+    const file = `${dir}/ports.rules`;
+    return [
+      { kind: 'write-text', path: file, content: renderRestore(rules, '-A'), why: `-p ${spelled}: DNAT to ${lease.address} in PREROUTING (from other machines) and OUTPUT (from the host itself, 127.0.0.1 too), as one iptables-restore input.` },
+      {
         kind: 'exec',
-        argv: ['nft', 'add', 'element', ...NFT_TABLE, 'ports', element],
-        why: `-p ${port.hostPort}:${port.boxPort}/${port.protocol}: map the host port to ${lease.address}:${port.boxPort}.`,
-        undo: { kind: 'exec', argv: ['sh', '-c', `${quoteArgv(['nft', 'delete', 'element', ...NFT_TABLE, 'ports', key])} 2>/dev/null; ! ${quoteArgv(['nft', 'get', 'element', ...NFT_TABLE, 'ports', key])} >/dev/null 2>&1`] },
-      });
-    }
+        argv: ['iptables-restore', '--noflush', '-w', file],
+        why: `-p ${spelled}: add the DNAT rules in one transaction (--noflush: every other rule stays).`,
+        // Idempotent: a recorded box's rm and gc run every planned undo, also for a rule never added (crash).
+        undo: { kind: 'exec', argv: ['sh', '-c', rules.map((r) => removeRuleArgv(r)[2]).join('; ')], why: `Remove the DNAT rules of -p ${spelled}.` },
+      },
+    ];
   }
-  return steps;
+  if (setup.firewall === 'nft') {
+    const elements = lease.publish.map((port) => nftPortElement(lease.address, port));
+    const strip = (e: string) => e.slice(2, -2);
+    const undo = elements.map(({ key }) => `${quoteArgv(['nft', 'delete', 'element', ...NFT_TABLE, 'ports', key])} 2>/dev/null; ! ${quoteArgv(['nft', 'get', 'element', ...NFT_TABLE, 'ports', key])} >/dev/null 2>&1`);
+    return [
+      {
+        kind: 'exec',
+        argv: ['nft', 'add', 'element', ...NFT_TABLE, 'ports', `{ ${elements.map((e) => strip(e.element)).join(', ')} }`],
+        why: `-p ${spelled}: map the host ports to ${lease.address} in nsbox's nft table (one command).`,
+        undo: { kind: 'exec', argv: ['sh', '-c', undo.join(' && ')], why: `Remove the -p map elements of ${spelled}.` },
+      },
+    ];
+  }
+  return [];
+}
+
+/** iptables-restore input for `rules`, grouped by table; words are quoted for its tokenizer when they need it. */
+export function renderRestore(rules: readonly IptablesRule[], action: '-A' | '-D'): string {
+  const lines: string[] = [];
+  for (const table of ['nat', 'filter'] as const) {
+    const mine = rules.filter((r) => r.table === table);
+    if (mine.length === 0) continue;
+    lines.push(`*${table}`, ...mine.map((r) => [action, r.chain, ...r.spec].map((w) => (/^[^\s"']+$/.test(w) ? w : `"${w}"`)).join(' ')), 'COMMIT');
+  }
+  return `${lines.join('\n')}\n`;
 }

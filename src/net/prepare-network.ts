@@ -2,15 +2,16 @@
 // the network record, checks -p ports, and takes an address lease under the network lock. Records only: every
 // link and rule is made later by the plan's steps. With dryRun nothing is written.
 
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
 import { DEFAULT_NETWORK, type NetworkRequest } from './request.js';
 import { bridgeNameFor, hostVethName } from './names.js';
 import { boxAddresses, formatIpv4, formatSubnet, gatewayOf, overlaps, parseSubnet, type Subnet } from './subnet.js';
-import { createRecord, vethExists, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
+import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
 import type { NetworkSetup } from './setup.js';
-import { hostsText } from './files.js';
+import { refreshPeerHosts } from './peer-hosts.js';
+import { releaseLeases } from './release.js';
 
 /** Candidates for the default network's subnet, first one that collides with nothing wins. */
 const DEFAULT_SUBNETS = ['10.88.0.0/16', ...Array.from({ length: 11 }, (_, i) => `10.${89 + i}.0.0/16`), '172.30.0.0/16', '172.31.0.0/16', '192.168.234.0/24'];
@@ -20,6 +21,10 @@ export interface PrepareOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Tests pass fake facts. */
   readonly facts?: HostNetFacts;
+  /** The interface inside the box: eth0, or the next free one for `network connect`. */
+  readonly ifname?: string;
+  /** The box's --name. */
+  readonly boxName?: string;
 }
 
 /** Resolve the request for box `boxId`; bad input (unknown network, port in use, full subnet) is an NsboxError. */
@@ -35,34 +40,34 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
   }
   const resolve = () => {
     const network = findNetwork(stateDir, request, facts, options.dryRun);
-    const all = readLeases(stateDir).filter((l) => {
-      if (!isStaleLease(l)) return true;
-      if (!options.dryRun) dropLease(stateDir, l);
-      return false;
-    });
+    const found = readLeases(stateDir);
+    // A stale lease's box is gone: release it whole (its -p rules too) before its address can be handed on.
+    if (!options.dryRun) releaseLeases(stateDir, found.filter(isStaleLease));
+    const all = found.filter((l) => !isStaleLease(l));
     checkPorts(request, all, facts);
     const peers = all.filter((l) => l.network === network.name);
     const lease: Lease = {
       boxId,
       network: network.name,
       address: pickAddress(network, peers, leaseFileAddresses(stateDir, network.name)),
-      hostVeth: hostVethName(boxId),
+      hostVeth: hostVethName(boxId, options.ifname),
+      ...(options.ifname && options.ifname !== 'eth0' ? { ifname: options.ifname } : {}),
+      ...(options.boxName !== undefined ? { boxName: options.boxName } : {}),
       publish: request.publish,
       names: request.names,
       addHosts: request.addHosts,
       owner: { pid: process.pid, start: processStart(process.pid) },
       createdAt: new Date().toISOString(),
     };
-    // Like docker0, the bridge and its rules are shared: when a peer's veth exists, that peer's plan has already
-    // made them (they come before its veth), so this box does not repeat them.
-    const infraReady = existsSync(`/sys/class/net/${network.bridge}`) && peers.some(vethExists);
+    // Like docker0, the bridge and its rules are shared: made once per bridge, not repeated per box.
+    const infraReady = isInfraReady(stateDir, network, facts);
     const setup: NetworkSetup = { ...base, network, lease, peers, infraReady };
     if (!options.dryRun) {
       const paths = netPaths(stateDir);
       mkdirSync(paths.leases(network.name), { recursive: true });
       mkdirSync(paths.boxes, { recursive: true });
       if (!createRecord(paths.lease(network.name, lease.address), lease)) throw new Error(`internal: lease ${lease.address} taken under the lock`);
-      refreshPeerHosts(stateDir, network.name, [...peers, lease]);
+      refreshPeerHosts(stateDir, network.name);
     }
     return setup;
   };
@@ -79,10 +84,10 @@ function findNetwork(stateDir: string, request: NetworkRequest, facts: HostNetFa
   const taken = [...facts.routes, ...readNetworks(stateDir).map((n) => parseSubnet('--subnet', n.subnet))];
   const subnet = DEFAULT_SUBNETS.map((s) => parseSubnet('--subnet', s)).find((s) => !taken.some((t) => overlaps(s, t)));
   if (!subnet) throw new NsboxError('cannot choose a subnet for the default network: every candidate overlaps a route', { hint: 'choose one: nsbox network create bridge --subnet CIDR' });
-  const record = newNetworkRecord(DEFAULT_NETWORK, subnet);
-  // The bridge is host-wide, the record per state dir: a bridge with no record here belongs to another state dir
-  // (NSBOX_STATE), and adding a second subnet to it would leave rules nobody removes.
-  if (existsSync(`/sys/class/net/${record.bridge}`)) {
+  const record = newNetworkRecord(DEFAULT_NETWORK, subnet, stateDir);
+  // Each state dir names its own default bridge; one that exists with no record here was left by an older nsbox
+  // or a lost state dir, and adding a second subnet to it would leave rules nobody removes.
+  if (facts.linkExists(record.bridge)) {
     throw new NsboxError(`cannot make the default network: bridge ${record.bridge} exists but is not recorded in ${stateDir}`, {
       hint: `use the NSBOX_STATE that made it, or remove it: ip link del ${record.bridge}`,
     });
@@ -91,9 +96,26 @@ function findNetwork(stateDir: string, request: NetworkRequest, facts: HostNetFa
   return record;
 }
 
-/** A network record for `name` on `subnet` (the bridge holds the first address). */
-export function newNetworkRecord(name: string, subnet: Subnet): NetworkRecord {
-  return { name, bridge: bridgeNameFor(name), subnet: formatSubnet(subnet), gateway: formatIpv4(gatewayOf(subnet)), createdAt: new Date().toISOString() };
+/** A network record for `name` on `subnet` (the bridge holds the first address); see bridgeNameFor for `taken`. */
+export function newNetworkRecord(name: string, subnet: Subnet, stateDir?: string, taken?: (link: string) => boolean): NetworkRecord {
+  return { name, bridge: bridgeNameFor(name, stateDir, taken), subnet: formatSubnet(subnet), gateway: formatIpv4(gatewayOf(subnet)), createdAt: new Date().toISOString() };
+}
+
+/**
+ * True when the network's shared set-up was done for the bridge that exists now (its ifindex was recorded after the
+ * set-up) and forwarding is still on: then a box only adds its own veth and rules.
+ */
+export function isInfraReady(stateDir: string, network: NetworkRecord, facts: HostNetFacts): boolean {
+  if (!facts.linkExists(network.bridge)) return false;
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  const marker = read(netPaths(stateDir).ready(network.name));
+  return marker !== '' && marker === read(`/sys/class/net/${network.bridge}/ifindex`) && (facts.firewall === 'none' || read('/proc/sys/net/ipv4/ip_forward') === '1');
 }
 
 /** Save a new network record; the first one also remembers ip_forward so the last `network rm` can restore it. */
@@ -140,32 +162,5 @@ function leaseFileAddresses(stateDir: string, network: string): string[] {
     return readdirSync(netPaths(stateDir).leases(network)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
   } catch {
     return [];
-  }
-}
-
-/** Remove a lease record and the box's files (its links and rules are gone or removed by the caller). */
-export function dropLease(stateDir: string, lease: Lease): void {
-  const paths = netPaths(stateDir);
-  rmSync(paths.lease(lease.network, lease.address), { force: true });
-  rmSync(paths.box(lease.boxId), { recursive: true, force: true });
-}
-
-/**
- * Rewrite, in place, the /etc/hosts of every box on the network that has one, so boxes find each other by name.
- * In place because each box has its file bind-mounted: a rename would leave the box with the old inode.
- */
-export function refreshPeerHosts(stateDir: string, network: string, members: readonly Lease[]): void {
-  const paths = netPaths(stateDir);
-  for (const member of members) {
-    const file = `${paths.box(member.boxId)}/hosts`;
-    if (!existsSync(file)) continue;
-    const peers = members.filter((m) => m.boxId !== member.boxId);
-    const request = { mode: 'user' as const, network, publish: [], dns: [], addHosts: member.addHosts, names: member.names };
-    const text = hostsText({ request, stateDir, firewall: 'none', hostNameservers: [], network: undefined, lease: member, peers, reserved: true }, member.boxId);
-    try {
-      writeFileSync(file, text);
-    } catch {
-      // the box went away meanwhile
-    }
   }
 }

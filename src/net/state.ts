@@ -2,6 +2,7 @@
 // every change to them. Records are JSON files written to a temp file and renamed.
 
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { readStartTime } from '../state/proc-identity.js';
 import type { HostEntry, PortMapping } from './request.js';
@@ -22,6 +23,10 @@ export interface Lease {
   readonly network: string;
   readonly address: string;
   readonly hostVeth: string;
+  /** The interface inside the box (eth0 unless `network connect` added it); absent in older leases: eth0. */
+  readonly ifname?: string;
+  /** The box's --name, for `network ls` and `network inspect`. */
+  readonly boxName?: string;
   readonly publish: readonly PortMapping[];
   readonly names: readonly string[];
   readonly addHosts: readonly HostEntry[];
@@ -32,7 +37,7 @@ export interface Lease {
 
 /** The root of nsbox's network state. */
 export function netStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return `${env.NSBOX_STATE || '/run/nsbox'}/net`;
+  return `${resolve(env.NSBOX_STATE || '/run/nsbox')}/net`;
 }
 
 /** Paths of every record, from the state dir. */
@@ -43,6 +48,8 @@ export function netPaths(dir: string) {
     ipForwardBefore: `${dir}/ip_forward.before`,
     networks: `${dir}/networks`,
     network: (name: string) => `${dir}/networks/${name}.json`,
+    /** The ifindex of the network's bridge once its shared set-up (address, rules) is done for that bridge. */
+    ready: (name: string) => `${dir}/networks/${name}.ready`,
     leases: (network: string) => `${dir}/leases/${network}`,
     lease: (network: string, address: string) => `${dir}/leases/${network}/${address}.json`,
     boxes: `${dir}/boxes`,

@@ -18,7 +18,7 @@ import { buildImageInitScript } from '../rootfs/image-init-script.js';
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
 import { buildDetachedReaperScript, buildReaperScript } from './box-scripts.js';
-import { planNetwork } from '../net/plan-network.js';
+import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 
@@ -146,6 +146,8 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
   });
   if (net) steps.push(...net.steps);
+  const enter = net ? enterBoxStep(net.inBox) : undefined;
+  if (enter) steps.push(enter);
   if (cgroup) steps.push(...cgroup.join);
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.

@@ -5,7 +5,7 @@ import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
 import { buildDetachedReaperScript, buildInitScript, buildReaperScript } from './box-scripts.js';
-import { planNetwork } from '../net/plan-network.js';
+import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-network.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
@@ -80,14 +80,15 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
     why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
   });
   if (explicitMap) steps.push({ kind: 'kill', pid: 'holder', why: 'The box now holds the user namespace; the holder can go.' });
-  if (spec.network) steps.push(...planNetwork(spec.network, spec.id, { bindFiles: true }).steps);
+  const net = spec.network ? planNetwork(spec.network, spec.id, { bindFiles: true }) : undefined;
+  if (net) steps.push(...net.steps);
+  // Every in-box step (network, bound files, hostname) in one nsenter: one process instead of one per step.
+  const inBox: InBoxCommand[] = [...(net?.inBox ?? [])];
   if (spec.hostname !== undefined) {
-    steps.push({
-      kind: 'exec',
-      argv: ['nsenter', '--target', '{box}', '--uts', '--', 'hostname', spec.hostname],
-      why: 'Set the hostname in the box\'s own uts namespace (the host\'s is untouched).',
-    });
+    inBox.push({ namespaces: ['uts'], argv: ['hostname', spec.hostname], why: 'set the hostname in the box\'s own uts namespace (the host\'s is untouched)' });
   }
+  const enter = enterBoxStep(inBox);
+  if (enter) steps.push(enter);
   if (cgroup) steps.push(...cgroup.join);
   steps.push({ kind: 'release', why: 'Open the gate: the box runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.

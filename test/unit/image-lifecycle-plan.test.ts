@@ -82,9 +82,11 @@ test('network: host-side steps between the namespaces and the gate; /etc/hosts a
   const veth = plan.steps.findIndex((x) => x.kind === 'exec' && x.argv.includes('veth'));
   const release = kinds.indexOf('release');
   assert.ok(awaited < veth && veth < release, 'veth after the namespaces exist, before the gate opens');
-  const dnat = plan.steps.filter((x) => x.kind === 'exec' && x.argv[0] === 'iptables' && x.argv.includes('DNAT'));
-  assert.is(dnat.length, 2, '-p: PREROUTING and OUTPUT');
-  assert.ok(dnat.every((x) => x.kind === 'exec' && x.undo?.kind === 'exec'));
+  const rules = plan.steps.find((x) => x.kind === 'write-text' && x.path.endsWith('/ports.rules'));
+  assert.ok(rules?.kind === 'write-text');
+  assert.equal(rules.content.split('\n').filter((l) => l.includes('DNAT')).map((l) => l.split(' ')[1]), ['PREROUTING', 'OUTPUT'], '-p: PREROUTING and OUTPUT');
+  const restore = plan.steps.find((x) => x.kind === 'exec' && x.argv[0] === 'iptables-restore');
+  assert.ok(restore?.kind === 'exec' && restore.argv.includes('--noflush') && restore.undo?.kind === 'exec', 'one iptables-restore --noflush, with its undo');
   const late = plan.steps.find((x) => x.kind === 'write-text' && x.path === container.fstabLate);
   assert.ok(late?.kind === 'write-text');
   const short = ID.slice(0, 12);
@@ -103,7 +105,7 @@ test('record: the container directory is kept beyond a foreground run and remove
   const record = buildNewRecord(s.box, plan, { name: 'web', detached: true, autoRemove: false, image: 'busybox:latest', inheritEnv: false, kept: [keep] });
   assert.equal(record.undo[0], keep);
   assert.ok(record.undo.some((u) => u.kind === 'exec' && u.argv.join(' ').includes(' -D ')), 'the -p rules are undone by rm');
-  assert.ok(record.undo.some((u) => u.kind === 'remove' && u.path.endsWith('.json')), 'the lease is released by rm');
+  assert.ok(record.undo.some((u) => u.kind === 'exec' && u.argv.join(' ').includes(`grep -qsF ${ID}`) && u.argv.join(' ').includes('.json')), 'the lease is released by rm (only while it is still this box\'s)');
   assert.is(record.image, 'busybox:latest');
   assert.is(record.process.inheritEnv, false);
   assert.not.ok(plan.steps.some((x) => 'undo' in x && x.undo?.kind === 'remove' && x.undo.path === container.dir), 'not removed at the end of the run');

@@ -1,15 +1,17 @@
 // Network planning and leases on a temp state dir with fake host facts: no root, no processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { NsboxError } from '../../src/errors.js';
 import { buildNetworkRequest } from '../../src/net/request.js';
 import { prepareNetwork, newNetworkRecord, saveNetworkRecord } from '../../src/net/prepare-network.js';
-import { planNetwork, namespacesFor } from '../../src/net/plan-network.js';
+import { planNetwork, namespacesFor, enterBoxStep } from '../../src/net/plan-network.js';
+import { bridgeNameFor, macForAddress } from '../../src/net/names.js';
+import { pickFreeSubnet } from '../../src/net/manage-networks.js';
 import { hostsLines } from '../../src/net/files.js';
-import { gcNetworks } from '../../src/net/release.js';
-import { parseSubnet } from '../../src/net/subnet.js';
+import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
+import { formatSubnet, parseSubnet } from '../../src/net/subnet.js';
 import type { HostNetFacts } from '../../src/net/host-facts.js';
 
 const facts = (over: Partial<HostNetFacts> = {}): HostNetFacts => ({
@@ -17,6 +19,8 @@ const facts = (over: Partial<HostNetFacts> = {}): HostNetFacts => ({
   listening: new Set(['2222/tcp']),
   firewall: 'iptables',
   nameservers: ['127.0.0.53', '192.0.2.53'],
+  // Never the host's links: a host with its own nsbox0 (or any bridge) must not change what is planned here.
+  linkExists: () => false,
   ...over,
 });
 const id = (n: number) => `${String(n).padStart(2, '0')}${'ab'.repeat(31)}`;
@@ -65,23 +69,86 @@ test('a stale lease (dead owner, no veth) is reclaimed by gc and by the next all
   assert.is(b.lease!.address, '10.89.0.2', 'the address was free again');
 });
 
-test('plan: lease, bridge, veth into {box}, eth0, route, -p DNAT with undo, files bound over /etc', () => {
-  saveNetworkRecord(`${dir}/net`, newNetworkRecord('web', parseSubnet('s', '10.77.0.0/24')));
-  const setup = prepareNetwork(req({ network: 'web', publish: ['8080:80'], names: ['alpha'], addHost: ['db:10.1.1.1'] }), id(1), { dryRun: false, env, facts: facts() });
-  const { steps, files } = planNetwork(setup, id(1), { bindFiles: true });
+test('plan: lease, bridge, one ip link add into {box}, one ip -batch inside, -p in one iptables-restore, files bound over /etc', () => {
+  saveNetworkRecord(`${dir}/net`, newNetworkRecord('web', parseSubnet('s', '10.77.0.0/24'), `${dir}/net`));
+  const setup = prepareNetwork(req({ network: 'web', publish: ['8080:80', '5353:53/udp'], names: ['alpha'], addHost: ['db:10.1.1.1'] }), id(1), { dryRun: false, env, facts: facts() });
+  assert.not.ok(setup.infraReady, 'no ready marker for this bridge: the shared set-up is planned');
+  const { steps, files, inBox } = planNetwork(setup, id(1), { bindFiles: true });
   const argvs = steps.map((s) => (s.kind === 'exec' ? s.argv.join(' ') : `${s.kind} ${'path' in s ? s.path : ''}`));
   const at = (needle: string) => argvs.findIndex((a) => a.includes(needle));
-  assert.ok(at(`ip link add name nsv${id(1).slice(0, 12)} type veth peer name nsp${id(1).slice(0, 12)} netns {box}`) > at('type bridge'));
-  assert.ok(at('ip addr add 10.77.0.2/24 dev eth0') > at('name eth0'));
-  assert.ok(at('ip route add default via 10.77.0.1') > 0);
-  const dnat = steps.find((s) => s.kind === 'exec' && s.argv.includes('OUTPUT') && s.argv.includes('-A'));
-  assert.ok(dnat && dnat.kind === 'exec' && dnat.undo?.kind === 'exec' && dnat.undo.argv.join(' ').includes(' -D '), 'DNAT has its -D undo');
-  assert.ok(dnat!.kind === 'exec' && dnat!.argv.includes('10.77.0.2:80'));
-  assert.ok(at('mount --bind') > at(`write-file ${files.hosts}`));
+  const veth = `ip link add name nsv${id(1).slice(0, 12)} up master nsbr-web type veth peer name eth0 address 02:42:0a:4d:00:02 netns {box}`;
+  assert.ok(at(veth) > at('type bridge'), argvs.join('\n'));
+  assert.ok(at('type bridge') > -1 && argvs[at('type bridge')]!.includes('address 02:42:0a:4d:00:01'), 'the bridge has a fixed MAC');
+  assert.ok(at('/ifindex >') > at('iptables -w -t nat -C POSTROUTING'), 'the ready marker is written after the shared rules');
+  const batch = steps.find((s) => s.kind === 'write-text' && s.path.endsWith('/eth0.ip'));
+  assert.ok(batch?.kind === 'write-text');
+  assert.equal(batch.content.trim().split('\n'), ['addr add 10.77.0.2/24 dev eth0', 'link set dev eth0 up', 'link set dev lo up', 'route add default via 10.77.0.1 dev eth0']);
+  const restore = steps.find((s) => s.kind === 'exec' && s.argv[0] === 'iptables-restore');
+  assert.ok(restore?.kind === 'exec' && restore.argv.includes('--noflush'), 'one iptables-restore --noflush for every -p');
+  assert.ok(restore.undo?.kind === 'exec' && (restore.undo.argv[2]!.match(/ -D /g) ?? []).length === 4, 'one undo deleting all four DNAT rules');
+  const input = steps.find((s) => s.kind === 'write-text' && s.path.endsWith('/ports.rules'));
+  assert.ok(input?.kind === 'write-text');
+  assert.match(input.content, /^\*nat\n-A PREROUTING -p tcp --dport 8080 .*--to-destination 10\.77\.0\.2:80\n-A OUTPUT .*\n-A PREROUTING -p udp --dport 5353 .*10\.77\.0\.2:53\n-A OUTPUT .*\nCOMMIT\n$/);
+  assert.equal(inBox.map((c) => c.argv.join(' ')), [`ip -batch ${batch.path}`, `mount --bind ${files.hosts} /etc/hosts`, `mount --bind ${files.resolvConf} /etc/resolv.conf`]);
+  const enter = enterBoxStep(inBox)!;
+  assert.equal(enter.argv.slice(0, 7), ['nsenter', '--target', '{box}', '--net', '--mount', '--', 'sh'], 'one entry into the box for every in-box step');
+  assert.equal(enterBoxStep([inBox[0]!])!.argv, ['nsenter', '--target', '{box}', '--net', '--', 'ip', '-batch', batch.path], 'no shell for one command');
+  assert.equal(steps.filter((s) => s.kind === 'exec' && !s.argv.includes('--noflush')).length, 4, 'exec steps: bridge, shared rules, marker, veth');
   assert.equal(hostsLines(setup, id(1)).slice(2), [`10.77.0.2\talpha ${id(1).slice(0, 12)}`, '10.1.1.1\tdb']);
   assert.ok(files.resolvConf, 'host nameserver 127.0.0.53 is unreachable from a bridge: own resolv.conf');
   assert.equal(namespacesFor(setup.request), ['net', 'mount']);
   assert.equal(namespacesFor(req({ network: 'host' })), []);
+});
+
+test('a box on a ready network plans only its own veth, batch and files', () => {
+  const netDir = `${dir}/net`;
+  const record = newNetworkRecord('web', parseSubnet('s', '10.77.0.0/24'), netDir);
+  saveNetworkRecord(netDir, record);
+  // The marker holds the bridge's ifindex; a fake /sys is not at hand, so check the not-ready side and the skip.
+  writeFileSync(`${netDir}/networks/web.ready`, '42\n');
+  const setup = prepareNetwork(req({ network: 'web' }), id(1), { dryRun: false, env, facts: facts({ linkExists: () => false }) });
+  assert.not.ok(setup.infraReady, 'the bridge is missing: set up again');
+  const ready = planNetwork({ ...setup, infraReady: true }, id(1), { bindFiles: false });
+  assert.equal(ready.steps.filter((s) => s.kind === 'exec').map((s) => (s.kind === 'exec' ? s.argv[0] : '')), ['ip'], 'one process on the host side');
+});
+
+test('bridge names: nsbox0 only for the default state dir; another state dir owns a bridge of its own', () => {
+  assert.is(bridgeNameFor('bridge'), 'nsbox0');
+  const a = bridgeNameFor('bridge', '/tmp/a/net');
+  const b = bridgeNameFor('bridge', '/tmp/b/net');
+  assert.match(a, /^nsbox-[0-9a-f]{8}$/);
+  assert.is.not(a, b);
+  assert.is(bridgeNameFor('web', '/tmp/a/net'), 'nsbr-web');
+  assert.match(bridgeNameFor('web', '/tmp/a/net', (l) => l === 'nsbr-web'), /^nsbr-[0-9a-f]{10}$/, 'another state dir has nsbr-web: a hashed name');
+  const record = prepareNetwork(req(), id(1), { dryRun: true, env, facts: facts({ linkExists: (l) => l === 'nsbox0' }) }).network!;
+  assert.is.not(record.bridge, 'nsbox0', 'a host nsbox0 does not matter to a state dir of its own');
+  assert.is(macForAddress('172.17.0.2'), '02:42:ac:11:00:02', 'Docker\'s MAC for an address');
+});
+
+test('network create without --subnet: Docker\'s pools, skipping host routes and this state dir\'s networks', () => {
+  assert.is(formatSubnet(pickFreeSubnet([])!), '172.17.0.0/16');
+  assert.is(formatSubnet(pickFreeSubnet([parseSubnet('r', '172.17.0.0/16'), parseSubnet('r', '172.18.5.0/24')])!), '172.19.0.0/16');
+  assert.is(formatSubnet(pickFreeSubnet([parseSubnet('r', '172.16.0.0/12')])!), '192.168.0.0/20');
+  assert.is(formatSubnet(pickFreeSubnet([parseSubnet('r', '172.16.0.0/12'), parseSubnet('r', '192.168.0.0/24')])!), '192.168.16.0/20');
+  assert.is(pickFreeSubnet([parseSubnet('r', '128.0.0.0/8'), parseSubnet('r', '172.0.0.0/8'), parseSubnet('r', '192.0.0.0/8')]), undefined);
+});
+
+test('peers\' /etc/hosts lose a box that leaves, and a stale lease is released whole', () => {
+  saveNetworkRecord(`${dir}/net`, newNetworkRecord('web', parseSubnet('s', '10.77.0.0/24'), `${dir}/net`));
+  const a = prepareNetwork(req({ network: 'web', names: ['alpha'] }), id(1), { dryRun: false, env, facts: facts() });
+  prepareNetwork(req({ network: 'web', names: ['beta'] }), id(2), { dryRun: false, env, facts: facts() });
+  // Box 1's hosts file exists (its plan wrote it); box 2 joining rewrote it.
+  mkdirSync(`${dir}/net/boxes/${id(1).slice(0, 12)}`, { recursive: true });
+  writeFileSync(`${dir}/net/boxes/${id(1).slice(0, 12)}/hosts`, '');
+  prepareNetwork(req({ network: 'web', names: ['gamma'] }), id(3), { dryRun: false, env, facts: facts() });
+  const hosts = () => readFileSync(`${dir}/net/boxes/${id(1).slice(0, 12)}/hosts`, 'utf8');
+  assert.match(hosts(), /\tbeta /);
+  assert.match(hosts(), /\tgamma /);
+  releaseNetwork(id(2), env);
+  assert.not.match(hosts(), /beta/, 'beta left: its line is gone at once');
+  assert.match(hosts(), /\tgamma /);
+  assert.is(a.lease!.address, '10.77.0.2');
+  assert.equal(readdirSync(`${dir}/net/leases/web`).sort(), ['10.77.0.2.json', '10.77.0.4.json']);
 });
 
 test.run();
