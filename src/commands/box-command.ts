@@ -36,7 +36,12 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   checkPlanTools(plan);
   if (args.explain) explainPlan(plan, args);
 
-  return runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
+  try {
+    return await runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
+  } finally {
+    // Its undos removed its links and rules; this drops its lease and its lines in peers' /etc/hosts.
+    if (spec.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.id);
+  }
 }
 
 /** Checks that need the host but change nothing: subordinate ids, the working directory, the program. */

@@ -17,7 +17,8 @@ export const command: NsboxCommand<GcArgs> = {
   builder: (y: Argv) =>
     y.option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed, change nothing' }).options(STATE_OPTION) as unknown as Argv<GcArgs>,
   async handler(args) {
-    const garbage = findGarbage(openStateFromArgs(args));
+    const state = openStateFromArgs(args);
+    const garbage = findGarbage(state);
     let failed = 0;
     for (const item of garbage) {
       if (args['dry-run']) {
@@ -29,6 +30,11 @@ export const command: NsboxCommand<GcArgs> = {
       failed += warnings.length > 0 ? 1 : 0;
       process.stdout.write(`removed ${item.what}\n`);
     }
+    // Leases whose box is gone some other way (a foreground nsbox killed, a box that exited by itself): rules,
+    // lease and peers' hosts lines go too.
+    const { gcNetworks } = await import('../net/release.js');
+    const { netEnvFor } = await import('../net/box-network.js');
+    for (const line of gcNetworks(netEnvFor(state.root), args['dry-run'])) process.stdout.write(`${args['dry-run'] ? 'would release' : 'released'} ${line}\n`);
     return failed > 0 ? 1 : 0;
   },
 };

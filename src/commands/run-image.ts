@@ -93,6 +93,9 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
     // A box that never ran leaves no container behind, --rm or not.
     await rm(facts.container.dir, { recursive: true, force: true }).catch(() => undefined);
     throw error;
+  } finally {
+    // The box ended: its lease and its lines in peers' /etc/hosts go (its undos removed its links and rules).
+    if (spec.box.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.box.id);
   }
 }
 

@@ -13,6 +13,7 @@ import { listBoxIds, readNameLink, releaseName } from '../state/names.js';
 import { listTmp, readRecordAt, removeBoxDir } from '../state/store.js';
 import { deriveState } from '../state/status.js';
 import { describeUndo, runUndoList } from './run-undo.js';
+import { detachBoxNetwork } from '../net/box-network.js';
 
 export interface Garbage {
   /** One line for the user: what and why. */
@@ -43,6 +44,7 @@ export function findGarbage(state: StatePaths): Garbage[] {
           if (!fresh) return [];
           const status = deriveState(fresh, paths).status;
           if (status === 'running' || status === 'creating') return [];
+          detachBoxNetwork(id, state.root);
           const warnings = await runUndoList(fresh.undo);
           if (fresh.name) await releaseName(state, fresh.name, id);
           removeBoxDir(state, id);

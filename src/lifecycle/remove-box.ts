@@ -7,6 +7,7 @@ import { removeBoxDir } from '../state/store.js';
 import { refreshBox, type OpenedBox } from './open-box.js';
 import { killBox } from './stop-box.js';
 import { runUndoList } from './run-undo.js';
+import { detachBoxNetwork } from '../net/box-network.js';
 
 /** Remove a box; with `force` a running (or still creating) one is killed first. Returns teardown warnings. */
 export async function removeBox(box: OpenedBox, force: boolean): Promise<string[]> {
@@ -18,6 +19,7 @@ export async function removeBox(box: OpenedBox, force: boolean): Promise<string[
       throw new NsboxError(`cannot remove box ${record.name ?? short}: it is ${now.status}`, { hint: 'stop it first, or use rm -f' });
     }
     if (now.status === 'running') await killBox(current);
+    detachBoxNetwork(record.id, box.state.root);
     const warnings = await runUndoList(record.undo);
     if (record.name !== undefined) await releaseName(box.state, record.name, record.id);
     removeBoxDir(box.state, record.id);

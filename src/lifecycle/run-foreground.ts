@@ -12,6 +12,7 @@ import { saveRecord } from '../state/store.js';
 import type { BoxRecord } from '../state/record.js';
 import { findInit, readRecordedNamespaces } from './find-init.js';
 import { forgetBox, type RecordedRun } from './start-box.js';
+import { detachBoxNetwork } from '../net/box-network.js';
 
 /** Run, forward signals, record the exit (or remove the box with --rm); resolves to the command's exit code. */
 export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec): Promise<number> {
@@ -36,6 +37,8 @@ export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec): Pr
       },
     });
     if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
+    // The box ended: off its network at once (peers' /etc/hosts lose it; start takes a fresh lease).
+    detachBoxNetwork(run.record.id, run.state.root);
     const raw = exitCodeOf(status);
     const code = outcome?.oomKilled && raw !== 0 ? 137 : raw;
     const record = (await started?.catch(() => undefined)) ?? run.record;

@@ -22,6 +22,7 @@ import { buildNewRecord } from './new-record.js';
 import { runUndoList } from './run-undo.js';
 import { findInit, readRecordedNamespaces } from './find-init.js';
 import { runRecordedForeground } from './run-foreground.js';
+import { detachBoxNetwork } from '../net/box-network.js';
 
 export interface RecordedRun {
   readonly state: StatePaths;
@@ -110,6 +111,7 @@ export async function createRecordedBox(run: RecordedRun): Promise<void> {
 
 /** On a failed start (already rolled back by the executor), or a --rm box's end: forget the box and what it kept. */
 export async function forgetBox(run: RecordedRun): Promise<void> {
+  detachBoxNetwork(run.record.id, run.state.root);
   if (run.kept) await runUndoList(run.kept);
   if (run.record.name !== undefined) await releaseName(run.state, run.record.name, run.record.id);
   removeBoxDir(run.state, run.record.id);

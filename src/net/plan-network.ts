@@ -194,7 +194,7 @@ function portSteps(setup: NetworkSetup, boxId: string, dir: string): Step[] {
       { kind: 'write-text', path: file, content: renderRestore(rules, '-A'), why: `-p ${spelled}: DNAT to ${lease.address} in PREROUTING (from other machines) and OUTPUT (from the host itself, 127.0.0.1 too), as one iptables-restore input.` },
       {
         kind: 'exec',
-        argv: ['iptables-restore', '--noflush', '-w', file],
+        argv: ['iptables-restore', '--wait=10', '--noflush', file],
         why: `-p ${spelled}: add the DNAT rules in one transaction (--noflush: every other rule stays).`,
         // Idempotent: a recorded box's rm and gc run every planned undo, also for a rule never added (crash).
         undo: { kind: 'exec', argv: ['sh', '-c', rules.map((r) => removeRuleArgv(r)[2]).join('; ')], why: `Remove the DNAT rules of -p ${spelled}.` },

@@ -89,6 +89,8 @@ export interface RecordedNetwork {
   readonly mode: 'none' | 'host' | 'bridge' | 'user';
   /** bridge and user modes: the network the box is on, and its address there. */
   readonly attachment: RecordedAttachment | undefined;
+  /** What the flags asked (network, -p, --dns, --add-host, names): `start` attaches the box again from it. */
+  readonly request?: import('../net/request.js').NetworkRequest;
 }
 
 export interface RecordedAttachment {

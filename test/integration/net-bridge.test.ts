@@ -1,6 +1,6 @@
 // nsbox networking, checked from the host: links, iptables rules, leases, and traffic only to loopback and to
-// addresses inside namespaces these tests create (a test-unique network and subnet; the default bridge only if
-// this host has no nsbox0 yet).
+// addresses inside namespaces these tests create (a test-unique network and subnet; the default bridge of this
+// test's own state dir, never the host's nsbox0).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -172,19 +172,22 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
     assert.equal({ links: links(), rules: rules(), leases: leases() }, before);
   });
 
-  test('--net bridge: nsbox0 on a free subnet, two boxes reach each other by address', async () => {
-    if (links().includes('nsbox0')) return console.log('SKIP: this host already has nsbox0; not touching it');
+  test('--net bridge: this state dir\'s own default bridge (never the host\'s nsbox0) on a free subnet; two boxes reach each other', async () => {
+    const hostHadNsbox0 = links().includes('nsbox0');
     const alpha = await startBox(['--net', 'bridge', '--', 'sh', '-c', 'ip -4 -o addr show dev eth0; echo ready; exec busybox sleep 30']);
     try {
-      const ls = JSON.parse(run(['network', 'ls', '--json']).stdout) as Array<{ network: { name: string }; leases: Array<{ address: string }> }>;
-      const address = ls.find((n) => n.network.name === 'bridge')!.leases[0]!.address;
-      const r = run(['run', '--net', 'bridge', '--', 'busybox', 'ping', '-c1', '-W3', address]);
+      const ls = JSON.parse(run(['network', 'ls', '--json']).stdout) as Array<{ network: { name: string; bridge: string }; leases: Array<{ address: string }> }>;
+      const bridge = ls.find((n) => n.network.name === 'bridge')!;
+      assert.match(bridge.network.bridge, /^nsbox-[0-9a-f]{8}$/, 'a bridge named after this state dir');
+      assert.ok(links().includes(bridge.network.bridge));
+      const r = run(['run', '--net', 'bridge', '--', 'busybox', 'ping', '-c1', '-W3', bridge.leases[0]!.address]);
       assert.is(r.code, 0, r.stdout + r.stderr);
     } finally {
       await alpha.stop();
     }
     const rm = run(['network', 'rm', 'bridge']);
     assert.is(rm.code, 0, rm.stderr);
+    assert.is(links().includes('nsbox0'), hostHadNsbox0, 'the host\'s nsbox0 (if any) is untouched, and none was made');
   });
 
   test('teardown: network rm leaves links, rules and ip_forward as they were', () => {

@@ -84,7 +84,7 @@ test('plan: lease, bridge, one ip link add into {box}, one ip -batch inside, -p 
   assert.ok(batch?.kind === 'write-text');
   assert.equal(batch.content.trim().split('\n'), ['addr add 10.77.0.2/24 dev eth0', 'link set dev eth0 up', 'link set dev lo up', 'route add default via 10.77.0.1 dev eth0']);
   const restore = steps.find((s) => s.kind === 'exec' && s.argv[0] === 'iptables-restore');
-  assert.ok(restore?.kind === 'exec' && restore.argv.includes('--noflush'), 'one iptables-restore --noflush for every -p');
+  assert.ok(restore?.kind === 'exec' && restore.argv.includes('--noflush') && restore.argv.at(-1)!.endsWith('/ports.rules') && !restore.argv.includes('-w'), 'one iptables-restore --noflush for every -p, reading its file (not stdin: -w FILE would take the file for the wait time)');
   assert.ok(restore.undo?.kind === 'exec' && (restore.undo.argv[2]!.match(/ -D /g) ?? []).length === 4, 'one undo deleting all four DNAT rules');
   const input = steps.find((s) => s.kind === 'write-text' && s.path.endsWith('/ports.rules'));
   assert.ok(input?.kind === 'write-text');

@@ -22,15 +22,16 @@ const setup: NetworkSetup = {
 test('a box on a network: its address, prefix, gateway, bridge, ports and aliases are data', () => {
   assert.equal(describeRecordedNetwork(setup), {
     mode: 'user',
+    request,
     attachment: {
-      network: 'web', bridge: 'nsbr-web', address: '10.77.0.2', prefixLength: 16, gateway: '10.77.0.1', macAddress: undefined,
+      network: 'web', bridge: 'nsbr-web', address: '10.77.0.2', prefixLength: 16, gateway: '10.77.0.1', macAddress: '02:42:0a:4d:00:02',
       hostVeth: 'nsvffffffffffff', ports: [{ hostPort: 8080, boxPort: 80, protocol: 'tcp' }], aliases: ['alpha'],
     },
   });
 });
 
 test('--net none keeps only the mode; no network request at all records nothing', () => {
-  assert.equal(describeRecordedNetwork({ ...setup, request: { ...request, mode: 'none', network: '', publish: [] }, network: undefined, lease: undefined }), { mode: 'none', attachment: undefined });
+  assert.equal(describeRecordedNetwork({ ...setup, request: { ...request, mode: 'none', network: '', publish: [] }, network: undefined, lease: undefined }), { mode: 'none', attachment: undefined, request: { ...request, mode: 'none', network: '', publish: [] } });
   assert.is(describeRecordedNetwork(undefined), undefined);
 });
 
