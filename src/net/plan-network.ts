@@ -63,9 +63,10 @@ export function planNetwork(setup: NetworkSetup, boxId: string, options: PlanNet
         kind: 'write-file',
         path: paths.lease(network.name, lease.address),
         content: `${JSON.stringify(lease)}\n`,
-        why: `Lease ${lease.address} on network "${network.name}" for this box (taken under the network lock; released when the box stops, and by gc).`,
-        // Only while it is still this box's: after the box stopped, the address may be another box's lease.
-        undo: { kind: 'exec', argv: releaseLeaseFileArgv(paths.lease(network.name, lease.address), boxId), why: 'Release the address lease.' },
+        // No undo here: nsbox releases it when the box ends or stops, or on a failed start (and gc after a crash),
+        // from the lease itself under the network lock: never another box's lease on a reused address, and the
+        // peers' /etc/hosts lose the box's line in the same move.
+        why: `Lease ${lease.address} on network "${network.name}" for this box (taken under the network lock; released with the peers' /etc/hosts lines when the box ends or stops, and by gc).`,
       },
       ...(setup.infraReady ? [] : networkInfraSteps(network, setup.firewall, setup.stateDir)),
     );
@@ -136,11 +137,6 @@ export function enterBoxStep(commands: readonly InBoxCommand[]): ExecStep | unde
   return exec(argv, why);
 }
 
-/** Remove a lease file only while it names this box (grep for the full id): never another box's lease. */
-function releaseLeaseFileArgv(path: string, boxId: string): string[] {
-  return ['sh', '-c', `! grep -qsF ${quoteArgv([boxId])} ${quoteArgv([path])} || rm -f ${quoteArgv([path])}`];
-}
-
 /**
  * The network's own links and rules, made idempotently (by `network create`, and by a box that finds them not ready:
  * see isInfraReady). The last step records the bridge's ifindex, so a box knows they were made for this bridge.
@@ -174,10 +170,10 @@ function networkFirewallSteps(network: NetworkRecord, firewall: FirewallTool): S
   ];
   if (firewall === 'iptables') {
     const rules = networkRules(network.name, network.bridge, network.subnet);
-    steps.push(exec(['sh', '-c', rules.map((r) => ensureRuleArgv(r)[2]).join(' && ')], `Network rules (once per network, each added unless present): NAT out of ${network.subnet}, NAT of loopback-sourced -p traffic, FORWARD in and out of ${network.bridge}.`));
+    steps.push(exec(['sh', '-c', rules.map((r) => `{ ${ensureRuleArgv(r)[2]}; }`).join(' && ')], `Network rules (once per network, each added unless present): NAT out of ${network.subnet}, NAT of loopback-sourced -p traffic, FORWARD in and out of ${network.bridge}.`));
   } else {
     const elements = nftNetworkElements(network.bridge, network.subnet).map(({ set, element }) => quoteArgv(['nft', 'add', 'element', ...NFT_TABLE, set, element]));
-    steps.push(exec(['sh', '-c', [nftEnsureTableArgv()[2], ...elements].join(' && ')], `The nft table "ip nsbox" with its -p map and NAT rules (made once), and this network's elements (idempotent): subnet ${network.subnet}, bridge ${network.bridge}.`));
+    steps.push(exec(['sh', '-c', [nftEnsureTableArgv()[2], ...elements].map((c) => `{ ${c}; }`).join(' && ')], `The nft table "ip nsbox" with its -p map and NAT rules (made once), and this network's elements (idempotent): subnet ${network.subnet}, bridge ${network.bridge}.`));
   }
   return steps;
 }

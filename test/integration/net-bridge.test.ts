@@ -3,12 +3,13 @@
 // test's own state dir, never the host's nsbox0).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { nsbox, NSBOX, isRoot, exitOf } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { descendants } from '../helpers/leaks.js';
+import { allLinks, leaseFiles, ownLinks, ownRules } from '../helpers/net.js';
 import { findTool } from '../../src/host/tools.js';
 
 const hasFirewall = !!findTool('iptables');
@@ -23,11 +24,15 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
   const SUBNET = `10.231.${octet}.0/24`;
   const PREFIX = `10.231.${octet}.`;
   const run = (args: string[], timeoutMs = 20_000) => nsbox(args, { env, timeoutMs });
-  const links = () => (JSON.parse(execFileSync('ip', ['-j', 'link'], { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
-  const rules = () => (hasFirewall ? execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n') : '');
-  const leases = () => (existsSync(`${state}/net/leases`) ? readdirSync(`${state}/net/leases`).flatMap((n) => readdirSync(`${state}/net/leases/${n}`)) : []);
+  const links = allLinks;
+  // Only what this file makes: other nsbox users on this host add links and rules at the same time.
+  const BRIDGE = `nsbr-${NET}`;
+  const defaultBridge = () => (existsSync(`${state}/net/networks/bridge.json`) ? (JSON.parse(readFileSync(`${state}/net/networks/bridge.json`, 'utf8')) as { bridge: string }).bridge : '');
+  const mine = () => ownLinks([BRIDGE, defaultBridge()].filter(Boolean));
+  const rules = () => ownRules([PREFIX, BRIDGE, `nsbox-net:${NET}`]);
+  const leases = () => leaseFiles(state);
   const ipForward = () => readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
-  const base = { links: links(), rules: rules(), ipForward: ipForward() };
+  const base = { links: mine(), rules: rules(), ipForward: ipForward() };
 
   /** Start a long-running box; resolves once it printed "ready". */
   async function startBox(args: string[]) {
@@ -46,7 +51,7 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
   test('setup: create a test-unique user network', () => {
     const r = run(['network', 'create', NET, '--subnet', SUBNET]);
     assert.is(r.code, 0, r.stderr);
-    assert.ok(links().includes(`nsbr-${NET}`.slice(0, 15)) || links().some((l) => l.startsWith('nsbr-')), 'the bridge exists');
+    assert.ok(links().includes(BRIDGE), 'the bridge exists');
     const ls = JSON.parse(run(['network', 'ls', '--json']).stdout) as Array<{ network: { name: string; subnet: string } }>;
     assert.ok(ls.some((n) => n.network.name === NET && n.network.subnet === SUBNET));
   });
@@ -59,11 +64,12 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
     }
     const r = run(['run', '--net', 'host', '--', 'ip', '-j', 'link']);
     assert.is(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort(), links());
+    const seen = (JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname);
+    assert.ok(seen.includes(BRIDGE) && seen.includes('lo') && seen.length > 2, seen.join(' '));
   });
 
   test('two boxes on a user network reach each other by name and by address', async () => {
-    const before = snapshot();
+    const before = { processes: descendants(process.pid), links: mine() };
     const alpha = await startBox(['--net', NET, '--hostname', 'alpha', '--', 'sh', '-c', 'echo ready; exec busybox sleep 30']);
     try {
       const r = run(['run', '--net', NET, '--hostname', 'beta', '--', 'sh', '-c', `ip -4 -o addr show dev eth0; busybox ping -c1 -W3 alpha && busybox ping -c1 -W3 ${PREFIX}2`]);
@@ -73,7 +79,8 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
     } finally {
       await alpha.stop();
     }
-    await assertNoLeaks(before, 'user network boxes');
+    for (let i = 0; i < 50 && mine().length !== before.links.length; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal({ processes: descendants(process.pid), links: mine() }, before, 'no process or veth left');
     assert.equal(leases(), [], 'leases released');
   });
 
@@ -134,11 +141,11 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
       child.kill('SIGKILL');
       await exitOf(child);
       // the box dies with nsbox (parent-death signal); its veth goes with its network namespace
-      for (let i = 0; i < 100 && links().some((l) => l.startsWith('nsv')); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && mine().some((l) => l.includes('@')); i++) await new Promise((r) => setTimeout(r, 20));
       const gc = run(['network', 'gc']);
       assert.is(gc.code, 0, gc.stderr);
       assert.equal(leases(), [], `delay ${delay}: leases`);
-      assert.ok(!links().some((l) => l.startsWith('nsv') || l.startsWith('nsp')), `delay ${delay}: veths`);
+      assert.equal(mine(), [BRIDGE], `delay ${delay}: no veth left on the bridge`);
       assert.not.match(rules(), /nsbox:/, `delay ${delay}: per-box rules`);
     }
   });
@@ -147,7 +154,7 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const busy = (server.address() as { port: number }).port;
-    const before = { links: links(), rules: rules(), leases: leases() };
+    const before = { links: mine(), rules: rules(), leases: leases() };
     const cases: Array<[string[], RegExp]> = [
       [['network', 'create', 'x1', '--subnet', '10.231.999.0/24'], /invalid --subnet/],
       [['network', 'create', 'x1', '--subnet', `10.231.${octet}.128/25`], /overlaps network/],
@@ -169,7 +176,7 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
     } finally {
       server.close();
     }
-    assert.equal({ links: links(), rules: rules(), leases: leases() }, before);
+    assert.equal({ links: mine(), rules: rules(), leases: leases() }, before);
   });
 
   test('--net bridge: this state dir\'s own default bridge (never the host\'s nsbox0) on a free subnet; two boxes reach each other', async () => {
@@ -193,7 +200,8 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
   test('teardown: network rm leaves links, rules and ip_forward as they were', () => {
     const r = run(['network', 'rm', NET]);
     assert.is(r.code, 0, r.stderr);
-    assert.equal(links(), base.links);
+    assert.equal(mine(), base.links);
+    assert.not.ok(links().includes(BRIDGE));
     assert.is(rules(), base.rules);
     assert.is(ipForward(), base.ipForward);
     rmSync(state, { recursive: true, force: true });

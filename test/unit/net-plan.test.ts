@@ -12,7 +12,7 @@ import { pickFreeSubnet } from '../../src/net/manage-networks.js';
 import { hostsLines } from '../../src/net/files.js';
 import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
 import { formatSubnet, parseSubnet } from '../../src/net/subnet.js';
-import type { HostNetFacts } from '../../src/net/host-facts.js';
+import { detectFirewall, type HostNetFacts } from '../../src/net/host-facts.js';
 
 const facts = (over: Partial<HostNetFacts> = {}): HostNetFacts => ({
   routes: [parseSubnet('r', '10.88.0.0/16')],
@@ -149,6 +149,16 @@ test('peers\' /etc/hosts lose a box that leaves, and a stale lease is released w
   assert.match(hosts(), /\tgamma /);
   assert.is(a.lease!.address, '10.77.0.2');
   assert.equal(readdirSync(`${dir}/net/leases/web`).sort(), ['10.77.0.2.json', '10.77.0.4.json']);
+});
+
+test('firewall tool: iptables, else nft, else none; NSBOX_FIREWALL chooses and must name an installed tool', () => {
+  const both = (n: string) => (n === 'iptables' || n === 'nft' ? `/usr/sbin/${n}` : undefined);
+  assert.is(detectFirewall({}, both), 'iptables');
+  assert.is(detectFirewall({}, (n) => (n === 'nft' ? '/usr/sbin/nft' : undefined)), 'nft');
+  assert.is(detectFirewall({}, () => undefined), 'none');
+  assert.is(detectFirewall({ NSBOX_FIREWALL: 'nft' }, both), 'nft');
+  assert.throws(() => detectFirewall({ NSBOX_FIREWALL: 'nft' }, () => undefined), /nft is not installed/);
+  assert.throws(() => detectFirewall({ NSBOX_FIREWALL: 'pf' }, both), /invalid NSBOX_FIREWALL/);
 });
 
 test.run();
