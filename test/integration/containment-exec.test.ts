@@ -164,6 +164,7 @@ test.before(async () => {
 
 test.after(() => {
   if (!skipReason) cli(['rm', '-f', BOX]);
+  if (!skipReason) cli(['rm', '-f', 'jailed']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -231,6 +232,32 @@ test('exec: only fds 0-2 reach the command (an inherited host directory fd is a 
   assert.is(relative.stdout, '/\n', 'a -w climbing through /proc stays in the box');
   await assertVictimIntact(victim, before, [fds, viaFd, hostPath, relative].map((r) => r.stdout + r.stderr).join(''), [join(root, 'containers')], 'fds');
   assertWatcherFoundNothing('fds');
+});
+
+test('exec: a PID 1 that chroots itself into a jail with a fake toolbox does not choose where exec lands', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = fingerprint(victim);
+  // The fake loader would run with every capability if exec followed PID 1's root (CAP_SYS_CHROOT is Docker's).
+  const jail = [
+    'mkdir -p /jail/bin /jail/dev/.nsbox && cp /bin/busybox /jail/bin/',
+    `printf '#!/bin/busybox sh\\necho FAKE-TOOLBOX-RAN; echo pwned > /jail/ran\\n' > /jail/dev/.nsbox/ld-linux-x86-64.so.2`,
+    'chmod +x /jail/dev/.nsbox/ld-linux-x86-64.so.2',
+    'echo jailed; exec chroot /jail /bin/busybox sleep 1000',
+  ].join(' && ');
+  const started = cli(['run', '-d', '--name', 'jailed', 'busybox', 'sh', '-c', jail]);
+  assert.is(started.code, 0, started.stderr);
+  try {
+    for (let i = 0; i < 100 && !cli(['logs', 'jailed']).stdout.includes('jailed'); i++) await new Promise((res) => setTimeout(res, 50));
+    const r = cli(['exec', 'jailed', '/bin/busybox', 'ls', '/']);
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stdout + r.stderr, /FAKE-TOOLBOX-RAN/);
+    assert.ok(r.stdout.split('\n').includes('jail') && r.stdout.split('\n').includes('etc'), `exec lands in the box's root, not PID 1's jail: ${r.stdout}`);
+    const ran = cli(['exec', 'jailed', '/bin/busybox', 'sh', '-c', 'test -e /jail/ran && echo fake-ran || echo clean']);
+    assert.is(ran.stdout, 'clean\n');
+    await assertVictimIntact(victim, before, r.stdout + r.stderr, [], 'jail');
+  } finally {
+    cli(['rm', '-f', 'jailed']);
+  }
 });
 
 test.run();
