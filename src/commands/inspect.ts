@@ -28,13 +28,21 @@ export const command: NsboxCommand<InspectArgs> = {
     // Parse the template before touching any box: a bad one is reported once.
     const format = args.format === undefined ? undefined : (await import('../format/template.js')).compileFormat(args.format);
     const state = openStateFromArgs(args);
-    const out = args.boxes.map(String).map((ref) => {
-      const box = openBox(state, ref);
-      const now = deriveState(box.record, box.paths);
-      return toDockerInspect({ ...box, now, live: readLiveFacts(box.record, now) });
+    // Like docker inspect: every box that exists is printed, then the first unknown one fails the command.
+    let failure: unknown;
+    const out = args.boxes.map(String).flatMap((ref) => {
+      try {
+        const box = openBox(state, ref);
+        const now = deriveState(box.record, box.paths);
+        return [toDockerInspect({ ...box, now, live: readLiveFacts(box.record, now) })];
+      } catch (error) {
+        failure ??= error;
+        return [];
+      }
     });
     if (format) process.stdout.write(out.map((item) => `${format.render(item)}\n`).join(''));
-    else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    else if (out.length > 0 || !failure) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    if (failure) throw failure;
     return 0;
   },
 };

@@ -135,6 +135,9 @@ test('inspect: Pid, namespaces, limits, address, MAC and ports are the box\'s re
   assert.is(fmt('web', `{{.State.Status}} {{.State.Running}} {{.State.Pid}} [{{.NetworkSettings.Networks.${NET}.IPAddress}}]`), 'exited false 0 []');
   assert.is(ok(run(['port', 'web']), 'port after stop'), '');
 
+  const partly = run(['inspect', '-f', '{{.Name}}', 'web', 'nosuch']);
+  assert.equal([partly.code, partly.stdout, partly.stderr], [125, '/web\n', 'nsbox: no such box: nosuch\n'], 'the boxes that exist are printed, then the unknown one fails');
+
   const bad = run(['inspect', '-f', '{{.State.Pid', 'web']);
   assert.is(bad.code, 1);
   assert.match(bad.stderr, /^nsbox: template: unclosed action: \{\{\.State\.Pid\n$/);
