@@ -30,6 +30,8 @@ export interface UpperEntry {
   readonly linkTarget?: string;
   /** trusted.overlay.opaque=y on a directory. */
   readonly opaque: boolean;
+  /** xattrs carried into the layer (file capabilities, user.*; never overlay's own). */
+  readonly xattrs?: ReadonlyMap<string, Buffer>;
 }
 
 /** An init-layer entry: what the runtime itself created as a mount point (see src/rootfs/mountpoints.ts). */
@@ -51,6 +53,8 @@ export interface LayerMember {
   readonly size: number;
   readonly linkname?: string;
   readonly source?: string;
+  /** SCHILY.xattr.* records of the member. */
+  readonly xattrs?: ReadonlyMap<string, Buffer>;
 }
 
 export interface ConvertedLayer {
@@ -88,16 +92,16 @@ export function convertUpperEntries(entries: readonly UpperEntry[], init: Readon
       mountPoints.push(`/${e.path}`);
       continue;
     }
-    const base = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0 };
+    const base = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, ...(e.xattrs ? { xattrs: e.xattrs } : {}) };
     switch (e.kind) {
       case 'directory':
         members.push({ ...base, name: `${e.path}/`, type: 'directory' });
-        if (e.opaque) members.push({ ...base, name: `${e.path}/${OPAQUE_MARKER}`, type: 'file', mode: 0o600 });
+        if (e.opaque) members.push({ mode: 0o600, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, name: `${e.path}/${OPAQUE_MARKER}`, type: 'file' });
         break;
       case 'file': {
         const earlier = e.nlink > 1 ? firstLink.get(e.ino) : undefined;
         if (earlier !== undefined) {
-          members.push({ ...base, name: e.path, type: 'link', linkname: earlier });
+          members.push({ mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, name: e.path, type: 'link', linkname: earlier });
           break;
         }
         if (e.nlink > 1) firstLink.set(e.ino, e.path);
@@ -112,7 +116,7 @@ export function convertUpperEntries(entries: readonly UpperEntry[], init: Readon
         break;
       case 'char-device':
         if (e.rdevMajor === 0 && e.rdevMinor === 0) {
-          members.push({ ...base, name: whiteoutName(e.path), type: 'file', mode: 0o600 });
+          members.push({ mode: 0o600, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, name: whiteoutName(e.path), type: 'file' });
           break;
         }
         dropped.push(`/${e.path} (device node)`);

@@ -1,4 +1,5 @@
 // Writes layer members (commit-entries.ts) as one tar stream, reading file data from the upper dir as it goes.
+// A member with xattrs gets a pax header written here, byte for byte (tar-stream would encode values as UTF-8).
 
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -6,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import * as tarStream from 'tar-stream';
 import type { LayerMember } from './commit-entries.js';
+import { encodePaxMember } from './pax-xattrs.js';
 
 /** S_IFREG: tar-stream replaces a mode of 0 with its default, so the type bit keeps 0000 files at 0000. */
 const TYPE_BIT = 0o100000;
@@ -15,15 +17,24 @@ export function packLayer(dir: string, members: readonly LayerMember[]): Readabl
   const pack = tarStream.pack();
   void (async () => {
     for (const m of members) {
+      const long = Buffer.byteLength(m.name) > 99 || Buffer.byteLength(m.linkname ?? '') > 99;
+      if (m.xattrs && m.xattrs.size > 0) {
+        // The pax header carries the names too, so the ustar header needs none of tar-stream's own pax.
+        const records: [string, Buffer][] = [['path', Buffer.from(m.name)]];
+        if (m.linkname !== undefined) records.push(['linkpath', Buffer.from(m.linkname)]);
+        for (const [name, value] of m.xattrs) records.push([`SCHILY.xattr.${name}`, value]);
+        // Between two entries the pack stream holds nothing of its own: the member goes out as raw blocks.
+        pack.push(encodePaxMember(records, m.mtime));
+      }
       const header = {
-        name: m.name,
+        name: m.xattrs && m.xattrs.size > 0 && long ? placeholder(m.name) : m.name,
         type: m.type,
         mode: m.mode | TYPE_BIT,
         uid: m.uid,
         gid: m.gid,
         mtime: m.mtime,
         size: m.type === 'file' ? m.size : 0,
-        ...(m.linkname !== undefined ? { linkname: m.linkname } : {}),
+        ...(m.linkname !== undefined ? { linkname: m.xattrs && m.xattrs.size > 0 && long ? placeholder(m.linkname) : m.linkname } : {}),
       };
       await new Promise<void>((resolve, reject) => {
         const done = (error?: Error | null): void => (error ? reject(error) : resolve());
@@ -49,4 +60,9 @@ export function packLayer(dir: string, members: readonly LayerMember[]): Readabl
     pack.finalize();
   })().catch((error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))));
   return pack as unknown as Readable;
+}
+
+/** A short ASCII stand-in for a long name whose real value is in the member's own pax header. */
+function placeholder(name: string): string {
+  return `nsbox-long-name${name.endsWith('/') ? '/' : ''}`;
 }

@@ -1,5 +1,6 @@
 // Reads a container's upper dir (and its init layer) from disk into the entries commit-entries.ts converts.
-// node:fs cannot read xattrs: one `getfattr -R` (package attr) lists the overlay xattrs of the whole tree.
+// node:fs cannot read xattrs: one `getfattr -R -e hex` (package attr) dumps every xattr of the whole tree: the
+// overlay ones say what the upper dir means, the others (file capabilities, user.*) go into the layer.
 
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -8,13 +9,14 @@ import { NsboxError } from '../errors.js';
 import { requireTool } from '../host/tools.js';
 import { runProgram } from './host-tools.js';
 import type { InitMark, UpperEntry, UpperKind } from './commit-entries.js';
+import { isKeptXattr } from './pax-xattrs.js';
 
-/** The overlay xattrs commit must know about: opaque dirs, and the features it cannot turn into a tar. */
-const XATTR_PATTERN = '^trusted\\.overlay\\.(opaque|redirect|metacopy)$';
+/** Every xattr name (getfattr -m): overlay's are interpreted, the kept ones (isKeptXattr) carried into the layer. */
+const XATTR_PATTERN = '-';
 
 /** Every entry below dir (not dir itself), parents before children, names sorted (the same tree, the same tar). */
 export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> {
-  const xattrs = parseGetfattr(await runProgram(requireTool('getfattr'), ['-R', '-h', '--absolute-names', '-d', '-m', XATTR_PATTERN, '--', dir], `read the overlay attributes of ${dir}`), dir);
+  const xattrs = parseGetfattr(await runProgram(requireTool('getfattr'), ['-R', '-h', '--absolute-names', '-d', '-e', 'hex', '-m', XATTR_PATTERN, '--', dir], `read the extended attributes of ${dir}`), dir);
   for (const [path, attrs] of xattrs) {
     const feature = ['redirect', 'metacopy'].find((n) => attrs.has(`trusted.overlay.${n}`));
     if (feature) {
@@ -43,13 +45,28 @@ export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> 
         ino: info.ino,
         nlink: info.nlink,
         ...(kind === 'symlink' ? { linkTarget: await readlink(join(dir, path)) } : {}),
-        opaque: kind === 'directory' && xattrs.get(path)?.get('trusted.overlay.opaque') === 'y',
+        opaque: kind === 'directory' && decodeValue(xattrs.get(path)?.get('trusted.overlay.opaque')).toString() === 'y',
+        ...keptOf(xattrs.get(path)),
       });
       if (kind === 'directory') await visit(path);
     }
   };
   await visit('');
   return out;
+}
+
+/** A value as getfattr -e hex prints it (0x...), or quoted text from an older dump, as bytes. */
+export function decodeValue(value: string | undefined): Buffer {
+  if (value === undefined) return Buffer.alloc(0);
+  if (/^0x([0-9a-f]{2})*$/i.test(value)) return Buffer.from(value.slice(2), 'hex');
+  if (/^0s/.test(value)) return Buffer.from(value.slice(2), 'base64');
+  return Buffer.from(value, 'latin1');
+}
+
+function keptOf(attrs: ReadonlyMap<string, string> | undefined): { xattrs?: ReadonlyMap<string, Buffer> } {
+  if (!attrs) return {};
+  const kept = new Map([...attrs].filter(([name]) => isKeptXattr(name)).map(([name, value]) => [name, decodeValue(value)] as const));
+  return kept.size > 0 ? { xattrs: kept } : {};
 }
 
 /** The init layer's entries (what the runtime made for its mount points), by relative path. */

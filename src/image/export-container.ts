@@ -7,6 +7,9 @@ import { NsboxError } from '../errors.js';
 import { requireTool } from '../host/tools.js';
 import type { FoundContainer } from './commit-container.js';
 
+/** GNU tar's flags for the xattrs nsbox keeps (see isKeptXattr): user.*, security.*, trusted.* but overlay's. */
+export const TAR_XATTRS = ['--xattrs', "--xattrs-include='user.*'", "--xattrs-include='security.*'", "--xattrs-include='trusted.*'", "--xattrs-exclude='trusted.overlay.*'", "--xattrs-exclude='user.overlay.*'"];
+
 /** A kernel page: the limit of one mount's option string (overlay's lowerdir list lives there). */
 const MAX_MOUNT_OPTIONS = 4095;
 
@@ -23,7 +26,8 @@ export function buildExportMountOptions(found: FoundContainer): string {
 
 /** The command that writes the tar to stdout: unshare a private mount namespace, mount there, exec tar. */
 export function buildExportArgv(found: FoundContainer): readonly string[] {
-  const script = 'mount -n -t overlay -o "$1" overlay "$2" && exec tar -C "$2" --numeric-owner --sort=name -cf - .';
+  // --xattrs: file capabilities and user.* go into SCHILY.xattr records (overlayfs hides its own trusted.overlay.*).
+  const script = `mount -n -t overlay -o "$1" overlay "$2" && exec tar -C "$2" --numeric-owner --sort=name ${TAR_XATTRS.join(' ')} -cf - .`;
   return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'nsbox-export', buildExportMountOptions(found), found.dir.rootfs];
 }
 

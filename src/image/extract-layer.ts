@@ -7,7 +7,9 @@
 // Rules: names are validated (no absolute path, no ".."); parents are walked with lstat and must be real
 // directories; files are created O_EXCL|O_NOFOLLOW; hardlink targets must be inside the layer, reached
 // without symlinks; symlinks are created as data and never followed; device nodes other than a 0/0 whiteout
-// are dropped; overlay xattrs in pax headers fail the import.
+// are dropped; overlay xattrs in pax headers fail the import. Other xattrs (file capabilities, user.*) are read
+// byte for byte from the pax headers (pax-xattrs.ts) and set last, once every member is in place, on paths walked
+// again with lstat (a later member may have replaced a parent with a symlink), never following a final symlink.
 
 import { createHash } from 'node:crypto';
 import { chmod, chown, lchown, link, lutimes, mkdir, symlink, utimes } from 'node:fs/promises';
@@ -19,7 +21,8 @@ import {
   classifyWhiteout, findOverlayXattr, hostileMember, RUNTIME_PATHS, splitMemberPath,
 } from './member-path.js';
 import { createFileNoFollow, ensureDirectories, lstatOrUndefined, removeEntry, resolveExisting } from './safe-fs.js';
-import { makeFifo, makeWhiteout, markOpaque } from './host-tools.js';
+import { makeFifo, makeWhiteout, markOpaque, restoreXattrs } from './host-tools.js';
+import { isKeptXattr, PaxXattrWalker, type Xattrs } from './pax-xattrs.js';
 
 export interface ExtractOptions {
   /** Turn `.wh.` members into overlayfs whiteouts and opaque dirs (image layers); false for outer archives. */
@@ -61,9 +64,12 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
   const dropped: string[] = [];
   const flagged: { path: string; target: string }[] = [];
   const dirs: Pending[] = [];
+  const walker = options.whiteouts ? new PaxXattrWalker() : undefined;
+  const xattrs: { parts: readonly string[]; values: Xattrs }[] = [];
 
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      walker?.push(chunk);
       hash.update(chunk);
       size += chunk.length;
       options.onBytes?.(chunk.length);
@@ -85,6 +91,11 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
       lastEnd = entry.offset + 512 + Math.ceil((header.size ?? 0) / 512) * 512;
       await applyMember(header, entry, dest, options, { dropped, flagged, dirs });
       entry.resume();
+      const found = walker?.xattrsOf(entries - 1);
+      if (found) {
+        const kept = keptXattrs(header, found);
+        if (kept) xattrs.push({ parts: splitMemberPath(header.name), values: kept });
+      }
     }
   } catch (error) {
     // A parse error (e.g. "Unexpected end of data") destroys the member stream we were reading first: report
@@ -105,6 +116,7 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
     await chmod(found.path, dir.mode);
     if (dir.mtime) await utimes(found.path, dir.mtime, dir.mtime);
   }
+  await applyXattrs(dest, xattrs);
   return { digest: `sha256:${hash.digest('hex')}`, size, entries, dropped, flagged };
 }
 
@@ -223,6 +235,27 @@ async function applyMember(
     default:
       throw hostileMember(name, `unsupported member type ${String(type)}`);
   }
+}
+
+/** The xattrs of a member worth setting: not on whiteouts or dropped device nodes; no user.* on a symlink (EPERM). */
+function keptXattrs(header: Member, found: Xattrs): Xattrs | undefined {
+  const type = header.type ?? 'file';
+  if (!['file', 'contiguous-file', 'directory', 'symlink', 'fifo', 'link'].includes(type)) return undefined;
+  const base = header.name.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (classifyWhiteout(base) !== 'none') return undefined;
+  const kept = new Map([...found].filter(([name]) => isKeptXattr(name) && !(type === 'symlink' && name.startsWith('user.'))));
+  return kept.size > 0 ? kept : undefined;
+}
+
+/** Sets the recorded xattrs with one `setfattr -h --restore` (attr), on paths re-resolved inside the layer. */
+async function applyXattrs(dest: string, entries: readonly { parts: readonly string[]; values: Xattrs }[]): Promise<void> {
+  if (entries.length === 0) return;
+  const byPath = new Map<string, Xattrs>();
+  for (const { parts, values } of entries) {
+    const found = parts.length === 0 ? { path: dest } : await resolveExisting(dest, parts, parts.join('/')).catch(() => undefined);
+    if (found) byPath.set(found.path, new Map([...(byPath.get(found.path) ?? []), ...values]));
+  }
+  await restoreXattrs(byPath);
 }
 
 async function setOwner(path: string, header: Member, isLink: boolean): Promise<void> {

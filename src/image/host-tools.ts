@@ -34,6 +34,35 @@ export function runProgram(path: string, args: readonly string[], what: string):
   });
 }
 
+/**
+ * Sets xattrs on many paths with one `setfattr -h --restore=-` (getfattr's dump format on stdin, values in hex,
+ * paths escaped as getfattr escapes them). -h: a symlink gets the xattr itself, its target is never touched.
+ */
+export async function restoreXattrs(byPath: ReadonlyMap<string, ReadonlyMap<string, Buffer>>): Promise<void> {
+  if (byPath.size === 0) return;
+  let dump = '';
+  for (const [path, values] of byPath) {
+    dump += `# file: ${escapeDumpPath(path)}\n`;
+    for (const [name, value] of values) dump += `${escapeDumpPath(name)}=0x${value.toString('hex')}\n`;
+    dump += '\n';
+  }
+  const setfattr = requireImageTool('setfattr');
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = execFile(setfattr, ['-h', '--restore=-'], { maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (error) reject(new NsboxError(`cannot set the image's extended attributes: setfattr: ${String(stderr).trim().split('\n')[0] || error.message}`));
+      else resolvePromise();
+    });
+    child.stdin!.end(dump);
+  });
+}
+
+/** getfattr's escaping: bytes outside printable ASCII, "\\" and "=" as \ooo octal. */
+function escapeDumpPath(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) out += byte < 0x21 || byte > 0x7e || byte === 0x5c || byte === 0x3d ? `\\${byte.toString(8).padStart(3, '0')}` : String.fromCharCode(byte);
+  return out;
+}
+
 /** Makes an overlayfs whiteout at path: a character device 0/0 (Documentation/filesystems/overlayfs.rst). */
 export async function makeWhiteout(path: string): Promise<void> {
   await runTool('mknod', ['--mode=0000', '--', path, 'c', '0', '0'], `make whiteout ${path}`);

@@ -5,10 +5,12 @@ import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { requireImageTool } from './host-tools.js';
+import { TAR_XATTRS } from './export-container.js';
 
-/** `tar -C dir -cf - .` as a stream (sorted names and numeric owners: the same tree gives the same digest). */
+/** `tar -C dir -cf - .` as a stream (sorted names and numeric owners: the same tree gives the same digest; xattrs kept). */
 export function packDirectory(dir: string): Promise<Readable> {
-  const tar = spawn(requireImageTool('tar'), ['-C', dir, '--sort=name', '--numeric-owner', '-cf', '-', '.'], {
+  const xattrs = TAR_XATTRS.map((f) => f.replace(/'/g, '')); // no shell here: the patterns go as they are
+  const tar = spawn(requireImageTool('tar'), ['-C', dir, '--sort=name', '--numeric-owner', ...xattrs, '-cf', '-', '.'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = new PassThrough();
