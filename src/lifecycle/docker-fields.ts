@@ -10,10 +10,14 @@ interface LifecycleRecordFields {
   readonly labels?: Readonly<Record<string, string>>;
   readonly restartPolicy?: { readonly name: string; readonly maximumRetryCount?: number };
   readonly restartCount?: number;
-  /** The supervisor is waiting to start the command again (ps: "Restarting (N) ..."). */
-  readonly restarting?: boolean;
+  /** The supervisor is launching the command again (ps: "Restarting (N) ..."). */
+  readonly relaunching?: boolean;
   readonly stopSignal?: string;
   readonly stopTimeout?: number;
+  /** The entrypoint part of `command` (--entrypoint or the image's). */
+  readonly entrypoint?: readonly string[];
+  /** ISO time the current (or last) run's command started. */
+  readonly startedAt?: string;
 }
 
 export interface LifecycleFields {
@@ -23,6 +27,8 @@ export interface LifecycleFields {
   readonly restarting: boolean;
   readonly stopSignal: string;
   readonly stopTimeout: number | undefined;
+  readonly entrypoint: readonly string[] | undefined;
+  readonly startedAt: string | undefined;
 }
 
 /** The optional fields with Docker's defaults. */
@@ -32,9 +38,11 @@ export function lifecycleFields(record: BoxRecord): LifecycleFields {
     labels: { ...(r.labels ?? {}) },
     restartPolicy: { Name: r.restartPolicy?.name ?? 'no', MaximumRetryCount: r.restartPolicy?.maximumRetryCount ?? 0 },
     restartCount: r.restartCount ?? 0,
-    restarting: r.restarting === true,
+    restarting: r.relaunching === true,
     stopSignal: r.stopSignal ?? 'SIGTERM',
     stopTimeout: r.stopTimeout,
+    entrypoint: r.entrypoint,
+    startedAt: r.startedAt,
   };
 }
 

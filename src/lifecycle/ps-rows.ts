@@ -71,7 +71,7 @@ export function toPsRow(box: ListedBox, options: PsRowOptions): PsRow {
     Command: JSON.stringify(options.truncate ? ellipsis(command, 20) : command),
     CreatedAt: formatGoTime(record.created),
     RunningFor: `${describeDuration(now - Date.parse(record.created))} ago`,
-    Status: describeDockerStatus(state, options.startedAt?.get(record.id) ?? record.created, extra, now),
+    Status: describeDockerStatus(state, extra.startedAt ?? options.startedAt?.get(record.id) ?? record.created, extra, now),
     State: describeDockerState(state, extra),
     Ports: running && attachment ? groupPorts(attachment.ports).flatMap(([key, hostPorts]) => hostPorts.map((p) => `0.0.0.0:${p}->${key}`)).join(', ') : '',
     Names: record.name ?? '',

@@ -112,13 +112,18 @@ test('inspect: defaults of a host-root box without network, config or name; the 
 });
 
 test('lifecycle fields (labels, restart policy and count, stop signal) show once records carry them', () => {
-  const r = record({ labels: { tier: 'front' }, restartPolicy: { name: 'on-failure', maximumRetryCount: 3 }, restartCount: 2, stopSignal: 'SIGINT', stopTimeout: 3 });
+  const r = record({ labels: { tier: 'front' }, restartPolicy: { name: 'on-failure', maximumRetryCount: 3 }, restartCount: 2, stopSignal: 'SIGINT', stopTimeout: 3, entrypoint: ['httpd'], startedAt: '2026-12-01T08:00:02.000Z' });
   const j = toDockerInspect({ record: r, paths, now: running }) as any;
   assert.equal(j.Config.Labels, { tier: 'front' });
   assert.equal(j.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.is(j.RestartCount, 2);
   assert.is(j.Config.StopSignal, 'SIGINT');
   assert.is(j.Config.StopTimeout, 3);
+  assert.equal([j.Config.Entrypoint, j.Config.Cmd], [['httpd'], ['-f', '-p', '80']], 'Cmd follows the recorded entrypoint');
+  assert.is(j.State.StartedAt, '2026-12-01T08:00:02.000Z', 'the run\'s own start time');
+  assert.is(toPsRow(listed(r, running), { truncate: true, now: NOW }).Status, 'Up 3 seconds');
+  const again = toDockerInspect({ record: record({ relaunching: true, restartCount: 1 }), paths, now: exited }) as any;
+  assert.equal([again.State.Status, again.State.Restarting], ['restarting', true]);
   const row = toPsRow(listed(r, running), { truncate: true, now: NOW });
   assert.is(row.Labels, 'tier=front');
   assert.is(renderTemplate('{{.Label "tier"}}', row), 'front');
