@@ -1,5 +1,5 @@
 // Runs a list of host-side steps (exec, write-file, mkdir) outside a box's plan, rolling back on failure.
-// `network create` and `network rm` use it; a box's steps go through the executor instead.
+// `network create`, `network connect` and `network rm` use it; a box's steps go through the executor instead.
 
 import type { Step, UndoStep } from '../plan/types.js';
 import type { Runner } from '../exec/runner.js';
@@ -10,7 +10,7 @@ export async function runHostSteps(steps: readonly Step[], runner: Runner): Prom
   try {
     for (const step of steps) {
       if (step.kind === 'exec') await runner.exec(step.argv);
-      else if (step.kind === 'write-file') await runner.writeFile(step.path, step.content);
+      else if (step.kind === 'write-file' || step.kind === 'write-text') await runner.writeFile(step.path, step.content);
       else if (step.kind === 'mkdir') await runner.mkdir(step.path);
       else throw new Error(`internal: ${step.kind} step outside a box plan`);
       if (step.undo) undos.push(step.undo);

@@ -133,6 +133,32 @@ test('peers\' /etc/hosts lose a box as it leaves: stop, a foreground box\'s end,
   assert.equal({ processes: descendants(process.pid), links: ownLinks([BRIDGE]) }, before, 'no process or veth left');
 });
 
+test('network connect/disconnect of a running box: eth1 with an address on the second network, hosts both ways, then gone', () => {
+  if (skip) return console.log(`SKIP: ${skip}`);
+  const NET2 = `${NET}b`;
+  ok(['network', 'create', NET2, '--subnet', `10.233.${octet}.0/24`]);
+  try {
+    ok(['run', '-d', '--name', 'one', '--hostname', 'one', '--net', NET, '--', 'busybox', 'sleep', '60']);
+    ok(['run', '-d', '--name', 'two', '--hostname', 'two', '--net', NET2, '--', 'busybox', 'sleep', '60']);
+    ok(['network', 'connect', NET2, 'one']);
+    assert.match(ok(['exec', 'one', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1']), new RegExp(`inet 10\\.233\\.${octet}\\.3/24`));
+    assert.match(hostsOf('one'), /\ttwo /, 'one finds two');
+    assert.match(hostsOf('two'), /\tone /, 'two finds one');
+    const ping = run(['exec', 'one', 'busybox', 'ping', '-c1', '-W3', 'two']);
+    assert.is(ping.code, 0, ping.stdout + ping.stderr);
+    assert.is(run(['network', 'connect', NET2, 'one']).code, 125, 'connecting twice is refused');
+    ok(['network', 'disconnect', NET2, 'one']);
+    assert.not.match(ok(['exec', 'one', 'ip', '-o', 'link']), /eth1/, 'eth1 is gone');
+    assert.not.match(hostsOf('two'), /one/, 'two no longer lists one');
+    assert.match(ok(['exec', 'one', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${PREFIX.replace(/\./g, '\\.')}`), 'eth0 stays');
+  } finally {
+    for (const box of ['one', 'two']) run(['rm', '-f', box]);
+    run(['network', 'rm', NET2]);
+  }
+  assert.equal(leaseFiles(state), []);
+  assert.equal(ownLinks([`nsbr-${NET2}`]), []);
+});
+
 test('two state dirs at once: each owns a default bridge of its own name; neither touches the host\'s nsbox0', async () => {
   if (skip) return console.log(`SKIP: ${skip}`);
   const hadNsbox0 = existsSync('/sys/class/net/nsbox0');
