@@ -21,13 +21,26 @@ export interface HostNetFacts {
   readonly linkExists: (name: string) => boolean;
 }
 
-/** Read the facts now. `root` lets tests point at a fake /proc and /etc. */
+/**
+ * The facts, each read on first use: reading /proc/net/tcp walks the kernel's whole socket hash (~15 ms here), and
+ * only -p needs it. `root` lets tests point at a fake /proc and /etc.
+ */
 export function readHostNetFacts(root = ''): HostNetFacts {
+  const firewall = detectFirewall();
+  let routes: Subnet[] | undefined;
+  let listening: Set<string> | undefined;
+  let nameservers: string[] | undefined;
   return {
-    routes: readRoutes(root),
-    listening: readListening(root),
-    firewall: detectFirewall(),
-    nameservers: readNameservers(root),
+    get routes() {
+      return (routes ??= readRoutes(root));
+    },
+    get listening() {
+      return (listening ??= readListening(root));
+    },
+    firewall,
+    get nameservers() {
+      return (nameservers ??= readNameservers(root));
+    },
     linkExists: (name) => existsSync(`${root}/sys/class/net/${name}`),
   };
 }

@@ -5,7 +5,8 @@ import { coreSet } from './core.js';
 import { cgroupSet } from './cgroup.js';
 import { netSet } from './net.js';
 import { netThroughputSet } from './net-throughput.js';
+import { netImageSet } from './net-image.js';
 import { imageSet } from './image.js';
 import { lifecycleSet } from './lifecycle.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netThroughputSet, imageSet, lifecycleSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, lifecycleSet];
