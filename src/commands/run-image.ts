@@ -1,7 +1,7 @@
 // `nsbox run [flags] IMAGE [CMD...]` and `nsbox run --rootfs DIR [-- CMD...]`: a box with its own root file system.
 
 import { realpathSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { hostRunner } from '../exec/runner.js';
 import { resolve } from 'node:path';
 import { NsboxError, flagError } from '../errors.js';
 import { requireTool } from '../host/tools.js';
@@ -21,6 +21,7 @@ import { describeImageBoxConfig } from '../lifecycle/record-config.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
 import type { ImageBoxSpec } from '../spec/image-box-spec.js';
 import type { BoxSpec } from '../spec/box-spec.js';
+import { sensitiveSourceWarnings } from '../rootfs/sensitive-sources.js';
 
 /** The host tools an image box runs (the init's before pivot_root, and the toolbox's). */
 const TOOLS = ['env', 'setpriv', 'unshare', 'sh', 'mount', 'umount', 'pivot_root', 'mkdir', 'ln', 'ip'] as const;
@@ -61,6 +62,9 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
 
 async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string, cmd: readonly string[]): Promise<number> {
   const facts = await gatherImageFacts(spec, store, lowerDirs, record);
+  const volumes = spec.mounts.flatMap((m) => (m.kind === 'volume' ? [m] : []));
+  const given = volumes.map((m, i) => ({ given: `${m.host}:/${m.target.join('/')}${m.readOnly ? ':ro' : ''}`, real: facts.volumeSources[i]!, readOnly: m.readOnly }));
+  for (const warning of sensitiveSourceWarnings(given, spec.privileged)) process.stderr.write(`nsbox: warning: ${warning}\n`);
   if (isRecorded(args)) {
     // -d or --name: ps, logs, exec, stop and rm find it; rm (or gc after --rm) removes its container directory.
     if (!args['dry-run']) await prepareHost(store.root);
@@ -91,7 +95,7 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
     return await runInForeground(plan, { viaReaper: true, json: args.json === true, id: spec.box.id });
   } catch (error) {
     // A box that never ran leaves no container behind, --rm or not.
-    await rm(facts.container.dir, { recursive: true, force: true }).catch(() => undefined);
+    await hostRunner.remove(facts.container.dir).catch(() => undefined); // never through a mount left inside
     throw error;
   } finally {
     // The box ended: its lease and its lines in peers' /etc/hosts go (its undos removed its links and rules).

@@ -9,6 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
+import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
@@ -86,6 +87,11 @@ export const hostRunner: Runner = {
     await rmdir(path);
   },
   async remove(path) {
+    // Never delete through a mount: detach whatever is mounted inside first (lazily: a busy one goes too), and
+    // refuse if one is still there.
+    for (const target of mountsBelow(path)) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);
+    const left = mountsBelow(path);
+    if (left.length > 0) throw new NsboxError(`cannot remove ${path}: ${left[0]} is a mount point that cannot be unmounted`);
     await rm(path, { recursive: true, force: true });
   },
   async removeCgroup(path) {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { requireTool } from '../host/tools.js';
 import type { FoundContainer } from './commit-container.js';
+import { escapeOverlayPath } from '../rootfs/image-init-script.js';
 
 /** GNU tar's flags for the xattrs nsbox keeps (see isKeptXattr): user.*, security.*, trusted.* but overlay's. */
 export const TAR_XATTRS = ['--xattrs', "--xattrs-include='user.*'", "--xattrs-include='security.*'", "--xattrs-include='trusted.*'", "--xattrs-exclude='trusted.overlay.*'", "--xattrs-exclude='user.overlay.*'"];
@@ -19,7 +20,7 @@ const MAX_MOUNT_OPTIONS = 4095;
  */
 export function buildExportMountOptions(found: FoundContainer): string {
   const dirs = [found.dir.upper, ...(existsSync(found.dir.init) ? [found.dir.init] : []), ...found.record.lowerDirs];
-  const options = `ro,lowerdir=${dirs.join(':')}`;
+  const options = `ro,lowerdir=${dirs.map(escapeOverlayPath).join(':')}`;
   if (options.length > MAX_MOUNT_OPTIONS) throw new NsboxError(`cannot export container ${found.id.slice(0, 12)}: its overlay mount options exceed a page`);
   return options;
 }

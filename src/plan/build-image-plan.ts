@@ -14,7 +14,7 @@ import type { InitEntry } from '../rootfs/mountpoints.js';
 import type { BoxUser } from '../rootfs/image-user.js';
 import { buildEarlyMounts, buildLateMounts, ETC_FILES, type MountFacts } from '../rootfs/box-mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
-import { buildImageInitScript } from '../rootfs/image-init-script.js';
+import { buildImageInitScript, overlayOptions } from '../rootfs/image-init-script.js';
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
 import { buildDetachedReaperScript, buildReaperScript } from './box-scripts.js';
@@ -118,7 +118,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     blockDevices: spec.blockDevices,
     cgroupView,
   });
-  if (`lowerdir=${lowerDirs.join(':')},upperdir=${c.upper},workdir=${c.work},nodev,ro`.length > MAX_MOUNT_OPTIONS) {
+  if (overlayOptions({ container: c, lowerDirs, readOnly: true }).length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {
       hint: 'use a store root with a shorter path (--root), or an image with fewer layers',
     });

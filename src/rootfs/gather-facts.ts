@@ -19,14 +19,14 @@ import { resolveToolbox } from './toolbox.js';
 import { renderResolvConf } from './etc-files.js';
 import { ETC_FILES } from './box-mounts.js';
 
-/** Characters overlayfs's comma- and colon-separated options cannot carry in a path. */
-const UNSAFE_IN_OPTIONS = /[,:\\\n]/;
+/** A newline cannot be carried through mountinfo and the scripts; "," ":" "=" and backslash are escaped (overlayOptions). */
+const UNSAFE_IN_OPTIONS = /\n/;
 
 /** Facts for buildImagePlan. `record` is the image's, or undefined for --rootfs (lowerDirs is then [DIR]). */
 export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDirs: readonly string[], image: ImageRecord | undefined): Promise<ImagePlanFacts> {
   const container = describeContainerDir(store.containers, spec.box.id);
   for (const dir of [container.dir, ...lowerDirs]) {
-    if (UNSAFE_IN_OPTIONS.test(dir)) throw new NsboxError(`cannot use ${dir} in an overlay mount: it contains , : or \\`, { hint: 'choose a store root (--root) or --rootfs path without them' });
+    if (UNSAFE_IN_OPTIONS.test(dir)) throw new NsboxError(`cannot use ${dir} in an overlay mount: it contains a newline`, { hint: 'choose a store root (--root) or --rootfs path without them' });
   }
   const volumeSources: string[] = [];
   const createDirs: string[] = [];

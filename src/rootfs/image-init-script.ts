@@ -122,11 +122,20 @@ export function buildImageInitScript(input: ImageInitInput): string {
 }
 
 /** overlay's mount options; nodev: a device node made in the box's files cannot be opened (only /dev's can). */
-function overlayOptions(input: ImageInitInput): string {
+export function overlayOptions(input: Pick<ImageInitInput, 'container' | 'lowerDirs' | 'readOnly'>): string {
   const c = input.container;
-  const opts = [`lowerdir=${input.lowerDirs.join(':')}`, `upperdir=${c.upper}`, `workdir=${c.work}`, 'nodev'];
+  const e = escapeOverlayPath;
+  const opts = [`lowerdir=${input.lowerDirs.map(e).join(':')}`, `upperdir=${e(c.upper)}`, `workdir=${e(c.work)}`, 'nodev'];
   if (input.readOnly) opts.push('ro');
   return opts.join(',');
+}
+
+/**
+ * A path as one overlay option value: "," ends an option, ":" separates lowerdirs, so a store at /srv/a,upperdir=/etc
+ * would otherwise redirect the mount. overlayfs unescapes a backslash before any character (fs/overlayfs/params.c).
+ */
+export function escapeOverlayPath(path: string): string {
+  return path.replace(/[\\,:=]/g, '\\$&');
 }
 
 function finalExecInput(input: ImageInitInput): FinalExecInput {

@@ -1,27 +1,62 @@
 // Leak auditor for integration tests: what nsbox may create (mounts, cgroups, links, processes, temp and state
 // dirs) is snapshotted before a test and must be the same after it.
 
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, lstatSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 
 export interface Snapshot {
+  /** mountinfo entries as "<mount id> <target> (<fstype>)": a second mount stacked on a target is a new entry. */
   readonly mounts: readonly string[];
   readonly cgroups: readonly string[];
   readonly links: readonly string[];
+  /** "<pid>:<comm>" of the test's descendants, of every process in its cgroups and of its state dirs' boxes. */
   readonly processes: readonly string[];
+  /** What is at each watched path (the target of an escape attempt): type, inode, mtime, entries. */
+  readonly watched: readonly string[];
+  readonly options: SnapshotOptions;
+}
+
+export interface SnapshotOptions {
+  /** nsbox state dirs whose boxes' processes count (default: $NSBOX_STATE when set). */
+  readonly stateDirs?: readonly string[];
+  /** Cgroup parents, relative to this process's cgroup ("./x" or "x"), whose processes count (default: $NSBOX_CGROUP_PARENT). */
+  readonly cgroupParents?: readonly string[];
+  /** Paths where an escape would land: they must look the same after the test (existence, inode, mtime, entries). */
+  readonly watch?: readonly string[];
+  /** Bridges this test makes (network create): an nsbr-* link counts only if listed (other suites make theirs). */
+  readonly bridges?: readonly string[];
 }
 
 /** Take a snapshot of everything an nsbox test could leak. */
-export function snapshot(): Snapshot {
-  return { mounts: mounts(), cgroups: nsboxCgroups(), links: links(), processes: descendants(process.pid) };
+export function snapshot(options: SnapshotOptions = {}): Snapshot {
+  const stateDirs = options.stateDirs ?? (process.env.NSBOX_STATE ? [process.env.NSBOX_STATE] : []);
+  const cgroupParents = options.cgroupParents ?? (process.env.NSBOX_CGROUP_PARENT ? [process.env.NSBOX_CGROUP_PARENT] : []);
+  const pids = new Set([...descendantPids(process.pid), ...cgroupPids(cgroupParents), ...stateDirPids(stateDirs)]);
+  pids.delete(process.pid);
+  const processes = [...pids].flatMap((pid) => {
+    const comm = commOf(pid);
+    return comm === undefined ? [] : [`${pid}:${comm}`];
+  });
+  const hostCgroups = nsboxCgroups();
+  const ownDirs = cgroupParentDirs(cgroupParents);
+  return {
+    mounts: mounts(),
+    // Other engineers' suites make boxes at the same time: with cgroup parents, only what lies below ours counts.
+    cgroups: ownDirs.length ? hostCgroups.filter((dir) => ownDirs.some((own) => dir.startsWith(`${own}/`))) : hostCgroups,
+    links: links().filter((name) => !isForeignLink(name, options.bridges ?? [], hostCgroups, ownDirs)),
+    processes: processes.sort(),
+    watched: (options.watch ?? []).map(describePath),
+    options,
+  };
 }
 
 /** Throws with a readable diff if anything appeared (or vanished) since `before`. Retries briefly for stragglers. */
 export async function assertNoLeaks(before: Snapshot, what = 'test'): Promise<void> {
   let diff = '';
   for (let attempt = 0; attempt < 20; attempt++) {
-    const after = snapshot();
-    diff = (['mounts', 'cgroups', 'links', 'processes'] as const)
+    const after = snapshot(before.options);
+    diff = (['mounts', 'cgroups', 'links', 'processes', 'watched'] as const)
       .map((key) => describe(key, before[key], after[key]))
       .filter(Boolean)
       .join('; ');
@@ -38,16 +73,121 @@ function describe(key: string, before: readonly string[], after: readonly string
   return `${key}: +[${added.join(', ')}] -[${removed.join(', ')}]`;
 }
 
-/** Mount points and sources of this process's mount namespace. */
+/** Mounts of this process's mount namespace, by mount id (field 1 of mountinfo), target and type. */
 function mounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => {
       const f = line.split(' ');
-      return `${f[4]} (${f[f.indexOf('-') + 1]})`;
+      return `${f[0]} ${f[4]} (${f[f.indexOf('-') + 1]})`;
     })
     .sort();
+}
+
+function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined; // already gone
+  }
+}
+
+/** The absolute directories of the cgroup parents (relative to this process's cgroup), in every hierarchy. */
+function cgroupParentDirs(parents: readonly string[]): string[] {
+  if (!parents.length) return [];
+  let lines: string[] = [];
+  try {
+    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  const dirs: string[] = [];
+  for (const line of lines) {
+    const [, controllers, path] = line.split(':');
+    if (controllers === undefined || path === undefined) continue;
+    const mount = controllers === ''
+      ? (existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup')
+      : `/sys/fs/cgroup/${controllers.replace(/^name=/, '')}`;
+    for (const parent of parents) {
+      if (parent.startsWith('/')) continue; // an absolute parent is not this test's alone
+      dirs.push(join(mount, path, parent));
+    }
+  }
+  return [...new Set(dirs)];
+}
+
+/**
+ * A link another suite's box or network owns: a veth end nsv/nsp<id> whose box cgroup nsbox-<id> lives outside
+ * this test's cgroup parents, or a bridge this test did not declare. Without cgroup parents, every link counts.
+ */
+function isForeignLink(name: string, bridges: readonly string[], hostCgroups: readonly string[], ownDirs: readonly string[]): boolean {
+  if (!ownDirs.length) return false;
+  if (/^(nsbr-|nsbox0$|nsbox-[0-9a-f]+$)/.test(name)) return !bridges.includes(name); // user and default bridges
+  const veth = /^ns[vp]([0-9a-f]{12})$/.exec(name);
+  if (!veth) return false;
+  const boxCgroups = hostCgroups.filter((dir) => dir.endsWith(`/nsbox-${veth[1]}`));
+  return boxCgroups.length > 0 && !boxCgroups.some((dir) => ownDirs.some((own) => dir.startsWith(`${own}/`)));
+}
+
+/** Every PID in the cgroup trees below each parent (relative to this process's cgroup), in every hierarchy. */
+function cgroupPids(parents: readonly string[]): number[] {
+  const found: number[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 6) return;
+    try {
+      found.push(...readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name), depth + 1);
+    } catch {
+      // not there (yet, or any more)
+    }
+  };
+  for (const dir of cgroupParentDirs(parents)) walk(dir, 0);
+  return found;
+}
+
+/** PIDs recorded in the boxes of nsbox state dirs (detached boxes are reparented to init, so not descendants). */
+function stateDirPids(dirs: readonly string[]): number[] {
+  const found: number[] = [];
+  for (const dir of dirs) {
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(join(dir, 'boxes'));
+    } catch {
+      continue;
+    }
+    for (const id of ids) {
+      try {
+        const record = JSON.parse(readFileSync(join(dir, 'boxes', id, 'state.json'), 'utf8')) as {
+          supervisor?: { pid?: number };
+          init?: { pid?: number };
+          cgroup?: { dirs?: string[] };
+        };
+        for (const who of [record.supervisor, record.init]) if (who?.pid) found.push(who.pid);
+        for (const cg of record.cgroup?.dirs ?? []) {
+          try {
+            found.push(...readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+          } catch {
+            // removed
+          }
+        }
+      } catch {
+        // a record being written or removed
+      }
+    }
+  }
+  return found;
+}
+
+/** A watched path as one line: missing, or its type, inode, mtime and (for a directory) its entries. */
+function describePath(path: string): string {
+  try {
+    const info = lstatSync(path);
+    const entries = info.isDirectory() ? ` [${readdirSync(path).sort().join(' ')}]` : '';
+    return `${path}: ${info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'link' : 'file'} ino=${info.ino} mode=${info.mode.toString(8)} nlink=${info.nlink} mtime=${info.mtimeMs} size=${info.size}${entries}`;
+  } catch {
+    return `${path}: missing`;
+  }
 }
 
 /** Every cgroup directory whose name mentions nsbox, in every hierarchy (v1 and v2). */
@@ -80,6 +220,11 @@ function links(): string[] {
   } catch {
     return [];
   }
+}
+
+/** PIDs of every process descending from `pid`. */
+function descendantPids(pid: number): number[] {
+  return descendants(pid).map((entry) => Number(entry.split(':')[0]));
 }
 
 /** PIDs (with command names) of every process descending from `pid`, found via /proc/<pid>/task/<tid>/children. */

@@ -5,7 +5,6 @@
 // the host-side values are checked unchanged afterwards, and no cgroup appeared below the box's.
 // Store: a temp --root; state: a temp NSBOX_STATE; cgroups under ./cgv-<pid> of this test's own.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
 const v2 = host.mode === 'v2';
@@ -24,6 +24,7 @@ const skip = !isRoot
     : !findHierarchy(host, 'memory') || !findHierarchy(host, 'cpu')
       ? 'needs the memory and cpu cgroup controllers'
       : undefined;
+const test = gatedTest(skip);
 
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-cgv-'));
 const PARENT = `cgv-${process.pid}`;
@@ -81,7 +82,6 @@ test.after(() => {
 
 for (const driver of ['cgroupfs', 'cgroup-tools']) {
   test(`--memory 64m --cpus 0.5: the box reads its own limits at /sys/fs/cgroup and cannot change them (${host.mode}, ${driver})`, async () => {
-    if (skip) return console.log(`SKIP: ${skip}`);
     const name = `view-${driver}`;
     const env = { ...ENV, NSBOX_CGROUP_DRIVER: driver };
     ok(run(['run', '-d', '--name', name, '--memory', '64m', '--cpus', '0.5', 'busybox', 'sh', '-c', SCRIPT], env), 'run -d');
@@ -128,7 +128,6 @@ for (const driver of ['cgroupfs', 'cgroup-tools']) {
 }
 
 test('a box without a cgroup of its own (a foreground box with no limit) keeps an empty /sys/fs/cgroup', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const r = run(['run', '--rm', 'busybox', 'sh', '-c', 'ls -A /sys/fs/cgroup | wc -l']);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.trim(), '0', 'nothing of the host\'s cgroups is shown');

@@ -2,7 +2,6 @@
 // both drivers; a process started through launchPrefix is limited from its first instruction; removeCgroupTree
 // kills everything (nested cgroups too) and leaves nothing.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -18,10 +17,12 @@ import { planCgroup, type CgroupPlan } from '../../src/cgroup/plan-cgroup.js';
 import { removeCgroupTree } from '../../src/cgroup/remove.js';
 import type { CgroupRequest } from '../../src/cgroup/request.js';
 import type { Step } from '../../src/plan/types.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
 const PARENT = `cglib-${process.pid}`;
 const skip = process.getuid?.() !== 0 ? 'needs root' : host.mode === 'none' ? 'no cgroup filesystem' : undefined;
+const test = gatedTest(skip);
 const DRIVERS: CgroupDriver[] = findTool('cgcreate') && findTool('cgexec') ? ['cgroupfs', 'cgroup-tools'] : ['cgroupfs'];
 const BASE: CgroupRequest = {
   memoryBytes: undefined, memorySwapBytes: undefined, cpuQuotaUs: undefined, cpuPeriodUs: undefined, cpuShares: undefined,
@@ -69,7 +70,6 @@ test.after(() => {
 
 for (const driver of DRIVERS) {
   test(`${driver}: limits written, the process is inside from its first instruction, outcome read`, async () => {
-    if (skip) return console.log(`SKIP: ${skip}`);
     const plan = planCgroup({ ...BASE, memoryBytes: 16 * 2 ** 20, pidsLimit: 10 }, boxId(), host, driver);
     runSetup(plan.setup);
     try {
@@ -94,7 +94,6 @@ for (const driver of DRIVERS) {
 }
 
 test('readCgroupInfo reports the box cgroups and limits of a live PID', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const plan = planCgroup({ ...BASE, memoryBytes: 100 * 2 ** 20, pidsLimit: 30 }, boxId(), host, 'cgroupfs');
   runSetup(plan.setup);
   try {
@@ -111,7 +110,6 @@ test('readCgroupInfo reports the box cgroups and limits of a live PID', async ()
 });
 
 test('removeCgroupTree kills processes in nested sub-cgroups and removes them depth first', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const plan = planCgroup({ ...BASE, pidsLimit: 50 }, boxId(), host, 'cgroupfs');
   runSetup(plan.setup);
   const box = plan.box.pidsDir!;
@@ -132,7 +130,6 @@ test('removeCgroupTree kills processes in nested sub-cgroups and removes them de
 });
 
 test('removeCgroupTree refuses a cgroup nsbox did not create', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const own = findHierarchy(host, 'pids') ?? host.hierarchies[0]!;
   const mine = dirOf({ mount: own.mount, path: findProcCgroupPath(host.self, own) ?? '/' });
   try {

@@ -5,7 +5,6 @@
 // --rootfs: a directory that another user could change (group/other-writable or foreign-owned, itself or above)
 // is refused with one line, exit 125, nothing created, the victim unchanged.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -15,8 +14,10 @@ import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { detectCgroupHost } from '../../src/cgroup/detect.js';
 import { canUseDevicesCgroup, DEVICES_ALLOW } from '../../src/rootfs/block-devices.js';
 import { assertVictimIntact, fingerprint, makeVictim, type Victim } from './containment-fixtures.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
+const test = gatedTest(skipReason);
 const devicesCgroup = isRoot && canUseDevicesCgroup(detectCgroupHost());
 
 const base = mkdtempSync(join(tmpdir(), 'nsbox-contain-dev-'));
@@ -41,9 +42,8 @@ test.after(() => {
 });
 
 test('--cap-add MKNOD: a box makes device nodes but opens only Docker\'s default devices (the host\'s console screen stays unread)', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
-  if (!devicesCgroup) return console.log('SKIP: no cgroup v1 devices hierarchy here (the refusal is unit-tested)');
-  if (!existsSync('/dev/tty1') || !existsSync('/dev/vcs1')) return console.log('SKIP: this host has no /dev/tty1 and /dev/vcs1 (the victim)');
+  if (!devicesCgroup) return skipPart('the devices cgroup check', 'no cgroup v1 devices hierarchy here (the refusal is unit-tested)');
+  if (!existsSync('/dev/tty1') || !existsSync('/dev/vcs1')) return skipPart('the tty1/vcs1 victim check', 'this host has no /dev/tty1 and /dev/vcs1 (the victim)');
   const marker = `nsbox-vcs-${randomBytes(6).toString('hex')}`;
   writeFileSync('/dev/tty1', `${marker}\n`);
   assert.ok(readFileSync('/dev/vcs1').toString('latin1').includes(marker), 'the host can read its marker back from /dev/vcs1');
@@ -67,8 +67,7 @@ test('--cap-add MKNOD: a box makes device nodes but opens only Docker\'s default
 });
 
 test('--cap-add MKNOD: the box\'s devices cgroup, read from the host, is the allow-list', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
-  if (!devicesCgroup) return console.log('SKIP: no cgroup v1 devices hierarchy here');
+  if (!devicesCgroup) return skipPart('the devices cgroup check', 'no cgroup v1 devices hierarchy here');
   const started = cli(['run', '-d', '--name', 'devbox', '--cap-add', 'MKNOD', 'busybox', 'sleep', '600']);
   assert.is(started.code, 0, started.stderr);
   try {
@@ -91,7 +90,6 @@ function makeRootfs(dir: string): void {
 }
 
 test('--rootfs: a directory another user could change is refused (one line, 125, nothing made); a root-only one runs', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const shared = join(base, 'shared');
   makeRootfs(join(shared, 'rootfs'));

@@ -6,7 +6,6 @@
 // of a box for a process that still holds CAP_DAC_READ_SEARCH). It must run only in the box's command, after the
 // capability drop and no_new_privs, in `run` and in `exec` (-e too); the fake tools must never run.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +13,10 @@ import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { packTar, sha256, writeDockerSave, type FixtureEntry } from './image-fixtures.js';
 import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, hasGcc, makeVictim, treeEntries, type Victim } from './containment-fixtures.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : !hasGcc ? 'needs gcc (apt-get install gcc libc6-dev)' : undefined;
+const test = gatedTest(skipReason);
 
 const base = mkdtempSync(join(tmpdir(), 'nsbox-contain-env-'));
 const root = join(base, 'store');
@@ -120,7 +121,6 @@ test.after(() => {
 });
 
 test('run: an image Env LD_PRELOAD reaches only the command, after the capability drop and no_new_privs', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const r = cli(['run', '--rm', 'hostile-env']);
   const out = `${r.stdout}${r.stderr}`;
@@ -131,7 +131,6 @@ test('run: an image Env LD_PRELOAD reaches only the command, after the capabilit
 });
 
 test('exec: host tools never see the box\'s environment (PATH, LD_PRELOAD); -e too is applied only to the command', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const started = cli(['run', '-d', '--name', 'envbox', 'hostile-env', '/bin/busybox', 'sleep', '600']);
   assert.is(started.code, 0, started.stderr);

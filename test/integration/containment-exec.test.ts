@@ -7,7 +7,6 @@
 // the script `#!/proc/self/exe` (re-execute whatever binary runs it). Exec is also started with extra open fds (a
 // host directory, the marker) and with -w naming a host path and /proc/self/fd/N.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, constants } from 'node:fs';
@@ -16,8 +15,10 @@ import { join } from 'node:path';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { writeDockerSave, type FixtureEntry } from './image-fixtures.js';
 import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, fingerprintFile, hasGcc, makeVictim, treeEntries, type Victim } from './containment-fixtures.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : !hasGcc ? 'needs gcc (apt-get install gcc libc6-dev)' : undefined;
+const test = gatedTest(skipReason);
 
 const base = mkdtempSync(join(tmpdir(), 'nsbox-contain-exec-'));
 const root = join(base, 'store');
@@ -175,7 +176,6 @@ function assertWatcherFoundNothing(what: string): void {
 }
 
 test('exec: the processes exec brings into the box have its root and cwd, and no writable host executable', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const tools = fingerprintTools();
   let seen = '';
@@ -193,7 +193,6 @@ test('exec: the processes exec brings into the box have its root and cwd, and no
 });
 
 test('exec: a box whose /bin/sh is #!/proc/self/exe runs no host binary in a loop; exec never uses the box\'s sh', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const started = Date.now();
   const viaSh = cli(['exec', BOX, '/bin/sh', '-c', 'true'], 20_000);
@@ -209,7 +208,6 @@ test('exec: a box whose /bin/sh is #!/proc/self/exe runs no host binary in a loo
 });
 
 test('exec: only fds 0-2 reach the command (an inherited host directory fd is a way out); -w is always a box path', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   const script = [
     // (fds 3-9 are left out: the shell's own glob and pipes use them for a moment)
@@ -235,7 +233,6 @@ test('exec: only fds 0-2 reach the command (an inherited host directory fd is a 
 });
 
 test('exec: a PID 1 that chroots itself into a jail with a fake toolbox does not choose where exec lands', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = fingerprint(victim);
   // The fake loader would run with every capability if exec followed PID 1's root (CAP_SYS_CHROOT is Docker's).
   const jail = [

@@ -1,13 +1,15 @@
 // Exit codes and signals like Docker, checked against real processes.
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { nsbox, startNsbox, waitForOutput, exitOf, isRoot, NSBOX } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks, descendants } from '../helpers/leaks.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
+
+const test = gatedTest(isRoot ? undefined : 'needs root');
 
 if (!isRoot) {
-  console.log('SKIP: exit/signal integration tests need root');
+  test('every exit/signal integration test', () => {}); // a counted skip, with its reason
   test.run();
 } else {
   for (const code of [0, 1, 42]) {
@@ -38,25 +40,39 @@ if (!isRoot) {
   });
 
   for (const flags of [['--uts'], ['--pid', '--mount-proc']]) {
-    test(`${flags.join(' ')}: kill -9 of the command gives 137, SIGTERM gives 143`, async () => {
-      for (const [signal, code] of [['SIGKILL', 137], ['SIGTERM', 143]] as const) {
-        const child = startNsbox(['run', ...flags, '--', 'sh', '-c', 'trap "kill -KILL \\$\\$" USR1; echo ready; sleep 30 & wait $!']);
+    const pidns = flags.includes('--pid');
+    test(`${flags.join(' ')}: kill -9 of the command gives 137, SIGTERM gives 143${pidns ? ' (to nsbox with --init; PID 1 without a handler ignores it, as in Docker)' : ''}`, async () => {
+      /** Starts a box and finds its command (the sh that waits for sleep) and, with --pid, checks it is PID 1. */
+      const start = async (extra: string[]) => {
+        const child = startNsbox(['run', ...flags, ...extra, '--', 'sh', '-c', 'trap "kill -KILL \\$\\$" USR1; echo ready; sleep 30 & wait $!']);
         await waitForOutput(child, (o) => o.includes('ready'));
-        // the command: the nsbox process's descendant named sh that is parent of sleep
         let tree = descendants(child.pid!);
         for (let i = 0; i < 200 && !tree.some((d) => d.endsWith(':sleep')); i++) {
           await new Promise((r) => setTimeout(r, 10));
           tree = descendants(child.pid!);
         }
-        const sleeper = tree.find((d) => d.endsWith(':sleep'))!;
-        const shells = tree.filter((d) => d.endsWith(':sh')).map((d) => Number(d.split(':')[0]));
-        const command = shells[shells.length - 1]!;
-        assert.ok(sleeper, `tree: ${tree}`);
-        if (flags.includes('--pid') && signal === 'SIGTERM') {
-          // PID 1 without a handler ignores SIGTERM (like docker); kill the sleep it waits for with it instead
-          process.kill(Number(sleeper.split(':')[0]), 'SIGTERM');
-          const r = await exitOf(child);
-          assert.is(r.code, 143, child.output());
+        assert.ok(tree.some((d) => d.endsWith(':sleep')), `the box's sleep runs; tree: ${tree}`);
+        // the command: the parent of sleep
+        const sleeper = Number(tree.find((d) => d.endsWith(':sleep'))!.split(':')[0]);
+        const command = Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${sleeper}/status`, 'utf8'))![1]);
+        return { child, command, nspid: nsPid(command) };
+      };
+      for (const [signal, code] of [['SIGKILL', 137], ['SIGTERM', 143]] as const) {
+        const { child, command, nspid } = await start([]);
+        if (pidns) assert.is(nspid, 1, 'the command is PID 1 of the box');
+        if (pidns && signal === 'SIGTERM') {
+          // Sent to nsbox, forwarded to PID 1, which has no handler: the kernel drops it and the box runs on.
+          process.kill(child.pid!, 'SIGTERM');
+          await new Promise((r) => setTimeout(r, 500));
+          assert.ok(alive(command) && child.exitCode === null, 'PID 1 without a TERM handler ignores SIGTERM');
+          process.kill(command, 'SIGKILL');
+          assert.is((await exitOf(child)).code, 137, child.output());
+          // With --init, PID 1 is the init, which passes SIGTERM on to the command: it dies of it.
+          const boxed = await start(['--init']);
+          assert.is.not(boxed.nspid, 1, 'with --init the command is not PID 1');
+          process.kill(boxed.child.pid!, 'SIGTERM');
+          assert.is((await exitOf(boxed.child)).code, 143, boxed.child.output());
+          assert.not.ok(alive(boxed.command), 'the command is gone');
           continue;
         }
         process.kill(command, signal);
@@ -78,21 +94,48 @@ if (!isRoot) {
     });
   }
 
-  test('if nsbox itself is SIGKILLed, its box dies with it (no orphans)', async () => {
+  test('if nsbox itself is SIGKILLed, its box dies with it (no orphans): plain boxes, --pid, a user namespace, image boxes', async () => {
     // Without --pid, only the command itself is tied to nsbox (as with unshare): it execs sleep here.
-    // With --pid, PID 1's death ends every process of the box, so its children are checked too.
-    for (const flags of [['--uts'], ['--pid'], ['--uid-map', '0:100000:65536', '--pid']]) {
-      const before = snapshot();
-      const child = startNsbox(['run', ...flags, '--', 'sh', '-c', flags.includes('--pid') ? 'echo ready; sleep 30; true' : 'echo ready; exec sleep 30']);
-      await waitForOutput(child, (o) => o.includes('ready'));
-      for (let i = 0; i < 200 && !descendants(child.pid!).some((d) => d.endsWith(':sleep')); i++) await new Promise((r) => setTimeout(r, 10));
-      const tree = descendants(child.pid!).map((d) => Number(d.split(':')[0]));
-      process.kill(child.pid!, 'SIGKILL');
-      await exitOf(child);
-      const deadline = Date.now() + 3000;
-      while (tree.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(tree.filter(alive), [], `${flags}: processes left`);
-      await assertNoLeaks(before);
+    // With --pid (and in image boxes, which always have one), PID 1's death ends every process of the box, so its
+    // children are checked too.
+    const store = mkdtempSync('/tmp/nsbox-kill-store-');
+    const state = mkdtempSync('/tmp/nsbox-kill-state-');
+    const env = { ...process.env, NSBOX_ROOT: store, NSBOX_STATE: state };
+    const withImage = existsSync('/bin/busybox');
+    if (!withImage) skipPart('the image box case', 'needs /bin/busybox (apt-get install busybox-static)');
+    try {
+      if (withImage) {
+        const imported = nsbox(['image', 'import', '--from-host-busybox', 'bb'], { env, timeoutMs: 60_000 });
+        assert.is(imported.code, 0, imported.stderr);
+      }
+      const cases: [string, string[]][] = [
+        ['--uts', ['run', '--uts', '--', 'sh', '-c', 'echo ready; exec sleep 30']],
+        ['--pid', ['run', '--pid', '--', 'sh', '-c', 'echo ready; sleep 30; true']],
+        ['--uid-map --pid', ['run', '--uid-map', '0:100000:65536', '--pid', '--', 'sh', '-c', 'echo ready; sleep 30; true']],
+        ['image box', ['run', '--rm', 'bb', 'sh', '-c', 'echo ready; sleep 30; true']],
+      ].filter(([what]) => withImage || what !== 'image box') as [string, string[]][];
+      for (const [what, args] of cases) {
+        const before = snapshot({ stateDirs: [state] });
+        const child = startNsbox(args, env);
+        await waitForOutput(child, (o) => o.includes('ready'), 30_000);
+        for (let i = 0; i < 200 && !descendants(child.pid!).some((d) => d.endsWith(':sleep')); i++) await new Promise((r) => setTimeout(r, 10));
+        const named = descendants(child.pid!);
+        assert.ok(named.some((d) => d.endsWith(':sleep')), `${what}: the box's sleep is in the captured tree: ${named}`);
+        const tree = named.map((d) => Number(d.split(':')[0]));
+        process.kill(child.pid!, 'SIGKILL');
+        await exitOf(child);
+        const deadline = Date.now() + 5000;
+        while (tree.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(tree.filter(alive), [], `${what}: processes left`);
+        // What a killed nsbox cannot undo itself (an image box's mounts and container dir) is gc's to remove.
+        const gc = nsbox(['gc'], { env, timeoutMs: 60_000 });
+        assert.is(gc.code, 0, gc.stderr);
+        await assertNoLeaks(before, what);
+      }
+    } finally {
+      nsbox(['gc'], { env, timeoutMs: 60_000 });
+      rmSync(store, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
     }
   });
 
@@ -133,6 +176,11 @@ sys.exit(subprocess.run([sys.argv[1], 'run', '--uts', '--', 'ls', '/proc/self/fd
       await assertNoLeaks(before, args.join(' '));
     }
   });
+}
+
+/** The PID of a process in its own (innermost) pid namespace. */
+function nsPid(pid: number): number {
+  return Number(/^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!.trim().split(/\s+/).pop());
 }
 
 function alive(pid: number): boolean {

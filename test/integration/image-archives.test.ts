@@ -2,7 +2,6 @@
 // layouts under a top-level directory, the ambiguous cases refused, blob digests checked (a mismatch stores
 // nothing), and `image save` read back by skopeo and podman (temp storage only) and by nsbox itself.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot } from '../helpers/nsbox.js';
 import { hashTree, writeDockerSaveImages, writeOciIndex, type FixtureEntry } from './image-fixtures.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
 
 const has = (tool: string): boolean => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 const skipReason = !isRoot ? 'needs root (layers keep owners; whiteouts need mknod and trusted.* xattrs)' : !has('setfattr') ? 'needs setfattr (apt-get install attr)' : undefined;
+const test = gatedTest(skipReason);
 
 const base = mkdtempSync(join(tmpdir(), 'nsbox-archives-test-'));
 const image = (root: string, ...args: string[]) => nsbox(['image', ...args, '--root', root], { timeoutMs: 60_000 });
@@ -41,7 +42,6 @@ test.after(() => {
 });
 
 test('docker save of two images: without NAME each RepoTag becomes an image; ls shows the shared base layer', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const root = join(base, 'save-store');
   const archive = join(base, 'two.tar');
   await writeDockerSaveImages(archive, [
@@ -75,7 +75,6 @@ test('docker save of two images: without NAME each RepoTag becomes an image; ls 
 });
 
 test('OCI index: DIR:TAG picks a manifest by ref name; several without a TAG, or two untagged, are refused', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const root = join(base, 'oci-store');
   mkdirSync(root);
   const dir = join(base, 'tagged');
@@ -94,7 +93,6 @@ test('OCI index: DIR:TAG picks a manifest by ref name; several without a TAG, or
 });
 
 test('a layout under one top-level directory is found; two layouts, or one next to other files, are refused', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const root = join(base, 'nested-store');
   mkdirSync(root);
   const src = join(base, 'nested');
@@ -122,7 +120,6 @@ test('a layout under one top-level directory is found; two layouts, or one next 
 });
 
 test('integrity: an altered layer, config or manifest, or a wrong size, is refused and nothing is stored', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const root = join(base, 'integrity-store');
   mkdirSync(root);
   const pristine = join(base, 'pristine');
@@ -157,8 +154,7 @@ test('integrity: an altered layer, config or manifest, or a wrong size, is refus
 });
 
 test('image save: skopeo and podman read the archive; nsbox imports it back to the same trees under the same names', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
-  for (const tool of ['skopeo', 'podman']) if (!has(tool)) return console.log(`SKIP: needs ${tool} (apt-get install ${tool})`);
+  for (const tool of ['skopeo', 'podman']) if (!has(tool)) return skipPart('image save read back by skopeo and podman', `needs ${tool} (apt-get install ${tool})`);
   const root = join(base, 'src-store');
   const archive = join(base, 'with-whiteouts.tar');
   await writeDockerSaveImages(archive, [{ image: { layers: [BASE, TOP_B], config: { Cmd: ['/b'], Env: ['A=1'] } }, repoTags: ['wh:1'] }]);
@@ -204,7 +200,6 @@ test('image save: skopeo and podman read the archive; nsbox imports it back to t
 });
 
 test('image history and tag: bad input is one line', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const root = join(base, 'src-store');
   const h = image(root, 'history', 'busybox');
   assert.is(h.code, 0, h.stderr);

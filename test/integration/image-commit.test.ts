@@ -2,7 +2,6 @@
 // file, a replaced directory), commit refused while the box runs, block devices refused inside an image box, and
 // nothing left behind: mounts, processes, cgroups (boxes go under NSBOX_CGROUP_PARENT=./imgcommit-<pid>).
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
@@ -13,8 +12,10 @@ import { snapshot, type Snapshot } from '../helpers/leaks.js';
 import { detectCgroupHost, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
 import { canUseDevicesCgroup } from '../../src/rootfs/block-devices.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const skip = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
+const test = gatedTest(skip);
 const base = mkdtempSync(join(tmpdir(), 'nsbox-image-commit-'));
 const root = join(base, 'store');
 const containers = join(root, 'containers');
@@ -76,7 +77,6 @@ test.after(() => {
 });
 
 test('commit: a new file, a whiteout and an opaque dir land in one new layer on top of the shared base', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const before = snapshot();
   const had = listContainers();
   ok(cli(['run', '--root', root, 'busybox', 'sh', '-c', CHANGES]), 'make changes');
@@ -118,7 +118,6 @@ test('commit: a new file, a whiteout and an opaque dir land in one new layer on 
 });
 
 test('export: the merged view as a tar (new file in, deleted file out), nothing mounted afterwards', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   assert.ok(changed, 'the commit test made a container');
   const before = snapshot();
   const file = join(base, 'export.tar');
@@ -143,7 +142,6 @@ test('export: the merged view as a tar (new file in, deleted file out), nothing 
 });
 
 test('commit refuses a running box (exit 125, one line), then works once it has stopped', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const before = snapshot();
   const had = listContainers();
   const child = startNsbox(['run', '--root', root, 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo data > /running.txt; echo ready; while :; do sleep 0.1; done'], ENV);
@@ -168,7 +166,6 @@ test('commit refuses a running box (exit 125, one line), then works once it has 
 });
 
 test('block devices: mknod of one fails inside an image box (a char device still works); --explain says why', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const before = snapshot();
   const out = ok(cli(['run', '--rm', '--root', root, 'busybox', 'sh', '-c', 'mknod /tmp/blk b 8 0 2>/dev/null && echo block-made || echo block-refused; grep CapBnd /proc/self/status']), 'mknod');
   assert.match(out, /^block-refused\n/);
@@ -190,7 +187,6 @@ test('block devices: mknod of one fails inside an image box (a char device still
 });
 
 test('commit: bad input is one line, exit 125, nothing created', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const images = readdirSync(join(root, 'images')).sort();
   for (const [args, message] of [
     [['nosuch', 'x:y'], /^nsbox: no such container: nosuch$/m],

@@ -140,14 +140,21 @@ export async function writeDockerSaveImages(path: string, images: readonly { ima
   await writeFile(path, await packTar(outer));
 }
 
-/** A stable description of a tree (path, type, mode, owner, content hash, link target), never following links. */
-export async function hashTree(root: string): Promise<string> {
+/**
+ * A stable description of a tree (path, type, mode, owner, content hash, link target), never following links.
+ * With `exact`, also each entry's link count and mtime (a victim check: a hardlink to it or a write that restores
+ * the content still shows), and the root itself.
+ */
+export async function hashTree(root: string, options: { readonly exact?: boolean } = {}): Promise<string> {
   const lines: string[] = [];
+  const describe = (info: import('node:fs').Stats) =>
+    `${info.mode.toString(8)} ${info.uid}:${info.gid} ${info.size}${options.exact ? ` nlink=${info.nlink} mtime=${info.mtimeMs} ino=${info.ino}` : ''}`;
+  if (options.exact) lines.push(`. ${describe(await lstat(root))}`);
   const walk = async (dir: string, rel: string): Promise<void> => {
     for (const name of (await readdir(dir)).sort()) {
       const path = join(dir, name);
       const info = await lstat(path);
-      const base = `${rel}${name} ${info.mode.toString(8)} ${info.uid}:${info.gid} ${info.size}`;
+      const base = `${rel}${name} ${describe(info)}`;
       if (info.isDirectory()) {
         lines.push(`${base} dir`);
         await walk(path, `${rel}${name}/`);

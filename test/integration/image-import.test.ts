@@ -1,7 +1,6 @@
 // Integration (root): `nsbox image import/ls/inspect/rm` against a temp store: busybox, OCI layout, docker save,
 // tarballs and directories; layer dedup; whiteouts stacked by a real overlayfs mount; atomicity under SIGKILL.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
@@ -11,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { nsbox, startNsbox, exitOf, isRoot } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
 import { packTar, writeDockerSave, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot
   ? 'needs root (layers keep owners; whiteouts need mknod and trusted.* xattrs)'
@@ -19,6 +19,7 @@ const skipReason = !isRoot
     : spawnSync('setfattr', ['--version']).status !== 0
       ? 'needs setfattr (apt-get install attr)'
       : undefined;
+const test = gatedTest(skipReason);
 
 const base = mkdtempSync(join(tmpdir(), 'nsbox-image-test-'));
 const root = join(base, 'store');
@@ -60,7 +61,6 @@ test.after(() => {
 });
 
 test('busybox from the host: one layer with busybox, applet links, passwd and empty mount points', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const r = image('import', '--from-host-busybox', 'busybox');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^imported busybox:latest [0-9a-f]{12} \(1 layer/);
@@ -83,7 +83,6 @@ test('busybox from the host: one layer with busybox, applet links, passwd and em
 });
 
 test('the same busybox imported under a second name shares the layer (stored once)', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = layersOnDisk();
   assert.is(image('import', '--from-host-busybox', 'tiny:1.0').code, 0);
   assert.equal(layersOnDisk(), before);
@@ -91,7 +90,6 @@ test('the same busybox imported under a second name shares the layer (stored onc
 });
 
 test('docker save with whiteouts and an opaque dir: overlay marks in the layer dirs, and a real overlay mount stacks them', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const archive = join(base, 'save.tar');
   const diffIds = await writeDockerSave(archive, { layers: [L1, L2, L3], config: { Cmd: ['/bin/tool'], Env: ['A=1'] } });
   const r = image('import', archive, 'saved:v1');
@@ -122,7 +120,6 @@ test('docker save with whiteouts and an opaque dir: overlay marks in the layer d
 });
 
 test('OCI layout (gzip layers, full config) shares its base layer with the docker save image', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const dir = join(base, 'oci');
   const config = { Env: ['PATH=/bin'], Entrypoint: ['/bin/tool'], Cmd: ['x'], WorkingDir: '/data', User: '1000:1000', Labels: { a: 'b' } };
   const diffIds = await writeOciLayout(dir, { layers: [L1, L4], config, gzip: true });
@@ -144,7 +141,6 @@ test('OCI layout (gzip layers, full config) shares its base layer with the docke
 });
 
 test('rootfs tarballs (.tar, .tar.gz, .tar.xz) and a directory', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const tar = await packTar([{ name: './', type: 'directory' }, ...L1.map((e) => ({ ...e, name: `./${e.name}` }))]);
   writeFileSync(join(base, 'rootfs.tar'), tar);
   writeFileSync(join(base, 'rootfs.tgz'), gzipSync(tar));
@@ -171,7 +167,6 @@ test('rootfs tarballs (.tar, .tar.gz, .tar.xz) and a directory', async () => {
 });
 
 test('ls --json and ls list every image; inspect of a missing image is a one-line error', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const list = JSON.parse(image('ls', '--json').stdout) as { name: string; tag: string; layers: number }[];
   const refs = list.map((i) => `${i.name}:${i.tag}`);
   for (const ref of ['busybox:latest', 'tiny:1.0', 'saved:v1', 'oci:latest', 'rootfs:xz', 'fromdir:latest']) assert.ok(refs.includes(ref), ref);
@@ -185,7 +180,6 @@ test('ls --json and ls list every image; inspect of a missing image is a one-lin
 });
 
 test('rm is refused while a container uses the image; then removes only layers no other image uses', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const saved = inspect('saved:v1');
   const oci = inspect('oci');
   mkdirSync(join(root, 'containers', 'box1'), { recursive: true });
@@ -208,7 +202,6 @@ test('rm is refused while a container uses the image; then removes only layers n
 });
 
 test('SIGKILL mid-import leaves no image and no layer; the next import removes the leftover work dir', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const entries: FixtureEntry[] = [];
   for (let i = 0; i < 40_000; i++) entries.push({ name: `f${i}`, content: `file ${i}\n` });
   writeFileSync(join(base, 'big.tar'), await packTar(entries));
@@ -241,7 +234,6 @@ test('SIGKILL mid-import leaves no image and no layer; the next import removes t
 });
 
 test('bad input: one-line errors, exit 125, nothing created', () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const fresh = join(base, 'fresh-store');
   const cases: [string[], RegExp][] = [
     [['import', join(base, 'missing.tar'), 'x'], /cannot import .*missing\.tar: no such file or directory/],

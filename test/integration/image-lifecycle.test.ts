@@ -4,7 +4,6 @@
 // --rm in the foreground, and bad input. Traffic goes only to 127.0.0.1 and to boxes on a network this test made.
 // Store: a temp --root (NSBOX_ROOT); state: a temp NSBOX_STATE; cgroups under ./ilc-<pid> of this test's own.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { findTool } from '../../src/host/tools.js';
 import { defaultImageNetwork } from '../../src/net/image-default.js';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
 const skip = !isRoot
@@ -29,6 +29,7 @@ const skip = !isRoot
       : host.mode === 'none'
         ? 'no cgroup filesystem'
         : undefined;
+const test = gatedTest(skip);
 
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-ilc-'));
 const STORE = join(BASE, 'store');
@@ -43,6 +44,8 @@ const OCTET = 100 + (process.pid % 150);
 const SUBNET = `10.233.${OCTET}.0/24`;
 const PORT = 21000 + (process.pid % 20000);
 const CONTROLLERS = ['pids', 'memory', 'devices'].filter((c) => findHierarchy(host, c));
+/** The leak auditor also counts the processes of this test's boxes and cgroups (detached boxes are not descendants). */
+const OWN = { stateDirs: [STATE], cgroupParents: [`./${PARENT}`] };
 
 const run = (args: readonly string[], env: NodeJS.ProcessEnv = ENV): Result => nsbox(args, { env, timeoutMs: 60_000 });
 const ok = (r: Result, what: string): string => {
@@ -93,7 +96,7 @@ test.before(() => {
   if (skip) return;
   ok(run(['image', 'import', '--from-host-busybox', 'busybox']), 'import busybox');
   ok(run(['network', 'create', NET, '--subnet', SUBNET]), 'network create');
-  const s = snapshot();
+  const s = snapshot(OWN);
   mountsBefore = s.mounts;
   processesBefore = s.processes;
 });
@@ -101,8 +104,8 @@ test.before(() => {
 test.after.each(async () => {
   if (skip) return;
   for (const box of psJson()) run(['rm', '-f', box.id]);
-  for (let i = 0; i < 50 && snapshot().processes.length !== processesBefore.length; i++) await sleep(20);
-  const s = snapshot();
+  for (let i = 0; i < 50 && snapshot(OWN).processes.length !== processesBefore.length; i++) await sleep(20);
+  const s = snapshot(OWN);
   assert.equal(s.mounts, mountsBefore, 'no mount left on the host');
   assert.equal(s.processes, processesBefore, 'no process left');
   assert.equal(residue(), { containers: [], cgroups: [], veths: [], rules: [], leases: [], boxes: [] }, 'nothing left behind');
@@ -116,7 +119,6 @@ test.after(() => {
 });
 
 test('issue 5 with an image: run -d --name web busybox httpd, ps, -p on 127.0.0.1, logs, exec, stop, rm', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   // busybox httpd's own -p is the command's argument; nsbox's -p comes before the image.
   const started = run(['run', '-d', '--name', 'web', '--net', NET, '-p', `${PORT}:8080`, 'busybox', 'sh', '-c', 'echo serving; exec httpd -f -p 8080']);
   const id = ok(started, 'run -d').trim();
@@ -170,7 +172,6 @@ test('issue 5 with an image: run -d --name web busybox httpd, ps, -p on 127.0.0.
 });
 
 test('two image boxes on a user network reach each other by name', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run(['run', '-d', '--name', 'alpha', '--net', NET, 'busybox', 'httpd', '-f', '-p', '8080']), 'alpha');
   ok(run(['run', '-d', '--name', 'beta', '--net', NET, 'busybox', 'httpd', '-f', '-p', '8080']), 'beta');
   const [alphaId, betaId] = ['alpha', 'beta'].map((n) => psJson().find((b) => b.name === n)!.id.slice(0, 12));
@@ -191,7 +192,6 @@ test('two image boxes on a user network reach each other by name', async () => {
 });
 
 test('--name in the foreground keeps the container until rm; --rm removes it at exit', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const kept = run(['run', '--name', 'once', '--net', 'none', 'busybox', 'sh', '-c', 'echo hi > /file; exit 3']);
   assert.is(kept.code, 3, kept.stderr);
   const [row] = psJson();
@@ -209,7 +209,6 @@ test('--name in the foreground keeps the container until rm; --rm removes it at 
 });
 
 test('bad input: a name in use, an unknown network, -p with --net none: one line, 125, nothing left', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run(['run', '-d', '--name', 'taken', '--net', NET, 'busybox', 'sleep', '100']), 'first');
   const before = residue();
   const cases: Array<[string[], RegExp]> = [
@@ -229,7 +228,6 @@ test('bad input: a name in use, an unknown network, -p with --net none: one line
 });
 
 test('SIGKILL of nsbox at every step of run -d IMAGE, then gc and network gc: nothing is left', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const args = ['run', '-d', '--name', 'crash', '--net', NET, '-p', `${PORT}:8080`, 'busybox', 'httpd', '-f', '-p', '8080'];
   const points = ['created', 'named', ...Array.from({ length: 80 }, (_, i) => `step:${i + 1}`), 'detached', 'recorded'];
   let reachedEnd = false;
@@ -252,13 +250,12 @@ test('SIGKILL of nsbox at every step of run -d IMAGE, then gc and network gc: no
       ok(run(['network', 'gc']), `network gc after ${point}`);
     }
     assert.equal(residue(), { containers: [], cgroups: [], veths: [], rules: [], leases: [], boxes: [] }, `after ${point}`);
-    assert.equal(snapshot().mounts, mountsBefore, `mounts after ${point}`);
+    assert.equal(snapshot(OWN).mounts, mountsBefore, `mounts after ${point}`);
   }
   assert.ok(reachedEnd, 'the last point ran the box to the end');
 });
 
 test('default network: only lo with NSBOX_IMAGE_NETWORK=none; the bridge otherwise (the state dir\'s own)', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const none = run(['run', '--rm', 'busybox', 'ip', '-o', 'link']);
   assert.is(none.code, 0, none.stderr);
   assert.equal(none.stdout.trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);

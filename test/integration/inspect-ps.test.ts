@@ -3,7 +3,6 @@
 // two boxes. Traffic: none (the address is read with nsenter + ip); the network and subnet are this test's own.
 // Store: a temp --root; state: a temp NSBOX_STATE; cgroups under ./ips-<pid> of this test's own.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { dirOf } from '../../src/cgroup/layout.js';
 import { findTool } from '../../src/host/tools.js';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
 const skip = !isRoot
@@ -26,6 +26,7 @@ const skip = !isRoot
       : host.mode === 'none' || !findHierarchy(host, 'memory') || !findHierarchy(host, 'cpu') || !findHierarchy(host, 'pids')
         ? 'needs the memory, cpu and pids cgroup controllers'
         : undefined;
+const test = gatedTest(skip);
 
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-ips-'));
 const STORE = join(BASE, 'store');
@@ -85,7 +86,6 @@ test.after(() => {
 });
 
 test('inspect: Pid, namespaces, limits, address, MAC and ports are the box\'s real ones; port prints Docker\'s lines', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const id = ok(run(['run', '-d', '--name', 'web', '--net', NET, '-p', `${PORT}:8080`, '--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', '-e', 'FOO=bar', '-v', `${DATA}:/data:ro`, 'busybox', 'httpd', '-f', '-p', '8080']), 'run -d').trim();
   const [info] = JSON.parse(ok(run(['inspect', 'web']), 'inspect'));
   assert.is(info.Id, id);
@@ -144,7 +144,6 @@ test('inspect: Pid, namespaces, limits, address, MAC and ports are the box\'s re
 });
 
 test('ps: Docker\'s columns; --format, --filter, -n, -q, --no-trunc with two boxes', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const web = ok(run(['run', '-d', '--name', 'web', '--net', NET, '-p', `${PORT}:8080`, 'busybox', 'httpd', '-f', '-p', '8080']), 'run web').trim();
   await sleep(20); // created times differ, so the order is known
   const job = ok(run(['run', '-d', '--name', 'job', 'busybox', 'sh', '-c', 'exit 3']), 'run job').trim();

@@ -2,7 +2,6 @@
 // state files; exit code and OOM kill recorded with nsbox gone; exec; stop -t; bad input; races; crash safety; soak.
 // State goes to a temp dir (NSBOX_STATE) and cgroups below this test's own (NSBOX_CGROUP_PARENT=./lc-<pid>).
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +12,17 @@ import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/c
 import { dirOf } from '../../src/cgroup/layout.js';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
 const skip = !isRoot ? 'needs root' : host.mode === 'none' ? 'no cgroup filesystem' : undefined;
+const test = gatedTest(skip);
 const PARENT = `lc-${process.pid}`;
 const STATE = mkdtempSync(join(tmpdir(), 'nsbox-lc-state-'));
 const ENV = { ...process.env, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: `./${PARENT}` };
 const CONTROLLERS = ['pids', 'memory'].filter((c) => findHierarchy(host, c));
+/** The leak auditor also counts the processes of this test's boxes and cgroups (detached boxes are not descendants). */
+const OWN = { stateDirs: [STATE], cgroupParents: [`./${PARENT}`] };
 
 function parentDir(controller: string): string {
   const h = findHierarchy(host, controller)!;
@@ -59,7 +62,7 @@ function stateEntries(): string[] {
 let before: Snapshot;
 test.before.each(() => {
   if (skip) return;
-  before = snapshot();
+  before = snapshot(OWN);
 });
 
 /** After each test: no box cgroup, no state entry, the same mounts and child processes as before. */
@@ -68,7 +71,12 @@ test.after.each(async () => {
   for (const box of psJson()) run(['rm', '-f', box.id]);
   assert.equal(boxCgroups(), [], 'no box cgroup is left');
   assert.equal(stateEntries(), [], 'no state is left');
-  const after = snapshot();
+  // A killed box's last processes may take a moment to be reaped on a busy host.
+  let after = snapshot(OWN);
+  for (let i = 0; i < 100 && after.processes.join() !== before.processes.join(); i++) {
+    await sleep(30);
+    after = snapshot(OWN);
+  }
   assert.equal(after.mounts, before.mounts, 'mounts unchanged');
   assert.equal(after.processes, before.processes, 'no process left');
 });
@@ -82,7 +90,6 @@ test.after(() => {
 const NS_FILES = ['mnt', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup'];
 
 test('the whole cycle: run -d, ps, logs, exec, top, stats, stop -t 1, rm; checked from the host', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const started = run(['run', '-d', '--name', 'web', '--pid', '--mount-proc', '--uts', '--hostname', 'webbox', '--', 'sh', '-c', 'echo hello; echo oops >&2; exec sleep 1000']);
   assert.is(started.code, 0, started.stderr);
   const id = started.stdout.trim();
@@ -125,7 +132,7 @@ test('the whole cycle: run -d, ps, logs, exec, top, stats, stop -t 1, rm; checke
   const t0 = Date.now();
   assert.is(run(['stop', '-t', '1', 'web']).code, 0);
   const took = Date.now() - t0;
-  assert.ok(took >= 1000 && took < 4000, `stop took ${took} ms`);
+  assert.ok(took >= 1000 && took < 15_000, `stop took ${took} ms (the 1 s grace, then SIGKILL; generous on a busy host)`);
   assert.not.ok(existsSync(`/proc/${pid}`), 'PID 1 is gone');
   assert.is(readFileSync(join(cgroups[0]!, 'cgroup.procs'), 'utf8'), '', 'no process left in the cgroup');
   const [stopped] = psJson();
@@ -142,7 +149,6 @@ test('the whole cycle: run -d, ps, logs, exec, top, stats, stop -t 1, rm; checke
 });
 
 test('a detached box\'s exit code and OOM kill are recorded with nsbox gone', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const a = run(['run', '-d', '--name', 'code42', '--', 'sh', '-c', 'sleep 0.3; exit 42']);
   assert.is(a.code, 0, a.stderr);
   const waited = run(['wait', 'code42']);
@@ -151,7 +157,7 @@ test('a detached box\'s exit code and OOM kill are recorded with nsbox gone', as
   assert.is(info.State.ExitCode, 42);
   assert.is(info.State.Status, 'exited');
   assert.ok(existsSync(join(STATE, 'boxes', info.Id, 'exit')));
-  if (!findHierarchy(host, 'memory')) return console.log('SKIP: OOM part: no memory controller');
+  if (!findHierarchy(host, 'memory')) return skipPart('OOM part', 'no memory controller');
   const b = run(['run', '-d', '--name', 'hog', '--memory', '16m', '--', 'sh', '-c', 'x=a; while :; do x=$x$x; done']);
   assert.is(b.code, 0, b.stderr);
   assert.is(run(['wait', 'hog'], ENV).stdout, '137\n');
@@ -163,7 +169,6 @@ test('a detached box\'s exit code and OOM kill are recorded with nsbox gone', as
 });
 
 test('bad input: one line, exit 125, nothing changed', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   for (const name of ['', '..', 'a/b', '-rf', 'x'.repeat(256), 'a\x01b', '.hidden']) {
     const r = run(['run', '-d', '--name', name, '--', 'true']);
     assert.is(r.code, 125, `name ${JSON.stringify(name)}`);
@@ -185,7 +190,6 @@ test('bad input: one line, exit 125, nothing changed', () => {
 });
 
 test('races: 50 rounds of two `run --name same` at once give one box and one "in use"; 20 boxes in parallel', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   for (let round = 0; round < 50; round++) {
     const results = await Promise.all([0, 1].map(() => runAsync(['run', '-d', '--name', 'same', '--', 'sleep', '100'])));
     const codes = results.map((r) => r.code).sort();
@@ -207,7 +211,6 @@ test('races: 50 rounds of two `run --name same` at once give one box and one "in
 });
 
 test('SIGKILL of nsbox at each set-up step: ps shows it dead, gc leaves nothing', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const points = ['created', 'named', ...Array.from({ length: 12 }, (_, i) => `step:${i + 1}`), 'detached', 'recorded'];
   let reachedEnd = false;
   for (const point of points) {
@@ -234,7 +237,6 @@ test('SIGKILL of nsbox at each set-up step: ps shows it dead, gc leaves nothing'
 });
 
 test('soak: 200 sequential run --rm leave nothing behind', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   for (let i = 0; i < 200; i++) {
     const r = run(['run', '--rm', '--name', 'soak', '--pid', '--', 'true']);
     assert.is(r.code, 0, r.stderr);
@@ -244,7 +246,6 @@ test('soak: 200 sequential run --rm leave nothing behind', () => {
 });
 
 test('exec keeps the box\'s capability bounding set and no_new_privs', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const r = run(['run', '-d', '--name', 'capped', '--', 'setpriv', '--no-new-privs', '--bounding-set', '-all,+chown,+kill,+sys_chroot', '--', 'sleep', '100']);
   assert.is(r.code, 0, r.stderr);
   const pid = psJson()[0]!.pid!;

@@ -1,7 +1,6 @@
 // nsbox networking, checked from the host: links, iptables rules, leases, and traffic only to loopback and to
 // addresses inside namespaces these tests create (a test-unique network and subnet; the default bridge of this
 // test's own state dir, never the host's nsbox0).
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +10,12 @@ import { nsbox, NSBOX, isRoot, exitOf } from '../helpers/nsbox.js';
 import { descendants } from '../helpers/leaks.js';
 import { allLinks, leaseFiles, ownLinks, ownRules } from '../helpers/net.js';
 import { findTool } from '../../src/host/tools.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
 
 const hasFirewall = !!findTool('iptables');
+const test = gatedTest(!isRoot || !findTool('ip') || !findTool('busybox') ? 'net integration tests need root, iproute2 and busybox-static' : undefined);
 if (!isRoot || !findTool('ip') || !findTool('busybox')) {
-  console.log('SKIP: net integration tests need root, iproute2 and busybox-static');
+  test('every net integration test', () => {}); // a counted skip, with its reason
   test.run();
 } else {
   const state = mkdtempSync(`${tmpdir()}/nsbox-net-it-`);
@@ -49,6 +50,10 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
   }
 
   test('setup: create a test-unique user network', () => {
+    // This network's own bridge (not any nsbr-*: other suites' networks may exist): absent before, up after,
+    // holding the gateway address.
+    const bridge = BRIDGE;
+    assert.not.ok(links().includes(bridge), `${bridge} does not exist before the test`);
     const r = run(['network', 'create', NET, '--subnet', SUBNET]);
     assert.is(r.code, 0, r.stderr);
     assert.ok(links().includes(BRIDGE), 'the bridge exists');
@@ -85,7 +90,7 @@ if (!isRoot || !findTool('ip') || !findTool('busybox')) {
   });
 
   test('-p: the host reaches busybox httpd in a box on 127.0.0.1; rules go with the box', async () => {
-    if (!hasFirewall) return console.log('SKIP: -p needs iptables');
+    if (!hasFirewall) return skipPart('-p', 'needs iptables');
     const port = 20000 + (process.pid % 20000);
     const www = mkdtempSync(`${tmpdir()}/nsbox-www-`);
     execFileSync('sh', ['-c', `echo hello-from-box > ${www}/index.html`]);

@@ -3,7 +3,6 @@
 // state dirs own a default bridge each, and, in a network namespace this test makes, `network create` without
 // --subnet avoids the routes there and the nft backend runs for real with iptables hidden.
 // Traffic only to 127.0.0.1 and to addresses inside namespaces these tests create.
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +13,11 @@ import { descendants } from '../helpers/leaks.js';
 import { leaseFiles, ownLinks, ownRules } from '../helpers/net.js';
 import { findTool } from '../../src/host/tools.js';
 import { macForAddress } from '../../src/net/names.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
 
 const hasIptables = !!findTool('iptables');
 const skip = !isRoot ? 'needs root' : !findTool('ip') || !findTool('busybox') ? 'needs iproute2 and busybox-static' : undefined;
+const test = gatedTest(skip);
 
 const state = mkdtempSync(`${tmpdir()}/nsbox-netlife-`);
 const env = { ...process.env, NSBOX_STATE: state };
@@ -55,13 +56,11 @@ function addressOf(name: string): string | undefined {
 const hostsOf = (box: string) => ok(['exec', box, 'cat', '/etc/hosts']);
 
 test('setup: a test-unique user network', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(['network', 'create', NET, '--subnet', SUBNET]);
 });
 
 test('stop takes a box off its network: -p gone, address reused by a new box that is reachable at once and gets none of the old traffic', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
-  if (!hasIptables) return console.log('SKIP: -p on the host needs iptables (the nft test below runs in its own netns)');
+  if (!hasIptables) return skipPart('-p on the host', 'needs iptables (the nft test below runs in its own netns)');
   const port = 21000 + (process.pid % 20000);
   writeFileSync(`${www}/index.html`, 'from-pub\n');
   ok(['run', '-d', '--name', 'pub', '--net', NET, '-p', `${port}:8080`, '--', 'busybox', 'httpd', '-f', '-p', '8080', '-h', www]);
@@ -102,7 +101,6 @@ test('stop takes a box off its network: -p gone, address reused by a new box tha
 });
 
 test('peers\' /etc/hosts lose a box as it leaves: stop, a foreground box\'s end, a box that exits by itself (then gc)', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const before = { processes: descendants(process.pid), links: ownLinks([BRIDGE]) };
   ok(['run', '-d', '--name', 'alpha', '--hostname', 'alpha', '--net', NET, '--', 'busybox', 'sleep', '60']);
   try {
@@ -160,7 +158,6 @@ test('network connect/disconnect of a running box: eth1 with an address on the s
 });
 
 test('two state dirs at once: each owns a default bridge of its own name; neither touches the host\'s nsbox0', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const hadNsbox0 = existsSync('/sys/class/net/nsbox0');
   const dirs = [mkdtempSync(`${tmpdir()}/nsbox-netlife-a-`), mkdtempSync(`${tmpdir()}/nsbox-netlife-b-`)];
   const envs = dirs.map((d) => ({ ...process.env, NSBOX_STATE: d }));
@@ -199,7 +196,6 @@ function inOwnNetns(script: string, extraEnv: Record<string, string>): { code: n
 }
 
 test('network create without --subnet, in a netns of the test: skips the pool subnets its routes cover', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const dir = mkdtempSync(`${tmpdir()}/nsbox-netlife-ns-`);
   try {
     const script = [
@@ -218,8 +214,7 @@ test('network create without --subnet, in a netns of the test: skips the pool su
 });
 
 test('nft backend for real: iptables hidden, -p via nft on 127.0.0.1, the map element goes with the box', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
-  if (!findTool('nft')) return console.log('SKIP: nft backend: apt-get install nftables');
+  if (!findTool('nft')) return skipPart('the nft backend', 'apt-get install nftables');
   const dir = mkdtempSync(`${tmpdir()}/nsbox-netlife-nft-`);
   writeFileSync(`${www}/nft.html`, 'from-nft\n');
   // Hide every iptables binary (the xtables multi-call programs) behind /dev/null, in the test's mount namespace only.
@@ -261,7 +256,6 @@ function readLink(path: string): string {
 }
 
 test('teardown: network rm; nothing of this file is left', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(['network', 'rm', NET]);
   assert.equal(ownLinks([BRIDGE]), []);
   assert.is(ownRules([PREFIX, BRIDGE]), '');

@@ -3,7 +3,6 @@
 // `volume rm` refuses while a box (running or stopped) uses one; --mount type=bind|tmpfs in Docker's syntax.
 // Store and state are temp dirs; boxes run with no network.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +10,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const skip = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
+const test = gatedTest(skip);
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-volumes-'));
 const STORE = join(BASE, 'store');
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: join(BASE, 'state'), NSBOX_IMAGE_NETWORK: 'none' };
@@ -33,7 +34,6 @@ test.after(() => {
 });
 
 test('-v /missing/deeper:/data creates the host directory (kept after the box, as Docker does); --dry-run creates nothing', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const missing = join(BASE, 'host-missing');
   const target = join(missing, 'deeper');
   assert.not.ok(existsSync(missing));
@@ -55,7 +55,6 @@ test('-v /missing/deeper:/data creates the host directory (kept after the box, a
 });
 
 test('named volumes: shared by two boxes at once, survive rm, volume rm refused while a box uses one', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run('volume', 'create', 'shared'), 'volume create');
   const data = join(STORE, 'volumes', 'shared', '_data');
   assert.ok(statSync(data).isDirectory(), 'ROOT/volumes/NAME/_data');
@@ -92,7 +91,6 @@ test('named volumes: shared by two boxes at once, survive rm, volume rm refused 
 });
 
 test('--mount tmpfs and bind in Docker\'s syntax; bad --mount and -v values are one line', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const host = join(BASE, 'bind-src');
   ok(run('volume', 'ls'), 'ls');
   writeFileSync(join(BASE, 'marker'), 'm\n');

@@ -61,6 +61,7 @@ test('explicit id maps: a holder owns the user namespace, root writes the maps, 
   const write = plan.steps[2]!;
   assert.ok(write.kind === 'write-file' && write.path === '/proc/{holder}/uid_map' && write.content === '0 100000 65536\n');
   const box = plan.steps[4]!;
+  assert.is(box.kind, 'launch', 'step 5 launches the box');
   if (box.kind === 'launch') {
     assert.equal(box.argv.slice(0, 9), ['nsenter', '--target', '{holder}', '--user', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
     assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 9) !== -1, 'unshare must not make a second user namespace');
@@ -74,14 +75,17 @@ test('process: env, workdir, run-as and --init shape the init script; argv stays
   assert.match(init, /step cd \/tmp/);
   assert.match(init, /setpriv --reuid=1000 --regid=1000 --clear-groups --pdeathsig KILL -- env 'A=1 2' "\$@" <&4 4<&- 3>&- &/);
   const launch = plan.steps.find((s) => s.kind === 'launch');
+  assert.ok(launch?.kind === 'launch', 'the plan has a launch step');
   if (launch?.kind === 'launch') assert.equal(launch.argv.slice(-3), ['sh', '-c', 'echo "$A"']);
   golden('init-env-workdir-user', renderShell(plan));
 });
 
 test('map-root-user and map-auto are unshare flags', () => {
   const root = buildRunPlan(make({ 'map-root-user': true }, ['id']), 't').steps[0]!;
+  assert.is(root.kind, 'launch', 'map-root-user: the first step launches the box');
   if (root.kind === 'launch') assert.ok(root.argv.includes('--map-root-user') && root.argv.includes('--user'));
   const auto = buildRunPlan(make({ 'map-auto': true }, ['id']), 't').steps[0]!;
+  assert.is(auto.kind, 'launch', 'map-auto: the first step launches the box');
   if (auto.kind === 'launch') assert.ok(auto.argv.includes('--map-auto') && auto.argv.includes('--setuid'));
 });
 

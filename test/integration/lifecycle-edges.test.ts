@@ -1,0 +1,103 @@
+// Integration (root): a box's teardown where the host changed under it. A host directory left mounted inside an
+// image box's container dir must be unmounted by `rm -f`, never deleted through; a recorded PID that now belongs
+// to another process (PID reuse: same number, another start time) is never signalled by stop, kill or rm.
+
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nsbox, isRoot, exitOf, type Result } from '../helpers/nsbox.js';
+import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
+import { hashTree } from './image-fixtures.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
+const test = gatedTest(skipReason);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-lc-edges-'));
+const store = join(base, 'store');
+const state = join(base, 'state');
+const victim = join(base, 'victim');
+const PARENT = `lce-${process.pid}`;
+const env = { ...process.env, NSBOX_ROOT: store, NSBOX_STATE: state, NSBOX_IMAGE_NETWORK: 'none', NSBOX_CGROUP_PARENT: `./${PARENT}` };
+const OWN = { stateDirs: [state], cgroupParents: [`./${PARENT}`] };
+const run = (args: string[]): Result => nsbox(args, { env, timeoutMs: 60_000 });
+const mountsUnder = (dir: string): string[] => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((t) => t.startsWith(dir));
+
+test.before(() => {
+  mkdirSync(join(victim, 'dir'), { recursive: true });
+  writeFileSync(join(victim, 'file'), 'victim\n');
+  writeFileSync(join(victim, 'dir', 'precious'), 'do not touch\n');
+  const r = run(['image', 'import', '--from-host-busybox', 'busybox']);
+  assert.is(r.code, 0, r.stderr);
+});
+
+test.after(() => {
+  for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
+  for (const dir of readdirSync('/sys/fs/cgroup')) {
+    try {
+      execFileSync('rmdir', [join('/sys/fs/cgroup', dir, PARENT)], { stdio: 'ignore' });
+    } catch {
+      // not there
+    }
+  }
+  rmSync(base, { recursive: true, force: true });
+});
+
+test('rm -f of an image box with a host directory mounted inside its container dir: unmounted, never deleted through', async () => {
+  const before = snapshot(OWN);
+  const started = run(['run', '-d', '--name', 'mounted', 'busybox', 'sleep', '1000']);
+  assert.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const container = join(store, 'containers', id);
+  assert.ok(existsSync(container), 'the container dir exists');
+  // What a careless admin (or a crashed tool) leaves: the victim bound into the upper layer and the init layer.
+  const victimBefore = await hashTree(victim, { exact: true });
+  for (const where of ['upper/v', 'init/v']) {
+    mkdirSync(join(container, where), { recursive: true });
+    execFileSync('mount', ['--bind', victim, join(container, where)]);
+  }
+  assert.is(mountsUnder(container).length, 2, 'two mounts inside the container dir');
+  const r = run(['rm', '-f', 'mounted']);
+  try {
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(mountsUnder(container), [], 'nothing is mounted in the container dir any more');
+    assert.not.ok(existsSync(container), 'the container dir is gone');
+  } finally {
+    for (const target of mountsUnder(container).reverse()) execFileSync('umount', ['-l', target]);
+  }
+  assert.fixture(await hashTree(victim, { exact: true }), victimBefore, 'the victim is unchanged');
+  await assertNoLeaks(before, 'rm -f with mounts inside');
+});
+
+test('PID reuse: stop, kill and rm never signal the process that now has a dead box\'s PID', async () => {
+  const started = run(['run', '-d', '--name', 'reused', '--', 'sleep', '1000']);
+  assert.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  assert.is(run(['stop', '-t', '0', 'reused']).code, 0);
+  // The box is dead. A new process (ours) gets its PIDs: rewrite the record as if the kernel had reused them.
+  const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  try {
+    const path = join(state, 'boxes', id, 'state.json');
+    const record = JSON.parse(readFileSync(path, 'utf8')) as { init?: { pid: number }; supervisor?: { pid: number } };
+    assert.ok(record.init && record.supervisor, 'the record names the box\'s init and supervisor');
+    record.init.pid = stranger.pid!;
+    record.supervisor.pid = stranger.pid!;
+    writeFileSync(path, JSON.stringify(record));
+    const [shown] = JSON.parse(run(['ps', '-a', '--json']).stdout) as { status: string; pid: number | null }[];
+    assert.is.not(shown!.status, 'running', 'ps does not take the stranger for the box');
+    for (const args of [['stop', '-t', '0', 'reused'], ['kill', 'reused'], ['kill', '-s', 'TERM', 'reused'], ['rm', '-f', 'reused']]) {
+      run(args);
+      assert.is(stranger.exitCode, null, `${args.join(' ')}: the stranger was not signalled`);
+      assert.is(stranger.signalCode, null, `${args.join(' ')}: the stranger was not signalled`);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(`/proc/${stranger.pid}`), `${args.join(' ')}: the stranger still runs`);
+    }
+    assert.not.ok(existsSync(join(state, 'boxes', id)), 'rm -f removed the record');
+  } finally {
+    stranger.kill('SIGKILL');
+    await exitOf(stranger);
+  }
+});
+
+test.run();
