@@ -3,13 +3,13 @@
 // them; commit turns its upper dir into a layer with the xattrs; export writes them into the tar (read back by GNU
 // tar itself); image save + import keeps them. Overlay's own trusted.overlay.* never leaks into a layer or tar.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const has = (tool: string, arg = '--version'): boolean => spawnSync(tool, [arg], { stdio: 'ignore' }).error === undefined;
 const skip = !isRoot
@@ -21,6 +21,7 @@ const skip = !isRoot
       : !has('getfattr')
         ? 'needs getfattr (apt-get install attr)'
         : undefined;
+const test = gatedTest(skip);
 
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-xattrs-'));
 const STORE = join(BASE, 'store');
@@ -49,7 +50,6 @@ test.after(() => {
 });
 
 test('file capabilities and user xattrs: import (tar and dir) -> run -> commit -> export -> save/import', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const rootfs = join(BASE, 'rootfs');
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
