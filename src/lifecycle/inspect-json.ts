@@ -18,6 +18,18 @@ export interface LiveFacts {
   readonly macAddress?: string;
   /** The host's hostname (boxes that share the host's uts namespace). */
   readonly hostHostname?: string;
+  /** Networks the box was added to later (`network connect`), from their leases while it runs. */
+  readonly connected?: readonly ConnectedNetwork[];
+}
+
+/** One `network connect` attachment: the lease and its network's gateway and prefix. */
+export interface ConnectedNetwork {
+  readonly network: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly gateway: string;
+  readonly macAddress: string;
+  readonly aliases: readonly string[];
 }
 
 export interface InspectInput {
@@ -164,7 +176,14 @@ function networkSettings(record: BoxRecord, running: boolean, live: LiveFacts): 
     IPAddress: bridge ? a.address : '',
     IPPrefixLen: bridge ? a.prefixLength : 0,
     MacAddress: bridge ? mac : '',
-    Networks: { [mode]: endpoint },
+    Networks: {
+      [mode]: endpoint,
+      ...Object.fromEntries(
+        (running ? live.connected ?? [] : [])
+          .filter((c) => c.network !== mode)
+          .map((c) => [c.network, { Aliases: [...c.aliases], MacAddress: c.macAddress, NetworkID: c.network, Gateway: c.gateway, IPAddress: c.address, IPPrefixLen: c.prefixLength, DNSNames: [...c.aliases, record.id.slice(0, 12)] }]),
+      ),
+    },
   };
 }
 

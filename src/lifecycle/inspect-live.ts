@@ -7,7 +7,9 @@ import { hostname } from 'node:os';
 import type { BoxRecord } from '../state/record.js';
 import type { BoxState } from '../state/status.js';
 import type { ProcessIdentity } from '../state/proc-identity.js';
-import type { LiveFacts } from './inspect-json.js';
+import type { ConnectedNetwork, LiveFacts } from './inspect-json.js';
+import { netStateDir, readLeases, readNetwork } from '../net/state.js';
+import { macForAddress } from '../net/names.js';
 
 /** USER_HZ: the unit of /proc/<pid>/stat's start time; 100 on every architecture Linux ships (sysconf(_SC_CLK_TCK)). */
 const CLOCK_TICKS = 100;
@@ -27,7 +29,8 @@ export function readLiveFacts(record: BoxRecord, now: BoxState): LiveFacts {
   const startedAt = who && record.phase === 'started' ? startTimeToIso(who) : undefined;
   const attachment = record.network?.attachment;
   const macAddress = now.status === 'running' && attachment && attachment.macAddress === undefined && now.pid !== undefined ? readMac(now.pid) : undefined;
-  return { startedAt, macAddress, hostHostname: hostname() };
+  const connected = now.status === 'running' && record.namespaces.net !== undefined ? readConnected(record) : [];
+  return { startedAt, macAddress, hostHostname: hostname(), connected };
 }
 
 /** eth0's MAC in PID's network namespace; undefined when it cannot be read. */
@@ -39,4 +42,17 @@ function readMac(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The box's leases on networks other than its first (eth1, ...: `network connect`), with their networks' facts. */
+function readConnected(record: BoxRecord): ConnectedNetwork[] {
+  const dir = netStateDir();
+  const first = record.network?.attachment?.network;
+  return readLeases(dir)
+    .filter((l) => l.boxId === record.id && l.network !== first)
+    .flatMap((l) => {
+      const network = readNetwork(dir, l.network);
+      if (!network) return [];
+      return [{ network: l.network, address: l.address, prefixLength: Number(network.subnet.split('/')[1]), gateway: network.gateway, macAddress: macForAddress(l.address), aliases: [...l.names] }];
+    });
 }

@@ -82,6 +82,15 @@ test('inspect: Docker\'s keys and values for a running box on the bridge', () =>
   assert.is(renderTemplate('{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{(index $b 0).HostPort}} {{end}}', j), '53/udp=5353 80/tcp=8080 ');
 });
 
+test('inspect: networks the box was connected to later are listed while it runs', () => {
+  const connected = [{ network: 'db', address: '10.99.0.5', prefixLength: 24, gateway: '10.99.0.1', macAddress: '02:42:0a:63:00:05', aliases: ['web'] }];
+  const j = toDockerInspect({ record: record(), paths, now: running, live: { connected } }) as any;
+  assert.equal(Object.keys(j.NetworkSettings.Networks), ['bridge', 'db']);
+  assert.equal(j.NetworkSettings.Networks.db, { Aliases: ['web'], MacAddress: '02:42:0a:63:00:05', NetworkID: 'db', Gateway: '10.99.0.1', IPAddress: '10.99.0.5', IPPrefixLen: 24, DNSNames: ['web', ID.slice(0, 12)] });
+  assert.is(j.NetworkSettings.IPAddress, '10.88.0.2', 'the top level stays the bridge\'s');
+  assert.equal(Object.keys((toDockerInspect({ record: record(), paths, now: exited, live: { connected } }) as any).NetworkSettings.Networks), ['bridge']);
+});
+
 test('inspect: a stopped box is off its network; OOM and exit code kept; a user network keeps top-level fields empty', () => {
   const j = toDockerInspect({ record: record(), paths, now: exited }) as any;
   assert.equal([j.State.Status, j.State.Running, j.State.ExitCode, j.State.OOMKilled, j.State.Pid, j.State.FinishedAt], ['exited', false, 137, true, 0, '2026-12-01T08:00:03.000Z']);
