@@ -10,7 +10,7 @@ import type { NetworkSetup } from './setup.js';
 const GROUP = 'Network:';
 
 export const NET_OPTIONS: Readonly<Record<string, Options>> = {
-  network: { type: 'string', group: GROUP, describe: 'none (only lo), host (the host\'s), bridge (nsbox0) or a network from `nsbox network create` (also --net=MODE)' },
+  network: { type: 'string', group: GROUP, describe: 'none (only lo), host (the host\'s), bridge (the default network: nsbox0, or a bridge named after NSBOX_STATE) or a network from `nsbox network create` (also --net=MODE)' },
   publish: { alias: 'p', type: 'string', array: true, group: GROUP, describe: 'HOSTPORT:BOXPORT[/tcp|udp]: reachable on the host\'s addresses, 127.0.0.1 too' },
   dns: { type: 'string', array: true, group: GROUP, describe: 'nameserver for the box\'s resolv.conf, repeatable' },
   'add-host': { type: 'string', array: true, group: GROUP, describe: 'NAME:IP line for the box\'s /etc/hosts, repeatable' },

@@ -12,5 +12,7 @@ export function defaultImageNetwork(env: NodeJS.ProcessEnv = process.env, find: 
   const chosen = env.NSBOX_IMAGE_NETWORK;
   if (chosen === 'none' || chosen === 'bridge') return chosen;
   if (chosen) throw new NsboxError(`invalid NSBOX_IMAGE_NETWORK ${JSON.stringify(chosen)}: expected none or bridge`);
+  // NSBOX_FIREWALL=none: no NAT and no -p, so only lo (as without a firewall tool).
+  if (env.NSBOX_FIREWALL === 'none') return 'none';
   return find('iptables') || find('nft') ? 'bridge' : 'none';
 }

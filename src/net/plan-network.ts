@@ -122,7 +122,7 @@ export function planAttachSteps(network: NetworkRecord, lease: Lease, ifname: st
       },
       { kind: 'write-text', path: batchFile, content: `${batch.join('\n')}\n`, why: `${ifname}'s set-up inside the box, for one \`ip -batch\`: the leased address ${lease.address}, up, lo up${ifname === BOX_INTERFACE ? `, the default route via the bridge (${network.gateway})` : ''}.` },
     ],
-    inBox: { namespaces: ['net'], argv: ['ip', '-batch', batchFile], why: `inside the box: configure ${ifname} (${lease.address}) from the batch file` },
+    inBox: { namespaces: ['net'], argv: ['ip', '-batch', batchFile], why: `configure ${ifname} (${lease.address}) from the batch file` },
   };
 }
 

@@ -31,7 +31,7 @@ export interface NetworkRequest {
   readonly names: readonly string[];
 }
 
-/** The name of the default network, whose bridge is nsbox0. */
+/** The name of the default network (its bridge: nsbox0 for /run/nsbox, else named after the state dir). */
 export const DEFAULT_NETWORK = 'bridge';
 const NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 const HOST_RULE = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
