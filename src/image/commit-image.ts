@@ -13,8 +13,8 @@ import { checkStopped, type FoundContainer } from './commit-container.js';
 import { importImage } from './import-image.js';
 import type { ImageSource, LayerSource } from './image-source.js';
 import { packDirectory } from './pack-directory.js';
-import type { ImageRecord } from './records.js';
-import type { ImageRef } from './reference.js';
+import { findImageRecord, type HistoryEntry, type ImageRecord } from './records.js';
+import { parseImageRef, type ImageRef } from './reference.js';
 import type { Store } from './store.js';
 import type { Progress } from './progress.js';
 
@@ -38,9 +38,22 @@ export async function commitContainer(store: Store, found: FoundContainer, ref: 
     layers.push({ label: `upper layer of ${found.id.slice(0, 12)}`, expectedDigest: undefined, open: async () => packLayer(found.dir.upper, members) });
   }
   if (layers.length === 0) throw new NsboxError(`cannot commit container ${found.id.slice(0, 12)}: it has no layers and changed nothing`);
-  const source: ImageSource = { kind: 'commit', layers, config: found.record.config };
+  // The base's steps plus one for the new layer, only when they account for every base layer (else `image
+  // history` shows one row per layer, the top one as this commit).
+  const base = await baseHistory(store, found);
+  const complete = base.filter((h) => !h.empty_layer).length === found.record.layers.length && base.length > 0;
+  const history = complete ? [...base, ...(members.length > 0 ? [{ created: new Date().toISOString(), created_by: `nsbox commit ${found.id.slice(0, 12)}` }] : [])] : [];
+  const source: ImageSource = { kind: 'commit', layers, config: found.record.config, ...(history.length > 0 ? { history } : {}) };
   const record = await importImage({ store, ref, from: { kind: 'source', source, path: found.dir.dir }, ...(progress ? { progress } : {}) });
   return { record, dropped, newLayer: members.length > 0 };
+}
+
+/** The base image's history, when its record is still the one the container was made from (same id). */
+async function baseHistory(store: Store, found: FoundContainer): Promise<readonly HistoryEntry[]> {
+  const label = found.record.image;
+  if (label === undefined) return [];
+  const base = await findImageRecord(store, parseImageRef(label)).catch(() => undefined);
+  return base && base.id === found.record.imageId ? base.history ?? [] : [];
 }
 
 /** The base image's layers, bottom-most first (known by digest), or the --rootfs directory packed as one layer. */

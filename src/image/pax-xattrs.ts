@@ -65,7 +65,8 @@ export class PaxXattrWalker {
     const type = String.fromCharCode(block[156]!);
     this.remaining = size;
     this.padding = (512 - (size % 512)) % 512;
-    if (type === 'x') this.collecting = [];
+    // tar-stream refuses headers over 4 MiB: such a pax body is not collected here either.
+    if (type === 'x' && size <= 4 * 1024 * 1024) this.collecting = [];
     else if (type === 'g' || type === 'L' || type === 'K') this.collecting = undefined;
     else {
       if (this.pending && this.pending.size > 0) this.found.set(this.ordinal, this.pending);
@@ -82,9 +83,21 @@ export class PaxXattrWalker {
     const xattrs = new Map<string, Buffer>();
     for (const [key, value] of records) {
       if (key.startsWith('SCHILY.xattr.')) xattrs.set(key.slice('SCHILY.xattr.'.length), value);
-      else if (key.startsWith('LIBARCHIVE.xattr.')) xattrs.set(decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(value.toString('latin1'), 'base64'));
+      else if (key.startsWith('LIBARCHIVE.xattr.')) {
+        const name = safeDecode(key.slice('LIBARCHIVE.xattr.'.length));
+        if (name !== undefined) xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
+      }
     }
     this.pending = xattrs;
+  }
+}
+
+/** libarchive's %-encoded xattr name, or undefined when it is malformed (the record is then ignored). */
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
 }
 

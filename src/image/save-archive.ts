@@ -21,6 +21,7 @@ import { normalizeRepoName } from './choose-images.js';
 import { layerFsDir, type Store } from './store.js';
 import { createWorkDir, newTempName } from './staging.js';
 import type { HistoryEntry, ImageRecord } from './records.js';
+import { buildHistory } from './image-history.js';
 
 interface Blob {
   readonly digest: string;
@@ -124,7 +125,7 @@ function buildConfig(record: ImageRecord, diffIds: readonly string[]): Record<st
   const history: readonly HistoryEntry[] =
     given.filter((h) => !h.empty_layer).length === diffIds.length
       ? given
-      : diffIds.map(() => ({ created: record.created, created_by: `nsbox image import (${record.source.kind})` }));
+      : [...buildHistory(record, () => 0)].reverse().filter((row) => row.layer !== undefined).map((row) => ({ created: row.created ?? record.created, created_by: row.createdBy }));
   return {
     created: record.created,
     architecture: arch,
