@@ -14,6 +14,12 @@ import { ARCHES, X32_SYSCALL_BIT, type ArchInfo, type ArchName } from './arches.
 import { argHigh, argLow, assemble, MAX_INSNS, OFFSET_ARCH, OFFSET_NR, RET, type Insn, type Label, type SockFilter } from './bpf.js';
 import type { SeccompAction, SeccompArg, SeccompFilter, SeccompProfile, SeccompRule } from './profile.js';
 
+/**
+ * Names this compiler's output: part of every cached program's key (src/seccomp/program-file.ts). Change it with
+ * any change to what a profile compiles to; a unit test pins the default program's hash to it.
+ */
+export const COMPILER_ID = 'nsbox-seccomp-1';
+
 export const EPERM = 1;
 export const ENOSYS = 38;
 
