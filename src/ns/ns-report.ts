@@ -31,6 +31,9 @@ export interface ProcessDetails {
   /** "all 41", "all except ...", "none" or the list. */
   readonly capabilitySummary: string;
   readonly noNewPrivs: boolean | undefined;
+  /** Seccomp: of /proc/PID/status (0 disabled, 1 strict, 2 filter) and the number of filters. */
+  readonly seccomp: number | undefined;
+  readonly seccompFilters: number | undefined;
   readonly cgroups: readonly CgroupMembership[];
   /** Limits set on the PID's own cgroups (memory, cpus, pids, ...), read from the real cgroupfs. */
   readonly limits: readonly CgroupLimit[];
@@ -101,6 +104,8 @@ export function readProcessDetails(procRoot: string, pid: number): ProcessDetail
       capabilities,
       capabilitySummary: summarizeCapabilities(capabilities, readLastCap(procRoot)),
       noNewPrivs: security.noNewPrivs,
+      seccomp: security.seccomp,
+      seccompFilters: security.seccompFilters,
       cgroups: readProcCgroup(procRoot, pid),
       limits: procRoot === '/proc' ? readLimits(pid) : [],
       addresses: procRoot === '/proc' ? readNetAddresses(pid) : [],

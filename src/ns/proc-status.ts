@@ -1,4 +1,4 @@
-// Reads the security fields nsbox reports from /proc/<pid>/status: CapEff and NoNewPrivs.
+// Reads the security fields nsbox reports from /proc/<pid>/status: CapEff, NoNewPrivs and Seccomp.
 
 import { readFileSync } from 'node:fs';
 
@@ -7,7 +7,13 @@ export interface ProcessSecurity {
   readonly capEff: string | undefined;
   /** The no_new_privs bit (prctl PR_SET_NO_NEW_PRIVS, setpriv --no-new-privs). */
   readonly noNewPrivs: boolean | undefined;
+  /** The seccomp mode: 0 disabled, 1 strict, 2 filter; and how many filters are stacked (Seccomp_filters). */
+  readonly seccomp: number | undefined;
+  readonly seccompFilters: number | undefined;
 }
+
+/** The kernel's names of the Seccomp: modes. */
+export const SECCOMP_MODES: readonly string[] = ['disabled', 'strict', 'filter'];
 
 /** The CapEff and NoNewPrivs fields of a status file's text; undefined for a field the kernel did not print. */
 export function parseProcStatus(text: string): ProcessSecurity {
@@ -16,9 +22,15 @@ export function parseProcStatus(text: string): ProcessSecurity {
     return line?.slice(key.length + 1).trim();
   };
   const noNewPrivs = field('NoNewPrivs');
+  const number = (key: string): number | undefined => {
+    const v = field(key);
+    return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
+  };
   return {
     capEff: field('CapEff'),
     noNewPrivs: noNewPrivs === undefined ? undefined : noNewPrivs === '1',
+    seccomp: number('Seccomp'),
+    seccompFilters: number('Seccomp_filters'),
   };
 }
 

@@ -3,6 +3,7 @@
 import type { NsReport } from './ns-report.js';
 import { formatIdMap } from './id-map.js';
 import type { CgroupMembership } from './proc-cgroup.js';
+import { SECCOMP_MODES } from './proc-status.js';
 
 /** The report as a table: one row per namespace, then the process's maps, capabilities and cgroups. */
 export function renderNsTable(report: NsReport): string {
@@ -24,6 +25,7 @@ function renderDetails(report: NsReport): string[] {
   }
   pairs.push(['CapEff', p.capEff === undefined ? 'unknown' : `${p.capEff} (${p.capabilitySummary})`]);
   pairs.push(['NoNewPrivs', p.noNewPrivs === undefined ? 'unknown' : p.noNewPrivs ? '1' : '0']);
+  pairs.push(['Seccomp', describeSeccomp(p.seccomp, p.seccompFilters)]);
   const cgroups = groupCgroups(p.cgroups);
   cgroups.forEach((line, i) => pairs.push([i === 0 ? 'cgroup' : '', line]));
   p.limits.forEach((limit, i) => pairs.push([i === 0 ? 'limits' : '', `${limit.name} ${limit.value} (${limit.file})`]));
@@ -63,11 +65,20 @@ export function toNsJson(report: NsReport): unknown {
       capEff: p.capEff ?? null,
       capabilities: p.capabilities,
       noNewPrivs: p.noNewPrivs ?? null,
+      seccomp: p.seccomp ?? null,
+      seccompFilters: p.seccompFilters ?? null,
       cgroups: p.cgroups,
       limits: p.limits,
       addresses: p.addresses,
     },
   };
+}
+
+/** "2 (filter, 1 program)", "0 (disabled)", or "unknown" on a kernel without the field. */
+function describeSeccomp(mode: number | undefined, filters: number | undefined): string {
+  if (mode === undefined) return 'unknown';
+  const name = SECCOMP_MODES[mode] ?? 'unknown mode';
+  return mode === 2 && filters !== undefined ? `${mode} (${name}, ${filters} program${filters === 1 ? '' : 's'})` : `${mode} (${name})`;
 }
 
 function show(value: number | undefined): string {

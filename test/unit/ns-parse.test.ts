@@ -41,11 +41,11 @@ test('parseIdMap reads the kernel format and spots the initial namespace', () =>
   assert.throws(() => parseIdMap('0 1000\n'), /malformed/);
 });
 
-test('parseProcStatus picks CapEff and NoNewPrivs', () => {
-  const status = 'Name:\tsleep\nState:\tS (sleeping)\nCapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\n';
-  assert.equal(parseProcStatus(status), { capEff: '00000000a80425fb', noNewPrivs: true });
-  assert.equal(parseProcStatus('Name:\tx\nNoNewPrivs:\t0\n'), { capEff: undefined, noNewPrivs: false });
-  assert.equal(parseProcStatus('Name:\told-kernel\n'), { capEff: undefined, noNewPrivs: undefined });
+test('parseProcStatus picks CapEff, NoNewPrivs and Seccomp', () => {
+  const status = 'Name:\tsleep\nState:\tS (sleeping)\nCapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n';
+  assert.equal(parseProcStatus(status), { capEff: '00000000a80425fb', noNewPrivs: true, seccomp: 2, seccompFilters: 1 });
+  assert.equal(parseProcStatus('Name:\tx\nNoNewPrivs:\t0\nSeccomp:\t0\n'), { capEff: undefined, noNewPrivs: false, seccomp: 0, seccompFilters: undefined });
+  assert.equal(parseProcStatus('Name:\told-kernel\n'), { capEff: undefined, noNewPrivs: undefined, seccomp: undefined, seccompFilters: undefined });
 });
 
 test('parseProcCgroup reads v1 hierarchies and the v2 line, paths with colons intact', () => {

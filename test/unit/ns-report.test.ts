@@ -110,7 +110,7 @@ test('process details: maps in a user namespace, capabilities, no_new_privs, cgr
   addProcess(1, HOST);
   addProcess(100, { ...HOST, user: 4026532200 }, {
     uidMap: '         0     100000      65536\n',
-    status: 'Name:\tsh\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n',
+    status: 'Name:\tsh\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n',
   });
   const { process: p } = buildNsReport(input(100));
   assert.ok(p.inUserNamespace);
@@ -121,6 +121,7 @@ test('process details: maps in a user namespace, capabilities, no_new_privs, cgr
   const table = renderNsTable(buildNsReport(input(100)));
   assert.match(table, /^uid_map\s+0 100000 65536$/m);
   assert.match(table, /^NoNewPrivs\s+1$/m);
+  assert.match(table, /^Seccomp\s+2 \(filter, 1 program\)$/m);
   assert.match(table, /^cgroup\s+\/box \(memory\)$/m);
   assert.match(table, /^user\s+4026532200\s+4026531837\s+isolated$/m);
 });
@@ -133,7 +134,7 @@ test('JSON has stable keys and nulls for what is unknown', () => {
   assert.equal(Object.keys(json.namespaces[0]), ['namespace', 'inode', 'otherInode', 'isolated', 'state']);
   assert.equal(json.namespaces.map((n: any) => n.namespace), ['mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time']);
   assert.equal(json.namespaces[7], { namespace: 'time', inode: HOST.time, otherInode: null, isolated: false, state: 'unavailable' });
-  assert.equal(Object.keys(json.process), ['inUserNamespace', 'uidMap', 'gidMap', 'capEff', 'capabilities', 'noNewPrivs', 'cgroups', 'limits', 'addresses']);
+  assert.equal(Object.keys(json.process), ['inUserNamespace', 'uidMap', 'gidMap', 'capEff', 'capabilities', 'noNewPrivs', 'seccomp', 'seccompFilters', 'cgroups', 'limits', 'addresses']);
   assert.is(json.otherNote, null);
   assert.is(JSON.parse(JSON.stringify(json)).pid, 100);
 });
