@@ -6,6 +6,7 @@ import { findTool } from '../host/tools.js';
 import { probeHost } from '../host/probe-host.js';
 import { runVersionCommand } from '../host/probe-run-version.js';
 import { renderProbeLine, computeDoctorExit, toProbeJson } from '../host/probe-render.js';
+import { readSetprivHelp, tryPerlLoader } from '../host/probe-seccomp.js';
 
 interface DoctorArgs {
   json: boolean;
@@ -13,11 +14,11 @@ interface DoctorArgs {
 
 export const command: NsboxCommand<DoctorArgs> = {
   usage: 'doctor',
-  describe: 'check this host: namespaces, user namespaces, cgroups, overlayfs, tools (with fixes)',
+  describe: 'check this host: namespaces, user namespaces, cgroups, overlayfs, seccomp, tools (with fixes)',
   builder: (y: Argv) =>
     y.option('json', { type: 'boolean', default: false, describe: 'print JSON with stable keys' }) as unknown as Argv<DoctorArgs>,
   async handler(args) {
-    const results = await probeHost({ root: '', findTool: (name) => findTool(name), runVersion: runVersionCommand });
+    const results = await probeHost({ root: '', findTool: (name) => findTool(name), runVersion: runVersionCommand, seccomp: { setprivHelp: readSetprivHelp, tryPerl: tryPerlLoader } });
     const text = args.json ? JSON.stringify(toProbeJson(results), null, 2) : results.map(renderProbeLine).join('\n');
     process.stdout.write(`${text}\n`);
     return computeDoctorExit(results);

@@ -21,6 +21,7 @@ import { buildDetachedReaperScript, buildReaperScript } from './box-scripts.js';
 import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
+import type { BoxSeccomp } from '../seccomp/prepare.js';
 
 /** `run -d IMAGE`: the box outlives nsbox in a session of its own, output to its log, its exit to the exit file. */
 export interface ImagePlanOptions {
@@ -40,6 +41,8 @@ export interface ImagePlanFacts extends MountFacts {
   readonly resolvConf: string;
   /** Host directories a -v or named volume needs that do not exist yet, parents first (Docker creates them). */
   readonly createDirs?: readonly string[];
+  /** The box's seccomp filter and its loader; undefined: unconfined. */
+  readonly seccomp?: BoxSeccomp;
 }
 
 /** The host's PATH for the tools the init runs before pivot_root (the environment is otherwise empty). */
@@ -117,6 +120,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     noNewPrivs: !spec.privileged,
     blockDevices: spec.blockDevices,
     cgroupView,
+    seccomp: facts.seccomp,
   });
   if (overlayOptions({ container: c, lowerDirs, readOnly: true }).length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {

@@ -16,6 +16,7 @@ import { planInitLayer, planWorkdir, type MountTarget } from './mountpoints.js';
 import { resolveBoxUser } from './image-user.js';
 import { MASKED_PATHS, READONLY_PATHS, probeKernelPaths } from './proc-masks.js';
 import { resolveToolbox } from './toolbox.js';
+import { prepareSeccomp } from '../seccomp/prepare.js';
 import { renderResolvConf } from './etc-files.js';
 import { ETC_FILES } from './box-mounts.js';
 
@@ -53,6 +54,8 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
   const workdir = (spec.box.process.workdir ?? '/').split('/').filter(Boolean);
   const workdirEntries = await planWorkdir(lowerDirs, initEntries, workdir);
   const user = await resolveBoxUser(lowerDirs, spec.user);
+  // The seccomp program and its loader (or an error naming the fix) before anything is created.
+  const { seccomp, toolbox } = prepareSeccomp(spec.seccomp, spec.capabilities, store.root, resolveToolbox(join(store.root, 'toolbox.json')));
   const record: ContainerRecord = {
     schemaVersion: 1,
     id: spec.box.id,
@@ -77,7 +80,8 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
     createDirs,
     masked: probeKernelPaths(MASKED_PATHS),
     readonly: probeKernelPaths(READONLY_PATHS),
-    toolbox: resolveToolbox(join(store.root, 'toolbox.json')),
+    toolbox,
+    seccomp,
     console: process.stdin.isTTY === true,
   };
 }

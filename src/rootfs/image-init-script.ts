@@ -11,6 +11,7 @@ import type { BoxUser } from './image-user.js';
 import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
 import { cgroupNamespaceArgv, cgroupViewInitLines, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
+import type { BoxSeccomp } from '../seccomp/prepare.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list, plus console on a terminal). */
 export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
@@ -46,6 +47,8 @@ export interface ImageInitInput {
   readonly blockDevices?: BlockDeviceGuard;
   /** The box's own cgroups at /sys/fs/cgroup (mount points made here; the command gets a cgroup namespace). */
   readonly cgroupView?: CgroupView;
+  /** The seccomp filter loaded just before the command (undefined: unconfined). */
+  readonly seccomp?: BoxSeccomp;
 }
 
 /** The init script's text; the command's argv arrives as "$@". */

@@ -7,8 +7,9 @@ import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, 
 import { execFileSync } from 'node:child_process';
 import { basename } from 'node:path';
 import { NsboxError } from '../errors.js';
-import { requireTool } from '../host/tools.js';
+import { findTool, requireTool } from '../host/tools.js';
 import { HOST_ENV } from '../host/host-env.js';
+import { setprivHasSeccompFilter } from '../seccomp/loader.js';
 
 /** Where the toolbox appears inside the box (a directory in the box's own /dev tmpfs). */
 export const TOOLBOX_DIR = '/dev/.nsbox';
@@ -24,11 +25,19 @@ export interface Toolbox {
   /** The loader's name in the toolbox, or undefined when the tools are static. */
   readonly loader: string | undefined;
   readonly files: readonly ToolboxFile[];
+  /** Names in `files` only perl needs (perl, the seccomp loader, and libraries only it uses); empty without perl. */
+  readonly perlOnly?: readonly string[];
+  /** The toolbox's setpriv takes --seccomp-filter (util-linux 2.41 and newer): no perl needed then. */
+  readonly setprivSeccompFilter?: boolean;
 }
 
 /** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);
  * unshare gives the command a cgroup namespace once the box joined its cgroup (src/rootfs/cgroup-view.ts). */
 const TOOLS = ['setpriv', 'umount', 'env', 'unshare'] as const;
+/** Optional: perl loads the seccomp filter where setpriv cannot (src/seccomp/loader.ts). */
+const OPTIONAL_TOOLS = ['perl'] as const;
+/** Bumped when the cached toolbox's shape changes. */
+const CACHE_VERSION = 'v2';
 
 /** argv that runs toolbox tool `name` inside the box (after pivot_root). */
 export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
@@ -42,7 +51,8 @@ export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
  */
 export function resolveToolbox(cacheFile: string | undefined): Toolbox {
   const tools = TOOLS.map((name) => realpathSync(requireTool(name)));
-  const key = [...tools, '/etc/ld.so.cache'].map(identify).join(' ');
+  const optional = OPTIONAL_TOOLS.map((name) => findTool(name)).filter((p): p is string => p !== undefined).map((p) => realpathSync(p));
+  const key = [CACHE_VERSION, ...[...tools, ...optional, '/etc/ld.so.cache'].map(identify)].join(' ');
   if (cacheFile) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; toolbox: Toolbox };
@@ -51,7 +61,7 @@ export function resolveToolbox(cacheFile: string | undefined): Toolbox {
       // no cache yet, or unreadable: resolve again
     }
   }
-  const toolbox = listToolbox(tools);
+  const toolbox = withOptionalTools(listToolbox(tools), tools, optional);
   if (cacheFile) {
     try {
       writeFileSync(`${cacheFile}.${process.pid}`, JSON.stringify({ key, toolbox }), { mode: 0o600 });
@@ -61,6 +71,39 @@ export function resolveToolbox(cacheFile: string | undefined): Toolbox {
     }
   }
   return toolbox;
+}
+
+/** Adds perl (when it uses the same loader) and whether setpriv has --seccomp-filter. */
+function withOptionalTools(base: Toolbox, tools: readonly string[], optional: readonly string[]): Toolbox {
+  const setprivSeccompFilter = setprivHasSeccompFilter(helpText(tools[0]!));
+  if (optional.length === 0) return { ...base, perlOnly: [], setprivSeccompFilter };
+  let full: Toolbox;
+  try {
+    full = listToolbox([...tools, ...optional]);
+  } catch {
+    return { ...base, perlOnly: [], setprivSeccompFilter }; // perl needs another loader: not usable from here
+  }
+  const baseNames = new Set(base.files.map((f) => f.name));
+  return { ...full, perlOnly: full.files.map((f) => f.name).filter((n) => !baseNames.has(n)), setprivSeccompFilter };
+}
+
+/** The toolbox without perl's files (a box whose filter setpriv loads, or one without a filter). */
+export function withoutPerl(toolbox: Toolbox): Toolbox {
+  const drop = new Set(toolbox.perlOnly ?? []);
+  return drop.size === 0 ? toolbox : { ...toolbox, files: toolbox.files.filter((f) => !drop.has(f.name)), perlOnly: [] };
+}
+
+/** The toolbox with one more file (e.g. the box's seccomp program), mounted read-only like the tools. */
+export function withFile(toolbox: Toolbox, file: ToolboxFile): Toolbox {
+  return { ...toolbox, files: [...toolbox.files.filter((f) => f.name !== file.name), file] };
+}
+
+function helpText(setpriv: string): string {
+  try {
+    return execFileSync(setpriv, ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: HOST_ENV });
+  } catch {
+    return '';
+  }
 }
 
 function listToolbox(tools: readonly string[]): Toolbox {

@@ -11,6 +11,7 @@ import type { CgroupRequest } from '../cgroup/request.js';
 import { checkMountOverlap, parseMountSpec, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
 import type { BoxSpec } from './box-spec.js';
 import { buildBoxSpec, type RunArgs } from './run-flags.js';
+import { parseSecurityOpts, type SeccompChoice } from '../seccomp/security-opt.js';
 
 /** Where the root file system comes from. */
 export type RootSource =
@@ -31,6 +32,8 @@ export interface ImageBoxSpec {
   /** The capability bounding set (setpriv names), in bit order. */
   readonly capabilities: readonly string[];
   readonly privileged: boolean;
+  /** --security-opt seccomp=...: nsbox's default profile, a profile file, or unconfined (also by --privileged). */
+  readonly seccomp: SeccompChoice;
   /** How the box is kept from creating block devices (src/rootfs/block-devices.ts). */
   readonly blockDevices: BlockDeviceGuard;
   /** --user or the image's User, as written (NAME, UID, NAME:GROUP, UID:GID); resolved with the image's /etc/passwd. */
@@ -64,6 +67,7 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
   const mounts = [...stringList(args.volume).map(parseVolume), ...stringList(args.tmpfs).map(parseTmpfs), ...stringList(args['mount-spec']).map(parseMountSpec)];
   checkMountOverlap(mounts);
   const capabilities = resolveCapabilities(stringList(args['cap-add']), stringList(args['cap-drop']), args.privileged === true);
+  const seccomp = parseSecurityOpts(stringList(args['security-opt']), args.privileged === true);
   const argv = imageArgv(input.config, input.command, input.source);
 
   for (const flag of ['map-root-user', 'map-current-user', 'map-auto', 'uid-map', 'gid-map', 'user'] as const) {
@@ -93,6 +97,7 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
     remove: args.rm === true,
     capabilities: blockDevices === 'no-mknod' ? capabilities.filter((c) => c !== 'mknod') : capabilities,
     privileged: args.privileged === true,
+    seccomp,
     blockDevices,
     user: user === '' ? undefined : user,
   };

@@ -10,7 +10,8 @@ export const IMAGE_OPTIONS: Readonly<Record<string, Options>> = {
   'read-only': { type: 'boolean', group: GROUP, describe: "mount the box's root file system read-only" },
   'cap-add': { type: 'string', array: true, group: GROUP, describe: 'add a capability to Docker\'s default set (NET_ADMIN, ALL, ...)' },
   'cap-drop': { type: 'string', array: true, group: GROUP, describe: 'drop a capability from the set (CHOWN, ALL, ...)' },
-  privileged: { type: 'boolean', group: GROUP, describe: 'every capability, no masked or read-only /proc paths, /sys writable' },
+  privileged: { type: 'boolean', group: GROUP, describe: 'every capability, no masked or read-only /proc paths, /sys writable, no seccomp' },
+  'security-opt': { type: 'string', array: true, group: GROUP, describe: 'seccomp=unconfined or seccomp=PROFILE.json (Docker\'s format); default: Docker\'s profile' },
   rootfs: { type: 'string', group: GROUP, describe: 'run on a root file system directory instead of an image (never modified)' },
   root: { type: 'string', group: GROUP, describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' },
 };

@@ -191,4 +191,30 @@ test('line format and JSON', () => {
   assert.equal(json, { ok: true, checks: [{ status: 'warn', what: 'a', detail: 'b', fix: null }] });
 });
 
+// seccomp: the kernel's actions, then setpriv --seccomp-filter, else a real perl try (faked here).
+const seccompHost = (help: string, perl: string | undefined) => ({ setprivHelp: async () => help, tryPerl: async () => perl });
+const probeSeccompHost = (help: string, perl: string | undefined, findTool: (n: string) => string | undefined = allTools) => probeHost({ root, findTool, runVersion: versions, seccomp: seccompHost(help, perl) });
+
+test('seccomp: the kernel actions and the loader that works (setpriv 2.41, else perl), each failure with its fix', async () => {
+  put('/proc/self/status', 'Name:\tnode\nSeccomp:\t0\nSeccomp_filters:\t0\n');
+  put('/proc/sys/kernel/seccomp/actions_avail', 'kill_process kill_thread trap errno user_notif trace log allow\n');
+  let results = await probeSeccompHost('Usage: setpriv [options] <program>\n --seccomp-filter <file>  load seccomp filter from file\n', undefined);
+  assert.is(find(results, 'seccomp filters').status, 'ok');
+  assert.equal(find(results, 'seccomp loader'), { status: 'ok', what: 'seccomp loader', detail: '/usr/bin/setpriv --seccomp-filter' });
+  results = await probeSeccompHost('Usage: setpriv [options] <program>\n', undefined);
+  assert.match(find(results, 'seccomp loader').detail, /^\/usr\/bin\/perl \(setpriv has no --seccomp-filter/);
+  assert.is(computeDoctorExit(results), 0);
+  results = await probeSeccompHost('', 'Operation not permitted');
+  assert.is(find(results, 'seccomp loader').status, 'fail');
+  assert.match(find(results, 'seccomp loader').detail, /cannot load a filter: Operation not permitted/);
+  results = await probeSeccompHost('', undefined, (n) => (n === 'perl' ? undefined : allTools(n)));
+  assert.is(find(results, 'seccomp loader').status, 'fail');
+  assert.match(find(results, 'seccomp loader').fix!, /apt-get install perl-base.*seccomp=unconfined/);
+  assert.is(computeDoctorExit(results), 1);
+  put('/proc/sys/kernel/seccomp/actions_avail', 'kill_thread trap errno trace allow\n');
+  results = await probeSeccompHost('', undefined);
+  assert.is(find(results, 'seccomp filters').status, 'fail');
+  assert.match(find(results, 'seccomp filters').detail, /no kill_process/);
+});
+
 test.run();
