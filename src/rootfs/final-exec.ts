@@ -4,11 +4,14 @@
 // a process that still holds privileges: an image `Env LD_PRELOAD=/x.so` loads /x.so into the command only, as
 // Docker and runc do (they apply the environment at the final execve too).
 //
-// One place builds this argv so a step can go between the drop and the command (the seccomp loader goes right
-// after setpriv: see LOADER_SLOT below).
+// Between the drop and env: the seccomp filter (src/seccomp/loader.ts), loaded by setpriv itself where it can,
+// else by the toolbox's perl, which then execs env. Loading it last means it needs no privilege (no_new_privs is
+// set) and filters everything the command and env do, while nothing the box controls runs before it.
 
 import { formatBoundingSet } from './capabilities.js';
 import { toolboxArgv, type Toolbox } from './toolbox.js';
+import { loaderWords, type SeccompLoader } from '../seccomp/loader.js';
+import type { ArchName } from '../seccomp/arches.js';
 
 export interface FinalExecInput {
   readonly toolbox: Toolbox;
@@ -25,6 +28,8 @@ export interface FinalExecInput {
   readonly workdir?: string;
   /** Kill the command when its parent dies (PID 1 of `run`: the reaper outside the pid namespace). */
   readonly pdeathsig?: boolean;
+  /** The seccomp filter to load last (its program file as the box sees it); undefined: unconfined. */
+  readonly seccomp?: { readonly loader: SeccompLoader; readonly file: string; readonly arch: ArchName };
 }
 
 /**
@@ -32,7 +37,7 @@ export interface FinalExecInput {
  * init script quotes them, exec passes them as argv. The command's words follow.
  */
 export function buildFinalExecArgv(input: FinalExecInput): string[] {
-  return [...capabilityDrop(input), ...LOADER_SLOT(input), ...environmentApplier(input)];
+  return [...capabilityDrop(input), ...seccompLoader(input), ...environmentApplier(input)];
 }
 
 /** setpriv from the toolbox: user, groups, bounding and inheritable sets, no_new_privs. */
@@ -41,14 +46,23 @@ export function capabilityDrop(input: FinalExecInput): string[] {
   args.push(`--bounding-set=${formatBoundingSet(input.capabilities)}`, '--inh-caps=-all');
   if (input.noNewPrivs) args.push('--no-new-privs');
   if (input.pdeathsig) args.push('--pdeathsig=KILL');
+  args.push(...loaderFor(input).setprivArgs);
   return [...toolboxArgv(input.toolbox, 'setpriv'), ...args, '--'];
 }
 
 /**
- * Where a step runs after the capability drop and before the environment is applied (so the box's LD_PRELOAD
- * cannot reach it either): the seccomp filter loader. Empty for now.
+ * After the capability drop and before the environment is applied (so the box's LD_PRELOAD cannot reach it
+ * either): perl from the toolbox loading the filter, then exec-ing env. Empty when setpriv loads it.
  */
-const LOADER_SLOT = (_input: FinalExecInput): string[] => [];
+function seccompLoader(input: FinalExecInput): string[] {
+  return [...loaderFor(input).prefix];
+}
+
+function loaderFor(input: FinalExecInput): { setprivArgs: readonly string[]; prefix: readonly string[] } {
+  const s = input.seccomp;
+  if (!s) return { setprivArgs: [], prefix: [] };
+  return loaderWords(s.loader, s.file, s.arch, toolboxArgv(input.toolbox, 'perl'));
+}
 
 /**
  * env from the toolbox: -i starts from nothing, then the box's variables; it execs the command with execvp, so

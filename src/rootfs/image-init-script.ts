@@ -119,6 +119,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     `step cd ${quoteWord(input.workdir)}`,
     ...commandCheckLines(input.env.PATH ?? '/bin:/usr/bin'),
     ...(input.cgroupView ? ['#    unshare --cgroup first: the command\'s cgroup namespace is rooted at its own cgroup (/proc/self/cgroup: "/").'] : []),
+    ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (--security-opt seccomp=unconfined or --privileged).']),
     `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input))].map(quoteWord).join(' ')} "$@" 3>&-`,
   );
   return lines.join('\n');
@@ -143,7 +144,17 @@ export function escapeOverlayPath(path: string): string {
 
 function finalExecInput(input: ImageInitInput): FinalExecInput {
   const u = input.user;
-  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true };
+  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true, seccomp: input.seccomp };
+}
+
+/** The --explain comment of the loading step: what is loaded, by which tool, and why there. */
+export function seccompComment(s: BoxSeccomp): string[] {
+  const size = s.instructions > 0 ? ` (${s.instructions} BPF instructions)` : '';
+  return [
+    `#    seccomp: profile ${s.profile}${size}, from ${s.file}, loaded by ${s.loader === 'setpriv' ? 'setpriv --seccomp-filter' : 'the toolbox\'s perl (setpriv has --seccomp-filter only from util-linux 2.41)'}`,
+    '#    last, after the capability drop and no_new_privs (so loading needs no privilege and nothing before it is',
+    '#    filtered); the filter allows the execs that follow and stays on every process of the box.',
+  ];
 }
 
 function basename(path: string): string {
