@@ -8,5 +8,6 @@ import { netThroughputSet } from './net-throughput.js';
 import { netImageSet } from './net-image.js';
 import { imageSet } from './image.js';
 import { lifecycleSet } from './lifecycle.js';
+import { seccompSet } from './seccomp.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, lifecycleSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, seccompSet, lifecycleSet];
