@@ -8,7 +8,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
 import { findTool } from '../../src/host/tools.js';
-import { isRoot, nsbox, type Result } from '../helpers/nsbox.js';
+import { NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot } from '../helpers/leaks.js';
 
 const host = detectCgroupHost();
@@ -80,6 +80,11 @@ static long call(const char *c) {
   if (!strcmp(c, "mount")) return syscall(SYS_mount, "none", "/nonexistent-target", "tmpfs", 0, 0);
   /* On a non-terminal fd the kernel answers ENOTTY; the filter answers before the kernel looks. */
   if (!strcmp(c, "tiocsti")) { char ch = 'x'; return ioctl(1, TIOCSTI, &ch); }
+  /* Types a line into the terminal on fd 1: whoever reads that terminal next (the caller's shell) gets it. */
+  if (!strcmp(c, "inject")) {
+    for (const char *s = "INJECTED\n"; *s; s++) if (ioctl(1, TIOCSTI, s) < 0) return -1;
+    return 0;
+  }
   if (!strcmp(c, "mkdir")) return mkdir("/tmp/probe-dir", 0700);
   if (!strcmp(c, "getpid")) return getpid();
   errno = EINVAL;
@@ -175,6 +180,40 @@ test('refused in a default box, allowed unconfined: nested user namespaces, keyc
   assert.is(r.code, 1);
   assert.match(r.stderr, /Operation not permitted/);
   assert.match(ok(nsboxRun(['run', '--rm', '--privileged', 'busybox', 'cat', '/proc/self/status']), 'privileged'), /^Seccomp:\s+0$/m);
+});
+
+/**
+ * In a real pty (script): the box, its output on the terminal (stdin /dev/null: no console), runs the probe's
+ * `inject`; then the host shell reads a line from that terminal.
+ */
+async function injectOnTerminal(flags: string): Promise<string> {
+  const box = `${process.env.NSBOX_BIN ?? NSBOX} run --rm ${flags} -v ${PROBE_DIR}:/probe:ro busybox /probe/sc inject </dev/null`;
+  const child = spawn('script', ['-qec', `${box}; read -t 2 line; echo "host read: [$line]"`, '/dev/null'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  // stdin stays open (an EOF would reach the terminal as ^D) until script is done.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', () => { clearTimeout(timer); resolve(); });
+  });
+  child.stdin.end();
+  return out;
+}
+
+test('TIOCSTI on the caller\'s terminal: the host shell reads nothing the box typed (unconfined, it would)', async () => {
+  if (skip) return console.log(`SKIP: ${skip}`);
+  if (!findTool('script')) return console.log('SKIP: needs script (util-linux) for a real terminal');
+  const confined = await injectOnTerminal('');
+  assert.match(confined, /inject errno=1/, confined);
+  assert.match(confined, /host read: \[\]/, `the host shell read nothing: ${confined}`);
+  // The control: the same box without the filter types into the host shell (the kernel allows TIOCSTI here).
+  const legacy = readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'utf8').trim();
+  assert.ok(legacy === '1' || legacy === '0', 'dev.tty.legacy_tiocsti readable');
+  if (legacy === '1') {
+    const free = await injectOnTerminal('--security-opt seccomp=unconfined');
+    assert.match(free, /host read: \[INJECTED\r?\]/, `unconfined, the injection reaches the host shell: ${free}`);
+  }
 });
 
 test('--cap-add SYS_ADMIN gives back what Docker\'s profile guards with it (mount, unshare), not keyctl', async () => {
