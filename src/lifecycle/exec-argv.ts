@@ -66,6 +66,8 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     noNewPrivs: facts.noNewPrivs,
     env: request.env,
     workdir: request.workdir,
+    // The box's own filter, from its toolbox: an exec'd process is confined like the command (Docker does the same).
+    ...(request.toolbox.seccomp ? { seccomp: request.toolbox.seccomp } : {}),
   });
   return [
     ...joinPrefix(request.procsFiles),

@@ -10,6 +10,7 @@ import { NsboxError } from '../errors.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { setprivHasSeccompFilter } from '../seccomp/loader.js';
+import type { ArchName } from '../seccomp/arches.js';
 
 /** Where the toolbox appears inside the box (a directory in the box's own /dev tmpfs). */
 export const TOOLBOX_DIR = '/dev/.nsbox';
@@ -29,6 +30,8 @@ export interface Toolbox {
   readonly perlOnly?: readonly string[];
   /** The toolbox's setpriv takes --seccomp-filter (util-linux 2.41 and newer): no perl needed then. */
   readonly setprivSeccompFilter?: boolean;
+  /** A box's toolbox only: its seccomp program in the toolbox and the loader (so nsbox exec loads the same). */
+  readonly seccomp?: { readonly loader: 'setpriv' | 'perl'; readonly file: string; readonly arch: ArchName };
 }
 
 /** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);

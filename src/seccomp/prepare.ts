@@ -44,11 +44,12 @@ export function prepareSeccomp(choice: SeccompChoice, capabilities: readonly str
   const loader = chooseLoader({ setpriv: toolbox.setprivSeccompFilter === true, perl: (toolbox.perlOnly ?? []).includes('perl') || toolbox.files.some((f) => f.name === 'perl') });
   const profile = choice.kind === 'profile' ? choice.profile : DEFAULT_PROFILE;
   const program = ensureProgramFile(join(storeRoot, 'seccomp'), profile, { native: arch, capabilities, kernel: parseKernelRelease(release()) });
-  const boxToolbox = withFile(loader === 'perl' ? toolbox : withoutPerl(toolbox), { name: PROGRAM_NAME, source: program.path });
+  const file = `${TOOLBOX_DIR}/${PROGRAM_NAME}`;
+  const boxToolbox = { ...withFile(loader === 'perl' ? toolbox : withoutPerl(toolbox), { name: PROGRAM_NAME, source: program.path }), seccomp: { loader, file, arch } };
   return {
     seccomp: {
       loader,
-      file: `${TOOLBOX_DIR}/${PROGRAM_NAME}`,
+      file,
       arch,
       profile: choice.kind === 'profile' ? choice.file : "nsbox's default (Docker's coverage)",
       instructions: program.instructions,
