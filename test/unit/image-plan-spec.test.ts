@@ -98,7 +98,15 @@ test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox 
     volumeSources: ['/srv'],
     masked: [{ path: '/proc/keys', kind: 'file' }, { path: '/proc/acpi', kind: 'directory' }],
     readonly: [{ path: '/proc/sys', kind: 'directory' }, { path: '/proc/sysrq-trigger', kind: 'file' }],
-    toolbox: { loader: 'ld-linux-x86-64.so.2', files: [{ name: 'setpriv', source: '/usr/bin/setpriv' }, { name: 'umount', source: '/usr/bin/umount' }, { name: 'ld-linux-x86-64.so.2', source: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' }, { name: 'libc.so.6', source: '/usr/lib/x86_64-linux-gnu/libc.so.6' }] },
+    toolbox: {
+      loader: 'ld-linux-x86-64.so.2',
+      files: [
+        { name: 'setpriv', source: '/usr/bin/setpriv' }, { name: 'umount', source: '/usr/bin/umount' }, { name: 'ld-linux-x86-64.so.2', source: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' },
+        { name: 'libc.so.6', source: '/usr/lib/x86_64-linux-gnu/libc.so.6' }, { name: 'perl', source: '/usr/bin/perl' }, { name: 'seccomp.bpf', source: '/var/lib/nsbox/seccomp/0123.bpf' },
+      ],
+      seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64' },
+    },
+    seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64', profile: "nsbox's default (Docker's coverage)", instructions: 480 },
     console: false,
   };
   const plan = buildImagePlan(s, facts, 'nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh');
