@@ -1,7 +1,8 @@
 // The toolbox: the host's setpriv, umount, env and unshare, their libraries and the dynamic loader, bind-mounted read-only
 // into the box's /dev/.nsbox. After pivot_root only the box's files are reachable, yet the old root must still be
 // detached (umount) and the capabilities dropped last (setpriv): these two run from here, through the loader
-// with --library-path, so the host's /lib paths are never needed inside.
+// with --library-path, so the host's /lib paths are never needed inside. Where setpriv has no --seccomp-filter, perl
+// (and the libraries only it needs) joins them to load a box's seccomp filter, with the box's program file.
 
 import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
