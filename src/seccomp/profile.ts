@@ -52,7 +52,11 @@ export interface SeccompProfile {
   /** Docker's: per native architecture, the sub-architectures its filter also covers. */
   readonly archMap?: readonly { readonly architecture: string; readonly subArchitectures: readonly string[] }[];
   readonly syscalls: readonly SeccompRule[];
+  /** OCI's seccomp(2) flags (SECCOMP_FILTER_FLAG_*): validated; nsbox's loaders install with none yet. */
+  readonly flags?: readonly string[];
 }
+
+const FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
 
 /** Profile text (JSON) -> a validated profile; `what` names it in errors (e.g. the file name). */
 export function parseProfileText(text: string, what: string): SeccompProfile {
@@ -84,6 +88,8 @@ export function validateProfile(raw: unknown, what: string): SeccompProfile {
     });
   }
   if (raw.listenerPath !== undefined && raw.listenerPath !== '') fail('listenerPath: seccomp notify listeners are not supported');
+  const flags = optionalStrings(raw.flags, 'flags', fail);
+  for (const f of flags ?? []) if (!FLAGS.includes(f)) fail(`flags: unknown flag ${JSON.stringify(f)}`);
   if (raw.syscalls !== undefined && raw.syscalls !== null && !Array.isArray(raw.syscalls)) fail('syscalls: not a list');
   const syscalls = ((raw.syscalls as unknown[] | undefined | null) ?? []).map((r, i) => parseRule(r, `syscalls[${i}]`, fail));
   return {
@@ -92,6 +98,7 @@ export function validateProfile(raw: unknown, what: string): SeccompProfile {
     ...(architectures === undefined ? {} : { architectures }),
     ...(archMap === undefined ? {} : { archMap }),
     syscalls,
+    ...(flags?.length ? { flags } : {}),
   };
 }
 

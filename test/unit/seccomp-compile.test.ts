@@ -272,6 +272,7 @@ test('profile text: big integers stay exact; every problem is one line naming th
     ['{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":70000}', /defaultErrnoRet: must be an integer/],
     ['{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"four"}}]}', /minKernel/],
     ['{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/x.sock"}', /listenerPath/],
+    ['{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NOPE"]}', /flags: unknown flag/],
   ];
   for (const [text, re] of bad) {
     try {
@@ -284,6 +285,19 @@ test('profile text: big integers stay exact; every problem is one line naming th
       assert.not.match(m, /\n/, 'one line');
     }
   }
+});
+
+test('an OCI config.json linux.seccomp is the same shape (lower camel case, architectures, flags)', () => {
+  const oci = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['read', 'write', 'execve'], action: 'SCMP_ACT_ALLOW' }, { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 8, valueTwo: 0, op: 'SCMP_CMP_EQ' }] }] };
+  const profile = validateProfile(oci, 'config.json linux.seccomp');
+  assert.equal(profile.flags, ['SECCOMP_FILTER_FLAG_LOG']);
+  check(program(profile), [
+    ['x86_64', 'read', [], ALLOW, 'listed'],
+    ['x86_64', 'open', [], RET.ERRNO | 38, 'defaultErrnoRet'],
+    ['x86_64', 'personality', [8n], ALLOW, 'arg rule'],
+    ['x86_64', 'personality', [9n], RET.ERRNO | 38, 'arg rule fails: default'],
+    ['x86', 'write', [], ALLOW, 'i386 from architectures'],
+  ]);
 });
 
 test('Docker\'s own default.json shape (archMap, includes, excludes, comments) is accepted', () => {
