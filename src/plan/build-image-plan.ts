@@ -14,6 +14,7 @@ import type { InitEntry } from '../rootfs/mountpoints.js';
 import type { BoxUser } from '../rootfs/image-user.js';
 import { buildEarlyMounts, buildLateMounts, ETC_FILES, type MountFacts } from '../rootfs/box-mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
+import { guardsPreload, PRELOAD_FILE } from '../rootfs/preload-guard.js';
 import { buildImageInitScript, overlayOptions } from '../rootfs/image-init-script.js';
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
@@ -92,6 +93,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     'resolv.conf': [c.resolvConf, facts.resolvConf],
   };
   for (const name of ETC_FILES) steps.push({ kind: 'write-text', path: etc[name][0], content: etc[name][1], why: `The box's /etc/${name}.` });
+  if (guardsPreload(spec.mounts)) steps.push({ kind: 'write-file', path: c.preload, content: '', why: 'The box\'s /etc/ld.so.preload: empty, bound read-only (the toolbox\'s loader would load what it names).' });
 
   const root = c.rootfs;
   steps.push(
@@ -179,6 +181,7 @@ function confinedTargets(spec: ImageBoxSpec): string[] {
     'sys',
     'dev',
     ...ETC_FILES.map((n) => `etc/${n}`).filter((p) => !covered.has(p)),
+    ...(guardsPreload(spec.mounts) ? [PRELOAD_FILE] : []),
     ...spec.mounts.map((m) => m.target.join('/')),
   ];
 }

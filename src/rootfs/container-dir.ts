@@ -22,6 +22,8 @@ export interface ContainerDir {
   /** The box's mounts, as fstab files for `mount --all`: before and after /dev is filled. */
   readonly fstabEarly: string;
   readonly fstabLate: string;
+  /** An empty file, bound read-only over the box's /etc/ld.so.preload (src/rootfs/preload-guard.ts). */
+  readonly preload: string;
 }
 
 /** The paths of container id under the store's containers/ directory. */
@@ -40,6 +42,7 @@ export function describeContainerDir(containersDir: string, id: string): Contain
     resolvConf: join(dir, 'resolv.conf'),
     fstabEarly: join(dir, 'mounts-1.fstab'),
     fstabLate: join(dir, 'mounts-2.fstab'),
+    preload: join(dir, 'ld.so.preload'),
   };
 }
 

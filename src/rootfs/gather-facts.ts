@@ -19,6 +19,7 @@ import { resolveToolbox } from './toolbox.js';
 import { prepareSeccomp } from '../seccomp/prepare.js';
 import { renderResolvConf } from './etc-files.js';
 import { ETC_FILES } from './box-mounts.js';
+import { guardsPreload, PRELOAD_FILE } from './preload-guard.js';
 
 /** A newline cannot be carried through mountinfo and the scripts; "," ":" "=" and backslash are escaped (overlayOptions). */
 const UNSAFE_IN_OPTIONS = /\n/;
@@ -39,6 +40,7 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
   ];
   const covered = new Set(spec.mounts.map((m) => m.target.join('/')));
   for (const name of ETC_FILES) if (!covered.has(`etc/${name}`)) targets.push({ parts: ['etc', name], kind: 'file', what: `/etc/${name}` });
+  if (guardsPreload(spec.mounts)) targets.push({ parts: PRELOAD_FILE.split('/'), kind: 'file', what: '/etc/ld.so.preload' });
   for (const m of spec.mounts) {
     if (m.kind === 'tmpfs') {
       targets.push({ parts: m.target, kind: 'directory', what: `--tmpfs /${m.target.join('/')}` });

@@ -119,7 +119,7 @@ test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox 
   assert.match(init, /--bounding-set=-all,\+chown,\+dac_override,\+fowner,\+fsetid,\+kill,\+setgid,\+setuid,\+setpcap,\+net_bind_service,\+net_raw,\+sys_chroot,\+audit_write,\+setfcap/);
   assert.match(init, /CAP_MKNOD is left out of the bounding set/);
   assert.match(init, /--no-new-privs/);
-  assert.match(init, /confined proc sys dev etc\/hostname etc\/hosts etc\/resolv.conf data run/);
+  assert.match(init, /confined proc sys dev etc\/hostname etc\/hosts etc\/resolv.conf etc\/ld.so.preload data run/);
   const text = renderShell(plan);
   assert.match(text, /\/srv \/var\/lib\/nsbox\/containers\/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\/rootfs\/data none bind,nodev,ro 0 0/);
   const path = 'fixtures/plans/image-busybox-volume.sh';
