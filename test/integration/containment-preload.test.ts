@@ -5,13 +5,13 @@
 // capability. The library (built here with gcc) appends the CapEff and Seccomp of every process that loads it to a
 // host file (a -v volume): the host-side victim, which must stay absent.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTool } from '../../src/host/tools.js';
+import { gatedTest } from '../helpers/suite.js';
 import { isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { packTar, type FixtureEntry } from './image-fixtures.js';
 
@@ -23,6 +23,7 @@ const skip = !isRoot
       ? 'needs gcc (apt-get install gcc libc6-dev) for the preloaded library'
       : undefined;
 
+const test = gatedTest(skip);
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-preload-'));
 const STORE = join(BASE, 'store');
 const STATE = join(BASE, 'state');
@@ -78,7 +79,6 @@ async function importImage(name: string, entries: FixtureEntry[]): Promise<void>
 }
 
 test.before(async () => {
-  if (skip) return;
   mkdirSync(LIB, { recursive: true });
   mkdirSync(OUT, { recursive: true, mode: 0o777 });
   writeFileSync(join(BASE, 'noted.c'), LIB_C);
@@ -92,13 +92,11 @@ test.before(async () => {
 });
 
 test.after(() => {
-  if (skip) return;
   for (const id of run(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)) run(['rm', '-f', id]);
   rmSync(BASE, { recursive: true, force: true });
 });
 
 test('an image\'s /etc/ld.so.preload reaches no process nsbox runs (nor, as in Docker, the command: it reads empty)', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   rmSync(VICTIM, { force: true });
   const out = ok(run(['run', '--rm', '-v', `${OUT}:/out`, 'preload:1', 'sh', '-c', 'wc -c < /etc/ld.so.preload; echo x > /etc/ld.so.preload 2>/dev/null || echo read-only']), 'run');
   assert.is(out, '0\nread-only\n');
@@ -109,7 +107,6 @@ test('an image\'s /etc/ld.so.preload reaches no process nsbox runs (nor, as in D
 });
 
 test('a box process cannot plant /etc/ld.so.preload for nsbox exec: not by writing it, not by renaming /etc away', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   rmSync(VICTIM, { force: true });
   ok(run(['run', '-d', '--name', 'planter', '-v', `${OUT}:/out`, '-v', `${LIB}:/lib-in:ro`, 'busybox', 'sleep', '100']), 'run -d');
   const tries = ok(run(['exec', 'planter', 'sh', '-c', [
@@ -129,7 +126,6 @@ test('a box process cannot plant /etc/ld.so.preload for nsbox exec: not by writi
 });
 
 test('a symlinked /etc/ld.so.preload in an image is refused before anything is created', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const r = run(['run', '--rm', 'preload:link', 'true']);
   assert.is(r.code, 125, r.stderr);
   assert.match(r.stderr, /\/etc\/ld\.so\.preload is a symlink in the image/);

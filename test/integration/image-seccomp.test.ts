@@ -6,7 +6,6 @@
 // JSON profile that denies mkdir; --cap-add SYS_ADMIN giving mount back; a malformed profile (one line, exit 125,
 // nothing created). Store and state in temp dirs; cgroups under ./sc-<pid> of this test's own; no network.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
 import { findTool } from '../../src/host/tools.js';
+import { gatedTest, PART_MARKER } from '../helpers/suite.js';
 import { NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot } from '../helpers/leaks.js';
 
@@ -30,8 +30,11 @@ const skip = !isRoot
         ? 'needs a seccomp loader: perl-base, or util-linux 2.41+'
         : host.mode === 'none'
           ? 'no cgroup filesystem'
-          : undefined;
+          : !findTool('script')
+            ? 'needs script (util-linux) for a real terminal'
+            : undefined;
 
+const test = gatedTest(skip);
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-seccomp-'));
 const STORE = join(BASE, 'store');
 const STATE = join(BASE, 'state');
@@ -125,7 +128,6 @@ function residue() {
 let mountsBefore: readonly string[] = [];
 
 test.before(() => {
-  if (skip) return;
   mkdirSync(PROBE_DIR, { recursive: true });
   writeFileSync(join(BASE, 'sc.c'), PROBE_C);
   execFileSync('gcc', ['-static', '-O1', '-o', join(PROBE_DIR, 'sc'), join(BASE, 'sc.c')]);
@@ -134,7 +136,6 @@ test.before(() => {
 });
 
 test.after.each(async () => {
-  if (skip) return;
   const r = nsboxRun(['ps', '-a', '-q']);
   for (const id of r.stdout.split('\n').filter(Boolean)) nsboxRun(['rm', '-f', id]);
   for (let i = 0; i < 50 && snapshot().mounts.length !== mountsBefore.length; i++) await sleep(20);
@@ -143,13 +144,11 @@ test.after.each(async () => {
 });
 
 test.after(() => {
-  if (skip) return;
   for (const dir of new Set(CONTROLLERS.map(parentDir))) if (existsSync(dir)) rmdirSync(dir);
   rmSync(BASE, { recursive: true, force: true });
 });
 
 test('a default image box runs in seccomp filter mode (Seccomp: 2), seen inside and from the host; exec too', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   assert.match(ok(nsboxRun(['run', '--rm', 'busybox', 'cat', '/proc/self/status']), 'status'), /^Seccomp:\s+2$/m);
   ok(nsboxRun(['run', '-d', '--name', 'sc-d', 'busybox', 'sleep', '100']), 'run -d');
   const [info] = JSON.parse(ok(nsboxRun(['inspect', 'sc-d']), 'inspect')) as { State?: { Pid?: number }; pid?: number; init?: { pid: number } }[];
@@ -167,7 +166,6 @@ test('a default image box runs in seccomp filter mode (Seccomp: 2), seen inside 
 });
 
 test('refused in a default box, allowed unconfined: nested user namespaces, keyctl, mount, TIOCSTI', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const calls = ['getpid', 'unshare-user', 'clone-user', 'keyctl', 'mount', 'tiocsti'];
   const confined = probe([], calls);
   assert.equal(confined, { getpid: 'ok', 'unshare-user': EPERM, 'clone-user': EPERM, keyctl: EPERM, mount: EPERM, tiocsti: EPERM }, 'default profile');
@@ -202,8 +200,6 @@ async function injectOnTerminal(flags: string): Promise<string> {
 }
 
 test('TIOCSTI on the caller\'s terminal: the host shell reads nothing the box typed (unconfined, it would)', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
-  if (!findTool('script')) return console.log('SKIP: needs script (util-linux) for a real terminal');
   const confined = await injectOnTerminal('');
   assert.match(confined, /inject errno=1/, confined);
   assert.match(confined, /host read: \[\]/, `the host shell read nothing: ${confined}`);
@@ -213,16 +209,16 @@ test('TIOCSTI on the caller\'s terminal: the host shell reads nothing the box ty
   if (legacy === '1') {
     const free = await injectOnTerminal('--security-opt seccomp=unconfined');
     assert.match(free, /host read: \[INJECTED\r?\]/, `unconfined, the injection reaches the host shell: ${free}`);
+  } else {
+    console.log(`${PART_MARKER} the unconfined control: dev.tty.legacy_tiocsti is 0 here (the kernel refuses TIOCSTI itself)`);
   }
 });
 
 test('--cap-add SYS_ADMIN gives back what Docker\'s profile guards with it (mount, unshare), not keyctl', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   assert.equal(probe(['--cap-add', 'SYS_ADMIN'], ['mount', 'unshare-user', 'keyctl']), { mount: 'errno=2', 'unshare-user': 'ok', keyctl: EPERM });
 });
 
 test('a custom JSON profile (Docker\'s format) that denies mkdir; the rest allowed', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const file = join(BASE, 'no-mkdir.json');
   writeFileSync(file, JSON.stringify({
     defaultAction: 'SCMP_ACT_ALLOW',
@@ -234,7 +230,6 @@ test('a custom JSON profile (Docker\'s format) that denies mkdir; the rest allow
 });
 
 test('a malformed profile: one line, exit 125, nothing created (no container dir, record, cgroup, mount)', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const bad = join(BASE, 'bad.json');
   const cases: [string, RegExp][] = [
     ['{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOPE"}]}', /^nsbox: invalid seccomp profile .*bad\.json: syscalls\[0\]\.action: must be one of /],
@@ -260,7 +255,6 @@ test('a malformed profile: one line, exit 125, nothing created (no container dir
 });
 
 test('--explain shows the loading step with its reason', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const out = ok(nsboxRun(['run', '--rm', '--explain', '--dry-run', 'busybox', 'true']), 'explain');
   assert.match(out, /#\s+seccomp: profile nsbox's default/);
   assert.match(out, /after the capability drop and no_new_privs/);
