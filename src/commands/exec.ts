@@ -1,7 +1,7 @@
 // `nsbox exec [-it] [-e K=V] [-w DIR] [-u USER] BOX CMD...`: run a command inside a running box.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, Options } from 'yargs';
@@ -19,7 +19,6 @@ import { buildEnv } from '../spec/env.js';
 import { parseRunAs } from '../spec/run-as.js';
 import { exitCodeOf } from '../exec/executor.js';
 import { findTool, requireTool } from '../host/tools.js';
-import { realpathSync } from 'node:fs';
 import { splitCommandLine } from '../spec/command-line.js';
 import { parseFlags } from '../spec/parse-flags.js';
 
