@@ -71,8 +71,10 @@ test('--cap-add MKNOD: the box\'s devices cgroup, read from the host, is the all
   const started = cli(['run', '-d', '--name', 'devbox', '--cap-add', 'MKNOD', 'busybox', 'sleep', '600']);
   assert.is(started.code, 0, started.stderr);
   try {
-    const [info] = JSON.parse(cli(['inspect', 'devbox']).stdout) as Array<{ record: { cgroup?: { dirs?: string[] } } }>;
-    const dirs = info?.record.cgroup?.dirs ?? [];
+    // The box's record (its state file) names its cgroups.
+    const id = started.stdout.trim();
+    const record = JSON.parse(readFileSync(join(base, 'state', 'boxes', id, 'state.json'), 'utf8')) as { cgroup?: { dirs?: string[] } };
+    const dirs = record.cgroup?.dirs ?? [];
     const dir = dirs.find((d) => d.includes('/devices/'));
     assert.ok(dir, `the box has a devices cgroup: ${JSON.stringify(dirs)}`);
     const list = readFileSync(join(dir!, 'devices.list'), 'utf8').trim().split('\n').sort();
