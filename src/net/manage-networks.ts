@@ -1,6 +1,6 @@
 // `nsbox network create|rm|ls`: user networks as records plus their bridge and rules, checked under the lock.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { NsboxError } from '../errors.js';
 import { hostRunner } from '../exec/runner.js';
@@ -88,13 +88,28 @@ function removeNetworkResidue(dir: string, record: NetworkRecord): void {
   rmSync(paths.network(record.name), { force: true });
   rmSync(paths.ready(record.name), { force: true });
   rmSync(paths.leases(record.name), { recursive: true, force: true });
-  if (readNetworks(dir).length === 0 && existsSync(paths.ipForwardBefore)) {
+  // Forwarding is host-wide: while another state dir's bridge is up, it stays on (and this state dir keeps what it
+  // found, for the day it is the last one).
+  if (readNetworks(dir).length === 0 && existsSync(paths.ipForwardBefore) && nsboxBridges(listLinks()).length === 0) {
     try {
       writeFileSync('/proc/sys/net/ipv4/ip_forward', readFileSync(paths.ipForwardBefore, 'utf8').trim());
     } catch {
       // leave it
     }
     rmSync(paths.ipForwardBefore, { force: true });
+  }
+}
+
+/** The links that look like some nsbox state dir's bridge (nsbox0, nsbox-HASH, nsbr-NAME). */
+export function nsboxBridges(links: readonly string[]): string[] {
+  return links.filter((l) => /^(nsbox0|nsbox-[0-9a-f]{8}|nsbr-.+)$/.test(l));
+}
+
+function listLinks(): string[] {
+  try {
+    return readdirSync('/sys/class/net');
+  } catch {
+    return [];
   }
 }
 

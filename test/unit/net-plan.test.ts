@@ -8,7 +8,7 @@ import { buildNetworkRequest } from '../../src/net/request.js';
 import { prepareNetwork, newNetworkRecord, saveNetworkRecord } from '../../src/net/prepare-network.js';
 import { planNetwork, namespacesFor, enterBoxStep } from '../../src/net/plan-network.js';
 import { bridgeNameFor, macForAddress } from '../../src/net/names.js';
-import { pickFreeSubnet } from '../../src/net/manage-networks.js';
+import { nsboxBridges, pickFreeSubnet } from '../../src/net/manage-networks.js';
 import { hostsLines } from '../../src/net/files.js';
 import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
 import { formatSubnet, parseSubnet } from '../../src/net/subnet.js';
@@ -178,6 +178,11 @@ test('golden: a host-root box on a user network with -p and a hostname, batched 
   const path = 'fixtures/plans/net-user-publish-hostname.sh';
   if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
   assert.fixture(text, readFileSync(path, 'utf8'));
+});
+
+test('ip_forward is restored only when no nsbox bridge of any state dir is left', () => {
+  assert.equal(nsboxBridges(['lo', 'eth0', 'nsbox0', 'nsbox-0123abcd', 'nsbr-web', 'nsv0123', 'nsbox-x']), ['nsbox0', 'nsbox-0123abcd', 'nsbr-web']);
+  assert.equal(nsboxBridges(['lo', 'eth0', 'docker0']), []);
 });
 
 test.run();
