@@ -117,8 +117,11 @@ test('peers\' /etc/hosts lose a box as it leaves: stop, a foreground box\'s end,
     const port = 41000 + (process.pid % 20000);
     ok(['run', '-d', '--name', 'delta', '--hostname', 'delta', '--net', NET, ...(hasIptables ? ['-p', `${port}:80`] : []), '--', 'busybox', 'sleep', '1']);
     assert.match(hostsOf('alpha'), /\tdelta /);
-    for (let i = 0; i < 100 && !/Exited/.test(ok(['ps', '-a'])); i++) await sleep(50);
-    for (let i = 0; i < 100 && ownLinks([BRIDGE]).length > 2; i++) await sleep(20);
+    // Wait for delta itself to have exited (beta shows as Exited already), and its veth to go with its netns.
+    const deltaExited = () => ok(['ps', '-a']).split('\n').some((l) => /\bdelta\b/.test(l) && /Exited/.test(l));
+    for (let i = 0; i < 300 && !deltaExited(); i++) await sleep(50);
+    assert.ok(deltaExited(), 'delta exited by itself');
+    for (let i = 0; i < 250 && ownLinks([BRIDGE]).length > 2; i++) await sleep(20);
     ok(['gc']);
     assert.not.match(hostsOf('alpha'), /delta/, 'exited by itself, then gc: delta\'s line is gone');
     assert.not.match(ownRules([PREFIX]), /DNAT/, 'and its -p rules');
