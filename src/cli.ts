@@ -20,7 +20,9 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   ps: () => import('./commands/ps.js'),
   logs: () => import('./commands/logs.js'),
   exec: () => import('./commands/exec.js'),
+  start: () => import('./commands/start.js'),
   stop: () => import('./commands/stop.js'),
+  restart: () => import('./commands/restart.js'),
   kill: () => import('./commands/kill.js'),
   rm: () => import('./commands/rm.js'),
   wait: () => import('./commands/wait.js'),
@@ -29,6 +31,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   stats: () => import('./commands/stats.js'),
   top: () => import('./commands/top.js'),
   gc: () => import('./commands/gc.js'),
+  'box-exited': () => import('./commands/box-exited.js'),
   commit: () => import('./commands/commit.js'),
   export: () => import('./commands/export.js'),
   version: () => import('./commands/version.js'),
@@ -112,7 +115,7 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
     import('./net/net-flag.js'),
     import('./spec/mount-flag.js'),
   ]);
-  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1)), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1), name), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   const args = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS) as Parameters<typeof runBox>[0];
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
   // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
@@ -137,7 +140,7 @@ async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<
     import('./spec/mount-flag.js'),
   ]);
   const at = argv.indexOf(name);
-  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1)), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1), name === 'run' ? 'run' : 'sh'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
 }
 

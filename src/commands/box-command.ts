@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { ArgumentsCamelCase } from 'yargs';
-import { NsboxError } from '../errors.js';
+import { NsboxError, flagError } from '../errors.js';
 import type { BoxSpec } from '../spec/box-spec.js';
 import { buildBoxSpec, type RunArgs } from '../spec/run-flags.js';
 import { buildRunPlan } from '../plan/build-run-plan.js';
@@ -24,6 +24,7 @@ export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: strin
 
 /** Build, show and run a box; resolves to nsbox's exit code. */
 export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonly string[], interactive: boolean, title: string): Promise<number> {
+  if (args.entrypoint !== undefined) throw flagError('--entrypoint', args.entrypoint, 'only image boxes have an entrypoint (run IMAGE)');
   const spec = buildBoxSpec(args, command, { interactive });
   checkProcessSpec(spec);
   // -d or --name: a recorded box that ps, exec, stop and rm can find (loaded only then: start-up time).

@@ -1,6 +1,6 @@
 // `nsbox exec [-it] [-e K=V] [-w DIR] [-u USER] BOX CMD...`: run a command inside a running box.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +16,7 @@ import { checkCommandName } from '../rootfs/final-exec.js';
 import type { BoxRecord } from '../state/record.js';
 import { acquireLock } from '../state/lock.js';
 import { buildEnv } from '../spec/env.js';
-import { parseRunAs } from '../spec/run-as.js';
+import { readLiveTable, resolveUserFromTables } from '../rootfs/image-user.js';
 import { exitCodeOf } from '../exec/executor.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { splitCommandLine } from '../spec/command-line.js';
@@ -27,7 +27,7 @@ const EXEC_OPTIONS: Readonly<Record<string, Options>> = {
   tty: { alias: 't', type: 'boolean', describe: 'use your terminal (it is passed through)' },
   env: { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' },
   workdir: { alias: 'w', type: 'string', describe: 'working directory inside the box' },
-  user: { alias: 'u', type: 'string', describe: 'UID[:GID] to run as (default: the box\'s)' },
+  user: { alias: 'u', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as, from the box\'s own /etc/passwd and /etc/group (default: the box\'s user)' },
   ...STATE_OPTION,
 };
 
@@ -73,7 +73,6 @@ export const command: NsboxCommand<ExecArgs> = {
     const [args, commandArgv] = splitExecWords(rawWordsAfter('exec'));
     if (commandArgv.length === 0 || commandArgv[0] === '') throw new NsboxError('missing command: nsbox exec BOX CMD [ARG...]');
     if (args.workdir !== undefined && !args.workdir.startsWith('/')) throw flagError('--workdir', args.workdir, 'must be an absolute path');
-    const runAsFlag = args.user === undefined ? undefined : parseRunAs(args.user);
     const extraEnv = buildEnv(args.env ?? [], [], process.env);
     const tool = (name: string): string => requireTool(name, (n) => findTool(n, HOST_PATH));
     const tools = { nsenter: realpathSync(tool('nsenter')), unshare: tool('unshare'), mount: tool('mount'), sh: tool('sh') };
@@ -83,7 +82,8 @@ export const command: NsboxCommand<ExecArgs> = {
 
     // Hold the box's lock until the new process is inside the box's cgroup: an rm racing us then kills it too.
     const lock = await acquireLock(box.paths.lock, `box ${args.box}`);
-    let child;
+    let child: ChildProcess;
+    let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
     try {
       const { record, now } = refreshBox(box);
       if (now.status !== 'running' || !record.init) throw new NsboxError(`cannot exec in box ${args.box}: it is ${now.status === 'running' ? 'starting' : now.status}`);
@@ -93,23 +93,30 @@ export const command: NsboxCommand<ExecArgs> = {
         ownCapBnd: readStatusField('self', 'CapBnd'),
         noNewPrivs: readStatusField(record.init.pid, 'NoNewPrivs') === '1',
       };
+      // -u NAME is looked up in the box's own /etc/passwd and /etc/group (the host's, for a box on the host's root).
+      const user = args.user === undefined ? undefined : await resolveUserFromTables(args.user, (name) => readLiveTable(record.init!.pid, name), 'the box\'s');
+      const runAsFlag = user && { uid: user.uid, gid: user.gid };
       const request = {
         command: commandArgv,
         workdir: args.workdir ?? record.process.workdir,
         runAs: runAsFlag ?? record.process.runAs,
         procsFiles: (record.cgroup?.dirs ?? []).map((d) => join(d, 'cgroup.procs')),
       };
-      const [argv, env] = execArgvAndEnv(record, facts, request, extraEnv, tools);
+      // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
+      const [argv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools);
       child = spawn(argv[0]!, argv.slice(1), { stdio: [args.interactive || args.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], env });
+      // Listen before anything else is awaited: a command that ends while we wait for the cgroup join (`exit 42`
+      // takes a millisecond) would otherwise emit 'exit' to nobody, and nsbox would exit 0 when its loop drained.
+      exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        child!.on('error', (e) => reject(new NsboxError(`cannot run ${e.message}`)));
+        child!.on('exit', (code, signal) => resolve({ code, signal }));
+      });
+      exited.catch(() => undefined);
       await waitUntilJoined(child.pid, record.cgroup?.dirs ?? []);
     } finally {
       lock.release();
     }
-    const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.on('error', (e) => reject(new NsboxError(`cannot run ${e.message}`)));
-      child.on('exit', (code, signal) => resolve({ code, signal }));
-    });
-    return exitCodeOf(status);
+    return exitCodeOf(await exited);
   },
 };
 

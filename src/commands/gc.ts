@@ -5,20 +5,25 @@ import type { NsboxCommand } from './command.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openStateFromArgs } from '../lifecycle/open-box.js';
 import { findGarbage } from '../lifecycle/collect-garbage.js';
+import { describeStore, resolveStoreRoot } from '../image/store.js';
 
 interface GcArgs {
   'dry-run': boolean;
   state: string | undefined;
+  root: string | undefined;
 }
 
 export const command: NsboxCommand<GcArgs> = {
   usage: 'gc',
   describe: 'remove the residue of dead boxes and of --rm boxes that exited',
   builder: (y: Argv) =>
-    y.option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed, change nothing' }).options(STATE_OPTION) as unknown as Argv<GcArgs>,
+    y
+      .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed, change nothing' })
+      .option('root', { type: 'string', describe: 'image store whose containers/ to check (default $NSBOX_ROOT, else /var/lib/nsbox)' })
+      .options(STATE_OPTION) as unknown as Argv<GcArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);
-    const garbage = findGarbage(state);
+    const garbage = findGarbage(state, describeStore(resolveStoreRoot(args.root)).containers);
     let failed = 0;
     for (const item of garbage) {
       if (args['dry-run']) {

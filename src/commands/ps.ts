@@ -45,7 +45,7 @@ export const command: NsboxCommand<PsArgs> = {
     const last = args.latest ? 1 : args.last;
     if (last !== undefined && (!Number.isInteger(last) || last < -1)) throw flagError('--last', last, 'expected a number of boxes');
     const all = args.all || filtersImplyAll(filters) || (last !== undefined && last !== -1);
-    let boxes = listBoxes(openStateFromArgs(args)).filter((b) => all || b.now.status === 'running' || b.now.status === 'creating');
+    let boxes = listBoxes(openStateFromArgs(args)).filter((b) => all || b.now.status === 'running' || b.now.status === 'restarting' || b.now.status === 'creating');
     boxes = boxes.filter((b) => matchesPsFilters(b, filters));
     if (last !== undefined && last !== -1) boxes = boxes.slice(0, last);
     const truncate = args.trunc;

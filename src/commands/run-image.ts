@@ -16,6 +16,7 @@ import { checkPlanTools } from '../exec/executor.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
 import { untrustedRootfsReason } from '../rootfs/rootfs-trust.js';
 import { isRecorded } from '../lifecycle/run-options.js';
+import { resolveStateRoot } from '../state/paths.js';
 import { defaultImageNetwork } from '../net/image-default.js';
 import { describeImageBoxConfig } from '../lifecycle/record-config.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
@@ -61,21 +62,26 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
 }
 
 async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string, cmd: readonly string[]): Promise<number> {
-  const facts = await gatherImageFacts(spec, store, lowerDirs, record);
+  const gathered = await gatherImageFacts(spec, store, lowerDirs, record);
+  // The container names the state dir of its record, so gc can tell a container whose record is gone.
+  const facts: ImagePlanFacts = { ...gathered, record: { ...gathered.record, stateRoot: resolveStateRoot(args.state) } };
   const volumes = spec.mounts.flatMap((m) => (m.kind === 'volume' ? [m] : []));
   const given = volumes.map((m, i) => ({ given: `${m.host}:/${m.target.join('/')}${m.readOnly ? ':ro' : ''}`, real: facts.volumeSources[i]!, readOnly: m.readOnly }));
   for (const warning of sensitiveSourceWarnings(given, spec.privileged)) process.stderr.write(`nsbox: warning: ${warning}\n`);
-  if (isRecorded(args)) {
-    // -d or --name: ps, logs, exec, stop and rm find it; rm (or gc after --rm) removes its container directory.
+  // Every image box is recorded, as in Docker (its container directory outlives the run): ps -a lists it, rm removes
+  // it; --rm removes it when it exits (by nsbox in the foreground, by its supervisor with -d, else by gc).
+  if (isRecorded(args) || !args['dry-run']) {
     if (!args['dry-run']) await prepareHost(store.root);
     const { startRecorded } = await import('../lifecycle/start-box.js');
     return startRecorded(
       {
         spec: recordedSpec(spec, facts),
         buildPlan: (cgroup, detach) => buildImagePlan({ ...spec, remove: false, box: { ...spec.box, cgroup } }, facts, title, { detach }),
+        recipe: (cgroup) => ({ kind: 'image', title, spec: { ...spec, remove: false, box: { ...spec.box, cgroup } }, facts: { ...facts, console: false } }),
         image: facts.imageLabel,
         inheritEnv: false,
         toolbox: facts.toolbox,
+        entrypoint: spec.entrypoint,
         kept: [{ kind: 'remove', path: facts.container.dir, why: 'The container\'s directory: upper layer, init layer, /etc files.' }],
         config: describeImageBoxConfig(spec, record?.config ?? {}, cmd, args),
       },

@@ -9,7 +9,7 @@ import { stopBox } from '../lifecycle/stop-box.js';
 
 interface StopArgs {
   boxes: string[];
-  time: number;
+  time: number | undefined;
   state: string | undefined;
 }
 
@@ -19,10 +19,10 @@ export const command: NsboxCommand<StopArgs> = {
   builder: (y: Argv) =>
     y
       .positional('boxes', { type: 'string', array: true })
-      .option('time', { alias: 't', type: 'number', default: 10, describe: 'seconds to wait before SIGKILL' })
+      .option('time', { alias: 't', type: 'number', describe: 'seconds to wait before SIGKILL (default: the box\'s --stop-timeout, 10)' })
       .options(STATE_OPTION) as unknown as Argv<StopArgs>,
   async handler(args) {
-    if (!Number.isFinite(args.time) || args.time < 0 || args.time > 86_400) throw flagError('--time', args.time, 'expected seconds from 0 to 86400');
+    if (args.time !== undefined && (!Number.isFinite(args.time) || args.time < 0 || args.time > 86_400)) throw flagError('--time', args.time, 'expected seconds from 0 to 86400');
     const state = openStateFromArgs(args);
     const boxes = args.boxes.map(String).map((ref) => [ref, openBox(state, ref)] as const);
     await Promise.all(boxes.map(([, box]) => stopBox(box, args.time)));

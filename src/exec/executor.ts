@@ -126,7 +126,8 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
         if (step.as === 'box') execution.box = proc;
         else helpers.push(proc);
         if (proc.pid === -1) await proc.exited; // rejects with the spawn error
-        execution.pids[step.as] = proc.pid;
+        // A supervised box: the launched process is its supervisor; the box itself is the supervisor's child.
+        execution.pids[step.as] = step.supervised && runner.childOf ? await runner.childOf(proc, 5000) : proc.pid;
         return;
       }
       case 'await-namespaces':
@@ -182,7 +183,11 @@ async function abortBox(execution: Execution, runner: Runner): Promise<void> {
   const box = execution.box;
   if (!box || box.pid === -1 || box.hasExited()) return;
   runner.kill(box.pid, 'SIGKILL');
-  await box.exited.catch(() => undefined);
+  // A detached box's process is unref'd once handed over: its exit alone would not keep nsbox's loop alive, and
+  // nsbox would end with status 0 before reporting the failure. The timer does (and bounds the wait).
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([box.exited.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
 }
 
 async function rollBack(undos: UndoStep[], runner: Runner, fill: (w: string) => string, original: unknown): Promise<void> {

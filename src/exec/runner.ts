@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
@@ -50,6 +50,8 @@ export interface Runner {
   launch(argv: readonly string[], gated: boolean, detach?: DetachFiles): LaunchedProcess;
   readNamespaces(pid: number, forChildren: boolean): NamespaceInodes;
   kill(pid: number, signal: NodeJS.Signals): void;
+  /** The first child of a launched process (a supervisor's box), once it has one; rejects if it exits first. */
+  childOf?(proc: LaunchedProcess, timeoutMs: number): Promise<number>;
 }
 
 /** The runner that really does it. */
@@ -155,6 +157,20 @@ export const hostRunner: Runner = {
     };
   },
   readNamespaces: (pid, forChildren) => readNamespaceInodes(pid, forChildren),
+  async childOf(proc, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim();
+      } catch {
+        // gone: reported below
+      }
+      if (children !== '') return Number(children.split(/\s+/)[0]);
+      if (proc.hasExited() || Date.now() > deadline) throw new NsboxError(`cannot start the box: its supervisor (PID ${proc.pid}) ${proc.hasExited() ? 'exited' : 'started nothing'}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  },
   kill(pid, signal) {
     try {
       process.kill(pid, signal);

@@ -41,7 +41,8 @@ export async function verifyCommandNamespaces(execution: Execution, runner: Runn
   const box = execution.box!;
   const own = runner.readNamespaces(process.pid, false);
   for (let tries = 0; tries < 2000 && !box.hasExited(); tries++) {
-    const child = findCommandPid(box.pid, true);
+    // The reaper's child (execution.pids.box is the reaper: the launched process itself, or a supervisor's child).
+    const child = findCommandPid(execution.pids.box ?? box.pid, true);
     const theirs = child === undefined ? undefined : runner.readNamespaces(child, false);
     if (theirs && theirs.pid !== undefined) {
       for (const { name } of NAMESPACES) {

@@ -3,8 +3,9 @@
 //   - exited boxes started with --rm
 //   - tmp/ leftovers: boxes whose creator died before they were complete, removals cut short
 //   - names whose box directory is gone
+//   - image boxes' container directories whose box record is gone
 
-import { readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../state/proc-identity.js';
 import { readLockOwner, tryLock, releaseLock, withLock } from '../state/lock.js';
@@ -23,9 +24,10 @@ export interface Garbage {
   readonly remove: () => Promise<string[]>;
 }
 
-/** Everything gc would remove now. */
-export function findGarbage(state: StatePaths): Garbage[] {
+/** Everything gc would remove now; `containersDir` (the image store's containers/) adds containers without a box. */
+export function findGarbage(state: StatePaths, containersDir?: string): Garbage[] {
   const found: Garbage[] = [];
+  if (containersDir) found.push(...findOrphanContainers(state, containersDir));
   for (const id of listBoxIds(state)) {
     const paths = describeBoxDir(boxDirOf(state, id));
     const record = readRecordAt(paths.record);
@@ -92,4 +94,41 @@ export function findGarbage(state: StatePaths): Garbage[] {
     });
   }
   return found;
+}
+
+/**
+ * Container directories whose box record (in this state dir) is gone: a run killed before it could remove them, or
+ * a record removed by hand. A box being created has its record (under tmp/ or boxes/) before its container directory,
+ * so a container without one is never in use. Containers of other state dirs are left alone.
+ */
+function findOrphanContainers(state: StatePaths, containersDir: string): Garbage[] {
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(containersDir).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  } catch {
+    return [];
+  }
+  const orphan = (id: string) => {
+    const owner = readContainerStateRoot(join(containersDir, id));
+    return owner === state.root && !existsSync(boxDirOf(state, id)) && !existsSync(join(state.tmp, id));
+  };
+  return ids.filter(orphan).map((id) => {
+    const dir = join(containersDir, id);
+    return {
+      what: `container ${id.slice(0, 12)}: its box record is gone`,
+      actions: [`remove ${dir}`],
+      remove: async () => {
+        if (orphan(id)) rmSync(dir, { recursive: true, force: true });
+        return [];
+      },
+    };
+  });
+}
+
+function readContainerStateRoot(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { stateRoot?: string }).stateRoot;
+  } catch {
+    return undefined;
+  }
 }

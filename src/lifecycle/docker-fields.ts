@@ -48,14 +48,14 @@ export function lifecycleFields(record: BoxRecord): LifecycleFields {
 
 /** Docker's State.Status: created, running, restarting, exited or dead. */
 export function describeDockerState(state: BoxState, extra: Pick<LifecycleFields, 'restarting'>): string {
-  if (extra.restarting) return 'restarting';
+  if (extra.restarting || state.status === 'restarting') return 'restarting';
   return state.status === 'creating' ? 'created' : state.status;
 }
 
 /** Docker's STATUS column: "Up 5 seconds", "Exited (137) 5 seconds ago", "Restarting (1) 2 seconds ago", "Created", "Dead". */
 export function describeDockerStatus(state: BoxState, startedAt: string, extra: Pick<LifecycleFields, 'restarting'>, now = Date.now()): string {
   const since = (iso: string | undefined) => describeDuration(now - Date.parse(iso ?? startedAt));
-  if (extra.restarting) return `Restarting (${state.exitCode ?? 0}) ${since(state.finishedAt)} ago`;
+  if (extra.restarting || state.status === 'restarting') return `Restarting (${state.exitCode ?? 0}) ${since(state.finishedAt)} ago`;
   switch (state.status) {
     case 'running':
       return `Up ${since(startedAt)}`;

@@ -40,5 +40,12 @@ export function toBoxJson(box: ListedBox): Record<string, unknown> {
     image: record.image ?? null,
     detached: record.detached,
     autoRemove: record.autoRemove,
+    labels: record.labels ?? {},
+    restartPolicy: record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
+    restartCount: record.restartCount ?? 0,
+    entrypoint: record.entrypoint ?? [],
+    stopSignal: record.stopSignal ?? 'SIGTERM',
+    stopTimeout: record.stopTimeout ?? 10,
+    init: record.withInit ?? false,
   };
 }

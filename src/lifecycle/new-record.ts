@@ -7,6 +7,8 @@ import { RECORD_VERSION, type BoxRecord, type RecordedConfig } from '../state/re
 import type { Toolbox } from '../rootfs/toolbox.js';
 import { describeRecordedNetwork } from './record-network.js';
 import { describeBoxConfig } from './record-config.js';
+import type { BoxConfig } from './box-config.js';
+import type { LaunchRecipe } from './relaunch.js';
 
 export interface NewBoxOptions {
   readonly name: string | undefined;
@@ -21,6 +23,10 @@ export interface NewBoxOptions {
   readonly kept?: readonly UndoStep[];
   /** What inspect shows of the flags (default: what a host-root spec says). */
   readonly config?: RecordedConfig;
+  /** Labels, restart policy, stop signal and timeout (Docker's defaults when absent). */
+  readonly settings?: BoxConfig;
+  readonly entrypoint?: readonly string[];
+  readonly launch?: LaunchRecipe;
 }
 
 /**
@@ -60,5 +66,13 @@ export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions
     mounts: [],
     undo: [...(options.kept ?? []), ...listPlannedUndos(plan)],
     exit: undefined,
+    labels: { ...(options.settings?.labels ?? {}) },
+    restartPolicy: options.settings?.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
+    restartCount: 0,
+    entrypoint: options.entrypoint ? [...options.entrypoint] : [],
+    stopSignal: options.settings?.stopSignal ?? 'SIGTERM',
+    stopTimeout: options.settings?.stopTimeout ?? 10,
+    withInit: spec.init,
+    ...(options.launch ? { launch: options.launch } : {}),
   };
 }

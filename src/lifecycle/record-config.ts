@@ -26,13 +26,15 @@ export function describeBoxConfig(spec: BoxSpec): RecordedConfig {
 
 /** An image box: the image's Entrypoint and Cmd (or the command given), -v/--tmpfs, capabilities, --read-only. */
 export function describeImageBoxConfig(spec: ImageBoxSpec, image: ImageConfig, command: readonly string[], args: Readonly<Record<string, unknown>>): RecordedConfig {
-  const entrypoint = image.Entrypoint && image.Entrypoint.length > 0 ? [...image.Entrypoint] : undefined;
+  // --entrypoint replaces the image's (and drops its Cmd): the spec holds the one in force.
+  const entrypoint = spec.entrypoint.length > 0 ? [...spec.entrypoint] : undefined;
+  const entrypointFlag = args.entrypoint !== undefined;
   const caps = (flag: string) => list(args[flag]).map((v) => parseCapabilityName(`--${flag}`, v));
   return {
     ...describeBoxConfig(spec.box),
     user: spec.user,
     entrypoint,
-    cmd: command.length > 0 ? [...command] : [...(image.Cmd ?? [])],
+    cmd: command.length > 0 || entrypointFlag ? [...command] : [...(image.Cmd ?? [])],
     volumes: spec.mounts.map((m) =>
       m.kind === 'volume' ? { kind: 'bind', source: m.host, target: `/${m.target.join('/')}`, readOnly: m.readOnly } : { kind: 'tmpfs', target: `/${m.target.join('/')}`, options: m.options },
     ),

@@ -15,9 +15,10 @@ export async function removeBox(box: OpenedBox, force: boolean): Promise<string[
   return withLock(box.paths.lock, `box ${short}`, async () => {
     const current = refreshBox(box);
     const { record, now } = current;
-    if ((now.status === 'running' || now.status === 'creating') && !force) {
+    if ((now.status === 'running' || now.status === 'restarting' || now.status === 'creating') && !force) {
       throw new NsboxError(`cannot remove box ${record.name ?? short}: it is ${now.status}`, { hint: 'stop it first, or use rm -f' });
     }
+    // A box waiting to restart has no process; its supervisor finds the record gone and ends.
     if (now.status === 'running') await killBox(current);
     detachBoxNetwork(record.id, box.state.root);
     const warnings = await runUndoList(record.undo);

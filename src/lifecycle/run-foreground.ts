@@ -15,7 +15,7 @@ import { forgetBox, type RecordedRun } from './start-box.js';
 import { detachBoxNetwork } from '../net/box-network.js';
 
 /** Run, forward signals, record the exit (or remove the box with --rm); resolves to the command's exit code. */
-export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec): Promise<number> {
+export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec, json = false): Promise<number> {
   const viaReaper = spec.namespaces.includes('pid');
   const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
   let boxPid: number | undefined;
@@ -36,11 +36,14 @@ export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec): Pr
         if (run.plan.cgroup) outcome = readCgroupOutcome(run.plan.cgroup);
       },
     });
-    if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
     // The box ended: off its network at once (peers' /etc/hosts lose it; start takes a fresh lease).
     detachBoxNetwork(run.record.id, run.state.root);
     const raw = exitCodeOf(status);
     const code = outcome?.oomKilled && raw !== 0 ? 137 : raw;
+    if (json) {
+      const result = { id: run.record.id, exitCode: code, signal: status.signal, oomKilled: outcome?.oomKilled ?? false, message: outcome?.message ?? null, cgroup: outcome?.facts ?? null };
+      process.stderr.write(`${JSON.stringify(result)}\n`);
+    } else if (outcome?.message) process.stderr.write(`nsbox: ${outcome.message}\n`);
     const record = (await started?.catch(() => undefined)) ?? run.record;
     if (record.autoRemove) await forgetBox(run);
     else {
@@ -71,6 +74,7 @@ async function markStarted(run: RecordedRun, boxPid: number, viaReaper: boolean)
     supervisor: identify(boxPid),
     init,
     namespaces: init ? readRecordedNamespaces(init.pid) : {},
+    startedAt: new Date().toISOString(),
   };
   saveRecord(run.state, record);
   releaseLock(describeBoxDir(boxDirOf(run.state, run.record.id)).lock);

@@ -10,6 +10,10 @@ export const LIFECYCLE_OPTIONS: Readonly<Record<string, Options>> = {
   name: { type: 'string', group: GROUP, describe: 'name of the box ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63); the box is recorded' },
   rm: { type: 'boolean', group: GROUP, describe: 'remove the box when it exits' },
   state: { type: 'string', group: GROUP, describe: 'state directory of the boxes', defaultDescription: '$NSBOX_STATE, else /run/nsbox' },
+  restart: { type: 'string', group: GROUP, describe: 'no, on-failure[:N], always or unless-stopped: the box\'s supervisor restarts it (with -d)' },
+  label: { alias: 'l', type: 'string', array: true, group: GROUP, describe: 'KEY=VALUE kept in the record (inspect, ps --filter label=)' },
+  'stop-signal': { type: 'string', group: GROUP, describe: 'signal `stop` sends first (default SIGTERM)' },
+  'stop-timeout': { type: 'string', group: GROUP, describe: 'seconds `stop` waits before SIGKILL (default 10)' },
 };
 
 /** True when the box is recorded in the state directory (detached or named); plain `run -- CMD` is not. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../state/proc-identity.js';
+import { readExitFile } from '../state/status.js';
 import type { BoxRecord } from '../state/record.js';
 
 /** Send `signal` to the box's command, only if it is the very process recorded (never a reused pid). */
@@ -33,10 +34,13 @@ export function listCgroupPids(record: BoxRecord): number[] {
 
 /** SIGKILL the command and every process of the box's cgroup (the supervisor then records the exit). */
 export function killAll(record: BoxRecord): void {
+  // The command's parent (the reaper) is in the cgroup too: spare it, so it reaps PID 1 before it exits and the
+  // supervisor records the exit only once PID 1 is gone (PID 1 dying ends the rest of its pid namespace).
+  const reaper = record.init && isAlive(record.init) ? readParent(record.init.pid) : undefined;
   signalInit(record, 'SIGKILL');
   for (const pid of listCgroupPids(record)) {
-    // The supervisor is in the cgroup too: spare it, so it can write the exit status (PID 1 dying ends the rest).
     if (record.supervisor && pid === record.supervisor.pid) continue;
+    if (pid === reaper) continue;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -45,11 +49,14 @@ export function killAll(record: BoxRecord): void {
   }
 }
 
-/** Wait until the box's supervisor has exited (it writes the exit status first); false on timeout. */
-export async function waitForEnd(record: BoxRecord, timeoutMs: number): Promise<boolean> {
+/**
+ * Wait until the box has ended: its supervisor has written the exit status (to `exitFile`, for a detached box; it
+ * may live on to restart or remove the box) or has exited; false on timeout.
+ */
+export async function waitForEnd(record: BoxRecord, timeoutMs: number, exitFile?: string): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
-    if (!isAlive(record.supervisor)) return true;
+    if (!isAlive(record.supervisor) || (exitFile !== undefined && readExitFile(exitFile) !== undefined)) return true;
     if (Date.now() > deadline) return false;
     await sleep(delay);
   }
@@ -62,5 +69,15 @@ export async function waitForEmptyCgroup(record: BoxRecord, timeoutMs: number): 
     if (listCgroupPids(record).length === 0) return true;
     if (Date.now() > deadline) return false;
     await sleep(delay);
+  }
+}
+
+/** The parent PID of `pid` (field 4 of /proc/<pid>/stat), if it still runs. */
+function readParent(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
   }
 }

@@ -23,6 +23,8 @@ import { runUndoList } from './run-undo.js';
 import { findInit, readRecordedNamespaces } from './find-init.js';
 import { runRecordedForeground } from './run-foreground.js';
 import { detachBoxNetwork } from '../net/box-network.js';
+import { boxConfigFromFlags } from './box-config.js';
+import { afterExitArgv, type LaunchRecipe } from './relaunch.js';
 
 export interface RecordedRun {
   readonly state: StatePaths;
@@ -46,32 +48,42 @@ export interface RecordedBoxKind {
   readonly kept?: readonly UndoStep[];
   /** What inspect shows of the flags (image boxes: the image's Entrypoint/Cmd, volumes, capabilities). */
   readonly config?: RecordedConfig;
+  readonly entrypoint?: readonly string[];
+  /** How to launch it again (start, restart, the supervisor), given the cgroup request the plan got. */
+  readonly recipe?: (cgroup: CgroupRequest | undefined) => LaunchRecipe;
 }
 
 /** Start a recorded box from a host-root spec; resolves to nsbox's exit code. */
 export async function startRecordedBox(spec: BoxSpec, args: Readonly<Record<string, unknown>>, title: string): Promise<number> {
-  return startRecorded({ spec, buildPlan: (cgroup, detach) => buildRunPlan(cgroup === spec.cgroup ? spec : { ...spec, cgroup }, title, detach ? { detach } : {}) }, args);
+  const withCgroup = (cgroup: CgroupRequest | undefined) => (cgroup === spec.cgroup ? spec : { ...spec, cgroup });
+  return startRecorded(
+    { spec, buildPlan: (cgroup, detach) => buildRunPlan(withCgroup(cgroup), title, detach ? { detach } : {}), recipe: (cgroup) => ({ kind: 'host', title, spec: withCgroup(cgroup) }) },
+    args,
+  );
 }
 
 /** Start a recorded box of any kind (host root or image); resolves to nsbox's exit code. */
 export async function startRecorded(kind: RecordedBoxKind, args: Readonly<Record<string, unknown>>): Promise<number> {
   const spec = kind.spec;
   const detached = args.detach === true;
+  const settings = boxConfigFromFlags(args);
   if (Array.isArray(args.name)) throw flagError('--name', args.name.join(' '), 'given more than once');
   const name = args.name === undefined ? undefined : validateName(String(args.name));
   const state = describeState(resolveStateRoot(args.state));
   const paths = describeBoxDir(boxDirOf(state, spec.id));
-  const plan = planRecordedBox(kind, args, detached ? { log: paths.log, exitFile: paths.exit } : undefined);
+  // A restart policy or -d --rm: the supervisor hands over to nsbox when the box ends.
+  const after = afterExitArgv(state, { id: spec.id, autoRemove: args.rm === true, restartPolicy: settings.restartPolicy });
+  const { plan, cgroup } = planRecordedBox(kind, args, detached ? { log: paths.log, exitFile: paths.exit, ...(after ? { after } : {}) } : undefined);
   if (args['dry-run']) {
     process.stdout.write(planText(plan, args));
     return 0;
   }
   checkPlanTools(plan);
   if (args.explain) explainPlan(plan, args);
-  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, toolbox: kind.toolbox, kept: kind.kept, config: kind.config });
+  const record = buildNewRecord(spec, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, toolbox: kind.toolbox, kept: kind.kept, config: kind.config, settings, entrypoint: kind.entrypoint, launch: kind.recipe?.(cgroup) });
   const run: RecordedRun = { state, record, plan, kept: kind.kept };
   await createRecordedBox(run);
-  if (!detached) return runRecordedForeground(run, spec);
+  if (!detached) return runRecordedForeground(run, spec, args.json === true);
   await runDetached(run);
   process.stdout.write(`${spec.id}\n`);
   return 0;
@@ -81,16 +93,16 @@ export async function startRecorded(kind: RecordedBoxKind, args: Readonly<Record
  * Every recorded box gets a cgroup, limits or not (a pids-only one on v1), so stop, stats, top and rm can reach all
  * of its processes. On a host without cgroups it goes without.
  */
-function planRecordedBox(kind: RecordedBoxKind, args: Readonly<Record<string, unknown>>, detach: DetachFiles | undefined): Plan {
+function planRecordedBox(kind: RecordedBoxKind, args: Readonly<Record<string, unknown>>, detach: DetachFiles | undefined): { plan: Plan; cgroup: CgroupRequest | undefined } {
   const spec = kind.spec;
-  if (spec.cgroup) return kind.buildPlan(spec.cgroup, detach);
+  if (spec.cgroup) return { plan: kind.buildPlan(spec.cgroup, detach), cgroup: spec.cgroup };
   const parent = args['cgroup-parent'] ?? (process.env.NSBOX_CGROUP_PARENT || 'nsbox');
   const tracking = cgroupRequestFromFlags({ ...args, 'cgroup-parent': parent });
   try {
-    return kind.buildPlan(tracking, detach);
+    return { plan: kind.buildPlan(tracking, detach), cgroup: tracking };
   } catch (error) {
     if (!(error instanceof NsboxError) || !/no cgroup filesystem/.test(error.message)) throw error;
-    return kind.buildPlan(undefined, detach);
+    return { plan: kind.buildPlan(undefined, detach), cgroup: undefined };
   }
 }
 
@@ -122,15 +134,16 @@ async function runDetached(run: RecordedRun): Promise<void> {
   try {
     await executePlan(run.plan, hostRunner, {
       onDetach: async (execution) => {
-        const boxPid = execution.pids.box!;
-        const supervisor = identify(boxPid);
-        const init = await findInit(boxPid, true, 200);
+        // The supervisor outlives nsbox; the box (the reaper) is its child, and the command the reaper's child.
+        const supervisor = identify(execution.box!.pid);
+        const init = await findInit(execution.pids.box!, true, 200);
         saveRecord(run.state, {
           ...run.record,
           phase: 'started',
           supervisor,
           init,
           namespaces: init ? readRecordedNamespaces(init.pid) : {},
+          startedAt: new Date().toISOString(),
         });
         injectFault('recorded');
         releaseLock(describeBoxDir(boxDirOf(run.state, run.record.id)).lock);

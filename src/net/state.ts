@@ -4,6 +4,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NsboxError } from '../errors.js';
+import { withDirectoryFlock } from '../state/lock.js';
 import { readStartTime } from '../state/proc-identity.js';
 import type { HostEntry, PortMapping } from './request.js';
 
@@ -71,10 +72,9 @@ export function withNetLock<T>(dir: string, fn: () => T, timeoutMs = 10_000): T 
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NsboxError(`cannot lock ${lock}: ${(error as Error).message}`);
-      if (isStaleLock(lock)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
+      // A dead holder's lock is judged again and removed under flock(2) of the state dir, so two nsboxes that both
+      // saw it dead cannot both remove it (the second would remove the first one's fresh lock).
+      if (isStaleLock(lock) && withDirectoryFlock(dir, () => isStaleLock(lock) && (rmSync(lock, { recursive: true, force: true }), true))) continue;
       if (Date.now() > deadline) throw new NsboxError(`cannot lock ${lock}: held by another nsbox for over ${timeoutMs} ms`);
       sleepSync(2);
     }

@@ -29,22 +29,41 @@ export function buildReaperScript(): string {
 }
 
 /**
- * The reaper of a detached box (`run -d`): nsbox is gone when PID 1 ends, so this shell writes PID 1's exit status
- * to fd 4 (the box's exit file). It hands the gate (fd 3) to PID 1 alone, so nsbox sees it close when the command
- * starts, and keeps only builtins after that (the box may have pivoted the root this shell shares).
+ * The reaper of a detached box (`run -d`): like the foreground one, it exits with PID 1's status (its supervisor
+ * records it). It hands the gate (fd 3) to PID 1 alone, so nsbox sees it close when the command starts, and keeps
+ * only builtins after that (the box may have pivoted the root this shell shares).
  */
 export function buildDetachedReaperScript(): string {
   return [
-    '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and writes its exit status to fd 4.',
+    '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals meant for the box`,
     ...GATE,
     'init=$1; shift',
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
-    'setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@" 4>&- &',
+    'setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@" &',
     'child=$!',
     'exec 3>&-  # PID 1 alone holds the gate now: nsbox sees it close when the command starts',
     'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
-    'echo "$status" >&4',
+    'exec 2>/dev/null  # no "Killed" job notice in the box\'s log',
+    'exit "$status"',
+  ].join('\n');
+}
+
+/**
+ * The supervisor of a detached box: the one process that outlives nsbox, in a session of its own, outside every
+ * namespace and cgroup of the box (no daemon: one small shell per box, like conmon). It starts the box ("$@", which
+ * dies with it), writes the box's exit status to fd 4 (the box's exit file) once every process of it is gone, and
+ * then, when `after` is given (a restart policy, --rm), becomes that nsbox command, which restarts or removes it.
+ */
+export function buildSupervisorScript(after: readonly string[] | undefined): string {
+  return [
+    '# The box\'s supervisor: starts it, waits, records its exit status on fd 4.',
+    '"$@" 4>&- &',
+    'box=$!',
+    'exec 3>&-  # the gate is the box\'s alone',
+    'while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done',
+    'echo "$status" >&4; exec 4>&-',
+    ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');
 }
 

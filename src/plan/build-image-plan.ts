@@ -18,7 +18,8 @@ import { guardsPreload, PRELOAD_FILE } from '../rootfs/preload-guard.js';
 import { buildImageInitScript, overlayOptions } from '../rootfs/image-init-script.js';
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
-import { buildDetachedReaperScript, buildReaperScript } from './box-scripts.js';
+import { buildDetachedReaperScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
+import { supervisorPrefix } from './build-run-plan.js';
 import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
@@ -27,6 +28,8 @@ import type { BoxSeccomp } from '../seccomp/prepare.js';
 /** `run -d IMAGE`: the box outlives nsbox in a session of its own, output to its log, its exit to the exit file. */
 export interface ImagePlanOptions {
   readonly detach?: DetachFiles;
+  /** start/restart: the container directory exists (same upper layer, same init layer); only its files are rewritten. */
+  readonly reuseContainer?: boolean;
 }
 
 /** What planning needs from the store and the host (gathered by the command; planning reads nothing). */
@@ -69,7 +72,8 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     steps.push({ kind: 'mkdir', path: dir, why: 'A -v host directory or named volume that does not exist yet: created, as Docker does, and kept after the box.' });
   }
   // The container's directory. With --rm it goes when the box ends; otherwise it stays for commit and export.
-  steps.push({
+  const reuse = options.reuseContainer === true;
+  if (!reuse) steps.push({
     kind: 'mkdir',
     path: c.dir,
     why: spec.remove ? 'The container\'s directory (--rm: removed with everything in it when the box ends).' : 'The container\'s directory: it stays after the box ends (nsbox commit / export use it).',
@@ -79,13 +83,16 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     steps.push({ kind: 'write-file', path: c.image, content: `${facts.imageLabel}\n`, why: 'Name the image this container uses: nsbox image rm refuses while this file exists.' });
   }
   steps.push({ kind: 'write-text', path: c.config, content: `${JSON.stringify(facts.record, null, 2)}\n`, why: 'Record what the container was made from (nsbox commit adds its upper layer on top of these layers).' });
-  steps.push(
-    { kind: 'mkdir', path: c.upper, why: 'The upper layer: every file the box writes lands here, never in the image.' },
-    { kind: 'mkdir', path: c.work, why: 'overlayfs\'s work directory (must be on the same file system as the upper layer).' },
-    { kind: 'mkdir', path: c.rootfs, why: 'The mount point of the box\'s root (mounted inside the box\'s mount namespace only).' },
-    { kind: 'mkdir', path: c.init, why: 'The init layer: mount points the image lacks, kept out of the upper layer (and out of commits).' },
-  );
-  for (const entry of facts.initEntries) steps.push(...initEntrySteps(c.init, entry));
+  // start/restart: the directories are there from the first run (the upper layer is the box's state).
+  if (!reuse) {
+    steps.push(
+      { kind: 'mkdir', path: c.upper, why: 'The upper layer: every file the box writes lands here, never in the image.' },
+      { kind: 'mkdir', path: c.work, why: 'overlayfs\'s work directory (must be on the same file system as the upper layer).' },
+      { kind: 'mkdir', path: c.rootfs, why: 'The mount point of the box\'s root (mounted inside the box\'s mount namespace only).' },
+      { kind: 'mkdir', path: c.init, why: 'The init layer: mount points the image lacks, kept out of the upper layer (and out of commits).' },
+    );
+    for (const entry of facts.initEntries) steps.push(...initEntrySteps(c.init, entry));
+  }
   const hostname = box.hostname ?? box.id.slice(0, 12);
   const etc: Record<(typeof ETC_FILES)[number], [string, string]> = {
     hostname: [c.hostname, renderHostnameFile(hostname)],
@@ -123,6 +130,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     blockDevices: spec.blockDevices,
     cgroupView,
     seccomp: facts.seccomp,
+    init: box.init,
   });
   if (overlayOptions({ container: c, lowerDirs, readOnly: true }).length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {
@@ -130,8 +138,9 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
     });
   }
   const scripts: BoxScript[] = [
+    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) }] : []),
     detach
-      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and writes its exit status to the box\'s exit file.', text: buildDetachedReaperScript() }
+      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript() }
       : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
   ];
@@ -139,10 +148,10 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: [...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, ...(detach ? ['setsid', '--'] : ['setpriv', '--pdeathsig', 'KILL', '--']), ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...box.process.argv],
+    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...box.process.argv],
     gated: true,
-    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, ${detach ? 'in a session of its own that outlives nsbox, output to its log' : 'dying with nsbox'}; the box waits at its gate on fd 3.`,
-    ...(detach ? { detach } : {}),
+    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : 'dying with nsbox'}; the box waits at its gate on fd 3.`,
+    ...(detach ? { detach, supervised: true } : {}),
   });
   steps.push({
     kind: 'await-namespaces',

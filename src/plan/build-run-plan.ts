@@ -4,14 +4,19 @@ import type { BoxSpec } from '../spec/box-spec.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
-import { buildDetachedReaperScript, buildInitScript, buildReaperScript } from './box-scripts.js';
+import { buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
 import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-network.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
 const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
-/** A detached box instead gets a session of its own (no terminal, no signals meant for nsbox's process group). */
-const OWN_SESSION = ['setsid', '--'];
+/**
+ * A detached box instead gets a supervisor in a session of its own (no terminal, no signals meant for nsbox's process
+ * group), and dies with that supervisor.
+ */
+export function supervisorPrefix(): string[] {
+  return ['setsid', '--', '/bin/sh', '-c', '{script:supervisor}', 'nsbox-supervisor'];
+}
 
 /** How the box outlives nsbox (`run -d`): its own session, output to files, a reaper that records the exit. */
 export interface RunPlanOptions {
@@ -54,8 +59,9 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
   let boxArgv: string[];
   if (usesReaper) {
     const reaper: BoxScript = detach
-      ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and writes its exit status to the box\'s exit file.', text: buildDetachedReaperScript() }
+      ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and exits with its status.', text: buildDetachedReaperScript() }
       : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
+    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) });
     scripts.push(reaper, init);
     boxArgv = ['/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...spec.process.argv];
   } else {
@@ -67,10 +73,10 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
     kind: 'launch',
     as: 'box',
     // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
-    argv: [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...(detach ? OWN_SESSION : DIE_WITH_NSBOX), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
     gated: true,
-    why: detach ? launchWhy(spec, !!explicitMap).replace('dying with nsbox (parent-death signal)', 'in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap),
-    ...(detach ? { detach } : {}),
+    why: detach ? launchWhy(spec, !!explicitMap).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap),
+    ...(detach ? { detach, supervised: true } : {}),
   });
   steps.push({
     kind: 'await-namespaces',

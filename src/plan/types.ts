@@ -52,14 +52,18 @@ export interface LaunchStep {
   readonly why: string;
   /** True for the box: stdio is the user's, fd 3 is the gate. False for helpers such as the userns holder. */
   readonly gated: boolean;
-  /** A detached box: stdin /dev/null, stdout and stderr appended to `log`, fd 4 open on `exitFile` for the reaper. */
+  /** A detached box: stdin /dev/null, stdout and stderr appended to `log`, fd 4 open on `exitFile` for its supervisor. */
   readonly detach?: DetachFiles;
+  /** argv starts with the box's supervisor, whose first child is the box: that child's PID becomes `as`. */
+  readonly supervised?: boolean;
 }
 
 /** The files a detached box writes to instead of the user's terminal (in its state directory). */
 export interface DetachFiles {
   readonly log: string;
   readonly exitFile: string;
+  /** What the supervisor becomes once the box has ended (restart policy, --rm): an nsbox argv, given the status. */
+  readonly after?: readonly string[];
 }
 
 /**

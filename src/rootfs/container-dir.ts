@@ -62,4 +62,6 @@ export interface ContainerRecord {
   readonly argv: readonly string[];
   /** Named volumes the box mounts: `volume rm` refuses while this record exists. */
   readonly volumes?: readonly string[];
+  /** The state directory whose box record owns this container: gc removes the directory once that record is gone. */
+  readonly stateRoot?: string;
 }

@@ -49,7 +49,23 @@ export interface ImageInitInput {
   readonly cgroupView?: CgroupView;
   /** The seccomp filter loaded just before the command (undefined: unconfined). */
   readonly seccomp?: BoxSeccomp;
+  /** --init: PID 1 is a small reaper (the toolbox's sh, as dropped as the command) and the command its child. */
+  readonly init?: boolean;
 }
+
+/**
+ * --init's PID 1, like docker run --init (tini): starts the command, forwards the signals stop and kill send, reaps
+ * orphans, and exits with the command's status. Builtins only: after pivot_root it runs from the toolbox.
+ */
+export const INIT_REAPER = [
+  'exec 4<&0  # a background job would get /dev/null as stdin: hand it the real one',
+  '"$@" <&4 4<&- &',
+  'child=$!',
+  'exec 4<&-',
+  'for sig in HUP INT QUIT TERM USR1 USR2 WINCH; do trap "kill -$sig $child 2>/dev/null" "$sig"; done',
+  'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
+  'exit "$status"',
+].join('\n');
 
 /** The init script's text; the command's argv arrives as "$@". */
 export function buildImageInitScript(input: ImageInitInput): string {
@@ -120,7 +136,8 @@ export function buildImageInitScript(input: ImageInitInput): string {
     ...commandCheckLines(input.env.PATH ?? '/bin:/usr/bin'),
     ...(input.cgroupView ? ['#    unshare --cgroup first: the command\'s cgroup namespace is rooted at its own cgroup (/proc/self/cgroup: "/").'] : []),
     ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (--security-opt seccomp=unconfined or --privileged).']),
-    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input))].map(quoteWord).join(' ')} "$@" 3>&-`,
+    ...(input.init ? ['#    --init: PID 1 is a reaper (the toolbox\'s sh, dropped and confined like the command) that forwards signals to it.'] : []),
+    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input)), ...(input.init ? [...toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), '-c', INIT_REAPER, 'nsbox-init'] : [])].map(quoteWord).join(' ')} "$@" 3>&-`,
   );
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 // from the merged layers (never the host's files, never through a symlink).
 
 import { readFile } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError, flagError } from '../errors.js';
 import { lookupMerged } from './merged-view.js';
@@ -17,24 +18,32 @@ export interface BoxUser {
 
 /** USER (NAME, UID, NAME:GROUP, UID:GID; undefined means root) -> ids, the way Docker reads the image's files. */
 export async function resolveBoxUser(layers: readonly string[], user: string | undefined): Promise<BoxUser> {
+  return resolveUserFromTables(user, (name) => readTable(layers, name));
+}
+
+/** A table of the box's /etc (passwd or group), split into fields; [] when it has none. */
+export type TableReader = (name: 'passwd' | 'group') => Promise<string[][]> | string[][];
+
+/** The same rules over any source of the box's /etc/passwd and /etc/group (layers at run, the live root at exec). */
+export async function resolveUserFromTables(user: string | undefined, read: TableReader, where = 'the image\'s'): Promise<BoxUser> {
   const value = user ?? 'root';
   const match = /^([^:]+)(?::([^:]+))?$/.exec(value);
   if (!match) throw flagError('--user', value, 'expected UID[:GID] or NAME[:GROUP]');
   const [, userPart, groupPart] = match as unknown as [string, string, string | undefined];
-  const passwd = await readTable(layers, 'passwd');
+  const passwd = await read('passwd');
   const entry = /^\d+$/.test(userPart) ? passwd.find((r) => r[2] === userPart) : passwd.find((r) => r[0] === userPart);
   if (!entry && !/^\d+$/.test(userPart)) {
     if (user === undefined) return { uid: 0, gid: 0, groups: [], home: '/root' };
-    throw new NsboxError(`cannot run as user ${JSON.stringify(userPart)}: no such user in the image's /etc/passwd`);
+    throw new NsboxError(`cannot run as user ${JSON.stringify(userPart)}: no such user in ${where} /etc/passwd`);
   }
   const uid = entry ? toId(value, entry[2]!) : toId(value, userPart);
   let gid = entry ? toId(value, entry[3]!) : 0;
-  const groupTable = await readTable(layers, 'group');
+  const groupTable = await read('group');
   if (groupPart !== undefined) {
     if (/^\d+$/.test(groupPart)) gid = toId(value, groupPart);
     else {
       const row = groupTable.find((r) => r[0] === groupPart);
-      if (!row) throw new NsboxError(`cannot run as group ${JSON.stringify(groupPart)}: no such group in the image's /etc/group`);
+      if (!row) throw new NsboxError(`cannot run as group ${JSON.stringify(groupPart)}: no such group in ${where} /etc/group`);
       gid = toId(value, row[2]!);
     }
   }
@@ -46,8 +55,33 @@ export async function resolveBoxUser(layers: readonly string[], user: string | u
 async function readTable(layers: readonly string[], name: 'passwd' | 'group'): Promise<string[][]> {
   const entry = await lookupMerged(layers, ['etc', name]);
   if (entry.kind !== 'file') return [];
-  const text = await readFile(join(entry.layer, 'etc', name), 'utf8').catch(() => '');
+  return splitTable(await readFile(join(entry.layer, 'etc', name), 'utf8').catch(() => ''));
+}
+
+/** passwd/group text -> rows of fields. */
+export function splitTable(text: string): string[][] {
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+}
+
+/**
+ * /etc/NAME of a running box, read through /proc/<pid>/root without following a symlink at etc or NAME: an absolute
+ * symlink there would resolve against nsbox's root (the host's /etc/shadow), not the box's.
+ */
+export function readLiveTable(pid: number, name: 'passwd' | 'group'): string[][] {
+  const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY } = fsConstants;
+  let dir: number | undefined;
+  let file: number | undefined;
+  try {
+    dir = openSync(`/proc/${pid}/root/etc`, O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
+    file = openSync(`/proc/self/fd/${dir}/${name}`, O_RDONLY | O_NOFOLLOW);
+    if (!fstatSync(file).isFile()) return [];
+    return splitTable(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  } finally {
+    if (file !== undefined) closeSync(file);
+    if (dir !== undefined) closeSync(dir);
+  }
 }
 
 function toId(value: string, text: string): number {

@@ -31,17 +31,20 @@ export interface Toolbox {
   readonly perlOnly?: readonly string[];
   /** The toolbox's setpriv takes --seccomp-filter (util-linux 2.41 and newer): no perl needed then. */
   readonly setprivSeccompFilter?: boolean;
+  /** The toolbox's name of the host's sh (its real file's name: dash on Debian), for --init's reaper. */
+  readonly shell?: string;
   /** A box's toolbox only: its seccomp program in the toolbox and the loader (so nsbox exec loads the same). */
   readonly seccomp?: { readonly loader: 'setpriv' | 'perl'; readonly file: string; readonly arch: ArchName };
 }
 
 /** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);
- * unshare gives the command a cgroup namespace once the box joined its cgroup (src/rootfs/cgroup-view.ts). */
-const TOOLS = ['setpriv', 'umount', 'env', 'unshare'] as const;
+ * unshare gives the command a cgroup namespace once the box joined its cgroup (src/rootfs/cgroup-view.ts);
+ * sh is the reaper that --init makes PID 1 once the box has dropped its privileges (it runs only builtins). */
+const TOOLS = ['setpriv', 'umount', 'env', 'unshare', 'sh'] as const;
 /** Optional: perl loads the seccomp filter where setpriv cannot (src/seccomp/loader.ts). */
 const OPTIONAL_TOOLS = ['perl'] as const;
 /** Bumped when the cached toolbox's shape changes. */
-const CACHE_VERSION = 'v2';
+const CACHE_VERSION = 'v3';
 
 /** argv that runs toolbox tool `name` inside the box (after pivot_root). */
 export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
@@ -65,7 +68,7 @@ export function resolveToolbox(cacheFile: string | undefined): Toolbox {
       // no cache yet, or unreadable: resolve again
     }
   }
-  const toolbox = withOptionalTools(listToolbox(tools), tools, optional);
+  const toolbox = { ...withOptionalTools(listToolbox(tools), tools, optional), shell: basename(tools[TOOLS.indexOf('sh')]!) };
   if (cacheFile) {
     try {
       writeFileSync(`${cacheFile}.${process.pid}`, JSON.stringify({ key, toolbox }), { mode: 0o600 });

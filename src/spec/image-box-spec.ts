@@ -38,6 +38,8 @@ export interface ImageBoxSpec {
   readonly blockDevices: BlockDeviceGuard;
   /** --user or the image's User, as written (NAME, UID, NAME:GROUP, UID:GID); resolved with the image's /etc/passwd. */
   readonly user: string | undefined;
+  /** The entrypoint part of the command (--entrypoint, else the image's): the record keeps it for inspect. */
+  readonly entrypoint: readonly string[];
 }
 
 /** Docker's namespaces for a box with an image: everything except user and time (flags may add those). */
@@ -68,12 +70,13 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
   checkMountOverlap(mounts);
   const capabilities = resolveCapabilities(stringList(args['cap-add']), stringList(args['cap-drop']), args.privileged === true);
   const seccomp = parseSecurityOpts(stringList(args['security-opt']), args.privileged === true);
-  const argv = imageArgv(input.config, input.command, input.source);
+  const entrypointFlag = args.entrypoint === undefined ? undefined : String(args.entrypoint);
+  const argv = imageArgv(input.config, input.command, input.source, entrypointFlag);
+  const entrypoint = entrypointFlag === undefined ? [...(input.config.Entrypoint ?? [])] : entrypointFlag === '' ? [] : [entrypointFlag];
 
   for (const flag of ['map-root-user', 'map-current-user', 'map-auto', 'uid-map', 'gid-map', 'user'] as const) {
     if (args[flag] !== undefined && args[flag] !== false) throw flagError(`--${flag}`, args[flag], 'user namespaces are not supported for image boxes yet');
   }
-  if (args.init === true) throw flagError('--init', 'true', 'not supported for image boxes yet');
   const workdir = typeof args.workdir === 'string' ? args.workdir : input.config.WorkingDir ?? '/';
   if (!workdir.startsWith('/')) throw flagError(typeof args.workdir === 'string' ? '--workdir' : 'image WorkingDir', workdir, 'must be an absolute path');
 
@@ -100,12 +103,18 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
     seccomp,
     blockDevices,
     user: user === '' ? undefined : user,
+    entrypoint,
   };
 }
 
-/** Docker's rule: CMD words replace the image's Cmd; the Entrypoint, if any, comes first. */
-export function imageArgv(config: ImageConfig, command: readonly string[], source: RootSource): string[] {
-  const argv = [...(config.Entrypoint ?? []), ...(command.length > 0 ? command : config.Cmd ?? [])];
+/**
+ * Docker's rule: CMD words replace the image's Cmd; the Entrypoint, if any, comes first. `--entrypoint X` replaces the
+ * Entrypoint and drops the image's Cmd (`--entrypoint ""`: no entrypoint at all).
+ */
+export function imageArgv(config: ImageConfig, command: readonly string[], source: RootSource, entrypointFlag?: string): string[] {
+  const entrypoint = entrypointFlag === undefined ? config.Entrypoint ?? [] : entrypointFlag === '' ? [] : [entrypointFlag];
+  const cmd = command.length > 0 ? command : entrypointFlag === undefined ? config.Cmd ?? [] : [];
+  const argv = [...entrypoint, ...cmd];
   if (argv.length === 0) {
     const what = source.kind === 'image' ? `image ${source.ref.name}:${source.ref.tag} has no Cmd or Entrypoint` : '--rootfs needs a command';
     throw new NsboxError(`missing command: ${what}; give one after the image name (or after --)`);

@@ -12,6 +12,7 @@ export const IMAGE_OPTIONS: Readonly<Record<string, Options>> = {
   'cap-drop': { type: 'string', array: true, group: GROUP, describe: 'drop a capability from the set (CHOWN, ALL, ...)' },
   privileged: { type: 'boolean', group: GROUP, describe: 'every capability, no masked or read-only /proc paths, /sys writable, no seccomp' },
   'security-opt': { type: 'string', array: true, group: GROUP, describe: 'seccomp=unconfined or seccomp=PROFILE.json (Docker\'s format); default: Docker\'s profile' },
+  entrypoint: { type: 'string', group: GROUP, describe: 'replace the image\'s Entrypoint (and its Cmd); "" clears it' },
   rootfs: { type: 'string', group: GROUP, describe: 'run on a root file system directory instead of an image (never modified)' },
   root: { type: 'string', group: GROUP, describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' },
 };

@@ -1,10 +1,15 @@
-// A lock file per box (and one for names): created with O_EXCL, holding the owner's pid, start time and boot id.
+// A lock file per box (and one for names): created whole (written to a temp file, then hard-linked into place,
+// which fails if it exists), holding the owner's pid, start time and boot id.
 //
 // Why no library: proper-lockfile and friends decide staleness by mtime, which either steals a live lock from a slow
-// owner or waits long after a crash; flock(2) is not reachable from Node without a native addon. The owner's
-// identity tells exactly whether it is alive, so a crashed nsbox's lock is taken over at once and a live one never.
+// owner or waits long after a crash. The owner's identity tells exactly whether it is alive, so a crashed nsbox's lock
+// is taken over at once and a live one never. Taking over is the one racy part (two processes that both see the dead
+// owner must not both win), so it happens under flock(2) of the lock's directory, taken with util-linux's flock on an
+// fd nsbox holds: the kernel drops that lock when nsbox exits or dies, so the guard itself can never go stale.
 
-import { openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync, linkSync, statSync } from 'node:fs';
+import { openSync, readFileSync, unlinkSync, writeFileSync, closeSync, linkSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NsboxError } from '../errors.js';
 import { identify, isAlive, type ProcessIdentity } from './proc-identity.js';
@@ -28,63 +33,66 @@ function parseOwner(text: string): ProcessIdentity | undefined {
 
 /** Try once: true if the lock is now ours. Takes over a lock whose owner is dead. */
 export function tryLock(path: string): boolean {
-  return tryCreate(path) || (takeOverStale(path) && tryCreate(path));
+  if (tryCreate(path)) return true;
+  if (!isStale(path)) return false;
+  // Judge again under the guard: whoever took it over before us made it live again. A plain create that slips in
+  // between our unlink and our create wins fairly (ours then fails): never two owners.
+  return withDirectoryFlock(dirname(path), () => {
+    if (!isStale(path)) return false;
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return tryCreate(path);
+  });
 }
 
-/** O_EXCL create with our identity inside; false if it exists. */
+/** Create the lock with our identity already inside (link(2) fails if it exists); false if it exists. */
 function tryCreate(path: string): boolean {
-  const text = ownText();
+  const temp = `${path}.${process.pid}.new`;
+  writeFileSync(temp, ownText(), { mode: 0o600 });
   try {
-    const fd = openSync(path, 'wx', 0o600);
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
+    linkSync(temp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return false;
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
   }
 }
 
-/** If the lock's owner is dead, move the lock out of the way; true when the path may be free now. */
-function takeOverStale(path: string): boolean {
+/** The lock exists and its owner is dead (an unreadable owner counts only when old: written by an older nsbox). */
+function isStale(path: string): boolean {
   let held: string;
   try {
     held = readFileSync(path, 'utf8');
   } catch {
-    return true; // released meanwhile
+    return false; // released meanwhile: the next create decides
   }
   const owner = parseOwner(held);
-  // A lock without an owner yet is being written (between open and write): stale only if it stays so (a crash there).
-  if (owner === undefined ? !isOldEmpty(path) : isAlive(owner)) return false;
-  // Stale: move it aside; if what we moved is not what we judged (someone re-took it), put it back.
-  const aside = `${path}.stale.${process.pid}`;
+  return owner === undefined ? isOldEmpty(path) : !isAlive(owner);
+}
+
+/**
+ * Run fn holding flock(2) on directory `dir`: `flock` locks the open file description nsbox passes it as fd 3, so
+ * the lock outlives the flock process and ends when nsbox closes the fd (or dies). Sync: callers are sync too.
+ */
+export function withDirectoryFlock<T>(dir: string, fn: () => T, timeoutSeconds = 10): T {
+  const fd = openSync(dir, 'r');
   try {
-    renameSync(path, aside);
-  } catch {
-    return false;
+    const r = spawnSync('flock', ['--exclusive', '--timeout', String(timeoutSeconds), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+    if (r.error) throw new NsboxError(`cannot lock ${dir}: ${r.error.message}`, { hint: 'flock comes with util-linux' });
+    if (r.status !== 0) throw new NsboxError(`cannot lock ${dir}: ${r.stderr.trim() || `flock exited ${r.status}`}`);
+    return fn();
+  } finally {
+    closeSync(fd);
   }
-  let moved = '';
-  try {
-    moved = readFileSync(aside, 'utf8');
-  } catch {
-    // gone: nothing to restore
-  }
-  if (moved !== held) {
-    try {
-      linkSync(aside, path);
-    } catch {
-      // someone else holds it now: theirs wins
-    }
-  }
-  try {
-    unlinkSync(aside);
-  } catch {
-    // already gone
-  }
-  return true;
 }
 
 /** Take the lock, waiting up to timeoutMs; `what` names it in the error. */

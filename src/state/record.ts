@@ -7,6 +7,7 @@ import type { NamespaceName } from '../host/namespaces.js';
 import type { UndoStep } from '../plan/types.js';
 import type { ProcessIdentity } from './proc-identity.js';
 import type { Toolbox } from '../rootfs/toolbox.js';
+import type { RestartPolicy } from '../lifecycle/box-config.js';
 
 export const RECORD_VERSION = 1;
 
@@ -48,6 +49,30 @@ export interface BoxRecord {
   readonly undo: readonly UndoStep[];
   /** Set by the foreground nsbox when it saw the box end (detached boxes: the exit file). */
   readonly exit: RecordedExit | undefined;
+  // Docker's settings that outlive one run (optional: records written before them mean Docker's defaults).
+  /** --label KEY=VALUE */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** --restart, carried out by the box's supervisor. */
+  readonly restartPolicy?: RestartPolicy;
+  /** How many times the supervisor restarted the box (Docker's RestartCount; `start` by hand resets nothing). */
+  readonly restartCount?: number;
+  /** The command's entrypoint part (image boxes: --entrypoint or the image's), for inspect. */
+  readonly entrypoint?: readonly string[];
+  /** --stop-signal ("SIGTERM") and --stop-timeout (seconds): what `stop` sends, and how long it waits. */
+  readonly stopSignal?: string;
+  readonly stopTimeout?: number;
+  /** --init: a reaper is PID 1 and the command its child. */
+  readonly withInit?: boolean;
+  /** ISO time the current (or last) run's command started: ps's "Up 5 seconds", Docker's State.StartedAt. */
+  readonly startedAt?: string;
+  /** Consecutive quick restarts (the back-off doubles with each; a run of 10 s or more resets it, as in Docker). */
+  readonly backoffStep?: number;
+  /** Set while the supervisor launches the box again (its owner is that nsbox): ps says "Restarting" meanwhile. */
+  readonly relaunching?: boolean;
+  /** Set by `stop` (cleared by `start`): a restart policy does not restart a box stopped by hand. */
+  readonly stoppedByUser?: boolean;
+  /** How to start the box again (`start`, `restart`, the supervisor): see lifecycle/relaunch.ts. */
+  readonly launch?: import('../lifecycle/relaunch.js').LaunchRecipe;
 }
 
 export interface RecordedProcess {

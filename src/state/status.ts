@@ -3,11 +3,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readMemoryCounters } from '../cgroup/outcome.js';
 import { isAlive } from './proc-identity.js';
+import { NO_RESTART, shouldRestart } from '../lifecycle/box-config.js';
 import type { BoxPaths } from './paths.js';
 import type { BoxRecord } from './record.js';
 
-/** created: set up, not started (unused today); dead: gone without a recorded exit (crash, killed supervisor, reboot). */
-export type BoxStatus = 'creating' | 'running' | 'exited' | 'dead';
+/**
+ * creating: being set up; restarting: the command ended and its supervisor starts it again after the back-off
+ * (Docker's "Restarting (N)"); dead: gone without a recorded exit (crash, killed supervisor, reboot).
+ */
+export type BoxStatus = 'creating' | 'running' | 'restarting' | 'exited' | 'dead';
 
 export interface BoxState {
   readonly status: BoxStatus;
@@ -43,7 +47,19 @@ export function deriveState(record: BoxRecord, paths: BoxPaths): BoxState {
   if (record.phase === 'creating') {
     return { ...none, status: isAlive(record.owner) ? 'creating' : 'dead' };
   }
-  if (isAlive(record.supervisor)) return { ...none, status: 'running', pid: record.init?.pid ?? record.supervisor?.pid };
+  if (isAlive(record.supervisor)) {
+    // The supervisor outlives the command only to record its exit and, with a restart policy, start it again.
+    // Its exit file is written once the box's processes are gone.
+    const ended = record.detached ? readExitFile(paths.exit) : undefined;
+    if (!ended) return { ...none, status: 'running', pid: record.init?.pid ?? record.supervisor?.pid };
+    const policy = record.restartPolicy ?? NO_RESTART;
+    if (shouldRestart(policy, ended.code, record.restartCount ?? 0, record.stoppedByUser === true)) {
+      return { ...none, status: 'restarting', exitCode: ended.code, finishedAt: ended.finishedAt };
+    }
+  }
+  if (record.relaunching && record.exit && isAlive(record.owner)) {
+    return { ...none, status: 'restarting', exitCode: record.exit.code, finishedAt: record.exit.finishedAt };
+  }
   const exit = record.exit ?? (() => {
     const file = readExitFile(paths.exit);
     if (!file) return undefined;

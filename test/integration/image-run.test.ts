@@ -18,6 +18,8 @@ const test = gatedTest(skipReason);
 const base = mkdtempSync(join(tmpdir(), 'nsbox-image-run-'));
 const root = join(base, 'store');
 const containers = join(root, 'containers');
+// Every image box is recorded: its record goes to a state dir of this test's own, never the host's /run/nsbox.
+process.env.NSBOX_STATE = join(base, 'state');
 const run = (args: string[], input = ''): Result => nsbox(['run', '--root', root, ...args], { input, timeoutMs: 60_000 });
 const ok = (r: Result, what: string): string => {
   assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
@@ -106,8 +108,14 @@ test('copy-on-write: a write lands in the container\'s upper layer, not in the i
   assert.is(readFileSync(join(containers, id!, 'image'), 'utf8').trim(), 'busybox:latest');
   assert.is(await hashTree(busyboxFs), image, 'the image layer is unchanged');
   assert.is(run(['--rm', 'busybox', 'sh', '-c', 'test -e /etc/new-file || test ! -e /bin/ls']).code, 1, 'a second box sees the image, not the first box\'s writes');
-  assert.is(nsbox(['image', 'rm', '--root', root, 'busybox']).code, 125, 'image rm refuses while the container exists');
-  rmSync(join(containers, id!), { recursive: true });
+  const refused = nsbox(['image', 'rm', '--root', root, 'busybox']);
+  assert.is(refused.code, 125, 'image rm refuses while the container exists');
+  assert.match(refused.stderr, new RegExp(`in use by box ${id!.slice(0, 12)}`), 'and names the box');
+  // The foreground box without --rm is recorded, as in Docker: ps -a lists it, rm removes it with its container.
+  const listed = JSON.parse(nsbox(['ps', '-a', '--json']).stdout) as Array<{ id: string; status: string; exitCode: number }>;
+  assert.equal(listed.map((b) => [b.id, b.status, b.exitCode]), [[id, 'exited', 0]]);
+  assert.is(nsbox(['rm', id!.slice(0, 12)]).code, 0);
+  assert.not.ok(existsSync(join(containers, id!)), 'rm removes the container directory');
   await assertNoLeaks(before, 'copy-on-write');
 });
 

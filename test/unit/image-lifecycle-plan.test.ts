@@ -67,15 +67,23 @@ test('default network: bridge with a firewall tool, else none; a bare --net and 
   assert.not.ok(hostNet.box.namespaces.includes('net'), '--net host shares the host\'s');
 });
 
-test('detached: own session, log and exit files, the detached reaper, no wait step', () => {
+test('detached: a supervisor in its own session, log and exit files, the detached reaper, no wait step', () => {
   const s = specOf({ network: 'none' });
   const plan = buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't', { detach: { log: '/s/log', exitFile: '/s/exit' } });
   const launch = plan.steps.find((x) => x.kind === 'launch');
   assert.ok(launch?.kind === 'launch');
   assert.equal(launch.detach, { log: '/s/log', exitFile: '/s/exit' });
-  assert.ok(launch.argv.includes('setsid') && !launch.argv.includes('--pdeathsig'), 'a session of its own, not dying with nsbox');
+  assert.is(launch.supervised, true);
+  assert.equal(launch.argv.slice(0, 6), ['setsid', '--', '/bin/sh', '-c', '{script:supervisor}', 'nsbox-supervisor'], 'the supervisor, in a session of its own');
+  const pdeath = launch.argv.indexOf('--pdeathsig');
+  assert.ok(pdeath > 6 && pdeath < launch.argv.indexOf('unshare'), 'the box dies with its supervisor');
   assert.not.ok(plan.steps.some((x) => x.kind === 'wait'));
-  assert.match(plan.scripts.find((x) => x.name === 'reaper')!.text, /echo "\$status" >&4/);
+  assert.match(plan.scripts.find((x) => x.name === 'supervisor')!.text, /echo "\$status" >&4/);
+  assert.match(plan.scripts.find((x) => x.name === 'reaper')!.text, /exit "\$status"/);
+  const after = buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't', { detach: { log: '/l', exitFile: '/e', after: ['/usr/bin/node', '/b', 'box-exited', ID] } });
+  assert.match(after.scripts.find((x) => x.name === 'supervisor')!.text, new RegExp(`exec /usr/bin/node /b box-exited ${ID} "\\$status"`), 'a restart policy or --rm: the supervisor hands over to nsbox');
+  const again = buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't', { detach: { log: '/l', exitFile: '/e' }, reuseContainer: true });
+  assert.not.ok(again.steps.some((x) => x.kind === 'mkdir' && x.path.startsWith(facts.container.dir)), 'start: the container directory (upper layer) is kept');
   const foreground = buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't');
   assert.ok(foreground.steps.some((x) => x.kind === 'wait'));
   assert.ok(foreground.steps.find((x) => x.kind === 'launch')!.kind === 'launch');

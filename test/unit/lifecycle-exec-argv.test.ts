@@ -65,16 +65,17 @@ test('logs --tail', () => {
   assert.is(tailLines('a\n', 0), '');
 });
 
-test('detached plan: own session, no parent-death signal, log and exit files, no wait step', () => {
+test('detached plan: a supervisor in its own session, the box dying with it, log and exit files, no wait step', () => {
   const spec = buildBoxSpec({ pid: true }, ['sleep', '1'], { interactive: false, hostEnv: {} });
   const plan = buildRunPlan(spec, 't', { detach: { log: '/s/log', exitFile: '/s/exit' } });
   const launch = plan.steps.find((s) => s.kind === 'launch' && s.as === 'box');
   assert.ok(launch && launch.kind === 'launch');
-  assert.ok(launch.argv.includes('setsid'));
-  assert.not.ok(launch.argv.includes('--pdeathsig'));
+  assert.equal(launch.argv.slice(0, 2), ['setsid', '--']);
+  assert.is(launch.supervised, true);
+  assert.ok(launch.argv.indexOf('--pdeathsig') > launch.argv.indexOf('nsbox-supervisor'), 'the box dies with its supervisor, not with nsbox');
   assert.equal(launch.detach, { log: '/s/log', exitFile: '/s/exit' });
   assert.not.ok(plan.steps.some((s) => s.kind === 'wait'));
-  assert.match(plan.scripts.find((s) => s.name === 'reaper')!.text, /echo "\$status" >&4/);
+  assert.match(plan.scripts.find((s) => s.name === 'supervisor')!.text, /echo "\$status" >&4/);
   // without --pid, a detached box still gets a reaper to record its exit
   const plain = buildRunPlan(buildBoxSpec({}, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { log: '/l', exitFile: '/e' } });
   assert.ok(plain.scripts.some((s) => s.name === 'reaper'));

@@ -105,6 +105,12 @@ test('--user: bare is the namespace, with a value it is who runs the command', (
   assert.equal(rewriteUserFlag(['--user=nobody']), ['--run-as=nobody']);
   assert.equal(rewriteUserFlag(['--', '--user=x']), ['--', '--user=x']);
   assert.equal(rewriteUserFlag(['--user', 'sh']), ['--user', 'sh']);
+  // run: host-root commands come after --, so a word after --user is its value (Docker's --user alice busybox id).
+  assert.equal(rewriteUserFlag(['--user', 'alice', 'busybox', 'id'], 'run'), ['--run-as', 'alice', 'busybox', 'id']);
+  assert.equal(rewriteUserFlag(['--user', 'alice:staff', '--', 'id'], 'run'), ['--run-as', 'alice:staff', '--', 'id']);
+  assert.equal(rewriteUserFlag(['--user', '--pid', '--', 'id'], 'run'), ['--user', '--pid', '--', 'id']);
+  assert.equal(rewriteUserFlag(['--user', '--', 'id'], 'run'), ['--user', '--', 'id']);
+  assert.equal(rewriteUserFlag(['--userns', 'busybox'], 'run'), ['--userns', 'busybox']);
 });
 
 test('the command starts at the first non-flag word or after --', () => {

@@ -1,0 +1,65 @@
+// `start` and `restart`: a stopped box runs again, the same box (id, name, upper layer, limits) under a new
+// supervisor; `-a` then follows its output and ends with its exit code, like `docker start -a`.
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NsboxError } from '../errors.js';
+import { withLock } from '../state/lock.js';
+import { readRecordAt } from '../state/store.js';
+import { deriveState } from '../state/status.js';
+import { refreshBox, type OpenedBox } from './open-box.js';
+import { relaunchBox } from './relaunch.js';
+
+/** Start a box that is not running (a running one is left alone, as Docker does); returns the log size before. */
+export async function startBox(box: OpenedBox): Promise<number> {
+  const label = box.record.name ?? box.record.id.slice(0, 12);
+  return withLock(box.paths.lock, `box ${label}`, async () => {
+    const current = refreshBox(box);
+    const status = current.now.status;
+    if (status === 'running' || status === 'restarting') return logSize(box.paths.log);
+    if (status === 'creating') throw new NsboxError(`cannot start box ${label}: it is still being created`);
+    const offset = logSize(box.paths.log);
+    await relaunchBox(current);
+    return offset;
+  });
+}
+
+function logSize(path: string): number {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** Copy the box's log from `offset` to stdout until the box has ended; resolves to its exit code. */
+export async function followUntilExit(box: OpenedBox, offset: number): Promise<number> {
+  const buffer = Buffer.alloc(64 * 1024);
+  let at = offset;
+  for (;;) {
+    const record = readRecordAt(box.paths.record);
+    const now = record ? deriveState(record, box.paths) : undefined;
+    let fd: number | undefined;
+    try {
+      fd = openSync(box.paths.log, 'r');
+      for (;;) {
+        const n = readSync(fd, buffer, 0, buffer.length, at);
+        if (n <= 0) break;
+        at += n;
+        process.stdout.write(buffer.subarray(0, n));
+      }
+    } catch {
+      // no log yet
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (!now) return 0; // removed (--rm)
+    if (now.status === 'exited' || now.status === 'dead') return now.exitCode ?? 125;
+    await sleep(50);
+  }
+}
