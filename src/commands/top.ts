@@ -23,7 +23,7 @@ export const command: NsboxCommand<TopArgs> = {
     const box = openBox(openStateFromArgs(args), String(args.box));
     if (deriveState(box.record, box.paths).status !== 'running') throw new NsboxError(`cannot list processes of box ${args.box}: it is not running`);
     const supervisor = box.record.supervisor?.pid;
-    const pids = listCgroupPids(box.record).filter((p) => p !== supervisor);
+    const pids = listCgroupPids(box.record).filter((p) => p !== supervisor && p !== box.record.reaper?.pid);
     if (pids.length === 0) return 0;
     requireTool('ps');
     const result = spawnSync('ps', ['-o', 'pid,ppid,user,etime,time,args', '-p', pids.join(',')], { stdio: ['ignore', 'inherit', 'inherit'] });

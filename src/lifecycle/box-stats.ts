@@ -31,8 +31,8 @@ function readNumber(file: string): number | undefined {
 
 /** One sample of the box's resource use now. */
 export function sampleBox(record: BoxRecord): BoxSample {
-  // The supervisor shell lives in the box's cgroup but is nsbox's, not the box's: left out of the sums.
-  const pids = listCgroupPids(record).filter((p) => p !== record.supervisor?.pid);
+  // The supervisor and reaper shells are nsbox's, not the box's: left out of the sums.
+  const pids = listCgroupPids(record).filter((p) => p !== record.supervisor?.pid && p !== record.reaper?.pid);
   const dirs = record.cgroup?.dirs ?? [];
   const memoryDir = record.cgroup?.memoryDir;
   const v2 = record.cgroup?.version === 2;

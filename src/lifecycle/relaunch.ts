@@ -84,6 +84,7 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
     owner: identify(process.pid)!,
     detached: true,
     supervisor: undefined,
+    reaper: undefined,
     init: undefined,
     cgroup: plan.cgroup,
     undo: [...kept, ...listPlannedUndos(plan)],
@@ -100,7 +101,7 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
     await executePlan(plan, hostRunner, {
       onDetach: async (execution) => {
         const init = await findInit(execution.pids.box!, true, 200);
-        started = { ...starting, supervisor: identify(execution.box!.pid), init, namespaces: init ? readRecordedNamespaces(init.pid) : {}, exit: undefined, relaunching: false, startedAt: new Date().toISOString() };
+        started = { ...starting, supervisor: identify(execution.box!.pid), reaper: identify(execution.pids.box!), init, namespaces: init ? readRecordedNamespaces(init.pid) : {}, exit: undefined, relaunching: false, startedAt: new Date().toISOString() };
         saveRecord(box.state, started);
       },
     });

@@ -36,7 +36,7 @@ export function listCgroupPids(record: BoxRecord): number[] {
 export function killAll(record: BoxRecord): void {
   // The command's parent (the reaper) is in the cgroup too: spare it, so it reaps PID 1 before it exits and the
   // supervisor records the exit only once PID 1 is gone (PID 1 dying ends the rest of its pid namespace).
-  const reaper = record.init && isAlive(record.init) ? readParent(record.init.pid) : undefined;
+  const reaper = record.reaper?.pid ?? (record.init && isAlive(record.init) ? readParent(record.init.pid) : undefined);
   signalInit(record, 'SIGKILL');
   for (const pid of listCgroupPids(record)) {
     if (record.supervisor && pid === record.supervisor.pid) continue;

@@ -136,11 +136,13 @@ async function runDetached(run: RecordedRun): Promise<void> {
       onDetach: async (execution) => {
         // The supervisor outlives nsbox; the box (the reaper) is its child, and the command the reaper's child.
         const supervisor = identify(execution.box!.pid);
+        const reaper = identify(execution.pids.box!);
         const init = await findInit(execution.pids.box!, true, 200);
         saveRecord(run.state, {
           ...run.record,
           phase: 'started',
           supervisor,
+          reaper,
           init,
           namespaces: init ? readRecordedNamespaces(init.pid) : {},
           startedAt: new Date().toISOString(),

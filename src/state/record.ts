@@ -35,6 +35,8 @@ export interface BoxRecord {
   readonly process: RecordedProcess;
   /** The process whose life is the box's: the reaper shell (or the box process itself without one). */
   readonly supervisor: ProcessIdentity | undefined;
+  /** The command's parent (the reaper), in the box's cgroup but nsbox's, not the box's: stats, top and kill skip it. */
+  readonly reaper?: ProcessIdentity;
   /** The command, PID 1 of a pid namespace: what exec enters and stop signals. */
   readonly init: ProcessIdentity | undefined;
   readonly namespaces: Readonly<Partial<Record<NamespaceName, number>>>;
