@@ -54,7 +54,7 @@ export function toDockerInspect({ record, paths, now, live = {} }: InspectInput)
       Status: describeDockerState(now, extra),
       Running: running,
       Paused: false,
-      Restarting: extra.restarting,
+      Restarting: extra.restarting || now.status === 'restarting',
       OOMKilled: now.oomKilled,
       Dead: now.status === 'dead',
       Pid: now.pid ?? 0,

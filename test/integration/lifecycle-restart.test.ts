@@ -90,7 +90,7 @@ test('every kind of box is listed by ps -a and removable; gc takes what killed r
   // A foreground box without --rm: recorded, exited, inspectable, committable, exportable, startable.
   assert.is(ok(run(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo kept > /kept; echo x']), 'fg'), 'x\n');
   assert.equal([row('fg')!.status, row('fg')!.exitCode], ['exited', 0]);
-  assert.is(JSON.parse(ok(run(['inspect', 'fg']), 'inspect'))[0].name, 'fg');
+  assert.is(JSON.parse(ok(run(['inspect', 'fg']), 'inspect'))[0].Name, '/fg');
   ok(run(['commit', 'fg', 'fgimage:1']), 'commit');
   const tar = join(BASE, 'fg.tar');
   ok(run(['export', 'fg', '-o', tar]), 'export');
@@ -155,9 +155,9 @@ test('-d whose set-up fails: 125, the foreground\'s one-line error, nothing left
 
 test('-d --rm: the supervisor removes the box as soon as it exits (no gc)', async () => {
   if (skip) return console.log(`SKIP: ${skip}`);
-  ok(run(['run', '-d', '--rm', '--name', 'brief', 'busybox', 'sh', '-c', 'sleep 2; exit 3']), 'run -d --rm');
+  ok(run(['run', '-d', '--rm', '--name', 'brief', 'busybox', 'sh', '-c', 'sleep 5; exit 3']), 'run -d --rm');
   assert.ok(row('brief'), 'listed while it runs');
-  await until('the box to be removed', () => ps().length === 0 && residue().containers.length === 0, 10_000);
+  await until('the box to be removed', () => ps().length === 0 && residue().containers.length === 0, 20_000);
   assert.equal(residue(), NOTHING);
 });
 
