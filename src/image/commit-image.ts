@@ -10,6 +10,7 @@ import { convertUpperEntries } from './commit-entries.js';
 import { readInitMarks, walkUpperDir } from './commit-walk.js';
 import { packLayer } from './commit-pack.js';
 import { checkStopped, type FoundContainer } from './commit-container.js';
+import { historySteps } from './image-history.js';
 import { importImage } from './import-image.js';
 import type { ImageSource, LayerSource } from './image-source.js';
 import { packDirectory } from './pack-directory.js';
@@ -53,7 +54,7 @@ async function baseHistory(store: Store, found: FoundContainer): Promise<readonl
   const label = found.record.image;
   if (label === undefined) return [];
   const base = await findImageRecord(store, parseImageRef(label)).catch(() => undefined);
-  return base && base.id === found.record.imageId ? base.history ?? [] : [];
+  return base && base.id === found.record.imageId ? historySteps(base) : [];
 }
 
 /** The base image's layers, bottom-most first (known by digest), or the --rootfs directory packed as one layer. */

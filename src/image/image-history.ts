@@ -1,7 +1,7 @@
 // `nsbox image history`: the image config's history steps matched to the image's layers (steps marked
 // empty_layer made none), newest first. Without history (a rootfs import), one row per layer.
 
-import type { ImageRecord } from './records.js';
+import type { HistoryEntry, ImageRecord } from './records.js';
 
 export interface HistoryRow {
   /** The layer digest this step made, or undefined for a step that made no layer. */
@@ -28,4 +28,13 @@ export function buildHistory(record: ImageRecord, layerSize: (digest: string) =>
     rows.push({ layer, created: record.created, createdBy: by, size: layerSize(layer), comment: '' });
   }
   return rows.reverse();
+}
+
+/**
+ * The record's history steps, or (an import without history, such as a rootfs tarball or the host's busybox) one
+ * step per layer as `image history` shows it: a commit on top keeps these, so its base layers stay described.
+ */
+export function historySteps(record: ImageRecord): readonly HistoryEntry[] {
+  if (record.history && record.history.length > 0) return record.history;
+  return record.layers.map(() => ({ created: record.created, created_by: `nsbox image import (${record.source.kind})` }));
 }

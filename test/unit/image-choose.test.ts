@@ -8,7 +8,7 @@ import { classifyMembers } from '../../src/image/detect-source.js';
 import { parseSourceOperand } from '../../src/image/source-operand.js';
 import { formatProgress } from '../../src/image/progress.js';
 import { computeSharing } from '../../src/image/layer-sharing.js';
-import { buildHistory } from '../../src/image/image-history.js';
+import { buildHistory, historySteps } from '../../src/image/image-history.js';
 import type { ImageRecord } from '../../src/image/records.js';
 
 const img = (label: string, selectors: string[], refs: string[] = selectors) => ({ label, selectors, refs });
@@ -79,6 +79,13 @@ test('history: steps matched to layers (empty_layer steps make none), newest fir
   assert.equal(rows.map((x) => [x.layer, x.createdBy, x.size]), [['sha256:l2', 'RUN make', 7], [undefined, 'ENV A=1', 0], ['sha256:l1', 'ADD rootfs', 5]]);
   const bare = buildHistory(record('B', ['sha256:l1']), () => 1);
   assert.equal(bare.map((x) => x.createdBy), ['nsbox image import (oci-layout)']);
+});
+
+test('history steps a commit keeps: the base\'s own, or one per layer of an import without history', () => {
+  const own = [{ created_by: 'ADD rootfs' }];
+  assert.equal(historySteps(record('A', ['sha256:l1'], { history: own })), own);
+  const bare = historySteps({ ...record('B', ['sha256:l1', 'sha256:l2']), source: { kind: 'host-busybox', path: '/bin/busybox' } });
+  assert.equal(bare, [1, 2].map(() => ({ created: '2026-01-01T00:00:00.000Z', created_by: 'nsbox image import (host-busybox)' })));
 });
 
 test.run();
