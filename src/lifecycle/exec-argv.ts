@@ -49,6 +49,13 @@ export interface ImageExecRequest extends ExecRequest {
   readonly tools: { readonly nsenter: string; readonly unshare: string; readonly mount: string; readonly sh: string };
 }
 
+/**
+ * The exec'd command dies with its `nsbox exec` (as a box dies with `nsbox run`): nsenter's parent gets SIGKILL when
+ * nsbox dies (this prefix: host setpriv, before anything else), and the command gets it when nsenter's parent dies
+ * (--pdeathsig on the setpriv that starts it). What the command started itself stays until the box stops.
+ */
+const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
+
 /** In a private mount namespace: nsenter read-only over itself, then run it ($0 is its path). */
 const READ_ONLY_NSENTER = 'mount --bind -o ro -- "$0" "$0" || exit 125; exec "$0" "$@"';
 
@@ -68,8 +75,10 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     workdir: request.workdir,
     // The box's own filter, from its toolbox: an exec'd process is confined like the command (Docker does the same).
     ...(request.toolbox.seccomp ? { seccomp: request.toolbox.seccomp } : {}),
+    pdeathsig: true,
   });
   return [
+    ...DIE_WITH_NSBOX,
     ...joinPrefix(request.procsFiles),
     t.unshare, '--mount', '--propagation', 'private', '--',
     t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
@@ -88,13 +97,13 @@ const CD = ['/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-
  */
 export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
   const inBox = request.workdir === undefined ? [...request.command] : [...CD, request.workdir, ...request.command];
-  const enter = [...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
+  const enter = [...DIE_WITH_NSBOX, ...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
   const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
   if (!restricted) {
     const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
-    return [...enter, ...user, '--', ...inBox];
+    return [...enter, ...user, '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...inBox];
   }
   const caps = decodeCapabilities(facts.capBnd).map((c) => `,+${c.replace(/^cap_/, '')}`).join('');
   const user = request.runAs ? [`--reuid=${request.runAs.uid}`, `--regid=${request.runAs.gid}`, '--clear-groups'] : [];
-  return [...enter, '--', 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--', ...inBox];
+  return [...enter, '--', 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--pdeathsig=KILL', '--', ...inBox];
 }

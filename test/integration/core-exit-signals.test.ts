@@ -139,6 +139,45 @@ if (!isRoot) {
     }
   });
 
+  test('if `nsbox exec` is SIGKILLed, the command it started dies with it (host-root and image boxes); the box runs on', async () => {
+    const store = mkdtempSync('/tmp/nsbox-kill-exec-store-');
+    const state = mkdtempSync('/tmp/nsbox-kill-exec-state-');
+    const env = { ...process.env, NSBOX_ROOT: store, NSBOX_STATE: state, NSBOX_IMAGE_NETWORK: 'none' };
+    const withImage = existsSync('/bin/busybox');
+    if (!withImage) skipPart('the image box case', 'needs /bin/busybox (apt-get install busybox-static)');
+    try {
+      if (withImage) assert.is(nsbox(['image', 'import', '--from-host-busybox', 'bb'], { env, timeoutMs: 60_000 }).code, 0);
+      const boxes: [string, string[]][] = [
+        ['host-root box', ['run', '-d', '--name', 'target', '--pid', '--', 'sleep', '1000']],
+        ['image box', ['run', '-d', '--name', 'target', 'bb', 'sleep', '1000']],
+      ];
+      for (const [what, args] of boxes.filter(([w]) => withImage || w !== 'image box')) {
+        const started = nsbox(args, { env, timeoutMs: 60_000 });
+        assert.is(started.code, 0, `${what}: ${started.stderr}`);
+        const boxPid = (JSON.parse(nsbox(['ps', '--json'], { env }).stdout) as { pid: number }[])[0]!.pid;
+        const child = startNsbox(['exec', 'target', 'sleep', '777'], env);
+        let tree: string[] = [];
+        for (let i = 0; i < 300 && !tree.some((d) => d.endsWith(':sleep')); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          tree = descendants(child.pid!);
+        }
+        assert.ok(tree.some((d) => d.endsWith(':sleep')), `${what}: the exec'd sleep is in the captured tree: ${tree} ${child.output()}`);
+        const pids = tree.map((d) => Number(d.split(':')[0]));
+        process.kill(child.pid!, 'SIGKILL');
+        await exitOf(child);
+        const deadline = Date.now() + 5000;
+        while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(pids.filter(alive), [], `${what}: exec's processes left (${tree})`);
+        assert.ok(alive(boxPid), `${what}: the box itself still runs`);
+        assert.is(nsbox(['rm', '-f', 'target'], { env, timeoutMs: 60_000 }).code, 0);
+      }
+    } finally {
+      nsbox(['gc'], { env, timeoutMs: 60_000 });
+      rmSync(store, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   test('only fds 0, 1 and 2 reach the command, whatever nsbox inherited', () => {
     // python3 hands nsbox an extra inheritable fd 7 (a host file) the way a careless parent would
     const r = spawnSync('python3', ['-c', `import os, subprocess, sys

@@ -17,19 +17,19 @@ const LD = ['/dev/.nsbox/ld-linux-x86-64.so.2', '--library-path', '/dev/.nsbox']
 
 test('host-root box: join the cgroup, then nsenter every namespace, root and cwd of PID 1', () => {
   const argv = buildHostExecArgv({ pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls', '-la'], workdir: undefined, runAs: undefined, procsFiles: procs });
-  assert.equal(argv.slice(argv.indexOf('nsenter')), ['nsenter', '--target', '42', '--all', '--root', '--wd', '--', 'ls', '-la']);
-  assert.equal(argv.slice(0, 2), ['/bin/sh', '-c']);
+  assert.equal(argv.slice(argv.indexOf('nsenter')), ['nsenter', '--target', '42', '--all', '--root', '--wd', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'ls', '-la']);
+  assert.equal(argv.slice(0, 6), ['setpriv', '--pdeathsig', 'KILL', '--', '/bin/sh', '-c'], 'dies with nsbox, then joins the cgroup');
   assert.ok(argv.includes(procs[0]!));
 });
 
 test('host-root box: -u and -w', () => {
   const argv = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['id'], workdir: '/srv', runAs: { uid: 1000, gid: 100 }, procsFiles: [] });
-  assert.equal(argv, ['nsenter', '--target', '7', '--all', '--root', '--wd', '--setuid', '1000', '--setgid', '100', '--', '/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec', '/srv', 'id']);
+  assert.equal(argv, ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', '--target', '7', '--all', '--root', '--wd', '--setuid', '1000', '--setgid', '100', '--', 'setpriv', '--pdeathsig', 'KILL', '--', '/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec', '/srv', 'id']);
 });
 
 test('host-root box with dropped capabilities and no_new_privs: the same through the host\'s setpriv', () => {
   const argv = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [] });
-  assert.equal(argv, ['nsenter', '--target', '9', '--all', '--root', '--wd', '--', 'setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--', 'sh']);
+  assert.equal(argv, ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', '--target', '9', '--all', '--root', '--wd', '--', 'setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--pdeathsig=KILL', '--', 'sh']);
 });
 
 test('image box: read-only nsenter in a private mount namespace, no --root/--wd, then the toolbox\'s setpriv and env', () => {
@@ -38,10 +38,11 @@ test('image box: read-only nsenter in a private mount namespace, no --root/--wd,
     { command: ['sh'], workdir: '/srv', runAs: { uid: 5, gid: 6 }, procsFiles: [], toolbox: TOOLBOX, env: { PATH: '/bin', LD_PRELOAD: '/x.so' }, tools: TOOLS },
   );
   assert.equal(argv, [
+    'setpriv', '--pdeathsig', 'KILL', '--',
     '/usr/bin/unshare', '--mount', '--propagation', 'private', '--',
     '/bin/sh', '-c', 'mount --bind -o ro -- "$0" "$0" || exit 125; exec "$0" "$@"', '/usr/bin/nsenter',
     '--target', '9', '--all', '--',
-    ...LD, '/dev/.nsbox/setpriv', '--reuid=5', '--regid=6', '--clear-groups', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--',
+    ...LD, '/dev/.nsbox/setpriv', '--reuid=5', '--regid=6', '--clear-groups', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--pdeathsig=KILL', '--',
     ...LD, '/dev/.nsbox/env', '-i', '--chdir=/srv', '--', 'PATH=/bin', 'LD_PRELOAD=/x.so',
     'sh',
   ]);
