@@ -124,9 +124,10 @@ function cgroupParentDirs(parents: readonly string[]): string[] {
 function isForeignLink(name: string, bridges: readonly string[], hostCgroups: readonly string[], ownDirs: readonly string[]): boolean {
   if (!ownDirs.length) return false;
   if (/^(nsbr-|nsbox0$|nsbox-[0-9a-f]+$)/.test(name)) return !bridges.includes(name); // user and default bridges
-  const veth = /^ns[vp]([0-9a-f]{12})/.exec(name); // nsv<id>, nsv<id>x1 (a second network)...
+  // nsv<12 hex of the id>, or nsv<10 hex>x1 for a second network's veth (15 characters at most)
+  const veth = /^ns[vp]([0-9a-f]{10,12})(x\d+)?$/.exec(name);
   if (!veth) return false;
-  const boxCgroups = hostCgroups.filter((dir) => dir.endsWith(`/nsbox-${veth[1]}`));
+  const boxCgroups = hostCgroups.filter((dir) => (dir.split('/').pop() ?? '').startsWith(`nsbox-${veth[1]}`));
   return boxCgroups.length > 0 && !boxCgroups.some((dir) => ownDirs.some((own) => dir.startsWith(`${own}/`)));
 }
 
