@@ -4,7 +4,6 @@
 // through a symlink to a host file), and exec's exit code. Checked from the host: state files, container dirs,
 // cgroups, mounts, processes. Store, state and cgroups are this test's own (temp dirs, ./lr-<pid>).
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +14,11 @@ import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/c
 import { dirOf } from '../../src/cgroup/layout.js';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
 const skip = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : host.mode === 'none' ? 'no cgroup filesystem' : undefined;
+const test = gatedTest(skip);
 
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-lr-'));
 const STORE = join(BASE, 'store');
@@ -86,7 +87,6 @@ test.after(() => {
 });
 
 test('every kind of box is listed by ps -a and removable; gc takes what killed runs left; then image rm succeeds', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   // A foreground box without --rm: recorded, exited, inspectable, committable, exportable, startable.
   assert.is(ok(run(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo kept > /kept; echo x']), 'fg'), 'x\n');
   assert.equal([row('fg')!.status, row('fg')!.exitCode], ['exited', 0]);
@@ -138,7 +138,6 @@ test('every kind of box is listed by ps -a and removable; gc takes what killed r
 });
 
 test('-d whose set-up fails: 125, the foreground\'s one-line error, nothing left (record, container, cgroup, mounts)', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const fg = run(['run', '-w', '/bin/busybox', 'busybox', 'true']);
   const bg = run(['run', '-d', '-w', '/bin/busybox', 'busybox', 'true']);
   for (const r of [fg, bg]) {
@@ -154,7 +153,6 @@ test('-d whose set-up fails: 125, the foreground\'s one-line error, nothing left
 });
 
 test('-d --rm: the supervisor removes the box as soon as it exits (no gc)', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run(['run', '-d', '--rm', '--name', 'brief', 'busybox', 'sh', '-c', 'sleep 5; exit 3']), 'run -d --rm');
   assert.ok(row('brief'), 'listed while it runs');
   await until('the box to be removed', () => ps().length === 0 && residue().containers.length === 0, 20_000);
@@ -162,7 +160,6 @@ test('-d --rm: the supervisor removes the box as soon as it exits (no gc)', asyn
 });
 
 test('start and restart: the same box (id, name, upper layer, limits); start -a prints and returns its exit code', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   const id = ok(run(['run', '-d', '--name', 'again', '--memory', '64m', '--label', 'tier=web', 'busybox', 'sh', '-c', 'echo run >> /runs; exec sleep 100']), 'run -d').trim();
   await until('the first run', () => row('again')?.status === 'running');
   ok(run(['stop', '-t', '0', 'again']), 'stop');
@@ -190,7 +187,6 @@ test('start and restart: the same box (id, name, upper layer, limits); start -a 
 });
 
 test('restart policies: on-failure:N counts, always restarts (Restarting in ps), unless-stopped stays stopped after stop', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   assert.match(run(['run', '--restart', 'always', 'busybox', 'true']).stderr, /--restart.*needs -d/);
   assert.match(run(['run', '-d', '--rm', '--restart', 'always', 'busybox', 'true']).stderr, /conflicting options: --restart and --rm/);
   assert.match(run(['run', '-d', '--restart', 'sometimes', 'busybox', 'true']).stderr, /invalid --restart/);
@@ -224,7 +220,6 @@ test('restart policies: on-failure:N counts, always restarts (Restarting in ps),
 });
 
 test('--init: PID 1 is a reaper that forwards SIGTERM, so stopping `sleep infinity` takes well under the 10 s timeout', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run(['run', '-d', '--name', 'init', '--init', 'busybox', 'sleep', 'infinity']), 'run --init');
   const top = ok(run(['exec', 'init', 'ps', '-o', 'pid,args']), 'ps');
   assert.match(top, /^\s*1 [^]*nsbox-init sleep infinity/m, 'PID 1 is the reaper');
@@ -248,7 +243,6 @@ test('--init: PID 1 is a reaper that forwards SIGTERM, so stopping `sleep infini
 });
 
 test('--user NAME (and -u) resolved in the box\'s /etc/passwd and /etc/group at run and exec, never through a symlink', async () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run(['run', '--name', 'mk', 'busybox', 'sh', '-c', 'echo "alice:x:1234:2345:Alice:/home/alice:/bin/sh" >> /etc/passwd; echo "staff:x:2345:" >> /etc/group; echo "devs:x:3000:alice" >> /etc/group']), 'make users');
   ok(run(['commit', 'mk', 'users:1']), 'commit');
   ok(run(['rm', 'mk']), 'rm');
@@ -271,7 +265,6 @@ test('--user NAME (and -u) resolved in the box\'s /etc/passwd and /etc/group at 
 });
 
 test('exec returns the command\'s exit code every time (its exit is never missed)', () => {
-  if (skip) return console.log(`SKIP: ${skip}`);
   ok(run(['run', '-d', '--name', 'codes', 'busybox', 'sleep', '100']), 'run -d');
   for (let i = 0; i < 15; i++) assert.is(run(['exec', 'codes', 'sh', '-c', 'exit 42']).code, 42, `round ${i}`);
 });
