@@ -118,8 +118,8 @@ function cgroupParentDirs(parents: readonly string[]): string[] {
 }
 
 /**
- * A link another suite's box or network owns: a veth end nsv/nsp<id> whose box cgroup nsbox-<id> lives outside
- * this test's cgroup parents, or a bridge this test did not declare. Without cgroup parents, every link counts.
+ * A link another suite's box or network owns: a veth end nsv/nsp<id> whose box cgroup nsbox-<id> is not below this
+ * test's cgroup parents, or a bridge this test did not declare. Without cgroup parents, every link counts.
  */
 function isForeignLink(name: string, bridges: readonly string[], hostCgroups: readonly string[], ownDirs: readonly string[]): boolean {
   if (!ownDirs.length) return false;
@@ -128,7 +128,8 @@ function isForeignLink(name: string, bridges: readonly string[], hostCgroups: re
   const veth = /^ns[vp]([0-9a-f]{10,12})(x\d+)?$/.exec(name);
   if (!veth) return false;
   const boxCgroups = hostCgroups.filter((dir) => (dir.split('/').pop() ?? '').startsWith(`nsbox-${veth[1]}`));
-  return boxCgroups.length > 0 && !boxCgroups.some((dir) => ownDirs.some((own) => dir.startsWith(`${own}/`)));
+  // Ours only when its box's cgroup is below ours: a veth whose box cannot be placed is another suite's.
+  return !boxCgroups.some((dir) => ownDirs.some((own) => dir.startsWith(`${own}/`)));
 }
 
 /** Every PID in the cgroup trees below each parent (relative to this process's cgroup), in every hierarchy. */
