@@ -76,7 +76,7 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
     return startRecorded(
       {
         spec: recordedSpec(spec, facts),
-        buildPlan: (cgroup, detach) => buildImagePlan({ ...spec, remove: false, box: { ...spec.box, cgroup } }, facts, title, { detach }),
+        buildPlan: (cgroup, detach) => buildImagePlan({ ...spec, remove: false, box: { ...spec.box, cgroup } }, facts, title, { detach, removedWithRecord: spec.remove }),
         recipe: (cgroup) => ({ kind: 'image', title, spec: { ...spec, remove: false, box: { ...spec.box, cgroup } }, facts: { ...facts, console: false } }),
         image: facts.imageLabel,
         inheritEnv: false,

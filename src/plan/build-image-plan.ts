@@ -30,6 +30,8 @@ export interface ImagePlanOptions {
   readonly detach?: DetachFiles;
   /** start/restart: the container directory exists (same upper layer, same init layer); only its files are rewritten. */
   readonly reuseContainer?: boolean;
+  /** --rm on a recorded box: nsbox removes the container with its record when the box ends (not this plan's undo). */
+  readonly removedWithRecord?: boolean;
 }
 
 /** What planning needs from the store and the host (gathered by the command; planning reads nothing). */
@@ -76,7 +78,9 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   if (!reuse) steps.push({
     kind: 'mkdir',
     path: c.dir,
-    why: spec.remove ? 'The container\'s directory (--rm: removed with everything in it when the box ends).' : 'The container\'s directory: it stays after the box ends (nsbox commit / export use it).',
+    why: spec.remove ? 'The container\'s directory (--rm: removed with everything in it when the box ends).'
+      : options.removedWithRecord ? 'The container\'s directory (--rm: nsbox removes it with the box\'s record when the box ends).'
+      : 'The container\'s directory: it stays after the box ends (nsbox commit / export use it).',
     ...(spec.remove ? { undo: { kind: 'remove' as const, path: c.dir } } : {}),
   });
   if (facts.imageLabel !== undefined) {

@@ -89,6 +89,16 @@ test('detached: a supervisor in its own session, log and exit files, the detache
   assert.ok(foreground.steps.find((x) => x.kind === 'launch')!.kind === 'launch');
 });
 
+test('--rm on a recorded box: the plan says the container goes with its record, and leaves the removal to nsbox', () => {
+  const s = specOf({ network: 'none', rm: true });
+  const dirStep = (options: { removedWithRecord?: boolean }) => buildImagePlan({ ...s, remove: false, box: { ...s.box, id: ID } }, facts, 't', options).steps.find((x) => x.kind === 'mkdir' && x.path === facts.container.dir);
+  const rm = dirStep({ removedWithRecord: true });
+  assert.ok(rm?.kind === 'mkdir');
+  assert.match(rm.why, /--rm: nsbox removes it with the box's record/);
+  assert.is(rm.undo, undefined, 'the plan itself removes nothing the record still names');
+  assert.match(dirStep({})!.why, /it stays after the box ends/);
+});
+
 test('network: host-side steps between the namespaces and the gate; /etc/hosts and resolv.conf from the network', () => {
   const plan = buildImagePlan(networked(), facts, 't');
   const kinds = plan.steps.map((x) => (x.kind === 'exec' ? `exec:${x.argv[0]}` : x.kind));
