@@ -116,7 +116,7 @@ const MUTATIONS = [
   {
     id: 'no-seccomp',
     what: 'no seccomp filter is loaded (every box unconfined)',
-    edits: [['src/rootfs/final-exec.ts', '  if (!s) return { setprivArgs: [], prefix: [] };', '  if (s || !s) return { setprivArgs: [], prefix: [] };']],
+    edits: [['src/rootfs/final-exec.ts', '  const s = input.seccomp;', "  const s = undefined as FinalExecInput['seccomp'];"]],
     tests: [['integration', 'image-seccomp'], ['integration', 'containment']],
   },
   {
