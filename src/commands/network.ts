@@ -10,6 +10,7 @@ interface NetworkArgs {
   operands: (string | number)[];
   subnet: string | undefined;
   json: boolean;
+  format: string | undefined;
   dryRun: boolean;
   state: string | undefined;
 }
@@ -25,6 +26,7 @@ export const command: NsboxCommand<NetworkArgs> = {
       .options(STATE_OPTION)
       .option('subnet', { type: 'string', describe: 'create: IPv4 subnet, e.g. 10.89.0.0/24 (default: the first free one of Docker\'s pools, 172.17-31.0.0/16 then 192.168.N.0/20)' })
       .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })
+      .option('format', { alias: 'f', type: 'string', describe: 'inspect: Go template, e.g. {{range .IPAM.Config}}{{.Subnet}}{{end}}' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'gc: list what would be released' })
       .example('$0 network create web', 'a user network on a free subnet; boxes on it find each other by name')
       .example('$0 network connect web mybox', 'add a running box to it (as eth1)')
@@ -46,7 +48,7 @@ export const command: NsboxCommand<NetworkArgs> = {
       }
       case 'inspect':
         if (operands.length === 0) throw new NsboxError('usage: nsbox network inspect NAME...');
-        process.stdout.write(`${JSON.stringify(manage.inspectNetworks(operands), null, 2)}\n`);
+        process.stdout.write(await (await import('../format/inspect-output.js')).inspectOutput(args.format, () => manage.inspectNetworks(operands)));
         return 0;
       case 'connect':
       case 'disconnect': {

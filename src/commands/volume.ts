@@ -12,6 +12,7 @@ interface VolumeArgs {
   names: (string | number)[];
   root: string | undefined;
   json: boolean;
+  format: string | undefined;
 }
 
 const ACTIONS = ['create', 'ls', 'rm', 'inspect'] as const;
@@ -25,6 +26,7 @@ export const command: NsboxCommand<VolumeArgs> = {
       .positional('names', { type: 'string', array: true, describe: 'volume names' })
       .option('root', { type: 'string', describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' })
       .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })
+      .option('format', { alias: 'f', type: 'string', describe: 'inspect: Go template, e.g. {{.Mountpoint}}' })
       .example('nsbox volume create data', 'then: nsbox run -v data:/data busybox ...')
       .example('nsbox run --mount type=volume,source=data,target=/data busybox ls /data', "Docker's --mount form") as unknown as Argv<VolumeArgs>,
   async handler(args) {
@@ -54,9 +56,11 @@ export const command: NsboxCommand<VolumeArgs> = {
         return 0;
       case 'inspect': {
         if (names.length === 0) throw new NsboxError('usage: nsbox volume inspect NAME...');
-        const out = [];
-        for (const name of names) out.push(await inspectVolume(root, name));
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        process.stdout.write(await (await import('../format/inspect-output.js')).inspectOutput(args.format, async () => {
+          const out = [];
+          for (const name of names) out.push(await inspectVolume(root, name));
+          return out;
+        }));
         return 0;
       }
       default:
