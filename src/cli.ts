@@ -123,7 +123,8 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
     const { runImageBox } = await import('./commands/run-image.js');
     return runImageBox(args, command, afterDash, title);
   }
-  if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], true, title);
+  // On a terminal, the shell gets a pty of its own (like -t); from a pipe, it reads its commands from stdin.
+  if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], process.stdin.isTTY === true, title);
   return runBox(args, command, false, title);
 }
 

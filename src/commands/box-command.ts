@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase } from 'yargs';
 import { NsboxError, flagError } from '../errors.js';
 import type { BoxSpec } from '../spec/box-spec.js';
 import { buildBoxSpec, type RunArgs } from '../spec/run-flags.js';
-import { buildRunPlan } from '../plan/build-run-plan.js';
+import { buildRunPlan, hasReaper } from '../plan/build-run-plan.js';
 import { explainPlan, planText } from '../plan/explain.js';
 import { quoteArgv } from '../plan/quote.js';
 import { checkPlanTools } from '../exec/executor.js';
@@ -38,7 +38,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   if (args.explain) explainPlan(plan, args);
 
   try {
-    return await runInForeground(plan, { viaReaper: spec.namespaces.includes('pid'), json: args.json === true, id: spec.id });
+    return await runInForeground(plan, { viaReaper: hasReaper(spec, false), tty: spec.process.tty, json: args.json === true, id: spec.id });
   } finally {
     // Its undos removed its links and rules; this drops its lease and its lines in peers' /etc/hosts.
     if (spec.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.id);

@@ -21,10 +21,14 @@ import { exitCodeOf } from '../exec/executor.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { splitCommandLine } from '../spec/command-line.js';
 import { parseFlags } from '../spec/parse-flags.js';
+import { relayArgv } from '../tty/relay-program.js';
+import { relayTitle } from '../tty/tty-reaper-script.js';
+import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds, type TerminalRelay } from '../tty/terminal-pipes.js';
+import { findCommandPid } from '../exec/signals.js';
 
 const EXEC_OPTIONS: Readonly<Record<string, Options>> = {
-  interactive: { alias: 'i', type: 'boolean', describe: 'keep stdin open (it is passed through)' },
-  tty: { alias: 't', type: 'boolean', describe: 'use your terminal (it is passed through)' },
+  interactive: { alias: 'i', type: 'boolean', describe: 'keep stdin open (a pipe without -t)' },
+  tty: { alias: 't', type: 'boolean', describe: 'a new pty of the box\'s own for the command, relayed to your terminal (TERM=xterm unless given)' },
   env: { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' },
   workdir: { alias: 'w', type: 'string', describe: 'working directory inside the box' },
   user: { alias: 'u', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as, from the box\'s own /etc/passwd and /etc/group (default: the box\'s user)' },
@@ -76,14 +80,16 @@ export const command: NsboxCommand<ExecArgs> = {
     const extraEnv = buildEnv(args.env ?? [], [], process.env);
     const tool = (name: string): string => requireTool(name, (n) => findTool(n, HOST_PATH));
     const tools = { nsenter: realpathSync(tool('nsenter')), unshare: tool('unshare'), mount: tool('mount'), sh: tool('sh') };
+    if (args.tty) tool('perl');
     // Only 0-2 go into the box: an inherited fd of a host file or directory would be a way out (CVE-2024-21626).
     closeInheritedFds();
     const box = openBox(openStateFromArgs({ state: args.state }), String(args.box));
 
     // Hold the box's lock until the new process is inside the box's cgroup: an rm racing us then kills it too.
     const lock = await acquireLock(box.paths.lock, `box ${args.box}`);
-    let child: ChildProcess;
-    let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    let child: ChildProcess | undefined;
+    let relay: TerminalRelay | undefined;
+    let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
     try {
       const { record, now } = refreshBox(box);
       if (now.status !== 'running' || !record.init) throw new NsboxError(`cannot exec in box ${args.box}: it is ${now.status === 'running' ? 'starting' : now.status}`);
@@ -101,22 +107,48 @@ export const command: NsboxCommand<ExecArgs> = {
         workdir: args.workdir ?? record.process.workdir,
         runAs: runAsFlag ?? record.process.runAs,
         procsFiles: (record.cgroup?.dirs ?? []).map((d) => join(d, 'cgroup.procs')),
+        ctty: args.tty,
       };
       // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
-      const [argv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools);
-      child = spawn(argv[0]!, argv.slice(1), { stdio: [args.interactive || args.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], env });
-      // Listen before anything else is awaited: a command that ends while we wait for the cgroup join (`exit 42`
-      // takes a millisecond) would otherwise emit 'exit' to nobody, and nsbox would exit 0 when its loop drained.
-      exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-        child!.on('error', (e) => reject(new NsboxError(`cannot run ${e.message}`)));
-        child!.on('exit', (code, signal) => resolve({ code, signal }));
+      const [execArgv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools, args.tty);
+      // -t: a new pty from the box's own devpts (through PID 1's root), relayed from here, outside the box; the
+      // command becomes the leader of a session of its own with the pty as its controlling terminal (setsid --ctty
+      // inside the box's pid namespace), like docker exec -t.
+      const argv = args.tty ? relayArgv(relayTitle(record.id), `/proc/${record.init.pid}/root/dev/pts/ptmx`, { stdin: args.interactive, ctty: false }, execArgv) : execArgv;
+      const terminals = args.tty ? [] : terminalFds();
+      // Without -t the command gets a session of its own (detached) and never the caller's terminal.
+      child = spawn(argv[0]!, argv.slice(1), { stdio: args.tty ? 'inherit' : stdioAvoidingTerminals(terminals, args.interactive ? 'inherit' : 'ignore'), env, detached: !args.tty });
+      if (terminals.length > 0) relay = relayTerminalPipes(child, terminals.filter((fd) => fd !== 0 || args.interactive));
+      // Listen before anything else is awaited: a command that ends during the cgroup wait would emit 'exit' to
+      // nobody, and nsbox would exit 0 once its loop drained.
+      const spawned = child;
+      exited = new Promise((resolve, reject) => {
+        spawned.on('error', (e) => reject(new NsboxError(`cannot run ${e.message}`)));
+        spawned.on('exit', (code, signal) => resolve({ code, signal }));
       });
       exited.catch(() => undefined);
-      await waitUntilJoined(child.pid, record.cgroup?.dirs ?? []);
+      await waitUntilJoined(args.tty ? () => findCommandPid(child!.pid!, true) : () => child!.pid, record.cgroup?.dirs ?? []);
     } finally {
       lock.release();
     }
-    return exitCodeOf(await exited);
+    const running = child!;
+    // Its own session hears nothing from the caller's terminal: pass nsbox's signals to its whole process group.
+    const forward = (signal: NodeJS.Signals) => {
+      try {
+        if (running.pid !== undefined) process.kill(args.tty ? running.pid : -running.pid, signal);
+      } catch {
+        // gone already
+      }
+    };
+    const signals = args.tty ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const);
+    for (const signal of signals) process.on(signal, forward);
+    try {
+      const status = await exited!;
+      await relay?.finish();
+      return exitCodeOf(status);
+    } finally {
+      for (const signal of signals) process.off(signal, forward);
+    }
   },
 };
 
@@ -124,23 +156,34 @@ export const command: NsboxCommand<ExecArgs> = {
  * Image boxes: host tools get a fixed environment, the command the box's (applied inside, after the drop).
  * Host-root boxes are not sandboxes: nsenter and the command inherit nsbox's environment, plus the box's.
  */
-function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters<typeof buildHostExecArgv>[1], extraEnv: Record<string, string>, tools: Parameters<typeof buildImageExecArgv>[1]['tools']): [string[], NodeJS.ProcessEnv] {
+function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters<typeof buildHostExecArgv>[1], extraEnv: Record<string, string>, tools: Parameters<typeof buildImageExecArgv>[1]['tools'], tty: boolean): [string[], NodeJS.ProcessEnv] {
+  // -t: TERM=xterm as docker exec -t sets it, unless -e gives one (a host-root box keeps the one it inherits).
   if (record.toolbox) {
     const bad = checkCommandName(request.command);
     if (bad) throw new NsboxError(bad);
-    const argv = buildImageExecArgv(facts, { ...request, toolbox: record.toolbox, env: { ...record.process.env, ...extraEnv }, tools });
+    if (tty && !record.toolbox.files.some((f) => f.name === 'setsid')) {
+      throw new NsboxError(`cannot exec -t in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no setsid in its toolbox); restart it`);
+    }
+    const argv = buildImageExecArgv(facts, { ...request, toolbox: record.toolbox, env: { ...record.process.env, ...(tty ? { TERM: 'xterm' } : {}), ...extraEnv }, tools });
     return [argv, { ...HOST_ENV }];
   }
   if (!record.process.inheritEnv) throw new NsboxError(`cannot exec in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no toolbox recorded); restart it`);
-  return [buildHostExecArgv(facts, request), { ...process.env, ...record.process.env, ...extraEnv }];
+  const inherited = { ...process.env, ...record.process.env };
+  return [buildHostExecArgv(facts, request), { ...inherited, ...(tty && inherited.TERM === undefined ? { TERM: 'xterm' } : {}), ...extraEnv }];
 }
 
-/** Until /proc/<pid>/cgroup names the box's cgroup (or the process is gone), at most 2 s. */
-async function waitUntilJoined(pid: number | undefined, dirs: readonly string[]): Promise<void> {
-  if (pid === undefined || dirs.length === 0) return;
+/** Until /proc/<pid>/cgroup names the box's cgroup (or the process is gone), at most 2 s; `pid()` may not exist yet
+ * (the relay's child). */
+async function waitUntilJoined(processId: () => number | undefined, dirs: readonly string[]): Promise<void> {
+  if (dirs.length === 0) return;
   const leaf = dirs[0]!.split('/').pop()!;
   const deadline = Date.now() + 2000;
   while (Date.now() < deadline) {
+    const pid = processId();
+    if (pid === undefined) {
+      await sleep(1);
+      continue;
+    }
     try {
       if (readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${leaf}\n`)) return;
     } catch {

@@ -98,7 +98,7 @@ async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof descri
   await prepareHost(store.root);
 
   try {
-    return await runInForeground(plan, { viaReaper: true, json: args.json === true, id: spec.box.id });
+    return await runInForeground(plan, { viaReaper: true, tty: spec.box.process.tty, json: args.json === true, id: spec.box.id });
   } catch (error) {
     // A box that never ran leaves no container behind, --rm or not.
     await hostRunner.remove(facts.container.dir).catch(() => undefined); // never through a mount left inside

@@ -10,6 +10,7 @@ export const command: NsboxCommand = {
   builder: (y) => y.usage('nsbox sh [flags] [-- SHELL-ARGS...]').options(RUN_OPTIONS).example('$0 sh --uts --pid --mount-proc', 'a shell that sees only its own processes'),
   handler: (args) => {
     const shell = process.env.SHELL || '/bin/sh';
-    return runBox(args, [shell, ...commandArgv(args, 'sh')], true, titleOf(process.argv.slice(2)));
+    // On a terminal, the shell gets a pty of its own (like -t); from a pipe, it reads its commands from stdin.
+    return runBox(args, [shell, ...commandArgv(args, 'sh')], process.stdin.isTTY === true, titleOf(process.argv.slice(2)));
   },
 };

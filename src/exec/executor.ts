@@ -44,6 +44,7 @@ const HAND_OVER_TIMEOUT_MS = 10_000;
 
 /** Fails early, naming the package, if a tool some step runs is not installed. */
 export function checkPlanTools(plan: Plan, find: (name: string) => string | undefined = findTool): void {
+  if (plan.scripts.some((s) => s.name === 'relay')) requireTool('perl', find);
   for (const step of plan.steps) {
     if (step.kind !== 'exec' && step.kind !== 'launch') continue;
     for (const tool of toolsOf(step.argv)) requireTool(tool, find);
@@ -122,7 +123,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       case 'mkdir':
         return runner.mkdir(fill(step.path));
       case 'launch': {
-        const proc = runner.launch(step.argv.map(fill), step.gated, step.detach);
+        const proc = runner.launch(step.argv.map(fill), step.gated, step.detach, step.tty);
         if (step.as === 'box') execution.box = proc;
         else helpers.push(proc);
         if (proc.pid === -1) await proc.exited; // rejects with the spawn error

@@ -9,6 +9,8 @@ import { findCommandPid, forwardSignals } from './signals.js';
 export interface ForegroundOptions {
   /** The box has a pid namespace: the command is the reaper's child (PID 1 inside), not the box process. */
   readonly viaReaper: boolean;
+  /** -t: the relay keeps the pty's size in step itself, so SIGWINCH is not forwarded. */
+  readonly tty?: boolean;
   /** Print the result as one JSON line on stderr instead of the one-line verdict. */
   readonly json: boolean;
   readonly id: string;
@@ -22,6 +24,7 @@ export async function runInForeground(plan: Plan, options: ForegroundOptions): P
   const signals = forwardSignals(
     () => (released && boxPid !== undefined ? findCommandPid(boxPid, options.viaReaper) : undefined),
     (signal) => (abort.aborted = signal),
+    options.tty ? ['SIGWINCH'] : [],
   );
   let outcome: CgroupOutcome | undefined;
   try {

@@ -12,6 +12,7 @@ import { closeInheritedFds } from './close-fds.js';
 import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
 import { HOST_ENV } from '../host/host-env.js';
+import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
 import type { DetachFiles } from '../plan/types.js';
 
@@ -47,7 +48,8 @@ export interface Runner {
   rmdir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
   removeCgroup(path: string): Promise<void>;
-  launch(argv: readonly string[], gated: boolean, detach?: DetachFiles): LaunchedProcess;
+  /** `tty`: the box's relay holds the caller's terminal; otherwise a terminal on 0-2 reaches the box as a pipe. */
+  launch(argv: readonly string[], gated: boolean, detach?: DetachFiles, tty?: boolean): LaunchedProcess;
   readNamespaces(pid: number, forChildren: boolean): NamespaceInodes;
   kill(pid: number, signal: NodeJS.Signals): void;
   /** The first child of a launched process (a supervisor's box), once it has one; rejects if it exits first. */
@@ -100,19 +102,21 @@ export const hostRunner: Runner = {
     const { removeCgroupTree } = await import('../cgroup/remove.js');
     await removeCgroupTree(path);
   },
-  launch(argv, gated, detach) {
+  launch(argv, gated, detach, tty) {
     // Node passes on every fd it inherited without close-on-exec: close them so only 0-2 (and the gate) reach a box.
     closeInheritedFds();
     // Detached: stdout and stderr to the log, fd 4 on the exit file (the reaper writes PID 1's status there).
     const files = detach ? [openSync(detach.log, 'a', 0o640), openSync(detach.exitFile, 'w', 0o600)] : [];
+    const terminals = gated && !detach && !tty ? terminalFds() : [];
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(argv[0]!, argv.slice(1), {
-        stdio: detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore'],
+        stdio: detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? [...stdioAvoidingTerminals(terminals), 'pipe'] : ['ignore', 'ignore', 'ignore'],
       });
     } finally {
       for (const fd of files) closeSync(fd);
     }
+    const relay = terminals.length > 0 && child.pid !== undefined ? relayTerminalPipes(child, terminals) : undefined;
     let done = false;
     let text = '';
     const gate = gated ? (child.stdio[3] as Duplex) : undefined;
@@ -126,7 +130,8 @@ export const hostRunner: Runner = {
       });
       child.on('exit', (code, signal) => {
         done = true;
-        resolve({ code, signal });
+        if (relay) void relay.finish().then(() => resolve({ code, signal }));
+        else resolve({ code, signal });
       });
     });
     exited.catch(() => {}); // observed by the executor; avoid an unhandled rejection meanwhile

@@ -11,13 +11,14 @@ export interface SignalForwarding {
 }
 
 /**
- * Install handlers for FORWARDED. `target()` is the command's host PID (undefined before it exists): a signal then
+ * Install handlers for FORWARDED (but `except`). `target()` is the command's host PID (undefined before it exists): a signal then
  * goes to `early` instead (set-up is aborted). A terminal-generated signal that the command already got as a
  * member of our foreground process group is not sent twice.
  */
-export function forwardSignals(target: () => number | undefined, early: (signal: NodeJS.Signals) => void): SignalForwarding {
+export function forwardSignals(target: () => number | undefined, early: (signal: NodeJS.Signals) => void, except: readonly NodeJS.Signals[] = []): SignalForwarding {
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const signal of FORWARDED) {
+    if (except.includes(signal)) continue;
     const handler = () => {
       const pid = target();
       if (pid === undefined) {

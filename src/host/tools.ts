@@ -32,6 +32,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   pivot_root: 'util-linux',
   iptables: 'iptables',
   nft: 'nftables',
+  perl: 'perl-base',
 };
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

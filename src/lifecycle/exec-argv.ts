@@ -21,7 +21,7 @@
 import { joinPrefix } from '../cgroup/driver-fs.js';
 import { decodeCapabilities } from '../ns/cap-names.js';
 import { buildFinalExecArgv } from '../rootfs/final-exec.js';
-import type { Toolbox } from '../rootfs/toolbox.js';
+import { toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 
 /** What exec needs to know about the box's PID 1, read from /proc/<pid>/status. */
 export interface InitFacts {
@@ -38,6 +38,12 @@ export interface ExecRequest {
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
   /** cgroup.procs files of the box's cgroups. */
   readonly procsFiles: readonly string[];
+  /**
+   * -t: inside the box's pid namespace, `setsid --ctty` (the toolbox's in an image box, the host's in a host-root box)
+   * makes the command the leader of a new session whose controlling terminal is the pty on its fd 0 (a leader outside,
+   * invisible to the box, breaks job control: a shell cannot give the terminal back when it exits).
+   */
+  readonly ctty?: boolean;
 }
 
 export interface ImageExecRequest extends ExecRequest {
@@ -83,10 +89,12 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     t.unshare, '--mount', '--propagation', 'private', '--',
     t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
     '--target', String(facts.pid), '--all', '--',
+    ...(request.ctty ? [...toolboxArgv(request.toolbox, 'setsid'), '--ctty', '--'] : []),
     ...final,
     ...request.command,
   ];
 }
+const CTTY = ['setsid', '--ctty', '--'];
 
 /** cd inside the box (with the box's own sh: nsenter --wd=DIR would resolve DIR in the host's root). */
 const CD = ['/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec'];
@@ -99,11 +107,13 @@ export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): strin
   const inBox = request.workdir === undefined ? [...request.command] : [...CD, request.workdir, ...request.command];
   const enter = [...DIE_WITH_NSBOX, ...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
   const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
+  const ctty = request.ctty ? CTTY : [];
   if (!restricted) {
+    // A host-root box: setsid is the host's, in its root.
     const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
-    return [...enter, ...user, '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...inBox];
+    return [...enter, ...user, '--', ...ctty, 'setpriv', '--pdeathsig', 'KILL', '--', ...inBox];
   }
   const caps = decodeCapabilities(facts.capBnd).map((c) => `,+${c.replace(/^cap_/, '')}`).join('');
   const user = request.runAs ? [`--reuid=${request.runAs.uid}`, `--regid=${request.runAs.gid}`, '--clear-groups'] : [];
-  return [...enter, '--', 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--pdeathsig=KILL', '--', ...inBox];
+  return [...enter, '--', ...ctty, 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--pdeathsig=KILL', '--', ...inBox];
 }

@@ -2,6 +2,7 @@
 
 import type { BoxSpec } from '../spec/box-spec.js';
 import { executePlan, exitCodeOf } from '../exec/executor.js';
+import { hasReaper } from '../plan/build-run-plan.js';
 import { hostRunner } from '../exec/runner.js';
 import { findCommandPid, forwardSignals } from '../exec/signals.js';
 import { readCgroupOutcome, type CgroupOutcome } from '../cgroup/outcome.js';
@@ -16,13 +17,14 @@ import { detachBoxNetwork } from '../net/box-network.js';
 
 /** Run, forward signals, record the exit (or remove the box with --rm); resolves to the command's exit code. */
 export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec, json = false): Promise<number> {
-  const viaReaper = spec.namespaces.includes('pid');
+  const viaReaper = hasReaper(spec, false);
   const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
   let boxPid: number | undefined;
   let started: Promise<BoxRecord> | undefined;
   const signals = forwardSignals(
     () => (boxPid !== undefined ? findCommandPid(boxPid, viaReaper) : undefined),
     (signal) => (abort.aborted = signal),
+    spec.process.tty ? ['SIGWINCH'] : [],
   );
   let outcome: CgroupOutcome | undefined;
   try {

@@ -7,7 +7,7 @@ import { quoteWord } from './quote.js';
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
 export const FORWARDED_SIGNALS = ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'WINCH'] as const;
 
-const GATE = [
+export const GATE = [
   '# Wait at the gate (fd 3) until nsbox has finished set-up from outside (maps, cgroup, checks).',
   'read -r _ <&3 || exit 125',
 ];

@@ -20,6 +20,8 @@ import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
 import { buildDetachedReaperScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
 import { supervisorPrefix } from './build-run-plan.js';
+import { buildTtyReaperScript, ownDevptsStep } from '../tty/tty-reaper-script.js';
+import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
@@ -141,20 +143,25 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
       hint: 'use a store root with a shorter path (--root), or an image with fewer layers',
     });
   }
+  const tty = box.process.tty && !detach;
   const scripts: BoxScript[] = [
     ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) }] : []),
     detach
       ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript() }
-      : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
+      : tty
+        ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true }) }
+        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
+    ...(tty ? [RELAY_SCRIPT] : []),
   ];
   const unshare = ['unshare', ...box.namespaces.map((n) => namespaceInfo(n).flag), '--propagation', 'private'];
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...box.process.argv],
+    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, ...(detach || tty ? [] : ['setsid', '--']), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...(tty ? ['{script:relay}'] : []), ...box.process.argv],
     gated: true,
-    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : 'dying with nsbox'}; the box waits at its gate on fd 3.`,
+    ...(tty ? { tty: true } : {}),
+    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,
     ...(detach ? { detach, supervised: true } : {}),
   });
   steps.push({
@@ -168,6 +175,7 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   const enter = net ? enterBoxStep(net.inBox) : undefined;
   if (enter) steps.push(enter);
   if (cgroup) steps.push(...cgroup.join);
+  if (tty) steps.push(ownDevptsStep());
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.
   if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });

@@ -6,10 +6,14 @@ import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
 import { buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
 import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-network.js';
+import { buildTtyReaperScript } from '../tty/tty-reaper-script.js';
+import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
 const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
+/** A foreground box without -t: a session of its own, so it has no controlling terminal (/dev/tty is not the caller's). */
+const OWN_SESSION = ['setsid', '--'];
 /**
  * A detached box instead gets a supervisor in a session of its own (no terminal, no signals meant for nsbox's process
  * group), and dies with that supervisor.
@@ -27,8 +31,8 @@ export interface RunPlanOptions {
 export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptions = {}): Plan {
   const steps: Step[] = [];
   const detach = options.detach;
-  // A detached box always has a reaper: someone must outlive nsbox to record PID 1's exit status.
-  const usesReaper = spec.namespaces.includes('pid') || detach !== undefined;
+  const usesReaper = hasReaper(spec, detach !== undefined);
+  const tty = spec.process.tty && !detach;
   const explicitMap = spec.idMapping.kind === 'explicit' ? spec.idMapping : undefined;
 
   const cgroup = spec.cgroup ? planCgroup(spec.cgroup, spec.id) : undefined;
@@ -60,10 +64,12 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
   if (usesReaper) {
     const reaper: BoxScript = detach
       ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and exits with its status.', text: buildDetachedReaperScript() }
-      : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
+      : tty
+        ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-t), outside its pid namespace if any.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false }) }
+        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
     if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) });
-    scripts.push(reaper, init);
-    boxArgv = ['/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...spec.process.argv];
+    scripts.push(reaper, init, ...(tty ? [RELAY_SCRIPT] : []));
+    boxArgv = ['/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...(tty ? ['{script:relay}'] : []), ...spec.process.argv];
   } else {
     scripts.push(init);
     boxArgv = ['/bin/sh', '-c', '{script:init}', 'nsbox-init', ...spec.process.argv];
@@ -73,9 +79,10 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
     kind: 'launch',
     as: 'box',
     // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
-    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...(detach || tty ? DIE_WITH_NSBOX : [...OWN_SESSION, ...DIE_WITH_NSBOX]), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
     gated: true,
-    why: detach ? launchWhy(spec, !!explicitMap).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap),
+    ...(tty ? { tty: true } : {}),
+    why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),
     ...(detach ? { detach, supervised: true } : {}),
   });
   steps.push({
@@ -100,6 +107,14 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
   // Detached: no wait step; the executor hands the box over once its command has started.
   if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
   return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
+}
+
+/**
+ * Whether the box's first process is a reaper's child (findCommandPid needs to know): with a pid namespace; when
+ * detached (someone must outlive nsbox to record PID 1's exit status); with -t (the reaper becomes the relay).
+ */
+export function hasReaper(spec: BoxSpec, detached: boolean): boolean {
+  return spec.namespaces.includes('pid') || detached || spec.process.tty;
 }
 
 /** unshare(1) with one flag per namespace asked for (the user namespace comes from nsenter when nsbox maps ids). */
@@ -127,11 +142,12 @@ function unshareArgv(spec: BoxSpec, userFromHolder: boolean): string[] {
   return argv;
 }
 
-function launchWhy(spec: BoxSpec, userFromHolder: boolean): string {
+function launchWhy(spec: BoxSpec, userFromHolder: boolean, ownSession: boolean): string {
   const names = spec.namespaces.filter((n) => !(n === 'user' && userFromHolder));
   const made = names.length > 0 ? `Create new ${names.join(', ')} namespace${names.length > 1 ? 's' : ''}` : 'Start the box (no new namespace asked for)';
   const parts = [made];
   if (userFromHolder) parts.push('inside the held user namespace (nsenter also becomes root there)');
+  if (ownSession) parts.push('in a session of its own (no controlling terminal)');
   parts.push('dying with nsbox (parent-death signal)');
   if (spec.namespaces.includes('mount')) parts.push('with private mount propagation so nothing mounted inside reaches the host');
   return `${parts.join(', ')}; the box waits at its gate on fd 3.`;

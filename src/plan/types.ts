@@ -52,6 +52,11 @@ export interface LaunchStep {
   readonly why: string;
   /** True for the box: stdio is the user's, fd 3 is the gate. False for helpers such as the userns holder. */
   readonly gated: boolean;
+  /**
+   * -t: the box's relay holds the caller's terminal (stdio passed as it is). Otherwise a terminal on fds 0-2 is never
+   * passed to the box: nsbox relays it through a pipe (a box process holding it could inject input with TIOCSTI).
+   */
+  readonly tty?: boolean;
   /** A detached box: stdin /dev/null, stdout and stderr appended to `log`, fd 4 open on `exitFile` for its supervisor. */
   readonly detach?: DetachFiles;
   /** argv starts with the box's supervisor, whose first child is the box: that child's PID becomes `as`. */

@@ -9,6 +9,7 @@ import { TOOLBOX_DIR, type Toolbox } from './toolbox.js';
 import { BOX_DEVICES } from './image-init-script.js';
 import { cgroupViewEarlyMounts, cgroupViewLateMounts, type CgroupView } from './cgroup-view.js';
 import { etcSelfBind, guardsPreload, preloadMask } from './preload-guard.js';
+import { BOX_DEVPTS_OPTIONS } from '../tty/tty-reaper-script.js';
 
 /** The /etc files nsbox writes (name in /etc -> file in the container dir), unless a user mount covers them. */
 export const ETC_FILES = ['hostname', 'hosts', 'resolv.conf'] as const;
@@ -20,6 +21,7 @@ export interface MountFacts {
   readonly masked: readonly KernelPath[];
   readonly readonly: readonly KernelPath[];
   readonly toolbox: Toolbox;
+  /** -t: the box has a pty of its own (its reaper made the devpts instance): /dev/console and /dev/pts are it. */
   readonly console: boolean;
   /** Files to bind instead of the container dir's /etc/hosts and resolv.conf (a network's, kept up to date). */
   readonly etcSources?: { readonly hosts?: string; readonly resolvConf?: string };
@@ -55,10 +57,12 @@ export function buildLateMounts(spec: ImageBoxSpec, facts: MountFacts, root: str
   const out: FstabEntry[] = [];
   for (const dev of [...BOX_DEVICES, ...(facts.console ? ['console'] : [])]) {
     const source = dev === 'console' ? '/proc/self/fd/0' : `/dev/${dev}`;
-    out.push({ source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind', why: dev === 'console' ? '/dev/console: the terminal the box already has on fd 0.' : `The host's /dev/${dev} (the only device nodes the box can open).` });
+    out.push({ source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind', why: dev === 'console' ? '/dev/console: the box\'s own pty, which the init already has on fd 0.' : `The host's /dev/${dev} (the only device nodes the box can open).` });
   }
   out.push(
-    { source: 'devpts', target: `${root}/dev/pts`, type: 'devpts', options: 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec', why: 'A devpts instance of the box\'s own: its ptys are not the host\'s.' },
+    facts.console
+      ? { source: '/dev/pts', target: `${root}/dev/pts`, type: 'none', options: 'bind', why: 'The devpts instance of the box\'s own that its reaper made for -t: the command\'s pty is in it, the host\'s are not.' }
+      : { source: 'devpts', target: `${root}/dev/pts`, type: 'devpts', options: BOX_DEVPTS_OPTIONS, why: 'A devpts instance of the box\'s own: its ptys are not the host\'s.' },
     { source: 'shm', target: `${root}/dev/shm`, type: 'tmpfs', options: 'nosuid,nodev,noexec,mode=1777,size=65536k', why: 'POSIX shared memory, 64 MB like Docker.' },
     { source: 'mqueue', target: `${root}/dev/mqueue`, type: 'mqueue', options: 'nosuid,nodev,noexec', why: 'POSIX message queues of the box\'s ipc namespace.' },
   );

@@ -84,7 +84,7 @@ export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDi
     readonly: probeKernelPaths(READONLY_PATHS),
     toolbox,
     seccomp,
-    console: process.stdin.isTTY === true,
+    console: spec.box.process.tty,
   };
 }
 

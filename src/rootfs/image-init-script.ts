@@ -13,7 +13,7 @@ import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices
 import { cgroupNamespaceArgv, cgroupViewInitLines, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 
-/** The device nodes every box gets, bind-mounted from the host (Docker's list, plus console on a terminal). */
+/** The device nodes every box gets, bind-mounted from the host (Docker's list; with -t, console is the box's pty). */
 export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 
 /** The /dev links every box gets (name -> target). */
@@ -35,7 +35,7 @@ export interface ImageInitInput {
   readonly loUp: boolean;
   /** Mount destinations (relative to the root) re-checked for symlinks in the merged root before any mount. */
   readonly confined: readonly string[];
-  /** /dev/console: the user's terminal (only when stdin is one). */
+  /** -t: /dev/console is the box's own pty (the init's fd 0). */
   readonly console: boolean;
   readonly toolbox: Toolbox;
   readonly workdir: string;

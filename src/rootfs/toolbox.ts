@@ -39,8 +39,9 @@ export interface Toolbox {
 
 /** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);
  * unshare gives the command a cgroup namespace once the box joined its cgroup (src/rootfs/cgroup-view.ts);
- * sh is the reaper that --init makes PID 1 once the box has dropped its privileges (it runs only builtins). */
-const TOOLS = ['setpriv', 'umount', 'env', 'unshare', 'sh'] as const;
+ * sh is the reaper that --init makes PID 1 once the box has dropped its privileges (it runs only builtins);
+ * setsid: `nsbox exec -t` makes the command a session leader with the pty as its terminal, inside the box. */
+const TOOLS = ['setpriv', 'umount', 'env', 'unshare', 'sh', 'setsid'] as const;
 /** Optional: perl loads the seccomp filter where setpriv cannot (src/seccomp/loader.ts). */
 const OPTIONAL_TOOLS = ['perl'] as const;
 /** Bumped when the cached toolbox's shape changes. */

@@ -37,6 +37,8 @@ export interface ProcessSpec {
   readonly runAs: RunAs | undefined;
   /** `nsbox sh`: an interactive shell on the user's terminal. */
   readonly interactive: boolean;
+  /** -t (or `nsbox sh` on a terminal): the command gets a pty of its own, relayed to the caller's terminal. */
+  readonly tty: boolean;
 }
 
 export interface BoxSpec {

@@ -55,7 +55,8 @@ export interface ImageSpecInput {
   readonly config: ImageConfig;
   /** CMD words given on the command line (replace the image's Cmd), possibly empty. */
   readonly command: readonly string[];
-  readonly interactive: boolean;
+  /** Unused: an image box gets a terminal with -t only, as in Docker. */
+  readonly interactive?: boolean;
   readonly hostEnv?: NodeJS.ProcessEnv;
   /** Whether a v1 devices cgroup can deny block devices here (default: detected from /sys/fs/cgroup). */
   readonly devicesCgroup?: boolean;
@@ -83,10 +84,10 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
   // A bare --net keeps meaning "only lo"; no network flag at all gets the default (bridge like Docker, or none).
   const network = args.network ?? (args.net === true ? undefined : input.defaultNetwork === 'bridge' ? 'bridge' : undefined);
   const withNamespaces: RunArgs = { ...args, ...Object.fromEntries(IMAGE_NAMESPACES.map((n) => [n, true])), 'run-as': undefined, workdir, network };
-  const base = buildBoxSpec(withNamespaces, argv, { interactive: input.interactive, hostEnv });
+  const base = buildBoxSpec(withNamespaces, argv, { interactive: false, hostEnv });
   const hostname = base.hostname ?? base.id.slice(0, 12);
   const user = typeof args['run-as'] === 'string' ? args['run-as'] : input.config.User;
-  const env = buildBoxEnv(input.config.Env ?? [], base.process.env, hostname, input.interactive);
+  const env = buildBoxEnv(input.config.Env ?? [], base.process.env, hostname, base.process.tty);
   const mknodAdded = stringList(args['cap-add']).map((v) => parseCapabilityName('--cap-add', v)).some((c) => c === 'mknod' || c === 'all');
   const devicesCgroup = input.devicesCgroup ?? canUseDevicesCgroup(detectCgroupHost());
   const blockDevices = chooseBlockDeviceGuard(devicesCgroup, args.privileged === true, mknodAdded);
@@ -124,12 +125,12 @@ export function imageArgv(config: ImageConfig, command: readonly string[], sourc
 }
 
 /**
- * The box's whole environment (nothing is inherited from the host): PATH, HOSTNAME, HOME, TERM when interactive,
+ * The box's whole environment (nothing is inherited from the host): PATH, HOSTNAME, HOME, TERM with a terminal (-t),
  * then the image's Env, then -e/--env-file. HOME is filled in from the image's /etc/passwd later when unset.
  */
-export function buildBoxEnv(imageEnv: readonly string[], flags: Readonly<Record<string, string>>, hostname: string, interactive: boolean): Record<string, string> {
+export function buildBoxEnv(imageEnv: readonly string[], flags: Readonly<Record<string, string>>, hostname: string, tty: boolean): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname };
-  if (interactive) env.TERM = 'xterm';
+  if (tty) env.TERM = 'xterm';
   for (const entry of imageEnv) {
     const eq = entry.indexOf('=');
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);

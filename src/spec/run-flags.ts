@@ -40,8 +40,8 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   env: { alias: 'e', type: 'string', array: true, group: PROC_GROUP, describe: 'KEY=VAL to set, or KEY to copy from here' },
   'env-file': { type: 'string', array: true, group: PROC_GROUP, describe: 'file of KEY=VAL lines' },
   workdir: { alias: 'w', type: 'string', group: PROC_GROUP, describe: 'working directory inside' },
-  interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'accepted for docker compatibility: stdin is always attached' },
-  tty: { alias: 't', type: 'boolean', group: PROC_GROUP, describe: 'accepted for docker compatibility: the terminal, if any, is always passed through' },
+  interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'accepted for docker compatibility: stdin is always attached (a pipe without -t)' },
+  tty: { alias: 't', type: 'boolean', group: PROC_GROUP, describe: 'a pty of the box\'s own for the command, relayed to your terminal (TERM=xterm unless given)' },
   'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as, looked up in the box\'s /etc/passwd and /etc/group (image boxes) or the host\'s. --user VALUE means the same when a value follows; a bare --user (or --userns) is the user namespace' },
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it (--explain=steps: the short numbered list)' },
   'explain-steps': { type: 'boolean', hidden: true, describe: 'set by --explain=steps' },
@@ -77,10 +77,17 @@ export function buildBoxSpec(args: RunArgs, command: readonly string[], options:
   const idMapping: IdMapping = wanted.has('user') && asked.kind === 'none' ? { kind: 'root-user' } : asked;
   if (args.init === true && !wanted.has('pid')) throw flagError('--init', 'true', 'needs --pid (a reaper is PID 1 of a new pid namespace)');
 
+  if (args.tty === true && args.detach === true) {
+    throw flagError('--tty', 'true', 'not supported with -d yet (the relay would need to outlive nsbox); for a terminal in a detached box use nsbox exec -it BOX sh');
+  }
   const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;
   if (workdir !== undefined && !workdir.startsWith('/')) throw flagError('--workdir', workdir, 'must be an absolute path');
   const id = randomId();
   const netRequest = networkRequestFromFlags(args, wanted, hostname);
+  const tty = args.tty === true || options.interactive;
+  const env = buildEnv(stringList(args.env), stringList(args['env-file']), hostEnv);
+  // A pty needs a terminal type: the caller's (inherited), else xterm as Docker sets it.
+  if (tty && env.TERM === undefined && hostEnv.TERM === undefined) env.TERM = 'xterm';
 
   return {
     id,
@@ -91,10 +98,11 @@ export function buildBoxSpec(args: RunArgs, command: readonly string[], options:
     init: args.init === true,
     process: {
       argv: [...command],
-      env: buildEnv(stringList(args.env), stringList(args['env-file']), hostEnv),
+      env,
       workdir,
       runAs: typeof args['run-as'] === 'string' ? parseRunAs(args['run-as']) : undefined,
       interactive: options.interactive,
+      tty,
     },
     cgroup: cgroupRequestFromFlags(args),
     // Last: it takes an address lease, so every other flag must have been checked first.

@@ -50,6 +50,19 @@ test('image box: read-only nsenter in a private mount namespace, no --root/--wd,
   assert.is(argv.findIndex((w) => w.startsWith('LD_PRELOAD=')) > argv.indexOf('--no-new-privs'), true);
 });
 
+test('exec -t: setsid --ctty runs inside the box\'s pid namespace, just before the command (host-root) or the drop (image)', () => {
+  const plain = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [], ctty: true });
+  assert.equal(plain.slice(plain.indexOf('nsenter')), ['nsenter', '--target', '7', '--all', '--root', '--wd', '--', 'setsid', '--ctty', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'sh']);
+  const limited = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [], ctty: true });
+  const at = limited.indexOf('setsid');
+  assert.ok(at > limited.indexOf('nsenter'), 'setsid runs after nsenter (inside the box)');
+  assert.equal(limited.slice(at, at + 4), ['setsid', '--ctty', '--', 'setpriv']);
+  const image = buildImageExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [], toolbox: TOOLBOX, env: {}, tools: TOOLS, ctty: true });
+  const start = image.indexOf('--all') + 2;
+  assert.equal(image.slice(start, start + 6), [...LD, '/dev/.nsbox/setsid', '--ctty', '--']);
+  assert.equal(image.slice(start + 6, start + 10), [...LD, '/dev/.nsbox/setpriv'], 'the capability drop follows');
+});
+
 test('exec words: flags before the box are nsbox\'s, everything after is the command\'s', () => {
   const [args, command] = splitExecWords(['-e', 'A=1', '-w', '/tmp', 'web', 'ls', '-la', '-e', 'x']);
   assert.equal(args.env, ['A=1']);

@@ -24,7 +24,7 @@ test('uts + hostname: launch gated, check, set hostname from outside, release, w
   const launch = plan.steps[0]!;
   assert.ok(launch.kind === 'launch' && launch.gated);
   if (launch.kind === 'launch') {
-    assert.equal(launch.argv, ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--uts', '--', '/bin/sh', '-c', '{script:init}', 'nsbox-init', 'hostname']);
+    assert.equal(launch.argv, ['setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--uts', '--', '/bin/sh', '-c', '{script:init}', 'nsbox-init', 'hostname']);
   }
   const exec = plan.steps[2]!;
   assert.ok(exec.kind === 'exec');
@@ -63,8 +63,8 @@ test('explicit id maps: a holder owns the user namespace, root writes the maps, 
   const box = plan.steps[4]!;
   assert.is(box.kind, 'launch', 'step 5 launches the box');
   if (box.kind === 'launch') {
-    assert.equal(box.argv.slice(0, 9), ['nsenter', '--target', '{holder}', '--user', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
-    assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 9) !== -1, 'unshare must not make a second user namespace');
+    assert.equal(box.argv.slice(0, 11), ['nsenter', '--target', '{holder}', '--user', '--', 'setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
+    assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 11) !== -1, 'unshare must not make a second user namespace');
   }
   golden('uid-map-net', renderShell(plan));
 });

@@ -1,0 +1,110 @@
+// The terminal relay of `-t`: a small perl-base program (Essential on Debian, no compiled helper) that opens a pty
+// on a given ptmx (the box's own devpts instance), starts the box's process on its slave as the controlling
+// terminal of a new session, and copies bytes between the caller's terminal and the master until the process ends.
+//
+// Only the relay ever holds the caller's terminal: the box's processes get the slave alone, so TIOCSTI or a write
+// from inside reaches the box's own pty, never the caller's. The relay stays outside the box's pid namespace, so
+// no box process can signal it, ptrace it or open /proc/<relay>/fd.
+//
+// It preloads everything it uses (POSIX is XS, the rest are builtins): after the box's pivot_root, the host's perl
+// library is gone from this mount namespace.
+
+/**
+ * argv after `perl -e PROGRAM`: TITLE PTMX STDIN(0|1) CTTY(0|1) -- CMD...
+ * TITLE becomes the process title ($0); STDIN 1 relays the caller's stdin (raw mode when it is a terminal); CTTY 1
+ * makes the pty the controlling terminal of CMD's new session, CTTY 0 leaves that to CMD (`nsbox exec` runs
+ * `setsid --ctty` inside the box's pid namespace, so the session's leader is a process the box's shell can see).
+ * Exit status: the process's, or 128+N when signal N killed it (as sh reports it).
+ */
+export const RELAY_PROGRAM = String.raw`
+use strict; use POSIX ();
+my ($title, $ptmx, $relay_stdin, $ctty, $dash, @cmd) = @ARGV;
+$0 = $title;
+die "nsbox-tty: usage: TITLE PTMX STDIN CTTY -- CMD...\n" unless defined $dash && $dash eq '--' && @cmd;
+# ioctl numbers of asm-generic (x86, arm, arm64, riscv, s390).
+my ($TIOCGWINSZ, $TIOCSWINSZ, $TIOCSCTTY, $TIOCSPTLCK, $TIOCGPTPEER) = (0x5413, 0x5414, 0x540E, 0x40045431, 0x5441);
+sysopen(my $master, $ptmx, POSIX::O_RDWR() | POSIX::O_NOCTTY()) or die "nsbox-tty: cannot open $ptmx: $!\n";
+my $unlock = pack('i', 0);
+ioctl($master, $TIOCSPTLCK, $unlock) or die "nsbox-tty: cannot unlock the pty: $!\n";
+my $size_from = -t STDIN ? \*STDIN : -t STDOUT ? \*STDOUT : undef;
+sub copy_size { my $ws = "\0" x 8; ioctl($size_from, $TIOCGWINSZ, $ws) and ioctl($master, $TIOCSWINSZ, $ws) if $size_from; }
+copy_size();
+my $pid = fork() // die "nsbox-tty: cannot fork: $!\n";
+if ($pid == 0) {
+  # The box's side: a session of its own (whose controlling terminal is the slave with CTTY), on fds 0-2 only.
+  POSIX::setsid();
+  my $slave = ioctl($master, $TIOCGPTPEER, POSIX::O_RDWR() | POSIX::O_NOCTTY());
+  unless ($slave) { print STDERR "nsbox-tty: cannot open the pty's slave: $!\n"; POSIX::_exit(125); }
+  $slave = 0 + $slave;
+  POSIX::dup2($slave, $_) for 0 .. 2;
+  POSIX::close($slave) if $slave > 2;
+  if ($ctty) { ioctl(STDIN, $TIOCSCTTY, 0) or do { print STDERR "nsbox-tty: cannot make the pty the controlling terminal: $!\n"; POSIX::_exit(125); }; }
+  exec { $cmd[0] } @cmd;
+  print STDERR "nsbox-tty: cannot run $cmd[0]: $!\n";
+  POSIX::_exit(127);
+}
+# The caller's side. nsbox sends signals to the box's process itself: the relay only survives them.
+$SIG{$_} = 'IGNORE' for qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU);
+my $winch = 0;
+$SIG{WINCH} = sub { $winch = 1 };
+my $saved;
+if ($relay_stdin && -t STDIN) {
+  # Raw mode: every key (Ctrl-C, Ctrl-Z too) goes to the box's pty, whose line discipline turns it into a signal.
+  $saved = POSIX::Termios->new; $saved->getattr(0);
+  my $raw = POSIX::Termios->new; $raw->getattr(0);
+  $raw->setiflag($raw->getiflag & ~(POSIX::IGNBRK() | POSIX::BRKINT() | POSIX::PARMRK() | POSIX::ISTRIP() | POSIX::INLCR() | POSIX::IGNCR() | POSIX::ICRNL() | POSIX::IXON()));
+  $raw->setoflag($raw->getoflag & ~POSIX::OPOST());
+  $raw->setlflag($raw->getlflag & ~(POSIX::ECHO() | POSIX::ECHONL() | POSIX::ICANON() | POSIX::ISIG() | POSIX::IEXTEN()));
+  $raw->setcflag(($raw->getcflag & ~(POSIX::CSIZE() | POSIX::PARENB())) | POSIX::CS8());
+  $raw->setcc(POSIX::VMIN(), 1); $raw->setcc(POSIX::VTIME(), 0);
+  $raw->setattr(0, POSIX::TCSANOW());
+}
+sub restore { $saved->setattr(0, POSIX::TCSADRAIN()) if $saved; }
+my $mfd = fileno($master);
+my $in_open = $relay_stdin ? 1 : 0;
+my ($to_box, $last) = ('', "\n");
+my ($status, $out_open) = (undef, 1);
+while ($out_open || !defined $status) {
+  if ($winch) { $winch = 0; copy_size(); }
+  my ($rin, $win) = ('', '');
+  vec($rin, $mfd, 1) = 1 if $out_open;
+  vec($rin, 0, 1) = 1 if $in_open && length($to_box) < 65536;
+  vec($win, $mfd, 1) = 1 if length $to_box;
+  # Once the process is gone, whatever its children still write is drained for a moment, then the relay ends.
+  my $n = select(my $rout = $rin, my $wout = $win, undef, defined $status ? 0.05 : 0.5);
+  if ($n > 0) {
+    if (vec($rout, $mfd, 1)) {
+      my $r = sysread($master, my $buf, 65536);
+      if ($r) { my $off = 0; while ($off < $r) { my $w = syswrite(STDOUT, $buf, $r - $off, $off); last unless $w; $off += $w; } }
+      else { $out_open = 0; }  # EIO: every slave fd is closed
+    }
+    if (vec($wout, $mfd, 1)) {
+      my $w = syswrite($master, $to_box);
+      substr($to_box, 0, $w, '') if $w;
+    }
+    if ($in_open && vec($rout, 0, 1)) {
+      my $r = sysread(STDIN, my $buf, 65536);
+      if ($r) { $to_box .= $buf; $last = substr($buf, -1); }
+      else {
+        # The caller's stdin ended: the pty's end-of-file character (twice after a partial line, as a terminal would).
+        $in_open = 0;
+        $to_box .= ($last eq "\n" ? "\x04" : "\x04\x04") unless $saved;
+      }
+    }
+  } elsif (defined $status && $n == 0) {
+    last;
+  }
+  if (!defined $status && waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $?; }
+}
+if (!defined $status) { waitpid($pid, 0); $status = $?; }
+restore();
+POSIX::_exit(($status & 127) ? 128 + ($status & 127) : $status >> 8);
+`;
+
+/** The relay as a plan's script: --explain shows it once, the reaper runs it with `perl -e "$relay"`. */
+export const RELAY_SCRIPT = { name: 'relay', why: 'The terminal relay (perl-base): a pty for the box\'s process, the only holder of your terminal.', text: RELAY_PROGRAM.replace(/^\n/, '') } as const;
+
+/** `perl -e RELAY TITLE PTMX STDIN CTTY -- CMD...`: the relay's argv around a process of the box. */
+export function relayArgv(title: string, ptmx: string, options: { stdin: boolean; ctty: boolean }, command: readonly string[]): string[] {
+  return ['perl', '-e', RELAY_PROGRAM, title, ptmx, options.stdin ? '1' : '0', options.ctty ? '1' : '0', '--', ...command];
+}
