@@ -127,10 +127,15 @@ for (const driver of ['cgroupfs', 'cgroup-tools']) {
   });
 }
 
-test('a box without a cgroup of its own (a foreground box with no limit) keeps an empty /sys/fs/cgroup', () => {
-  const r = run(['run', '--rm', 'busybox', 'sh', '-c', 'ls -A /sys/fs/cgroup | wc -l']);
+test('a box without limits sees only the cgroup nsbox tracks it in (every image box is recorded), never the host\'s', () => {
+  // v1: one directory per hierarchy the box has a cgroup on (pids here); v2: the box's own cgroup directory.
+  const r = run(['run', '--rm', 'busybox', 'sh', '-c', 'ls -A /sys/fs/cgroup; echo ---; cat /sys/fs/cgroup/pids/cgroup.procs 2>/dev/null || cat /sys/fs/cgroup/cgroup.procs']);
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout.trim(), '0', 'nothing of the host\'s cgroups is shown');
+  const [listing, procs] = r.stdout.split('---\n') as [string, string];
+  const entries = listing.split('\n').filter(Boolean);
+  for (const host of ['memory', 'cpu', 'cpuset', 'blkio', 'systemd', 'unified']) assert.not.ok(entries.includes(host), `the host's ${host} hierarchy is shown: ${entries.join(' ')}`);
+  const pids = procs.split('\n').filter(Boolean);
+  assert.ok(pids.length >= 1 && pids.length <= 5, `cgroup.procs inside lists ${pids.length} processes (the box's own are 1-5): ${pids.join(' ')}`);
 });
 
 test.run();

@@ -25,6 +25,7 @@ const victimState = async () => `${await hashTree(victim, { exact: true })}\nbes
 const store = join(base, 'store');
 
 test.before(() => {
+  mkdirSync(state); // made before any victim snapshot: every image box is recorded there
   mkdirSync(join(victim, 'dir'), { recursive: true });
   writeFileSync(join(victim, 'file'), 'victim\n');
   writeFileSync(join(victim, 'dir', 'precious'), 'do not touch\n');

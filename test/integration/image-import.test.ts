@@ -186,7 +186,7 @@ test('rm is refused while a container uses the image; then removes only layers n
   writeFileSync(join(root, 'containers', 'box1', 'image'), 'saved:v1\n');
   const refused = image('rm', 'saved:v1');
   assert.is(refused.code, 125);
-  assert.match(refused.stderr, /cannot remove image saved:v1: in use by container box1/);
+  assert.match(refused.stderr, /cannot remove image saved:v1: in use by .*box1/);
   assert.ok(existsSync(fsOf(saved.layers[1]!)), 'nothing removed');
   rmSync(join(root, 'containers', 'box1'), { recursive: true });
 
