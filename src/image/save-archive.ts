@@ -6,7 +6,7 @@
 // digest (tar bytes are not kept at import), so the saved config's diff_ids are those of the packed tars.
 
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -41,7 +41,10 @@ export async function saveImages(store: Store, records: readonly ImageRecord[], 
   const work = await createWorkDir(store, 'save');
   const target = output === undefined ? undefined : resolve(output);
   const temp = target === undefined ? undefined : join(dirname(target), `.${basename(target)}.${newTempName('save')}`);
+  let handle: FileHandle | undefined;
   try {
+    // Open the output first: a missing or unwritable directory is one line, before any layer is packed.
+    if (temp !== undefined) handle = await openOutput(temp, target!, output!);
     const blobs = new Map<string, Blob>();
     const packed = new Map<string, Blob>();
     const manifestJson: unknown[] = [];
@@ -83,7 +86,8 @@ export async function saveImages(store: Store, records: readonly ImageRecord[], 
         });
       }
     }
-    const out: Writable = temp === undefined ? process.stdout : createWriteStream(temp, { mode: 0o644, flags: 'wx' });
+    const out: Writable = handle === undefined ? process.stdout : handle.createWriteStream();
+    handle = undefined; // the stream closes it
     await writeArchive(out, blobs, {
       'index.json': Buffer.from(`${JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: index })}\n`),
       'manifest.json': Buffer.from(`${JSON.stringify(manifestJson)}\n`),
@@ -92,10 +96,22 @@ export async function saveImages(store: Store, records: readonly ImageRecord[], 
     });
     if (temp !== undefined && target !== undefined) await rename(temp, target);
   } catch (error) {
+    await handle?.close().catch(() => undefined);
     if (temp !== undefined) await rm(temp, { force: true });
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The temp file beside target, opened for writing; an output that cannot be written is an NsboxError. */
+async function openOutput(temp: string, target: string, output: string): Promise<FileHandle> {
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) throw new NsboxError(`cannot save to ${output}: it is a directory`);
+  try {
+    return await open(temp, 'wx', 0o644);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new NsboxError(`cannot save to ${output}: ${code === 'ENOENT' ? `no such directory ${dirname(target)}` : code === 'EACCES' || code === 'EROFS' ? `${dirname(target)} is not writable` : (error as Error).message}`);
   }
 }
 
