@@ -117,7 +117,7 @@ export const command: NsboxCommand<ExecArgs> = {
       const argv = args.tty ? relayArgv(relayTitle(record.id), `/proc/${record.init.pid}/root/dev/pts/ptmx`, { stdin: args.interactive, ctty: false }, execArgv) : execArgv;
       const terminals = args.tty ? [] : terminalFds();
       // Without -t the command gets a session of its own (detached) and never the caller's terminal.
-      child = spawn(argv[0]!, argv.slice(1), { stdio: args.tty ? 'inherit' : stdioAvoidingTerminals(terminals, args.interactive ? 'inherit' : 'ignore'), env, detached: !args.tty });
+      child = spawnRetryingBusy(() => spawn(argv[0]!, argv.slice(1), { stdio: args.tty ? 'inherit' : stdioAvoidingTerminals(terminals, args.interactive ? 'inherit' : 'ignore'), env, detached: !args.tty }));
       if (terminals.length > 0) relay = relayTerminalPipes(child, terminals.filter((fd) => fd !== 0 || args.interactive));
       // Listen before anything else is awaited: a command that ends during the cgroup wait would emit 'exit' to
       // nobody, and nsbox would exit 0 once its loop drained.
@@ -190,5 +190,21 @@ async function waitUntilJoined(processId: () => number | undefined, dirs: readon
       return;
     }
     await sleep(1);
+  }
+}
+
+/**
+ * spawn, again after a short pause when the kernel says ETXTBSY: execve(2) refuses a binary while any process holds
+ * it open for writing, which another process's fork can do for an instant (a file being written elsewhere on the
+ * host). Node throws that one synchronously. Seen rarely on a busy host; a retry is how other runtimes cope.
+ */
+function spawnRetryingBusy(start: () => ChildProcess): ChildProcess {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return start();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ETXTBSY' || attempt >= 5) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 * attempt);
+    }
   }
 }

@@ -252,6 +252,7 @@ test('exec: a PID 1 that chroots itself into a jail with a fake toolbox does not
     const ran = cli(['exec', 'jailed', '/bin/busybox', 'sh', '-c', 'test -e /jail/ran && echo fake-ran || echo clean']);
     assert.is(ran.stdout, 'clean\n');
     await assertVictimIntact(victim, before, r.stdout + r.stderr, [], 'jail');
+    assertWatcherFoundNothing('jail');
   } finally {
     cli(['rm', '-f', 'jailed']);
   }
