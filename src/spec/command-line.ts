@@ -2,6 +2,7 @@
 // or whatever follows `--`. The command's own words are never parsed as nsbox flags.
 
 import type { Options } from 'yargs';
+import { valueFlagSpellings } from './ambiguous-flag.js';
 
 /**
  * Returns [flags, command, afterDash]. `afterDash` is true when the command came after `--` (`run -- CMD`: the host's
@@ -9,12 +10,7 @@ import type { Options } from 'yargs';
  * a value (string/number) and their aliases.
  */
 export function splitCommandLine(argv: readonly string[], options: Readonly<Record<string, Options>>): [string[], string[], boolean] {
-  const takesValue = new Set<string>();
-  for (const [name, opt] of Object.entries(options)) {
-    if (opt.type === 'boolean' || opt.count) continue;
-    const aliases = opt.alias === undefined ? [] : Array.isArray(opt.alias) ? opt.alias : [opt.alias];
-    for (const n of [name, ...aliases]) takesValue.add(n.length === 1 ? `-${n}` : `--${n}`);
-  }
+  const takesValue = valueFlagSpellings(options);
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
     if (word === '--') return [argv.slice(0, i), argv.slice(i + 1), true];
