@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { findFilesWithContent, sha256, type FixtureEntry } from './image-fixtures.js';
+export { treeEntries } from './image-fixtures.js';
 
 export interface Victim {
   readonly dir: string;
@@ -83,23 +84,6 @@ export function compile(source: string, out: string, flags: readonly string[]): 
 /** A C string literal. */
 export function cString(text: string): string {
   return JSON.stringify(text);
-}
-
-/** A directory tree as tar entries (to build images on the busybox one). */
-export function treeEntries(dir: string, rel = '', skip: readonly string[] = []): FixtureEntry[] {
-  const out: FixtureEntry[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    const member = `${rel}${name}`;
-    if (skip.includes(member)) continue;
-    const info = lstatSync(path);
-    if (info.isDirectory()) {
-      out.push({ name: `${member}/`, type: 'directory', mode: info.mode & 0o7777 });
-      out.push(...treeEntries(path, `${member}/`, skip));
-    } else if (info.isSymbolicLink()) out.push({ name: member, type: 'symlink', linkname: readlinkSync(path) });
-    else if (info.isFile()) out.push({ name: member, content: readFileSync(path), mode: info.mode & 0o7777 });
-  }
-  return out;
 }
 
 /** The box's ends of a binary file: a file entry with mode 0755. */

@@ -2,6 +2,7 @@
 // and hashes file trees for victim checks.
 
 import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -180,4 +181,21 @@ export async function findFilesWithContent(root: string, needle: Buffer): Promis
   };
   await walk(root);
   return found;
+}
+
+/** A directory tree as tar entries (to build images on the busybox one). */
+export function treeEntries(dir: string, rel = '', skip: readonly string[] = []): FixtureEntry[] {
+  const out: FixtureEntry[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    const member = `${rel}${name}`;
+    if (skip.includes(member)) continue;
+    const info = lstatSync(path);
+    if (info.isDirectory()) {
+      out.push({ name: `${member}/`, type: 'directory', mode: info.mode & 0o7777 });
+      out.push(...treeEntries(path, `${member}/`, skip));
+    } else if (info.isSymbolicLink()) out.push({ name: member, type: 'symlink', linkname: readlinkSync(path) });
+    else if (info.isFile()) out.push({ name: member, content: readFileSync(path), mode: info.mode & 0o7777 });
+  }
+  return out;
 }

@@ -4,12 +4,12 @@
 
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot as fullSnapshot, type Snapshot } from '../helpers/leaks.js';
-import { hashTree, packTar, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
+import { hashTree, packTar, treeEntries, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
 import { gatedTest } from '../helpers/suite.js';
 import { MASKED_PATHS, probeKernelPaths } from '../../src/rootfs/proc-masks.js';
 
@@ -27,23 +27,6 @@ const ok = (r: Result, what: string): string => {
 };
 const leftContainers = (): string[] => (existsSync(containers) ? readdirSync(containers) : []);
 const victim = join(base, 'victim');
-
-/** The busybox image's tree as tar entries (to build multi-layer and hostile images on top of it). */
-function treeEntries(dir: string, rel = '', skip: readonly string[] = []): FixtureEntry[] {
-  const out: FixtureEntry[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    const member = `${rel}${name}`;
-    if (skip.includes(member)) continue;
-    const info = lstatSync(path);
-    if (info.isDirectory()) {
-      out.push({ name: `${member}/`, type: 'directory', mode: info.mode & 0o7777 });
-      out.push(...treeEntries(path, `${member}/`, skip));
-    } else if (info.isSymbolicLink()) out.push({ name: member, type: 'symlink', linkname: readlinkSync(path) });
-    else if (info.isFile()) out.push({ name: member, content: readFileSync(path), mode: info.mode & 0o7777 });
-  }
-  return out;
-}
 
 /**
  * The leak audit of test/helpers/leaks.ts, limited to what an image box can leave (mounts and processes; these
