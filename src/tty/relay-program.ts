@@ -6,6 +6,11 @@
 // from inside reaches the box's own pty, never the caller's. The relay stays outside the box's pid namespace, so
 // no box process can signal it, ptrace it or open /proc/<relay>/fd.
 //
+// When the caller's terminal goes away (the terminal emulator closed: its reads end, writes fail with EIO, it is no
+// terminal any more), the relay hangs up the box's pty as a real terminal would: it closes the master, so the kernel
+// sends SIGHUP to the pty's session and the box's reads end. A process that outlives the hangup by HANGUP_GRACE
+// seconds is killed (PID 1 with it, and so the whole box): nothing is left running on a terminal nobody can reach.
+//
 // It preloads everything it uses (POSIX is XS, the rest are builtins): after the box's pivot_root, the host's perl
 // library is gone from this mount namespace.
 
@@ -63,9 +68,18 @@ sub restore { $saved->setattr(0, POSIX::TCSADRAIN()) if $saved; }
 my $mfd = fileno($master);
 my $in_open = $relay_stdin ? 1 : 0;
 my ($to_box, $last) = ('', "\n");
-my ($status, $out_open) = (undef, 1);
+my ($status, $out_open, $hung_up, $killed) = (undef, 1, undef, 0);
+my $HANGUP_GRACE = 5;
+sub hang_up {
+  return if defined $hung_up;
+  # The master's last close hangs up the slave: SIGHUP (and SIGCONT) to the session's leader, EOF to its readers.
+  close($master); $hung_up = time; ($out_open, $in_open, $to_box) = (0, 0, '');
+}
 while ($out_open || !defined $status) {
   if ($winch) { $winch = 0; copy_size(); }
+  # A hung-up terminal answers every ioctl with EIO, so it is no terminal any more.
+  hang_up() if $size_from && !defined $hung_up && !-t $size_from;
+  if (defined $hung_up && !defined $status && !$killed && time - $hung_up >= $HANGUP_GRACE) { $killed = kill 'KILL', $pid; }
   my ($rin, $win) = ('', '');
   vec($rin, $mfd, 1) = 1 if $out_open;
   vec($rin, 0, 1) = 1 if $in_open && length($to_box) < 65536;
@@ -75,16 +89,24 @@ while ($out_open || !defined $status) {
   if ($n > 0) {
     if (vec($rout, $mfd, 1)) {
       my $r = sysread($master, my $buf, 65536);
-      if ($r) { my $off = 0; while ($off < $r) { my $w = syswrite(STDOUT, $buf, $r - $off, $off); last unless $w; $off += $w; } }
+      if ($r) {
+        my $off = 0;
+        while ($off < $r) {
+          my $w = syswrite(STDOUT, $buf, $r - $off, $off);
+          unless ($w) { hang_up() if $size_from && $!{EIO}; last; }
+          $off += $w;
+        }
+      }
       else { $out_open = 0; }  # EIO: every slave fd is closed
     }
-    if (vec($wout, $mfd, 1)) {
+    if (!defined $hung_up && vec($wout, $mfd, 1)) {
       my $w = syswrite($master, $to_box);
       substr($to_box, 0, $w, '') if $w;
     }
     if ($in_open && vec($rout, 0, 1)) {
       my $r = sysread(STDIN, my $buf, 65536);
       if ($r) { $to_box .= $buf; $last = substr($buf, -1); }
+      elsif ($saved) { hang_up(); }  # a terminal in raw mode ends only when it is hung up
       else {
         # The caller's stdin ended: the pty's end-of-file character (twice after a partial line, as a terminal would).
         $in_open = 0;

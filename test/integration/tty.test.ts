@@ -200,6 +200,65 @@ test('host-root boxes: run -it --pid and nsbox sh get a pty, TERM, size, Ctrl-C/
   await assertNoLeaks(before, 'host-root terminals');
 });
 
+/** Kill the pty's driver (the terminal emulator closes: the caller's terminal is hung up), then wait for `pids` to end. */
+async function closeTerminal(s: PtySession, pids: readonly number[], withinMs: number): Promise<string[]> {
+  s.child.kill('SIGKILL');
+  const alive = () => pids.filter((p) => {
+    try {
+      return !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8')); // a zombie has ended (its parent reaps it)
+    } catch {
+      return false;
+    }
+  });
+  const deadline = Date.now() + withinMs;
+  while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return alive().map((p) => `${p} (${cmdline(p)})`);
+}
+
+test('the caller\'s terminal goes away: the box is hung up and ends, nsbox exits, nothing is left', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot({ stateDirs: [state] });
+  const containers = () => (existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')).sort() : []);
+  const dirsBefore = containers();
+  // run --rm -it: the interactive shell gets SIGHUP and EOF from its hung-up pty.
+  const s = spawnOnPty([NSBOX, 'run', '--rm', '-it', 'busybox', 'sh'], { env: env() });
+  const outer = await s.ready;
+  await run(s, 'sleep 100 & echo started');
+  const pids = [outer.pid, ...tree(outer.pid)];
+  assert.ok(pids.some((p) => cmdline(p).startsWith('nsbox-tty ')) && pids.some((p) => cmdline(p) === 'sleep 100'), `relay and box processes: ${pids.map(cmdline).join(', ')}`);
+  assert.equal(await closeTerminal(s, pids, 5_000), [], 'run --rm -it: nsbox, the relay and every box process end');
+  assert.equal(containers(), dirsBefore, 'run --rm -it: the container directory is removed');
+  assert.is(cli(['ps', '-a', '-q']).stdout, '', 'run --rm -it: no record left');
+
+  // A box that ignores SIGHUP is killed after the relay's grace; without --rm it stays recorded as exited.
+  const stubborn = spawnOnPty([NSBOX, 'run', '-it', '--name', 'hupbox', 'busybox', 'sh', '-c', 'trap "" HUP; echo "up$((6*7))"; sleep 100'], { env: env() });
+  const stubbornOuter = await stubborn.ready;
+  await stubborn.waitFor('up42');
+  const stubbornPids = [stubbornOuter.pid, ...tree(stubbornOuter.pid)];
+  assert.equal(await closeTerminal(stubborn, stubbornPids, 9_000), [], 'a box ignoring SIGHUP ends after the grace');
+  assert.match(cli(['ps', '-a', '--filter', 'name=hupbox', '--format', '{{.Status}}']).stdout, /^Exited \(137\)/, 'recorded as exited');
+  assert.is(cli(['rm', 'hupbox']).code, 0);
+
+  // exec -it: the exec's shell ends, the box goes on.
+  assert.is(cli(['run', '-d', '--name', 'ttybox', 'busybox', 'sleep', '1000']).code, 0);
+  const ex = spawnOnPty([NSBOX, 'exec', '-it', 'ttybox', 'sh'], { env: env() });
+  const exOuter = await ex.ready;
+  await run(ex, 'echo in-exec');
+  const exPids = [exOuter.pid, ...tree(exOuter.pid)];
+  assert.equal(await closeTerminal(ex, exPids, 5_000), [], 'exec -it: nsbox exec, its relay and its shell end');
+  assert.match(cli(['exec', 'ttybox', 'ps', '-o', 'args']).stdout, /^COMMAND\nsleep 1000\nps -o args\n$/, 'exec -it: only the box\'s own process remains in it');
+  assert.is(cli(['rm', '-f', 'ttybox']).code, 0);
+
+  // host-root nsbox sh on a terminal
+  const sh = spawnOnPty([NSBOX, 'sh', '--uts'], { env: env() });
+  const shOuter = await sh.ready;
+  await run(sh, 'echo in-sh');
+  const shPids = [shOuter.pid, ...tree(shOuter.pid)];
+  assert.ok(shPids.some((p) => cmdline(p).startsWith('nsbox-tty ')), 'nsbox sh: relayed');
+  assert.equal(await closeTerminal(sh, shPids, 5_000), [], 'nsbox sh: nsbox, the relay and the shell end');
+  await assertNoLeaks(before, 'terminal gone');
+});
+
 test('without -t, the box never gets the caller\'s terminal: stdin a pipe (-i), no controlling terminal', async () => {
   if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const probe = 'tty; for f in 0 1 2; do [ -t $f ] && echo "fd$f-is-a-tty"; done; (: </dev/tty) 2>/dev/null && echo has-dev-tty; echo "end$((6*7))"';
