@@ -2,7 +2,7 @@
 // by src/oci/parse-bundle.ts. Everything in it is something nsbox honours; a plan builder reads it directly,
 // without looking at config.json again. ("spec" in OCI means config.json itself, so this is never called that.)
 
-import type { CgroupRequest } from '../cgroup/request.js';
+import type { CgroupParentBase, CgroupRequest } from '../cgroup/request.js';
 import type { NamespaceName } from '../host/namespaces.js';
 import type { SeccompProfile } from '../seccomp/profile.js';
 import type { IdMapRange } from '../spec/box-spec.js';
@@ -145,8 +145,13 @@ export type OciResources = Omit<CgroupRequest, 'parent' | 'parentBase'>;
 
 /** Where the container's cgroup is, in every hierarchy (v1: under each controller's mount; v2: the one tree). */
 export interface OciCgroupsPath {
-  /** Relative to the hierarchy's root, no leading "/", e.g. "libpod_parent/libpod-ID" or "machine.slice/libpod-ID.scope". */
+  /** No leading "/", e.g. "libpod_parent/libpod-ID" or "machine.slice/libpod-ID.scope"; relative to `base`. */
   readonly path: string;
+  /**
+   * 'root': from the hierarchy's root (an absolute cgroupfs path, or the systemd form). 'self': below the runtime's
+   * own cgroup in each hierarchy (a relative cgroupfs path, as runc's cgroupfs driver reads one).
+   */
+  readonly base: CgroupParentBase;
   /** How config.json gave it: a cgroupfs path, systemd's "slice:prefix:name", or none (path is then ""). */
   readonly form: 'cgroupfs' | 'systemd' | 'none';
   /** config.json's linux.cgroupsPath as written, for messages; undefined when absent. */

@@ -179,7 +179,7 @@ function parseU64(raw: unknown, where: string, fail: (reason: string) => never):
  * JSON.parse turns integers past 2^53 into inexact doubles, yet a 64-bit mask such as 18446744073709551615 must stay
  * exact: quote every integer literal of 16 digits or more (outside strings) so parseU64 reads it as a BigInt.
  */
-function quoteBigIntegers(text: string): string {
+export function quoteBigIntegers(text: string): string {
   let out = '';
   let i = 0;
   while (i < text.length) {

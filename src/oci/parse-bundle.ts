@@ -1,0 +1,217 @@
+// A bundle's config.json -> OciContainer: validated and normalised, every field nsbox cannot honour refused as a
+// one-line OciUnsupported naming its JSON path. Reads only config.json; creates nothing.
+//
+// Fields dropped on purpose (harmless per the runtime spec), everything else unknown is refused:
+// - process.commandLine, process.user.username: Windows-only (config.md), meaningless on Linux.
+// - process.consoleSize without process.terminal: "Runtimes MUST ignore consoleSize if terminal is false or unset".
+// - linux.resources.memory.useHierarchy true: memory cgroups are always hierarchical on the kernels nsbox runs on.
+// - any field whose value is null, or (where refused) an empty value: Go callers write nil slices and maps as
+//   null and zero values mean "not asked" (e.g. linux.mountLabel "", linux.intelRdt null).
+
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
+import { quoteBigIntegers, validateProfile } from '../seccomp/profile.js';
+import type { IdMapRange } from '../spec/box-spec.js';
+import { HOOK_PHASES, type OciContainer, type OciHook, type OciHooks, type OciNamespace, type OciPropagation, type OciSeccomp } from './container.js';
+import { OciInvalid, OciUnsupported, isEmpty, readAbsolutePath, readArray, readBoolean, readInteger, readObject, readString, readStrings, refuseIfSet, refuseUnknownKeys, type Json } from './config-errors.js';
+import { PROPAGATIONS, parseMounts } from './parse-mounts.js';
+import { parseProcess } from './parse-process.js';
+import { parseCgroupsPath, parseDevices, parseResources } from './parse-resources.js';
+import { NsboxError } from '../errors.js';
+
+export interface ParseBundleOptions {
+  /** The runtime was called with --systemd-cgroup: linux.cgroupsPath must be "slice:prefix:name". */
+  readonly systemdCgroup?: boolean;
+}
+
+/** <bundle>/config.json (or `configText`, read from there otherwise) -> the container nsbox will make. */
+export function parseBundle(bundleDir: string, configText?: string, options: ParseBundleOptions = {}): OciContainer {
+  const bundle = resolve(bundleDir);
+  const file = join(bundle, 'config.json');
+  let text = configText;
+  if (text === undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new NsboxError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+  }
+  return parseConfig(parseConfigText(text, file), bundle, options);
+}
+
+/** JSON text -> a value, integers of 16 digits or more kept exact as digit strings (seccomp masks, RLIM_INFINITY). */
+export function parseConfigText(text: string, what: string): unknown {
+  try {
+    return JSON.parse(quoteBigIntegers(text));
+  } catch (e) {
+    throw new NsboxError(`cannot parse ${what}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** A parsed config.json -> OciContainer (the bundle gives relative paths their base). */
+export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOptions = {}): OciContainer {
+  const c = readObject(raw, 'config.json') ?? fail('config.json', 'is empty');
+  refuseUnknownKeys(c, '', ['ociVersion', 'root', 'mounts', 'process', 'hostname', 'domainname', 'hooks', 'annotations', 'linux', 'windows', 'solaris', 'vm', 'zos']);
+  for (const other of ['windows', 'solaris', 'vm', 'zos']) refuseIfSet(c, other, '', `nsbox runs Linux containers only`);
+  refuseIfSet(c, 'domainname', '', 'nsbox sets no NIS domain name');
+  const ociVersion = readString(c.ociVersion, 'ociVersion') ?? fail('ociVersion', 'is required');
+  if (!/^1\.\d+\.\d+/.test(ociVersion)) throw new OciUnsupported('ociVersion', `nsbox implements runtime spec 1.x, not ${JSON.stringify(ociVersion)}`);
+
+  const rootJson = readObject(c.root, 'root') ?? fail('root', 'is required');
+  refuseUnknownKeys(rootJson, 'root', ['path', 'readonly']);
+  const rootPath = readString(rootJson.path, 'root.path');
+  if (rootPath === undefined || rootPath === '') fail('root.path', 'is required');
+
+  const linux: Json = readObject(c.linux, 'linux') ?? {};
+  refuseUnknownKeys(linux, 'linux', [
+    'namespaces', 'uidMappings', 'gidMappings', 'devices', 'cgroupsPath', 'resources', 'rootfsPropagation', 'seccomp', 'sysctl',
+    'maskedPaths', 'readonlyPaths', 'mountLabel', 'intelRdt', 'personality', 'timeOffsets',
+  ]);
+  refuseIfSet(linux, 'mountLabel', 'linux', 'nsbox applies no SELinux mount label');
+  refuseIfSet(linux, 'intelRdt', 'linux', 'Intel RDT is not supported');
+  refuseIfSet(linux, 'personality', 'linux', 'personality(2) domains are not supported');
+  refuseIfSet(linux, 'timeOffsets', 'linux', 'time namespace offsets are not supported');
+
+  const namespaces = parseNamespaces(linux.namespaces);
+  const has = (name: NamespaceName) => namespaces.find((n) => n.name === name);
+  const user = has('user');
+  const uidMappings = parseIdMappings(linux.uidMappings, 'linux.uidMappings');
+  const gidMappings = parseIdMappings(linux.gidMappings, 'linux.gidMappings');
+  if (user?.mode === 'new' && (uidMappings.length === 0 || gidMappings.length === 0)) fail('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+  if (user?.mode !== 'new' && (uidMappings.length > 0 || gidMappings.length > 0)) fail(uidMappings.length > 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'id mappings need a new user namespace');
+
+  const hostname = readString(c.hostname, 'hostname') || undefined;
+  if (hostname !== undefined) {
+    // runc too: a hostname needs a uts namespace of the container's (new, or a pod's joined by path).
+    if (!has('uts')) fail('hostname', 'needs a uts namespace in linux.namespaces');
+    if (hostname.length > 64 || !/^[A-Za-z0-9._-]+$/.test(hostname)) fail('hostname', 'must be at most 64 letters, digits, ".", "_" or "-"');
+  }
+  const process = parseProcess(c.process, 'process');
+  const { resources, deviceRules } = parseResources(linux.resources, 'linux.resources');
+  return {
+    ociVersion,
+    bundle,
+    root: { path: resolve(bundle, rootPath!), readonly: readBoolean(rootJson.readonly, 'root.readonly') ?? false },
+    mounts: parseMounts(c.mounts, bundle),
+    process,
+    namespaces,
+    uidMappings,
+    gidMappings,
+    hostname,
+    resources,
+    cgroupsPath: parseCgroupsPath(linux.cgroupsPath, options.systemdCgroup === true),
+    devices: parseDevices(linux.devices, 'linux.devices'),
+    deviceRules,
+    maskedPaths: parsePaths(linux.maskedPaths, 'linux.maskedPaths'),
+    readonlyPaths: parsePaths(linux.readonlyPaths, 'linux.readonlyPaths'),
+    sysctl: parseSysctl(linux.sysctl, has),
+    seccomp: parseSeccomp(linux.seccomp, join(bundle, 'config.json')),
+    hooks: parseHooks(c.hooks),
+    rootfsPropagation: parsePropagation(linux.rootfsPropagation),
+    annotations: parseAnnotations(c.annotations),
+  };
+}
+
+/** The runtime spec's namespace types -> util-linux's names. */
+const NAMESPACE_TYPES: Readonly<Record<string, NamespaceName>> = {
+  pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
+};
+
+function parseNamespaces(raw: unknown): readonly OciNamespace[] {
+  const seen = new Set<NamespaceName>();
+  return readArray(raw, 'linux.namespaces').map((entry, i): OciNamespace => {
+    const where = `linux.namespaces[${i}]`;
+    const n = readObject(entry, where) ?? fail(where, 'must be an object');
+    refuseUnknownKeys(n, where, ['type', 'path']);
+    const type = readString(n.type, `${where}.type`) ?? '';
+    const name = NAMESPACE_TYPES[type];
+    if (name === undefined) return fail(`${where}.type`, `not a namespace type: ${JSON.stringify(type)}`);
+    if (seen.has(name)) fail(`${where}.type`, `${type} is listed twice`);
+    seen.add(name);
+    const path = readAbsolutePath(n.path, `${where}.path`);
+    return path === undefined ? { name, mode: 'new' } : { name, mode: 'join', path };
+  });
+}
+
+function parseIdMappings(raw: unknown, path: string): readonly IdMapRange[] {
+  const ranges = readArray(raw, path).map((entry, i): IdMapRange => {
+    const where = `${path}[${i}]`;
+    const m = readObject(entry, where) ?? fail(where, 'must be an object');
+    refuseUnknownKeys(m, where, ['containerID', 'hostID', 'size']);
+    const inside = readInteger(m.containerID, `${where}.containerID`, 0, 4294967294) ?? fail(`${where}.containerID`, 'is required');
+    const outside = readInteger(m.hostID, `${where}.hostID`, 0, 4294967294) ?? fail(`${where}.hostID`, 'is required');
+    const count = readInteger(m.size, `${where}.size`, 1, 4294967295) ?? fail(`${where}.size`, 'is required');
+    if (inside + count > 4294967295 || outside + count > 4294967295) fail(where, 'the range goes past the last id');
+    return { inside, outside, count };
+  });
+  if (ranges.length > 340) fail(path, 'the kernel takes at most 340 ranges');
+  return ranges;
+}
+
+function parsePaths(raw: unknown, path: string): readonly string[] {
+  return readArray(raw, path).map((p, i) => readAbsolutePath(p, `${path}[${i}]`) ?? fail(`${path}[${i}]`, 'must be an absolute path'));
+}
+
+/** Namespaced sysctls only, each with the namespace that scopes it (runc's validator): never the host's. */
+function parseSysctl(raw: unknown, has: (name: NamespaceName) => OciNamespace | undefined): readonly (readonly [string, string])[] {
+  const s = readObject(raw, 'linux.sysctl') ?? {};
+  const IPC = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  return Object.entries(s).map(([key, value]) => {
+    const where = `linux.sysctl.${key}`;
+    const text = readString(value, where) ?? fail(where, 'must be a string');
+    if (!/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/.test(key)) fail(where, 'not a sysctl name');
+    const scope: NamespaceName | undefined = IPC.includes(key) || key.startsWith('fs.mqueue.') ? 'ipc'
+      : key.startsWith('net.') ? 'net'
+      : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : undefined;
+    if (scope === undefined) throw new OciUnsupported(where, 'not a namespaced sysctl (it would change the host)');
+    if (!has(scope)) fail(where, `needs a ${NAMESPACES.find((n) => n.name === scope)!.name} namespace in linux.namespaces`);
+    return [key, text] as const;
+  });
+}
+
+function parseSeccomp(raw: unknown, file: string): OciSeccomp | undefined {
+  const s = readObject(raw, 'linux.seccomp');
+  if (s === undefined) return undefined;
+  refuseUnknownKeys(s, 'linux.seccomp', ['defaultAction', 'defaultErrnoRet', 'architectures', 'flags', 'listenerPath', 'listenerMetadata', 'syscalls']);
+  refuseIfSet(s, 'listenerPath', 'linux.seccomp', 'seccomp notify listeners are not supported');
+  refuseIfSet(s, 'listenerMetadata', 'linux.seccomp', 'seccomp notify listeners are not supported');
+  refuseIfSet(s, 'flags', 'linux.seccomp', 'nsbox installs its filter without seccomp(2) flags');
+  const what = `${file} linux.seccomp`;
+  return { profile: validateProfile(s, what), what };
+}
+
+function parseHooks(raw: unknown): OciHooks {
+  const h = readObject(raw, 'hooks') ?? {};
+  refuseUnknownKeys(h, 'hooks', HOOK_PHASES);
+  return Object.fromEntries(HOOK_PHASES.map((phase) => [phase, readArray(h[phase], `hooks.${phase}`).map((entry, i): OciHook => {
+    const where = `hooks.${phase}[${i}]`;
+    const hook = readObject(entry, where) ?? fail(where, 'must be an object');
+    refuseUnknownKeys(hook, where, ['path', 'args', 'env', 'timeout']);
+    const path = readAbsolutePath(hook.path, `${where}.path`) ?? fail(`${where}.path`, 'is required (an absolute host path)');
+    const args = readStrings(hook.args, `${where}.args`);
+    return {
+      path,
+      args: args.length > 0 ? args : [path],
+      env: readStrings(hook.env, `${where}.env`),
+      timeout: isEmpty(hook.timeout) ? undefined : readInteger(hook.timeout, `${where}.timeout`, 1, 86400),
+    };
+  })])) as unknown as OciHooks;
+}
+
+function parsePropagation(raw: unknown): OciPropagation | undefined {
+  const text = readString(raw, 'linux.rootfsPropagation');
+  if (text === undefined || text === '') return undefined;
+  if (!(PROPAGATIONS as readonly string[]).includes(text)) fail('linux.rootfsPropagation', `must be one of ${PROPAGATIONS.join(', ')}`);
+  return text as OciPropagation;
+}
+
+function parseAnnotations(raw: unknown): Readonly<Record<string, string>> {
+  const a = readObject(raw, 'annotations') ?? {};
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, readString(v, `annotations.${k}`) ?? fail(`annotations.${k}`, 'must be a string')]));
+}
+
+function fail(path: string, reason: string): never {
+  throw new OciInvalid(path, reason);
+}
