@@ -1,0 +1,47 @@
+// bin/nsbox's start-up: node's own start-up variables stay out of nsbox's node and reach a host-root box; the code
+// cache is written once per subcommand and used from then on.
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { nsbox, NSBOX, isRoot } from '../helpers/nsbox.js';
+import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
+
+const test = gatedTest(isRoot ? undefined : 'needs root');
+const cacheDir = join(dirname(NSBOX), '..', 'dist', 'bundle', '.cache');
+
+if (!isRoot) {
+  test('every start-up integration test', () => {});
+  test.run();
+} else {
+  test('NODE_EXTRA_CA_CERTS and NODE_OPTIONS: nsbox\'s node ignores them, a host-root box inherits them unchanged', async () => {
+    const before = snapshot();
+    // node warns on stderr about an extra-certs file it cannot load, and refuses an unknown NODE_OPTIONS flag:
+    // both would show if nsbox's own node saw them.
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/nsbox-test-ca.pem', NODE_OPTIONS: '--nsbox-test-no-such-flag' };
+    const r = nsbox(['run', '--pid', '--', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS|$NODE_OPTIONS|${NSBOX_SAVED_NODE_EXTRA_CA_CERTS-unset}"'], { env });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stderr, '');
+    assert.is(r.stdout, '/nonexistent/nsbox-test-ca.pem|--nsbox-test-no-such-flag|unset\n');
+    // Control: the same variables do reach a plain node.
+    const plain = nsbox(['run', '--', process.execPath, '-e', '0'], { env });
+    assert.is.not(plain.code, 0, 'a node in the box should refuse the bogus NODE_OPTIONS flag');
+    await assertNoLeaks(before, 'start-up variables');
+  });
+
+  test('the first run of a subcommand writes its code cache; later runs use it and leave it alone', () => {
+    const list = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((n) => n.startsWith('nsbox.cjs.version.')) : []);
+    const first = nsbox(['version']);
+    assert.is(first.code, 0, first.stderr);
+    const files = list();
+    assert.is(files.length, 1, `one cache for "version" in ${cacheDir}: ${files.join(', ')}`);
+    const written = statSync(join(cacheDir, files[0]!)).mtimeMs;
+    const again = nsbox(['version']);
+    assert.is(again.code, 0, again.stderr);
+    assert.is(again.stdout, first.stdout);
+    assert.equal(list(), files);
+    assert.is(statSync(join(cacheDir, files[0]!)).mtimeMs, written, 'an accepted cache is not written again');
+  });
+
+  test.run();
+}

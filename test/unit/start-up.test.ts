@@ -1,0 +1,38 @@
+// bin/nsbox's start-up: the code cache file names and the variables moved aside for nsbox's own node.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { codeCacheFile } from '../../src/start/code-cache.js';
+import { restoreSavedEnv } from '../../src/start/saved-env.js';
+
+const stamp = { mtimeMs: 1700000000123.75, size: 426558, ino: 42 };
+
+test('each subcommand has its own cache beside the bundle, named by the bundle build', () => {
+  const run = codeCacheFile('/opt/nsbox/dist/bundle/nsbox.cjs', stamp, ['--', 'run', '--rm', 'busybox']);
+  assert.equal(run, { dir: '/opt/nsbox/dist/bundle/.cache', prefix: 'nsbox.cjs.run.', name: 'nsbox.cjs.run.1700000000123-426558-42.v8' });
+  assert.is(codeCacheFile('/b/nsbox.cjs', stamp, ['--', 'ps', '-a']).name, 'nsbox.cjs.ps.1700000000123-426558-42.v8');
+});
+
+test('a rebuilt bundle of the same length gets another cache (V8 itself checks only the length)', () => {
+  const before = codeCacheFile('/b/nsbox.cjs', stamp, ['--', 'run']).name;
+  assert.is.not(codeCacheFile('/b/nsbox.cjs', { ...stamp, mtimeMs: stamp.mtimeMs + 1000 }, ['--', 'run']).name, before);
+  assert.is.not(codeCacheFile('/b/nsbox.cjs', { ...stamp, ino: 43 }, ['--', 'run']).name, before);
+});
+
+test('flags, paths and odd words share the "other" cache: no word of the command line ever becomes a path', () => {
+  for (const args of [['--', '--help'], ['--'], [], ['--', '../../etc/x'], ['--', 'a/b'], ['--', 'RUN']]) {
+    assert.is(codeCacheFile('/b/nsbox.cjs', stamp, args).name, 'nsbox.cjs.other.1700000000123-426558-42.v8', args.join(' '));
+  }
+});
+
+test('the saved variables come back under their own names, and only those', () => {
+  const env: NodeJS.ProcessEnv = {
+    NSBOX_SAVED_NODE_EXTRA_CA_CERTS: '/etc/corp-ca.pem',
+    NSBOX_SAVED_NODE_OPTIONS: '',
+    NSBOX_SAVED_LD_PRELOAD: '/evil.so',
+    PATH: '/bin',
+  };
+  restoreSavedEnv(env);
+  assert.equal(env, { NODE_EXTRA_CA_CERTS: '/etc/corp-ca.pem', NODE_OPTIONS: '', NSBOX_SAVED_LD_PRELOAD: '/evil.so', PATH: '/bin' });
+});
+
+test.run();
