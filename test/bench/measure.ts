@@ -1,7 +1,7 @@
 // Runs a candidate once and measures it: wall time of a plain run, or peak RSS of a run under GNU time.
 
 import { spawnSync } from 'node:child_process';
-import type { Candidate } from './types.js';
+import { RUN_NUMBER, type Candidate } from './types.js';
 
 /** GNU time: reports the maximum resident set size (%M, KiB) of the command from its wait4 rusage. */
 export const GNU_TIME = '/usr/bin/time';
@@ -14,8 +14,9 @@ export type RunOutcome = { readonly ok: true; readonly value: number } | { reado
 /** Wall time of one run in ms: from just before the spawn to the child's exit (node's fork+exec cost included, alike for all). */
 export function measureWallTime(candidate: Candidate): RunOutcome {
   const env = envOf(candidate);
+  const argv = numberRun(candidate.argv);
   const started = process.hrtime.bigint();
-  const result = spawnSync(candidate.argv[0]!, candidate.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS, env });
+  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS, env });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const problem = describeProblem(candidate, result.status, result.signal, result.error, String(result.stderr ?? ''));
   return problem ? { ok: false, reason: problem } : { ok: true, value: ms };
@@ -26,7 +27,7 @@ export function measureWallTime(candidate: Candidate): RunOutcome {
  * so for `nsbox run ... -- true` it is the largest of node, its helpers (sh, unshare, setpriv) and `true`: node's.
  */
 export function measurePeakRss(candidate: Candidate): RunOutcome {
-  const result = spawnSync(GNU_TIME, ['-f', `${RSS_MARK} %M`, '--', ...candidate.argv], {
+  const result = spawnSync(GNU_TIME, ['-f', `${RSS_MARK} %M`, '--', ...numberRun(candidate.argv)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: RUN_TIMEOUT_MS,
     env: envOf(candidate),
@@ -43,6 +44,14 @@ export function parseRssLine(stderr: string): number | undefined {
   const lines = stderr.split('\n').filter((l) => l.startsWith(`${RSS_MARK} `));
   const last = lines.at(-1);
   return last === undefined || !/^\S+ \d+$/.test(last) ? undefined : Number(last.split(' ')[1]);
+}
+
+let runs = 0;
+
+/** argv with RUN_NUMBER replaced by a number no earlier run of this bench used. */
+function numberRun(argv: readonly string[]): string[] {
+  const n = `${process.pid}-${++runs}`;
+  return argv.map((word) => word.split(RUN_NUMBER).join(n));
 }
 
 function envOf(candidate: Candidate): NodeJS.ProcessEnv {

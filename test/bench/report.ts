@@ -5,17 +5,28 @@ import type { CandidateResult } from './types.js';
 
 const HEADER = ['candidate', 'median ms', 'p90 ms', 'peak RSS MB', 'ratio'] as const;
 
-/** The table's lines; the ratio column divides each median by the reference candidate's median. */
-export function renderTable(results: readonly CandidateResult[], reference: string): string[] {
-  const referenceRun = results.find((r) => r.name === reference && !r.failure && r.wallMs.length > 0);
-  const referenceMedian = referenceRun ? median(referenceRun.wallMs) : undefined;
+/**
+ * The table's lines; the ratio column divides each median by the reference candidate's median. With `peer` (e.g.
+ * runc), two more columns: each median minus the reference's, and its ratio to the peer's.
+ */
+export function renderTable(results: readonly CandidateResult[], reference: string, peer?: string): string[] {
+  const referenceMedian = medianOf(results, reference);
+  const peerMedian = peer === undefined ? undefined : medianOf(results, peer);
+  const extra = peer === undefined ? [] : [`+ms over ${reference}`, `vs ${peer}`];
   const rows = results.map((r) => {
-    if (r.failure) return [r.name, 'FAILED', '-', '-', '-'];
+    if (r.failure) return [r.name, 'FAILED', '-', '-', '-', ...extra.map(() => '-')];
     const mid = r.wallMs.length > 0 ? median(r.wallMs) : undefined;
     const p90 = r.wallMs.length > 0 ? percentile(r.wallMs, 90) : undefined;
-    return [r.name, formatMs(mid), formatMs(p90), formatMb(maximum(r.rssKb)), formatRatio(mid, referenceMedian)];
+    const over = mid === undefined || referenceMedian === undefined ? '-' : `${mid >= referenceMedian ? '+' : ''}${(mid - referenceMedian).toFixed(1)}`;
+    const more = peer === undefined ? [] : [over, formatRatio(mid, peerMedian)];
+    return [r.name, formatMs(mid), formatMs(p90), formatMb(maximum(r.rssKb)), formatRatio(mid, referenceMedian), ...more];
   });
-  return alignColumns([[...HEADER], ...rows]);
+  return alignColumns([[...HEADER, ...extra], ...rows]);
+}
+
+function medianOf(results: readonly CandidateResult[], name: string): number | undefined {
+  const run = results.find((r) => r.name === name && !r.failure && r.wallMs.length > 0);
+  return run ? median(run.wallMs) : undefined;
 }
 
 /** Each candidate's full command and, for a failed one, why. */

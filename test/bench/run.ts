@@ -47,10 +47,9 @@ function main(args: readonly string[]): number {
     try {
       set.setup?.();
       const results = runSet(set, options);
-      for (const line of renderTable(results, set.reference)) console.log(line);
+      for (const line of renderTable(results, set.reference, set.peer)) console.log(line);
       for (const line of renderCommands(results)) console.log(line);
-      for (const target of set.targets) {
-        const outcome = evaluateTarget(target, results);
+      for (const outcome of [...set.targets.map((t) => evaluateTarget(t, results)), ...(set.check?.() ?? [])]) {
         outcomes.push(outcome);
         console.log(outcome.line);
       }

@@ -24,7 +24,7 @@ export function runSet(set: BenchSet, options: ScheduleOptions): CandidateResult
   const state = set.candidates.map((candidate) => ({ candidate, wallMs: [] as number[], rssKb: [] as number[], failure: undefined as string | undefined }));
   const phases = [
     { label: 'warm-up', rounds: options.warmup, measure: measureWallTime, keep: (_s: (typeof state)[number], _v: number) => {} },
-    { label: 'timing', rounds: options.runs, measure: measureWallTime, keep: (s: (typeof state)[number], v: number) => s.wallMs.push(v) },
+    { label: 'timing', rounds: Math.min(options.runs, set.maxRuns ?? options.runs), measure: measureWallTime, keep: (s: (typeof state)[number], v: number) => s.wallMs.push(v) },
     { label: 'peak RSS', rounds: options.rssRuns, measure: measurePeakRss, keep: (s: (typeof state)[number], v: number) => s.rssKb.push(v) },
   ] as const;
   for (const phase of phases) {

@@ -20,6 +20,15 @@ const TARGET_KINDS: { readonly [K in Target['kind']]: Evaluator<Extract<Target, 
     const ok = subject <= reference + t.slackMs;
     return { line: `${head}: ${formatMs(subject)} <= ${formatMs(reference)} + ${t.slackMs} -> ${ok ? 'ok' : 'MISSED'}`, verdict: ok ? 'ok' : 'missed' };
   },
+  'median-ratio': (t, results) => {
+    const head = `target: ${t.subject} median <= ${t.factor}x ${t.reference}`;
+    const missing = findMissing(results, [t.subject, t.reference], (r) => r.wallMs.length > 0);
+    if (missing) return { line: `${head}: not checked (${missing})`, verdict: 'unchecked' };
+    const subject = median(find(results, t.subject)!.wallMs);
+    const reference = median(find(results, t.reference)!.wallMs);
+    const ok = subject <= reference * t.factor;
+    return { line: `${head}: ${formatMs(subject)} <= ${formatMs(reference * t.factor)} (${(subject / reference).toFixed(2)}x) -> ${ok ? 'ok' : 'MISSED'}`, verdict: ok ? 'ok' : 'missed' };
+  },
   'rss-below': (t, results) => {
     const head = `target: ${t.subject} peak RSS < ${t.limitMb} MB`;
     const missing = findMissing(results, [t.subject], (r) => r.rssKb.length > 0);

@@ -10,6 +10,9 @@ export interface Candidate {
   readonly expectStatus?: number;
 }
 
+/** In a candidate's argv, this word is replaced by a number new for every run (a container id for runc/crun). */
+export const RUN_NUMBER = '{run}';
+
 /** A check printed under the table; a missed target is reported, never fatal. */
 export type Target =
   | {
@@ -18,6 +21,13 @@ export type Target =
       readonly subject: string;
       readonly reference: string;
       readonly slackMs: number;
+    }
+  | {
+      /** subject's median wall time <= factor x reference's median (e.g. 1.3x runc) */
+      readonly kind: 'median-ratio';
+      readonly subject: string;
+      readonly reference: string;
+      readonly factor: number;
     }
   | {
       /** subject's peak RSS < limitMb */
@@ -36,8 +46,14 @@ export interface BenchSet {
   readonly title: string;
   /** Candidate the ratio column divides by. */
   readonly reference: string;
+  /** A second candidate to compare with (a peer such as runc): adds "+ms over reference" and "vs peer" columns. */
+  readonly peer?: string;
   readonly candidates: readonly Candidate[];
   readonly targets: readonly Target[];
+  /** At most this many timed runs per candidate (slow candidates such as 50 boxes at once), whatever BENCH_RUNS says. */
+  readonly maxRuns?: number;
+  /** Checks that are not about the table's numbers (e.g. memory of an idle box, measured in setup), after the run. */
+  check?(): readonly TargetOutcome[];
   /** Why the set cannot run on this host (a missing tool, not root, ...), or undefined when it can. */
   available(): string | undefined;
   /** Runs once before the set's first run (e.g. build a bundle); may throw to mark the set broken. */

@@ -9,5 +9,7 @@ import { netImageSet } from './net-image.js';
 import { imageSet } from './image.js';
 import { lifecycleSet } from './lifecycle.js';
 import { seccompSet } from './seccomp.js';
+import { startupSet } from './startup.js';
+import { startup50Set } from './startup-50.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, seccompSet, lifecycleSet];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, seccompSet, lifecycleSet, startupSet, startup50Set];
