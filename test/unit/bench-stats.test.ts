@@ -158,4 +158,22 @@ test('readOwnV1Cgroups maps each v1 controller to its path, splitting joined con
   assert.is(own.get('pids'), undefined);
 });
 
+
+test('median-ratio target: subject within factor x the reference, worded with the ratio', () => {
+  const results = [result('script', [48, 50, 52]), result('runc', [40, 38, 42])];
+  const ok = evaluateTarget({ kind: 'median-ratio', subject: 'script', reference: 'runc', factor: 1.3 }, results);
+  assert.is(ok.verdict, 'ok');
+  assert.match(ok.line, /50\.0 <= 52\.0 \(1\.25x\) -> ok$/);
+  const missed = evaluateTarget({ kind: 'median-ratio', subject: 'script', reference: 'runc', factor: 1.2 }, results);
+  assert.is(missed.verdict, 'missed');
+  assert.is(evaluateTarget({ kind: 'median-ratio', subject: 'script', reference: 'gone', factor: 2 }, results).verdict, 'unchecked');
+});
+
+test('renderTable with a peer: +ms over the reference and the ratio to the peer', () => {
+  const lines = renderTable([result('node', [30]), result('runc', [40]), result('nsbox', [70]), result('bad', [], [], 'x')], 'node', 'runc');
+  assert.match(lines[0]!, /ratio\s+\+ms over node\s+vs runc$/);
+  assert.equal(lines[3]!.split(/\s{2,}/), ['nsbox', '70.0', '70.0', '-', '2.33x', '+40.0', '1.75x']);
+  assert.equal(lines[4]!.split(/\s{2,}/), ['bad', 'FAILED', '-', '-', '-', '-', '-']);
+});
+
 test.run();
