@@ -1,10 +1,14 @@
 // Process entry for bin/nsbox: run main() and exit with its code.
 import { main } from './cli.js';
+import { runtimeMain } from './runtime/main.js';
 
 // bin/nsbox passes "--" first so that node itself leaves our flags alone; drop it.
 const argv = process.argv.slice(2);
 if (argv[0] === '--') argv.shift();
-void main(argv).then((code) => {
+// bin/nsbox-runtime puts this word first: the same bundle runs as the OCI runtime (runc's command line).
+const runtime = argv[0] === '--nsbox-runtime';
+if (runtime) argv.shift();
+void (runtime ? runtimeMain(argv) : main(argv)).then((code) => {
   // Exit now rather than when node's loop drains: stdout/stderr writes are synchronous on Linux (files, pipes,
   // terminals), and nothing else of nsbox is pending once main() has returned.
   process.exit(code);

@@ -1,0 +1,173 @@
+// An OCI container's cgroups: linux.cgroupsPath -> one directory per v1 hierarchy (or one on v2), and
+// linux.resources -> the knob writes, as plan steps. Only the caller-given path is ever created or written.
+//
+// Paths follow runc's cgroupfs rules: an absolute cgroupsPath is taken from each hierarchy's root, a relative one
+// from the runtime's own cgroup on that hierarchy, none is "<id>" below the runtime's own; the systemd form
+// "slice:prefix:name" is laid out as systemd would (machine.slice/machine-libpod.slice/libpod-ID.scope).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NsboxError } from '../errors.js';
+import { detectCgroupHost, findProcCgroupPath, type CgroupHierarchy, type CgroupHost } from '../cgroup/detect.js';
+import type { Step } from '../plan/types.js';
+import type { DeviceRule, RuntimeResources } from './read-config.js';
+
+/** v1 controllers a container joins (runc joins every one it knows; these are the ones nsbox-runtime writes or reads). */
+const V1_CONTROLLERS = ['pids', 'memory', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'blkio'] as const;
+
+export interface ContainerCgroup {
+  readonly version: 1 | 2;
+  /** Absolute directories, one per hierarchy, with the controllers of each. */
+  readonly dirs: readonly { readonly dir: string; readonly controllers: readonly string[] }[];
+  /** Directories that did not exist and that create makes, parents first (delete removes these only). */
+  readonly created: readonly string[];
+}
+
+/** runc's default device allow-list, appended after the config's own rules (runc's specconv.AllowedDevices). */
+export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
+  { allow: true, type: 'c', major: undefined, minor: undefined, access: 'm' },
+  { allow: true, type: 'b', major: undefined, minor: undefined, access: 'm' },
+  ...([[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, undefined]] as const).map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+];
+
+/** "machine-libpod.slice" -> "machine.slice/machine-libpod.slice" (systemd's nesting by dashes). */
+export function expandSlice(slice: string): string {
+  if (slice === '-.slice' || slice === '') return '';
+  if (!slice.endsWith('.slice')) throw new NsboxError(`invalid cgroupsPath slice ${JSON.stringify(slice)}: must end in .slice`);
+  const name = slice.slice(0, -'.slice'.length);
+  const parts = name.split('-');
+  const out: string[] = [];
+  for (let i = 1; i <= parts.length; i++) out.push(`${parts.slice(0, i).join('-')}.slice`);
+  return out.join('/');
+}
+
+/** cgroupsPath (either form) -> a path, absolute ("/a/b") or relative to the runtime's own cgroup ("a/b"). */
+export function cgroupfsPath(cgroupsPath: string | undefined, id: string, systemd: boolean): string {
+  if (cgroupsPath === undefined || cgroupsPath === '') return id;
+  const looksSystemd = /^[^/:]*:[^:]*:[^:]+$/.test(cgroupsPath);
+  if (systemd || looksSystemd) {
+    const parts = cgroupsPath.split(':');
+    if (parts.length !== 3) throw new NsboxError(`invalid cgroupsPath ${JSON.stringify(cgroupsPath)}: the systemd form is slice:prefix:name`);
+    const [slice, prefix, name] = parts as [string, string, string];
+    const unit = name.endsWith('.slice') ? name : `${prefix ? `${prefix}-` : ''}${name}.scope`;
+    return `/${[expandSlice(slice || 'system.slice'), unit].filter(Boolean).join('/')}`;
+  }
+  if (cgroupsPath.split('/').some((p) => p === '..')) throw new NsboxError(`invalid cgroupsPath ${JSON.stringify(cgroupsPath)}: ".." is not allowed`);
+  return cgroupsPath;
+}
+
+/** The container's cgroup directories on this host, and which of them (and their parents) create must make. */
+export function resolveContainerCgroup(path: string, host: CgroupHost = detectCgroupHost()): ContainerCgroup {
+  if (host.mode === 'none') throw new NsboxError(`cannot place the container: no cgroup filesystem is mounted at ${host.root}`);
+  const hierarchies: { hierarchy: CgroupHierarchy; controllers: string[] }[] = [];
+  if (host.mode === 'v2') {
+    const unified = host.hierarchies.find((h) => h.version === 2)!;
+    hierarchies.push({ hierarchy: unified, controllers: [...unified.controllers] });
+  } else {
+    const seen = new Map<string, { hierarchy: CgroupHierarchy; controllers: string[] }>();
+    for (const controller of V1_CONTROLLERS) {
+      const h = host.hierarchies.find((x) => x.version === 1 && x.controllers.includes(controller));
+      if (!h) continue;
+      const entry = seen.get(h.mount) ?? { hierarchy: h, controllers: [] };
+      entry.controllers.push(controller);
+      seen.set(h.mount, entry);
+    }
+    hierarchies.push(...seen.values());
+  }
+  const dirs: { dir: string; controllers: string[] }[] = [];
+  const created: string[] = [];
+  for (const { hierarchy, controllers } of hierarchies) {
+    const base = path.startsWith('/') ? '/' : (findProcCgroupPath(host.self, hierarchy) ?? '/');
+    const full = join(base, path);
+    const parts = full.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = join(hierarchy.mount, ...parts.slice(0, i));
+      if (!existsSync(dir)) created.push(dir);
+    }
+    dirs.push({ dir: join(hierarchy.mount, ...parts), controllers });
+  }
+  return { version: host.mode === 'v2' ? 2 : 1, dirs, created };
+}
+
+/** Plan steps: make the missing directories (parents first), then write the limits. */
+export function planCgroupSteps(cg: ContainerCgroup, resources: RuntimeResources, extraDevices: readonly DeviceRule[]): Step[] {
+  const steps: Step[] = [];
+  for (const dir of cg.created) {
+    steps.push({ kind: 'mkdir', path: dir, why: 'The container\'s cgroup (or a missing parent of it), at the path the caller chose.', undo: { kind: 'rmdir', path: dir } });
+    // A new v1 cpuset cgroup has no CPUs or memory nodes and takes no process until it is given its parent's.
+    if (dir.includes('/cpuset/') && cg.version === 1) {
+      for (const knob of ['cpuset.cpus', 'cpuset.mems'] as const) {
+        steps.push({ kind: 'exec', argv: ['sh', '-c', `cat "$1/../${knob}" > "$1/${knob}"`, 'sh', dir], why: `v1 cpuset: a new cgroup takes its parent's ${knob} before a process may join.` });
+      }
+    }
+  }
+  for (const write of knobWrites(cg, resources, extraDevices)) steps.push(write);
+  return steps;
+}
+
+/** linux.resources as file writes into the container's cgroup (also used by `update`). */
+export function knobWrites(cg: ContainerCgroup, r: RuntimeResources, extraDevices: readonly DeviceRule[] = []): Step[] {
+  const on = (controller: string) => cg.dirs.find((d) => d.controllers.includes(controller))?.dir;
+  const steps: Step[] = [];
+  const put = (dir: string | undefined, file: string, content: string, why: string) => {
+    if (dir === undefined) throw new NsboxError(`cannot apply ${why}: its controller is not mounted`);
+    steps.push({ kind: 'write-file', path: join(dir, file), content, why });
+  };
+  if (cg.version === 1) {
+    const memory = on('memory');
+    if (r.memoryLimit !== undefined) put(memory, 'memory.limit_in_bytes', String(r.memoryLimit), 'linux.resources.memory.limit');
+    if (r.memorySwap !== undefined && memory && existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) {
+      put(memory, 'memory.memsw.limit_in_bytes', String(r.memorySwap), 'linux.resources.memory.swap (memory plus swap)');
+    }
+    if (r.memoryReservation !== undefined) put(memory, 'memory.soft_limit_in_bytes', String(r.memoryReservation), 'linux.resources.memory.reservation');
+    if (r.cpuShares !== undefined) put(on('cpu'), 'cpu.shares', String(r.cpuShares), 'linux.resources.cpu.shares');
+    if (r.cpuPeriod !== undefined) put(on('cpu'), 'cpu.cfs_period_us', String(r.cpuPeriod), 'linux.resources.cpu.period');
+    if (r.cpuQuota !== undefined) put(on('cpu'), 'cpu.cfs_quota_us', String(r.cpuQuota), 'linux.resources.cpu.quota');
+    if (r.cpusetCpus !== undefined) put(on('cpuset'), 'cpuset.cpus', r.cpusetCpus, 'linux.resources.cpu.cpus');
+    if (r.cpusetMems !== undefined) put(on('cpuset'), 'cpuset.mems', r.cpusetMems, 'linux.resources.cpu.mems');
+    if (r.pidsLimit !== undefined) put(on('pids'), 'pids.max', r.pidsLimit < 0 ? 'max' : String(r.pidsLimit), 'linux.resources.pids.limit');
+    const rules = [...r.devices, ...extraDevices];
+    if (rules.length > 0) {
+      // One rule per write(2): the kernel parses a single rule from each.
+      for (const rule of rules) put(on('devices'), rule.allow ? 'devices.allow' : 'devices.deny', formatDeviceRule(rule), `device rule (${rule.allow ? 'allow' : 'deny'})`);
+    }
+  } else {
+    const dir = cg.dirs[0]!.dir;
+    if (r.memoryLimit !== undefined) put(dir, 'memory.max', r.memoryLimit < 0 ? 'max' : String(r.memoryLimit), 'linux.resources.memory.limit');
+    if (r.memorySwap !== undefined && r.memoryLimit !== undefined) {
+      put(dir, 'memory.swap.max', r.memorySwap < 0 ? 'max' : String(Math.max(0, r.memorySwap - r.memoryLimit)), 'linux.resources.memory.swap (v2 counts swap alone)');
+    }
+    if (r.memoryReservation !== undefined) put(dir, 'memory.low', String(r.memoryReservation), 'linux.resources.memory.reservation');
+    if (r.cpuShares !== undefined) put(dir, 'cpu.weight', String(cpuWeight(r.cpuShares)), 'linux.resources.cpu.shares, as cpu.weight');
+    if (r.cpuQuota !== undefined) put(dir, 'cpu.max', `${r.cpuQuota < 0 ? 'max' : r.cpuQuota} ${r.cpuPeriod ?? 100000}`, 'linux.resources.cpu.quota/period');
+    if (r.cpusetCpus !== undefined) put(dir, 'cpuset.cpus', r.cpusetCpus, 'linux.resources.cpu.cpus');
+    if (r.pidsLimit !== undefined) put(dir, 'pids.max', r.pidsLimit < 0 ? 'max' : String(r.pidsLimit), 'linux.resources.pids.limit');
+    // Device rules on v2 are eBPF programs, which no stock tool loads: not enforced there (README says so).
+  }
+  return steps;
+}
+
+/** runc's shares -> weight conversion (1..10000). */
+export function cpuWeight(shares: number): number {
+  return Math.max(1, Math.min(10000, Math.round(1 + ((shares - 2) * 9999) / 262142)));
+}
+
+/** "c 1:3 rwm", "a *:* rwm", as devices.allow/deny take it. */
+export function formatDeviceRule(rule: DeviceRule): string {
+  if (rule.type === 'a' && rule.major === undefined && rule.minor === undefined) return 'a';
+  const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
+  return `${rule.type} ${n(rule.major)}:${n(rule.minor)} ${rule.access || 'rwm'}`;
+}
+
+/** Every pid in the container's cgroups (pids hierarchy first: it tracks every process). */
+export function listCgroupPids(dirs: readonly string[]): number[] {
+  const found = new Set<number>();
+  for (const dir of dirs) {
+    try {
+      for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) found.add(Number(line));
+    } catch {
+      // gone
+    }
+  }
+  return [...found];
+}

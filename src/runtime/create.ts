@@ -1,0 +1,295 @@
+// `create`: config.json -> a plan (state dir, gate, cgroups, the init script) -> executed with rollback. The
+// container's init is left waiting at its gate, reparented to the caller; its real host pid is in the pid file.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { userInfo } from 'node:os';
+import { NsboxError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.js';
+import { closeInheritedFds } from '../exec/close-fds.js';
+import { hostRunner, type Runner } from '../exec/runner.js';
+import { HOST_PATH } from '../host/host-env.js';
+import type { NamespaceName } from '../host/namespaces.js';
+import { resolveToolbox, withoutPerl, type Toolbox } from '../rootfs/toolbox.js';
+import { prepareSeccomp } from '../seccomp/prepare.js';
+import { validateProfile } from '../seccomp/profile.js';
+import { writeFileAtomic } from '../state/atomic-file.js';
+import { identify, readBootId } from '../state/proc-identity.js';
+import type { Step, UndoStep } from '../plan/types.js';
+import type { RuntimeGlobals } from './argv.js';
+import { cgroupfsPath, DEFAULT_DEVICE_RULES, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
+import { buildInitScript } from './init-script.js';
+import { launchArgv } from './launch-scripts.js';
+import { readBundle, type DeviceRule, type RuntimeContainer } from './read-config.js';
+import { renderRuntimePlan, type RuntimePlan } from './render-plan.js';
+import { resolveInRoot } from './resolve-in-root.js';
+import { refusedOption } from './mount-lines.js';
+import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
+import { runHooks } from './hooks.js';
+import { killEverything } from './remove.js';
+
+export interface CreateOptions {
+  readonly bundle: string;
+  readonly pidFile: string | undefined;
+  readonly consoleSocket: string | undefined;
+  /** `run`: the launch stays the init's parent; resolves once the container exited. */
+  readonly foreground: boolean;
+}
+
+export interface Created {
+  readonly state: RuntimeState;
+  /** `run` only: the container's exit status. */
+  readonly exited?: Promise<number>;
+}
+
+/** Build and run the create plan; on any failure everything made so far is undone and the error rethrown. */
+export async function createContainer(g: RuntimeGlobals, id: string, options: CreateOptions, runner: Runner = hostRunner): Promise<Created> {
+  const paths = statePaths(g.root, id);
+  if (existsSync(paths.dir)) throw new NsboxError(`container "${id}" already exists`);
+  if (options.consoleSocket !== undefined) throw new NsboxError('cannot honour --console-socket: terminals are not supported by nsbox-runtime yet');
+  const container = readBundle(options.bundle);
+  if (container.process.terminal) throw new NsboxError('cannot honour process.terminal: terminals are not supported by nsbox-runtime yet');
+  if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
+  if (!existsSync(container.root)) throw new NsboxError(`cannot create the container: root.path ${container.root}: no such file or directory`);
+  ensureRoot(g.root);
+  const facts = gatherFacts(g, id, container);
+  const plan = buildCreatePlan(g, id, container, facts, options.foreground);
+
+  const undos: UndoStep[] = [];
+  let pid: number | undefined;
+  try {
+    for (const step of plan.steps) {
+      await runStep(runner, step);
+      if ('undo' in step && step.undo) undos.push(step.undo);
+    }
+    const launched = await launch(plan.launch, options.foreground);
+    pid = launched.pid;
+    const init = identify(pid);
+    if (!init) throw new NsboxError('cannot create the container: its init exited during set-up');
+    const state: RuntimeState = {
+      ociVersion: container.ociVersion,
+      id,
+      bundle: container.bundle,
+      rootfs: container.root,
+      init,
+      created: new Date().toISOString(),
+      annotations: container.annotations,
+      cgroup: facts.cgroup,
+      namespaces: [...new Set([...facts.unshare, ...facts.join.map((j) => j.type)])],
+      hooks: container.hooks,
+      toolbox: facts.toolbox,
+      seccomp: facts.seccomp,
+      apparmor: facts.apparmor,
+      owner: safeUser(),
+      process: container.process,
+    };
+    writeState(g.root, state);
+    await runHooks(g.root, state, ['prestart', 'createRuntime', 'createContainer']);
+    if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));
+    return { state, ...(launched.exited ? { exited: launched.exited } : {}) };
+  } catch (error) {
+    await killEverything(facts.cgroup, pid).catch(() => undefined);
+    for (const undo of [...undos].reverse()) {
+      try {
+        await runUndo(runner, undo);
+      } catch (cleanup) {
+        if (error instanceof NsboxError && !error.cleanupError) error.cleanupError = cleanup as Error;
+      }
+    }
+    throw error;
+  }
+}
+
+export interface CreateFacts {
+  readonly cgroup: ContainerCgroup;
+  readonly toolbox: Toolbox;
+  readonly seccomp: import('../seccomp/prepare.js').BoxSeccomp | undefined;
+  readonly targets: readonly string[];
+  readonly fileSources: readonly boolean[];
+  readonly unshare: readonly NamespaceName[];
+  readonly join: readonly { readonly type: NamespaceName; readonly path: string }[];
+  readonly apparmor: boolean;
+}
+
+/** What planning needs from the host: the cgroup layout, the toolbox, the compiled filter, resolved mount points. */
+export function gatherFacts(g: RuntimeGlobals, id: string, c: RuntimeContainer): CreateFacts {
+  const cgroup = resolveContainerCgroup(cgroupfsPath(c.cgroupsPath, id, g.systemdCgroup));
+  const baseToolbox = resolveToolbox(join(g.root, 'toolbox.json'));
+  let toolbox = withoutPerl(baseToolbox);
+  let seccomp;
+  if (c.seccomp !== undefined && c.seccomp !== null) {
+    const profile = validateProfile(c.seccomp, 'linux.seccomp');
+    const prepared = prepareSeccomp({ kind: 'profile', file: 'config.json linux.seccomp', profile }, c.process.caps.bounding, g.root, baseToolbox);
+    toolbox = prepared.toolbox;
+    seccomp = prepared.seccomp;
+  }
+  const opaque: string[] = [];
+  const targets: string[] = [];
+  const fileSources: boolean[] = [];
+  for (const [i, mount] of c.mounts.entries()) {
+    const refused = refusedOption(mount);
+    if (refused) throw new NsboxError(`cannot honour mounts[${i}] (${mount.destination}): ${refused}`);
+    targets.push(resolveInRoot(c.root, mount.destination, opaque));
+    opaque.push(mount.destination.replace(/\/+$/, ''));
+    const bind = mount.type === 'bind' || mount.options.includes('bind') || mount.options.includes('rbind');
+    let isFile = false;
+    if (bind) {
+      try {
+        isFile = !statSync(mount.source).isDirectory();
+      } catch {
+        throw new NsboxError(`cannot honour mounts[${i}] (${mount.destination}): source ${mount.source}: no such file or directory`);
+      }
+    }
+    fileSources.push(isFile);
+  }
+  const unshare = c.namespaces.filter((n) => n.path === undefined).map((n) => n.type);
+  const joins = c.namespaces.filter((n) => n.path !== undefined).map((n) => ({ type: n.type, path: n.path! }));
+  if (!c.namespaces.some((n) => n.type === 'mount')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
+  return { cgroup, toolbox, seccomp, targets, fileSources, unshare, join: joins, apparmor: apparmorEnabled() };
+}
+
+/** The create plan (pure given the facts). */
+export function buildCreatePlan(g: RuntimeGlobals, id: string, c: RuntimeContainer, facts: CreateFacts, foreground: boolean): RuntimePlan & { readonly init: string } {
+  const paths = statePaths(g.root, id);
+  const extraDevices: DeviceRule[] = [
+    ...c.devices.map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' })),
+    ...(c.resources.devices.length > 0 ? DEFAULT_DEVICE_RULES : []),
+  ];
+  const steps: Step[] = [
+    { kind: 'mkdir', path: paths.dir, why: `The container's state directory: state.json, the gate, this plan.`, undo: { kind: 'remove', path: paths.dir } },
+    { kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' },
+    ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? extraDevices : []),
+  ];
+  const init = buildInitScript({
+    container: c,
+    stateDir: paths.dir,
+    fifo: paths.fifo,
+    targets: facts.targets,
+    fileSources: facts.fileSources,
+    cgroupDirs: facts.cgroup.dirs.map((d) => d.dir),
+    cgroupVersion: facts.cgroup.version,
+    cgroupRoot: '/sys/fs/cgroup',
+    setHostname: facts.unshare.includes('uts'),
+    toolbox: facts.toolbox,
+    seccomp: facts.seccomp,
+    cwd: resolveInRoot(c.root, c.process.cwd, c.mounts.map((m) => m.destination)),
+    apparmor: facts.apparmor,
+  });
+  const launchInput = { procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')), join: facts.join, unshare: facts.unshare, foreground };
+  const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);
+  const plan: RuntimePlan = {
+    title: `nsbox-runtime create --bundle ${c.bundle} ${id}`,
+    steps,
+    scripts: [],
+    launch,
+    launchWhy: 'Launch: join the cgroups, enter or make the namespaces, fork the init (PID 1) from the host\'s pid namespace and exit.',
+  };
+  const explained = renderRuntimePlan({
+    ...plan,
+    scripts: [
+      { name: 'outer', why: 'In the host\'s namespaces: join the cgroups, then nsenter/unshare.', text: launch[5]! },
+      { name: 'forker', why: 'Starts the init as PID 1 of the new pid namespace and exits (the caller reaps it).', text: launch[7]! },
+      { name: 'init', why: 'PID 1: mounts, /dev, pivot_root, the gate, then becomes process.args.', text: init },
+    ],
+    launch: [...launch.slice(0, 5), '$outer', launch[6]!, '$forker', '$init', ...launch.slice(9)],
+  });
+  steps.push({ kind: 'write-text', path: paths.plan, content: explained, why: 'This plan, for `nsbox-runtime explain ID`.' });
+  return { ...plan, steps, init };
+}
+
+/** Spawn the launch and read its fd 3: "pid N" from the forker, then "ready" (or a failure) from the init. */
+async function launch(argv: readonly string[], foreground: boolean): Promise<{ pid: number; exited?: Promise<number> }> {
+  // Node passes on every fd it inherited without close-on-exec (conmon's sync pipes): close them first.
+  closeInheritedFds();
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? 125))));
+  const messages = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const pipe = child.stdio[3] as Readable;
+    const timer = setTimeout(() => reject(new NsboxError('cannot create the container: its init took more than 60s to set up')), 60_000);
+    child.on('error', (error) => reject(new NsboxError(`cannot run ${argv[0]}: ${error.message}`)));
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => (text += d));
+    pipe.on('error', () => {});
+    pipe.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  const lines = messages.split('\n').filter(Boolean);
+  const pidLine = lines.find((l) => /^pid \d+$/.test(l));
+  const pid = pidLine ? Number(pidLine.slice(4)) : undefined;
+  if (lines.includes('ready') && pid !== undefined) return { pid, ...(foreground ? { exited } : {}) };
+  if (pid !== undefined) killQuietly(pid);
+  throw setupError(lines);
+}
+
+const signalNumbers: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 };
+
+/** The init's report as runc words it: callers map "executable file not found" to 127, "permission denied" to 126. */
+function setupError(lines: readonly string[]): NsboxError {
+  for (const line of lines) {
+    const m = /^(not-found|not-executable|is-a-directory): (.*)$/.exec(line);
+    if (m?.[1] === 'not-found') return new NsboxError(`exec: "${m[2]}": executable file not found in $PATH`, { exitCode: EXIT_NOT_FOUND });
+    if (m) return new NsboxError(`exec: "${m[2]}": permission denied`, { exitCode: EXIT_NOT_EXECUTABLE });
+  }
+  const failed = lines.find((l) => l.startsWith('failed: '));
+  const detail = lines.filter((l) => !l.startsWith('failed: ') && !/^pid \d+$/.test(l)).join('; ');
+  return new NsboxError(`cannot create the container: ${[failed?.slice(8), detail].filter(Boolean).join(': ') || 'its init exited during set-up'}`);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+async function runStep(runner: Runner, step: Step): Promise<void> {
+  switch (step.kind) {
+    case 'exec':
+      return runner.exec(step.argv);
+    case 'write-file':
+    case 'write-text':
+      return runner.writeFile(step.path, step.content);
+    case 'mkdir':
+      return runner.mkdir(step.path);
+    default:
+      throw new Error(`internal: step ${step.kind} in a runtime plan`);
+  }
+}
+
+function runUndo(runner: Runner, undo: UndoStep): Promise<void> {
+  switch (undo.kind) {
+    case 'exec':
+      return runner.exec(undo.argv);
+    case 'rmdir':
+      return runner.rmdir(undo.path);
+    case 'remove':
+      return runner.remove(undo.path);
+    case 'write-file':
+      return runner.writeFile(undo.path, undo.content);
+    case 'remove-cgroup':
+      return runner.removeCgroup(undo.path);
+  }
+}
+
+function apparmorEnabled(): boolean {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 0);
+  }
+}
+
+export { readBootId };

@@ -1,0 +1,206 @@
+// The init of an OCI container: PID 1 of its new pid namespace, in its new mount namespace. It makes every mount
+// of config.json below the root the caller mounted, the masked and read-only kernel paths, /dev's nodes and links
+// and the toolbox; pivots into the root; reports "ready" to `create`; then waits at the gate until `start`,
+// and only then drops privileges (setpriv), loads the seccomp filter and becomes the container's process (env -i).
+// Only stock tools (mount, mkdir, mknod, ln, prlimit, pivot_root) before pivot_root; after it, builtins and the toolbox.
+
+import { quoteWord } from '../plan/quote.js';
+import { buildFinalExecArgv } from '../rootfs/final-exec.js';
+import { seccompComment } from '../rootfs/image-init-script.js';
+import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
+import { commandCheckLines } from '../rootfs/command-check.js';
+import type { BoxSeccomp } from '../seccomp/prepare.js';
+import { mountLines } from './mount-lines.js';
+import { escapeDoubleQuoted } from './resolve-in-root.js';
+import type { LinuxDevice, RuntimeContainer, RuntimeProcess } from './read-config.js';
+
+/** The device nodes runc makes in a container's own /dev (name, type, major, minor). */
+export const DEFAULT_DEVICES: readonly (readonly [string, 'c', number, number])[] = [
+  ['null', 'c', 1, 3], ['zero', 'c', 1, 5], ['full', 'c', 1, 7], ['random', 'c', 1, 8], ['urandom', 'c', 1, 9], ['tty', 'c', 5, 0],
+];
+const DEV_LINKS: readonly (readonly [string, string])[] = [
+  ['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore'],
+];
+
+/** prlimit(1)'s option per RLIMIT_* name. */
+const PRLIMIT: Record<string, string> = {
+  RLIMIT_AS: 'as', RLIMIT_CORE: 'core', RLIMIT_CPU: 'cpu', RLIMIT_DATA: 'data', RLIMIT_FSIZE: 'fsize', RLIMIT_LOCKS: 'locks',
+  RLIMIT_MEMLOCK: 'memlock', RLIMIT_MSGQUEUE: 'msgqueue', RLIMIT_NICE: 'nice', RLIMIT_NOFILE: 'nofile', RLIMIT_NPROC: 'nproc',
+  RLIMIT_RSS: 'rss', RLIMIT_RTPRIO: 'rtprio', RLIMIT_RTTIME: 'rttime', RLIMIT_SIGPENDING: 'sigpending', RLIMIT_STACK: 'stack',
+};
+
+export interface InitInput {
+  readonly container: RuntimeContainer;
+  readonly stateDir: string;
+  readonly fifo: string;
+  /** Each mount's destination resolved inside the root (resolve-in-root.ts), in config order. */
+  readonly targets: readonly string[];
+  /** Which mounts bind a file (their mount point is an empty file). */
+  readonly fileSources: readonly boolean[];
+  readonly cgroupDirs: readonly string[];
+  readonly cgroupVersion: 1 | 2;
+  readonly cgroupRoot: string;
+  /** The uts namespace is new: set the hostname. */
+  readonly setHostname: boolean;
+  readonly toolbox: Toolbox;
+  readonly seccomp: BoxSeccomp | undefined;
+  /** Masked / read-only paths that exist on this kernel, by kind (the container's /proc and /sys show the same). */
+  readonly cwd: string;
+  readonly apparmor: boolean;
+}
+
+/** The init script's text; the container's argv arrives as "$@". */
+export function buildInitScript(input: InitInput): string {
+  const c = input.container;
+  const lines: string[] = [
+    '# PID 1 of the container, in its new namespaces (the caller already mounted its root).',
+    '# A failed step reports on fd 3 (nsbox-runtime prints it) and exits 125.',
+    'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
+    'mkfile() { [ -e "$1" ] || { mkdir -p "${1%/*}" && : > "$1"; }; }',
+    'put() { printf \'%s\\n\' "$2" > "$1"; }',
+    `S=${quoteWord(input.stateDir)}  # the container's state directory (on the host)`,
+    `R=${quoteWord(c.root)}  # the container's root`,
+    `T=$R${TOOLBOX_DIR}`,
+    '',
+    '# The gate: opened read-write now (it never blocks), read after set-up: `start` writes the line that opens it.',
+    `exec 5<>${quoteWord(input.fifo)}`,
+  ];
+  if (input.setHostname && c.hostname !== undefined) {
+    lines.push('# The uts namespace is new: name it.', `step put /proc/sys/kernel/hostname ${quoteWord(c.hostname)}`);
+  }
+  const sysctls = Object.entries(c.sysctl);
+  if (sysctls.length > 0) {
+    lines.push('# linux.sysctl: through /proc/sys, which shows this process\'s own (new) namespaces.');
+    for (const [key, value] of sysctls) lines.push(`step put ${quoteWord(`/proc/sys/${key.replace(/\./g, '/')}`)} ${quoteWord(value)}`);
+  }
+  lines.push(
+    '',
+    '# 1. The root becomes a mount point of its own (pivot_root needs one), in this private mount namespace.',
+    'step mount -n --rbind "$R" "$R"',
+  );
+  if (c.rootfsPropagation && c.rootfsPropagation !== 'private' && c.rootfsPropagation !== 'rprivate') {
+    lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
+  }
+  lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
+  c.mounts.forEach((mount, i) => {
+    lines.push(...mountLines({ mount, target: `$R${escapeDoubleQuoted(input.targets[i]!)}`, sourceIsFile: input.fileSources[i]!, cgroupDirs: input.cgroupDirs, cgroupVersion: input.cgroupVersion, cgroupRoot: input.cgroupRoot }));
+  });
+  const devTmpfs = c.mounts.some((m) => m.destination.replace(/\/+$/, '') === '/dev' && m.type === 'tmpfs');
+  lines.push('', '# 3. /dev: the nodes every container gets (runc\'s list), linux.devices, the standard links.');
+  if (devTmpfs) {
+    const own = new Set(c.devices.map((d) => d.path));
+    for (const [name, type, major, minor] of DEFAULT_DEVICES) {
+      if (!own.has(`/dev/${name}`)) lines.push(`step mknod -m 666 "$R/dev/${name}" ${type} ${major} ${minor}`);
+    }
+  }
+  for (const device of c.devices) lines.push(...deviceLines(device));
+  for (const [name, target] of DEV_LINKS) lines.push(`[ -e "$R/dev/${name}" ] || [ -L "$R/dev/${name}" ] || step ln -s ${target} "$R/dev/${name}"`);
+  if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push('[ -e "$R/dev/ptmx" ] || [ -L "$R/dev/ptmx" ] || step ln -s pts/ptmx "$R/dev/ptmx"');
+  lines.push(
+    '',
+    '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
+    devTmpfs ? 'step mkdir -m 755 "$T"' : 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"',
+    ...input.toolbox.files.map((f) => `step mkfile "$T/${f.name}" && step mount -n --bind -o ro ${quoteWord(f.source)} "$T/${f.name}"`),
+    'step mount -n --rbind -o ro "$T" "$T"',
+  );
+  if (c.maskedPaths.length > 0) {
+    lines.push('', '# 5. linux.maskedPaths: /dev/null over a file, an empty read-only tmpfs over a directory.');
+    for (const p of c.maskedPaths) {
+      const t = `"$R${escapeDoubleQuoted(p)}"`;
+      lines.push(`if [ -d ${t} ]; then step mount -n -t tmpfs -o ro,size=0 tmpfs ${t}; elif [ -e ${t} ]; then step mount -n --bind /dev/null ${t}; fi`);
+    }
+  }
+  if (c.readonlyPaths.length > 0) {
+    lines.push('', '# 6. linux.readonlyPaths: bound onto themselves, then made read-only.');
+    for (const p of c.readonlyPaths) {
+      const t = `"$R${escapeDoubleQuoted(p)}"`;
+      lines.push(`if [ -e ${t} ]; then step mount -n --rbind ${t} ${t} && step mount -n -o remount,bind,ro,nosuid,nodev,noexec ${t}; fi`);
+    }
+  }
+  if (c.readonlyRoot) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');
+  lines.push(...processLimitLines(c.process));
+  lines.push(
+    '',
+    '# 7. Enter the root: pivot_root puts the old root on top of it; detach that lazily. Only the container\'s files',
+    '#    exist from here on: umount, setpriv and env run from the toolbox.',
+    `step mkdir -p "$R${escapeDoubleQuoted(input.cwd)}"`,
+    'cd "$R"',
+    'step pivot_root . .',
+    `step ${toolboxArgv(input.toolbox, 'umount').join(' ')} -n -l .`,
+    `step cd ${quoteWord(c.process.cwd)}`,
+    ...commandCheckLines(pathOf(c.process.env)),
+  );
+  if (c.process.umask !== undefined) lines.push(`umask ${c.process.umask.toString(8).padStart(4, '0')}`);
+  lines.push(
+    '',
+    '# 8. Set-up is done: tell `create`, then wait at the gate for `start`. fd 3 and the gate never reach the process.',
+    'echo ready >&3',
+    'exec 3>&-',
+    'read -r _ <&5 || exit 125',
+    'exec 5<&-',
+    '',
+    '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',
+    '#    the seccomp filter is loaded last; env -i gives it exactly process.env and execs process.args.',
+    ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (linux.seccomp is absent).']),
+    `exec ${processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor).map(quoteWord).join(' ')} "$@"`,
+  );
+  return lines.join('\n');
+}
+
+/** rlimits and the OOM score, applied to this shell (the process inherits both through exec). */
+function processLimitLines(p: RuntimeProcess): string[] {
+  const lines: string[] = [];
+  const limits = p.rlimits.map((r) => {
+    const name = PRLIMIT[r.type];
+    if (name === undefined) throw new Error(`unknown rlimit ${r.type}`);
+    return `--${name}=${limitValue(r.soft)}:${limitValue(r.hard)}`;
+  });
+  if (limits.length > 0) lines.push('', '# process.rlimits (prlimit on this shell: the process inherits them).', `step prlimit --pid $$ ${limits.join(' ')}`);
+  if (p.oomScoreAdj !== undefined) lines.push('# process.oomScoreAdj', `step put /proc/self/oom_score_adj ${p.oomScoreAdj}`);
+  return lines;
+}
+
+function limitValue(n: number): string {
+  return n >= 2 ** 63 || n < 0 ? 'unlimited' : String(n);
+}
+
+/** The words of the final exec for a process (also used by `exec`). */
+export function processExecArgv(p: RuntimeProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean): string[] {
+  const env: Record<string, string> = {};
+  for (const entry of p.env) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const argv = buildFinalExecArgv({
+    toolbox,
+    uid: p.uid,
+    gid: p.gid,
+    groups: p.additionalGids,
+    capabilities: p.caps.bounding,
+    noNewPrivs: p.noNewPrivileges,
+    env,
+    seccomp: seccomp ? { loader: seccomp.loader, file: seccomp.file, arch: seccomp.arch } : undefined,
+  });
+  // OCI has the inheritable and ambient sets too (final-exec.ts clears inheritable; setpriv takes both).
+  const extra: string[] = [];
+  if (p.caps.ambient.length > 0) extra.push(`--ambient-caps=${['-all', ...p.caps.ambient.map((n) => `+${n}`)].join(',')}`);
+  if (apparmor && p.apparmorProfile) extra.push(`--apparmor-profile=${p.apparmorProfile}`);
+  // Ambient capabilities must also be inheritable (capabilities(7)).
+  const inheritable = [...new Set([...p.caps.inheritable, ...p.caps.ambient])];
+  return argv.flatMap((w) => {
+    if (w !== '--inh-caps=-all') return [w];
+    return [inheritable.length > 0 ? `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}` : w, ...extra];
+  });
+}
+
+function deviceLines(d: LinuxDevice): string[] {
+  const t = `"$R${escapeDoubleQuoted(d.path)}"`;
+  const type = d.type === 'u' ? 'c' : d.type;
+  const node = type === 'p' ? `step mknod -m ${(d.fileMode ?? 0o666).toString(8)} ${t} p` : `step mknod -m ${(d.fileMode ?? 0o666).toString(8)} ${t} ${type} ${d.major} ${d.minor}`;
+  return [`# linux.devices: ${d.path}`, `step mkdir -p "$(dirname ${t})"`, `rm -f ${t}`, node, ...(d.uid !== undefined || d.gid !== undefined ? [`step chown ${d.uid ?? 0}:${d.gid ?? 0} ${t}`] : [])];
+}
+
+function pathOf(env: readonly string[]): string {
+  const entry = [...env].reverse().find((e) => e.startsWith('PATH='));
+  return entry ? entry.slice(5) : '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+}

@@ -1,0 +1,162 @@
+// start, state, kill, delete, pause, resume, list, ps, update: the runtime-spec operations on a created container.
+
+import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NsboxError } from '../errors.js';
+import { hostRunner } from '../exec/runner.js';
+import { HOST_ENV } from '../host/host-env.js';
+import { isAlive } from '../state/proc-identity.js';
+import { knobWrites, listCgroupPids } from './cgroups.js';
+import { runHooks } from './hooks.js';
+import { readResources } from './read-config.js';
+import { killEverything, removeCgroupDirs } from './remove.js';
+import { parseSignal } from './signals.js';
+import { freezerDir, listIds, readState, stateJson, statePaths, statusOf, type RuntimeState } from './state.js';
+
+type Out = (text: string) => void;
+
+export async function startContainer(root: string, id: string): Promise<void> {
+  const state = readState(root, id);
+  const status = statusOf(root, state);
+  if (status !== 'created') throw new NsboxError(status === 'stopped' ? 'cannot start a container that has stopped' : `cannot start an already ${status} container`);
+  await runHooks(root, state, ['startContainer'], 'created');
+  const fifo = statePaths(root, id).fifo;
+  let fd: number;
+  try {
+    // Non-blocking: with no reader (the init died) this fails at once (ENXIO) instead of hanging.
+    fd = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    throw new NsboxError(`cannot start the container: its init is not waiting at the gate (${(error as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    writeSync(fd, 'start\n');
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  await runHooks(root, state, ['poststart'], 'running');
+}
+
+export function printState(root: string, id: string, out: Out): void {
+  const state = readState(root, id);
+  out(`${JSON.stringify(stateJson(root, state), null, 2)}\n`);
+}
+
+export function killContainer(root: string, id: string, signalWord: string | undefined, all: boolean): void {
+  const state = readState(root, id);
+  const signal = parseSignal(signalWord);
+  const status = statusOf(root, state);
+  if (status === 'stopped') throw new NsboxError('container not running');
+  const pids = all ? listCgroupPids(state.cgroup.dirs.map((d) => d.dir)) : [state.init.pid];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch (error) {
+      if (!all) throw new NsboxError(`cannot signal the container: ${(error as NodeJS.ErrnoException).code === 'ESRCH' ? 'no such process' : (error as Error).message}`);
+    }
+  }
+}
+
+export async function deleteContainer(root: string, id: string, force: boolean): Promise<void> {
+  if (!existsSync(statePaths(root, id).state)) {
+    if (force) return;
+    readState(root, id); // throws "does not exist"
+  }
+  const state = readState(root, id);
+  const status = statusOf(root, state);
+  if (status !== 'stopped' && !force) throw new NsboxError(`cannot delete container ${id} that is not stopped: ${status}`);
+  if (status === 'paused') thaw(state);
+  await killEverything(state.cgroup, isAlive(state.init) ? state.init.pid : undefined);
+  await removeCgroupDirs(state.cgroup);
+  await runHooks(root, state, ['poststop'], 'stopped');
+  await hostRunner.remove(statePaths(root, id).dir);
+}
+
+export async function pauseContainer(root: string, id: string, freeze: boolean): Promise<void> {
+  const state = readState(root, id);
+  const status = statusOf(root, state);
+  if (freeze && status !== 'running') throw new NsboxError(`cannot pause a container that is ${status}`);
+  if (!freeze && status !== 'paused') throw new NsboxError(`cannot resume a container that is ${status}, not paused`);
+  const dir = freezerDir(state.cgroup);
+  if (dir === undefined) throw new NsboxError('cannot pause the container: the freezer controller is not mounted');
+  if (!freeze) return thaw(state);
+  if (state.cgroup.version === 2) writeFileSync(join(dir, 'cgroup.freeze'), '1');
+  else writeFileSync(join(dir, 'freezer.state'), 'FROZEN');
+  // v1 goes FREEZING -> FROZEN; wait for the end so a paused container is really still.
+  for (let i = 0; i < 200; i++) {
+    const now = state.cgroup.version === 2 ? (/^frozen 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8')) ? 'FROZEN' : '') : readFileSync(join(dir, 'freezer.state'), 'utf8').trim();
+    if (now === 'FROZEN') return;
+    await sleep(5);
+  }
+  throw new NsboxError('cannot pause the container: it did not freeze within 1s');
+}
+
+function thaw(state: RuntimeState): void {
+  const dir = freezerDir(state.cgroup);
+  if (dir === undefined) return;
+  if (state.cgroup.version === 2) writeFileSync(join(dir, 'cgroup.freeze'), '0');
+  else writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+}
+
+export function listContainers(root: string, format: string | undefined, quiet: boolean, out: Out): void {
+  const states = listIds(root).flatMap((id) => {
+    try {
+      const s = readState(root, id);
+      return [stateJson(root, s)];
+    } catch {
+      return [];
+    }
+  });
+  if (quiet) return out(states.map((s) => `${s.id}\n`).join(''));
+  if (format === 'json') return out(`${JSON.stringify(states)}\n`);
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [String(s.id), String(s.pid), String(s.status), String(s.bundle), String(s.created), String(s.owner)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  out(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).map((l) => `${l}\n`).join(''));
+}
+
+export function psContainer(root: string, id: string, format: string | undefined, psArgs: readonly string[], out: Out): void {
+  const state = readState(root, id);
+  const pids = statusOf(root, state) === 'stopped' ? [] : listCgroupPids(state.cgroup.dirs.map((d) => d.dir)).sort((a, b) => a - b);
+  if (format === 'json') return out(`${JSON.stringify(pids)}\n`);
+  const ps = spawnSync('ps', psArgs.length > 0 ? [...psArgs] : ['-ef'], { encoding: 'utf8', env: HOST_ENV });
+  if (ps.status !== 0) throw new NsboxError(`ps: ${ps.stderr.trim() || `exit status ${ps.status}`}`);
+  const lines = ps.stdout.split('\n').filter(Boolean);
+  const header = lines[0] ?? '';
+  const column = header.trim().split(/\s+/).indexOf('PID');
+  if (column === -1) throw new NsboxError('ps: the output has no PID column');
+  const own = new Set(pids);
+  out([header, ...lines.slice(1).filter((l) => own.has(Number(l.trim().split(/\s+/)[column])))].map((l) => `${l}\n`).join(''));
+}
+
+/** update --resources FILE|-: linux.resources JSON written into the container's cgroups. */
+export async function updateContainer(root: string, id: string, resourcesFile: string | undefined, flags: Readonly<Record<string, unknown>>): Promise<void> {
+  const state = readState(root, id);
+  let raw: Record<string, unknown> = {};
+  if (resourcesFile !== undefined) {
+    const text = resourcesFile === '-' ? readFileSync(0, 'utf8') : readFileSync(resourcesFile, 'utf8');
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new NsboxError(`cannot parse the resources: ${(error as Error).message}`);
+    }
+  }
+  const num = (name: string) => (typeof flags[name] === 'string' ? Number(flags[name]) : undefined);
+  const memory = { ...((raw.memory as object | undefined) ?? {}), ...(num('memory') !== undefined ? { limit: num('memory') } : {}), ...(num('memory-swap') !== undefined ? { swap: num('memory-swap') } : {}) };
+  const pids = num('pids-limit') !== undefined ? { limit: num('pids-limit') } : raw.pids;
+  const cpu = { ...((raw.cpu as object | undefined) ?? {}), ...(num('cpu-shares') !== undefined ? { shares: num('cpu-shares') } : {}), ...(num('cpu-quota') !== undefined ? { quota: num('cpu-quota') } : {}), ...(num('cpu-period') !== undefined ? { period: num('cpu-period') } : {}) };
+  const resources = readResources({ ...raw, memory, cpu, ...(pids !== undefined ? { pids } : {}) });
+  // A raised limit first lowers nothing: memsw must stay >= limit, so write memsw first when growing (runc's order).
+  const steps = knobWrites(state.cgroup, resources);
+  const growing = resources.memoryLimit !== undefined && resources.memorySwap !== undefined;
+  const ordered = growing ? [...steps.filter((s) => s.kind === 'write-file' && s.path.endsWith('memsw.limit_in_bytes')), ...steps.filter((s) => !(s.kind === 'write-file' && s.path.endsWith('memsw.limit_in_bytes')))] : steps;
+  for (const step of ordered) {
+    if (step.kind !== 'write-file') continue;
+    try {
+      writeFileSync(step.path, step.content);
+    } catch (error) {
+      throw new NsboxError(`cannot update ${step.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+}

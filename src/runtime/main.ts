@@ -1,0 +1,112 @@
+// nsbox-runtime's entry: the runc command line -> one operation; the one place errors are printed (stderr, and
+// as {"level":"error","msg":...,"time":...} lines in --log with --log-format json: nothing else goes there).
+
+import { appendFileSync, readFileSync } from 'node:fs';
+import { NsboxError } from '../errors.js';
+import { NSBOX_VERSION as VERSION } from '../version.js';
+import { parseRuntimeArgv, type RuntimeGlobals } from './argv.js';
+import { createContainer } from './create.js';
+import { execInContainer } from './exec.js';
+import { deleteContainer, killContainer, listContainers, pauseContainer, printState, psContainer, startContainer, updateContainer } from './lifecycle.js';
+import { checkId, statePaths } from './state.js';
+
+const USAGE = `usage: nsbox-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID
+commands: create, start, state, kill, delete, list, ps, exec, run, pause, resume, update, explain`;
+
+/** Runs one runtime command; resolves to the exit code. */
+export async function runtimeMain(argv: readonly string[]): Promise<number> {
+  let globals: RuntimeGlobals | undefined;
+  try {
+    const inv = parseRuntimeArgv(argv);
+    globals = inv.globals;
+    if (inv.version) {
+      process.stdout.write(`nsbox-runtime version ${VERSION}\nspec: 1.0.2\n`);
+      return 0;
+    }
+    if (inv.command === undefined) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const g = inv.globals;
+    const f = inv.flags;
+    const s = (name: string) => (typeof f[name] === 'string' ? (f[name] as string) : undefined);
+    const id = () => checkId(inv.args[0]);
+    const out = (text: string) => void process.stdout.write(text);
+    switch (inv.command) {
+      case 'create':
+      case 'run': {
+        if (s('preserve-fds') && s('preserve-fds') !== '0') throw new NsboxError('cannot honour --preserve-fds: not supported by nsbox-runtime yet');
+        const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true });
+        if (inv.command === 'create') return 0;
+        await startContainer(g.root, created.state.id);
+        if (!created.exited) return 0;
+        const code = await created.exited;
+        await deleteContainer(g.root, created.state.id, true);
+        return code;
+      }
+      case 'start':
+        await startContainer(g.root, id());
+        return 0;
+      case 'state':
+        printState(g.root, id(), out);
+        return 0;
+      case 'kill':
+        killContainer(g.root, id(), inv.args[1], f.all === true);
+        return 0;
+      case 'delete':
+        await deleteContainer(g.root, id(), f.force === true);
+        return 0;
+      case 'list':
+        listContainers(g.root, s('format'), f.quiet === true, out);
+        return 0;
+      case 'ps':
+        psContainer(g.root, id(), s('format'), inv.args.slice(1), out);
+        return 0;
+      case 'pause':
+      case 'resume':
+        await pauseContainer(g.root, id(), inv.command === 'pause');
+        return 0;
+      case 'update':
+        await updateContainer(g.root, id(), s('resources'), f);
+        return 0;
+      case 'exec':
+        return await execInContainer(g.root, id(), {
+          processFile: s('process'),
+          detach: f.detach === true,
+          pidFile: s('pid-file'),
+          tty: f.tty === true,
+          consoleSocket: s('console-socket'),
+          cwd: s('cwd'),
+          env: (f.env as readonly string[] | undefined) ?? [],
+          user: s('user'),
+          args: inv.args.slice(1),
+        });
+      case 'explain':
+        try {
+          out(readFileSync(statePaths(g.root, id()).plan, 'utf8'));
+        } catch {
+          throw new NsboxError(`container "${inv.args[0]}" does not exist`);
+        }
+        return 0;
+      default:
+        throw new NsboxError(`${inv.command}: not supported by nsbox-runtime yet`);
+    }
+  } catch (error) {
+    reportError(error, globals);
+    return 1;
+  }
+}
+
+function reportError(error: unknown, globals: RuntimeGlobals | undefined): void {
+  const message = error instanceof NsboxError ? error.message + (error.cleanupError ? ` (and cleaning up failed: ${error.cleanupError.message})` : '') : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`nsbox-runtime: ${message}\n`);
+  if (error instanceof NsboxError && error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+  if (!globals?.log) return;
+  const time = new Date().toISOString();
+  const line = globals.logFormat === 'json' ? JSON.stringify({ level: 'error', msg: message.split('\n')[0], time }) : `time="${time}" level=error msg=${JSON.stringify(message.split('\n')[0])}`;
+  try {
+    appendFileSync(globals.log, `${line}\n`);
+  } catch {
+    // the log is the caller's: stderr has the message anyway
+  }
+}
