@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { detectCgroupHost, findProcCgroupPath, type CgroupHierarchy, type CgroupHost } from '../cgroup/detect.js';
 import type { Step } from '../plan/types.js';
-import type { DeviceRule, RuntimeResources } from './read-config.js';
+import type { OciCgroupsPath, OciDeviceRule, OciResources } from '../oci/container.js';
 
 /** v1 controllers a container joins (runc joins every one it knows; these are the ones nsbox-runtime writes or reads). */
 const V1_CONTROLLERS = ['pids', 'memory', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'blkio'] as const;
@@ -23,37 +23,10 @@ export interface ContainerCgroup {
   readonly created: readonly string[];
 }
 
-/** runc's default device allow-list, appended after the config's own rules (runc's specconv.AllowedDevices). */
-export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
-  { allow: true, type: 'c', major: undefined, minor: undefined, access: 'm' },
-  { allow: true, type: 'b', major: undefined, minor: undefined, access: 'm' },
-  ...([[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, undefined]] as const).map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
-];
-
-/** "machine-libpod.slice" -> "machine.slice/machine-libpod.slice" (systemd's nesting by dashes). */
-export function expandSlice(slice: string): string {
-  if (slice === '-.slice' || slice === '') return '';
-  if (!slice.endsWith('.slice')) throw new NsboxError(`invalid cgroupsPath slice ${JSON.stringify(slice)}: must end in .slice`);
-  const name = slice.slice(0, -'.slice'.length);
-  const parts = name.split('-');
-  const out: string[] = [];
-  for (let i = 1; i <= parts.length; i++) out.push(`${parts.slice(0, i).join('-')}.slice`);
-  return out.join('/');
-}
-
-/** cgroupsPath (either form) -> a path, absolute ("/a/b") or relative to the runtime's own cgroup ("a/b"). */
-export function cgroupfsPath(cgroupsPath: string | undefined, id: string, systemd: boolean): string {
-  if (cgroupsPath === undefined || cgroupsPath === '') return id;
-  const looksSystemd = /^[^/:]*:[^:]*:[^:]+$/.test(cgroupsPath);
-  if (systemd || looksSystemd) {
-    const parts = cgroupsPath.split(':');
-    if (parts.length !== 3) throw new NsboxError(`invalid cgroupsPath ${JSON.stringify(cgroupsPath)}: the systemd form is slice:prefix:name`);
-    const [slice, prefix, name] = parts as [string, string, string];
-    const unit = name.endsWith('.slice') ? name : `${prefix ? `${prefix}-` : ''}${name}.scope`;
-    return `/${[expandSlice(slice || 'system.slice'), unit].filter(Boolean).join('/')}`;
-  }
-  if (cgroupsPath.split('/').some((p) => p === '..')) throw new NsboxError(`invalid cgroupsPath ${JSON.stringify(cgroupsPath)}: ".." is not allowed`);
-  return cgroupsPath;
+/** OciCgroupsPath -> a path from the hierarchy root ("/a/b") or below the runtime's own cgroup ("a/b"); none: "<id>". */
+export function cgroupPathOf(cgroupsPath: OciCgroupsPath, id: string): string {
+  if (cgroupsPath.form === 'none' || cgroupsPath.path === '') return id;
+  return cgroupsPath.base === 'root' ? `/${cgroupsPath.path}` : cgroupsPath.path;
 }
 
 /** The container's cgroup directories on this host, and which of them (and their parents) create must make. */
@@ -90,7 +63,7 @@ export function resolveContainerCgroup(path: string, host: CgroupHost = detectCg
 }
 
 /** Plan steps: make the missing directories (parents first), then write the limits. */
-export function planCgroupSteps(cg: ContainerCgroup, resources: RuntimeResources, extraDevices: readonly DeviceRule[]): Step[] {
+export function planCgroupSteps(cg: ContainerCgroup, resources: OciResources, deviceRules: readonly OciDeviceRule[]): Step[] {
   const steps: Step[] = [];
   for (const dir of cg.created) {
     steps.push({ kind: 'mkdir', path: dir, why: 'The container\'s cgroup (or a missing parent of it), at the path the caller chose.', undo: { kind: 'rmdir', path: dir } });
@@ -101,45 +74,40 @@ export function planCgroupSteps(cg: ContainerCgroup, resources: RuntimeResources
       }
     }
   }
-  for (const write of knobWrites(cg, resources, extraDevices)) steps.push(write);
+  for (const write of knobWrites(cg, resources, deviceRules)) steps.push(write);
   return steps;
 }
 
 /** linux.resources as file writes into the container's cgroup (also used by `update`). */
-export function knobWrites(cg: ContainerCgroup, r: RuntimeResources, extraDevices: readonly DeviceRule[] = []): Step[] {
+export function knobWrites(cg: ContainerCgroup, r: OciResources, deviceRules: readonly OciDeviceRule[] = []): Step[] {
   const on = (controller: string) => cg.dirs.find((d) => d.controllers.includes(controller))?.dir;
   const steps: Step[] = [];
   const put = (dir: string | undefined, file: string, content: string, why: string) => {
     if (dir === undefined) throw new NsboxError(`cannot apply ${why}: its controller is not mounted`);
     steps.push({ kind: 'write-file', path: join(dir, file), content, why });
   };
+  const swap = r.memorySwapBytes === 'unlimited' ? -1 : r.memorySwapBytes;
   if (cg.version === 1) {
     const memory = on('memory');
-    if (r.memoryLimit !== undefined) put(memory, 'memory.limit_in_bytes', String(r.memoryLimit), 'linux.resources.memory.limit');
-    if (r.memorySwap !== undefined && memory && existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) {
-      put(memory, 'memory.memsw.limit_in_bytes', String(r.memorySwap), 'linux.resources.memory.swap (memory plus swap)');
+    if (r.memoryBytes !== undefined) put(memory, 'memory.limit_in_bytes', String(r.memoryBytes), 'linux.resources.memory.limit');
+    if (swap !== undefined && memory && existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) {
+      put(memory, 'memory.memsw.limit_in_bytes', String(swap), 'linux.resources.memory.swap (memory plus swap)');
     }
-    if (r.memoryReservation !== undefined) put(memory, 'memory.soft_limit_in_bytes', String(r.memoryReservation), 'linux.resources.memory.reservation');
     if (r.cpuShares !== undefined) put(on('cpu'), 'cpu.shares', String(r.cpuShares), 'linux.resources.cpu.shares');
-    if (r.cpuPeriod !== undefined) put(on('cpu'), 'cpu.cfs_period_us', String(r.cpuPeriod), 'linux.resources.cpu.period');
-    if (r.cpuQuota !== undefined) put(on('cpu'), 'cpu.cfs_quota_us', String(r.cpuQuota), 'linux.resources.cpu.quota');
+    if (r.cpuPeriodUs !== undefined) put(on('cpu'), 'cpu.cfs_period_us', String(r.cpuPeriodUs), 'linux.resources.cpu.period');
+    if (r.cpuQuotaUs !== undefined) put(on('cpu'), 'cpu.cfs_quota_us', String(r.cpuQuotaUs), 'linux.resources.cpu.quota');
     if (r.cpusetCpus !== undefined) put(on('cpuset'), 'cpuset.cpus', r.cpusetCpus, 'linux.resources.cpu.cpus');
-    if (r.cpusetMems !== undefined) put(on('cpuset'), 'cpuset.mems', r.cpusetMems, 'linux.resources.cpu.mems');
     if (r.pidsLimit !== undefined) put(on('pids'), 'pids.max', r.pidsLimit < 0 ? 'max' : String(r.pidsLimit), 'linux.resources.pids.limit');
-    const rules = [...r.devices, ...extraDevices];
-    if (rules.length > 0) {
-      // One rule per write(2): the kernel parses a single rule from each.
-      for (const rule of rules) put(on('devices'), rule.allow ? 'devices.allow' : 'devices.deny', formatDeviceRule(rule), `device rule (${rule.allow ? 'allow' : 'deny'})`);
-    }
+    // One rule per write(2): the kernel parses a single rule from each; config.json's first, then runc's defaults.
+    for (const rule of deviceRules) put(on('devices'), rule.allow ? 'devices.allow' : 'devices.deny', rule.rule, `device rule (${rule.origin}, ${rule.allow ? 'allow' : 'deny'})`);
   } else {
     const dir = cg.dirs[0]!.dir;
-    if (r.memoryLimit !== undefined) put(dir, 'memory.max', r.memoryLimit < 0 ? 'max' : String(r.memoryLimit), 'linux.resources.memory.limit');
-    if (r.memorySwap !== undefined && r.memoryLimit !== undefined) {
-      put(dir, 'memory.swap.max', r.memorySwap < 0 ? 'max' : String(Math.max(0, r.memorySwap - r.memoryLimit)), 'linux.resources.memory.swap (v2 counts swap alone)');
+    if (r.memoryBytes !== undefined) put(dir, 'memory.max', String(r.memoryBytes), 'linux.resources.memory.limit');
+    if (swap !== undefined && r.memoryBytes !== undefined) {
+      put(dir, 'memory.swap.max', swap < 0 ? 'max' : String(Math.max(0, swap - r.memoryBytes)), 'linux.resources.memory.swap (v2 counts swap alone)');
     }
-    if (r.memoryReservation !== undefined) put(dir, 'memory.low', String(r.memoryReservation), 'linux.resources.memory.reservation');
     if (r.cpuShares !== undefined) put(dir, 'cpu.weight', String(cpuWeight(r.cpuShares)), 'linux.resources.cpu.shares, as cpu.weight');
-    if (r.cpuQuota !== undefined) put(dir, 'cpu.max', `${r.cpuQuota < 0 ? 'max' : r.cpuQuota} ${r.cpuPeriod ?? 100000}`, 'linux.resources.cpu.quota/period');
+    if (r.cpuQuotaUs !== undefined) put(dir, 'cpu.max', `${r.cpuQuotaUs < 0 ? 'max' : r.cpuQuotaUs} ${r.cpuPeriodUs ?? 100000}`, 'linux.resources.cpu.quota/period');
     if (r.cpusetCpus !== undefined) put(dir, 'cpuset.cpus', r.cpusetCpus, 'linux.resources.cpu.cpus');
     if (r.pidsLimit !== undefined) put(dir, 'pids.max', r.pidsLimit < 0 ? 'max' : String(r.pidsLimit), 'linux.resources.pids.limit');
     // Device rules on v2 are eBPF programs, which no stock tool loads: not enforced there (README says so).
@@ -150,13 +118,6 @@ export function knobWrites(cg: ContainerCgroup, r: RuntimeResources, extraDevice
 /** runc's shares -> weight conversion (1..10000). */
 export function cpuWeight(shares: number): number {
   return Math.max(1, Math.min(10000, Math.round(1 + ((shares - 2) * 9999) / 262142)));
-}
-
-/** "c 1:3 rwm", "a *:* rwm", as devices.allow/deny take it. */
-export function formatDeviceRule(rule: DeviceRule): string {
-  if (rule.type === 'a' && rule.major === undefined && rule.minor === undefined) return 'a';
-  const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
-  return `${rule.type} ${n(rule.major)}:${n(rule.minor)} ${rule.access || 'rwm'}`;
 }
 
 /** Every pid in the container's cgroups (pids hierarchy first: it tracks every process). */

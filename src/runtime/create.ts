@@ -13,18 +13,17 @@ import { HOST_PATH } from '../host/host-env.js';
 import type { NamespaceName } from '../host/namespaces.js';
 import { resolveToolbox, withoutPerl, type Toolbox } from '../rootfs/toolbox.js';
 import { prepareSeccomp } from '../seccomp/prepare.js';
-import { validateProfile } from '../seccomp/profile.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { identify, readBootId } from '../state/proc-identity.js';
 import type { Step, UndoStep } from '../plan/types.js';
 import type { RuntimeGlobals } from './argv.js';
-import { cgroupfsPath, DEFAULT_DEVICE_RULES, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
+import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
 import { buildInitScript } from './init-script.js';
 import { launchArgv } from './launch-scripts.js';
-import { readBundle, type DeviceRule, type RuntimeContainer } from './read-config.js';
+import { parseBundle } from '../oci/parse-bundle.js';
+import type { OciContainer } from '../oci/container.js';
 import { renderRuntimePlan, type RuntimePlan } from './render-plan.js';
 import { resolveInRoot } from './resolve-in-root.js';
-import { refusedOption } from './mount-lines.js';
 import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
 import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
@@ -48,10 +47,12 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   const paths = statePaths(g.root, id);
   if (existsSync(paths.dir)) throw new NsboxError(`container "${id}" already exists`);
   if (options.consoleSocket !== undefined) throw new NsboxError('cannot honour --console-socket: terminals are not supported by nsbox-runtime yet');
-  const container = readBundle(options.bundle);
+  const container = parseBundle(options.bundle, undefined, { systemdCgroup: g.systemdCgroup });
   if (container.process.terminal) throw new NsboxError('cannot honour process.terminal: terminals are not supported by nsbox-runtime yet');
   if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
-  if (!existsSync(container.root)) throw new NsboxError(`cannot create the container: root.path ${container.root}: no such file or directory`);
+  if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
+  if (container.uidMappings.length > 0 || container.namespaces.some((n) => n.name === 'user')) throw new NsboxError('cannot honour linux.namespaces: user namespaces are not supported by nsbox-runtime yet');
+  if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
   ensureRoot(g.root);
   const facts = gatherFacts(g, id, container);
   const plan = buildCreatePlan(g, id, container, facts, options.foreground);
@@ -71,7 +72,7 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
       ociVersion: container.ociVersion,
       id,
       bundle: container.bundle,
-      rootfs: container.root,
+      rootfs: container.root.path,
       init,
       created: new Date().toISOString(),
       annotations: container.annotations,
@@ -113,14 +114,13 @@ export interface CreateFacts {
 }
 
 /** What planning needs from the host: the cgroup layout, the toolbox, the compiled filter, resolved mount points. */
-export function gatherFacts(g: RuntimeGlobals, id: string, c: RuntimeContainer): CreateFacts {
-  const cgroup = resolveContainerCgroup(cgroupfsPath(c.cgroupsPath, id, g.systemdCgroup));
+export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): CreateFacts {
+  const cgroup = resolveContainerCgroup(cgroupPathOf(c.cgroupsPath, id));
   const baseToolbox = resolveToolbox(join(g.root, 'toolbox.json'));
   let toolbox = withoutPerl(baseToolbox);
   let seccomp;
-  if (c.seccomp !== undefined && c.seccomp !== null) {
-    const profile = validateProfile(c.seccomp, 'linux.seccomp');
-    const prepared = prepareSeccomp({ kind: 'profile', file: 'config.json linux.seccomp', profile }, c.process.caps.bounding, g.root, baseToolbox);
+  if (c.seccomp !== undefined) {
+    const prepared = prepareSeccomp({ kind: 'profile', file: c.seccomp.what, profile: c.seccomp.profile }, c.process.capabilities.bounding, g.root, baseToolbox);
     toolbox = prepared.toolbox;
     seccomp = prepared.seccomp;
   }
@@ -128,13 +128,10 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: RuntimeContainer):
   const targets: string[] = [];
   const fileSources: boolean[] = [];
   for (const [i, mount] of c.mounts.entries()) {
-    const refused = refusedOption(mount);
-    if (refused) throw new NsboxError(`cannot honour mounts[${i}] (${mount.destination}): ${refused}`);
-    targets.push(resolveInRoot(c.root, mount.destination, opaque));
-    opaque.push(mount.destination.replace(/\/+$/, ''));
-    const bind = mount.type === 'bind' || mount.options.includes('bind') || mount.options.includes('rbind');
+    targets.push(resolveInRoot(c.root.path, mount.destination, opaque));
+    opaque.push(mount.destination);
     let isFile = false;
-    if (bind) {
+    if (mount.bind !== 'none') {
       try {
         isFile = !statSync(mount.source).isDirectory();
       } catch {
@@ -143,23 +140,19 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: RuntimeContainer):
     }
     fileSources.push(isFile);
   }
-  const unshare = c.namespaces.filter((n) => n.path === undefined).map((n) => n.type);
-  const joins = c.namespaces.filter((n) => n.path !== undefined).map((n) => ({ type: n.type, path: n.path! }));
-  if (!c.namespaces.some((n) => n.type === 'mount')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
+  const unshare = c.namespaces.flatMap((n) => (n.mode === 'new' ? [n.name] : []));
+  const joins = c.namespaces.flatMap((n) => (n.mode === 'join' ? [{ type: n.name, path: n.path }] : []));
+  if (!c.namespaces.some((n) => n.name === 'mount' && n.mode === 'new')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
   return { cgroup, toolbox, seccomp, targets, fileSources, unshare, join: joins, apparmor: apparmorEnabled() };
 }
 
 /** The create plan (pure given the facts). */
-export function buildCreatePlan(g: RuntimeGlobals, id: string, c: RuntimeContainer, facts: CreateFacts, foreground: boolean): RuntimePlan & { readonly init: string } {
+export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean): RuntimePlan & { readonly init: string } {
   const paths = statePaths(g.root, id);
-  const extraDevices: DeviceRule[] = [
-    ...c.devices.map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' })),
-    ...(c.resources.devices.length > 0 ? DEFAULT_DEVICE_RULES : []),
-  ];
   const steps: Step[] = [
     { kind: 'mkdir', path: paths.dir, why: `The container's state directory: state.json, the gate, this plan.`, undo: { kind: 'remove', path: paths.dir } },
     { kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' },
-    ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? extraDevices : []),
+    ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
   const init = buildInitScript({
     container: c,
@@ -173,7 +166,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: RuntimeContain
     setHostname: facts.unshare.includes('uts'),
     toolbox: facts.toolbox,
     seccomp: facts.seccomp,
-    cwd: resolveInRoot(c.root, c.process.cwd, c.mounts.map((m) => m.destination)),
+    cwd: resolveInRoot(c.root.path, c.process.cwd, c.mounts.map((m) => m.destination)),
     apparmor: facts.apparmor,
   });
   const launchInput = { procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')), join: facts.join, unshare: facts.unshare, foreground };

@@ -16,7 +16,9 @@ import { quoteWord } from '../plan/quote.js';
 import { toolboxArgv } from '../rootfs/toolbox.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { processExecArgv } from './init-script.js';
-import { readProcess, type RuntimeProcess } from './read-config.js';
+import { parseConfigText } from '../oci/parse-bundle.js';
+import { parseProcess } from '../oci/parse-process.js';
+import type { OciProcess } from '../oci/container.js';
 import { readState, statusOf } from './state.js';
 
 export interface ExecOptions {
@@ -81,15 +83,15 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
 }
 
 /** The process to run: --process FILE, or the container's own with args, --cwd, --env and --user applied. */
-function execProcess(base: RuntimeProcess, o: ExecOptions): RuntimeProcess {
+function execProcess(base: OciProcess, o: ExecOptions): OciProcess {
   if (o.processFile !== undefined) {
-    let raw: unknown;
+    let text: string;
     try {
-      raw = JSON.parse(readFileSync(o.processFile, 'utf8'));
+      text = readFileSync(o.processFile, 'utf8');
     } catch (error) {
       throw new NsboxError(`cannot read --process ${o.processFile}: ${(error as Error).message}`);
     }
-    return readProcess(raw, 'process');
+    return parseProcess(parseConfigText(text, o.processFile), 'process');
   }
   let uid = base.uid;
   let gid = base.gid;

@@ -4,14 +4,14 @@
 
 import { spawn } from 'node:child_process';
 import { NsboxError } from '../errors.js';
-import type { HookName } from './read-config.js';
+import type { OciHookPhase } from '../oci/container.js';
 import { stateJson, type RuntimeState } from './state.js';
 
-export async function runHooks(root: string, state: RuntimeState, names: readonly HookName[], status?: 'created' | 'running' | 'stopped'): Promise<void> {
+export async function runHooks(root: string, state: RuntimeState, names: readonly OciHookPhase[], status?: 'created' | 'running' | 'stopped'): Promise<void> {
   for (const name of names) {
     for (const [i, hook] of (state.hooks[name] ?? []).entries()) {
       const input = JSON.stringify(stateJson(root, state, status));
-      const result = await runOne(hook.path, hook.args.length > 0 ? hook.args : [hook.path], hook.env, input, hook.timeout);
+      const result = await runOne(hook.path, hook.args, hook.env, input, hook.timeout);
       if (result !== '') {
         const error = new NsboxError(`${name} hook #${i} (${hook.path}) failed: ${result}`);
         if (name === 'poststop') process.stderr.write(`nsbox-runtime: warning: ${error.message}\n`);

@@ -12,25 +12,14 @@ import { commandCheckLines } from '../rootfs/command-check.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 import { mountLines } from './mount-lines.js';
 import { escapeDoubleQuoted } from './resolve-in-root.js';
-import type { LinuxDevice, RuntimeContainer, RuntimeProcess } from './read-config.js';
+import type { OciContainer, OciDevice, OciProcess } from '../oci/container.js';
 
-/** The device nodes runc makes in a container's own /dev (name, type, major, minor). */
-export const DEFAULT_DEVICES: readonly (readonly [string, 'c', number, number])[] = [
-  ['null', 'c', 1, 3], ['zero', 'c', 1, 5], ['full', 'c', 1, 7], ['random', 'c', 1, 8], ['urandom', 'c', 1, 9], ['tty', 'c', 5, 0],
-];
 const DEV_LINKS: readonly (readonly [string, string])[] = [
   ['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore'],
 ];
 
-/** prlimit(1)'s option per RLIMIT_* name. */
-const PRLIMIT: Record<string, string> = {
-  RLIMIT_AS: 'as', RLIMIT_CORE: 'core', RLIMIT_CPU: 'cpu', RLIMIT_DATA: 'data', RLIMIT_FSIZE: 'fsize', RLIMIT_LOCKS: 'locks',
-  RLIMIT_MEMLOCK: 'memlock', RLIMIT_MSGQUEUE: 'msgqueue', RLIMIT_NICE: 'nice', RLIMIT_NOFILE: 'nofile', RLIMIT_NPROC: 'nproc',
-  RLIMIT_RSS: 'rss', RLIMIT_RTPRIO: 'rtprio', RLIMIT_RTTIME: 'rttime', RLIMIT_SIGPENDING: 'sigpending', RLIMIT_STACK: 'stack',
-};
-
 export interface InitInput {
-  readonly container: RuntimeContainer;
+  readonly container: OciContainer;
   readonly stateDir: string;
   readonly fifo: string;
   /** Each mount's destination resolved inside the root (resolve-in-root.ts), in config order. */
@@ -59,7 +48,7 @@ export function buildInitScript(input: InitInput): string {
     'mkfile() { [ -e "$1" ] || { mkdir -p "${1%/*}" && : > "$1"; }; }',
     'put() { printf \'%s\\n\' "$2" > "$1"; }',
     `S=${quoteWord(input.stateDir)}  # the container's state directory (on the host)`,
-    `R=${quoteWord(c.root)}  # the container's root`,
+    `R=${quoteWord(c.root.path)}  # the container's root`,
     `T=$R${TOOLBOX_DIR}`,
     '',
     '# The gate: opened read-write now (it never blocks), read after set-up: `start` writes the line that opens it.',
@@ -68,7 +57,7 @@ export function buildInitScript(input: InitInput): string {
   if (input.setHostname && c.hostname !== undefined) {
     lines.push('# The uts namespace is new: name it.', `step put /proc/sys/kernel/hostname ${quoteWord(c.hostname)}`);
   }
-  const sysctls = Object.entries(c.sysctl);
+  const sysctls = c.sysctl;
   if (sysctls.length > 0) {
     lines.push('# linux.sysctl: through /proc/sys, which shows this process\'s own (new) namespaces.');
     for (const [key, value] of sysctls) lines.push(`step put ${quoteWord(`/proc/sys/${key.replace(/\./g, '/')}`)} ${quoteWord(value)}`);
@@ -85,15 +74,9 @@ export function buildInitScript(input: InitInput): string {
   c.mounts.forEach((mount, i) => {
     lines.push(...mountLines({ mount, target: `$R${escapeDoubleQuoted(input.targets[i]!)}`, sourceIsFile: input.fileSources[i]!, cgroupDirs: input.cgroupDirs, cgroupVersion: input.cgroupVersion, cgroupRoot: input.cgroupRoot }));
   });
-  const devTmpfs = c.mounts.some((m) => m.destination.replace(/\/+$/, '') === '/dev' && m.type === 'tmpfs');
-  lines.push('', '# 3. /dev: the nodes every container gets (runc\'s list), linux.devices, the standard links.');
-  if (devTmpfs) {
-    const own = new Set(c.devices.map((d) => d.path));
-    for (const [name, type, major, minor] of DEFAULT_DEVICES) {
-      if (!own.has(`/dev/${name}`)) lines.push(`step mknod -m 666 "$R/dev/${name}" ${type} ${major} ${minor}`);
-    }
-  }
-  for (const device of c.devices) lines.push(...deviceLines(device));
+  const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
+  lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
+  for (const device of c.devices) if (device.origin === 'config' || devTmpfs) lines.push(...deviceLines(device));
   for (const [name, target] of DEV_LINKS) lines.push(`[ -e "$R/dev/${name}" ] || [ -L "$R/dev/${name}" ] || step ln -s ${target} "$R/dev/${name}"`);
   if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push('[ -e "$R/dev/ptmx" ] || [ -L "$R/dev/ptmx" ] || step ln -s pts/ptmx "$R/dev/ptmx"');
   lines.push(
@@ -117,7 +100,7 @@ export function buildInitScript(input: InitInput): string {
       lines.push(`if [ -e ${t} ]; then step mount -n --rbind ${t} ${t} && step mount -n -o remount,bind,ro,nosuid,nodev,noexec ${t}; fi`);
     }
   }
-  if (c.readonlyRoot) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');
+  if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');
   lines.push(...processLimitLines(c.process));
   lines.push(
     '',
@@ -148,24 +131,16 @@ export function buildInitScript(input: InitInput): string {
 }
 
 /** rlimits and the OOM score, applied to this shell (the process inherits both through exec). */
-function processLimitLines(p: RuntimeProcess): string[] {
+function processLimitLines(p: OciProcess): string[] {
   const lines: string[] = [];
-  const limits = p.rlimits.map((r) => {
-    const name = PRLIMIT[r.type];
-    if (name === undefined) throw new Error(`unknown rlimit ${r.type}`);
-    return `--${name}=${limitValue(r.soft)}:${limitValue(r.hard)}`;
-  });
+  const limits = p.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`);
   if (limits.length > 0) lines.push('', '# process.rlimits (prlimit on this shell: the process inherits them).', `step prlimit --pid $$ ${limits.join(' ')}`);
   if (p.oomScoreAdj !== undefined) lines.push('# process.oomScoreAdj', `step put /proc/self/oom_score_adj ${p.oomScoreAdj}`);
   return lines;
 }
 
-function limitValue(n: number): string {
-  return n >= 2 ** 63 || n < 0 ? 'unlimited' : String(n);
-}
-
 /** The words of the final exec for a process (also used by `exec`). */
-export function processExecArgv(p: RuntimeProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean): string[] {
+export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean): string[] {
   const env: Record<string, string> = {};
   for (const entry of p.env) {
     const eq = entry.indexOf('=');
@@ -176,28 +151,34 @@ export function processExecArgv(p: RuntimeProcess, toolbox: Toolbox, seccomp: Bo
     uid: p.uid,
     gid: p.gid,
     groups: p.additionalGids,
-    capabilities: p.caps.bounding,
+    capabilities: p.capabilities.bounding,
     noNewPrivs: p.noNewPrivileges,
     env,
     seccomp: seccomp ? { loader: seccomp.loader, file: seccomp.file, arch: seccomp.arch } : undefined,
   });
   // OCI has the inheritable and ambient sets too (final-exec.ts clears inheritable; setpriv takes both).
   const extra: string[] = [];
-  if (p.caps.ambient.length > 0) extra.push(`--ambient-caps=${['-all', ...p.caps.ambient.map((n) => `+${n}`)].join(',')}`);
+  if (p.capabilities.ambient.length > 0) extra.push(`--ambient-caps=${['-all', ...p.capabilities.ambient.map((n) => `+${n}`)].join(',')}`);
   if (apparmor && p.apparmorProfile) extra.push(`--apparmor-profile=${p.apparmorProfile}`);
   // Ambient capabilities must also be inheritable (capabilities(7)).
-  const inheritable = [...new Set([...p.caps.inheritable, ...p.caps.ambient])];
+  const inheritable = [...new Set([...p.capabilities.inheritable, ...p.capabilities.ambient])];
   return argv.flatMap((w) => {
     if (w !== '--inh-caps=-all') return [w];
     return [inheritable.length > 0 ? `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}` : w, ...extra];
   });
 }
 
-function deviceLines(d: LinuxDevice): string[] {
+function deviceLines(d: OciDevice): string[] {
   const t = `"$R${escapeDoubleQuoted(d.path)}"`;
-  const type = d.type === 'u' ? 'c' : d.type;
-  const node = type === 'p' ? `step mknod -m ${(d.fileMode ?? 0o666).toString(8)} ${t} p` : `step mknod -m ${(d.fileMode ?? 0o666).toString(8)} ${t} ${type} ${d.major} ${d.minor}`;
-  return [`# linux.devices: ${d.path}`, `step mkdir -p "$(dirname ${t})"`, `rm -f ${t}`, node, ...(d.uid !== undefined || d.gid !== undefined ? [`step chown ${d.uid ?? 0}:${d.gid ?? 0} ${t}`] : [])];
+  const mode = d.fileMode.toString(8);
+  const node = d.type === 'p' ? `step mknod -m ${mode} ${t} p` : `step mknod -m ${mode} ${t} ${d.type} ${d.major} ${d.minor}`;
+  const dir = d.path.slice(0, d.path.lastIndexOf('/'));
+  return [
+    ...(dir !== '/dev' && dir !== '' ? [`step mkdir -p "$R${escapeDoubleQuoted(dir)}"`] : []),
+    `rm -f ${t}`,
+    node,
+    ...(d.uid !== 0 || d.gid !== 0 ? [`step chown ${d.uid}:${d.gid} ${t}`] : []),
+  ];
 }
 
 function pathOf(env: readonly string[]): string {

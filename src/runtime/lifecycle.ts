@@ -10,7 +10,7 @@ import { HOST_ENV } from '../host/host-env.js';
 import { isAlive } from '../state/proc-identity.js';
 import { knobWrites, listCgroupPids } from './cgroups.js';
 import { runHooks } from './hooks.js';
-import { readResources } from './read-config.js';
+import { parseResources } from '../oci/parse-resources.js';
 import { killEverything, removeCgroupDirs } from './remove.js';
 import { parseSignal } from './signals.js';
 import { freezerDir, listIds, readState, stateJson, statePaths, statusOf, type RuntimeState } from './state.js';
@@ -146,17 +146,23 @@ export async function updateContainer(root: string, id: string, resourcesFile: s
   const memory = { ...((raw.memory as object | undefined) ?? {}), ...(num('memory') !== undefined ? { limit: num('memory') } : {}), ...(num('memory-swap') !== undefined ? { swap: num('memory-swap') } : {}) };
   const pids = num('pids-limit') !== undefined ? { limit: num('pids-limit') } : raw.pids;
   const cpu = { ...((raw.cpu as object | undefined) ?? {}), ...(num('cpu-shares') !== undefined ? { shares: num('cpu-shares') } : {}), ...(num('cpu-quota') !== undefined ? { quota: num('cpu-quota') } : {}), ...(num('cpu-period') !== undefined ? { period: num('cpu-period') } : {}) };
-  const resources = readResources({ ...raw, memory, cpu, ...(pids !== undefined ? { pids } : {}) });
-  // A raised limit first lowers nothing: memsw must stay >= limit, so write memsw first when growing (runc's order).
-  const steps = knobWrites(state.cgroup, resources);
-  const growing = resources.memoryLimit !== undefined && resources.memorySwap !== undefined;
-  const ordered = growing ? [...steps.filter((s) => s.kind === 'write-file' && s.path.endsWith('memsw.limit_in_bytes')), ...steps.filter((s) => !(s.kind === 'write-file' && s.path.endsWith('memsw.limit_in_bytes')))] : steps;
-  for (const step of ordered) {
-    if (step.kind !== 'write-file') continue;
-    try {
-      writeFileSync(step.path, step.content);
-    } catch (error) {
-      throw new NsboxError(`cannot update ${step.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  const { resources, deviceRules } = parseResources({ ...raw, memory, cpu, ...(pids !== undefined ? { pids } : {}) }, 'resources');
+  // Only the rules the caller sent (runc's defaults were written at create).
+  const steps = knobWrites(state.cgroup, resources, deviceRules.filter((r) => r.origin === 'config'));
+  // v1 keeps memsw >= limit: growing needs memsw first, shrinking the limit first. Whatever fails goes again after.
+  let pending = steps.flatMap((s) => (s.kind === 'write-file' ? [s] : []));
+  for (let round = 0; round < 2 && pending.length > 0; round++) {
+    const failed: typeof pending = [];
+    let lastError: unknown;
+    for (const step of pending) {
+      try {
+        writeFileSync(step.path, step.content);
+      } catch (error) {
+        failed.push(step);
+        lastError = error;
+      }
     }
+    if (failed.length > 0 && round === 1) throw new NsboxError(`cannot update ${failed[0]!.path}: ${(lastError as NodeJS.ErrnoException).code ?? (lastError as Error).message}`);
+    pending = failed;
   }
 }

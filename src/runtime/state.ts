@@ -8,7 +8,7 @@ import { NsboxError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { isAlive, type ProcessIdentity } from '../state/proc-identity.js';
 import type { ContainerCgroup } from './cgroups.js';
-import type { Hook, HookName, RuntimeProcess } from './read-config.js';
+import type { OciHooks, OciProcess } from '../oci/container.js';
 import type { Toolbox } from '../rootfs/toolbox.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 import type { NamespaceName } from '../host/namespaces.js';
@@ -27,14 +27,14 @@ export interface RuntimeState {
   readonly cgroup: ContainerCgroup;
   /** Namespaces the container has of its own or joined (exec enters each). */
   readonly namespaces: readonly NamespaceName[];
-  readonly hooks: Readonly<Partial<Record<HookName, readonly Hook[]>>>;
+  readonly hooks: OciHooks;
   /** What exec needs to become a process like the container's: its toolbox and seccomp filter. */
   readonly toolbox: Toolbox;
   readonly seccomp: BoxSeccomp | undefined;
   readonly apparmor: boolean;
   readonly owner: string;
   /** config.json's process: exec's defaults (capabilities, user) when no --process file is given. */
-  readonly process: RuntimeProcess;
+  readonly process: OciProcess;
 }
 
 /** runc's rule for ids: no path separators, not "." or "..". */

@@ -1,0 +1,108 @@
+// Real OCI callers for integration tests: a private podman store (and a private containerd) that drive
+// bin/nsbox-runtime, a busybox image built at test time, and a cgroup parent inside the test's own cgroup.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** bin/nsbox-runtime of this checkout. */
+export const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/nsbox-runtime');
+
+/** This host's rlimits are lower than podman 4.3's defaults (NOFILE 1048576). */
+export const PODMAN_ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
+
+export const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+/** A busybox root file system (relative applet links) packed as a tar, for `podman import`. */
+export function buildBusyboxTar(dir: string): string {
+  const root = join(dir, 'bb-rootfs');
+  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root']) mkdirSync(join(root, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
+  chmodSync(join(root, 'bin/busybox'), 0o755);
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  for (const a of applets) if (!existsSync(join(root, 'bin', a))) symlinkSync('busybox', join(root, 'bin', a));
+  const tar = join(dir, 'bb.tar');
+  execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+  return tar;
+}
+
+export interface CgroupParent {
+  /** The absolute cgroup path (the same on every hierarchy), for podman --cgroup-parent. */
+  readonly path: string;
+  /** Every cgroup directory below the parent, in every hierarchy, except podman's own conmon ones. */
+  readonly containerDirs: () => string[];
+  /** rmdir everything below the parent and every ancestor this helper found missing (only empty ones). */
+  readonly remove: () => void;
+}
+
+const MOUNT = '/sys/fs/cgroup';
+
+/**
+ * A cgroup parent below this process's own cgroup on every hierarchy. podman places conmon at the same absolute
+ * path on every hierarchy, so the path is the deepest of this process's cgroups (the others must be its prefixes:
+ * on this host memory is /process_api/<id> and the rest /). undefined when no such path exists.
+ */
+export function makeCgroupParent(name: string): CgroupParent | undefined {
+  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean).map((l) => l.split(':'))
+    .filter(([, c]) => c !== '' && !c!.startsWith('name=')).map(([, c, p]) => ({ hierarchy: c!, path: p! }));
+  const deepest = own.map((o) => o.path).sort((a, b) => b.length - a.length)[0] ?? '/';
+  if (!own.every((o) => o.path === '/' || deepest === o.path || deepest.startsWith(`${o.path}/`))) return undefined;
+  const path = `${deepest === '/' ? '' : deepest}/${name}`;
+  const hierarchies = readdirSync(MOUNT).filter((h) => existsSync(join(MOUNT, h, 'cgroup.procs')) && h !== 'unified' && h !== 'systemd');
+  const missing: string[] = [];
+  for (const h of hierarchies) {
+    const parts = path.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = join(MOUNT, h, ...parts.slice(0, i));
+      if (!existsSync(dir)) missing.push(dir);
+    }
+  }
+  const below = () => hierarchies.flatMap((h) => walk(join(MOUNT, h, path)));
+  return {
+    path,
+    containerDirs: () => below().filter((d) => !/\/conmon$/.test(d)),
+    remove: () => {
+      for (const dir of [...below(), ...missing].sort((a, b) => b.length - a.length)) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // gone, or not empty (then it is not ours alone)
+        }
+      }
+    },
+  };
+}
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(...walk(join(dir, e.name)), join(dir, e.name));
+  return out;
+}
+
+export interface Podman {
+  (...args: string[]): { code: number | null; stdout: string; stderr: string };
+  readonly base: readonly string[];
+}
+
+/**
+ * nsbox-runtime with its state in `root`, as one executable: podman's --runtime-flag does not reach the
+ * `delete --force` of its cleanup process, so the flag is put in front of every call by a two-line script.
+ */
+export function runtimeWithRoot(dir: string, root: string): string {
+  const path = join(dir, 'nsbox-runtime');
+  writeFileSync(path, `#!/bin/sh\nexec ${RUNTIME} --root ${root} "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
+/** podman with a private store under `dir`, nsbox-runtime as its runtime (state in `dir`/runtime), cgroupfs, no events. */
+export function privatePodman(dir: string, runtime?: string): Podman {
+  const chosen = runtime ?? runtimeWithRoot(dir, join(dir, 'runtime'));
+  const base = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--events-backend', 'none', '--cgroup-manager', 'cgroupfs', '--runtime', chosen];
+  const run = (...args: string[]) => {
+    const r = spawnSync('podman', [...base, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TMPDIR: dir } });
+    return { code: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? ` (${r.error.message})` : ''}` };
+  };
+  return Object.assign(run, { base });
+}

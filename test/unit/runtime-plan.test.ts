@@ -1,0 +1,142 @@
+// The runtime's plan pieces without root: cgroup paths and knob writes, destinations resolved inside the root,
+// the launch scripts' process tree, and the init script built from the config.json podman really sends.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cgroupPathOf, knobWrites, resolveContainerCgroup } from '../../src/runtime/cgroups.js';
+import { resolveInRoot } from '../../src/runtime/resolve-in-root.js';
+import { forkerScript, outerScript } from '../../src/runtime/launch-scripts.js';
+import { buildInitScript } from '../../src/runtime/init-script.js';
+import { parseConfig } from '../../src/oci/parse-bundle.js';
+import { isFrozen, statusOf, type RuntimeState } from '../../src/runtime/state.js';
+import { identify } from '../../src/state/proc-identity.js';
+import type { CgroupHost } from '../../src/cgroup/detect.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/oci', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'nsbox-rt-unit-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('cgroupsPath: from the root, below the runtime\'s own cgroup, or "<id>" below it when absent', () => {
+  assert.equal(cgroupPathOf({ path: 'a/libpod-x', base: 'root', form: 'cgroupfs', given: '/a/libpod-x' }, 'x'), '/a/libpod-x');
+  assert.equal(cgroupPathOf({ path: 't/c', base: 'self', form: 'cgroupfs', given: 't/c' }, 'x'), 't/c');
+  assert.equal(cgroupPathOf({ path: '', base: 'root', form: 'none', given: undefined }, 'cid'), 'cid');
+});
+
+test('v1 layout: one directory per hierarchy at the same path (absolute) or below each own cgroup (relative); only missing ones are made', () => {
+  const root = join(tmp, 'cg');
+  for (const h of ['memory', 'pids', 'cpu,cpuacct', 'freezer', 'devices']) mkdirSync(join(root, h, 'exists'), { recursive: true });
+  const host: CgroupHost = {
+    root,
+    mode: 'v1',
+    hierarchies: [
+      { version: 1, mount: join(root, 'memory'), controllers: ['memory'] },
+      { version: 1, mount: join(root, 'pids'), controllers: ['pids'] },
+      { version: 1, mount: join(root, 'cpu,cpuacct'), controllers: ['cpu', 'cpuacct'] },
+      { version: 1, mount: join(root, 'freezer'), controllers: ['freezer'] },
+      { version: 1, mount: join(root, 'devices'), controllers: ['devices'] },
+    ],
+    self: [{ id: 4, controllers: ['memory'], path: '/exists' }, { id: 8, controllers: ['pids'], path: '/' }, { id: 1, controllers: ['cpu', 'cpuacct'], path: '/' }, { id: 6, controllers: ['freezer'], path: '/' }, { id: 5, controllers: ['devices'], path: '/' }],
+    swapOn: false,
+  };
+  const abs = resolveContainerCgroup('/exists/c1', host);
+  assert.equal(abs.dirs.map((d) => d.dir).sort(), ['cpu,cpuacct', 'devices', 'freezer', 'memory', 'pids'].map((h) => join(root, h, 'exists/c1')));
+  assert.equal([...abs.created].sort(), ['cpu,cpuacct', 'devices', 'freezer', 'memory', 'pids'].map((h) => join(root, h, 'exists/c1')));
+  const rel = resolveContainerCgroup('t/c2', host);
+  assert.ok(rel.dirs.some((d) => d.dir === join(root, 'memory/exists/t/c2')), 'relative: below the own memory cgroup');
+  assert.ok(rel.dirs.some((d) => d.dir === join(root, 'pids/t/c2')), 'relative: below the own pids cgroup (the root)');
+  assert.equal(rel.created.filter((d) => d.startsWith(join(root, 'memory'))), [join(root, 'memory/exists/t'), join(root, 'memory/exists/t/c2')], 'parents first');
+  const writes = knobWrites(abs, { memoryBytes: 1 << 24, memorySwapBytes: 1 << 25, cpuQuotaUs: 50000, cpuPeriodUs: 100000, cpuShares: 512, cpusetCpus: undefined, pidsLimit: 64 }, [{ allow: false, rule: 'a *:* rwm', origin: 'config' }, { allow: true, rule: 'c 1:3 rwm', origin: 'default' }]);
+  const byFile = writes.map((w) => (w.kind === 'write-file' ? `${w.path.slice(root.length + 1)}=${w.content}` : ''));
+  assert.ok(byFile.includes('memory/exists/c1/memory.limit_in_bytes=16777216'));
+  assert.ok(byFile.includes('pids/exists/c1/pids.max=64'));
+  assert.ok(byFile.includes('cpu,cpuacct/exists/c1/cpu.cfs_quota_us=50000'));
+  assert.ok(byFile.indexOf('cpu,cpuacct/exists/c1/cpu.cfs_period_us=100000') < byFile.indexOf('cpu,cpuacct/exists/c1/cpu.cfs_quota_us=50000'), 'period before quota');
+  assert.ok(byFile.indexOf('devices/exists/c1/devices.deny=a *:* rwm') < byFile.indexOf('devices/exists/c1/devices.allow=c 1:3 rwm'), 'deny all, then the allow-list');
+  const noDevices = { ...abs, dirs: abs.dirs.filter((d) => !d.controllers.includes('devices')) };
+  assert.throws(() => knobWrites(noDevices, { memoryBytes: undefined, memorySwapBytes: undefined, cpuQuotaUs: undefined, cpuPeriodUs: undefined, cpuShares: undefined, cpusetCpus: undefined, pidsLimit: undefined }, [{ allow: false, rule: 'a *:* rwm', origin: 'config' }]), /cannot apply device rule/, 'no devices hierarchy: device rules fail closed');
+});
+
+test('a destination is resolved inside the root: absolute and relative links, "..", links below earlier mounts kept as they are', () => {
+  const root = join(tmp, 'root');
+  mkdirSync(join(root, 'var'), { recursive: true });
+  mkdirSync(join(root, 'real'), { recursive: true });
+  symlinkSync('/host/etc', join(root, 'etc'));
+  symlinkSync('../run', join(root, 'var/run'));
+  symlinkSync('../../../../../', join(root, 'up'));
+  assert.equal(resolveInRoot(root, '/etc/resolv.conf'), '/host/etc/resolv.conf');
+  assert.equal(resolveInRoot(root, '/var/run/x'), '/run/x');
+  assert.equal(resolveInRoot(root, '/up/etc/shadow'), '/host/etc/shadow');
+  assert.equal(resolveInRoot(root, '/../../real/./a'), '/real/a');
+  assert.equal(resolveInRoot(root, '/etc/x', ['/etc']), '/etc/x', 'an earlier mount covers /etc: its link is not on disk any more');
+});
+
+test('launch: cgroups joined before anything forks; unshare without --fork; create\'s forker exits, run\'s waits', () => {
+  const input = { procsFiles: ['/sys/fs/cgroup/pids/c/cgroup.procs'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'uts', 'ipc', 'pid'] as const, foreground: false };
+  const outer = outerScript({ ...input, unshare: [...input.unshare] });
+  assert.ok(outer.indexOf('cgroup.procs') < outer.indexOf('exec nsenter'), 'join the cgroups first');
+  assert.match(outer, /exec nsenter --net=\/run\/netns\/n1 -- unshare --mount --uts --ipc --pid --propagation private -- \/bin\/sh/);
+  assert.not.match(outer, /--fork/);
+  const forker = forkerScript({ ...input, unshare: [...input.unshare] });
+  assert.match(forker, /&\necho "pid \$!" >&3/);
+  assert.match(forker, /exit 0$/);
+  assert.match(forkerScript({ ...input, unshare: [...input.unshare], foreground: true }), /wait \$!\nexit \$\?$/);
+  for (const script of [outer, forker]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
+});
+
+test('init from podman\'s config.json: gate opened first, every mount, masks, pivot, "ready", then the gate, then the exec', () => {
+  const raw = JSON.parse(readFileSync(join(FIXTURES, 'podman-default.json'), 'utf8')) as Record<string, unknown>;
+  const c = parseConfig(raw, '/tmp/bundle');
+  const script = buildInitScript({
+    container: c,
+    stateDir: '/run/nsbox-runtime/ID',
+    fifo: '/run/nsbox-runtime/ID/exec.fifo',
+    targets: c.mounts.map((m) => m.destination),
+    fileSources: c.mounts.map((m) => m.destination.startsWith('/etc/') || m.destination === '/run/.containerenv'),
+    cgroupDirs: ['/sys/fs/cgroup/memory/nsbox-capture/libpod-ID', '/sys/fs/cgroup/pids/nsbox-capture/libpod-ID'],
+    cgroupVersion: 1,
+    cgroupRoot: '/sys/fs/cgroup',
+    setHostname: true,
+    toolbox: { loader: undefined, files: [{ name: 'setpriv', source: '/usr/bin/setpriv' }, { name: 'env', source: '/usr/bin/env' }, { name: 'umount', source: '/usr/bin/umount' }] },
+    seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64', profile: 'config.json', instructions: 100 },
+    cwd: '/',
+    apparmor: false,
+  });
+  assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
+  const at = (text: string) => {
+    const i = script.indexOf(text);
+    assert.ok(i >= 0, `has ${text}`);
+    return i;
+  };
+  assert.ok(at('exec 5<>') < at('step mount -n --rbind "$R" "$R"'), 'the gate is opened before pivot_root hides its path');
+  for (const m of c.mounts) assert.ok(script.includes(`"$R${m.destination}"`), `mounts ${m.destination}`);
+  assert.ok(at('step mount -n -t proc -o nosuid,noexec,nodev proc "$R/proc"') < at('/proc/kcore'), 'masks after /proc');
+  assert.ok(at('step pivot_root . .') < at('echo ready >&3'));
+  assert.ok(at('echo ready >&3') < at('read -r _ <&5'), 'create returns before the gate opens');
+  assert.ok(at('read -r _ <&5') < at('exec /dev/.nsbox/setpriv'), 'the process runs only after start');
+  assert.match(script, /--bounding-set=-all,\+chown,/);
+  assert.match(script, /prlimit --pid \$\$ --nofile=20000:20000 --nproc=32768:32768/);
+  assert.match(script, /put \/proc\/sys\/net\/ipv4\/ping_group_range '0 0'/);
+  assert.not.match(script, /pdeathsig/, 'the init must outlive its parent (the forker exits at once)');
+});
+
+test('status: stopped when the init is gone, created while the gate exists, running after, paused when frozen', () => {
+  const root = join(tmp, 'state');
+  mkdirSync(join(root, 'c1'), { recursive: true });
+  const freezer = join(tmp, 'freezer');
+  mkdirSync(freezer, { recursive: true });
+  writeFileSync(join(freezer, 'freezer.state'), 'THAWED\n');
+  const state = { id: 'c1', init: identify(process.pid)!, cgroup: { version: 1, dirs: [{ dir: freezer, controllers: ['freezer'] }], created: [] } } as unknown as RuntimeState;
+  writeFileSync(join(root, 'c1', 'exec.fifo'), '');
+  assert.equal(statusOf(root, state), 'created');
+  rmSync(join(root, 'c1', 'exec.fifo'));
+  assert.equal(statusOf(root, state), 'running');
+  writeFileSync(join(freezer, 'freezer.state'), 'FROZEN\n');
+  assert.equal([isFrozen(state.cgroup), statusOf(root, state)], [true, 'paused']);
+  assert.equal(statusOf(root, { ...state, init: { ...state.init, startTime: state.init.startTime + 1 } }), 'stopped', 'a reused pid is not the init');
+});
+
+test.run();
