@@ -106,3 +106,39 @@ export function privatePodman(dir: string, runtime?: string): Podman {
   };
   return Object.assign(run, { base });
 }
+
+export interface Containerd {
+  /** ctr against the private daemon, in namespace nsbox-rt. */
+  ctr(...args: string[]): { code: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+/** A private containerd (own root, state, socket under `dir`; no CRI plugin). Resolves once it answers. */
+export async function startContainerd(dir: string): Promise<Containerd> {
+  const { spawn } = await import('node:child_process');
+  const { openSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'config.toml');
+  writeFileSync(config, [
+    'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]', `  address = "${dir}/containerd.sock"`, '[ttrpc]', `  address = "${dir}/containerd.sock.ttrpc"`, '',
+  ].join('\n'));
+  const log = openSync(join(dir, 'containerd.log'), 'a');
+  const daemon = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+  const exited = new Promise<void>((r) => daemon.on('exit', () => r()));
+  const ctr = (...args: string[]) => {
+    const r = spawnSync('ctr', ['--address', `${dir}/containerd.sock`, '--namespace', 'nsbox-rt', ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? ` (${r.error.message})` : ''}` };
+  };
+  for (let i = 0; ctr('version').code !== 0; i++) {
+    if (i > 100) throw new Error(`containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    ctr,
+    stop: async () => {
+      daemon.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
