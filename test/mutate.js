@@ -99,6 +99,18 @@ const MUTATIONS = [
     tests: [['integration', 'lifecycle-edges']],
   },
   {
+    id: 'cgroup-reused',
+    what: 'a box cgroup that exists already is joined (not refused at plan time)',
+    edits: [['src/cgroup/plan-cgroup.ts', '  refusePreexistingCgroups(layout);', '  void refusePreexistingCgroups;']],
+    tests: [['integration', 'cgroup-preexisting']],
+  },
+  {
+    id: 'cgroup-undo-any',
+    what: "teardown removes whatever cgroup is at the box's path (no inode check)",
+    edits: [['src/cgroup/remove.ts', 'if (ino !== undefined && statSync(dir).ino !== ino) {', 'if (ino === -1 && statSync(dir).ino !== ino) {']],
+    tests: [['integration', 'cgroup-preexisting']],
+  },
+  {
     id: 'state-not-atomic',
     what: 'state.json written in place (no temp file + rename)',
     edits: [

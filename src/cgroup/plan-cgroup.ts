@@ -13,6 +13,7 @@ import { renderWithCgroupTools } from './driver-tools.js';
 import { dirOf, type CgroupLayout } from './layout.js';
 import { layoutV1 } from './layout-v1.js';
 import { layoutV2 } from './layout-v2.js';
+import { refusePreexistingCgroups } from './preexisting.js';
 import type { CgroupRequest } from './request.js';
 
 /** What the rest of nsbox needs to know about a box's cgroup(s) after planning. */
@@ -50,6 +51,7 @@ export function planCgroup(
     throw new NsboxError(`cannot apply resource limits: no cgroup filesystem is mounted at ${host.root}`);
   }
   const layout: CgroupLayout = host.mode === 'v2' ? layoutV2(request, boxId, host) : layoutV1(request, boxId, host);
+  refusePreexistingCgroups(layout);
   // cgcreate/cgexec name controllers; a cgroup with none (a v2 box without any controller) is made directly.
   const used = driver === 'cgroup-tools' && layout.boxes.every((b) => b.controllers.length > 0) ? driver : 'cgroupfs';
   const steps: DriverSteps = used === 'cgroup-tools' ? renderWithCgroupTools(layout) : renderWithCgroupfs(layout);

@@ -1,6 +1,6 @@
 // Kill every process in a box's cgroup and remove it, sub-cgroups depth first (teardown and rollback).
 
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quoteWord } from '../plan/quote.js';
@@ -9,11 +9,18 @@ import { quoteWord } from '../plan/quote.js';
 const BOX_CGROUP = /^nsbox-[0-9a-f]{12}$/;
 const TIMEOUT_MS = 10_000;
 
-/** Remove a box cgroup: cgroup.kill (v2) or SIGKILL each PID until empty, then rmdir children first. */
-export async function removeCgroupTree(dir: string, timeoutMs = TIMEOUT_MS): Promise<void> {
+/**
+ * Remove a box cgroup: cgroup.kill (v2) or SIGKILL each PID until empty, then rmdir children first. `ino` is the
+ * inode of the cgroup nsbox made: a cgroup at that path with another inode was made by someone else since (the box's
+ * own went with an earlier teardown) and is left alone, processes and all.
+ */
+export async function removeCgroupTree(dir: string, ino?: number, timeoutMs = TIMEOUT_MS): Promise<void> {
   if (!BOX_CGROUP.test(basename(dir))) throw new Error(`refusing to remove ${dir}: not a cgroup nsbox created`);
   if (!existsSync(dir)) return; // never created, or already gone: nothing to undo
   if (!existsSync(join(dir, 'cgroup.procs'))) throw new Error(`refusing to remove ${dir}: not a cgroup directory`);
+  if (ino !== undefined && statSync(dir).ino !== ino) {
+    throw new Error(`left cgroup ${dir} alone: it is not the one nsbox created for this box (made again by someone else)`);
+  }
   const deadline = Date.now() + timeoutMs;
   await killAll(dir, deadline);
   for (const cgroup of listDepthFirst(dir)) await removeDir(cgroup, deadline);

@@ -213,7 +213,7 @@ function runUndo(undo: UndoStep, runner: Runner, fill: (w: string) => string): P
     case 'write-file':
       return runner.writeFile(fill(undo.path), undo.content);
     case 'remove-cgroup':
-      return runner.removeCgroup(fill(undo.path));
+      return runner.removeCgroup(fill(undo.path), undo.ino);
   }
 }
 

@@ -47,7 +47,8 @@ export interface Runner {
   mkdir(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
-  removeCgroup(path: string): Promise<void>;
+  /** `ino`: the inode of the cgroup nsbox made there; a cgroup with another one is left alone (an error). */
+  removeCgroup(path: string, ino?: number): Promise<void>;
   /** `tty`: the box's relay holds the caller's terminal; otherwise a terminal on 0-2 reaches the box as a pipe. */
   launch(argv: readonly string[], gated: boolean, detach?: DetachFiles, tty?: boolean): LaunchedProcess;
   readNamespaces(pid: number, forChildren: boolean): NamespaceInodes;
@@ -98,9 +99,9 @@ export const hostRunner: Runner = {
     if (left.length > 0) throw new NsboxError(`cannot remove ${path}: ${left[0]} is a mount point that cannot be unmounted`);
     await rm(path, { recursive: true, force: true });
   },
-  async removeCgroup(path) {
+  async removeCgroup(path, ino) {
     const { removeCgroupTree } = await import('../cgroup/remove.js');
-    await removeCgroupTree(path);
+    await removeCgroupTree(path, ino);
   },
   launch(argv, gated, detach, tty) {
     // Node passes on every fd it inherited without close-on-exec: close them so only 0-2 (and the gate) reach a box.

@@ -12,6 +12,7 @@ import { executePlan, checkPlanTools } from '../exec/executor.js';
 import { hostRunner } from '../exec/runner.js';
 import { identify } from '../state/proc-identity.js';
 import { saveRecord } from '../state/store.js';
+import { stampCgroupUndos } from '../cgroup/preexisting.js';
 import { readExitFile } from '../state/status.js';
 import type { BoxRecord } from '../state/record.js';
 import type { StatePaths } from '../state/paths.js';
@@ -101,7 +102,7 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
     await executePlan(plan, hostRunner, {
       onDetach: async (execution) => {
         const init = await findInit(execution.pids.box!, true, 200);
-        started = { ...starting, supervisor: identify(execution.box!.pid), reaper: identify(execution.pids.box!), init, namespaces: init ? readRecordedNamespaces(init.pid) : {}, exit: undefined, relaunching: false, startedAt: new Date().toISOString() };
+        started = { ...starting, undo: stampCgroupUndos(starting.undo), supervisor: identify(execution.box!.pid), reaper: identify(execution.pids.box!), init, namespaces: init ? readRecordedNamespaces(init.pid) : {}, exit: undefined, relaunching: false, startedAt: new Date().toISOString() };
         saveRecord(box.state, started);
       },
     });

@@ -10,6 +10,7 @@ import { boxDirOf, describeBoxDir } from '../state/paths.js';
 import { releaseLock } from '../state/lock.js';
 import { identify } from '../state/proc-identity.js';
 import { saveRecord } from '../state/store.js';
+import { stampCgroupUndos } from '../cgroup/preexisting.js';
 import type { BoxRecord } from '../state/record.js';
 import { findInit, readRecordedNamespaces } from './find-init.js';
 import { forgetBox, type RecordedRun } from './start-box.js';
@@ -77,6 +78,7 @@ async function markStarted(run: RecordedRun, boxPid: number, viaReaper: boolean)
     init,
     namespaces: init ? readRecordedNamespaces(init.pid) : {},
     startedAt: new Date().toISOString(),
+    undo: stampCgroupUndos(run.record.undo),
   };
   saveRecord(run.state, record);
   releaseLock(describeBoxDir(boxDirOf(run.state, run.record.id)).lock);

@@ -29,7 +29,7 @@ function runUndo(undo: UndoStep): Promise<void> {
     case 'write-file':
       return hostRunner.writeFile(undo.path, undo.content);
     case 'remove-cgroup':
-      return hostRunner.removeCgroup(undo.path);
+      return hostRunner.removeCgroup(undo.path, undo.ino);
   }
 }
 

@@ -13,6 +13,7 @@ import { injectFault } from '../exec/fault.js';
 import type { DetachFiles, Plan, UndoStep } from '../plan/types.js';
 import { describeState, boxDirOf, describeBoxDir, resolveStateRoot, type StatePaths } from '../state/paths.js';
 import { createBoxDir, removeBoxDir, saveRecord } from '../state/store.js';
+import { stampCgroupUndos } from '../cgroup/preexisting.js';
 import { releaseLock } from '../state/lock.js';
 import { releaseName, reserveName, validateName } from '../state/names.js';
 import { identify } from '../state/proc-identity.js';
@@ -146,6 +147,7 @@ async function runDetached(run: RecordedRun): Promise<void> {
           init,
           namespaces: init ? readRecordedNamespaces(init.pid) : {},
           startedAt: new Date().toISOString(),
+          undo: stampCgroupUndos(run.record.undo),
         });
         injectFault('recorded');
         releaseLock(describeBoxDir(boxDirOf(run.state, run.record.id)).lock);

@@ -110,7 +110,13 @@ export type UndoStep =
   | { readonly kind: 'remove'; readonly path: string; readonly why?: string }
   | { readonly kind: 'write-file'; readonly path: string; readonly content: string; readonly why?: string }
   /** Kill every process left in a cgroup, then remove it and its sub-cgroups depth first. */
-  | { readonly kind: 'remove-cgroup'; readonly path: string; readonly why?: string };
+  | {
+    readonly kind: 'remove-cgroup';
+    readonly path: string;
+    readonly why?: string;
+    /** The inode of the cgroup nsbox made (stamped after set-up): a cgroup found there with another is left alone. */
+    readonly ino?: number;
+  };
 
 export type Step = ExecStep | WriteFileStep | WriteTextStep | MkdirStep | LaunchStep | AwaitNamespacesStep | KillStep | ReleaseStep | WaitStep;
 

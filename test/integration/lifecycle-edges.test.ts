@@ -4,7 +4,7 @@
 
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, exitOf, type Result } from '../helpers/nsbox.js';
@@ -98,6 +98,59 @@ test('PID reuse: stop, kill and rm never signal the process that now has a dead 
     stranger.kill('SIGKILL');
     await exitOf(stranger);
   }
+});
+
+/** A process of the test's that traps every catchable signal (but CHLD: its own sleeps) and logs it: proof that nobody signalled it. */
+function startVictim(log: string): ChildProcess {
+  writeFileSync(log, '');
+  const signals = 'HUP INT QUIT ILL TRAP ABRT BUS FPE USR1 SEGV USR2 PIPE ALRM TERM CONT TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS';
+  const script = `for s in ${signals}; do trap "echo \$s >>'${log}'" \$s; done; echo ready >>'${log}'; while :; do sleep 0.05; done`;
+  return spawn('sh', ['-c', script], { stdio: 'ignore' });
+}
+
+test('PID reuse after a box died without a trace (supervisor and all SIGKILLed): its PIDs now name a live stranger, never signalled', async () => {
+  const before = snapshot(OWN);
+  const started = run(['run', '-d', '--name', 'vanished', '--', 'sleep', '1000']);
+  assert.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const path = join(state, 'boxes', id, 'state.json');
+  type Who = { pid: number; startTime: number };
+  const record = JSON.parse(readFileSync(path, 'utf8')) as { init?: Who; supervisor?: Who; reaper?: Who; cgroup?: { dirs: string[] }; exit?: unknown };
+  assert.ok(record.init && record.supervisor && record.cgroup?.dirs.length, 'the record names the box\'s init, supervisor and cgroups');
+  // The box dies as in an OOM kill of everything or a crash: no exit file, no exit in the record.
+  process.kill(record.supervisor.pid, 'SIGKILL');
+  for (const dir of record.cgroup.dirs) for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+  const gone = (pid: number) => !existsSync(`/proc/${pid}`) || /\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  for (let i = 0; i < 200 && !(gone(record.init.pid) && gone(record.supervisor.pid)); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(gone(record.init.pid) && gone(record.supervisor.pid), 'the box\'s init and supervisor are gone');
+  rmSync(join(state, 'boxes', id, 'exit'), { force: true });
+  assert.is(record.exit, undefined, 'the record holds no exit');
+  const log = join(base, 'victim-signals');
+  const stranger = startVictim(log);
+  try {
+    for (let i = 0; i < 100 && !readFileSync(log, 'utf8').includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.is(readFileSync(log, 'utf8'), 'ready\n', 'the stranger traps its signals');
+    // The kernel reused the PIDs: same numbers, the dead processes' start times (what the record holds).
+    for (const who of [record.init, record.supervisor, ...(record.reaper ? [record.reaper] : [])]) who.pid = stranger.pid!;
+    writeFileSync(path, JSON.stringify(record));
+    for (const args of [['stop', '-t', '1', 'vanished'], ['kill', 'vanished'], ['kill', '-s', 'USR1', 'vanished'], ['ps'], ['rm', '-f', 'vanished']]) {
+      if (args[0] === 'ps') {
+        const [shown] = JSON.parse(run(['ps', '-a', '--json']).stdout) as { status: string; pid: number | null }[];
+        assert.is(shown!.status, 'dead', 'ps: the box is dead, the stranger is not taken for it');
+        assert.is(shown!.pid, null, 'ps shows no PID for it');
+        continue;
+      }
+      run(args);
+      await new Promise((r) => setTimeout(r, 150)); // a trap runs between the stranger's sleeps
+      assert.is(readFileSync(log, 'utf8'), 'ready\n', `${args.join(' ')}: the stranger got no signal`);
+      assert.ok(existsSync(`/proc/${stranger.pid}`) && stranger.exitCode === null && stranger.signalCode === null, `${args.join(' ')}: the stranger still runs`);
+    }
+    assert.not.ok(existsSync(join(state, 'boxes', id)), 'rm -f removed the record');
+  } finally {
+    stranger.kill('SIGKILL');
+    await exitOf(stranger);
+  }
+  await assertNoLeaks(before, 'PID reuse after a vanished box');
 });
 
 test.run();

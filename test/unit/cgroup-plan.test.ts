@@ -181,6 +181,25 @@ test('fail closed at plan time: missing controller, v2 internal processes, no cg
   failsWith(() => planCgroup({ ...NONE, memoryBytes: 8388608, memorySwapBytes: 'unlimited' }, ID, detectCgroupHost(v1s, { selfCgroup: '', swaps: '' }), 'cgroupfs'), /--memory-swap: swap accounting is off/);
 });
 
+test('plan time: a box cgroup that exists already is refused (v1, v2); so is a frozen v2 ancestor, not a thawed one', () => {
+  const v1 = tree('v1');
+  const hostV1 = detectCgroupHost(v1, { selfCgroup: '', swaps: 'h\n' });
+  mkdirSync(join(v1, 'pids', 'nsbox', BOX), { recursive: true });
+  failsWith(() => planCgroup(NONE, ID, hostV1, 'cgroupfs'), new RegExp(`^cannot create the box's cgroup ${v1}/pids/nsbox/${BOX}: it exists already and nsbox did not create it for this box`));
+  const v2 = tree('v2');
+  const hostV2 = detectCgroupHost(v2, { selfCgroup: '0::/\n', swaps: 'h\n' });
+  mkdirSync(join(v2, 'nsbox', 'inner'), { recursive: true });
+  const request: CgroupRequest = { ...NONE, parent: 'nsbox/inner' };
+  writeFileSync(join(v2, 'nsbox', 'cgroup.freeze'), '0\n');
+  writeFileSync(join(v2, 'nsbox', 'inner', 'cgroup.freeze'), '0\n');
+  assert.equal(planCgroup(request, ID, hostV2, 'cgroupfs').box.dirs, [`${v2}/nsbox/inner/${BOX}`]);
+  writeFileSync(join(v2, 'nsbox', 'cgroup.freeze'), '1\n');
+  failsWith(() => planCgroup(request, ID, hostV2, 'cgroup-tools'), new RegExp(`^cannot place the box under ${v2}/nsbox/inner: cgroup ${v2}/nsbox is frozen \\(cgroup.freeze is 1\\)`));
+  mkdirSync(join(v2, 'nsbox', 'inner', BOX));
+  writeFileSync(join(v2, 'nsbox', 'cgroup.freeze'), '0\n');
+  failsWith(() => planCgroup(request, ID, hostV2, 'cgroupfs'), /it exists already/);
+});
+
 test('driver choice: env first, then the tools found', () => {
   assert.is(chooseCgroupDriver({}, () => '/usr/bin/x'), 'cgroup-tools');
   assert.is(chooseCgroupDriver({}, (n) => (n === 'cgexec' ? undefined : '/usr/bin/x')), 'cgroupfs');
