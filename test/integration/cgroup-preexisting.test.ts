@@ -181,7 +181,8 @@ test('a frozen parent: run and run -d fail at once with one line (v2); v1 boxes 
   try {
     await freeze(dir);
     const print = fingerprint(dir);
-    const foreground = run(['run', '--', 'echo', 'ran']);
+    // A limit gives the foreground box a cgroup (without one, and without -d, a host box has none to freeze).
+    const foreground = run(['run', '--pids-limit', '50', '--', 'echo', 'ran']);
     const detached = run(['run', '-d', '--', 'sleep', '1000']);
     if (v2) {
       assert.ok(v2, 'cgroup v2: the box would join the frozen parent');
