@@ -1,0 +1,170 @@
+// Integration (root): bin/nsbox-runtime driven directly with a bundle made here, as runc's own tests do. The gate
+// (nothing of the process runs before start), the atomic pid file with the real host pid, the state machine, kill
+// --all and ps, errors on stderr and as JSON lines in --log (nothing else there), delete --force of a missing id,
+// a refused field or a failing mount leaving nothing behind, and a hostile root whose symlink points a mount at a
+// host path: the mount lands inside the root and the host victim is untouched.
+
+import * as assert from 'uvu/assert';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { isRoot } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
+import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
+import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
+const test = gatedTest(skipReason);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-oci-rt-'));
+const root = join(base, 'state');
+const parent = `nsbox-rt-direct-${process.pid}`;
+let before: Snapshot;
+
+/**
+ * nsbox-runtime with its output in files: a created container keeps the stdio it was given (as under runc), so pipes
+ * would stay open after the runtime exits.
+ */
+const rt = (...args: string[]) => {
+  const out = join(base, 'rt.out');
+  const err = join(base, 'rt.err');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
+  for (const fd of fds) closeSync(fd);
+  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+};
+
+/** A bundle whose process is `args`, its root a copy of the busybox root; `edit` changes config.json. */
+function bundle(name: string, args: string[], edit: (c: Record<string, any>) => void = () => {}): string {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(dir, 'rootfs')]);
+  const config: Record<string, any> = {
+    ociVersion: '1.0.2',
+    process: { args, env: ['PATH=/bin', 'TERM=xterm'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] }, noNewPrivileges: true },
+    root: { path: 'rootfs' },
+    hostname: name,
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }],
+      cgroupsPath: `${parent}/${name}`,
+      resources: { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 100 } },
+      maskedPaths: ['/proc/kcore'],
+      readonlyPaths: ['/proc/sys'],
+    },
+  };
+  edit(config);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+/** This test's container cgroups (below its own, on every hierarchy). */
+function cgroupsLeft(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean)) {
+    const [, controllers, path] = line.split(':');
+    if (!controllers || controllers.startsWith('name=')) continue;
+    if (existsSync(join('/sys/fs/cgroup', controllers, path!, parent))) out.push(join('/sys/fs/cgroup', controllers, path!, parent));
+  }
+  return out;
+}
+
+test.before(() => {
+  before = snapshot();
+  buildBusyboxTar(base);
+});
+
+test.after(async () => {
+  for (const id of existsSync(root) ? readdirSync(root) : []) if (existsSync(join(root, id, 'state.json'))) rt('delete', '--force', id);
+  rmSync(base, { recursive: true, force: true });
+  if (before) await assertNoLeaks(before, 'oci-runtime');
+});
+
+test('create runs nothing of the process; the pid file has the init\'s host pid; start lets it run; state follows', async () => {
+  const b = bundle('gate', ['sh', '-c', 'echo ran > /tmp/../ran-marker 2>/dev/null; touch /ran; exec sleep 100']);
+  const pidFile = join(base, 'gate.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'gate');
+  assert.equal(created.code, 0, created.stderr);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  assert.ok(existsSync(`/proc/${pid}`), 'the pid file holds a live host pid');
+  assert.equal(/^NSpid:\s+\d+\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1], '1', 'it is PID 1 of the new pid namespace');
+  assert.not.equal(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync('/proc/self/ns/pid'));
+  const state = JSON.parse(rt('state', 'gate').stdout) as { status: string; pid: number; bundle: string; ociVersion: string };
+  assert.equal([state.status, state.pid, state.bundle], ['created', pid, b]);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(!existsSync(join(b, 'rootfs/ran')), 'the process has not run before start');
+  assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'sh', 'the init waits at the gate');
+  const started = rt('start', 'gate');
+  assert.equal(started.code, 0, started.stderr);
+  for (let i = 0; i < 50 && !existsSync(join(b, 'rootfs/ran')); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(join(b, 'rootfs/ran')), 'the process ran after start');
+  assert.equal(JSON.parse(rt('state', 'gate').stdout).status, 'running');
+  assert.match(rt('start', 'gate').stderr, /cannot start an already running container/);
+  // ps: host pids of every process; kill --all reaches them.
+  const ps = JSON.parse(rt('ps', '--format', 'json', 'gate').stdout) as number[];
+  assert.ok(ps.includes(pid), `ps lists the init: ${ps}`);
+  assert.match(rt('delete', 'gate').stderr, /cannot delete container gate that is not stopped: running/);
+  assert.equal(rt('kill', '--all', 'gate', 'KILL').code, 0);
+  for (let i = 0; i < 50 && existsSync(`/proc/${pid}/stat`) && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(JSON.parse(rt('state', 'gate').stdout).status, 'stopped');
+  assert.equal(rt('delete', 'gate').code, 0);
+  assert.equal(cgroupsLeft(), [], 'delete removed the cgroups');
+  assert.ok(!existsSync(join(root, 'gate')), 'delete removed the state');
+});
+
+test('errors: one line on stderr and JSON lines in --log (level error, msg, time) and nothing else; delete --force of a missing id is 0', () => {
+  const log = join(base, 'log.json');
+  const r = spawnSync(RUNTIME, ['--root', root, '--log', log, '--log-format', 'json', 'state', 'nope'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /container "nope" does not exist/);
+  spawnSync(RUNTIME, ['--root', root, '--log', log, '--log-format=json', 'kill', 'nope', 'KILL'], { encoding: 'utf8' });
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2);
+  for (const line of lines) {
+    const entry = JSON.parse(line) as Record<string, string>;
+    assert.equal(Object.keys(entry).sort(), ['level', 'msg', 'time']);
+    assert.equal(entry.level, 'error');
+    assert.match(entry.msg!, /does not exist/);
+  }
+  assert.equal(rt('delete', '--force', 'nope').code, 0);
+  assert.match(rt('delete', 'nope').stderr, /does not exist/);
+});
+
+test('a refused field and a failing mount: a one-line error, no state, no cgroup, no process', () => {
+  const refused = bundle('refused', ['true'], (c) => (c.linux.intelRdt = { closID: 'x' }));
+  const r1 = rt('create', '--bundle', refused, 'refused');
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /linux\.intelRdt/);
+  const failing = bundle('failing', ['true'], (c) => c.mounts.push({ destination: '/mnt', type: 'nosuchfs', source: 'x' }));
+  const r2 = rt('create', '--bundle', failing, '--pid-file', join(base, 'failing.pid'), 'failing');
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /cannot create the container: mount -n -t nosuchfs/);
+  assert.ok(!existsSync(join(base, 'failing.pid')), 'no pid file');
+  const missing = bundle('missing', ['no-such-cmd']);
+  const r3 = rt('create', '--bundle', missing, 'missing');
+  assert.match(r3.stderr, /exec: "no-such-cmd": executable file not found in \$PATH/);
+  assert.equal(readdirSync(root).filter((e) => ['refused', 'failing', 'missing'].includes(e)), [], 'no state');
+  assert.equal(cgroupsLeft(), [], 'no cgroup');
+});
+
+test('a hostile root: /etc is a symlink to a host path; the mount onto /etc/x lands inside the root, the host victim is untouched', () => {
+  const victim = join(base, 'victim');
+  mkdirSync(victim);
+  writeFileSync(join(victim, 'x'), 'host secret\n');
+  const hash = () => createHash('sha256').update(readdirSync(victim).sort().map((f) => `${f}:${readFileSync(join(victim, f), 'utf8')}`).join('|')).digest('hex');
+  const beforeHash = hash();
+  const b = bundle('hostile', ['sh', '-c', 'cat /etc/x; echo mounted > /etc/x 2>/dev/null; ls /etc'], (c) => c.mounts.push({ destination: '/etc/x', type: 'tmpfs', source: 'tmpfs' }));
+  rmSync(join(b, 'rootfs/etc'), { recursive: true, force: true });
+  symlinkSync(victim, join(b, 'rootfs/etc'));
+  const run = rt('run', '--bundle', b, 'hostile');
+  assert.equal(hash(), beforeHash, 'the host directory the link names is unchanged');
+  assert.not.match(run.stdout, /host secret/, 'the process never sees the host file');
+  assert.equal(run.code, 0, run.stderr);
+});
+
+test.run();
