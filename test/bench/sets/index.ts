@@ -11,5 +11,6 @@ import { lifecycleSet } from './lifecycle.js';
 import { seccompSet } from './seccomp.js';
 import { startupSet } from './startup.js';
 import { startup50Set } from './startup-50.js';
+import { ociSet } from './oci.js';
 
-export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, seccompSet, lifecycleSet, startupSet, startup50Set];
+export const ALL_SETS: readonly BenchSet[] = [coreSet, cgroupSet, netSet, netImageSet, netThroughputSet, imageSet, seccompSet, lifecycleSet, startupSet, startup50Set, ociSet];
