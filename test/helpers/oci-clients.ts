@@ -101,7 +101,8 @@ export function privatePodman(dir: string, runtime?: string): Podman {
   const chosen = runtime ?? runtimeWithRoot(dir, join(dir, 'runtime'));
   const base = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--events-backend', 'none', '--cgroup-manager', 'cgroupfs', '--runtime', chosen];
   const run = (...args: string[]) => {
-    const r = spawnSync('podman', [...base, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TMPDIR: dir } });
+    // cwd: conmon 2.1.6 writes its "oom" marker into its working directory (podman 4.3 then misses it).
+    const r = spawnSync('podman', [...base, ...args], { encoding: 'utf8', timeout: 120_000, cwd: dir, env: { ...process.env, TMPDIR: dir } });
     return { code: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? ` (${r.error.message})` : ''}` };
   };
   return Object.assign(run, { base });

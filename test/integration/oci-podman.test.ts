@@ -127,9 +127,12 @@ test('pause / unpause: the freezer holds the container; podman sees Paused', () 
 
 test('--memory: the kernel\'s OOM kill ends the container, podman sees 137 (and the same OOMKilled as with runc)', () => {
   const eat = ['sh', '-c', 'a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done'];
+  rmSync(join(base, 'oom'), { force: true });
   const run = podman('run', '--name', 'oom', ...RUN(), '--memory', '24m', '--memory-swap', '24m', 'localhost/nsbox-bb', ...eat);
   assert.equal(run.code, 137, run.stderr);
   const oomKilled = podman('inspect', '-f', '{{.State.OOMKilled}}', 'oom').stdout.trim();
+  // conmon saw the kernel's OOM event on the container's memory cgroup (it writes "oom" into its working directory).
+  assert.ok(existsSync(join(base, 'oom')), 'conmon recorded the OOM kill');
   assert.equal(podman('rm', 'oom').code, 0);
   // conmon 2.1.6 on this cgroup v1 host reports OOMKilled false under runc too: nsbox-runtime must match runc.
   if (!has('runc')) return;
