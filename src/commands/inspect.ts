@@ -8,6 +8,8 @@ import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
 import { deriveState } from '../state/status.js';
 import { toDockerInspect } from '../lifecycle/inspect-json.js';
 import { readLiveFacts } from '../lifecycle/inspect-live.js';
+import { resolveBoxRef } from '../state/names.js';
+import { describeUnreadable, findUnreadableBox } from '../lifecycle/unreadable-box.js';
 
 interface InspectArgs {
   boxes: string[];
@@ -32,6 +34,12 @@ export const command: NsboxCommand<InspectArgs> = {
     let failure: unknown;
     const out = args.boxes.map(String).flatMap((ref) => {
       try {
+        const bad = findUnreadableBox(state, resolveBoxRef(state, ref));
+        if (bad) {
+          // Not hidden: what is known without the record, and a warning naming the file.
+          process.stderr.write(`nsbox: warning: ${describeUnreadable(bad)}\n`);
+          return [{ Id: bad.id, Name: '', State: { Status: 'unknown', Running: false, Pid: 0, Error: `state unreadable: ${bad.paths.record}: ${bad.reason}` } }];
+        }
         const box = openBox(state, ref);
         const now = deriveState(box.record, box.paths);
         return [toDockerInspect({ ...box, now, live: readLiveFacts(box.record, now) })];

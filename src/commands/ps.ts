@@ -7,7 +7,8 @@ import { STATE_OPTION } from '../state/paths.js';
 import { openStateFromArgs } from '../lifecycle/open-box.js';
 import { listBoxes, toBoxJson } from '../lifecycle/list-boxes.js';
 import { filtersImplyAll, matchesPsFilters, parsePsFilters } from '../lifecycle/ps-filter.js';
-import { PS_HEADERS, PS_TABLE, toPsRow } from '../lifecycle/ps-rows.js';
+import { PS_HEADERS, PS_TABLE, toPsRow, toUnreadablePsRow } from '../lifecycle/ps-rows.js';
+import { describeUnreadable, findBoxCgroupDirs, listPidsIn, listUnreadableBoxes, UNREADABLE_STATUS } from '../lifecycle/unreadable-box.js';
 import { startTimeToIso } from '../lifecycle/inspect-live.js';
 import { formatRows } from '../format/template.js';
 import { flagError } from '../errors.js';
@@ -45,16 +46,23 @@ export const command: NsboxCommand<PsArgs> = {
     const last = args.latest ? 1 : args.last;
     if (last !== undefined && (!Number.isInteger(last) || last < -1)) throw flagError('--last', last, 'expected a number of boxes');
     const all = args.all || filtersImplyAll(filters) || (last !== undefined && last !== -1);
-    let boxes = listBoxes(openStateFromArgs(args)).filter((b) => all || b.now.status === 'running' || b.now.status === 'restarting' || b.now.status === 'creating');
+    const state = openStateFromArgs(args);
+    let boxes = listBoxes(state).filter((b) => all || b.now.status === 'running' || b.now.status === 'restarting' || b.now.status === 'creating');
     boxes = boxes.filter((b) => matchesPsFilters(b, filters));
     if (last !== undefined && last !== -1) boxes = boxes.slice(0, last);
+    // A box whose record is unusable is never hidden: warned about, and listed (without -a only while its cgroup
+    // has processes) unless a filter or -n asks for what only a record can say.
+    const unreadable = listUnreadableBoxes(state);
+    for (const u of unreadable) process.stderr.write(`nsbox: warning: ${describeUnreadable(u)}\n`);
+    const strays = filters.size > 0 || last !== undefined ? [] : unreadable.filter((u) => all || listPidsIn(findBoxCgroupDirs(u.id)).length > 0);
     const truncate = args.trunc;
     if (args.quiet) {
-      process.stdout.write(boxes.map((b) => `${truncate ? b.record.id.slice(0, 12) : b.record.id}\n`).join(''));
+      process.stdout.write([...boxes.map((b) => b.record.id), ...strays.map((u) => u.id)].map((id) => `${truncate ? id.slice(0, 12) : id}\n`).join(''));
       return 0;
     }
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(boxes.map(toBoxJson), null, 2)}\n`);
+      const shown = [...boxes.map(toBoxJson), ...strays.map((u) => ({ id: u.id, name: null, status: 'unknown', error: `state unreadable: ${u.paths.record}: ${u.reason}`, pid: null }))];
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return 0;
     }
     const startedAt = new Map<string, string>();
@@ -63,7 +71,7 @@ export const command: NsboxCommand<PsArgs> = {
       const at = who ? startTimeToIso(who) : undefined;
       if (at) startedAt.set(b.record.id, at);
     }
-    const rows = boxes.map((b) => toPsRow(b, { truncate, startedAt }));
+    const rows = [...boxes.map((b) => toPsRow(b, { truncate, startedAt })), ...strays.map((u) => toUnreadablePsRow(u.id, UNREADABLE_STATUS, truncate))];
     process.stdout.write(formatRows(args.format ?? PS_TABLE, rows, PS_HEADERS));
     return 0;
   },

@@ -5,6 +5,9 @@ import type { NsboxCommand } from './command.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
 import { removeBox } from '../lifecycle/remove-box.js';
+import { describeUnreadable, findUnreadableBox } from '../lifecycle/unreadable-box.js';
+import { resolveBoxRef } from '../state/names.js';
+import { describeStore, resolveStoreRoot } from '../image/store.js';
 
 interface RmArgs {
   boxes: string[];
@@ -23,9 +26,18 @@ export const command: NsboxCommand<RmArgs> = {
   async handler(args) {
     const state = openStateFromArgs(args);
     // Resolve every name first: one unknown box changes nothing.
-    const boxes = args.boxes.map(String).map((ref) => [ref, openBox(state, ref)] as const);
+    const boxes = args.boxes.map(String).map((ref) => {
+      const bad = findUnreadableBox(state, resolveBoxRef(state, ref));
+      return [ref, bad ?? openBox(state, ref)] as const;
+    });
     for (const [ref, box] of boxes) {
-      const warnings = await removeBox(box, args.force);
+      let warnings: string[];
+      if ('reason' in box) {
+        // No record: its cgroups (named by its id) say which processes are its own.
+        process.stderr.write(`nsbox: warning: ${describeUnreadable(box)}\n`);
+        const { removeUnreadableBox } = await import('../lifecycle/remove-unreadable-box.js');
+        warnings = await removeUnreadableBox(state, box, args.force, describeStore(resolveStoreRoot(undefined)).containers);
+      } else warnings = await removeBox(box, args.force);
       for (const w of warnings) process.stderr.write(`nsbox: warning: ${w}\n`);
       process.stdout.write(`${ref}\n`);
     }

@@ -15,6 +15,7 @@ import { listTmp, readRecordAt, removeBoxDir } from '../state/store.js';
 import { deriveState } from '../state/status.js';
 import { describeUndo, runUndoList } from './run-undo.js';
 import { detachBoxNetwork } from '../net/box-network.js';
+import { findBoxCgroupDirs, findUnreadableBox, listPidsIn, type UnreadableBox } from './unreadable-box.js';
 
 export interface Garbage {
   /** One line for the user: what and why. */
@@ -31,7 +32,11 @@ export function findGarbage(state: StatePaths, containersDir?: string): Garbage[
   for (const id of listBoxIds(state)) {
     const paths = describeBoxDir(boxDirOf(state, id));
     const record = readRecordAt(paths.record);
-    if (!record) continue;
+    if (!record) {
+      const bad = findUnreadableBox(state, id);
+      if (bad) found.push(unreadableGarbage(state, bad, containersDir));
+      continue;
+    }
     const now = deriveState(record, paths);
     const why = now.status === 'dead' ? 'dead' : now.status === 'exited' && record.autoRemove ? 'exited, --rm' : undefined;
     if (!why) continue;
@@ -94,6 +99,26 @@ export function findGarbage(state: StatePaths, containersDir?: string): Garbage[
     });
   }
   return found;
+}
+
+/** A box whose record is unusable: removed once no process is left in its cgroups (while any is, it may run). */
+function unreadableGarbage(state: StatePaths, box: UnreadableBox, containersDir: string | undefined): Garbage {
+  const short = box.id.slice(0, 12);
+  const container = containersDir ? join(containersDir, box.id) : undefined;
+  return {
+    what: `box ${short}: its record is unreadable (${box.reason})`,
+    actions: [
+      ...findBoxCgroupDirs(box.id).map((dir) => `remove cgroup ${dir} if no process is left in it`),
+      ...(container && existsSync(container) ? [`remove ${container}`] : []),
+      `remove ${box.paths.dir}`,
+    ],
+    remove: async () => {
+      const left = listPidsIn(findBoxCgroupDirs(box.id)).length;
+      if (left > 0) return [`box ${short}: its record ${box.paths.record} is unreadable and its cgroup still has ${left} process(es): left alone (nsbox rm -f ${short} removes it)`];
+      const { removeUnreadableBox } = await import('./remove-unreadable-box.js');
+      return removeUnreadableBox(state, box, false, containersDir);
+    },
+  };
 }
 
 /**

@@ -84,6 +84,14 @@ export function toPsRow(box: ListedBox, options: PsRowOptions): PsRow {
   };
 }
 
+/** A box whose record is unusable: its id and status, nothing the record would have said. */
+export function toUnreadablePsRow(id: string, status: string, truncate: boolean): PsRow {
+  return {
+    ID: truncate ? id.slice(0, 12) : id, Image: '', Command: '', CreatedAt: '', RunningFor: '', Status: status, State: 'unknown',
+    Ports: '', Names: '', Labels: '', Mounts: '', Networks: '', LocalVolumes: '0', Pid: '', Label: () => '',
+  };
+}
+
 /** Docker's Ellipsis: at most `max` characters, the last one "…" when cut. */
 export function ellipsis(text: string, max: number): string {
   const chars = [...text];

@@ -31,7 +31,11 @@ export function createBoxDir(state: StatePaths, record: BoxRecord): BoxPaths {
 
 /** The record of box `id`; throws "no such box" when it is gone. */
 export function loadRecord(state: StatePaths, id: string): BoxRecord {
-  const record = readRecordAt(describeBoxDir(boxDirOf(state, id)).record);
+  const paths = describeBoxDir(boxDirOf(state, id));
+  const record = readRecordAt(paths.record);
+  if (!record && existsSync(paths.dir)) {
+    throw new NsboxError(`cannot use box ${id.slice(0, 12)}: its record ${paths.record} is unreadable (torn, or from another nsbox version)`, { hint: `nsbox rm -f ${id.slice(0, 12)} removes it` });
+  }
   if (!record) throw new NsboxError(`no such box: ${id.slice(0, 12)}`);
   return record;
 }

@@ -153,4 +153,112 @@ test('PID reuse after a box died without a trace (supervisor and all SIGKILLed):
   await assertNoLeaks(before, 'PID reuse after a vanished box');
 });
 
+type Who = { pid: number; startTime: number };
+/** Field 22 of /proc/<pid>/stat, or undefined once the process is gone (or a zombie). */
+function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process of a running box, as pid + start time: its recorded ones and all in its cgroups. */
+function boxProcesses(record: { init?: Who; supervisor?: Who; reaper?: Who; cgroup?: { dirs: string[] } }): Who[] {
+  const inCgroups = (record.cgroup?.dirs ?? []).flatMap((dir) => readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+  const pids = new Set([...[record.init, record.supervisor, record.reaper].flatMap((w) => (w ? [w.pid] : [])), ...inCgroups]);
+  return [...pids].flatMap((pid) => {
+    const startTime = startTimeOf(pid);
+    return startTime === undefined ? [] : [{ pid, startTime }];
+  });
+}
+const stillRunning = (who: Who[]): Who[] => who.filter((w) => startTimeOf(w.pid) === w.startTime);
+
+for (const [label, driver, damage] of [
+  ['an image box, state.json torn mid-write', 'cgroup-tools', (text: string) => text.slice(0, 57)],
+  ['a host box (cgroupfs driver: its supervisor is outside its cgroup), state.json of an older nsbox', 'cgroupfs', () => '{"version": 0, "id": "x"}\n'],
+] as const) {
+  test(`${label}: ps -a, inspect, stop, gc and rm still see it; rm -f kills it through its cgroup and removes everything`, async () => {
+    const before = snapshot(OWN);
+    const own = { ...env, NSBOX_CGROUP_DRIVER: driver };
+    const go = (args: string[]) => nsbox(args, { env: own, timeoutMs: 60_000 });
+    const image = label.startsWith('an image');
+    const started = go(['run', '-d', '--name', 'torn', ...(image ? ['busybox', 'sleep', '1000'] : ['--', 'sleep', '1000'])]);
+    assert.is(started.code, 0, started.stderr);
+    const id = started.stdout.trim();
+    const short = id.slice(0, 12);
+    const path = join(state, 'boxes', id, 'state.json');
+    const text = readFileSync(path, 'utf8');
+    const record = JSON.parse(text) as { init?: Who; supervisor?: Who; reaper?: Who; cgroup?: { dirs: string[] } };
+    const cgroups = record.cgroup?.dirs ?? [];
+    assert.ok(cgroups.length > 0 && cgroups.every((d) => existsSync(d)), 'the box has cgroups');
+    const processes = boxProcesses(record);
+    assert.ok(processes.length >= 2 && record.supervisor && processes.some((w) => w.pid === record.supervisor!.pid), `the box runs (${processes.length} processes, its supervisor among them)`);
+    const container = join(store, 'containers', id);
+    assert.is(existsSync(container), image, image ? 'an image box has a container dir' : 'a host box has none');
+    writeFileSync(path, damage(text));
+    const named = (r: Result) => r.stderr.includes(`cannot use ${path}: `);
+
+    const ps = go(['ps', '-a']);
+    assert.is(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, new RegExp(`^${short} .*Unknown \\(state unreadable\\)`, 'm'), `ps -a lists it: ${ps.stdout}`);
+    assert.ok(named(ps), `ps warns, naming the file: ${ps.stderr}`);
+    assert.match(go(['ps']).stdout, new RegExp(`^${short} `, 'm'), 'ps without -a lists it too: its cgroup has processes');
+    const json = JSON.parse(go(['ps', '-a', '--json']).stdout) as { id: string; status: string; error: string }[];
+    assert.equal(json.map((b) => [b.id, b.status]), [[id, 'unknown']], 'ps --json');
+    const inspect = go(['inspect', 'torn']);
+    assert.is(inspect.code, 0, inspect.stderr);
+    const [shown] = JSON.parse(inspect.stdout) as { Id: string; State: { Status: string; Error: string } }[];
+    assert.is(shown!.Id, id);
+    assert.is(shown!.State.Status, 'unknown');
+    assert.ok(shown!.State.Error.includes(path) && named(inspect), 'inspect names the file');
+    const stop = go(['stop', 'torn']);
+    assert.is(stop.code, 125, stop.stderr);
+    assert.match(stop.stderr, new RegExp(`^nsbox: cannot use box ${short}: its record ${path} is unreadable`));
+    const gc = go(['gc']);
+    assert.match(gc.stderr, new RegExp(`box ${short}: its record .* is unreadable and its cgroup still has \\d+ process\\(es\\): left alone`), `gc leaves the running box alone: ${gc.stderr}`);
+    const rm = go(['rm', 'torn']);
+    assert.is(rm.code, 125, rm.stderr);
+    assert.equal(stillRunning(processes), processes, 'ps, inspect, stop, gc and rm without -f killed nothing');
+
+    const removed = go(['rm', '-f', 'torn']);
+    assert.is(removed.code, 0, removed.stderr);
+    assert.ok(named(removed), 'rm -f names the file');
+    assert.not.match(removed.stderr, /warning: (?!box )/, `no teardown warning: ${removed.stderr}`);
+    for (let i = 0; i < 100 && stillRunning(processes).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(stillRunning(processes), [], 'every process of the box is gone, its supervisor too');
+    assert.equal(cgroups.filter((d) => existsSync(d)), [], 'its cgroups are gone');
+    assert.not.ok(existsSync(container), 'its container dir is gone');
+    assert.not.ok(existsSync(join(state, 'boxes', id)), 'its state dir is gone');
+    assert.not.ok(existsSync(join(state, 'names', 'torn')), 'its name is released');
+    const after = go(['ps', '-a']);
+    assert.not.match(after.stdout + after.stderr, new RegExp(short), 'ps -a no longer knows it');
+    await assertNoLeaks(before, label);
+  });
+}
+
+test('gc removes a stopped box whose state.json is garbage: its cgroup, container dir and state dir', async () => {
+  const before = snapshot(OWN);
+  const started = run(['run', '-d', 'busybox', 'true']);
+  assert.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const path = join(state, 'boxes', id, 'state.json');
+  const record = JSON.parse(readFileSync(path, 'utf8')) as { cgroup?: { dirs: string[] } };
+  for (let i = 0; i < 100 && !existsSync(join(state, 'boxes', id, 'exit')); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(join(state, 'boxes', id, 'exit')), 'the box has exited');
+  const cgroups = record.cgroup?.dirs ?? [];
+  assert.ok(cgroups.length > 0 && cgroups.every((d) => existsSync(d)), 'its (empty) cgroups are still there');
+  writeFileSync(path, '\0\0\0garbage');
+  const dry = run(['gc', '--dry-run']);
+  assert.match(dry.stdout, new RegExp(`would remove box ${id.slice(0, 12)}: its record is unreadable \\(it is not JSON`), dry.stdout);
+  const gc = run(['gc']);
+  assert.is(gc.code, 0, gc.stderr);
+  assert.equal(cgroups.filter((d) => existsSync(d)), [], 'its cgroups are gone');
+  assert.not.ok(existsSync(join(store, 'containers', id)), 'its container dir is gone');
+  assert.not.ok(existsSync(join(state, 'boxes', id)), 'its state dir is gone');
+  await assertNoLeaks(before, 'gc of a torn stopped box');
+});
+
 test.run();
