@@ -53,6 +53,11 @@ export function checkPlanTools(plan: Plan, find: (name: string) => string | unde
 
 /** argv[0], plus the programs that wrappers such as nsenter, cgexec and unshare run in turn. */
 function toolsOf(argv: readonly string[]): string[] {
+  if (argv[0] === 'env' && !argv[1]?.startsWith('-')) {
+    // env VAR=VALUE... TOOL: the tool after the assignments
+    const rest = argv.slice(1).findIndex((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
+    return ['env', ...(rest === -1 ? [] : toolsOf(argv.slice(rest + 1)))];
+  }
   const tools = [argv[0]!];
   const dash = argv.indexOf('--');
   if (dash !== -1 && dash + 1 < argv.length && !argv[dash + 1]!.startsWith('/')) tools.push(...toolsOf(argv.slice(dash + 1)));

@@ -3,6 +3,7 @@
 
 import type { BoxSpec } from '../spec/box-spec.js';
 import { quoteWord } from './quote.js';
+import { evalScript, scriptVariable, unsetLine } from './script-env.js';
 
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
 export const FORWARDED_SIGNALS = ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'WINCH'] as const;
@@ -12,19 +13,34 @@ export const GATE = [
   'read -r _ <&3 || exit 125',
 ];
 
+/** How a reaper starts PID 1. */
+export interface Pid1Options {
+  /**
+   * Image boxes: PID 1 starts from an empty environment but this (PATH=...), plus the init's own script; host-root
+   * boxes pass nsbox's environment on, as `unshare` would.
+   */
+  readonly cleanEnv?: string;
+}
+
+/** The reaper's line that starts the init (script "init", from NSBOX_INIT) as PID 1, dying with the reaper. */
+export function pid1Launch(options: Pid1Options): string {
+  const env = options.cleanEnv ? `env -i ${quoteWord(options.cleanEnv)} ${scriptVariable('init')}="$${scriptVariable('init')}" ` : '';
+  return `${env}setpriv --pdeathsig KILL -- /bin/sh -c ${quoteWord(evalScript('init'))} nsbox-init "$@"`;
+}
+
 /**
  * The reaper: unshare --pid moves only the children of the caller into the new pid namespace, so this shell stays
  * outside, starts the init as PID 1 and exits with its status (128+N when a signal killed it; util-linux 2.38's
  * `unshare --fork` would report a SIGKILL as 1).
  */
-export function buildReaperScript(): string {
+export function buildReaperScript(options: Pid1Options = {}): string {
   return [
     '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
+    unsetLine(['reaper']),
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals; nsbox sends them to PID 1 itself`,
     ...GATE,
-    'init=$1; shift',
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
-    'setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@"',
+    pid1Launch(options),
   ].join('\n');
 }
 
@@ -33,14 +49,14 @@ export function buildReaperScript(): string {
  * records it). It hands the gate (fd 3) to PID 1 alone, so nsbox sees it close when the command starts, and keeps
  * only builtins after that (the box may have pivoted the root this shell shares).
  */
-export function buildDetachedReaperScript(): string {
+export function buildDetachedReaperScript(options: Pid1Options = {}): string {
   return [
     '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
+    unsetLine(['reaper']),
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals meant for the box`,
     ...GATE,
-    'init=$1; shift',
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
-    'setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@" &',
+    `${pid1Launch(options)} &`,
     'child=$!',
     'exec 3>&-  # PID 1 alone holds the gate now: nsbox sees it close when the command starts',
     'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
@@ -51,19 +67,21 @@ export function buildDetachedReaperScript(): string {
 
 /**
  * The supervisor of a detached box: the one process that outlives nsbox, in a session of its own, outside every
- * namespace and cgroup of the box (no daemon: one small shell per box, like conmon). It starts the box ("$@", which
+ * namespace and cgroup of the box (no daemon: one small shell per box, like conmon). It starts the box (NSBOX_BOX, which
  * dies with it), writes the box's exit status to fd 4 (the box's exit file) once every process of it is gone, and
  * then, when `after` is given (a restart policy, --rm), becomes that nsbox command, which restarts or removes it.
  */
 export function buildSupervisorScript(after: readonly string[] | undefined): string {
   return [
     '# The box\'s supervisor: starts it, waits, records its exit status on fd 4.',
+    unsetLine(['supervisor']),
+    'eval "set -- $NSBOX_BOX"; unset NSBOX_BOX  # the box\'s launch command, as quoted words',
     '"$@" 4>&- &',
     'box=$!',
     'exec 3>&-  # the gate is the box\'s alone',
     'while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done',
     'echo "$status" >&4; exec 4>&-',
-    ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
+    ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');
 }
 
@@ -71,6 +89,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined): str
 export function buildInitScript(spec: BoxSpec, gated: boolean): string {
   const lines: string[] = [
     '# Runs inside the new namespaces, then becomes the command. A failed step reports on fd 3 and exits 125.',
+    unsetLine(['init']),
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
   ];
   if (gated) lines.push(...GATE);

@@ -19,9 +19,9 @@ import { buildImageInitScript, overlayOptions } from '../rootfs/image-init-scrip
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
 import { buildDetachedReaperScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
-import { supervisorPrefix } from './build-run-plan.js';
 import { buildTtyReaperScript, ownDevptsStep } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
+import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
 import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
@@ -147,10 +147,10 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   const scripts: BoxScript[] = [
     ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) }] : []),
     detach
-      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript() }
+      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript({ cleanEnv: HOST_PATH }) }
       : tty
-        ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true }) }
-        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() },
+        ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH }) }
+        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ cleanEnv: HOST_PATH }) },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
     ...(tty ? [RELAY_SCRIPT] : []),
   ];
@@ -158,10 +158,10 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), 'env', '-i', HOST_PATH, ...(detach || tty ? [] : ['setsid', '--']), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...(tty ? ['{script:relay}'] : []), ...box.process.argv],
+    argv: launchArgv(box.id, scripts, detach !== undefined, [...(cgroup?.launchPrefix ?? []), ...(detach || tty ? [] : ['setsid', '--']), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv]),
     gated: true,
     ...(tty ? { tty: true } : {}),
-    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation, an empty environment, ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,
+    why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation (PID 1 starts from an empty environment), ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,
     ...(detach ? { detach, supervised: true } : {}),
   });
   steps.push({

@@ -9,19 +9,12 @@ import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-networ
 import { buildTtyReaperScript } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
+import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
 const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
 /** A foreground box without -t: a session of its own, so it has no controlling terminal (/dev/tty is not the caller's). */
 const OWN_SESSION = ['setsid', '--'];
-/**
- * A detached box instead gets a supervisor in a session of its own (no terminal, no signals meant for nsbox's process
- * group), and dies with that supervisor.
- */
-export function supervisorPrefix(): string[] {
-  return ['setsid', '--', '/bin/sh', '-c', '{script:supervisor}', 'nsbox-supervisor'];
-}
-
 /** How the box outlives nsbox (`run -d`): its own session, output to files, a reaper that records the exit. */
 export interface RunPlanOptions {
   readonly detach?: DetachFiles;
@@ -69,17 +62,17 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
         : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
     if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) });
     scripts.push(reaper, init, ...(tty ? [RELAY_SCRIPT] : []));
-    boxArgv = ['/bin/sh', '-c', '{script:reaper}', 'nsbox-reaper', '{script:init}', ...(tty ? ['{script:relay}'] : []), ...spec.process.argv];
+    boxArgv = [...runScriptArgv('reaper', helperTitle('reaper', spec.id)), ...spec.process.argv];
   } else {
     scripts.push(init);
-    boxArgv = ['/bin/sh', '-c', '{script:init}', 'nsbox-init', ...spec.process.argv];
+    boxArgv = [...runScriptArgv('init', 'nsbox-init'), ...spec.process.argv];
   }
 
   steps.push({
     kind: 'launch',
     as: 'box',
     // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
-    argv: [...(detach ? supervisorPrefix() : []), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...(detach || tty ? DIE_WITH_NSBOX : [...OWN_SESSION, ...DIE_WITH_NSBOX]), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv],
+    argv: launchArgv(spec.id, scripts, detach !== undefined, [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...(detach || tty ? DIE_WITH_NSBOX : [...OWN_SESSION, ...DIE_WITH_NSBOX]), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv]),
     gated: true,
     ...(tty ? { tty: true } : {}),
     why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),

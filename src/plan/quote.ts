@@ -9,8 +9,11 @@ export function quoteWord(word: string): string {
 }
 
 const PLACEHOLDER = /\{(box|holder)\}/g;
-/** An argv word that is exactly `{script:NAME}` stands for the text of the plan's script NAME. */
-const SCRIPT_REF = /^\{script:(\w+)\}$/;
+/**
+ * An argv word that is exactly `{script:NAME}` stands for the text of the plan's script NAME; `VAR={script:NAME}`
+ * for an env(1) assignment of it (a script passed in the environment stays out of every process title).
+ */
+const SCRIPT_REF = /^((?:[A-Z_][A-Z0-9_]*=)?)\{script:(\w+)\}$/;
 
 /**
  * Quote a word that may hold {box}/{holder} placeholders: those become "$box"/"$holder" inside double quotes,
@@ -18,7 +21,7 @@ const SCRIPT_REF = /^\{script:(\w+)\}$/;
  */
 export function quoteTemplate(word: string): string {
   const script = SCRIPT_REF.exec(word);
-  if (script) return `"$${script[1]}"`;
+  if (script) return `${script[1]}"$${script[2]}"`;
   if (!PLACEHOLDER.test(word)) return quoteWord(word);
   PLACEHOLDER.lastIndex = 0;
   const escaped = word.replace(/[\\"$`]/g, (c) => `\\${c}`);
@@ -38,9 +41,9 @@ export function fillTemplate(
 ): string {
   const script = SCRIPT_REF.exec(word);
   if (script) {
-    const text = scripts[script[1]!];
-    if (text === undefined) throw new Error(`internal: unknown script ${script[1]}`);
-    return text;
+    const text = scripts[script[2]!];
+    if (text === undefined) throw new Error(`internal: unknown script ${script[2]}`);
+    return `${script[1]}${text}`;
   }
   return word.replace(PLACEHOLDER, (_m, name: 'box' | 'holder') => {
     const pid = pids[name];

@@ -97,7 +97,7 @@ function scriptOutline(script: BoxScript): string[] {
     }
   }
   if (out.length === 0) {
-    const commands = script.text.split('\n').filter((l) => /^(step |exec |setpriv |mount )/.test(l));
+    const commands = script.text.split('\n').filter((l) => /^(step |exec |setpriv |env |mount )/.test(l));
     for (const c of commands) out.push(`        ${c.replace(/^step /, '')}`);
   }
   return out;
@@ -117,7 +117,7 @@ export function renderSteps(plan: Plan): string {
     n++;
     out.push('', `${String(n).padStart(2)}. ${shorten(firstLine(step.why), vars)}`, `    $ ${shorten(commandOf(step), vars)}`);
     if (step.kind === 'launch') {
-      for (const script of plan.scripts.filter((s) => step.argv.includes(`{script:${s.name}}`))) {
+      for (const script of plan.scripts.filter((s) => step.argv.some((w) => w.endsWith(`{script:${s.name}}`)))) {
         const outline = scriptOutline(script);
         if (outline.length === 0) continue;
         out.push(`    script "${script.name}": ${shorten(firstLine(script.why), vars)}`, ...outline.map((l) => shorten(l, vars)));

@@ -3,6 +3,7 @@
 // /etc files, volumes), enters it with pivot_root, detaches the host's root, drops privileges with setpriv and
 // becomes the command (final-exec.ts). Only stock tools: mount, mkdir, ln, pivot_root, umount, setpriv, env.
 
+import { unsetLine } from '../plan/script-env.js';
 import { quoteWord } from '../plan/quote.js';
 import type { ContainerDir } from './container-dir.js';
 import { buildFinalExecArgv, type FinalExecInput } from './final-exec.js';
@@ -58,6 +59,7 @@ export interface ImageInitInput {
  * orphans, and exits with the command's status. Builtins only: after pivot_root it runs from the toolbox.
  */
 export const INIT_REAPER = [
+  'unset NSBOX_INIT_REAPER  # this text, passed in the environment (see initReaperArgv): the command does not inherit it',
   'exec 4<&0  # a background job would get /dev/null as stdin: hand it the real one',
   '"$@" <&4 4<&- &',
   'child=$!',
@@ -67,11 +69,20 @@ export const INIT_REAPER = [
   'exit "$status"',
 ].join('\n');
 
+/**
+ * The words after env's variables that make the toolbox's sh the --init reaper: its text as one more variable, so
+ * ps shows `sh -c eval "$NSBOX_INIT_REAPER" nsbox-init CMD...`, not the script.
+ */
+function initReaperArgv(shell: readonly string[]): string[] {
+  return [`NSBOX_INIT_REAPER=${INIT_REAPER}`, ...shell, '-c', 'eval "$NSBOX_INIT_REAPER"', 'nsbox-init'];
+}
+
 /** The init script's text; the command's argv arrives as "$@". */
 export function buildImageInitScript(input: ImageInitInput): string {
   const c = input.container;
   const lines: string[] = [
     '# PID 1 of the box, in its new namespaces: builds the root from the image, enters it, becomes the command.',
+    unsetLine(['init']),
     '# Every mount below happens in this new mount namespace (private propagation): the host never sees one.',
     '# A failed step reports on fd 3 (nsbox prints it) and exits 125.',
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
@@ -137,7 +148,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     ...(input.cgroupView ? ['#    unshare --cgroup first: the command\'s cgroup namespace is rooted at its own cgroup (/proc/self/cgroup: "/").'] : []),
     ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (--security-opt seccomp=unconfined or --privileged).']),
     ...(input.init ? ['#    --init: PID 1 is a reaper (the toolbox\'s sh, dropped and confined like the command) that forwards signals to it.'] : []),
-    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input)), ...(input.init ? [...toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), '-c', INIT_REAPER, 'nsbox-init'] : [])].map(quoteWord).join(' ')} "$@" 3>&-`,
+    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input)), ...(input.init ? initReaperArgv(toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh')) : [])].map(quoteWord).join(' ')} "$@" 3>&-`,
   );
   return lines.join('\n');
 }

@@ -3,7 +3,8 @@
 // like every reaper, so no box process can reach the relay that holds the caller's terminal.
 
 import { quoteWord } from '../plan/quote.js';
-import { GATE } from '../plan/box-scripts.js';
+import { GATE, pid1Launch } from '../plan/box-scripts.js';
+import { unsetLine } from '../plan/script-env.js';
 import type { ExecStep } from '../plan/types.js';
 
 /** The relay's process title, as ps and lsns show it. */
@@ -18,6 +19,8 @@ export interface TtyReaperOptions {
    * ownDevptsStep), so the pty comes from it. Host-root boxes use the /dev/ptmx they see (the host's devpts).
    */
   readonly ownDevpts: boolean;
+  /** Image boxes: PID 1's environment (see Pid1Options). */
+  readonly cleanEnv?: string;
 }
 
 /** The mount options of a box's own devpts instance (Docker's): ptmx usable by all, ptys owned by group tty. */
@@ -35,18 +38,19 @@ export function ownDevptsStep(): ExecStep {
   };
 }
 
-/** Arguments: INIT RELAY CMD... (the init's text, the relay's perl program, the command's argv). */
+/** Arguments: the command's argv; the init's and the relay's texts come in NSBOX_INIT and NSBOX_RELAY. */
 export function buildTtyReaperScript(options: TtyReaperOptions): string {
   const lines = [
     '# Parent of the box\'s PID 1, outside its pid namespace: becomes the terminal relay, which runs PID 1 on a pty',
     '# of the box\'s own and exits with its status. Only the relay holds your terminal; the box gets the pty\'s slave.',
+    unsetLine(['reaper']),
     ...GATE,
-    'init=$1; relay=$2; shift 2',
+    'relay=$NSBOX_RELAY; unset NSBOX_RELAY',
   ];
   const ptmx = options.ownDevpts ? '/dev/pts/ptmx' : '/dev/ptmx';
   lines.push(
     '# PID 1 dies with the relay (parent-death signal), and the kernel then ends every process of the box.',
-    `exec perl -e "$relay" ${quoteWord(relayTitle(options.id))} ${ptmx} 1 1 -- setpriv --pdeathsig KILL -- /bin/sh -c "$init" nsbox-init "$@"`,
+    `exec perl -e "$relay" ${quoteWord(relayTitle(options.id))} ${ptmx} 1 1 -- ${pid1Launch({ cleanEnv: options.cleanEnv })}`,
   );
   return lines.join('\n');
 }

@@ -74,9 +74,12 @@ test('detached: a supervisor in its own session, log and exit files, the detache
   assert.ok(launch?.kind === 'launch');
   assert.equal(launch.detach, { log: '/s/log', exitFile: '/s/exit' });
   assert.is(launch.supervised, true);
-  assert.equal(launch.argv.slice(0, 6), ['setsid', '--', '/bin/sh', '-c', '{script:supervisor}', 'nsbox-supervisor'], 'the supervisor, in a session of its own');
-  const pdeath = launch.argv.indexOf('--pdeathsig');
-  assert.ok(pdeath > 6 && pdeath < launch.argv.indexOf('unshare'), 'the box dies with its supervisor');
+  assert.equal(launch.argv.slice(0, 4), ['env', 'NSBOX_SUPERVISOR={script:supervisor}', 'NSBOX_REAPER={script:reaper}', 'NSBOX_INIT={script:init}'], 'the scripts travel in the environment');
+  assert.equal(launch.argv.slice(5), ['setsid', '--', '/bin/sh', '-c', 'eval "$NSBOX_SUPERVISOR"', `nsbox-supervisor ${ID.slice(0, 12)}`], 'the supervisor, in a session of its own, with a short title');
+  const chain = launch.argv[4]!;
+  assert.match(chain, /^NSBOX_BOX=/, 'the box\'s command travels in the environment too');
+  assert.ok(/setpriv --pdeathsig KILL -- unshare/.test(chain), `the box dies with its supervisor: ${chain}`);
+  assert.not.match(chain, /\{script:/, 'no script text in the box\'s command');
   assert.not.ok(plan.steps.some((x) => x.kind === 'wait'));
   assert.match(plan.scripts.find((x) => x.name === 'supervisor')!.text, /echo "\$status" >&4/);
   assert.match(plan.scripts.find((x) => x.name === 'reaper')!.text, /exit "\$status"/);

@@ -84,9 +84,11 @@ test('detached plan: a supervisor in its own session, the box dying with it, log
   const plan = buildRunPlan(spec, 't', { detach: { log: '/s/log', exitFile: '/s/exit' } });
   const launch = plan.steps.find((s) => s.kind === 'launch' && s.as === 'box');
   assert.ok(launch && launch.kind === 'launch');
-  assert.equal(launch.argv.slice(0, 2), ['setsid', '--']);
+  assert.equal(launch.argv.slice(-6, -4), ['setsid', '--']);
+  assert.match(launch.argv.at(-1)!, /^nsbox-supervisor [0-9a-f]{12}$/);
   assert.is(launch.supervised, true);
-  assert.ok(launch.argv.indexOf('--pdeathsig') > launch.argv.indexOf('nsbox-supervisor'), 'the box dies with its supervisor, not with nsbox');
+  const chain = launch.argv.find((w) => w.startsWith('NSBOX_BOX='));
+  assert.match(chain ?? '', /^NSBOX_BOX=setpriv --pdeathsig KILL -- unshare /, 'the box dies with its supervisor, not with nsbox');
   assert.equal(launch.detach, { log: '/s/log', exitFile: '/s/exit' });
   assert.not.ok(plan.steps.some((s) => s.kind === 'wait'));
   assert.match(plan.scripts.find((s) => s.name === 'supervisor')!.text, /echo "\$status" >&4/);

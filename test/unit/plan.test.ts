@@ -24,7 +24,7 @@ test('uts + hostname: launch gated, check, set hostname from outside, release, w
   const launch = plan.steps[0]!;
   assert.ok(launch.kind === 'launch' && launch.gated);
   if (launch.kind === 'launch') {
-    assert.equal(launch.argv, ['setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--uts', '--', '/bin/sh', '-c', '{script:init}', 'nsbox-init', 'hostname']);
+    assert.equal(launch.argv, ['env', 'NSBOX_INIT={script:init}', 'setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--uts', '--', '/bin/sh', '-c', 'eval "$NSBOX_INIT"', 'nsbox-init', 'hostname']);
   }
   const exec = plan.steps[2]!;
   assert.ok(exec.kind === 'exec');
@@ -49,7 +49,8 @@ test('pid namespace: a reaper outside, the init as PID 1, proc mounted inside', 
   assert.ok(launch && launch.kind === 'launch');
   if (launch?.kind === 'launch') {
     assert.ok(launch.argv.includes('--propagation'));
-    assert.equal(launch.argv.slice(-5), ['{script:reaper}', 'nsbox-reaper', '{script:init}', 'ps', 'ax']);
+    assert.equal(launch.argv.slice(0, 3), ['env', 'NSBOX_REAPER={script:reaper}', 'NSBOX_INIT={script:init}'], 'the scripts travel in the environment');
+    assert.equal(launch.argv.slice(-4), ['eval "$NSBOX_REAPER"', 'nsbox-reaper 0123456789ab', 'ps', 'ax'], 'the reaper\'s title names it and the box');
   }
   assert.match(plan.scripts[1]!.text, /step mount -t proc -o nosuid,nodev,noexec proc \/proc/);
   golden('mount-proc', renderShell(plan));
@@ -63,7 +64,7 @@ test('explicit id maps: a holder owns the user namespace, root writes the maps, 
   const box = plan.steps[4]!;
   assert.is(box.kind, 'launch', 'step 5 launches the box');
   if (box.kind === 'launch') {
-    assert.equal(box.argv.slice(0, 11), ['nsenter', '--target', '{holder}', '--user', '--', 'setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
+    assert.equal(box.argv.slice(0, 13), ['env', 'NSBOX_INIT={script:init}', 'nsenter', '--target', '{holder}', '--user', '--', 'setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
     assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 11) !== -1, 'unshare must not make a second user namespace');
   }
   golden('uid-map-net', renderShell(plan));

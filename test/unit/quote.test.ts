@@ -24,6 +24,8 @@ test('placeholders become variables in double quotes; the executor fills them', 
   assert.is(quoteTemplate('$x {holder}'), '"\\$x ${holder}"');
   assert.is(fillTemplate('/proc/{box}/ns/{holder}', { box: 12, holder: 7 }), '/proc/12/ns/7');
   assert.is(fillTemplate('{script:init}', {}, { init: 'echo hi' }), 'echo hi');
+  assert.is(quoteTemplate('NSBOX_INIT={script:init}'), 'NSBOX_INIT="$init"');
+  assert.is(fillTemplate('NSBOX_INIT={script:init}', {}, { init: 'echo hi' }), 'NSBOX_INIT=echo hi');
   assert.throws(() => fillTemplate('{box}', {}), /before it was launched/);
 });
 

@@ -1,0 +1,92 @@
+// Integration (root): the processes nsbox leaves running for a box read as what they are, seen from the host. A
+// detached box's supervisor, reaper and --init reaper show a short title naming nsbox (`ps -o args`), never their
+// script text; `lsns -p` prints no script; the scripts, passed in the environment, never reach the box's command.
+
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { nsbox, isRoot } from '../helpers/nsbox.js';
+import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
+
+const skip = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
+const test = gatedTest(skip);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-titles-'));
+const STATE = join(base, 'state');
+const PARENT = `./titles-${process.pid}`;
+const ENV = { ...process.env, NSBOX_ROOT: join(base, 'store'), NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: PARENT, NSBOX_IMAGE_NETWORK: 'none' };
+const OWN = { stateDirs: [STATE], cgroupParents: [PARENT] };
+const cli = (args: readonly string[]) => nsbox(args, { env: ENV, timeoutMs: 60_000 });
+/** Every variable a script travels in (src/plan/script-env.ts, the --init reaper's). */
+const SCRIPT_VARS = /^NSBOX_(SUPERVISOR|REAPER|INIT|RELAY|BOX|INIT_REAPER)=/m;
+
+const args = (pid: number): string => execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+
+/** The supervisor and every process in the box's cgroup (read from PID 1's /proc/<pid>/cgroup, v1 or v2). */
+function boxProcesses(id: string): { supervisor: number; inCgroup: number[]; init: number } {
+  const record = JSON.parse(readFileSync(join(STATE, 'boxes', id, 'state.json'), 'utf8'));
+  const init = record.init.pid as number;
+  const lines = readFileSync(`/proc/${init}/cgroup`, 'utf8').trim().split('\n');
+  const pids = lines.find((l) => /^\d+:pids:/.test(l)) ?? lines.find((l) => l.startsWith('0::'))!;
+  const [, controller, path] = /^\d+:([^:]*):(.*)$/.exec(pids)!;
+  const dir = controller ? `/sys/fs/cgroup/${controller}${path}` : `/sys/fs/cgroup${path}`;
+  const inCgroup = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  return { supervisor: record.supervisor.pid, inCgroup, init };
+}
+
+test.before(() => {
+  const r = cli(['image', 'import', '--from-host-busybox', 'busybox']);
+  assert.is(r.code, 0, r.stderr);
+});
+
+test.after(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+test('detached boxes: supervisor, reaper and --init reaper titled nsbox-*, short; lsns prints no script; no script in the command\'s environment', () => {
+  const before = snapshot(OWN);
+  const boxes: [string, string[]][] = [
+    ['image box', ['run', '-d', 'busybox', 'sleep', '1000']],
+    ['image box --init', ['run', '-d', '--init', 'busybox', 'sleep', '1000']],
+    ['host-root box --pid', ['run', '-d', '--pid', '--', 'sleep', '1000']],
+  ];
+  for (const [what, argv] of boxes) {
+    const r = cli(argv);
+    assert.is(r.code, 0, `${what}: ${r.stderr}`);
+    const id = r.stdout.trim();
+    const { supervisor, inCgroup, init } = boxProcesses(id);
+    // With --init PID 1 is the reaper and the command its child; the command itself is `sleep 1000`.
+    const all = [supervisor, ...inCgroup];
+    const titles = all.map((p) => [p, args(p)] as const);
+    assert.ok(titles.length >= 3, `${what}: supervisor, reaper and command: ${JSON.stringify(titles)}`);
+    for (const [pid, title] of titles) {
+      assert.ok(title.length > 0 && title.length < 200, `${what}: ${pid}'s title is short (${title.length}): ${title.slice(0, 300)}`);
+      assert.not.match(title, /\n|# |step\(\)/, `${what}: no script text in ${pid}'s title`);
+      if (title !== 'sleep 1000') assert.match(title, /nsbox-(supervisor|reaper|init)\b/, `${what}: ${pid} is named: ${title}`);
+    }
+    assert.match(args(supervisor), new RegExp(`nsbox-supervisor ${id.slice(0, 12)}$`), `${what}: the supervisor names the box`);
+    assert.ok(titles.some(([, t]) => t.includes(`nsbox-reaper ${id.slice(0, 12)}`)), `${what}: the reaper names the box: ${JSON.stringify(titles)}`);
+    if (what.includes('--init')) assert.match(args(init), /-c eval "\$NSBOX_INIT_REAPER" nsbox-init sleep 1000$/, `${what}: PID 1 is the --init reaper`);
+    const lsns = execFileSync('lsns', ['-p', String(init)], { encoding: 'utf8' });
+    assert.not.match(lsns, /Parent of the box|step\(\)|NSBOX_EOF|unset NSBOX/, `${what}: lsns shows no script:\n${lsns}`);
+    assert.ok(lsns.trim().split('\n').length <= 9, `${what}: one line per namespace:\n${lsns}`);
+    const command = inCgroup.find((p) => args(p) === 'sleep 1000')!;
+    assert.ok(command !== undefined, `${what}: the command runs`);
+    assert.not.match(readFileSync(`/proc/${command}/environ`, 'utf8').replace(/\0/g, '\n'), SCRIPT_VARS, `${what}: the command's environment holds no script`);
+  }
+  // Host-root boxes inherit the caller's environment: still no script in it, also after the shell's own children.
+  const env = cli(['run', '--rm', '--pid', '--', 'sh', '-c', 'env; sh -c env']);
+  assert.is(env.code, 0, env.stderr);
+  assert.not.match(env.stdout, SCRIPT_VARS, `host-root run: ${env.stdout}`);
+  assert.match(env.stdout, /^NSBOX_STATE=/m, 'the caller\'s own variables do pass (host-root boxes inherit them)');
+  const image = cli(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'env; sh -c env']);
+  assert.is(image.code, 0, image.stderr);
+  assert.match(image.stdout, /^HOSTNAME=/m);
+  assert.not.match(image.stdout, SCRIPT_VARS, `image run --init: ${image.stdout}`);
+  assert.is(cli(['rm', '-f', ...cli(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)]).code, 0);
+  return assertNoLeaks(before, 'process titles');
+});
+
+test.run();
