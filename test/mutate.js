@@ -36,7 +36,10 @@ const MUTATIONS = [
   {
     id: 'hardlink-through-symlink',
     what: 'a hardlink target may be reached through a symlink',
-    edits: [['src/image/safe-fs.ts', `    if (info.isSymbolicLink()) throw hostileMember(member, \`"\${shown}" is a symlink\`);\n`, '']],
+    // Both checks go: with only the symlink one removed, "is not a directory" (lstat) still refuses the member, so the
+    // guard would not really be absent. Here a symlinked parent is followed, as link(2) itself would.
+    edits: [['src/image/safe-fs.ts', `    if (info.isSymbolicLink()) throw hostileMember(member, \`"\${shown}" is a symlink\`);
+    if (!info.isDirectory()) throw hostileMember(member, \`"\${shown}" is not a directory\`);`, `    if (!info.isDirectory() && !info.isSymbolicLink()) throw hostileMember(member, \`"\${shown}" is not a directory\`);`]],
     tests: [['integration', 'image-hostile']],
   },
   {
