@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { NsboxError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.js';
@@ -46,16 +46,17 @@ export interface Created {
 export async function createContainer(g: RuntimeGlobals, id: string, options: CreateOptions, runner: Runner = hostRunner): Promise<Created> {
   const paths = statePaths(g.root, id);
   if (existsSync(paths.dir)) throw new NsboxError(`container "${id}" already exists`);
-  if (options.consoleSocket !== undefined) throw new NsboxError('cannot honour --console-socket: terminals are not supported by nsbox-runtime yet');
   const container = parseBundle(options.bundle, undefined, { systemdCgroup: g.systemdCgroup });
-  if (container.process.terminal) throw new NsboxError('cannot honour process.terminal: terminals are not supported by nsbox-runtime yet');
+  if (container.process.terminal && options.consoleSocket === undefined) throw new NsboxError('cannot honour process.terminal: give --console-socket (nsbox-runtime has no terminal relay of its own yet)');
+  if (!container.process.terminal && options.consoleSocket !== undefined) throw new NsboxError('cannot use --console-socket: process.terminal is false');
+  if (container.process.terminal && !container.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) throw new NsboxError('cannot honour process.terminal: the container has no devpts mount at /dev/pts');
   if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
   if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
   if (container.uidMappings.length > 0 || container.namespaces.some((n) => n.name === 'user')) throw new NsboxError('cannot honour linux.namespaces: user namespaces are not supported by nsbox-runtime yet');
   if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
   ensureRoot(g.root);
   const facts = gatherFacts(g, id, container);
-  const plan = buildCreatePlan(g, id, container, facts, options.foreground);
+  const plan = buildCreatePlan(g, id, container, facts, options.foreground, options.consoleSocket);
 
   const undos: UndoStep[] = [];
   let pid: number | undefined;
@@ -147,7 +148,7 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): Cre
 }
 
 /** The create plan (pure given the facts). */
-export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean): RuntimePlan & { readonly init: string } {
+export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean, consoleSocket?: string): RuntimePlan & { readonly init: string } {
   const paths = statePaths(g.root, id);
   const steps: Step[] = [
     { kind: 'mkdir', path: paths.dir, why: `The container's state directory: state.json, the gate, this plan.`, undo: { kind: 'remove', path: paths.dir } },
@@ -168,6 +169,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     seccomp: facts.seccomp,
     cwd: resolveInRoot(c.root.path, c.process.cwd, c.mounts.map((m) => m.destination)),
     apparmor: facts.apparmor,
+    ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
   });
   const launchInput = { procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')), join: facts.join, unshare: facts.unshare, foreground };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);

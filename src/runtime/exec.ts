@@ -4,13 +4,14 @@
 // reparented to the caller (a child subreaper) and its exit status reaches it. Foreground (CRI-O): that shell waits
 // and nsbox-runtime exits with the process's status.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
-import { HOST_PATH } from '../host/host-env.js';
+import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
+import { consoleSocketArgv, parsePtyNumber } from '../oci/console-socket.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { quoteWord } from '../plan/quote.js';
 import { toolboxArgv } from '../rootfs/toolbox.js';
@@ -39,7 +40,10 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   const status = statusOf(root, state);
   if (status !== 'running') throw new NsboxError(`cannot exec in a ${status} container`);
   const proc = execProcess(state.process, o);
-  if (proc.terminal || o.tty || o.consoleSocket !== undefined) throw new NsboxError('cannot honour process.terminal: terminals are not supported by nsbox-runtime yet');
+  const tty = proc.terminal || o.tty;
+  if (tty && o.consoleSocket === undefined) throw new NsboxError('cannot exec with a terminal without --console-socket (nsbox-runtime has no terminal relay of its own yet)');
+  // A pty from the container's own devpts (reached from the host through the init's root), its master sent now.
+  const pty = tty ? sendConsole(`/proc/${state.init.pid}/root/dev/pts/ptmx`, o.consoleSocket!, proc.consoleSize) : undefined;
   if (proc.args.length === 0) throw new NsboxError('cannot exec: no command given (process.args is empty)');
   const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor);
   const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
@@ -54,13 +58,14 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     'cd "$1" 2>&3 || { echo "failed: cd $1" >&3; exit 125; }',
     'shift',
     'exec 4<&0',
-    '"$@" <&4 4<&- 3>&- &',
+    pty === undefined ? '"$@" <&4 4<&- 3>&- &' : `"$@" 0<>/dev/pts/${pty} 1>&0 2>&0 4<&- 3>&- &`,
     'echo "pid $!" >&3',
     'exec 3>&- 4<&-',
     ...(o.detach ? ['exit 0'] : ['wait $!', 'exit $?']),
   ].join('\n');
   closeInheritedFds();
-  const argv = ['env', '-i', `PATH=${HOST_PATH}`, '/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...final, ...proc.args];
+  const ctty = pty === undefined ? [] : [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'];
+  const argv = ['env', '-i', `PATH=${HOST_PATH}`, '/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...ctty, ...final, ...proc.args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
   const text = await new Promise<string>((resolve, reject) => {
@@ -80,6 +85,14 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   if (o.pidFile) writeFileAtomic(o.pidFile, pidLine.slice(4));
   if (o.detach) return 0;
   return exited;
+}
+
+/** Allocate the pty, send its master to the socket; returns the slave's number inside the container. */
+function sendConsole(ptmx: string, socket: string, size: OciProcess['consoleSize']): number {
+  const argv = consoleSocketArgv(ptmx, socket, size);
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: HOST_ENV });
+  if (r.status !== 0) throw new NsboxError(`cannot set up the terminal: ${(r.stderr || r.error?.message || `exit status ${r.status}`).trim()}`);
+  return parsePtyNumber(r.stdout);
 }
 
 /** The process to run: --process FILE, or the container's own with args, --cwd, --env and --user applied. */

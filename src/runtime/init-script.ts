@@ -9,6 +9,7 @@ import { buildFinalExecArgv } from '../rootfs/final-exec.js';
 import { seccompComment } from '../rootfs/image-init-script.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 import { commandCheckLines } from '../rootfs/command-check.js';
+import { consoleSocketArgv } from '../oci/console-socket.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 import { mountLines } from './mount-lines.js';
 import { escapeDoubleQuoted } from './resolve-in-root.js';
@@ -36,6 +37,8 @@ export interface InitInput {
   /** Masked / read-only paths that exist on this kernel, by kind (the container's /proc and /sys show the same). */
   readonly cwd: string;
   readonly apparmor: boolean;
+  /** process.terminal: the caller's --console-socket, which gets the pty's master before create exits. */
+  readonly consoleSocket?: string;
 }
 
 /** The init script's text; the container's argv arrives as "$@". */
@@ -100,6 +103,7 @@ export function buildInitScript(input: InitInput): string {
       lines.push(`if [ -e ${t} ]; then step mount -n --rbind ${t} ${t} && step mount -n -o remount,bind,ro,nosuid,nodev,noexec ${t}; fi`);
     }
   }
+  if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');
   lines.push(...processLimitLines(c.process));
   lines.push(
@@ -121,13 +125,35 @@ export function buildInitScript(input: InitInput): string {
     'exec 3>&-',
     'read -r _ <&5 || exit 125',
     'exec 5<&-',
+    ...(input.consoleSocket !== undefined ? ['# process.terminal: the pty (its stdio since set-up) becomes its controlling terminal (setsid --ctty).'] : []),
     '',
     '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',
     '#    the seccomp filter is loaded last; env -i gives it exactly process.env and execs process.args.',
     ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (linux.seccomp is absent).']),
-    `exec ${processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor).map(quoteWord).join(' ')} "$@"`,
+    `exec ${[...(input.consoleSocket !== undefined ? [...toolboxArgv(input.toolbox, 'setsid'), '--ctty'] : []), ...processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor)].map(quoteWord).join(' ')} "$@"`,
   );
   return lines.join('\n');
+}
+
+/**
+ * process.terminal: a pty from the container's own devpts instance (its ptmx, so the slave is /dev/pts/N inside),
+ * the master sent to the caller's console socket now (conmon fails "Runtime did not set up terminal" otherwise), the
+ * slave bound onto /dev/console as runc does. perl-base does the sendmsg (src/oci/console-socket.ts).
+ */
+function consoleLines(c: OciContainer, socket: string): string[] {
+  const size = c.process.consoleSize;
+  const argv = consoleSocketArgv('$R/dev/pts/ptmx', socket, size);
+  const words = argv.map((w, i) => (i === 3 ? '"$R/dev/pts/ptmx"' : quoteWord(w)));
+  return [
+    '',
+    '# process.terminal: a pty of the container\'s own devpts; its master goes to the caller\'s console socket now.',
+    `pty=$(${words.join(' ')} 2>&3) || { echo "failed: send the terminal to ${socket.replace(/["$`\\]/g, '')}" >&3; exit 125; }`,
+    'step mkfile "$R/dev/console"',
+    'step mount -n --bind "$R/dev/pts/$pty" "$R/dev/console"',
+    '# The pty is the stdio from here on: the caller\'s pipes must not stay open in the container (the containerd',
+    '# shim waits for them to close before it takes the master).',
+    'exec 0<>"$R/dev/pts/$pty" 1>&0 2>&0',
+  ];
 }
 
 /** rlimits and the OOM score, applied to this shell (the process inherits both through exec). */

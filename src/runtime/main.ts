@@ -1,7 +1,10 @@
 // nsbox-runtime's entry: the runc command line -> one operation; the one place errors are printed (stderr, and
 // as {"level":"error","msg":...,"time":...} lines in --log with --log-format json: nothing else goes there).
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ociFeatures, probeFeatureHost } from '../oci/features.js';
+import { renderDefaultConfig } from '../oci/default-config.js';
 import { NsboxError } from '../errors.js';
 import { NSBOX_VERSION as VERSION } from '../version.js';
 import { parseRuntimeArgv, type RuntimeGlobals } from './argv.js';
@@ -11,7 +14,7 @@ import { deleteContainer, killContainer, listContainers, pauseContainer, printSt
 import { checkId, statePaths } from './state.js';
 
 const USAGE = `usage: nsbox-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID
-commands: create, start, state, kill, delete, list, ps, exec, run, pause, resume, update, explain`;
+commands: create, start, state, kill, delete, list, ps, exec, run, pause, resume, update, features, spec, explain`;
 
 /** Runs one runtime command; resolves to the exit code. */
 export async function runtimeMain(argv: readonly string[]): Promise<number> {
@@ -81,6 +84,19 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
           user: s('user'),
           args: inv.args.slice(1),
         });
+      case 'features':
+        out(`${JSON.stringify(ociFeatures(probeFeatureHost()), null, 2)}\n`);
+        return 0;
+      case 'spec': {
+        // As runc spec: config.json in the bundle directory (default: here), never over an existing one.
+        const file = join(s('bundle') ?? process.cwd(), 'config.json');
+        try {
+          writeFileSync(file, renderDefaultConfig(), { flag: 'wx', mode: 0o644 });
+        } catch (error) {
+          throw new NsboxError((error as NodeJS.ErrnoException).code === 'EEXIST' ? `File ${file} exists. Remove it first` : `cannot write ${file}: ${(error as Error).message}`);
+        }
+        return 0;
+      }
       case 'explain':
         try {
           out(readFileSync(statePaths(g.root, id()).plan, 'utf8'));

@@ -49,7 +49,8 @@ export function makeCgroupParent(name: string): CgroupParent | undefined {
   const deepest = own.map((o) => o.path).sort((a, b) => b.length - a.length)[0] ?? '/';
   if (!own.every((o) => o.path === '/' || deepest === o.path || deepest.startsWith(`${o.path}/`))) return undefined;
   const path = `${deepest === '/' ? '' : deepest}/${name}`;
-  const hierarchies = readdirSync(MOUNT).filter((h) => existsSync(join(MOUNT, h, 'cgroup.procs')) && h !== 'unified' && h !== 'systemd');
+  // Every hierarchy, named ones (systemd) and the v2 one of a hybrid host too: podman makes conmon's cgroup in each.
+  const hierarchies = readdirSync(MOUNT).filter((h) => existsSync(join(MOUNT, h, 'cgroup.procs')));
   const missing: string[] = [];
   for (const h of hierarchies) {
     const parts = path.split('/').filter(Boolean);
@@ -140,6 +141,14 @@ export async function startContainerd(dir: string): Promise<Containerd> {
     stop: async () => {
       daemon.kill('SIGTERM');
       await exited;
+      // Shims (and a container they still hold) outlive the daemon: end those started for this daemon, by pid.
+      for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/containerd.sock`)) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
     },
   };
 }

@@ -11,7 +11,7 @@ import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
 import { RUNTIME, buildBusyboxTar, has, startContainerd, type Containerd } from '../helpers/oci-clients.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 const skipReason = !isRoot ? 'needs root' : !has('containerd') || !has('ctr') || !has('containerd-shim-runc-v2') ? 'needs containerd and ctr (apt-get install containerd)'
   : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
@@ -91,6 +91,15 @@ test('ctr run -d, task exec (exit status), task ps (host pids), task kill: the s
   assert.equal(c.ctr('task', 'delete', 'c2').code, 0);
   assert.equal(c.ctr('containers', 'rm', 'c2').code, 0);
   assert.ok(!existsSync(join(runtimeRoot, 'nsbox-rt', 'c2')) && !existsSync(join(runtimeRoot, 'c2')), 'no state left');
+  assert.equal(containerCgroups(), [], 'no cgroup left');
+});
+
+test('ctr run --rm -t: the shim gets the pty master over its console socket; the process has a real terminal', () => {
+  const ctr = ['ctr', '--address', join(base, 'containerd', 'containerd.sock'), '--namespace', 'nsbox-rt', 'run', '--rm', '-t', ...RUN('c3'), 'sh', '-c', 'tty; [ -t 0 ] && echo terminal; exit 3'];
+  const r = spawnSync('script', ['-qec', ctr.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60_000, cwd: base });
+  assert.equal(r.status, 3, r.stdout);
+  // (ctr's terminal echoes a NUL it writes to the pty as "^@" first, under runc too.)
+  assert.match(r.stdout.replace(/\r/g, ''), /^(\^@)?\/dev\/pts\/0\nterminal\n/);
   assert.equal(containerCgroups(), [], 'no cgroup left');
 });
 

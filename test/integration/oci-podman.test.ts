@@ -156,4 +156,20 @@ test('--read-only, --tmpfs, -v: the root cannot be written, the tmpfs and the vo
   assert.equal(unconfined.stdout, 'Seccomp:\t0\n', unconfined.stderr);
 });
 
+test('run -t and exec -t: a real pty inside (the container\'s own devpts, /dev/console, controlling terminal), exit status kept', () => {
+  // script(1) gives podman a real terminal, as a user at a terminal has.
+  const onPty = (args: string[]) => spawnSync('script', ['-qec', ['podman', ...podman.base, ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], { encoding: 'utf8', cwd: base, timeout: 60_000 });
+  const shell = 'tty; [ -t 0 ] && [ -t 1 ] && echo terminal; ls -l /dev/console | cut -c1; cat /proc/self/stat | cut -d" " -f7; exit 6';
+  const run = onPty(['run', '--rm', '-t', ...RUN(), 'localhost/nsbox-bb', 'sh', '-c', shell]);
+  assert.equal(run.status, 6, run.stdout);
+  const lines = run.stdout.replace(/\r/g, '').split('\n');
+  assert.equal(lines.slice(0, 3), ['/dev/pts/0', 'terminal', 'c'], run.stdout);
+  assert.not.equal(lines[3], '0', 'the pty is the controlling terminal (tty_nr)');
+  assert.equal(podman('run', '-d', '--name', 't1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000').code, 0);
+  const exec = onPty(['exec', '-t', 't1', 'sh', '-c', 'tty; [ -t 0 ] && echo terminal; exit 8']);
+  assert.equal(exec.status, 8, exec.stdout);
+  assert.match(exec.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\nterminal\n/);
+  assert.equal(podman('rm', '-f', '-t', '0', 't1').code, 0);
+});
+
 test.run();

@@ -167,4 +167,22 @@ test('a hostile root: /etc is a symlink to a host path; the mount onto /etc/x la
   assert.equal(run.code, 0, run.stderr);
 });
 
+test('spec writes a config.json this runtime runs (once the process has no terminal); features is runtime-spec JSON', () => {
+  const dir = join(base, 'spec');
+  mkdirSync(dir);
+  assert.equal(rt('spec', '--bundle', dir).code, 0);
+  assert.match(rt('spec', '--bundle', dir).stderr, /exists/);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, any>;
+  spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(dir, 'rootfs')]);
+  config.process.terminal = false;
+  config.process.args = ['sh', '-c', 'hostname; exit 5'];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const run = rt('run', '--bundle', dir, 'from-spec');
+  assert.equal([run.code, run.stdout], [5, 'nsbox\n'], run.stderr);
+  assert.equal(cgroupsLeft(), [], 'no cgroup left');
+  const features = JSON.parse(rt('features').stdout) as { ociVersionMin: string; hooks: string[] };
+  assert.equal(features.ociVersionMin, '1.0.0');
+  assert.ok(features.hooks.includes('poststop'));
+});
+
 test.run();
