@@ -18,7 +18,7 @@ export interface OciContainer {
   readonly process: OciProcess;
   /** Namespaces the container gets (new or joined); a type not listed is shared with the runtime's. */
   readonly namespaces: readonly OciNamespace[];
-  /** With a new user namespace: how ids map (empty without one). */
+  /** With a new user namespace: how ids map. Empty for now: parseBundle refuses user namespaces. */
   readonly uidMappings: readonly IdMapRange[];
   readonly gidMappings: readonly IdMapRange[];
   /** Set only with a new uts namespace (validated: sethostname(2) limits). */
@@ -132,7 +132,7 @@ export interface OciProcess {
   readonly consoleSize: { readonly rows: number; readonly columns: number } | undefined;
   /** AppArmor profile to exec into (setpriv --apparmor-profile); undefined: none asked. */
   readonly apparmorProfile: string | undefined;
-  /** SELinux label for the exec (setpriv --selinux-label); undefined: none asked. */
+  /** SELinux label for the exec (setpriv --selinux-label). Undefined for now: parseBundle refuses one. */
   readonly selinuxLabel: string | undefined;
 }
 

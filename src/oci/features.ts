@@ -9,13 +9,16 @@ import { ACTIONS, OPS } from '../seccomp/profile.js';
 import { NSBOX_VERSION } from '../version.js';
 import { HOOK_PHASES } from './container.js';
 import { MOUNT_FLAG_WORDS, PROPAGATIONS } from './parse-mounts.js';
+import { UNSUPPORTED_NAMESPACES } from './parse-bundle.js';
+import type { NamespaceName } from '../host/namespaces.js';
 
 /** The oldest and newest runtime-spec versions whose config.json nsbox reads (parseBundle takes any 1.x). */
 export const OCI_VERSION_MIN = '1.0.0';
 export const OCI_VERSION_MAX = '1.1.0';
 
-/** The runtime spec's namespace type names, as linux.namespaces[].type spells them. */
-const NAMESPACE_TYPES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
+/** The runtime spec's namespace type names nsbox makes or joins (parseBundle refuses user and time for now). */
+const NAMESPACE_TYPES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']
+  .filter((t) => UNSUPPORTED_NAMESPACES[(t === 'network' ? 'net' : t) as NamespaceName] === undefined);
 
 /** seccomp(2) flags a profile may name; nsbox installs its filter with none (a profile naming one is refused). */
 const KNOWN_SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
@@ -24,7 +27,7 @@ const KNOWN_SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_L
 export interface FeatureHostFacts {
   /** AppArmor is enabled in the kernel (setpriv --apparmor-profile can work). */
   readonly apparmor: boolean;
-  /** SELinux is enabled (setpriv --selinux-label can work). */
+  /** SELinux is enabled (reported as such, but nsbox applies no labels yet: features says selinux disabled). */
   readonly selinux: boolean;
 }
 
@@ -66,7 +69,8 @@ export function ociFeatures(host: FeatureHostFacts): Record<string, unknown> {
         supportedFlags: [],
       },
       apparmor: { enabled: host.apparmor },
-      selinux: { enabled: host.selinux },
+      // process.selinuxLabel is refused (nsbox-runtime applies no labels yet), so never "enabled".
+      selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },

@@ -76,11 +76,12 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
 
   const namespaces = parseNamespaces(linux.namespaces);
   const has = (name: NamespaceName) => namespaces.find((n) => n.name === name);
-  const user = has('user');
-  const uidMappings = parseIdMappings(linux.uidMappings, 'linux.uidMappings');
-  const gidMappings = parseIdMappings(linux.gidMappings, 'linux.gidMappings');
-  if (user?.mode === 'new' && (uidMappings.length === 0 || gidMappings.length === 0)) fail('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
-  if (user?.mode !== 'new' && (uidMappings.length > 0 || gidMappings.length > 0)) fail(uidMappings.length > 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'id mappings need a new user namespace');
+  // As runc: a container always gets a mount namespace of its own (its root is pivoted into it).
+  if (has('mount')?.mode !== 'new') throw new OciUnsupported('linux.namespaces', has('mount') ? 'joining a mount namespace by path is not supported' : 'nsbox needs a new mount namespace for the container');
+  refuseIfSet(linux, 'uidMappings', 'linux', 'user namespaces are not supported');
+  refuseIfSet(linux, 'gidMappings', 'linux', 'user namespaces are not supported');
+  const uidMappings: readonly IdMapRange[] = [];
+  const gidMappings: readonly IdMapRange[] = [];
 
   const hostname = readString(c.hostname, 'hostname') || undefined;
   if (hostname !== undefined) {
@@ -119,6 +120,12 @@ const NAMESPACE_TYPES: Readonly<Record<string, NamespaceName>> = {
   pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
 };
 
+/** Namespace types nsbox-runtime does not make or join yet (features.ts leaves them out). */
+export const UNSUPPORTED_NAMESPACES: Readonly<Partial<Record<NamespaceName, string>>> = {
+  user: 'user namespaces are not supported',
+  time: 'time namespaces are not supported',
+};
+
 function parseNamespaces(raw: unknown): readonly OciNamespace[] {
   const seen = new Set<NamespaceName>();
   return readArray(raw, 'linux.namespaces').map((entry, i): OciNamespace => {
@@ -128,26 +135,12 @@ function parseNamespaces(raw: unknown): readonly OciNamespace[] {
     const type = readString(n.type, `${where}.type`) ?? '';
     const name = NAMESPACE_TYPES[type];
     if (name === undefined) return fail(`${where}.type`, `not a namespace type: ${JSON.stringify(type)}`);
+    if (UNSUPPORTED_NAMESPACES[name] !== undefined) throw new OciUnsupported(where, UNSUPPORTED_NAMESPACES[name]!);
     if (seen.has(name)) fail(`${where}.type`, `${type} is listed twice`);
     seen.add(name);
     const path = readAbsolutePath(n.path, `${where}.path`);
     return path === undefined ? { name, mode: 'new' } : { name, mode: 'join', path };
   });
-}
-
-function parseIdMappings(raw: unknown, path: string): readonly IdMapRange[] {
-  const ranges = readArray(raw, path).map((entry, i): IdMapRange => {
-    const where = `${path}[${i}]`;
-    const m = readObject(entry, where) ?? fail(where, 'must be an object');
-    refuseUnknownKeys(m, where, ['containerID', 'hostID', 'size']);
-    const inside = readInteger(m.containerID, `${where}.containerID`, 0, 4294967294) ?? fail(`${where}.containerID`, 'is required');
-    const outside = readInteger(m.hostID, `${where}.hostID`, 0, 4294967294) ?? fail(`${where}.hostID`, 'is required');
-    const count = readInteger(m.size, `${where}.size`, 1, 4294967295) ?? fail(`${where}.size`, 'is required');
-    if (inside + count > 4294967295 || outside + count > 4294967295) fail(where, 'the range goes past the last id');
-    return { inside, outside, count };
-  });
-  if (ranges.length > 340) fail(path, 'the kernel takes at most 340 ranges');
-  return ranges;
 }
 
 function parsePaths(raw: unknown, path: string): readonly string[] {

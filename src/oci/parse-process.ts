@@ -20,6 +20,7 @@ export function parseProcess(raw: unknown, path: string): OciProcess {
   refuseIfSet(p, 'scheduler', path, 'sched_setattr(2) policies are not supported');
   refuseIfSet(p, 'ioPriority', path, 'I/O priorities are not supported');
   refuseIfSet(p, 'execCPUAffinity', path, 'CPU affinity at exec is not supported');
+  refuseIfSet(p, 'selinuxLabel', path, 'SELinux labels are not supported');
   const args = readStrings(p.args, `${path}.args`);
   if (args.length === 0 || args[0] === '') fail(`${path}.args`, 'needs at least the program to run');
   const env = readStrings(p.env, `${path}.env`);
@@ -50,7 +51,7 @@ export function parseProcess(raw: unknown, path: string): OciProcess {
     terminal,
     consoleSize,
     apparmorProfile: nonEmpty(readString(p.apparmorProfile, `${path}.apparmorProfile`)),
-    selinuxLabel: nonEmpty(readString(p.selinuxLabel, `${path}.selinuxLabel`)),
+    selinuxLabel: undefined,
   };
 }
 

@@ -40,9 +40,8 @@ test('features: every mount option, namespace, capability and hook listed is acc
   }
   for (const type of f.linux.namespaces as string[]) {
     const c = base();
-    c.linux.namespaces = [{ type }];
+    c.linux.namespaces = type === 'mount' ? [{ type }] : [{ type: 'mount' }, { type }];
     if (type !== 'uts') delete c.hostname;
-    if (type === 'user') Object.assign(c.linux, { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
     parseConfig(c, '/b');
   }
   const c = base();
@@ -61,13 +60,23 @@ test('features: every mount option, namespace, capability and hook listed is acc
 
 test('features: nothing listed that parseBundle refuses; host-dependent parts from the host', () => {
   const f = ociFeatures({ apparmor: false, selinux: true }) as any;
+  assert.equal(f.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
+  for (const type of ['user', 'time']) {
+    const c = base();
+    c.linux.namespaces.push({ type });
+    assert.throws(() => parseConfig(c, '/b'), (e: Error) => e.message.includes(`${type} namespaces are not supported`));
+  }
+  const label = base();
+  label.process.selinuxLabel = 'x';
+  assert.throws(() => parseConfig(label, '/b'), /process\.selinuxLabel/);
   for (const refused of ['rro', 'idmap', 'ridmap', 'copy-symlink']) assert.not.ok(f.mountOptions.includes(refused), refused);
   assert.equal(f.linux.seccomp.supportedFlags, []);
   const s = base();
   s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: [f.linux.seccomp.knownFlags[0]] };
   assert.throws(() => parseConfig(s, '/b'), /linux\.seccomp\.flags/);
   assert.equal([f.linux.cgroup.systemd, f.linux.intelRdt.enabled, f.linux.mountExtensions.idmap.enabled], [false, false, false]);
-  assert.equal([f.linux.apparmor.enabled, f.linux.selinux.enabled], [false, true]);
+  assert.equal([f.linux.apparmor.enabled, f.linux.selinux.enabled], [false, false], 'SELinux labels are refused even where SELinux is on');
+  assert.is((ociFeatures({ apparmor: true, selinux: false }) as any).linux.apparmor.enabled, true);
   assert.is(JSON.parse(JSON.stringify(f)).annotations['org.nsbox.version'], f.annotations['org.nsbox.version']);
 });
 

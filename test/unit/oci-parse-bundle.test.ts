@@ -195,6 +195,13 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'linux.seccomp.listenerPath', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock' }; });
   refused(U, 'linux.seccomp.listenerMetadata', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }; });
   refused(U, 'linux.sysctl.vm.overcommit_memory', (c) => { c.linux.sysctl = { 'vm.overcommit_memory': '1' }; });
+  refused(U, 'linux.namespaces[5]', (c) => { c.linux.namespaces.push({ type: 'user' }); });
+  refused(U, 'linux.namespaces[5]', (c) => { c.linux.namespaces.push({ type: 'time' }); });
+  refused(U, 'linux.uidMappings', (c) => { c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; });
+  refused(U, 'linux.gidMappings', (c) => { c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; });
+  refused(U, 'linux.namespaces', (c) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'); });
+  refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.find((n: any) => n.type === 'mount').path = '/proc/1/ns/mnt'; });
+  refused(U, 'process.selinuxLabel', (c) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; });
   refused(U, 'hooks.onFire', (c) => { c.hooks = { onFire: [{ path: '/bin/true' }] }; });
 });
 
@@ -213,8 +220,6 @@ test('invalid values are refused with the path and the reason', () => {
   refused(I, 'linux.namespaces[5].type', (c) => { c.linux.namespaces.push({ type: 'pid' }); });
   refused(I, 'linux.namespaces[5].type', (c) => { c.linux.namespaces.push({ type: 'bogus' }); });
   refused(I, 'linux.namespaces[0].path', (c) => { c.linux.namespaces[0].path = 'proc/1/ns/pid'; });
-  refused(I, 'linux.uidMappings', (c) => { c.linux.namespaces.push({ type: 'user' }); });
-  refused(I, 'linux.uidMappings', (c) => { c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; });
   refused(I, 'hostname', (c) => { c.hostname = 'h'; c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts'); });
   refused(I, 'mounts[0].type', (c) => { c.mounts[0].type = ''; });
   refused(I, 'mounts[0].destination', (c) => { delete c.mounts[0].destination; });
