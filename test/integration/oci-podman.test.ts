@@ -113,7 +113,7 @@ test('exec: its exit status reaches podman (7), it runs in the container\'s pid 
   assert.equal(cgroup!.containerDirs(), [], 'the container cgroups are gone');
 });
 
-test('pause / unpause: the freezer holds the container; podman sees Paused', () => {
+test('pause / unpause: the freezer holds the container, podman sees Paused; update --memory reaches the cgroup', () => {
   assert.equal(podman('run', '-d', '--name', 'p1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000').code, 0);
   const id = podman('inspect', '-f', '{{.Id}}', 'p1').stdout.trim();
   assert.equal(podman('pause', 'p1').code, 0);
@@ -122,6 +122,13 @@ test('pause / unpause: the freezer holds the container; podman sees Paused', () 
   if (freezer) assert.equal(readFileSync(freezer, 'utf8').trim(), 'FROZEN');
   assert.equal(podman('unpause', 'p1').code, 0);
   assert.equal(podman('inspect', '-f', '{{.State.Status}}', 'p1').stdout.trim(), 'running');
+  // podman update: `update --resources FILE`, the new limit in the container's memory cgroup (raised, then lowered).
+  const limit = join('/sys/fs/cgroup/memory', cgroup!.path, `libpod-${id}`, 'memory.limit_in_bytes');
+  for (const [flag, bytes] of [['96m', 96 << 20], ['32m', 32 << 20]] as const) {
+    const update = podman('update', '--memory', flag, 'p1');
+    assert.equal(update.code, 0, update.stderr);
+    if (existsSync(limit)) assert.equal(Number(readFileSync(limit, 'utf8')), bytes);
+  }
   assert.equal(podman('rm', '-f', '-t', '0', 'p1').code, 0);
 });
 

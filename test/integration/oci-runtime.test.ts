@@ -167,6 +167,23 @@ test('a hostile root: /etc is a symlink to a host path; the mount onto /etc/x la
   assert.equal(run.code, 0, run.stderr);
 });
 
+test('hooks get the state JSON on stdin at their phase; update --resources writes the new limits into the cgroup', async () => {
+  const log = join(base, 'hooks.log');
+  const hook = join(base, 'hook.sh');
+  writeFileSync(hook, `#!/bin/sh\nprintf '%s %s\\n' "$1" "$(cat)" >> ${log}\n`, { mode: 0o755 });
+  const phases = ['prestart', 'createRuntime', 'poststart', 'poststop'];
+  const b = bundle('hooked', ['sleep', '100'], (c) => (c.hooks = Object.fromEntries(phases.map((p) => [p, [{ path: hook, args: ['hook.sh', p] }]]))));
+  assert.equal(rt('create', '--bundle', b, 'hooked').code, 0);
+  assert.equal(rt('start', 'hooked').code, 0);
+  const update = spawnSync(RUNTIME, ['--root', root, 'update', '--resources', '-', 'hooked'], { input: JSON.stringify({ pids: { limit: 42 } }), encoding: 'utf8' });
+  assert.equal(update.status, 0, update.stderr);
+  const pidsDir = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':')).find(([, c]) => c === 'pids')!;
+  assert.equal(readFileSync(join('/sys/fs/cgroup/pids', pidsDir[2]!, parent, 'hooked', 'pids.max'), 'utf8').trim(), '42');
+  assert.equal(rt('delete', '--force', 'hooked').code, 0);
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), JSON.parse(l.slice(l.indexOf(' ') + 1)) as { id: string; status: string }] as const);
+  assert.equal(lines.map(([p, st]) => `${p}:${st.id}:${st.status}`), ['prestart:hooked:created', 'createRuntime:hooked:created', 'poststart:hooked:running', 'poststop:hooked:stopped']);
+});
+
 test('spec writes a config.json this runtime runs (once the process has no terminal); features is runtime-spec JSON', () => {
   const dir = join(base, 'spec');
   mkdirSync(dir);
