@@ -119,7 +119,10 @@ test('pause / unpause: the freezer holds the container, podman sees Paused; upda
   assert.equal(podman('pause', 'p1').code, 0);
   assert.equal(podman('inspect', '-f', '{{.State.Status}}', 'p1').stdout.trim(), 'paused');
   const freezer = readdirSync('/sys/fs/cgroup').includes('freezer') ? join('/sys/fs/cgroup/freezer', cgroup!.path, `libpod-${id}`, 'freezer.state') : '';
-  if (freezer) assert.equal(readFileSync(freezer, 'utf8').trim(), 'FROZEN');
+  if (freezer) {
+    assert.ok(existsSync(freezer), `the container's freezer cgroup ${freezer}`);
+    assert.equal(readFileSync(freezer, 'utf8').trim(), 'FROZEN');
+  }
   assert.equal(podman('unpause', 'p1').code, 0);
   assert.equal(podman('inspect', '-f', '{{.State.Status}}', 'p1').stdout.trim(), 'running');
   // podman update: `update --resources FILE`, the new limit in the container's memory cgroup (raised, then lowered).
@@ -127,7 +130,9 @@ test('pause / unpause: the freezer holds the container, podman sees Paused; upda
   for (const [flag, bytes] of [['96m', 96 << 20], ['32m', 32 << 20]] as const) {
     const update = podman('update', '--memory', flag, 'p1');
     assert.equal(update.code, 0, update.stderr);
-    if (existsSync(limit)) assert.equal(Number(readFileSync(limit, 'utf8')), bytes);
+    if (!existsSync('/sys/fs/cgroup/memory')) continue; // cgroup v2: memory.max, checked by the v2 unit tests
+    assert.ok(existsSync(limit), `the container's memory cgroup ${limit}`);
+    assert.equal(Number(readFileSync(limit, 'utf8')), bytes);
   }
   assert.equal(podman('rm', '-f', '-t', '0', 'p1').code, 0);
 });
