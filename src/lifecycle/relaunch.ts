@@ -77,7 +77,11 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
   const kept = recipe.kind === 'image' ? record.undo.filter((u) => u.kind === 'remove' && u.path === recipe.facts.container.dir) : [];
   await runUndoList(record.undo.filter((u) => !kept.includes(u)));
   const detach: DetachFiles = { log: box.paths.log, exitFile: box.paths.exit, after: afterExitArgv(box.state, record) };
-  const { plan, network } = await planAgain(recipe, detach, box.state.root, record.name);
+  const { plan, network } = await planAgain(recipe, detach, box.state.root, record.name).catch(async (error: unknown) => {
+    // Refused at plan time (a cgroup that exists already, a frozen parent): the fresh lease goes back.
+    if ((recipe.kind === 'image' ? recipe.spec.box.network : recipe.spec.network) !== undefined) (await import('../net/box-network.js')).detachBoxNetwork(record.id, box.state.root);
+    throw error;
+  });
   checkPlanTools(plan);
   const starting: BoxRecord = {
     ...record,

@@ -4,7 +4,7 @@
 // --subnet avoids the routes there and the nft backend runs for real with iptables hidden.
 // Traffic only to 127.0.0.1 and to addresses inside namespaces these tests create.
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { get } from 'node:http';
@@ -132,6 +132,32 @@ test('peers\' /etc/hosts lose a box as it leaves: stop, a foreground box\'s end,
   assert.equal(leaseFiles(state), []);
   for (let i = 0; i < 50 && ownLinks([BRIDGE]).length !== before.links.length; i++) await sleep(20);
   assert.equal({ processes: descendants(process.pid), links: ownLinks([BRIDGE]) }, before, 'no process or veth left');
+});
+
+test('start refused at plan time (a cgroup nsbox did not make sits at the box\'s path) gives back the lease it took', () => {
+  const id = ok(['run', '-d', '--name', 'refused', '--net', NET, '--', 'sleep', '1000']).trim();
+  const dirs = (JSON.parse(readFileSync(`${state}/boxes/${id}/state.json`, 'utf8')) as { cgroup?: { dirs: string[] } }).cgroup?.dirs ?? [];
+  const made: string[] = [];
+  try {
+    assert.ok(dirs.length > 0, 'the box has cgroups');
+    ok(['stop', '-t', '0', 'refused']);
+    assert.equal(leaseFiles(state), [], 'stop released the lease');
+    // The box's own empty cgroups go; someone makes new ones at the same paths.
+    for (const dir of dirs) {
+      if (existsSync(dir)) rmdirSync(dir);
+      mkdirSync(dir);
+      made.push(dir);
+    }
+    const r = run(['start', 'refused']);
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, /^nsbox: cannot create the box's cgroup .*: it exists already/);
+    assert.equal(leaseFiles(state), [], 'the refused start gave its new lease back');
+    assert.ok(made.every((d) => existsSync(d)), 'the foreign cgroups are still there');
+  } finally {
+    run(['rm', '-f', 'refused']);
+    for (const dir of made) if (existsSync(dir)) rmdirSync(dir);
+  }
+  assert.equal(leaseFiles(state), []);
 });
 
 test('network connect/disconnect of a running box: eth1 with an address on the second network, hosts both ways, then gone', () => {
