@@ -18,13 +18,20 @@ export const PROPAGATIONS: readonly OciPropagation[] = ['private', 'rprivate', '
  * Options runc or crun give a meaning nsbox does not implement: recursive mount attributes (mount_setattr(2) with
  * AT_RECURSIVE), id-mapped mounts, crun's copy-symlink. Refused rather than passed to the kernel as data.
  */
-const REFUSED_OPTIONS: Readonly<Record<string, string>> = Object.fromEntries([
+export const REFUSED_OPTIONS: Readonly<Record<string, string>> = Object.fromEntries([
   ...['rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime',
     'rstrictatime', 'rnostrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow'].map((o) => [o, 'recursive mount attributes (mount_setattr) are not supported']),
   ['idmap', 'id-mapped mounts are not supported'],
   ['ridmap', 'id-mapped mounts are not supported'],
   ['copy-symlink', "crun's copy-symlink is not supported"],
 ]);
+
+/**
+ * Words mount(8) acts on itself instead of passing them to the kernel (util-linux libmount: loop devices, fstab
+ * flags, X-mount.*, remount/move, helpers). runc would hand them to mount(2), which refuses them; through mount(8)
+ * they would do something else, so they are refused.
+ */
+const MOUNT8_OWN_OPTION = /^(remount|move|defaults|auto|noauto|nofail|user|nouser|users|owner|group|_netdev|loop(=.*)?|offset=.*|sizelimit=.*|encryption=.*|comment=.*|helper=.*|[xX]-.*|make-.*|verity\..*|no(fail|user))$/;
 
 /** A file system type mount(8) can be given with -t. */
 const FS_TYPE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -59,6 +66,7 @@ function parseMount(raw: unknown, path: string, bundle: string): OciMount {
     else if (REFUSED_OPTIONS[option] !== undefined) throw new OciUnsupported(where, REFUSED_OPTIONS[option]!);
     else if (option === '') fail(where, 'empty option');
     else if (option.includes(',')) fail(where, 'one option per entry (no ",")');
+    else if (MOUNT8_OWN_OPTION.test(option)) throw new OciUnsupported(where, `${JSON.stringify(option)} is an option of mount(8), not of the file system`);
     else data.push(option);
   });
   if (bind !== 'none') type = 'bind';

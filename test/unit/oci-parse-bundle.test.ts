@@ -11,6 +11,7 @@ import { OciInvalid, OciUnsupported } from '../../src/oci/config-errors.js';
 import type { OciContainer, OciMount } from '../../src/oci/container.js';
 import { parseBundle, parseConfig, parseConfigText } from '../../src/oci/parse-bundle.js';
 import { parseProcess } from '../../src/oci/parse-process.js';
+import { REFUSED_OPTIONS } from '../../src/oci/parse-mounts.js';
 import { RUNC_DEFAULT_DEVICE_RULES, parseCgroupsPath, parseResources } from '../../src/oci/parse-resources.js';
 import { compileProfile } from '../../src/seccomp/compile.js';
 
@@ -167,6 +168,8 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'linux.memoryPolicy', (c) => { c.linux.memoryPolicy = { mode: 'MPOL_BIND' }; });
   refused(U, 'windows', (c) => { c.windows = { layerFolders: ['x'] }; });
   refused(U, 'vm', (c) => { c.vm = { kernel: { path: '/k' } }; });
+  refused(U, 'solaris', (c) => { c.solaris = { milestone: 'x' }; });
+  refused(U, 'zos', (c) => { c.zos = { devices: [] , x: 1 }; });
   refused(U, 'domainname', (c) => { c.domainname = 'example'; });
   refused(U, 'surprise', (c) => { c.surprise = 1; });
   refused(U, 'ociVersion', (c) => { c.ociVersion = '2.0.0'; });
@@ -177,7 +180,12 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'process.capabilities.bounding[14]', (c) => { c.process.capabilities.bounding.push('CAP_BOGUS'); });
   refused(U, 'process.user.foo', (c) => { c.process.user.foo = 1; });
   refused(U, 'mounts[0].uidMappings', (c) => { c.mounts[0].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]; });
-  for (const option of ['rro', 'rnosuid', 'idmap', 'ridmap', 'copy-symlink']) refused(U, 'mounts[0].options[3]', (c) => { c.mounts[0].options.push(option); });
+  refused(U, 'mounts[0].gidMappings', (c) => { c.mounts[0].gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]; });
+  assert.ok(Object.keys(REFUSED_OPTIONS).length >= 20);
+  for (const option of Object.keys(REFUSED_OPTIONS)) refused(U, 'mounts[0].options[3]', (c) => { c.mounts[0].options.push(option); });
+  for (const option of ['remount', 'move', 'loop=/dev/loop0', 'offset=1', 'X-mount.mkdir', 'x-systemd.automount', 'nofail', 'defaults', 'user', 'owner', '_netdev', 'make-shared', 'comment=x']) {
+    refused(U, 'mounts[1].options[0]', (c) => { c.mounts[1].options = [option]; });
+  }
   refused(U, 'mounts[0].options', (c) => { c.mounts[0].options.push('tmpcopyup'); });
   refused(U, 'mounts[1].options', (c) => { c.mounts[1] = { destination: '/x', type: 'bind', source: '/y', options: ['rbind', 'size=1m'] }; });
   for (const key of ['blockIO', 'hugepageLimits', 'network', 'rdma', 'unified']) {
