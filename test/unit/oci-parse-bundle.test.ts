@@ -91,7 +91,7 @@ test('podman default run: root, mounts split by meaning, namespaces (net joined 
   assert.ok(compiled.filters.length > 100, `${compiled.filters.length} instructions`);
 });
 
-test('podman flags: --read-only, --tmpfs (tmpcopyup), -v (rbind, ro), limits, seccomp=unconfined, -t, --network none', () => {
+test('podman flags: --read-only, --tmpfs (tmpcopyup), -v (rbind, ro), limits, seccomp=unconfined, -t, --user + --cap-add, --network none', () => {
   assert.is(fixture('podman-read-only').root.readonly, true);
   assert.equal(mount(fixture('podman-tmpfs'), '/scratch'), { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', bind: 'none', flags: ['rw', 'nosuid', 'nodev'], readonly: false, propagation: 'rprivate', data: 'size=64m,mode=1777', tmpcopyup: true });
   const v = fixture('podman-volume');
@@ -101,6 +101,11 @@ test('podman flags: --read-only, --tmpfs (tmpcopyup), -v (rbind, ro), limits, se
   assert.equal([l.memoryBytes, l.memorySwapBytes, l.cpuQuotaUs, l.cpuPeriodUs, l.pidsLimit, l.cpuShares], [64 << 20, 128 << 20, 50000, 100000, 100, undefined]);
   assert.is(fixture('podman-unconfined').seccomp, undefined);
   assert.is(fixture('podman-tty').process.terminal, true);
+  const u = fixture('podman-user').process;
+  assert.equal([u.uid, u.gid, u.additionalGids], [1000, 1000, [1000]]);
+  // A non-root process keeps after exec only its ambient set: podman puts the added capability there too.
+  assert.equal([u.capabilities.effective, u.capabilities.permitted, u.capabilities.inheritable, u.capabilities.ambient], [['net_admin'], ['net_admin'], ['net_admin'], ['net_admin']]);
+  assert.ok(u.capabilities.bounding.includes('net_admin'));
   assert.equal(fixture('podman-network-none').namespaces.find((n) => n.name === 'net'), { name: 'net', mode: 'new' });
 });
 
