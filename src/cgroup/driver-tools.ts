@@ -4,19 +4,21 @@ import type { Step } from '../plan/types.js';
 import { dirOf, type CgroupDir, type CgroupLayout, type KnobWrite } from './layout.js';
 import type { DriverSteps } from './driver.js';
 
-/** cgcreate per box cgroup (each with its undo), cgset per cgroup path in kernel order, cgexec to launch. */
+/** One cgcreate for the box's cgroups (one undo each), cgset per cgroup path in kernel order, cgexec to launch. */
 export function renderWithCgroupTools(layout: CgroupLayout): DriverSteps {
   const setup: Step[] = [];
   if (layout.missingParents.length > 0) {
     setup.push({ kind: 'exec', argv: ['cgcreate', ...layout.missingParents.flatMap(groupArgs)], why: 'create the shared parent cgroup (kept for later boxes)' });
   }
   setup.push(...renderWrites(layout.parentWrites));
-  for (const box of layout.boxes) {
+  // One cgcreate for every hierarchy (each cgcreate is a process that parses the mount table): one undo per cgroup.
+  if (layout.boxes.length > 0) {
     setup.push({
       kind: 'exec',
-      argv: ['cgcreate', ...groupArgs(box)],
-      why: `the box's own cgroup (${box.controllers.join(',')})`,
-      undo: { kind: 'remove-cgroup', path: dirOf(box) },
+      argv: ['cgcreate', ...layout.boxes.flatMap(groupArgs)],
+      why: `the box's own cgroup${layout.boxes.length > 1 ? 's' : ''} (${layout.boxes.map((b) => b.controllers.join(',')).join('; ')})`,
+      undo: { kind: 'remove-cgroup', path: dirOf(layout.boxes[0]!) },
+      ...(layout.boxes.length > 1 ? { alsoUndo: layout.boxes.slice(1).map((box) => ({ kind: 'remove-cgroup' as const, path: dirOf(box) })) } : {}),
     });
   }
   setup.push(...renderWrites(layout.limits));

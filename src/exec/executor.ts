@@ -5,7 +5,7 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, NsboxError } from '../errors.js';
 import { toolMessage } from './tool-message.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { fillTemplate } from '../plan/quote.js';
-import type { Plan, PidVar, Step, UndoStep } from '../plan/types.js';
+import { undosOf, type Plan, type PidVar, type Step, type UndoStep } from '../plan/types.js';
 import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
 
 import { awaitNamespaces, verifyCommandNamespaces } from './verify-namespaces.js';
@@ -83,7 +83,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       if (aborted && !execution.released) throw new NsboxError(`interrupted by ${aborted} during set-up`, { exitCode: 128 + signalNumber(aborted) });
       await runStep(step);
       if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
-      if ('undo' in step && step.undo) undos.push(step.undo);
+      undos.push(...undosOf(step));
     }
     if (detached) await handOver();
   } catch (error) {

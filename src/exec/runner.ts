@@ -11,6 +11,7 @@ import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
 import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
+import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
@@ -109,9 +110,13 @@ export const hostRunner: Runner = {
     // Detached: stdout and stderr to the log, fd 4 on the exit file (the reaper writes PID 1's status there).
     const files = detach ? [openSync(detach.log, 'a', 0o640), openSync(detach.exitFile, 'w', 0o600)] : [];
     const terminals = gated && !detach && !tty ? terminalFds() : [];
+    // `env [-i] ...` and `setsid --` at the head are spawn options here (the script runs them as tools).
+    const native = peelLaunchPrefix(argv);
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(argv[0]!, argv.slice(1), {
+      child = spawn(native.argv[0]!, native.argv.slice(1), {
+        ...(native.env ? { env: launchEnvironment(native, process.env) } : {}),
+        ...(native.setsid ? { detached: true } : {}),
         stdio: detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? [...stdioAvoidingTerminals(terminals), 'pipe'] : ['ignore', 'ignore', 'ignore'],
       });
     } finally {
@@ -127,7 +132,7 @@ export const hostRunner: Runner = {
     const exited = new Promise<ExitStatus>((resolve, reject) => {
       child.on('error', (error) => {
         done = true;
-        reject(new NsboxError(`cannot run ${argv[0]}: ${error.message}`));
+        reject(new NsboxError(`cannot run ${native.argv[0]}: ${error.message}`));
       });
       child.on('exit', (code, signal) => {
         done = true;

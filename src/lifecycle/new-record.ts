@@ -1,7 +1,7 @@
 // The first record of a box (phase 'creating'), built from its spec and plan before anything is changed.
 
 import type { BoxSpec } from '../spec/box-spec.js';
-import type { Plan, UndoStep } from '../plan/types.js';
+import { undosOf, type Plan, type UndoStep } from '../plan/types.js';
 import { identify } from '../state/proc-identity.js';
 import { RECORD_VERSION, type BoxRecord, type RecordedConfig } from '../state/record.js';
 import type { Toolbox } from '../rootfs/toolbox.js';
@@ -34,7 +34,7 @@ export interface NewBoxOptions {
  * and gc run them all (each is harmless when its step never happened: removing what does not exist is a no-op).
  */
 export function listPlannedUndos(plan: Plan): UndoStep[] {
-  return plan.steps.flatMap((step) => ('undo' in step && step.undo ? [step.undo] : []));
+  return plan.steps.flatMap(undosOf);
 }
 
 /** The record written when the box's directory is created. */

@@ -158,7 +158,8 @@ export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title:
   steps.push({
     kind: 'launch',
     as: 'box',
-    argv: launchArgv(box.id, scripts, detach !== undefined, [...(cgroup?.launchPrefix ?? []), ...(detach || tty ? [] : ['setsid', '--']), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv]),
+    // setsid first: right after env at the head of the argv, nsbox does both itself (spawn options, no process).
+    argv: launchArgv(box.id, scripts, detach !== undefined, [...(detach || tty ? [] : ['setsid', '--']), ...(cgroup?.launchPrefix ?? []), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv]),
     gated: true,
     ...(tty ? { tty: true } : {}),
     why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation (PID 1 starts from an empty environment), ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,

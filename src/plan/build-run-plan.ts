@@ -72,7 +72,8 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
     kind: 'launch',
     as: 'box',
     // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
-    argv: launchArgv(spec.id, scripts, detach !== undefined, [...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...(detach || tty ? DIE_WITH_NSBOX : [...OWN_SESSION, ...DIE_WITH_NSBOX]), ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv]),
+    // setsid first: right after env at the head of the argv, nsbox does both itself (spawn options, no process).
+    argv: launchArgv(spec.id, scripts, detach !== undefined, [...(detach || tty ? [] : OWN_SESSION), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv]),
     gated: true,
     ...(tty ? { tty: true } : {}),
     why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),

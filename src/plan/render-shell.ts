@@ -3,7 +3,7 @@
 import { renderRemoveCgroup } from '../cgroup/remove.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { quoteArgv, quoteTemplate } from './quote.js';
-import type { Plan, Step, UndoStep } from './types.js';
+import { undosOf, type Plan, type Step, type UndoStep } from './types.js';
 
 type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K }>) => string[] };
 
@@ -39,7 +39,7 @@ export function renderShell(plan: Plan): string {
     'set -eu',
     'status=0',
   ];
-  const undos = plan.steps.flatMap((s) => ('undo' in s && s.undo ? [s.undo] : []));
+  const undos = plan.steps.flatMap(undosOf);
   const usesGate = plan.steps.some((s) => s.kind === 'launch' && s.gated);
   const usesHolder = plan.steps.some((s) => s.kind === 'launch' && s.as === 'holder');
   out.push('', '# Undo, newest first, whatever happens (nsbox keeps the same list and rolls back on any failure).');

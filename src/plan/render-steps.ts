@@ -4,7 +4,7 @@
 
 import { namespaceInfo } from '../host/namespaces.js';
 import { quoteArgv, quoteTemplate } from './quote.js';
-import type { BoxScript, Plan, Step, UndoStep } from './types.js';
+import { undosOf, type BoxScript, type Plan, type Step, type UndoStep } from './types.js';
 
 /** A name for a long path, in the order it is defined (later ones may use earlier ones). */
 interface PathVar {
@@ -124,7 +124,7 @@ export function renderSteps(plan: Plan): string {
       }
     }
   }
-  const undos = plan.steps.flatMap((s) => ('undo' in s && s.undo ? [s.undo] : []));
+  const undos = plan.steps.flatMap(undosOf);
   out.push('', undos.length ? `On exit or failure: undo ${undos.length} step${undos.length === 1 ? '' : 's'}, newest first:` : 'On exit or failure: nothing to undo.');
   for (const u of [...undos].reverse()) out.push(`    $ ${shorten(undoOf(u), vars)}`);
   return `${out.join('\n')}\n`;

@@ -12,6 +12,8 @@ export interface ExecStep {
   readonly argv: readonly string[];
   readonly why: string;
   readonly undo?: UndoStep;
+  /** More undos after `undo`, when one command makes several things (one cgcreate for every box cgroup). */
+  readonly alsoUndo?: readonly UndoStep[];
 }
 
 /** Write (truncate) a file on the host, e.g. a cgroup knob or /proc/<pid>/uid_map. */
@@ -117,6 +119,12 @@ export type UndoStep =
     /** The inode of the cgroup nsbox made (stamped after set-up): a cgroup found there with another is left alone. */
     readonly ino?: number;
   };
+
+/** A step's undos, in the order they were made (rolled back newest first). */
+export function undosOf(step: Step): readonly UndoStep[] {
+  if (!('undo' in step) || !step.undo) return [];
+  return step.kind === 'exec' && step.alsoUndo ? [step.undo, ...step.alsoUndo] : [step.undo];
+}
 
 export type Step = ExecStep | WriteFileStep | WriteTextStep | MkdirStep | LaunchStep | AwaitNamespacesStep | KillStep | ReleaseStep | WaitStep;
 

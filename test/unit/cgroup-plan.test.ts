@@ -14,6 +14,7 @@ import { convertSharesToWeight } from '../../src/cgroup/layout-v2.js';
 import { planCgroup } from '../../src/cgroup/plan-cgroup.js';
 import { renderRemoveCgroup } from '../../src/cgroup/remove.js';
 import type { CgroupRequest } from '../../src/cgroup/request.js';
+import { undosOf } from '../../src/plan/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/cgroup', import.meta.url));
 const ID = 'abcdef0123456789'.repeat(4);
@@ -99,15 +100,16 @@ test('hybrid, cgroup-tools: "./" parents resolve per hierarchy below nsbox\'s ow
   const host = detectCgroupHost(root, { selfCgroup: self, swaps: '' });
   const request: CgroupRequest = { ...NONE, memoryBytes: 104857600, pidsLimit: 20, parent: 't', parentBase: 'self' };
   const plan = planCgroup(request, ID, host, 'cgroup-tools');
-  assert.equal(plan.setup.map((s) => (s.kind === 'exec' ? [...s.argv, s.undo?.kind ?? '-'] : [s.kind])), [
+  assert.equal(plan.setup.map((s) => (s.kind === 'exec' ? [...s.argv, undosOf(s).map((u) => u.kind).join(',') || '-'] : [s.kind])), [
     ['cgcreate', '-g', 'memory:/process_api/abc/t', '-g', 'pids:/t', '-'],
-    ['cgcreate', '-g', `memory:/process_api/abc/t/${BOX}`, 'remove-cgroup'],
-    ['cgcreate', '-g', `pids:/t/${BOX}`, 'remove-cgroup'],
+    // one cgcreate for both hierarchies, with an undo for each cgroup
+    ['cgcreate', '-g', `memory:/process_api/abc/t/${BOX}`, '-g', `pids:/t/${BOX}`, 'remove-cgroup,remove-cgroup'],
     ['cgset', '-r', 'memory.limit_in_bytes=104857600', `/process_api/abc/t/${BOX}`, '-'],
     ['cgset', '-r', 'pids.max=20', `/t/${BOX}`, '-'],
   ]);
   assert.equal(plan.launchPrefix, ['cgexec', '-g', `memory:/process_api/abc/t/${BOX}`, '-g', `pids:/t/${BOX}`, '--']);
   assert.equal(plan.box.dirs, [`${root}/memory/process_api/abc/t/${BOX}`, `${root}/pids/t/${BOX}`]);
+  assert.equal(plan.setup.flatMap(undosOf).map((u) => (u.kind === 'remove-cgroup' ? u.path : u.kind)), plan.box.dirs);
   assert.is(plan.box.driver, 'cgroup-tools');
 });
 

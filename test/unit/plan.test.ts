@@ -64,7 +64,7 @@ test('explicit id maps: a holder owns the user namespace, root writes the maps, 
   const box = plan.steps[4]!;
   assert.is(box.kind, 'launch', 'step 5 launches the box');
   if (box.kind === 'launch') {
-    assert.equal(box.argv.slice(0, 13), ['env', 'NSBOX_INIT={script:init}', 'nsenter', '--target', '{holder}', '--user', '--', 'setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
+    assert.equal(box.argv.slice(0, 13), ['env', 'NSBOX_INIT={script:init}', 'setsid', '--', 'nsenter', '--target', '{holder}', '--user', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
     assert.not.ok(box.argv.includes('--user') && box.argv.indexOf('--user', 11) !== -1, 'unshare must not make a second user namespace');
   }
   golden('uid-map-net', renderShell(plan));
