@@ -29,10 +29,13 @@ export async function removeCgroupTree(dir: string, ino?: number, timeoutMs = TI
 /** The same as shell lines, for --explain. */
 export function renderRemoveCgroup(dir: string): string {
   const d = quoteWord(dir);
+  // Mostly the box has ended and its cgroup is empty: one rmdir. Else kill what is left and remove the tree.
   return [
-    `if [ -e ${d}/cgroup.kill ]; then echo 1 > ${d}/cgroup.kill; fi`,
-    `while pids=$(find ${d} -name cgroup.procs -exec cat {} +) && [ -n "$pids" ]; do kill -9 $pids 2>/dev/null; sleep 0.01; done`,
-    `find ${d} -depth -type d -exec rmdir {} +`,
+    `rmdir ${d} 2>/dev/null || {`,
+    `  if [ -e ${d}/cgroup.kill ]; then echo 1 > ${d}/cgroup.kill; fi`,
+    `  while pids=$(find ${d} -name cgroup.procs -exec cat {} +) && [ -n "$pids" ]; do kill -9 $pids 2>/dev/null; sleep 0.01; done`,
+    `  find ${d} -depth -type d -exec rmdir {} +`,
+    '}',
   ].join('\n');
 }
 

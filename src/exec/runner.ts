@@ -4,8 +4,9 @@
 // box launch, and the box needs an extra fd (the gate socket) with inherited stdio, which spawn gives directly.
 
 import { spawn } from 'node:child_process';
-import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+// File steps are sync: a plan's dozen small writes and mkdirs take microseconds each; awaited, each is a thread-pool round trip.
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
@@ -77,20 +78,20 @@ export const hostRunner: Runner = {
   },
   async writeFile(path, content) {
     try {
-      await writeFile(path, content);
+      writeFileSync(path, content);
     } catch (error) {
       throw new NsboxError(`cannot write ${path}: ${(error as Error).message}`);
     }
   },
   async mkdir(path) {
     try {
-      await mkdir(path);
+      mkdirSync(path);
     } catch (error) {
       throw new NsboxError(`cannot create ${path}: ${(error as Error).message}`);
     }
   },
   async rmdir(path) {
-    await rmdir(path);
+    rmdirSync(path);
   },
   async remove(path) {
     // Never delete through a mount: detach whatever is mounted inside first (lazily: a busy one goes too), and

@@ -10,9 +10,10 @@ type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K 
 const RENDER: Renderers = {
   exec: (s) => [`${quoteArgv(s.argv)}`],
   'write-file': (s) => [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)}`],
+  // printf, a builtin, one quoted line each (a heredoc needs cat: one process per file).
   'write-text': (s) => {
-    const end = heredocDelimiter(s.content);
-    return [`cat > ${quoteTemplate(s.path)} <<'${end}'`, ...s.content.replace(/\n$/, '').split('\n'), end];
+    const lines = s.content.replace(/\n$/, '').split('\n');
+    return [`printf '%s\\n' \\`, ...lines.map((l) => `  ${quoteScript(l)} \\`), `  > ${quoteTemplate(s.path)}`];
   },
   mkdir: (s) => [`mkdir ${quoteTemplate(s.path)}`],
   launch: (s) =>
@@ -21,9 +22,10 @@ const RENDER: Renderers = {
       : s.gated
         ? [`${quoteArgv(s.argv)} 3<>"$gate" &`, `${s.as}=$!`]
         : [`${quoteArgv(s.argv)} </dev/null &`, `${s.as}=$!`],
+  // Builtins only, no sleep: unshare takes a millisecond or two, a sleep process alone costs more than the wait.
   'await-namespaces': (s) => {
     const files = s.isolate.map((n) => namespaceInfo(n).forChildrenFile ?? namespaceInfo(n).procFile);
-    return [`until ns_ready "$${s.pid}" ${files.join(' ')}; do kill -0 "$${s.pid}" 2>/dev/null || exit 125; sleep 0.01; done`];
+    return [`until ns_ready "$${s.pid}" ${files.join(' ')}; do kill -0 "$${s.pid}" 2>/dev/null || exit 125; done`];
   },
   kill: (s) => [`kill -KILL "$${s.pid}"`],
   release: () => ['echo go > "$gate"'],
@@ -42,6 +44,7 @@ export function renderShell(plan: Plan): string {
   const undos = plan.steps.flatMap(undosOf);
   const usesGate = plan.steps.some((s) => s.kind === 'launch' && s.gated);
   const usesHolder = plan.steps.some((s) => s.kind === 'launch' && s.as === 'holder');
+  const pendingDirs: string[] = [];
   out.push('', '# Undo, newest first, whatever happens (nsbox keeps the same list and rolls back on any failure).');
   out.push('cleanup() {');
   for (const undo of [...undos].reverse()) out.push(`  { ${renderUndo(undo).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
@@ -51,12 +54,13 @@ export function renderShell(plan: Plan): string {
   if (plan.steps.some((s) => s.kind === 'await-namespaces')) {
     out.push(
       '',
-      '# ns_ready PID NS...: true once each namespace of PID differs from this shell\'s own (read from /proc).',
-      '# (pid_for_children reads empty until the new pid namespace has its PID 1: that counts as new too.)',
+      '# ns_ready PID NS...: true once each namespace of PID differs from this shell\'s own (read from /proc;',
+      '# -ef compares the namespace files\' device and inode, like readlink\'s "mnt:[INODE]", without a process).',
+      '# (pid_for_children cannot be read until the new pid namespace has its PID 1: that counts as new too.)',
       'ns_ready() {',
       '  pid=$1; shift',
       '  for ns in "$@"; do',
-      '    [ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink "/proc/self/ns/${ns%_for_children}")" ] || return 1',
+      '    ! [ "/proc/$pid/ns/$ns" -ef "/proc/self/ns/${ns%_for_children}" ] || return 1',
       '  done',
       '}',
     );
@@ -65,12 +69,22 @@ export function renderShell(plan: Plan): string {
     out.push('', '# The gate: a fifo on the box\'s fd 3; the box waits on it until set-up from outside is done.');
     out.push('gate_dir=$(mktemp -d)', 'gate=$gate_dir/gate', 'mkfifo "$gate"');
   }
+  // A quoted assignment, not $(cat <<EOF): no subshell, no process.
   for (const script of plan.scripts) {
-    const end = heredocDelimiter(script.text);
-    out.push('', ...commentLines(`Script "${script.name}": ${script.why}`), `${script.name}=$(cat <<'${end}'`, script.text, end, ')');
+    out.push('', ...commentLines(`Script "${script.name}": ${script.why}`), `${script.name}=${quoteScript(script.text)}`);
   }
-  for (const step of plan.steps) {
+  for (const [i, step] of plan.steps.entries()) {
     out.push('', ...commentLines(step.why));
+    // Consecutive mkdir steps: one mkdir for all (each its own comment), in order; a failure still stops the script.
+    if (step.kind === 'mkdir' && plan.steps[i + 1]?.kind === 'mkdir') {
+      pendingDirs.push(step.path);
+      continue;
+    }
+    if (step.kind === 'mkdir' && pendingDirs.length > 0) {
+      out.push(`mkdir ${[...pendingDirs, step.path].map(quoteTemplate).join(' ')}`);
+      pendingDirs.length = 0;
+      continue;
+    }
     out.push(...(RENDER[step.kind] as (s: Step) => string[])(step));
   }
   out.push('', 'exit "$status"', '');
@@ -82,12 +96,9 @@ function commentLines(text: string): string[] {
   return text.split('\n').map((line) => `# ${line}`);
 }
 
-/** A heredoc terminator that no line of `text` equals (an -e value or a path may hold "NSBOX_EOF" on a line). */
-function heredocDelimiter(text: string): string {
-  const lines = new Set(text.split('\n'));
-  let end = 'NSBOX_EOF';
-  for (let n = 1; lines.has(end); n++) end = `NSBOX_EOF_${n}`;
-  return end;
+/** A box script as one single-quoted word, its lines as they are (each ' becomes '\\''). */
+function quoteScript(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function renderUndo(undo: UndoStep): string {

@@ -102,5 +102,13 @@ export function buildLateMounts(spec: ImageBoxSpec, facts: MountFacts, root: str
   for (const f of facts.toolbox.files) {
     out.push({ source: f.source, target: `${root}${TOOLBOX_DIR}/${f.name}`, type: 'none', options: 'bind,ro,nosuid,nodev', why: `Toolbox: ${f.name}, read-only.` });
   }
+  // Last: the toolbox directory itself, with the files bound in it (rbind), read-only (libmount remounts it ro).
+  out.push({
+    source: `${root}${TOOLBOX_DIR}`,
+    target: `${root}${TOOLBOX_DIR}`,
+    type: 'none',
+    options: 'rbind,ro',
+    why: 'The toolbox directory becomes a read-only mount: nsbox exec runs its tools with every capability, so a box process must not be able to rename it away or put files in it (a mount point cannot be renamed).',
+  });
   return out;
 }

@@ -11,7 +11,7 @@ import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
 import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
-import { cgroupNamespaceArgv, cgroupViewInitLines, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
+import { CGROUP_VIEW_DIR, cgroupNamespaceArgv, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list; with -t, console is the box's pty). */
@@ -120,16 +120,12 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '',
     '# 4. Fill /dev: mount points for the host\'s device nodes and the toolbox, then the standard links.',
     `step mkfiles ${[...BOX_DEVICES, ...(input.console ? ['console'] : [])].map((d) => `"$R/dev/${d}"`).join(' ')}`,
-    'step mkdir -m 755 "$R/dev/pts" "$R/dev/shm" "$R/dev/mqueue" "$T"',
-    ...cgroupViewInitLines(input.cgroupView),
-    `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
-    ...DEV_LINKS.map(([name, target]) => `step ln -s ${target} "$R/dev/${name}"`),
+    ...initDirsAndLinks(input),
     '',
     '# 5. Device nodes, devpts, shm, mqueue, /etc files, volumes, tmpfs, masked and read-only kernel paths, toolbox.',
+    '#    Its last line makes the toolbox directory itself a read-only mount (nsbox exec runs its tools with every',
+    '#    capability: a box process must not be able to rename it away or put files in it).',
     `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
-    '#    The toolbox directory itself becomes a read-only mount: nsbox exec runs its tools with every capability, so',
-    '#    a box process must not be able to rename it away or put files in it (a mount point cannot be renamed).',
-    'step mount -n --rbind -o ro "$T" "$T"',
     ...cgroupViewSealLines(input.cgroupView),
     '',
     '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
@@ -152,6 +148,29 @@ export function buildImageInitScript(input: ImageInitInput): string {
   );
   return lines.join('\n');
 }
+
+/**
+ * Section 4's directories (one mkdir: each is a process) and links: one perl for them all where the toolbox has the
+ * host's perl (ln -s makes one link per process), else one ln -s each.
+ */
+function initDirsAndLinks(input: ImageInitInput): string[] {
+  const view = input.cgroupView?.version === 1 ? input.cgroupView : undefined;
+  const dirs = ['"$R/dev/pts"', '"$R/dev/shm"', '"$R/dev/mqueue"', '"$T"', ...(view?.dirs ?? []).map((d) => `"$R${d}"`)];
+  const links: (readonly [string, string])[] = [
+    ...DEV_LINKS.map(([name, target]) => [target, `"$R/dev/${name}"`] as const),
+    ...(view?.links ?? []).map(([name, hierarchy]) => [hierarchy, `"$R${CGROUP_VIEW_DIR}/${name}"`] as const),
+  ];
+  const lines = [`step mkdir -m 755 ${dirs.join(' ')}`, `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`];
+  if (!input.toolbox.files.some((f) => f.name === 'perl')) return [...lines, ...links.map(([target, link]) => `step ln -s ${target} ${link}`)];
+  return [
+    ...lines,
+    '#    The links (TARGET LINK pairs), all in one process: ln -s would be one process per link.',
+    `step perl -e ${quoteWord(SYMLINKS_PERL)} ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
+  ];
+}
+
+/** `ln -s` for each TARGET LINK pair of @ARGV. */
+const SYMLINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
 
 /** overlay's mount options; nodev: a device node made in the box's files cannot be opened (only /dev's can). */
 export function overlayOptions(input: Pick<ImageInitInput, 'container' | 'lowerDirs' | 'readOnly'>): string {

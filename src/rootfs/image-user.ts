@@ -1,7 +1,6 @@
 // Resolves the box's user (--user or the image's User) with the image's own /etc/passwd and /etc/group, read
 // from the merged layers (never the host's files, never through a symlink).
 
-import { readFile } from 'node:fs/promises';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError, flagError } from '../errors.js';
@@ -55,7 +54,7 @@ export async function resolveUserFromTables(user: string | undefined, read: Tabl
 async function readTable(layers: readonly string[], name: 'passwd' | 'group'): Promise<string[][]> {
   const entry = await lookupMerged(layers, ['etc', name]);
   if (entry.kind !== 'file') return [];
-  return splitTable(await readFile(join(entry.layer, 'etc', name), 'utf8').catch(() => ''));
+  return splitTable(readTextOrEmpty(join(entry.layer, 'etc', name)));
 }
 
 /** passwd/group text -> rows of fields. */
@@ -88,4 +87,13 @@ function toId(value: string, text: string): number {
   const id = Number(text);
   if (!Number.isInteger(id) || id < 0 || id > 4294967294) throw flagError('--user', value, `id ${JSON.stringify(text)} out of range`);
   return id;
+}
+
+/** A small file of the image, read at once (an awaited read is several thread-pool round trips at start-up). */
+function readTextOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -6,8 +6,8 @@
 // non-directory there. Opaque markers are xattrs node cannot read: ignoring them can only make nsbox see an entry
 // that is hidden, which makes a later mount fail, never land elsewhere (the box re-checks the real merged view).
 
-import { lstat, readlink } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+// Sync calls: a handful of lstat(2) on local layers take microseconds; each awaited one costs a thread-pool round trip.
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export type MergedEntry =
@@ -25,7 +25,7 @@ export async function lookupMerged(layers: readonly string[], parts: readonly st
     const [layer, info] = found;
     if (isWhiteout(info)) return { kind: 'missing' };
     const last = i === parts.length - 1;
-    if (info.isSymbolicLink()) return { kind: 'symlink', layer, target: await readlink(join(layer, rel)) };
+    if (info.isSymbolicLink()) return { kind: 'symlink', layer, target: readlinkSync(join(layer, rel)) };
     if (!info.isDirectory()) return last ? { kind: info.isFile() ? 'file' : 'other', layer } : { kind: 'other', layer };
     if (last) return { kind: 'directory', layer };
     visible = await mergedDirectoryLayers(visible.slice(visible.indexOf(layer)), rel);
@@ -59,7 +59,7 @@ function isWhiteout(info: Stats): boolean {
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

@@ -1,6 +1,8 @@
-// Replace a file whole: write a temp file beside it, fsync, rename over (readers see the old or the new text).
+// Replace a file whole: write a temp file beside it, rename over (readers see the old or the new text).
+// No fsync, like runc's saveState: the rename alone is atomic for readers and against a killed writer, and state is
+// run-time only (/run/nsbox, gone at the next boot); a flush to disk cost milliseconds per record write.
 
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Atomically replace `path` with `text` (mode 0600). */
@@ -9,7 +11,6 @@ export function writeFileAtomic(path: string, text: string): void {
   const fd = openSync(temp, 'w', 0o600);
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
