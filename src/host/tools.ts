@@ -1,7 +1,9 @@
 // Finds the system tools nsbox composes, and names the Debian package to install when one is missing.
 
 import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
+import { currentFactsKey, identifyFile, isFactCurrent, loadToolFacts, readBootId, saveToolFacts } from './facts-cache.js';
 
 /** Tool -> Debian/Ubuntu package that ships it. */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
@@ -39,8 +41,53 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /** The absolute path of an executable found in PATH (plus the sbin dirs root expects), or undefined. */
 export function findTool(name: string, pathVar: string = process.env.PATH ?? ''): string | undefined {
-  const dirs = [...pathVar.split(':'), ...DEFAULT_PATH.split(':')].filter((d) => d.startsWith('/'));
-  for (const dir of new Set(dirs)) {
+  if (pathVar !== (process.env.PATH ?? '') || process.env.NSBOX_NO_FACTS_CACHE) return scanForTool(name, searchDirs(pathVar));
+  processFinder ??= createToolFinder(join(process.env.NSBOX_STATE || '/run/nsbox', 'host-facts.json'), pathVar, readBootId());
+  return processFinder.find(name);
+}
+
+let processFinder: ToolFinder | undefined;
+
+export interface ToolFinder {
+  find(name: string): string | undefined;
+  /** Writes what this process looked up (called at exit when anything was new). */
+  save(): void;
+}
+
+/**
+ * Tool lookups through the per-boot facts file (facts-cache.ts): a cached answer costs one stat instead of an
+ * access(2) per PATH directory; a new answer is written back at exit.
+ */
+export function createToolFinder(file: string, pathVar: string, bootId: string, onNew: (finder: ToolFinder) => void = (f) => process.once('exit', () => f.save())): ToolFinder {
+  const dirs = searchDirs(pathVar);
+  const key = currentFactsKey(bootId, dirs, pathVar);
+  const tools = loadToolFacts(file, key);
+  let dirty = false;
+  const finder: ToolFinder = {
+    find(name) {
+      const known = tools.get(name);
+      if (known !== undefined && isFactCurrent(known)) return known?.path;
+      const found = scanForTool(name, dirs);
+      const id = found === undefined ? undefined : identifyFile(found);
+      tools.set(name, found === undefined || id === undefined ? null : { path: found, id });
+      if (!dirty) onNew(finder);
+      dirty = true;
+      return found;
+    },
+    save() {
+      if (dirty) saveToolFacts(file, key, tools);
+      dirty = false;
+    },
+  };
+  return finder;
+}
+
+function searchDirs(pathVar: string): string[] {
+  return [...new Set([...pathVar.split(':'), ...DEFAULT_PATH.split(':')].filter((d) => d.startsWith('/')))];
+}
+
+function scanForTool(name: string, dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
     const candidate = `${dir}/${name}`;
     try {
       accessSync(candidate, constants.X_OK);
