@@ -4,18 +4,18 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Script, constants as vmConstants } from 'node:vm';
+import { Script } from 'node:vm';
 import { codeCacheFile, type CodeCacheFile } from './start/code-cache.js';
 import { restoreSavedEnv } from './start/saved-env.js';
 
 restoreSavedEnv(process.env);
 const bundle = join(dirname(process.argv[1]!), 'nsbox.cjs');
-// The bundle keeps a few import() of node builtins; a vm.Script runs them through node's own loader only from 20.12.
-const importDynamically = (vmConstants as Partial<typeof vmConstants> | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-if (importDynamically === undefined || process.env.NSBOX_NO_CODE_CACHE) createRequire(bundle)(bundle);
-else runCached(importDynamically);
+// The bundle has no import(): a vm.Script made from a code cache loses its dynamic-import host options in Node 20
+// (core-start tests that the bundle has none).
+if (process.env.NSBOX_NO_CODE_CACHE) createRequire(bundle)(bundle);
+else runCached();
 
-function runCached(importModuleDynamically: typeof vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER): void {
+function runCached(): void {
   const source = readFileSync(bundle, 'utf8');
   const cache = codeCacheFile(bundle, statSync(bundle), process.argv.slice(2));
   let cachedData: Buffer | undefined;
@@ -24,7 +24,7 @@ function runCached(importModuleDynamically: typeof vmConstants.USE_MAIN_CONTEXT_
   } catch {
     // the first run of this subcommand since the build: written at exit
   }
-  const script = new Script(wrap(source), { filename: bundle, cachedData, importModuleDynamically });
+  const script = new Script(wrap(source), { filename: bundle, cachedData });
   // V8 refuses a cache of another node or other flags: write it afresh at exit, when it holds every function this
   // run compiled.
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(cache, script));

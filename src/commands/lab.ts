@@ -3,6 +3,7 @@
 
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
+import { existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 
 interface LabArgs {
@@ -45,7 +46,6 @@ export const command: NsboxCommand<LabArgs> = {
       const s = step(operands[0]);
       const pid = Number(operands[1]);
       if (!Number.isInteger(pid) || pid <= 0) throw new NsboxError('usage: nsbox lab check STEP PID (the pid of the process you started, as the host sees it)');
-      const { existsSync } = await import('node:fs');
       if (!existsSync(`/proc/${pid}`)) throw new NsboxError(`no process ${pid}`);
       const observations = s.check(pid);
       const ok = observations.every((o) => o.ok);

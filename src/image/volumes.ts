@@ -2,7 +2,7 @@
 // A box's container record (containers/<id>/config.json) lists the volumes it mounts; while that record exists
 // (the box is running, or stopped and not yet removed), `volume rm` refuses, as Docker does.
 
-import { readdir, readFile, rm, mkdir, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { VOLUME_NAME } from '../rootfs/mount-flags.js';
@@ -73,7 +73,6 @@ export async function removeVolume(root: string, name: string): Promise<void> {
   const store = describeStore(root);
   await mkdir(store.tmp, { recursive: true, mode: 0o700 });
   const trash = join(store.tmp, newTempName(`volume-${name}`));
-  const { rename } = await import('node:fs/promises');
   await rename(volumePaths(root, name).dir, trash);
   await rm(trash, { recursive: true, force: true });
 }

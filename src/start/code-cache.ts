@@ -16,15 +16,22 @@ export interface CodeCacheFile {
   readonly prefix: string;
 }
 
+/** cli.ts's commands (a unit test keeps the two lists equal): each has a cache; any other first word shares "other". */
+export const CACHED_COMMANDS: readonly string[] = [
+  'run', 'sh', 'ns', 'doctor', 'image', 'images', 'rmi', 'volume', 'network', 'ps', 'logs', 'exec', 'start', 'stop', 'restart',
+  'kill', 'rm', 'wait', 'inspect', 'port', 'stats', 'top', 'gc', 'box-exited', 'commit', 'export', 'version', 'lab', 'completion',
+  'manpage', '__complete',
+];
+
 /**
  * V8 caches the functions compiled by the run that wrote the cache (it compiles lazily), so each subcommand keeps
- * its own: `run` then reads the code `run` needs, not what `ps` compiled. Any other first word shares "other".
+ * its own: `run` then reads the code `run` needs, not what `ps` compiled.
  * The stamp is in the name: a rebuilt bundle never meets the code of the old one. The directory is exactly as
  * trusted as the bundle itself.
  */
 export function codeCacheFile(bundle: string, stamp: BundleStamp, args: readonly string[]): CodeCacheFile {
   const word = args.find((a) => a !== '--');
-  const key = word !== undefined && /^[a-z][a-z-]{0,19}$/.test(word) ? word : 'other';
+  const key = word !== undefined && CACHED_COMMANDS.includes(word) ? word : 'other';
   const prefix = `${basename(bundle)}.${key}.`;
   return { dir: join(dirname(bundle), '.cache'), prefix, name: `${prefix}${Math.trunc(stamp.mtimeMs)}-${stamp.size}-${stamp.ino}.v8` };
 }

@@ -1,7 +1,8 @@
 // bin/nsbox's start-up: node's own start-up variables stay out of nsbox's node and reach a host-root box; the code
 // cache is written once per subcommand and used from then on.
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { nsbox, NSBOX, isRoot } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
@@ -27,6 +28,24 @@ if (!isRoot) {
     const plain = nsbox(['run', '--', process.execPath, '-e', '0'], { env });
     assert.is.not(plain.code, 0, 'a node in the box should refuse the bogus NODE_OPTIONS flag');
     await assertNoLeaks(before, 'start-up variables');
+  });
+
+  test('the bundle has no import() (a vm.Script from a code cache cannot run one in Node 20); a cached run that reads a module lazily works', () => {
+    const bundle = readFileSync(join(dirname(NSBOX), '..', 'dist', 'bundle', 'nsbox.cjs'), 'utf8');
+    assert.equal(bundle.match(/\bimport\([^)]{0,40}\)/g) ?? [], []);
+    // volume rm loads node:fs/promises' rename lazily (it once did so with import()); its second run uses the cache.
+    const root = mkdtempSync(join(tmpdir(), 'nsbox-start-'));
+    try {
+      const env = { ...process.env, NSBOX_ROOT: root };
+      for (let i = 0; i < 2; i++) {
+        assert.is(nsbox(['volume', 'create', 'start-test'], { env }).code, 0);
+        const r = nsbox(['volume', 'rm', 'start-test'], { env });
+        assert.is(r.code, 0, `run ${i + 1}: ${r.stderr}`);
+        assert.is(r.stderr, '');
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('the first run of a subcommand writes its code cache; later runs use it and leave it alone', () => {

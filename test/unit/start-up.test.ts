@@ -1,7 +1,8 @@
 // bin/nsbox's start-up: the code cache file names and the variables moved aside for nsbox's own node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { codeCacheFile } from '../../src/start/code-cache.js';
+import { CACHED_COMMANDS, codeCacheFile } from '../../src/start/code-cache.js';
+import { COMMANDS } from '../../src/cli.js';
 import { restoreSavedEnv } from '../../src/start/saved-env.js';
 
 const stamp = { mtimeMs: 1700000000123.75, size: 426558, ino: 42 };
@@ -19,9 +20,13 @@ test('a rebuilt bundle of the same length gets another cache (V8 itself checks o
 });
 
 test('flags, paths and odd words share the "other" cache: no word of the command line ever becomes a path', () => {
-  for (const args of [['--', '--help'], ['--'], [], ['--', '../../etc/x'], ['--', 'a/b'], ['--', 'RUN']]) {
+  for (const args of [['--', '--help'], ['--'], [], ['--', '../../etc/x'], ['--', 'a/b'], ['--', 'RUN'], ['--', 'nosuchcommand']]) {
     assert.is(codeCacheFile('/b/nsbox.cjs', stamp, args).name, 'nsbox.cjs.other.1700000000123-426558-42.v8', args.join(' '));
   }
+});
+
+test('every command of cli.ts has a cache of its own', () => {
+  assert.equal([...CACHED_COMMANDS].sort(), Object.keys(COMMANDS).sort());
 });
 
 test('the saved variables come back under their own names, and only those', () => {
