@@ -69,9 +69,10 @@ export function renderShell(plan: Plan): string {
     out.push('', '# The gate: a fifo on the box\'s fd 3; the box waits on it until set-up from outside is done.');
     out.push('gate_dir=$(mktemp -d)', 'gate=$gate_dir/gate', 'mkfifo "$gate"');
   }
-  // A quoted assignment, not $(cat <<EOF): no subshell, no process.
+  // A heredoc keeps the box scripts readable as they run (a quoted word would show every ' as '\\''): one cat each.
   for (const script of plan.scripts) {
-    out.push('', ...commentLines(`Script "${script.name}": ${script.why}`), `${script.name}=${quoteScript(script.text)}`);
+    const end = heredocDelimiter(script.text);
+    out.push('', ...commentLines(`Script "${script.name}": ${script.why}`), `${script.name}=$(cat <<'${end}'`, script.text, end, ')');
   }
   for (const [i, step] of plan.steps.entries()) {
     out.push('', ...commentLines(step.why));
@@ -96,7 +97,15 @@ function commentLines(text: string): string[] {
   return text.split('\n').map((line) => `# ${line}`);
 }
 
-/** A box script as one single-quoted word, its lines as they are (each ' becomes '\\''). */
+/** A heredoc terminator that no line of `text` equals (an -e value or a path may hold "NSBOX_EOF" on a line). */
+function heredocDelimiter(text: string): string {
+  const lines = new Set(text.split('\n'));
+  let end = 'NSBOX_EOF';
+  for (let n = 1; lines.has(end); n++) end = `NSBOX_EOF_${n}`;
+  return end;
+}
+
+/** A line as one single-quoted word (each ' becomes '\\''). */
 function quoteScript(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
