@@ -10,8 +10,8 @@ import { restoreSavedEnv } from './start/saved-env.js';
 
 restoreSavedEnv(process.env);
 const bundle = join(dirname(process.argv[1]!), 'nsbox.cjs');
-// The bundle has no import(): a vm.Script made from a code cache loses its dynamic-import host options in Node 20
-// (core-start tests that the bundle has none).
+// The bundle has no import() (esbuild --supported:dynamic-import=false turns each into a require): a vm.Script made
+// from a code cache loses its dynamic-import host options in Node 20 (core-start tests that the bundle has none).
 if (process.env.NSBOX_NO_CODE_CACHE) createRequire(bundle)(bundle);
 else runCached();
 
