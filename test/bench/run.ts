@@ -13,7 +13,7 @@ import { ALL_SETS } from './sets/index.js';
 import type { TargetOutcome } from './types.js';
 
 const USAGE = `usage: npm run bench [-- SET...]   sets: ${ALL_SETS.map((s) => s.name).join(', ')}
-env: BENCH_RUNS (default 30), BENCH_WARMUP (default 3), BENCH_RSS_RUNS (default 5)`;
+env: BENCH_RUNS (default 30), BENCH_WARMUP (default 3), BENCH_RSS_RUNS (default 5), BENCH_NSBOX_BASELINE (another build's bin/nsbox, beside this one in the startup set)`;
 
 function main(args: readonly string[]): number {
   if (args.includes('--help') || args.includes('-h')) {

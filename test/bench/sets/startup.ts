@@ -25,6 +25,7 @@ const bwrap = findTool('bwrap');
 const runc = findTool('runc');
 // crun refuses cgroup v1 hybrid hosts ("drop all controllers from cgroupv2"): only on a pure v2 host.
 const crun = existsSync('/sys/fs/cgroup/cgroup.controllers') && !existsSync('/sys/fs/cgroup/memory') ? findTool('crun') : undefined;
+const baseline = process.env.BENCH_NSBOX_BASELINE || undefined;
 const imageBox = (...limits: string[]) => [NSBOX_BIN, 'run', '--rm', '--net', 'none', ...limits, 'busybox', 'true'];
 
 const candidates: Candidate[] = [
@@ -38,6 +39,13 @@ const candidates: Candidate[] = [
   { name: 'nsbox image', argv: imageBox(), env: STARTUP_ENV },
   { name: 'nsbox image 100m', argv: imageBox('--memory', '100m'), env: STARTUP_ENV },
   { name: 'nsbox image 100m cgroupfs', argv: imageBox('--memory', '100m'), env: { ...STARTUP_ENV, NSBOX_CGROUP_DRIVER: 'cgroupfs' } },
+  // BENCH_NSBOX_BASELINE=/other/checkout/bin/nsbox: the same boxes by another build, side by side (before/after).
+  ...(baseline
+    ? [
+        { name: 'baseline host-root', argv: [baseline, 'run', ...CORE_NSBOX_FLAGS, '--', 'true'], env: STARTUP_ENV },
+        { name: 'baseline image 100m', argv: [baseline, ...imageBox('--memory', '100m').slice(1)], env: STARTUP_ENV },
+      ]
+    : []),
   { name: 'dry-run script by sh', argv: ['sh', script('default')] },
   { name: 'dry-run script cgroupfs', argv: ['sh', script('cgroupfs')] },
 ];
