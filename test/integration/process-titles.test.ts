@@ -1,12 +1,13 @@
 // Integration (root): the processes nsbox leaves running for a box read as what they are, seen from the host. A
 // detached box's supervisor, reaper and --init reaper show a short title naming nsbox (`ps -o args`), never their
 // script text; `lsns -p` prints no script; the scripts, passed in the environment, never reach the box's command.
+// The image box's --dry-run script passes them the same way and still runs under sh, newlines and all.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { nsbox, isRoot } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
@@ -22,7 +23,10 @@ const cli = (args: readonly string[]) => nsbox(args, { env: ENV, timeoutMs: 60_0
 /** Every variable a script travels in (src/plan/script-env.ts, the --init reaper's). */
 const SCRIPT_VARS = /^NSBOX_(SUPERVISOR|REAPER|INIT|RELAY|BOX|INIT_REAPER)=/m;
 
-const args = (pid: number): string => execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+const args = (pid: number): string => {
+  const r = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+};
 
 /** The supervisor and every process in the box's cgroup (read from PID 1's /proc/<pid>/cgroup, v1 or v2). */
 function boxProcesses(id: string): { supervisor: number; inCgroup: number[]; init: number } {
@@ -56,7 +60,13 @@ test('detached boxes: supervisor, reaper and --init reaper titled nsbox-*, short
     const r = cli(argv);
     assert.is(r.code, 0, `${what}: ${r.stderr}`);
     const id = r.stdout.trim();
-    const { supervisor, inCgroup, init } = boxProcesses(id);
+    // -d returns once PID 1 runs; with --init the command is its child a moment later.
+    let seen = boxProcesses(id);
+    for (let i = 0; i < 100 && !seen.inCgroup.some((p) => args(p) === 'sleep 1000'); i++) {
+      execFileSync('sleep', ['0.05']);
+      seen = boxProcesses(id);
+    }
+    const { supervisor, inCgroup, init } = seen;
     // With --init PID 1 is the reaper and the command its child; the command itself is `sleep 1000`.
     const all = [supervisor, ...inCgroup];
     const titles = all.map((p) => [p, args(p)] as const);
@@ -87,6 +97,23 @@ test('detached boxes: supervisor, reaper and --init reaper titled nsbox-*, short
   assert.not.match(image.stdout, SCRIPT_VARS, `image run --init: ${image.stdout}`);
   assert.is(cli(['rm', '-f', ...cli(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)]).code, 0);
   return assertNoLeaks(before, 'process titles');
+});
+
+test('image box: the --dry-run script (a newline and a "NSBOX_EOF" line in the command and in -e) runs under sh as nsbox runs it, and leaves nothing', () => {
+  const before = snapshot(OWN);
+  const containers = () => readdirSync(join(base, 'store', 'containers')).sort();
+  const dirsBefore = containers();
+  const flags = ['--rm', '-e', 'X=a\nNSBOX_EOF\nb', 'busybox', 'sh', '-c', 'echo "one"\necho "two:$X"; env | grep -E "^NSBOX_(SUPERVISOR|REAPER|INIT|RELAY|BOX)=" || echo no-nsbox-vars'];
+  const script = cli(['run', '--dry-run', ...flags]);
+  assert.is(script.code, 0, script.stderr);
+  assert.match(script.stdout, /^env NSBOX_REAPER="\$reaper" NSBOX_INIT="\$init" /m, 'the scripts are passed in the environment');
+  assert.equal(containers(), dirsBefore, '--dry-run creates nothing');
+  const viaSh = spawnSync('sh', ['-s'], { input: script.stdout, encoding: 'utf8', env: ENV, timeout: 60_000 });
+  assert.is(viaSh.status, 0, viaSh.stderr);
+  assert.is(viaSh.stdout, 'one\ntwo:a\nNSBOX_EOF\nb\nno-nsbox-vars\n');
+  assert.is(cli(['run', ...flags]).stdout, viaSh.stdout, 'nsbox runs the same box');
+  assert.equal(containers(), dirsBefore, 'the script removes its container directory (--rm)');
+  return assertNoLeaks(before, 'image --dry-run under sh');
 });
 
 test.run();
