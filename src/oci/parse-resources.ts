@@ -74,7 +74,8 @@ export function parseResources(raw: unknown, path: string): { readonly resources
       memorySwapBytes: swap,
       cpuQuotaUs: quota !== undefined && quota > 0 ? quota : undefined,
       cpuPeriodUs: period !== undefined && period > 0 ? period : undefined,
-      cpuShares: shares !== undefined && shares >= 2 ? shares : undefined,
+      // The kernel's least is 2 (v1 raises a 1 to 2 itself); 0 means "not set".
+      cpuShares: shares !== undefined && shares > 0 ? Math.max(2, shares) : undefined,
       cpusetCpus: cpus === undefined ? undefined : formatCpuList(cpus),
       pidsLimit: pidsLimit !== undefined && pidsLimit > 0 ? pidsLimit : undefined,
       ...(devicesDeny.length > 0 ? { devicesDeny, devicesAllow: deviceRules.filter((d) => d.allow).map((d) => d.rule) } : {}),
@@ -83,14 +84,19 @@ export function parseResources(raw: unknown, path: string): { readonly resources
   };
 }
 
-/** A memory size in bytes: -1, 0 or absent is no limit. */
+/** 2^63-1 (Go's math.MaxInt64), which some callers write for "no limit". */
+const INT64_MAX_TEXT = '9223372036854775807';
+
+/** A memory size in bytes: -1, 0, 2^63-1 or absent is no limit. */
 function readMemory(raw: unknown, path: string): number | undefined {
+  if (raw === INT64_MAX_TEXT) return undefined;
   const n = readInteger(raw, path, -1, I64_MAX);
   return n === undefined || n <= 0 ? undefined : n;
 }
 
 /** Memory plus swap in bytes: -1 is unlimited swap (Docker's --memory-swap -1); 0 or absent leaves the default. */
 function readSwap(raw: unknown, path: string): number | 'unlimited' | undefined {
+  if (raw === INT64_MAX_TEXT) return 'unlimited';
   const n = readInteger(raw, path, -1, I64_MAX);
   return n === -1 ? 'unlimited' : n === undefined || n === 0 ? undefined : n;
 }

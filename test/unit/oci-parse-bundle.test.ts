@@ -298,6 +298,10 @@ test('update --resources reads the same object: limits in CgroupRequest units, -
   const { resources } = parseResources({ memory: { limit: 1 << 30, swap: -1 }, cpu: { quota: -1, period: 100000, cpus: '1,0,2' }, pids: { limit: -1 } }, 'resources');
   assert.equal([resources.memoryBytes, resources.memorySwapBytes, resources.cpuQuotaUs, resources.cpusetCpus, resources.pidsLimit], [1 << 30, 'unlimited', undefined, '0-2', undefined]);
   assert.is(resources.devicesDeny, undefined);
+  // Go's MaxInt64 as "no limit" (kept exact as a digit string by parseConfigText); cpu.shares 1 is the kernel's 2.
+  const max = parseResources(parseConfigText('{"memory": {"limit": 9223372036854775807, "swap": 9223372036854775807}, "cpu": {"shares": 1}}', 'r'), 'resources').resources;
+  assert.equal([max.memoryBytes, max.memorySwapBytes, max.cpuShares], [undefined, 'unlimited', 2]);
+  assert.throws(() => parseResources(parseConfigText('{"memory": {"limit": 9223372036854775000}}', 'r'), 'resources'), (e: Error) => e instanceof OciInvalid && /^invalid config\.json: resources\.memory\.limit: must be from -1 to /.test(e.message));
 });
 
 test.run();
