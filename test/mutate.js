@@ -116,7 +116,7 @@ const MUTATIONS = [
   {
     id: 'unreadable-hidden',
     what: 'a box whose state.json is unreadable is skipped by ps and rm (its processes live on)',
-    edits: [['src/lifecycle/unreadable-box.ts', 'return listBoxIds(state).flatMap((id) => findUnreadableBox(state, id) ?? []);', 'return listBoxIds(state).flatMap(() => []);'],
+    edits: [['src/lifecycle/unreadable-box.ts', 'return listBoxIds(state).flatMap((id) => (known.has(id) ? [] : findUnreadableBox(state, id) ?? []));', 'return listBoxIds(state).flatMap(() => []);'],
       ['src/lifecycle/unreadable-box.ts', 'return reason === undefined || !existsSync(paths.dir) ? undefined : { id, paths, reason };', 'void reason;\n  return undefined;']],
     tests: [['integration', 'lifecycle-edges']],
   },

@@ -47,12 +47,13 @@ export const command: NsboxCommand<PsArgs> = {
     if (last !== undefined && (!Number.isInteger(last) || last < -1)) throw flagError('--last', last, 'expected a number of boxes');
     const all = args.all || filtersImplyAll(filters) || (last !== undefined && last !== -1);
     const state = openStateFromArgs(args);
-    let boxes = listBoxes(state).filter((b) => all || b.now.status === 'running' || b.now.status === 'restarting' || b.now.status === 'creating');
+    const listed = listBoxes(state);
+    let boxes = listed.filter((b) => all || b.now.status === 'running' || b.now.status === 'restarting' || b.now.status === 'creating');
     boxes = boxes.filter((b) => matchesPsFilters(b, filters));
     if (last !== undefined && last !== -1) boxes = boxes.slice(0, last);
     // A box whose record is unusable is never hidden: warned about, and listed (without -a only while its cgroup
     // has processes) unless a filter or -n asks for what only a record can say.
-    const unreadable = listUnreadableBoxes(state);
+    const unreadable = listUnreadableBoxes(state, new Set(listed.map((b) => b.record.id)));
     for (const u of unreadable) process.stderr.write(`nsbox: warning: ${describeUnreadable(u)}\n`);
     const strays = filters.size > 0 || last !== undefined ? [] : unreadable.filter((u) => all || listPidsIn(findBoxCgroupDirs(u.id)).length > 0);
     const truncate = args.trunc;

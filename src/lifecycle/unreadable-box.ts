@@ -49,9 +49,9 @@ export function findUnreadableBox(state: StatePaths, id: string): UnreadableBox 
   return reason === undefined || !existsSync(paths.dir) ? undefined : { id, paths, reason };
 }
 
-/** Every box of the state dir whose record is unusable. */
-export function listUnreadableBoxes(state: StatePaths): UnreadableBox[] {
-  return listBoxIds(state).flatMap((id) => findUnreadableBox(state, id) ?? []);
+/** Every box of the state dir whose record is unusable; `known`: ids whose record was just read fine (not read again). */
+export function listUnreadableBoxes(state: StatePaths, known: ReadonlySet<string> = new Set()): UnreadableBox[] {
+  return listBoxIds(state).flatMap((id) => (known.has(id) ? [] : findUnreadableBox(state, id) ?? []));
 }
 
 /** The one-line warning naming the file. */
