@@ -6,7 +6,7 @@
 // "slice:prefix:name" is laid out as systemd would (machine.slice/machine-libpod.slice/libpod-ID.scope).
 
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { detectCgroupHost, findProcCgroupPath, type CgroupHierarchy, type CgroupHost } from '../cgroup/detect.js';
 import type { Step } from '../plan/types.js';
@@ -67,10 +67,11 @@ export function planCgroupSteps(cg: ContainerCgroup, resources: OciResources, de
   const steps: Step[] = [];
   for (const dir of cg.created) {
     steps.push({ kind: 'mkdir', path: dir, why: 'The container\'s cgroup (or a missing parent of it), at the path the caller chose.', undo: { kind: 'rmdir', path: dir } });
-    // A new v1 cpuset cgroup has no CPUs or memory nodes and takes no process until it is given its parent's.
+    // A new v1 cpuset cgroup has no CPUs or memory nodes and takes no process until it is given its parent's
+    // (the nearest existing ancestor's, read now: the ones between are made by this plan with the same values).
     if (dir.includes('/cpuset/') && cg.version === 1) {
       for (const knob of ['cpuset.cpus', 'cpuset.mems'] as const) {
-        steps.push({ kind: 'exec', argv: ['sh', '-c', `cat "$1/../${knob}" > "$1/${knob}"`, 'sh', dir], why: `v1 cpuset: a new cgroup takes its parent's ${knob} before a process may join.` });
+        steps.push({ kind: 'write-file', path: join(dir, knob), content: inheritedCpuset(dir, knob), why: `v1 cpuset: a new cgroup takes its parent's ${knob} before a process may join.` });
       }
     }
   }
@@ -118,6 +119,18 @@ export function knobWrites(cg: ContainerCgroup, r: OciResources, deviceRules: re
 /** runc's shares -> weight conversion (1..10000). */
 export function cpuWeight(shares: number): number {
   return Math.max(1, Math.min(10000, Math.round(1 + ((shares - 2) * 9999) / 262142)));
+}
+
+function inheritedCpuset(dir: string, knob: string): string {
+  for (let up = dirname(dir); up !== dirname(up); up = dirname(up)) {
+    try {
+      const value = readFileSync(join(up, knob), 'utf8').trim();
+      if (value !== '') return value;
+    } catch {
+      // made by this plan too: look higher
+    }
+  }
+  throw new NsboxError(`cannot place the container: no ${knob} above ${dir}`);
 }
 
 /** Every pid in the container's cgroups (pids hierarchy first: it tracks every process). */

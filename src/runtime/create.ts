@@ -27,6 +27,8 @@ import { resolveInRoot } from './resolve-in-root.js';
 import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
 import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
+import { kernelPathEntries, toolboxEntries } from './batch-mounts.js';
+import { renderFstab } from '../rootfs/fstab.js';
 
 export interface CreateOptions {
   readonly bundle: string;
@@ -155,7 +157,15 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     { kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' },
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
+  const opaque = c.mounts.map((m) => m.destination);
+  const toolboxFstab = join(paths.dir, 'toolbox.fstab');
+  const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, opaque);
+  const kernelPathsFstab = kernelEntries.length > 0 ? join(paths.dir, 'kernel-paths.fstab') : undefined;
+  steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxEntries(c.root.path, facts.toolbox)), why: 'The toolbox\'s mounts, for one `mount --all`.' });
+  if (kernelPathsFstab) steps.push({ kind: 'write-text', path: kernelPathsFstab, content: renderFstab('Masked and read-only paths, mounted by the init after /proc and /sys.', kernelEntries), why: 'linux.maskedPaths and linux.readonlyPaths, for one `mount --all`.' });
   const init = buildInitScript({
+    toolboxFstab,
+    kernelPathsFstab,
     container: c,
     stateDir: paths.dir,
     fifo: paths.fifo,

@@ -37,6 +37,9 @@ export interface InitInput {
   /** Masked / read-only paths that exist on this kernel, by kind (the container's /proc and /sys show the same). */
   readonly cwd: string;
   readonly apparmor: boolean;
+  /** fstab files in the state dir the init mounts in one call each (batch-mounts.ts); kernelPaths absent when none. */
+  readonly toolboxFstab: string;
+  readonly kernelPathsFstab: string | undefined;
   /** process.terminal: the caller's --console-socket, which gets the pty's master before create exits. */
   readonly consoleSocket?: string;
 }
@@ -48,7 +51,7 @@ export function buildInitScript(input: InitInput): string {
     '# PID 1 of the container, in its new namespaces (the caller already mounted its root).',
     '# A failed step reports on fd 3 (nsbox-runtime prints it) and exits 125.',
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
-    'mkfile() { [ -e "$1" ] || { mkdir -p "${1%/*}" && : > "$1"; }; }',
+    'mkfile() { for f; do [ -e "$f" ] || { mkdir -p "${f%/*}" && : > "$f"; } || return 1; done; }',
     'put() { printf \'%s\\n\' "$2" > "$1"; }',
     `S=${quoteWord(input.stateDir)}  # the container's state directory (on the host)`,
     `R=${quoteWord(c.root.path)}  # the container's root`,
@@ -86,22 +89,17 @@ export function buildInitScript(input: InitInput): string {
     '',
     '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
     devTmpfs ? 'step mkdir -m 755 "$T"' : 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"',
-    ...input.toolbox.files.map((f) => `step mkfile "$T/${f.name}" && step mount -n --bind -o ro ${quoteWord(f.source)} "$T/${f.name}"`),
+    `step mkfile ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
+    `step mount -n --all --fstab ${quoteWord(input.toolboxFstab)}`,
     'step mount -n --rbind -o ro "$T" "$T"',
   );
-  if (c.maskedPaths.length > 0) {
-    lines.push('', '# 5. linux.maskedPaths: /dev/null over a file, an empty read-only tmpfs over a directory.');
-    for (const p of c.maskedPaths) {
-      const t = `"$R${escapeDoubleQuoted(p)}"`;
-      lines.push(`if [ -d ${t} ]; then step mount -n -t tmpfs -o ro,size=0 tmpfs ${t}; elif [ -e ${t} ]; then step mount -n --bind /dev/null ${t}; fi`);
-    }
-  }
-  if (c.readonlyPaths.length > 0) {
-    lines.push('', '# 6. linux.readonlyPaths: bound onto themselves, then made read-only.');
-    for (const p of c.readonlyPaths) {
-      const t = `"$R${escapeDoubleQuoted(p)}"`;
-      lines.push(`if [ -e ${t} ]; then step mount -n --rbind ${t} ${t} && step mount -n -o remount,bind,ro,nosuid,nodev,noexec ${t}; fi`);
-    }
+  if (input.kernelPathsFstab !== undefined) {
+    lines.push(
+      '',
+      '# 5. linux.maskedPaths (/dev/null over a file, an empty read-only tmpfs over a directory) and linux.readonlyPaths',
+      '#    (bound read-only onto themselves), in one mount(8) call (see the file for each line).',
+      `step mount -n --all --fstab ${quoteWord(input.kernelPathsFstab)}`,
+    );
   }
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');

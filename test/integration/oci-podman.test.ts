@@ -160,9 +160,10 @@ test('--read-only, --tmpfs, -v: the root cannot be written, the tmpfs and the vo
   mkdirSync(vol);
   writeFileSync(join(vol, 'in.txt'), 'from host\n');
   const run = podman('run', '--rm', ...RUN(), '--read-only', '--tmpfs', '/scratch', '-v', `${vol}:/data`, 'localhost/nsbox-bb', 'sh', '-c',
-    'touch /rootfile 2>/dev/null && echo root-writable; echo t > /scratch/t && echo tmpfs-ok; cat /data/in.txt; echo back > /data/out.txt; grep ^Seccomp: /proc/1/status; grep " /scratch " /proc/mounts | cut -d" " -f3');
+    // (/proc/sys/kernel/hostname is per uts namespace: a regression writes the container's own name only.)
+    'touch /rootfile 2>/dev/null && echo root-writable; echo t > /scratch/t && echo tmpfs-ok; cat /data/in.txt; echo back > /data/out.txt; grep ^Seccomp: /proc/1/status; grep " /scratch " /proc/mounts | cut -d" " -f3; (echo x > /proc/sys/kernel/hostname) 2>&1 | grep -c Read-only; ls /sys/firmware | wc -l');
   assert.equal(run.code, 0, run.stderr);
-  assert.equal(run.stdout, 'tmpfs-ok\nfrom host\nSeccomp:\t2\ntmpfs\n');
+  assert.equal(run.stdout, 'tmpfs-ok\nfrom host\nSeccomp:\t2\ntmpfs\n1\n0\n', 'readonlyPaths: /proc/sys read-only; maskedPaths: /sys/firmware empty');
   assert.equal(readFileSync(join(vol, 'out.txt'), 'utf8'), 'back\n');
   const unconfined = podman('run', '--rm', ...RUN(), '--security-opt', 'seccomp=unconfined', 'localhost/nsbox-bb', 'grep', '^Seccomp:', '/proc/1/status');
   assert.equal(unconfined.stdout, 'Seccomp:\t0\n', unconfined.stderr);

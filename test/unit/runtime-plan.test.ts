@@ -11,6 +11,7 @@ import { cgroupPathOf, knobWrites, resolveContainerCgroup } from '../../src/runt
 import { resolveInRoot } from '../../src/runtime/resolve-in-root.js';
 import { forkerScript, outerScript } from '../../src/runtime/launch-scripts.js';
 import { buildInitScript } from '../../src/runtime/init-script.js';
+import { kernelPathEntries } from '../../src/runtime/batch-mounts.js';
 import { parseConfig } from '../../src/oci/parse-bundle.js';
 import { isFrozen, statusOf, type RuntimeState } from '../../src/runtime/state.js';
 import { identify } from '../../src/state/proc-identity.js';
@@ -104,6 +105,8 @@ test('init from podman\'s config.json: gate opened first, every mount, masks, pi
     seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64', profile: 'config.json', instructions: 100 },
     cwd: '/',
     apparmor: false,
+    toolboxFstab: '/run/nsbox-runtime/ID/toolbox.fstab',
+    kernelPathsFstab: '/run/nsbox-runtime/ID/kernel-paths.fstab',
   });
   assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
   const at = (text: string) => {
@@ -113,7 +116,8 @@ test('init from podman\'s config.json: gate opened first, every mount, masks, pi
   };
   assert.ok(at('exec 5<>') < at('step mount -n --rbind "$R" "$R"'), 'the gate is opened before pivot_root hides its path');
   for (const m of c.mounts) assert.ok(script.includes(`"$R${m.destination}"`), `mounts ${m.destination}`);
-  assert.ok(at('step mount -n -t proc -o nosuid,noexec,nodev proc "$R/proc"') < at('/proc/kcore'), 'masks after /proc');
+  assert.ok(at('step mount -n -t proc -o nosuid,noexec,nodev proc "$R/proc"') < at('--fstab /run/nsbox-runtime/ID/kernel-paths.fstab'), 'masks after /proc');
+  assert.ok(at('--fstab /run/nsbox-runtime/ID/toolbox.fstab') < at('step pivot_root . .'), 'the toolbox before pivot_root');
   assert.ok(at('step pivot_root . .') < at('echo ready >&3'));
   assert.ok(at('echo ready >&3') < at('read -r _ <&5'), 'create returns before the gate opens');
   assert.ok(at('read -r _ <&5') < at('exec /dev/.nsbox/setpriv'), 'the process runs only after start');
@@ -121,6 +125,20 @@ test('init from podman\'s config.json: gate opened first, every mount, masks, pi
   assert.match(script, /prlimit --pid \$\$ --nofile=20000:20000 --nproc=32768:32768/);
   assert.match(script, /put \/proc\/sys\/net\/ipv4\/ping_group_range '0 0'/);
   assert.not.match(script, /pdeathsig/, 'the init must outlive its parent (the forker exits at once)');
+});
+
+test('masked and read-only paths: kinds read at plan time, missing ones skipped, destinations kept inside the root', () => {
+  const root = join(tmp, 'kroot');
+  mkdirSync(join(root, 'data'), { recursive: true });
+  symlinkSync('/host-etc', join(root, 'etc')); // /host-etc/shadow does not exist inside the root
+  const entries = kernelPathEntries(root, ['/proc/version', '/sys/kernel', '/proc/no-such-thing', '/etc/shadow'], ['/proc/sys', '/data'], ['/proc', '/sys']);
+  const rows = entries.map((e) => `${e.source} ${e.target.slice(root.length)} ${e.type} ${e.options}`);
+  assert.ok(rows.includes('/dev/null /proc/version none bind,ro'), rows.join('\n'));
+  assert.ok(rows.includes('tmpfs /sys/kernel tmpfs ro,nosuid,nodev,noexec,size=0'), rows.join('\n'));
+  assert.ok(!rows.some((r) => r.includes('no-such-thing')));
+  assert.ok(!rows.some((r) => r.includes('shadow')), 'a masked path through a link is looked up inside the root, where it does not exist');
+  assert.ok(rows.includes(`${root}/data /data none rbind,ro,nosuid,nodev,noexec`));
+  for (const e of entries) assert.ok(e.target.startsWith(`${root}/`), `${e.target} is inside the root`);
 });
 
 test('status: stopped when the init is gone, created while the gate exists, running after, paused when frozen', () => {
