@@ -4,9 +4,8 @@
 // box launch, and the box needs an extra fd (the gate socket) with inherited stdio, which spawn gives directly.
 
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 // File steps are sync: a plan's dozen small writes and mkdirs take microseconds each; awaited, each is a thread-pool round trip.
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
@@ -99,7 +98,7 @@ export const hostRunner: Runner = {
     for (const target of mountsBelow(path)) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);
     const left = mountsBelow(path);
     if (left.length > 0) throw new NsboxError(`cannot remove ${path}: ${left[0]} is a mount point that cannot be unmounted`);
-    await rm(path, { recursive: true, force: true });
+    rmSync(path, { recursive: true, force: true });
   },
   async removeCgroup(path, ino) {
     const { removeCgroupTree } = await import('../cgroup/remove.js');
