@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { isRoot } from '../helpers/nsbox.js';
+import { NSBOX, isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
 import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
@@ -104,6 +104,11 @@ test('create runs nothing of the process; the pid file has the init\'s host pid;
   for (let i = 0; i < 50 && !existsSync(join(b, 'rootfs/ran')); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(existsSync(join(b, 'rootfs/ran')), 'the process ran after start');
   assert.equal(JSON.parse(rt('state', 'gate').stdout).status, 'running');
+  // nsbox ns reads the container like any box: its own namespaces, compared with the host's.
+  const ns = spawnSync(NSBOX, ['ns', String(pid)], { encoding: 'utf8' });
+  assert.equal(ns.status, 0, ns.stderr);
+  for (const name of ['mount', 'uts', 'ipc', 'net', 'pid']) assert.match(ns.stdout, new RegExp(`^${name}\\s+\\d+\\s+\\d+\\s+isolated$`, 'm'));
+  assert.match(ns.stdout, /^NoNewPrivs\s+1$/m);
   assert.match(rt('start', 'gate').stderr, /cannot start an already running container/);
   // ps: host pids of every process; kill --all reaches them.
   const ps = JSON.parse(rt('ps', '--format', 'json', 'gate').stdout) as number[];
