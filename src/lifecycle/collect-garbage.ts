@@ -143,7 +143,10 @@ function findOrphanContainers(state: StatePaths, containersDir: string): Garbage
       what: `container ${id.slice(0, 12)}: its box record is gone`,
       actions: [`remove ${dir}`],
       remove: async () => {
-        if (orphan(id)) rmSync(dir, { recursive: true, force: true });
+        if (!orphan(id)) return [];
+        // Never delete through a mount left inside (a host directory bound into its upper layer): unmount first.
+        const { hostRunner } = await import('../exec/runner.js');
+        await hostRunner.remove(dir);
         return [];
       },
     };

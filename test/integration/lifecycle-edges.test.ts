@@ -3,7 +3,7 @@
 // to another process (PID reuse: same number, another start time) is never signalled by stop, kill or rm.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,34 @@ test('rm -f of an image box with a host directory mounted inside its container d
   }
   assert.fixture(await hashTree(victim, { exact: true }), victimBefore, 'the victim is unchanged');
   await assertNoLeaks(before, 'rm -f with mounts inside');
+});
+
+test('gc of a container dir whose record is gone, with a host directory mounted inside: unmounted, never deleted through', async () => {
+  const before = snapshot(OWN);
+  const started = run(['run', '-d', 'busybox', 'sleep', '1000']);
+  assert.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const container = join(store, 'containers', id);
+  const cgroups = (JSON.parse(readFileSync(join(state, 'boxes', id, 'state.json'), 'utf8')) as { cgroup?: { dirs: string[] } }).cgroup?.dirs ?? [];
+  assert.is(run(['stop', '-t', '0', id]).code, 0);
+  // The record goes (deleted by hand, or a removal cut short); the container dir stays, a victim bound inside.
+  rmSync(join(state, 'boxes', id), { recursive: true, force: true });
+  const victimBefore = await hashTree(victim, { exact: true });
+  mkdirSync(join(container, 'upper', 'v'), { recursive: true });
+  execFileSync('mount', ['--bind', victim, join(container, 'upper', 'v')]);
+  try {
+    const dry = run(['gc', '--dry-run']);
+    assert.match(dry.stdout, new RegExp(`would remove container ${id.slice(0, 12)}: its box record is gone`), dry.stdout);
+    const r = run(['gc']);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(mountsUnder(container), [], 'nothing is mounted in the container dir any more');
+    assert.not.ok(existsSync(container), 'the container dir is gone');
+  } finally {
+    for (const target of mountsUnder(container).reverse()) execFileSync('umount', ['-l', target]);
+    for (const dir of cgroups) if (existsSync(dir)) rmdirSync(dir); // its record (and so its undo list) was deleted by hand
+  }
+  assert.fixture(await hashTree(victim, { exact: true }), victimBefore, 'the victim is unchanged');
+  await assertNoLeaks(before, 'gc of an orphan container with a mount inside');
 });
 
 test('PID reuse: stop, kill and rm never signal the process that now has a dead box\'s PID', async () => {
