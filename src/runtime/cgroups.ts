@@ -118,7 +118,7 @@ export function knobWrites(cg: ContainerCgroup, r: OciResources, deviceRules: re
 
 /** runc's shares -> weight conversion (1..10000). */
 export function cpuWeight(shares: number): number {
-  return Math.max(1, Math.min(10000, Math.round(1 + ((shares - 2) * 9999) / 262142)));
+  return Math.max(1, Math.min(10000, 1 + Math.floor(((shares - 2) * 9999) / 262142)));
 }
 
 function inheritedCpuset(dir: string, knob: string): string {

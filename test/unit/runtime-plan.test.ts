@@ -61,6 +61,18 @@ test('v1 layout: one directory per hierarchy at the same path (absolute) or belo
   assert.throws(() => knobWrites(noDevices, { memoryBytes: undefined, memorySwapBytes: undefined, cpuQuotaUs: undefined, cpuPeriodUs: undefined, cpuShares: undefined, cpusetCpus: undefined, pidsLimit: undefined }, [{ allow: false, rule: 'a *:* rwm', origin: 'config' }]), /cannot apply device rule/, 'no devices hierarchy: device rules fail closed');
 });
 
+test('v2 layout: one directory; memory.max, swap alone in memory.swap.max, cpu.max, cpu.weight, pids.max; no device files', () => {
+  const root = join(tmp, 'cg2');
+  mkdirSync(join(root, 'own'), { recursive: true });
+  const host: CgroupHost = { root, mode: 'v2', hierarchies: [{ version: 2, mount: root, controllers: ['memory', 'pids', 'cpu'] }], self: [{ id: 0, controllers: [], path: '/own' }], swapOn: true };
+  const rel = resolveContainerCgroup('t/c1', host);
+  assert.equal([rel.version, rel.dirs.map((d) => d.dir), rel.created], [2, [join(root, 'own/t/c1')], [join(root, 'own/t'), join(root, 'own/t/c1')]]);
+  assert.equal(resolveContainerCgroup('/abs/c2', host).dirs[0]!.dir, join(root, 'abs/c2'));
+  const writes = knobWrites(rel, { memoryBytes: 64 << 20, memorySwapBytes: 96 << 20, cpuQuotaUs: 50000, cpuPeriodUs: 100000, cpuShares: 1024, cpusetCpus: undefined, pidsLimit: 10 }, [{ allow: false, rule: 'a *:* rwm', origin: 'config' }]);
+  const byFile = writes.map((w) => (w.kind === 'write-file' ? `${w.path.slice(root.length + 1)}=${w.content}` : ''));
+  assert.equal(byFile, ['own/t/c1/memory.max=67108864', 'own/t/c1/memory.swap.max=33554432', 'own/t/c1/cpu.weight=39', 'own/t/c1/cpu.max=50000 100000', 'own/t/c1/pids.max=10']);
+});
+
 test('a destination is resolved inside the root: absolute and relative links, "..", links below earlier mounts kept as they are', () => {
   const root = join(tmp, 'root');
   mkdirSync(join(root, 'var'), { recursive: true });
