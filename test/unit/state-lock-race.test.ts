@@ -18,21 +18,36 @@ test.after(() => rmSync(BASE, { recursive: true, force: true }));
 
 const CONTENDERS = 8;
 
-/** Run `code` in CONTENDERS node processes that all start their attempt at the same wall-clock moment. */
-function race(code: string, env: Record<string, string>): Promise<string[]> {
+/**
+ * Run `code` in CONTENDERS node processes that all start their attempt at the same wall-clock moment. Each one's
+ * first stdout line is its result; once every contender has answered, `released` (a file) is created, so a winner
+ * that waits for it holds the lock until nobody can still be trying (a contender slowed past `at` by a loaded host
+ * must not find the winner already gone: a dead owner's lock is rightly taken over again).
+ */
+async function race(code: string, env: Record<string, string>, released?: string): Promise<string[]> {
   const at = Date.now() + 1500; // every process has started by then (node takes ~50 ms each)
   const script = `const at = ${at}; while (Date.now() < at) {} ${code}`;
-  return Promise.all(
+  const exits: Promise<void>[] = [];
+  const answers = await Promise.all(
     Array.from({ length: CONTENDERS }, () =>
       new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+        });
         child.on('error', reject);
-        child.on('exit', () => resolve(out.trim()));
+        exits.push(new Promise((done) => child.on('exit', () => {
+          resolve(out.trim());
+          done();
+        })));
       }),
     ),
   );
+  if (released) writeFileSync(released, '');
+  await Promise.all(exits);
+  return answers;
 }
 
 test('a dead owner\'s box lock: of 8 processes taking it over at once, exactly one wins (5 rounds)', async () => {
@@ -42,10 +57,12 @@ test('a dead owner\'s box lock: of 8 processes taking it over at once, exactly o
     const path = join(dir, 'lock');
     // Our own pid with a start time it never had: a dead owner (pid reuse is told apart by the start time).
     writeFileSync(path, `${process.pid} 1 ${readBootId()}\n`);
-    // The winner keeps holding (stays alive) until every contender has tried, so a late one cannot call it stale.
+    // The winner keeps holding (stays alive) until every contender has answered, so a late one cannot call it stale.
+    const released = join(dir, 'released');
     const results = await race(
-      `const { tryLock } = await import(${JSON.stringify(LOCK_JS)}); const won = tryLock(${JSON.stringify(path)}); console.log(won ? 'won ' + process.pid : 'lost'); if (won) await new Promise((r) => setTimeout(r, 1000));`,
+      `const { tryLock } = await import(${JSON.stringify(LOCK_JS)}); const { existsSync } = await import('node:fs'); const won = tryLock(${JSON.stringify(path)}); console.log(won ? 'won ' + process.pid : 'lost'); if (won) for (const t = Date.now() + 60000; !existsSync(${JSON.stringify(released)}) && Date.now() < t;) await new Promise((r) => setTimeout(r, 20));`,
       {},
+      released,
     );
     const winners = results.filter((r) => r.startsWith('won'));
     assert.is(winners.length, 1, `round ${round}: ${results.join(', ')}`);
