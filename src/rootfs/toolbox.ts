@@ -58,8 +58,9 @@ export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
  * tools' and ld.so.cache's identity, so a run does not pay for two extra processes.
  */
 export function resolveToolbox(cacheFile: string | undefined): Toolbox {
-  const tools = TOOLS.map((name) => realpathSync(requireTool(name)));
-  const optional = OPTIONAL_TOOLS.map((name) => findTool(name)).filter((p): p is string => p !== undefined).map((p) => realpathSync(p));
+  // realpath(3) itself: node's own realpathSync walks each path a component at a time (an lstat/readlink each).
+  const tools = TOOLS.map((name) => realpathSync.native(requireTool(name)));
+  const optional = OPTIONAL_TOOLS.map((name) => findTool(name)).filter((p): p is string => p !== undefined).map((p) => realpathSync.native(p));
   const key = [CACHE_VERSION, ...[...tools, ...optional, '/etc/ld.so.cache'].map(identify)].join(' ');
   if (cacheFile) {
     try {
