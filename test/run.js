@@ -27,6 +27,7 @@ for (const suite of suites) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.test.js') && (!filter || f.includes(filter))).sort();
   for (const file of files) {
     const started = Date.now();
+    const cgroupsBefore = ownCgroupChildren();
     const result = spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 900_000 });
     const out = `${result.stdout ?? ''}${result.stderr ?? ''}`;
     const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -38,10 +39,15 @@ for (const suite of suites) {
     if (result.status !== 0 && fail === 0) fail = 1; // crashed before uvu could count, or a hook failed
     if (noSkip && skip) fail += skip; // CI: a skip is a failure (the helpers already fail them; raw test.skip too)
     if (!/Total:\s+\d+/.test(out) && fail === 0) fail = 1; // no uvu summary: the file never ran its tests
+    // A file must leave the runner's cgroups as it found them: a cgroup parent of its own (./name-PID) it never
+    // removed is invisible to its own leak audit (which counts only what lies below its parents).
+    const leftCgroups = ownCgroupChildren().filter((dir) => !cgroupsBefore.includes(dir));
+    if (leftCgroups.length) fail += 1;
     passed += pass; failed += fail; skipped += skip;
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`${fail ? 'FAIL' : 'ok  '} ${suite}/${file}: ${pass} passed, ${fail} failed, ${skip} skipped (${secs}s)`);
     if (fail) { failures.push(file); console.log(out.split('\n').map((l) => `    ${l}`).join('\n')); }
+    if (leftCgroups.length) console.log(`    the file left cgroups behind (counted as a failure): ${leftCgroups.join(' ')}`);
     else if (skipLines.length) console.log(skipLines.map((l) => `    ${l.trim()}`).join('\n'));
     if (result.error) console.log(`    (${result.error.message}${result.error.code === 'ETIMEDOUT' ? ': the file ran longer than 900 s and was killed; the last "[test]" line above is the one that hung' : ''})`);
   }
@@ -52,6 +58,36 @@ if (noSkip && skipped) console.log(`${skipped} skipped with NSBOX_TEST_NO_SKIP=1
 else if (skipped) console.log(`note: ${skipped} skipped (listed above): what they check was not checked`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);
+
+/** The runner's own cgroup directory in every hierarchy (where tests make their cgroup parents). */
+function ownCgroupDirs() {
+  let lines = [];
+  try {
+    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  return lines.map((line) => {
+    const [, controllers, path] = line.split(':');
+    const mount = controllers === '' ? (existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup') : `/sys/fs/cgroup/${controllers.replace(/^name=/, '')}`;
+    return `${mount}${path === '/' ? '' : path}`;
+  });
+}
+
+/** Every cgroup directly below the runner's own ones, except this run's shared parent (removed at the end). */
+function ownCgroupChildren() {
+  const out = [];
+  for (const dir of new Set(ownCgroupDirs())) {
+    let entries = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (e.isDirectory() && e.name !== cgroupParent) out.push(`${dir}/${e.name}`);
+  }
+  return out.sort();
+}
 
 /** Remove the (by now empty) parent cgroups this run's boxes used, in every hierarchy, below our own cgroup. */
 function removeCgroupParent(name) {

@@ -1,7 +1,7 @@
 // Leak auditor for integration tests: what nsbox may create (mounts, cgroups, links, processes, temp and state
 // dirs) is snapshotted before a test and must be the same after it.
 
-import { readFileSync, readdirSync, existsSync, lstatSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, lstatSync, rmdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -260,4 +260,30 @@ export function descendants(pid: number): string[] {
   };
   visit(pid);
   return out.sort();
+}
+
+/**
+ * Remove a test file's own cgroup parents (`./name-PID`) in every hierarchy, deepest first, once its boxes are
+ * gone: only empty cgroups (rmdir refuses the others), and never one this file did not name.
+ */
+export function removeCgroupParents(parents: readonly string[]): void {
+  const dirs = cgroupParentDirs(parents);
+  const all = dirs.flatMap((dir) => [...cgroupTree(dir), dir]).sort((a, b) => b.length - a.length);
+  for (const dir of all) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // already gone, or still busy: test/run.js reports a cgroup a file left behind
+    }
+  }
+}
+
+function cgroupTree(dir: string): string[] {
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => [...cgroupTree(join(dir, e.name)), join(dir, e.name)]);
 }

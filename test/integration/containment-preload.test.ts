@@ -14,6 +14,7 @@ import { findTool } from '../../src/host/tools.js';
 import { gatedTest } from '../helpers/suite.js';
 import { isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { packTar, type FixtureEntry } from './image-fixtures.js';
+import { removeCgroupParents } from '../helpers/leaks.js';
 
 const skip = !isRoot
   ? 'needs root'
@@ -30,7 +31,8 @@ const STATE = join(BASE, 'state');
 const LIB = join(BASE, 'lib');
 const OUT = join(BASE, 'out');
 const VICTIM = join(OUT, 'loaded-by');
-const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: `./pl-${process.pid}`, NSBOX_IMAGE_NETWORK: 'none' };
+const PARENT = `./pl-${process.pid}`;
+const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: PARENT, NSBOX_IMAGE_NETWORK: 'none' };
 const run = (args: readonly string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
 const ok = (r: Result, what: string): string => {
   assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
@@ -93,6 +95,7 @@ test.before(async () => {
 
 test.after(() => {
   for (const id of run(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)) run(['rm', '-f', id]);
+  removeCgroupParents([PARENT]);
   rmSync(BASE, { recursive: true, force: true });
 });
 

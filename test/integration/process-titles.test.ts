@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { nsbox, isRoot } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeCgroupParents } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const skip = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
@@ -46,6 +46,7 @@ test.before(() => {
 });
 
 test.after(() => {
+  removeCgroupParents([PARENT]);
   rmSync(base, { recursive: true, force: true });
 });
 
