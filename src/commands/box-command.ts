@@ -1,11 +1,11 @@
-// What `nsbox run` and `nsbox sh` share: flags -> spec -> plan -> --explain/--dry-run -> execute -> exit code.
+// What `nsbox run` and `nsbox sh` share: flags -> description -> plan -> --explain/--dry-run -> execute -> exit code.
 
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { ArgumentsCamelCase } from 'yargs';
 import { NsboxError, flagError } from '../errors.js';
-import type { BoxSpec } from '../spec/box-spec.js';
-import { buildBoxSpec, type RunArgs } from '../spec/run-flags.js';
+import type { BoxDescription } from '../spec/box-description.js';
+import { buildBoxDescription, type RunArgs } from '../spec/run-flags.js';
 import { buildRunPlan, hasReaper } from '../plan/build-run-plan.js';
 import { explainPlan, planText } from '../plan/explain.js';
 import { quoteArgv } from '../plan/quote.js';
@@ -25,8 +25,8 @@ export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: strin
 /** Build, show and run a box; resolves to nsbox's exit code. */
 export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonly string[], interactive: boolean, title: string): Promise<number> {
   if (args.entrypoint !== undefined) throw flagError('--entrypoint', args.entrypoint, 'only image boxes have an entrypoint (run IMAGE)');
-  const spec = buildBoxSpec(args, command, { interactive });
-  checkProcessSpec(spec);
+  const spec = buildBoxDescription(args, command, { interactive });
+  checkProcessDescription(spec);
   // -d or --name: a recorded box that ps, exec, stop and rm can find (loaded only then: start-up time).
   if (isRecorded(args)) return (await import('../lifecycle/start-box.js')).startRecordedBox(spec, args, title);
   const plan = buildRunPlan(spec, title);
@@ -46,7 +46,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
 }
 
 /** Checks that need the host but change nothing: subordinate ids, the working directory, the program. */
-function checkProcessSpec(spec: BoxSpec): void {
+function checkProcessDescription(spec: BoxDescription): void {
   if (spec.idMapping.kind === 'auto') checkSubordinateIds();
   const workdir = spec.process.workdir;
   if (workdir !== undefined) {

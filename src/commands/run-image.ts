@@ -8,7 +8,7 @@ import { requireTool } from '../host/tools.js';
 import { describeStore, openStore, resolveStoreRoot } from '../image/store.js';
 import { parseImageRef } from '../image/reference.js';
 import { imageLowerDirs, readImageRecord, type ImageRecord } from '../image/records.js';
-import { buildImageBoxSpec, type RootSource } from '../spec/image-box-spec.js';
+import { buildImageBoxDescription, type RootSource } from '../spec/image-box-description.js';
 import { buildImagePlan } from '../plan/build-image-plan.js';
 import { explainPlan, planText } from '../plan/explain.js';
 import { runInForeground } from '../exec/foreground.js';
@@ -20,8 +20,8 @@ import { resolveStateRoot } from '../state/paths.js';
 import { defaultImageNetwork } from '../net/image-default.js';
 import { describeImageBoxConfig } from '../lifecycle/record-config.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
-import type { ImageBoxSpec } from '../spec/image-box-spec.js';
-import type { BoxSpec } from '../spec/box-spec.js';
+import type { ImageBoxDescription } from '../spec/image-box-description.js';
+import type { BoxDescription } from '../spec/box-description.js';
 import { sensitiveSourceWarnings } from '../rootfs/sensitive-sources.js';
 
 /** The host tools an image box runs (the init's before pivot_root, and the toolbox's). */
@@ -51,17 +51,17 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
     lowerDirs = await imageLowerDirs(store, ref);
   }
   // Docker's default for image boxes is the bridge network; without iptables or nft, a network namespace with only lo.
-  const spec = buildImageBoxSpec(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: process.stdin.isTTY === true, defaultNetwork: defaultImageNetwork() });
+  const spec = buildImageBoxDescription(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: process.stdin.isTTY === true, defaultNetwork: defaultImageNetwork() });
   try {
     return await startImageBox(spec, store, lowerDirs, record, args, title, cmd);
   } catch (error) {
-    // The spec took an address lease; a box that never ran (or was rolled back) gives it back.
+    // The description took an address lease; a box that never ran (or was rolled back) gives it back.
     if (spec.box.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.box.id);
     throw error;
   }
 }
 
-async function startImageBox(spec: ImageBoxSpec, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string, cmd: readonly string[]): Promise<number> {
+async function startImageBox(spec: ImageBoxDescription, store: ReturnType<typeof describeStore>, lowerDirs: readonly string[], record: ImageRecord | undefined, args: Record<string, unknown>, title: string, cmd: readonly string[]): Promise<number> {
   const gathered = await gatherImageFacts(spec, store, lowerDirs, record);
   // The container names the state dir of its record, so gc can tell a container whose record is gone.
   const facts: ImagePlanFacts = { ...gathered, record: { ...gathered.record, stateRoot: resolveStateRoot(args.state) } };
@@ -118,7 +118,7 @@ async function prepareHost(storeRoot: string): Promise<void> {
 }
 
 /** The box as its record keeps it: exec gets the image's whole environment (HOME too) and the image's user. */
-function recordedSpec(spec: ImageBoxSpec, facts: ImagePlanFacts): BoxSpec {
+function recordedSpec(spec: ImageBoxDescription, facts: ImagePlanFacts): BoxDescription {
   const box = spec.box;
   const env = { HOME: facts.user.home, ...box.process.env };
   const runAs = facts.user.uid !== 0 || facts.user.gid !== 0 ? { uid: facts.user.uid, gid: facts.user.gid } : undefined;

@@ -1,6 +1,6 @@
-// The first record of a box (phase 'creating'), built from its spec and plan before anything is changed.
+// The first record of a box (phase 'creating'), built from its description and plan before anything is changed.
 
-import type { BoxSpec } from '../spec/box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
 import { undosOf, type Plan, type UndoStep } from '../plan/types.js';
 import { identify } from '../state/proc-identity.js';
 import { RECORD_VERSION, type BoxRecord, type RecordedConfig } from '../state/record.js';
@@ -21,7 +21,7 @@ export interface NewBoxOptions {
   readonly toolbox?: Toolbox;
   /** Undos to run on rm beyond the plan's (created first, so run last): an image box's container directory. */
   readonly kept?: readonly UndoStep[];
-  /** What inspect shows of the flags (default: what a host-root spec says). */
+  /** What inspect shows of the flags (default: what a host-root description says). */
   readonly config?: RecordedConfig;
   /** Labels, restart policy, stop signal and timeout (Docker's defaults when absent). */
   readonly settings?: BoxConfig;
@@ -38,7 +38,7 @@ export function listPlannedUndos(plan: Plan): UndoStep[] {
 }
 
 /** The record written when the box's directory is created. */
-export function buildNewRecord(spec: BoxSpec, plan: Plan, options: NewBoxOptions): BoxRecord {
+export function buildNewRecord(spec: BoxDescription, plan: Plan, options: NewBoxOptions): BoxRecord {
   return {
     version: RECORD_VERSION,
     id: spec.id,

@@ -1,13 +1,13 @@
 // The `config` of a box record: the flags and image settings that inspect shows as Docker's Config and HostConfig.
 
-import type { BoxSpec } from '../spec/box-spec.js';
-import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
+import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ImageConfig } from '../image/records.js';
 import type { RecordedConfig } from '../state/record.js';
 import { parseCapabilityName } from '../rootfs/capabilities.js';
 
 /** A host-root box: its hostname, user, limits and argv; no image, no volumes. */
-export function describeBoxConfig(spec: BoxSpec): RecordedConfig {
+export function describeBoxConfig(spec: BoxDescription): RecordedConfig {
   const runAs = spec.process.runAs;
   return {
     hostname: spec.hostname,
@@ -25,8 +25,8 @@ export function describeBoxConfig(spec: BoxSpec): RecordedConfig {
 }
 
 /** An image box: the image's Entrypoint and Cmd (or the command given), -v/--tmpfs, capabilities, --read-only. */
-export function describeImageBoxConfig(spec: ImageBoxSpec, image: ImageConfig, command: readonly string[], args: Readonly<Record<string, unknown>>): RecordedConfig {
-  // --entrypoint replaces the image's (and drops its Cmd): the spec holds the one in force.
+export function describeImageBoxConfig(spec: ImageBoxDescription, image: ImageConfig, command: readonly string[], args: Readonly<Record<string, unknown>>): RecordedConfig {
+  // --entrypoint replaces the image's (and drops its Cmd): the description holds the one in force.
   const entrypoint = spec.entrypoint.length > 0 ? [...spec.entrypoint] : undefined;
   const entrypointFlag = args.entrypoint !== undefined;
   const caps = (flag: string) => list(args[flag]).map((v) => parseCapabilityName(`--${flag}`, v));

@@ -1,11 +1,11 @@
 // `start`, `restart` and a box's supervisor launch a recorded box again from what its record keeps: the validated
-// spec (and, for an image box, the facts its plan was built from). The plan is the same as the first one's, detached,
+// description (and, for an image box, the facts its plan was built from). The plan is the same as the first one's, detached,
 // minus the container directory, which is kept (same upper layer, same name, same limits); the last run's cgroup,
 // links, rules and lease are torn down by its undo list and made afresh, like a new `run -d`.
 
 import { NsboxError } from '../errors.js';
-import type { BoxSpec } from '../spec/box-spec.js';
-import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
+import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
 import type { DetachFiles, Plan } from '../plan/types.js';
 import { executePlan, checkPlanTools } from '../exec/executor.js';
@@ -23,8 +23,8 @@ import { describeRecordedNetwork } from './record-network.js';
 import type { OpenedBox } from './open-box.js';
 
 export type LaunchRecipe =
-  | { readonly kind: 'host'; readonly title: string; readonly spec: BoxSpec }
-  | { readonly kind: 'image'; readonly title: string; readonly spec: ImageBoxSpec; readonly facts: ImagePlanFacts };
+  | { readonly kind: 'host'; readonly title: string; readonly spec: BoxDescription }
+  | { readonly kind: 'image'; readonly title: string; readonly spec: ImageBoxDescription; readonly facts: ImagePlanFacts };
 
 /**
  * The argv a detached box's supervisor becomes when the box has ended (it appends the exit status), or undefined
@@ -41,7 +41,7 @@ export function afterExitArgv(state: StatePaths, record: Pick<BoxRecord, 'id' | 
  * lease, maybe another address; whatever the last run left is released first), so the plan's network steps wire it
  * as for a new box.
  */
-export async function prepareNetworkAgain<T extends BoxSpec>(spec: T, stateRoot: string, name: string | undefined): Promise<T> {
+export async function prepareNetworkAgain<T extends BoxDescription>(spec: T, stateRoot: string, name: string | undefined): Promise<T> {
   if (!spec.network) return spec;
   const { attachBoxNetwork, detachBoxNetwork } = await import('../net/box-network.js');
   detachBoxNetwork(spec.id, stateRoot);
@@ -49,7 +49,7 @@ export async function prepareNetworkAgain<T extends BoxSpec>(spec: T, stateRoot:
 }
 
 /** The detached plan of a recorded box, built from its recipe (network resolved again). */
-async function planAgain(recipe: LaunchRecipe, detach: DetachFiles, stateRoot: string, name: string | undefined): Promise<{ plan: Plan; network: BoxSpec['network'] }> {
+async function planAgain(recipe: LaunchRecipe, detach: DetachFiles, stateRoot: string, name: string | undefined): Promise<{ plan: Plan; network: BoxDescription['network'] }> {
   if (recipe.kind === 'host') {
     const spec = await prepareNetworkAgain(recipe.spec, stateRoot, name);
     const { buildRunPlan } = await import('../plan/build-run-plan.js');

@@ -1,6 +1,6 @@
 // `run --name X` without -d: a recorded box that nsbox waits for, like plain `run`, then records how it ended.
 
-import type { BoxSpec } from '../spec/box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
 import { executePlan, exitCodeOf } from '../exec/executor.js';
 import { hasReaper } from '../plan/build-run-plan.js';
 import { hostRunner } from '../exec/runner.js';
@@ -17,7 +17,7 @@ import { forgetBox, type RecordedRun } from './start-box.js';
 import { detachBoxNetwork } from '../net/box-network.js';
 
 /** Run, forward signals, record the exit (or remove the box with --rm); resolves to the command's exit code. */
-export async function runRecordedForeground(run: RecordedRun, spec: BoxSpec, json = false): Promise<number> {
+export async function runRecordedForeground(run: RecordedRun, spec: BoxDescription, json = false): Promise<number> {
   const viaReaper = hasReaper(spec, false);
   const abort: { aborted: NodeJS.Signals | undefined } = { aborted: undefined };
   let boxPid: number | undefined;

@@ -2,7 +2,7 @@
 // at any point leaves something rm and gc can finish; a detached box is handed over to its reaper shell.
 
 import { NsboxError, flagError } from '../errors.js';
-import type { BoxSpec } from '../spec/box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
 import type { CgroupRequest } from '../cgroup/request.js';
 import { cgroupRequestFromFlags } from '../cgroup/flags.js';
 import { buildRunPlan } from '../plan/build-run-plan.js';
@@ -38,7 +38,7 @@ export interface RecordedRun {
 /** How to start one kind of recorded box: its plan for a given cgroup (and detach files), and what the record adds. */
 export interface RecordedBoxKind {
   /** The box as recorded (id, command, environment, user, namespaces, cgroup request). */
-  readonly spec: BoxSpec;
+  readonly spec: BoxDescription;
   readonly buildPlan: (cgroup: CgroupRequest | undefined, detach: DetachFiles | undefined) => Plan;
   /** "name:tag" of an image box. */
   readonly image?: string;
@@ -54,8 +54,8 @@ export interface RecordedBoxKind {
   readonly recipe?: (cgroup: CgroupRequest | undefined) => LaunchRecipe;
 }
 
-/** Start a recorded box from a host-root spec; resolves to nsbox's exit code. */
-export async function startRecordedBox(spec: BoxSpec, args: Readonly<Record<string, unknown>>, title: string): Promise<number> {
+/** Start a recorded box from a host-root description; resolves to nsbox's exit code. */
+export async function startRecordedBox(spec: BoxDescription, args: Readonly<Record<string, unknown>>, title: string): Promise<number> {
   const withCgroup = (cgroup: CgroupRequest | undefined) => (cgroup === spec.cgroup ? spec : { ...spec, cgroup });
   return startRecorded(
     { spec, buildPlan: (cgroup, detach) => buildRunPlan(withCgroup(cgroup), title, detach ? { detach } : {}), recipe: (cgroup) => ({ kind: 'host', title, spec: withCgroup(cgroup) }) },

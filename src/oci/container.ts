@@ -5,7 +5,7 @@
 import type { CgroupParentBase, CgroupRequest } from '../cgroup/request.js';
 import type { NamespaceName } from '../host/namespaces.js';
 import type { SeccompProfile } from '../seccomp/profile.js';
-import type { IdMapRange } from '../spec/box-spec.js';
+import type { IdMapRange } from '../spec/box-description.js';
 
 export interface OciContainer {
   /** config.json's ociVersion, as given (e.g. "1.0.2-dev"). */

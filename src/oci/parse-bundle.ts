@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
 import { quoteBigIntegers, validateProfile } from '../seccomp/profile.js';
-import type { IdMapRange } from '../spec/box-spec.js';
+import type { IdMapRange } from '../spec/box-description.js';
 import { HOOK_PHASES, type OciContainer, type OciHook, type OciHooks, type OciNamespace, type OciPropagation, type OciSeccomp } from './container.js';
 import { OciInvalid, OciUnsupported, isEmpty, readAbsolutePath, readArray, readBoolean, readInteger, readObject, readString, readStrings, refuseIfSet, refuseUnknownKeys, type Json } from './config-errors.js';
 import { PROPAGATIONS, parseMounts } from './parse-mounts.js';

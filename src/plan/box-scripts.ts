@@ -1,7 +1,7 @@
 // The two small sh scripts a box runs inside its namespaces: the init (becomes the command) and the reaper
 // (the command's parent when the box has its own pid namespace). They are data: --explain prints them verbatim.
 
-import type { BoxSpec } from '../spec/box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
 import { quoteWord } from './quote.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
 
@@ -86,7 +86,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined): str
 }
 
 /** The init: finishes set-up that only a process inside can do, then becomes (or, with --init, supervises) the command. */
-export function buildInitScript(spec: BoxSpec, gated: boolean): string {
+export function buildInitScript(spec: BoxDescription, gated: boolean): string {
   const lines: string[] = [
     '# Runs inside the new namespaces, then becomes the command. A failed step reports on fd 3 and exits 125.',
     unsetLine(['init']),
@@ -124,7 +124,7 @@ export function buildInitScript(spec: BoxSpec, gated: boolean): string {
 }
 
 /** setpriv for --user, env for -e, then the command's argv as passed in "$@" (never joined into a string). */
-function finalCommand(spec: BoxSpec): string {
+function finalCommand(spec: BoxDescription): string {
   const parts: string[] = [];
   const runAs = spec.process.runAs;
   // Changing uid clears the parent-death signal, so set it again.

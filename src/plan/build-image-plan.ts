@@ -1,4 +1,4 @@
-// Turns an ImageBoxSpec and the facts read from the store and host into the plan of `nsbox run IMAGE`. Pure.
+// Turns an ImageBoxDescription and the facts read from the store and host into the plan of `nsbox run IMAGE`. Pure.
 //
 // On the host: the container's directory (upper, work, init layer, /etc files, the mount tables); then the box is
 // launched in Docker's namespaces, and its init script (src/rootfs/image-init-script.ts) does every mount inside
@@ -8,7 +8,7 @@ import { NsboxError } from '../errors.js';
 import { HOST_PATH as HOST_TOOL_PATH } from '../host/host-env.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
-import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ContainerRecord } from '../rootfs/container-dir.js';
 import type { InitEntry } from '../rootfs/mountpoints.js';
 import type { BoxUser } from '../rootfs/image-user.js';
@@ -60,7 +60,7 @@ const MAX_MOUNT_OPTIONS = 4095;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Build the plan; `title` is the nsbox command line shown at the top of --explain. */
-export function buildImagePlan(spec: ImageBoxSpec, facts: ImagePlanFacts, title: string, options: ImagePlanOptions = {}): Plan {
+export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts, title: string, options: ImagePlanOptions = {}): Plan {
   const box = spec.box;
   const detach = options.detach;
   // --net bridge/NAME, -p, --dns, --add-host: host-side steps once the namespaces exist; /etc/hosts and resolv.conf
@@ -196,7 +196,7 @@ function initEntrySteps(initDir: string, entry: InitEntry): Step[] {
 }
 
 /** Every mount destination inside the merged root (not /dev's insides: that is the box's own tmpfs). */
-function confinedTargets(spec: ImageBoxSpec): string[] {
+function confinedTargets(spec: ImageBoxDescription): string[] {
   const covered = new Set(spec.mounts.map((m) => m.target.join('/')));
   return [
     'proc',

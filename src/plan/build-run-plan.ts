@@ -1,6 +1,6 @@
-// Turns a BoxSpec into the ordered plan for `nsbox run`/`nsbox sh` on the host's root filesystem. Pure: no I/O.
+// Turns a BoxDescription into the ordered plan for `nsbox run`/`nsbox sh` on the host's root filesystem. Pure: no I/O.
 
-import type { BoxSpec } from '../spec/box-spec.js';
+import type { BoxDescription } from '../spec/box-description.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
@@ -21,7 +21,7 @@ export interface RunPlanOptions {
 }
 
 /** Build the plan. `title` is the nsbox command line shown at the top of --explain. */
-export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptions = {}): Plan {
+export function buildRunPlan(spec: BoxDescription, title: string, options: RunPlanOptions = {}): Plan {
   const steps: Step[] = [];
   const detach = options.detach;
   const usesReaper = hasReaper(spec, detach !== undefined);
@@ -107,12 +107,12 @@ export function buildRunPlan(spec: BoxSpec, title: string, options: RunPlanOptio
  * Whether the box's first process is a reaper's child (findCommandPid needs to know): with a pid namespace; when
  * detached (someone must outlive nsbox to record PID 1's exit status); with -t (the reaper becomes the relay).
  */
-export function hasReaper(spec: BoxSpec, detached: boolean): boolean {
+export function hasReaper(spec: BoxDescription, detached: boolean): boolean {
   return spec.namespaces.includes('pid') || detached || spec.process.tty;
 }
 
 /** unshare(1) with one flag per namespace asked for (the user namespace comes from nsenter when nsbox maps ids). */
-function unshareArgv(spec: BoxSpec, userFromHolder: boolean): string[] {
+function unshareArgv(spec: BoxDescription, userFromHolder: boolean): string[] {
   const argv = ['unshare'];
   for (const name of spec.namespaces) {
     if (name === 'user' && userFromHolder) continue;
@@ -136,7 +136,7 @@ function unshareArgv(spec: BoxSpec, userFromHolder: boolean): string[] {
   return argv;
 }
 
-function launchWhy(spec: BoxSpec, userFromHolder: boolean, ownSession: boolean): string {
+function launchWhy(spec: BoxDescription, userFromHolder: boolean, ownSession: boolean): string {
   const names = spec.namespaces.filter((n) => !(n === 'user' && userFromHolder));
   const made = names.length > 0 ? `Create new ${names.join(', ')} namespace${names.length > 1 ? 's' : ''}` : 'Start the box (no new namespace asked for)';
   const parts = [made];

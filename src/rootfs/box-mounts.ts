@@ -1,7 +1,7 @@
 // The box's mounts after the overlay, as fstab entries: the early file (/proc, /sys, an empty /dev) and the late
 // one (device nodes, devpts, shm, mqueue, /etc files, volumes, tmpfs, masked and read-only kernel paths, toolbox).
 
-import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ContainerDir } from './container-dir.js';
 import type { FstabEntry } from './fstab.js';
 import type { KernelPath } from './proc-masks.js';
@@ -16,7 +16,7 @@ export const ETC_FILES = ['hostname', 'hosts', 'resolv.conf'] as const;
 
 export interface MountFacts {
   readonly container: ContainerDir;
-  /** Real host paths of the -v sources, in the order of spec.mounts' volumes. */
+  /** Real host paths of the -v sources, in the order of the description's mounts (volumes). */
   readonly volumeSources: readonly string[];
   readonly masked: readonly KernelPath[];
   readonly readonly: readonly KernelPath[];
@@ -30,7 +30,7 @@ export interface MountFacts {
 }
 
 /** /proc, /sys and the /dev tmpfs: mounted before /dev can be filled. */
-export function buildEarlyMounts(spec: ImageBoxSpec, root: string, cgroupView?: CgroupView): FstabEntry[] {
+export function buildEarlyMounts(spec: ImageBoxDescription, root: string, cgroupView?: CgroupView): FstabEntry[] {
   return [
     { source: 'proc', target: `${root}/proc`, type: 'proc', options: 'nosuid,nodev,noexec', why: '/proc of the box\'s own pid namespace: ps sees only the box.' },
     {
@@ -52,7 +52,7 @@ export function buildEarlyMounts(spec: ImageBoxSpec, root: string, cgroupView?: 
 }
 
 /** Everything else, in mount order. */
-export function buildLateMounts(spec: ImageBoxSpec, facts: MountFacts, root: string): FstabEntry[] {
+export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, root: string): FstabEntry[] {
   const c = facts.container;
   const out: FstabEntry[] = [];
   for (const dev of [...BOX_DEVICES, ...(facts.console ? ['console'] : [])]) {

@@ -9,7 +9,7 @@ import { volumePaths } from '../image/volumes.js';
 import { NsboxError, flagError } from '../errors.js';
 import type { ImageRecord } from '../image/records.js';
 import type { Store } from '../image/store.js';
-import type { ImageBoxSpec } from '../spec/image-box-spec.js';
+import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
 import { describeContainerDir, type ContainerRecord } from './container-dir.js';
 import { planInitLayer, planWorkdir, type MountTarget } from './mountpoints.js';
@@ -25,7 +25,7 @@ import { guardsPreload, PRELOAD_FILE } from './preload-guard.js';
 const UNSAFE_IN_OPTIONS = /\n/;
 
 /** Facts for buildImagePlan. `record` is the image's, or undefined for --rootfs (lowerDirs is then [DIR]). */
-export async function gatherImageFacts(spec: ImageBoxSpec, store: Store, lowerDirs: readonly string[], image: ImageRecord | undefined): Promise<ImagePlanFacts> {
+export async function gatherImageFacts(spec: ImageBoxDescription, store: Store, lowerDirs: readonly string[], image: ImageRecord | undefined): Promise<ImagePlanFacts> {
   const container = describeContainerDir(store.containers, spec.box.id);
   for (const dir of [container.dir, ...lowerDirs]) {
     if (UNSAFE_IN_OPTIONS.test(dir)) throw new NsboxError(`cannot use ${dir} in an overlay mount: it contains a newline`, { hint: 'choose a store root (--root) or --rootfs path without them' });

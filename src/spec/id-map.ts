@@ -1,7 +1,7 @@
 // Parses and checks uid/gid map ranges (`INNER:OUTER:COUNT`, Go's SysProcIDMap ContainerID:HostID:Size).
 
 import { flagError } from '../errors.js';
-import type { IdMapRange } from './box-spec.js';
+import type { IdMapRange } from './box-description.js';
 
 const MAX_ID = 4294967295; // (uid_t)-1 is invalid; ids run 0 .. 2^32-2
 /** The kernel accepts at most 340 lines per map (since Linux 4.15). */

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { flagError } from '../errors.js';
-import type { RunAs } from './box-spec.js';
+import type { RunAs } from './box-description.js';
 
 /** Parse a run-as value; a uid without a group gets the user's primary group, else 0 (Docker's rule). */
 export function parseRunAs(value: string, etc = '/etc'): RunAs {

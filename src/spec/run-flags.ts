@@ -1,4 +1,4 @@
-// The flags of `nsbox run` and `nsbox sh`, and their translation into a validated BoxSpec.
+// The flags of `nsbox run` and `nsbox sh`, and their translation into a validated BoxDescription.
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Options } from 'yargs';
@@ -7,7 +7,7 @@ import { NAMESPACE_NAMES, type NamespaceName } from '../host/namespaces.js';
 import { CGROUP_OPTIONS, cgroupRequestFromFlags } from '../cgroup/flags.js';
 import { IMAGE_OPTIONS } from './image-flags.js';
 import { LIFECYCLE_OPTIONS } from '../lifecycle/run-options.js';
-import type { BoxSpec, IdMapping } from './box-spec.js';
+import type { BoxDescription, IdMapping } from './box-description.js';
 import { parseIdMap } from './id-map.js';
 import { buildEnv } from './env.js';
 import { validateHostname } from './hostname.js';
@@ -56,8 +56,8 @@ export interface RunArgs {
   readonly [flag: string]: unknown;
 }
 
-/** Translate parsed flags and the command's argv into a BoxSpec; every problem is a one-line NsboxError. */
-export function buildBoxSpec(args: RunArgs, command: readonly string[], options: { interactive: boolean; hostEnv?: NodeJS.ProcessEnv }): BoxSpec {
+/** Translate parsed flags and the command's argv into a BoxDescription; every problem is a one-line NsboxError. */
+export function buildBoxDescription(args: RunArgs, command: readonly string[], options: { interactive: boolean; hostEnv?: NodeJS.ProcessEnv }): BoxDescription {
   const hostEnv = options.hostEnv ?? process.env;
   if (command.length === 0) throw new NsboxError('missing command: nsbox run [flags] -- CMD [ARG...]');
   if (command[0] === '') throw new NsboxError('invalid command "": the program name is empty');

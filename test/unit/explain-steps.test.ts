@@ -3,12 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { renderSteps, findPathVars } from '../../src/plan/render-steps.js';
 import { renderShell } from '../../src/plan/render-shell.js';
 import { rewriteExplainFlag } from '../../src/plan/explain.js';
-import { buildImageBoxSpec } from '../../src/spec/image-box-spec.js';
+import { buildImageBoxDescription } from '../../src/spec/image-box-description.js';
 import { buildImagePlan, type ImagePlanFacts } from '../../src/plan/build-image-plan.js';
 import { describeContainerDir } from '../../src/rootfs/container-dir.js';
 
@@ -21,12 +21,12 @@ function golden(name: string, text: string): void {
 }
 
 function hostRootPlan() {
-  const spec = { ...buildBoxSpec({ 'mount-proc': true, hostname: 'demo', memory: '64m', 'cgroup-parent': 'nsbox-golden-absent' }, ['ps', 'ax'], { interactive: false, hostEnv: {} }), id: ID };
+  const spec = { ...buildBoxDescription({ 'mount-proc': true, hostname: 'demo', memory: '64m', 'cgroup-parent': 'nsbox-golden-absent' }, ['ps', 'ax'], { interactive: false, hostEnv: {} }), id: ID };
   return buildRunPlan(spec, 'nsbox run --mount-proc --hostname demo --memory 64m -- ps ax');
 }
 
 function imagePlan() {
-  const s = buildImageBoxSpec({ rm: true, volume: ['/srv:/data:ro'] }, { source: { kind: 'image', ref: { name: 'busybox', tag: 'latest' } }, storeRoot: '/var/lib/nsbox', config: { Cmd: ['sh'] }, command: ['sh'], interactive: false, hostEnv: {}, devicesCgroup: false });
+  const s = buildImageBoxDescription({ rm: true, volume: ['/srv:/data:ro'] }, { source: { kind: 'image', ref: { name: 'busybox', tag: 'latest' } }, storeRoot: '/var/lib/nsbox', config: { Cmd: ['sh'] }, command: ['sh'], interactive: false, hostEnv: {}, devicesCgroup: false });
   const spec = { ...s, box: { ...s.box, id: ID, hostname: ID.slice(0, 12), process: { ...s.box.process, env: { ...s.box.process.env, HOSTNAME: ID.slice(0, 12) } } } };
   const facts: ImagePlanFacts = {
     container: describeContainerDir('/var/lib/nsbox/containers', ID),

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { NsboxError } from '../../src/errors.js';
-import { buildImageBoxSpec, type ImageBoxSpec } from '../../src/spec/image-box-spec.js';
+import { buildImageBoxDescription, type ImageBoxDescription } from '../../src/spec/image-box-description.js';
 import { buildImagePlan, type ImagePlanFacts } from '../../src/plan/build-image-plan.js';
 import { describeContainerDir } from '../../src/rootfs/container-dir.js';
 import { buildNetworkRequest } from '../../src/net/request.js';
@@ -23,7 +23,7 @@ process.on('exit', () => rmSync(process.env.NSBOX_STATE!, { recursive: true, for
 const ID = 'fedcba9876543210'.repeat(4);
 const REF = { kind: 'image' as const, ref: { name: 'busybox', tag: 'latest' } };
 const specOf = (args: Record<string, unknown>, defaultNetwork?: 'bridge' | 'none') =>
-  buildImageBoxSpec({ ...args, 'dry-run': true }, { source: REF, storeRoot: '/var/lib/nsbox', config: { Cmd: ['sh'] }, command: [], interactive: false, hostEnv: {}, devicesCgroup: false, defaultNetwork });
+  buildImageBoxDescription({ ...args, 'dry-run': true }, { source: REF, storeRoot: '/var/lib/nsbox', config: { Cmd: ['sh'] }, command: [], interactive: false, hostEnv: {}, devicesCgroup: false, defaultNetwork });
 
 const container = describeContainerDir('/var/lib/nsbox/containers', ID);
 const facts: ImagePlanFacts = {
@@ -41,8 +41,8 @@ const facts: ImagePlanFacts = {
   console: false,
 };
 
-/** A spec on user network "web" with lease 10.9.0.2, one peer and -p 8080:80 (no lease file is written). */
-function networked(): ImageBoxSpec {
+/** A description on user network "web" with lease 10.9.0.2, one peer and -p 8080:80 (no lease file is written). */
+function networked(): ImageBoxDescription {
   const base = specOf({ network: 'none' });
   const request = buildNetworkRequest({ net: undefined, network: 'web', publish: ['8080:80'], dns: [], addHost: [], names: ['web'] })!;
   const network = newNetworkRecord('web', parseSubnet('--subnet', '10.9.0.0/24'));

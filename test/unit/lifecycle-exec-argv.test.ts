@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildHostExecArgv, buildImageExecArgv } from '../../src/lifecycle/exec-argv.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
-import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { tailLines } from '../../src/commands/logs.js';
 import { splitExecWords } from '../../src/commands/exec.js';
 
@@ -80,7 +80,7 @@ test('logs --tail', () => {
 });
 
 test('detached plan: a supervisor in its own session, the box dying with it, log and exit files, no wait step', () => {
-  const spec = buildBoxSpec({ pid: true }, ['sleep', '1'], { interactive: false, hostEnv: {} });
+  const spec = buildBoxDescription({ pid: true }, ['sleep', '1'], { interactive: false, hostEnv: {} });
   const plan = buildRunPlan(spec, 't', { detach: { log: '/s/log', exitFile: '/s/exit' } });
   const launch = plan.steps.find((s) => s.kind === 'launch' && s.as === 'box');
   assert.ok(launch && launch.kind === 'launch');
@@ -93,7 +93,7 @@ test('detached plan: a supervisor in its own session, the box dying with it, log
   assert.not.ok(plan.steps.some((s) => s.kind === 'wait'));
   assert.match(plan.scripts.find((s) => s.name === 'supervisor')!.text, /echo "\$status" >&4/);
   // without --pid, a detached box still gets a reaper to record its exit
-  const plain = buildRunPlan(buildBoxSpec({}, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { log: '/l', exitFile: '/e' } });
+  const plain = buildRunPlan(buildBoxDescription({}, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { log: '/l', exitFile: '/e' } });
   assert.ok(plain.scripts.some((s) => s.name === 'reaper'));
   // the foreground plan is unchanged
   const fg = buildRunPlan(spec, 't');

@@ -14,7 +14,7 @@ import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
 import { formatSubnet, parseSubnet } from '../../src/net/subnet.js';
 import { detectFirewall, type HostNetFacts } from '../../src/net/host-facts.js';
 import type { NetworkSetup } from '../../src/net/setup.js';
-import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { renderShell } from '../../src/plan/render-shell.js';
 
@@ -170,7 +170,7 @@ test('golden: a host-root box on a user network with -p and a hostname, batched 
   const network = { name: 'web', bridge: 'nsbr-web', subnet: '10.77.0.0/24', gateway: '10.77.0.1', createdAt: '2026-01-01T00:00:00.000Z' };
   const lease = { boxId: id(1), network: 'web', address: '10.77.0.2', hostVeth: `nsv${id(1).slice(0, 12)}`, publish: request.publish, names: ['alpha'], addHosts: [], owner: { pid: 1, start: '1' }, createdAt: '2026-01-01T00:00:00.000Z' };
   const setup: NetworkSetup = { request, stateDir: '/run/nsbox/net', firewall: 'iptables', hostNameservers: ['192.0.2.53'], network, lease, peers: [], reserved: true, infraReady: true };
-  const spec = { ...buildBoxSpec({ uts: true, hostname: 'alpha', 'dry-run': true }, ['true'], { interactive: false, hostEnv: {} }), id: id(1), network: setup, namespaces: ['mount', 'uts', 'net'] as const };
+  const spec = { ...buildBoxDescription({ uts: true, hostname: 'alpha', 'dry-run': true }, ['true'], { interactive: false, hostEnv: {} }), id: id(1), network: setup, namespaces: ['mount', 'uts', 'net'] as const };
   const plan = buildRunPlan(spec as never, 'nsbox run --net web -p 8080:80 --hostname alpha -- true');
   const execs = plan.steps.filter((s) => s.kind === 'exec');
   assert.equal(execs.map((s) => (s.kind === 'exec' ? s.argv[0] : '')), ['ip', 'iptables-restore', 'nsenter'], 'three processes: the veth pair, the DNAT rules, one entry into the box');

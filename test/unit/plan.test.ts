@@ -4,13 +4,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { renderShell } from '../../src/plan/render-shell.js';
-import type { BoxSpec } from '../../src/spec/box-spec.js';
+import type { BoxDescription } from '../../src/spec/box-description.js';
 
 const ID = '0123456789abcdef'.repeat(4);
-const make = (args: Record<string, unknown>, argv: string[]): BoxSpec => ({ ...buildBoxSpec(args, argv, { interactive: false, hostEnv: {} }), id: ID });
+const make = (args: Record<string, unknown>, argv: string[]): BoxDescription => ({ ...buildBoxDescription(args, argv, { interactive: false, hostEnv: {} }), id: ID });
 
 function golden(name: string, text: string): void {
   const path = `fixtures/plans/${name}.sh`;

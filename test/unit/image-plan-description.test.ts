@@ -1,4 +1,4 @@
-// Image boxes as data: flag validation (volumes, tmpfs, capabilities), the spec's defaults from the image config,
+// Image boxes as data: flag validation (volumes, tmpfs, capabilities), the description's defaults from the image config,
 // and a golden --explain script of the plan (fixtures/plans/image-*.sh; UPDATE_GOLDEN=1 rewrites it).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { NsboxError } from '../../src/errors.js';
 import { parseTmpfs, parseVolume, checkMountOverlap } from '../../src/rootfs/mount-flags.js';
 import { capabilityMask, resolveCapabilities, DEFAULT_CAPABILITIES } from '../../src/rootfs/capabilities.js';
-import { buildImageBoxSpec } from '../../src/spec/image-box-spec.js';
+import { buildImageBoxDescription } from '../../src/spec/image-box-description.js';
 import { buildImagePlan, type ImagePlanFacts } from '../../src/plan/build-image-plan.js';
 import { describeContainerDir } from '../../src/rootfs/container-dir.js';
 import { renderShell } from '../../src/plan/render-shell.js';
@@ -16,7 +16,7 @@ import { escapeField } from '../../src/rootfs/fstab.js';
 const ID = '0123456789abcdef'.repeat(4);
 const REF = { kind: 'image' as const, ref: { name: 'busybox', tag: 'latest' } };
 const spec = (args: Record<string, unknown>, command: string[] = [], config = { Cmd: ['sh'] }) => {
-  const s = buildImageBoxSpec(args, { source: REF, storeRoot: '/var/lib/nsbox', config, command, interactive: false, hostEnv: {}, devicesCgroup: false });
+  const s = buildImageBoxDescription(args, { source: REF, storeRoot: '/var/lib/nsbox', config, command, interactive: false, hostEnv: {}, devicesCgroup: false });
   return { ...s, box: { ...s.box, id: ID, hostname: s.box.hostname === s.box.id.slice(0, 12) ? ID.slice(0, 12) : s.box.hostname, process: { ...s.box.process, env: { ...s.box.process.env, HOSTNAME: ID.slice(0, 12) } } } };
 };
 const throwsFlag = (fn: () => unknown, flag: string) => {

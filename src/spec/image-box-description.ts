@@ -1,4 +1,4 @@
-// ImageBoxSpec: a box with its own root file system (an image's layers or a --rootfs directory), validated.
+// ImageBoxDescription: a box with its own root file system (an image's layers or a --rootfs directory), validated.
 
 import { NsboxError, flagError } from '../errors.js';
 import type { ImageConfig } from '../image/records.js';
@@ -9,8 +9,8 @@ import { detectCgroupHost } from '../cgroup/detect.js';
 import { parseCgroupParent } from '../cgroup/flags.js';
 import type { CgroupRequest } from '../cgroup/request.js';
 import { checkMountOverlap, parseMountSpec, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
-import type { BoxSpec } from './box-spec.js';
-import { buildBoxSpec, type RunArgs } from './run-flags.js';
+import type { BoxDescription } from './box-description.js';
+import { buildBoxDescription, type RunArgs } from './run-flags.js';
 import { parseSecurityOpts, type SeccompChoice } from '../seccomp/security-opt.js';
 
 /** Where the root file system comes from. */
@@ -18,9 +18,9 @@ export type RootSource =
   | { readonly kind: 'image'; readonly ref: ImageRef }
   | { readonly kind: 'rootfs'; readonly dir: string };
 
-export interface ImageBoxSpec {
+export interface ImageBoxDescription {
   /** Namespaces, hostname, the command (argv, complete environment, working directory) and cgroup limits. */
-  readonly box: BoxSpec;
+  readonly box: BoxDescription;
   readonly source: RootSource;
   /** The image store (containers/<id>/ lives there, also for --rootfs). */
   readonly storeRoot: string;
@@ -48,7 +48,7 @@ export const IMAGE_NAMESPACES = ['mount', 'uts', 'ipc', 'pid', 'net', 'cgroup'] 
 /** Docker's PATH when the image sets none. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface ImageSpecInput {
+export interface ImageDescriptionInput {
   readonly source: RootSource;
   readonly storeRoot: string;
   /** The image's config ({} for --rootfs). */
@@ -64,8 +64,8 @@ export interface ImageSpecInput {
   readonly defaultNetwork?: 'bridge' | 'none';
 }
 
-/** Flags + image config -> ImageBoxSpec; every problem is a one-line NsboxError naming the flag. */
-export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBoxSpec {
+/** Flags + image config -> ImageBoxDescription; every problem is a one-line NsboxError naming the flag. */
+export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionInput): ImageBoxDescription {
   const hostEnv = input.hostEnv ?? process.env;
   const mounts = [...stringList(args.volume).map(parseVolume), ...stringList(args.tmpfs).map(parseTmpfs), ...stringList(args['mount-spec']).map(parseMountSpec)];
   checkMountOverlap(mounts);
@@ -84,7 +84,7 @@ export function buildImageBoxSpec(args: RunArgs, input: ImageSpecInput): ImageBo
   // A bare --net keeps meaning "only lo"; no network flag at all gets the default (bridge like Docker, or none).
   const network = args.network ?? (args.net === true ? undefined : input.defaultNetwork === 'bridge' ? 'bridge' : undefined);
   const withNamespaces: RunArgs = { ...args, ...Object.fromEntries(IMAGE_NAMESPACES.map((n) => [n, true])), 'run-as': undefined, workdir, network };
-  const base = buildBoxSpec(withNamespaces, argv, { interactive: false, hostEnv });
+  const base = buildBoxDescription(withNamespaces, argv, { interactive: false, hostEnv });
   const hostname = base.hostname ?? base.id.slice(0, 12);
   const user = typeof args['run-as'] === 'string' ? args['run-as'] : input.config.User;
   const env = buildBoxEnv(input.config.Env ?? [], base.process.env, hostname, base.process.tty);

@@ -1,9 +1,9 @@
-// Flags -> BoxSpec: namespaces implied by other flags, id maps, env, hostname, run-as, and every bad input.
+// Flags -> BoxDescription: namespaces implied by other flags, id maps, env, hostname, run-as, and every bad input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { buildBoxSpec } from '../../src/spec/run-flags.js';
+import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { parseIdMap } from '../../src/spec/id-map.js';
 import { validateHostname } from '../../src/spec/hostname.js';
 import { rewriteUserFlag } from '../../src/spec/user-flag.js';
@@ -11,7 +11,7 @@ import { splitCommandLine } from '../../src/spec/command-line.js';
 import { RUN_OPTIONS } from '../../src/spec/run-flags.js';
 import { NsboxError } from '../../src/errors.js';
 
-const spec = (args: Record<string, unknown>, argv = ['true']) => buildBoxSpec(args, argv, { interactive: false, hostEnv: { HOME: '/root', TERM: 'xterm' } });
+const spec = (args: Record<string, unknown>, argv = ['true']) => buildBoxDescription(args, argv, { interactive: false, hostEnv: { HOME: '/root', TERM: 'xterm' } });
 
 function throwsNsbox(fn: () => unknown, pattern: RegExp): void {
   try {

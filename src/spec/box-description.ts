@@ -1,4 +1,4 @@
-// BoxSpec: the validated, read-only description of one box. Flags become a spec; only a spec becomes a plan.
+// BoxDescription: the validated, read-only description of one box. Flags become a description; only a description becomes a plan.
 
 import type { NamespaceName } from '../host/namespaces.js';
 import type { CgroupRequest } from '../cgroup/request.js';
@@ -28,7 +28,7 @@ export interface RunAs {
   readonly gid: number;
 }
 
-export interface ProcessSpec {
+export interface ProcessDescription {
   /** Exactly the argv the program receives; never joined into a string. */
   readonly argv: readonly string[];
   /** Variables added to (or replacing) the inherited environment. */
@@ -41,7 +41,7 @@ export interface ProcessSpec {
   readonly tty: boolean;
 }
 
-export interface BoxSpec {
+export interface BoxDescription {
   /** 64 hex characters; the first 12 name the box's cgroup and show in messages. */
   readonly id: string;
   /** The namespaces the box gets of its own; every other one is shared with nsbox. */
@@ -51,7 +51,7 @@ export interface BoxSpec {
   readonly idMapping: IdMapping;
   /** With a pid namespace: a shell reaper is PID 1 and the command its child (like docker run --init). */
   readonly init: boolean;
-  readonly process: ProcessSpec;
+  readonly process: ProcessDescription;
   /** Resource limits and cgroup placement; undefined when no limit was asked for. */
   readonly cgroup: CgroupRequest | undefined;
   /** --net MODE, -p, --dns, --add-host: the request resolved against the host (lease taken); absent: no network set-up. */
