@@ -5,7 +5,7 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, NsboxError } from '../errors.js';
 import { toolMessage } from './tool-message.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { fillTemplate } from '../plan/quote.js';
-import { undosOf, type Plan, type PidVar, type Step, type UndoStep } from '../plan/types.js';
+import { undosOf, type LaunchStep, type Plan, type PidVar, type Step, type UndoStep } from '../plan/types.js';
 import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
 
 import { awaitNamespaces, verifyCommandNamespaces } from './verify-namespaces.js';
@@ -37,10 +37,22 @@ export interface ExecuteOptions {
    * list is not run (the box lives on; its record keeps the undo list for rm and gc). A throw rolls back as usual.
    */
   readonly onDetach?: (execution: Execution) => Promise<void> | void;
+  /**
+   * OCI-created plans (a launch with mode 'oci-created'): called once the init has said "ready" and waits at its gate;
+   * `execution.pids.box` is its host pid. As with onDetach, the undo list is kept, and a throw rolls back.
+   */
+  readonly onCreated?: (execution: Execution) => Promise<void> | void;
+  /** OCI-created: the error for an init that did not get ready, from the lines it and the forker wrote on fd 3. */
+  readonly createdFailure?: (lines: readonly string[]) => Error;
+  /** Before the rollback of a failed plan, after the box was killed (e.g. empty the cgroups the undos remove). */
+  readonly beforeRollback?: (execution: Execution) => Promise<void> | void;
 }
 
 /** How long a detached box may take from release to its command's start before nsbox lets it go anyway. */
 const HAND_OVER_TIMEOUT_MS = 10_000;
+
+/** How long an OCI container's init may take to set up (mounts, /dev, the console socket) before create gives up. */
+const CREATED_TIMEOUT_MS = 60_000;
 
 /** Fails early, naming the package, if a tool some step runs is not installed. */
 export function checkPlanTools(plan: Plan, find: (name: string) => string | undefined = findTool): void {
@@ -68,13 +80,14 @@ function toolsOf(argv: readonly string[]): string[] {
 export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOptions = {}): Promise<ExitStatus> {
   const execution: Execution = { pids: {}, box: undefined, released: false };
   const scripts = Object.fromEntries(plan.scripts.map((s) => [s.name, s.text]));
-  const fill = (word: string) => fillTemplate(word, execution.pids, scripts);
+  const fill = plan.literal ? (word: string) => word : (word: string) => fillTemplate(word, execution.pids, scripts);
   const undos: UndoStep[] = [];
   const helpers: LaunchedProcess[] = [];
   let status: ExitStatus | undefined;
   let verification: Promise<void> | undefined;
   const awaitedIsolate = () => plan.steps.flatMap((s) => (s.kind === 'await-namespaces' && s.pid === 'box' ? s.isolate : []));
 
+  const created = plan.steps.find((s): s is LaunchStep => s.kind === 'launch' && s.mode === 'oci-created');
   const detached = !plan.steps.some((s) => s.kind === 'wait');
   try {
     for (const [index, step] of plan.steps.entries()) {
@@ -85,10 +98,18 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
       undos.push(...undosOf(step));
     }
-    if (detached) await handOver();
+    if (created) await handOverCreated(created);
+    else if (detached) await handOver();
   } catch (error) {
     await abortBox(execution, runner);
+    // An OCI container's init is not the launched process (that one forked it and exited): end it too.
+    if (created && execution.pids.box !== undefined && execution.pids.box !== execution.box?.pid) runner.kill(execution.pids.box, 'SIGKILL');
     for (const helper of helpers) runner.kill(helper.pid, 'SIGKILL');
+    try {
+      await options.beforeRollback?.(execution);
+    } catch (cleanup) {
+      if (error instanceof NsboxError && !error.cleanupError) error.cleanupError = cleanup as Error;
+    }
     await rollBack(undos, runner, fill, error);
     throw error;
   }
@@ -117,6 +138,23 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
     await options.onDetach(execution);
   }
 
+  /**
+   * OCI-created: wait until the forker and the init have closed fd 3 (the init after "ready"), take the init's pid
+   * from the forker's "pid N", then let the caller record it. The forker has exited (or, keepParent, waits for it).
+   */
+  async function handOverCreated(step: LaunchStep): Promise<void> {
+    const box = execution.box!;
+    const said = box.handOver ? await box.handOver(CREATED_TIMEOUT_MS, { keep: step.keepParent === true }) : box.messages();
+    const lines = said.split('\n').filter(Boolean);
+    const pidLine = lines.find((l) => /^pid \d+$/.test(l));
+    if (pidLine) execution.pids[step.as] = Number(pidLine.slice(4));
+    if (!pidLine || !lines.includes('ready')) {
+      throw options.createdFailure?.(lines) ?? new NsboxError(`cannot set up the box: ${describeSetupFailure(said) || 'it exited during set-up'}`);
+    }
+    execution.released = true;
+    await options.onCreated?.(execution);
+  }
+
   async function runStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'exec':
@@ -132,6 +170,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
         if (step.as === 'box') execution.box = proc;
         else helpers.push(proc);
         if (proc.pid === -1) await proc.exited; // rejects with the spawn error
+        if (step.mode === 'oci-created') return; // `as` is the init's pid, which the forker says (handOverCreated)
         // A supervised box: the launched process is its supervisor; the box itself is the supervisor's child.
         execution.pids[step.as] = step.supervised && runner.childOf ? await runner.childOf(proc, 5000) : proc.pid;
         return;

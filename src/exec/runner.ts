@@ -38,8 +38,10 @@ export interface LaunchedProcess {
   /**
    * Detached boxes: wait until every process of the box has closed the gate (the command started) or the box
    * exited, at most timeoutMs; then stop tracking it so nsbox can exit. Resolves to what it wrote on fd 3.
+   * OCI-created (`forked`): the launched process forks the init and exits, so only the gate's close counts; with
+   * `keep` nsbox still waits for its exit (nsbox-runtime run), so it keeps nsbox alive.
    */
-  handOver?(timeoutMs: number): Promise<string>;
+  handOver?(timeoutMs: number, forked?: { readonly keep: boolean }): Promise<string>;
 }
 
 export interface Runner {
@@ -151,19 +153,19 @@ export const hostRunner: Runner = {
       hasExited: () => done,
       release: () => gate?.write('go\n'),
       messages: () => text,
-      handOver: (timeoutMs) =>
+      handOver: (timeoutMs, forked) =>
         new Promise<string>((resolve) => {
           const done = () => {
             clearTimeout(timer);
             gate?.destroy();
-            child.unref();
+            if (!forked?.keep) child.unref();
             resolve(text);
           };
           const timer = setTimeout(done, timeoutMs);
           if (!gate || gate.readableEnded || gate.destroyed) return done();
           gate.once('end', done);
           gate.once('close', done);
-          child.once('exit', () => setImmediate(done)); // let the last gate data arrive first
+          if (!forked) child.once('exit', () => setImmediate(done)); // let the last gate data arrive first
         }),
     };
   },

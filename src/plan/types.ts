@@ -63,6 +63,15 @@ export interface LaunchStep {
   readonly detach?: DetachFiles;
   /** argv starts with the box's supervisor, whose first child is the box: that child's PID becomes `as`. */
   readonly supervised?: boolean;
+  /**
+   * 'oci-created' (nsbox-runtime create): argv forks the init from the host's pid namespace and exits, so the caller
+   * (conmon, the containerd shim: child subreapers) inherits it. The forker says "pid N" on fd 3, the init "ready"
+   * once set up; it then waits at a gate of its own (a fifo) for `start`. `as` becomes the init's pid. The plan
+   * ends here: no release or wait step.
+   */
+  readonly mode?: 'oci-created';
+  /** oci-created: the forker stays the init's parent and exits with its status (nsbox-runtime run waits for it). */
+  readonly keepParent?: boolean;
 }
 
 /** The files a detached box writes to instead of the user's terminal (in its state directory). */
@@ -136,6 +145,8 @@ export interface Plan {
   readonly steps: readonly Step[];
   /** The box's cgroups, when it has limits: read after exit for "why did it die". */
   readonly cgroup?: import('../cgroup/plan-cgroup.js').BoxCgroup;
+  /** Words are used as written, never filled ({box}...): nsbox-runtime's paths and args come from its caller. */
+  readonly literal?: boolean;
 }
 
 /** A script passed to `sh -c` inside the box; `lines` carry their own `# why` comments. */

@@ -1,13 +1,10 @@
 // `create`: config.json -> a plan (state dir, gate, cgroups, the init script) -> executed with rollback. The
 // container's init is left waiting at its gate, reparented to the caller; its real host pid is in the pid file.
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { NsboxError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.js';
-import { closeInheritedFds } from '../exec/close-fds.js';
 import { hostRunner, type Runner } from '../exec/runner.js';
 import { HOST_PATH } from '../host/host-env.js';
 import type { NamespaceName } from '../host/namespaces.js';
@@ -15,7 +12,8 @@ import { resolveToolbox, withoutPerl, type Toolbox } from '../rootfs/toolbox.js'
 import { prepareSeccomp } from '../seccomp/prepare.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { identify, readBootId } from '../state/proc-identity.js';
-import type { Step, UndoStep } from '../plan/types.js';
+import type { LaunchStep, Plan, Step } from '../plan/types.js';
+import { executePlan, exitCodeOf } from '../exec/executor.js';
 import type { RuntimeGlobals } from './argv.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
 import { buildInitScript } from './init-script.js';
@@ -59,50 +57,46 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   ensureRoot(g.root);
   const facts = gatherFacts(g, id, container);
   const plan = buildCreatePlan(g, id, container, facts, options.foreground, options.consoleSocket);
+  let created: Created | undefined;
+  // nsbox's executor, in its OCI-created mode: every step's undo kept, all rolled back on any failure.
+  await executePlan(executablePlan(plan, options.foreground), runner, {
+    createdFailure: setupError,
+    beforeRollback: (execution) => killEverything(facts.cgroup, execution.pids.box),
+    onCreated: async (execution) => {
+      const pid = execution.pids.box!;
+      const init = identify(pid);
+      if (!init) throw new NsboxError('cannot create the container: its init exited during set-up');
+      const state: RuntimeState = {
+        ociVersion: container.ociVersion,
+        id,
+        bundle: container.bundle,
+        rootfs: container.root.path,
+        init,
+        created: new Date().toISOString(),
+        annotations: container.annotations,
+        cgroup: facts.cgroup,
+        namespaces: [...new Set([...facts.unshare, ...facts.join.map((j) => j.type)])],
+        hooks: container.hooks,
+        toolbox: facts.toolbox,
+        seccomp: facts.seccomp,
+        apparmor: facts.apparmor,
+        owner: safeUser(),
+        process: container.process,
+      };
+      writeState(g.root, state);
+      await runHooks(g.root, state, ['prestart', 'createRuntime', 'createContainer']);
+      if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));
+      const box = execution.box!;
+      created = { state, ...(options.foreground ? { exited: box.exited.then(exitCodeOf, () => 125) } : {}) };
+    },
+  });
+  return created!;
+}
 
-  const undos: UndoStep[] = [];
-  let pid: number | undefined;
-  try {
-    for (const step of plan.steps) {
-      await runStep(runner, step);
-      if ('undo' in step && step.undo) undos.push(step.undo);
-    }
-    const launched = await launch(plan.launch, options.foreground);
-    pid = launched.pid;
-    const init = identify(pid);
-    if (!init) throw new NsboxError('cannot create the container: its init exited during set-up');
-    const state: RuntimeState = {
-      ociVersion: container.ociVersion,
-      id,
-      bundle: container.bundle,
-      rootfs: container.root.path,
-      init,
-      created: new Date().toISOString(),
-      annotations: container.annotations,
-      cgroup: facts.cgroup,
-      namespaces: [...new Set([...facts.unshare, ...facts.join.map((j) => j.type)])],
-      hooks: container.hooks,
-      toolbox: facts.toolbox,
-      seccomp: facts.seccomp,
-      apparmor: facts.apparmor,
-      owner: safeUser(),
-      process: container.process,
-    };
-    writeState(g.root, state);
-    await runHooks(g.root, state, ['prestart', 'createRuntime', 'createContainer']);
-    if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));
-    return { state, ...(launched.exited ? { exited: launched.exited } : {}) };
-  } catch (error) {
-    await killEverything(facts.cgroup, pid).catch(() => undefined);
-    for (const undo of [...undos].reverse()) {
-      try {
-        await runUndo(runner, undo);
-      } catch (cleanup) {
-        if (error instanceof NsboxError && !error.cleanupError) error.cleanupError = cleanup as Error;
-      }
-    }
-    throw error;
-  }
+/** The create plan as the executor runs it: the host steps, then the launch in OCI-created mode. */
+export function executablePlan(plan: RuntimePlan, foreground: boolean): Plan {
+  const launch: LaunchStep = { kind: 'launch', as: 'box', argv: plan.launch, why: plan.launchWhy, gated: true, tty: true, mode: 'oci-created', keepParent: foreground };
+  return { title: plan.title, scripts: [], steps: [...plan.steps, launch], literal: true };
 }
 
 export interface CreateFacts {
@@ -203,35 +197,6 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   return { ...plan, steps, init };
 }
 
-/** Spawn the launch and read its fd 3: "pid N" from the forker, then "ready" (or a failure) from the init. */
-async function launch(argv: readonly string[], foreground: boolean): Promise<{ pid: number; exited?: Promise<number> }> {
-  // Node passes on every fd it inherited without close-on-exec (conmon's sync pipes): close them first.
-  closeInheritedFds();
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
-  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? 125))));
-  const messages = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    const pipe = child.stdio[3] as Readable;
-    const timer = setTimeout(() => reject(new NsboxError('cannot create the container: its init took more than 60s to set up')), 60_000);
-    child.on('error', (error) => reject(new NsboxError(`cannot run ${argv[0]}: ${error.message}`)));
-    pipe.setEncoding('utf8');
-    pipe.on('data', (d: string) => (text += d));
-    pipe.on('error', () => {});
-    pipe.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-  });
-  const lines = messages.split('\n').filter(Boolean);
-  const pidLine = lines.find((l) => /^pid \d+$/.test(l));
-  const pid = pidLine ? Number(pidLine.slice(4)) : undefined;
-  if (lines.includes('ready') && pid !== undefined) return { pid, ...(foreground ? { exited } : {}) };
-  if (pid !== undefined) killQuietly(pid);
-  throw setupError(lines);
-}
-
-const signalNumbers: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 };
-
 /** The init's report as runc words it: callers map "executable file not found" to 127, "permission denied" to 126. */
 function setupError(lines: readonly string[]): NsboxError {
   for (const line of lines) {
@@ -242,43 +207,6 @@ function setupError(lines: readonly string[]): NsboxError {
   const failed = lines.find((l) => l.startsWith('failed: '));
   const detail = lines.filter((l) => !l.startsWith('failed: ') && !/^pid \d+$/.test(l)).join('; ');
   return new NsboxError(`cannot create the container: ${[failed?.slice(8), detail].filter(Boolean).join(': ') || 'its init exited during set-up'}`);
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function runStep(runner: Runner, step: Step): Promise<void> {
-  switch (step.kind) {
-    case 'exec':
-      return runner.exec(step.argv);
-    case 'write-file':
-    case 'write-text':
-      return runner.writeFile(step.path, step.content);
-    case 'mkdir':
-      return runner.mkdir(step.path);
-    default:
-      throw new Error(`internal: step ${step.kind} in a runtime plan`);
-  }
-}
-
-function runUndo(runner: Runner, undo: UndoStep): Promise<void> {
-  switch (undo.kind) {
-    case 'exec':
-      return runner.exec(undo.argv);
-    case 'rmdir':
-      return runner.rmdir(undo.path);
-    case 'remove':
-      return runner.remove(undo.path);
-    case 'write-file':
-      return runner.writeFile(undo.path, undo.content);
-    case 'remove-cgroup':
-      return runner.removeCgroup(undo.path);
-  }
 }
 
 function apparmorEnabled(): boolean {

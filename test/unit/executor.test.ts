@@ -165,4 +165,71 @@ test('a missing tool names its package', () => {
   }
 });
 
+/** A runner whose launch is an OCI forker: it "says" `said` on fd 3 and exits; the init (pid 4242) lives on. */
+function forkerRunner(said: string) {
+  const { runner, calls } = recorder();
+  runner.launch = (argv, gated, detach, tty): LaunchedProcess => {
+    calls.push(`launch ${argv.join(' ')} gated=${gated} tty=${tty === true}`);
+    return {
+      pid: 1000,
+      exited: Promise.resolve({ code: 0, signal: null }),
+      hasExited: () => true,
+      release: () => calls.push('release'),
+      messages: () => said,
+      handOver: async (_ms, forked) => (calls.push(`hand over keep=${forked?.keep}`), said),
+    };
+  };
+  return { runner, calls };
+}
+
+const created: Plan = {
+  title: 'nsbox-runtime create',
+  scripts: [],
+  literal: true,
+  steps: [
+    { kind: 'mkdir', path: '/state/{box}', why: 'a', undo: { kind: 'remove', path: '/state/{box}' } },
+    { kind: 'mkdir', path: '/cg/c1', why: 'b', undo: { kind: 'rmdir', path: '/cg/c1' } },
+    { kind: 'launch', as: 'box', argv: ['sh', '-c', 'echo {box}'], gated: true, tty: true, why: 'c', mode: 'oci-created' },
+  ],
+};
+
+test('oci-created: words used as written, the init\'s pid from the forker, onCreated sees it, undos kept', async () => {
+  const { runner, calls } = forkerRunner('pid 4242\nready\n');
+  let seen: number | undefined;
+  const status = await executePlan(created, runner, { onCreated: (e) => void (seen = e.pids.box) });
+  assert.equal(status, { code: 0, signal: null });
+  assert.is(seen, 4242);
+  assert.equal(calls, ['mkdir /state/{box}', 'mkdir /cg/c1', 'launch sh -c echo {box} gated=true tty=true', 'hand over keep=false']);
+});
+
+test('oci-created: an init that never got ready is killed and every step rolled back, with the caller\'s error', async () => {
+  const { runner, calls } = forkerRunner('pid 4242\nfailed: mount proc\n');
+  const order: string[] = [];
+  try {
+    await executePlan(created, runner, {
+      onCreated: () => assert.unreachable('not ready: no onCreated'),
+      createdFailure: (lines) => new NsboxError(`create: ${lines.join('; ')}`),
+      beforeRollback: (e) => void order.push(`empty cgroups of ${e.pids.box}`),
+    });
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /^create: pid 4242; failed: mount proc$/);
+  }
+  assert.ok(calls.includes('kill 4242 SIGKILL'), calls.join('\n'));
+  assert.equal(order, ['empty cgroups of 4242']);
+  assert.equal(calls.slice(-2), ['rmdir /cg/c1', 'remove /state/{box}']);
+});
+
+test('oci-created: a throw in onCreated (a failing hook) rolls everything back too', async () => {
+  const { runner, calls } = forkerRunner('pid 4242\nready\n');
+  try {
+    await executePlan(created, runner, { onCreated: () => { throw new NsboxError('createContainer hook failed'); } });
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /hook failed/);
+  }
+  assert.ok(calls.includes('kill 4242 SIGKILL'));
+  assert.equal(calls.slice(-2), ['rmdir /cg/c1', 'remove /state/{box}']);
+});
+
 test.run();
