@@ -33,7 +33,11 @@ export function renderRemoveCgroup(dir: string): string {
   return [
     `rmdir ${d} 2>/dev/null || {`,
     `  if [ -e ${d}/cgroup.kill ]; then echo 1 > ${d}/cgroup.kill; fi`,
-    `  while pids=$(find ${d} -name cgroup.procs -exec cat {} +) && [ -n "$pids" ]; do kill -9 $pids 2>/dev/null; sleep 0.01; done`,
+    // Bounded like nsbox's own (about 10 s): a process that cannot die (a zombie nobody reaps) must not hang it.
+    `  n=0; while pids=$(find ${d} -name cgroup.procs -exec cat {} +) && [ -n "$pids" ]; do`,
+    `    [ $((n += 1)) -le 1000 ] || { echo "nsbox script: cannot empty cgroup "${d}": $pids" >&2; break; }`,
+    '    kill -9 $pids 2>/dev/null; sleep 0.01',
+    '  done',
     `  find ${d} -depth -type d -exec rmdir {} +`,
     '}',
   ].join('\n');

@@ -1,5 +1,6 @@
 // Renders a plan as a runnable POSIX sh script: each step preceded by its why, undos run on exit (--explain).
 
+import { posix } from 'node:path';
 import { renderRemoveCgroup } from '../cgroup/remove.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { quoteArgv, quoteTemplate } from './quote.js';
@@ -18,7 +19,12 @@ const RENDER: Renderers = {
   mkdir: (s) => [`mkdir ${quoteTemplate(s.path)}`],
   launch: (s) =>
     s.detach
-      ? [`${quoteArgv(s.argv)} </dev/null >>${quoteTemplate(s.detach.log)} 2>&1 4>${quoteTemplate(s.detach.exitFile)} 3<>"$gate" &`, `${s.as}=$!`]
+      ? [
+          // nsbox makes the box's state directory (record, lock, log, exit file) before the first step; so does this.
+          `(umask 077 && mkdir -p ${quoteTemplate(posix.dirname(s.detach.log))})`,
+          `${quoteArgv(s.argv)} </dev/null >>${quoteTemplate(s.detach.log)} 2>&1 4>${quoteTemplate(s.detach.exitFile)} 3<>"$gate" &`,
+          ...(s.supervised ? ['supervisor=$!', '# The box is the supervisor\'s child.', 'child_of "$supervisor"', `${s.as}=$child`] : [`${s.as}=$!`]),
+        ]
       : s.gated
         ? [`${quoteArgv(s.argv)} 3<>"$gate" &`, `${s.as}=$!`]
         : [`${quoteArgv(s.argv)} </dev/null &`, `${s.as}=$!`],
@@ -26,11 +32,11 @@ const RENDER: Renderers = {
   // from the very box it waits for on a loaded host (measured: the same wall time, 10 ms more CPU).
   'await-namespaces': (s) => {
     const files = s.isolate.map((n) => namespaceInfo(n).forChildrenFile ?? namespaceInfo(n).procFile);
-    return [`until ns_ready "$${s.pid}" ${files.join(' ')}; do kill -0 "$${s.pid}" 2>/dev/null || exit 125; sleep 0.002; done`];
+    return [`until ns_ready "$${s.pid}" ${files.join(' ')}; do sleep 0.002; done`];
   },
   kill: (s) => [`kill -KILL "$${s.pid}"`],
   release: () => ['echo go > "$gate"'],
-  wait: () => ['wait "$box" || status=$?'],
+  wait: () => ['wait "$box" || status=$?', 'box=  # reaped: nothing left for cleanup to kill'],
 };
 
 /** The script: header, helpers, the box scripts as heredocs, each step with its why, and an EXIT trap of undos. */
@@ -46,20 +52,58 @@ export function renderShell(plan: Plan): string {
   const usesGate = plan.steps.some((s) => s.kind === 'launch' && s.gated);
   const usesHolder = plan.steps.some((s) => s.kind === 'launch' && s.as === 'holder');
   const pendingDirs: string[] = [];
+  // A detached box's state directory: removed on failure; on success the box keeps it (as with nsbox).
+  const detachedDirs = plan.steps.flatMap((s) => (s.kind === 'launch' && s.detach ? [posix.dirname(s.detach.log)] : []));
+  const detached = detachedDirs.length > 0 && !plan.steps.some((s) => s.kind === 'wait');
   out.push('', '# Undo, newest first, whatever happens (nsbox keeps the same list and rolls back on any failure).');
   out.push('cleanup() {');
+  // A box that died is a zombie until this shell reaps it, and it stays in its cgroup's list (v1): kill and reap it
+  // first (nsbox does the same before rolling back), so the cgroup below can go.
+  if (plan.steps.some((s) => s.kind === 'launch' && s.as === 'box')) {
+    out.push('  [ -z "${box:-}" ] || { kill -KILL "$box"; wait "$box"; } 2>/dev/null || true');
+  }
   for (const undo of [...undos].reverse()) out.push(`  { ${renderUndo(undo).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
   if (usesHolder) out.push('  [ -z "${holder:-}" ] || kill -KILL "$holder" 2>/dev/null || true');
   if (usesGate) out.push('  rm -rf "$gate_dir"');
+  for (const dir of detachedDirs) out.push(`  rm -rf ${quoteTemplate(dir)}`);
   out.push('}', 'trap cleanup EXIT');
-  if (plan.steps.some((s) => s.kind === 'await-namespaces')) {
+  const awaits = plan.steps.some((s) => s.kind === 'await-namespaces');
+  const supervised = plan.steps.some((s) => s.kind === 'launch' && s.supervised && s.detach);
+  if (awaits || supervised) {
+    out.push(
+      '',
+      '# alive PID: true while PID runs. A dead child stays a zombie (state Z) until it is reaped, and kill -0 succeeds',
+      '# on a zombie: read the state from /proc/PID/stat (after the last ")") instead. Builtins only.',
+      'alive() {',
+      '  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1',
+      '  stat=${stat##*) }',
+      '  [ "${stat%% *}" != Z ]',
+      '}',
+    );
+  }
+  if (supervised) {
+    out.push(
+      '',
+      '# child_of PID: sets child to the first child of PID once it has one; gives up if PID ends first.',
+      'child_of() {',
+      '  child=',
+      '  until [ -n "$child" ]; do',
+      '    alive "$1" || { echo "nsbox script: PID $1 ended before it started the box" >&2; exit 125; }',
+      '    read -r child _ 2>/dev/null <"/proc/$1/task/$1/children" || sleep 0.002',
+      '  done',
+      '}',
+    );
+  }
+  if (awaits) {
     out.push(
       '',
       '# ns_ready PID NS...: true once each namespace of PID differs from this shell\'s own (read from /proc;',
       '# -ef compares the namespace files\' device and inode, like readlink\'s "mnt:[INODE]", without a process).',
       '# (pid_for_children cannot be read until the new pid namespace has its PID 1: that counts as new too.)',
+      '# A PID that ended (or is a zombie) ends the script with 125: the loop around it never spins on a dead box.',
       'ns_ready() {',
       '  pid=$1; shift',
+      '  alive "$pid" || { echo "nsbox script: the box (PID $pid) ended during set-up" >&2; exit 125; }',
       '  for ns in "$@"; do',
       '    ! [ "/proc/$pid/ns/$ns" -ef "/proc/self/ns/${ns%_for_children}" ] || return 1',
       '  done',
@@ -88,6 +132,15 @@ export function renderShell(plan: Plan): string {
       continue;
     }
     out.push(...(RENDER[step.kind] as (s: Step) => string[])(step));
+  }
+  if (detached) {
+    out.push(
+      '',
+      '# Detached: the box lives on under its supervisor, so nothing is undone now (nsbox rm -f removes it); only the',
+      '# gate\'s directory goes (the box holds the fifo open).',
+      'trap - EXIT',
+      ...(usesGate ? ['rm -rf "$gate_dir"'] : []),
+    );
   }
   out.push('', 'exit "$status"', '');
   return out.join('\n');
