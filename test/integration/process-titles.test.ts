@@ -117,4 +117,49 @@ test('image box: the --dry-run script (a newline and a "NSBOX_EOF" line in the c
   return assertNoLeaks(before, 'image --dry-run under sh');
 });
 
+/** PIDs on the host whose argv is exactly `argv`. */
+function pidsRunning(argv: readonly string[]): number[] {
+  const want = `${argv.join('\0')}\0`;
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === want;
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('detached boxes: the --dry-run script runs under sh, leaves the box running in its own namespaces, and nsbox rm -f removes it', () => {
+  const before = snapshot(OWN);
+  const cases: [string, string[], string[], string[]][] = [
+    ['host-root -d --pid', ['run', '-d', '--pid', '--dry-run', '--', 'sleep', '1001'], ['sleep', '1001'], ['pid']],
+    ['image -d', ['run', '-d', '--dry-run', 'busybox', 'sleep', '1002'], ['sleep', '1002'], ['pid', 'mnt', 'uts', 'ipc', 'net']],
+  ];
+  for (const [what, argv, command, isolated] of cases) {
+    const script = cli(argv);
+    assert.is(script.code, 0, `${what}: ${script.stderr}`);
+    const boxesBefore = existsSync(join(STATE, 'boxes')) ? readdirSync(join(STATE, 'boxes')) : [];
+    // The old script waited on the supervisor (which never ends) and took a zombie for a live box: it hung here.
+    const viaSh = spawnSync('sh', ['-s'], { input: script.stdout, encoding: 'utf8', env: ENV, timeout: 30_000 });
+    assert.is(viaSh.error, undefined, `${what}: the script ended (${viaSh.error?.message}): ${viaSh.stderr}`);
+    assert.is(viaSh.status, 0, `${what}: ${viaSh.stderr}`);
+    const made = readdirSync(join(STATE, 'boxes')).filter((d) => !boxesBefore.includes(d));
+    assert.is(made.length, 1, `${what}: the script makes the box's state directory, as nsbox does: ${made}`);
+    let pids = pidsRunning(command);
+    for (let i = 0; i < 100 && pids.length === 0; i++) {
+      execFileSync('sleep', ['0.05']);
+      pids = pidsRunning(command);
+    }
+    assert.is(pids.length, 1, `${what}: the box's command runs after the script exits: ${pids}`);
+    for (const ns of isolated) {
+      assert.is.not(execFileSync('readlink', [`/proc/${pids[0]}/ns/${ns}`], { encoding: 'utf8' }), execFileSync('readlink', [`/proc/self/ns/${ns}`], { encoding: 'utf8' }), `${what}: ${ns} namespace is the box's own`);
+    }
+    const rm = cli(['rm', '-f', made[0]!.slice(0, 12)]);
+    assert.is(rm.code, 0, `${what}: rm -f: ${rm.stderr}`);
+    assert.equal(pidsRunning(command), [], `${what}: rm -f ended the box`);
+    assert.not.ok(existsSync(join(STATE, 'boxes', made[0]!)), `${what}: rm -f removed its state directory`);
+  }
+  return assertNoLeaks(before, 'detached --dry-run scripts under sh');
+});
+
 test.run();
