@@ -2,10 +2,14 @@
 // namespaces and root, then the toolbox's setpriv/seccomp/env chain. Detached (conmon, the containerd shim): the
 // process is forked by a shell still in the host's pid namespace, which exits at once, so the process is
 // reparented to the caller (a child subreaper) and its exit status reaches it. Foreground (CRI-O): that shell waits
-// and nsbox-runtime exits with the process's status.
+// and nsbox-runtime exits with the process's status, passing on the signals it gets, as runc does. A terminal
+// without --console-socket (CRI-O's exec -t): nsbox's own relay (src/tty/relay-program.ts) opens a pty in the
+// container's devpts, runs the exec on its slave and copies between it and nsbox-runtime's stdio (raw mode, window
+// size at start and on SIGWINCH, a hang-up of the caller's terminal hangs up the container's pty).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
@@ -21,6 +25,10 @@ import { parseConfigText } from '../oci/parse-bundle.js';
 import { parseProcess } from '../oci/parse-process.js';
 import type { OciProcess } from '../oci/container.js';
 import { readState, statusOf } from './state.js';
+import { listCgroupPids } from './cgroups.js';
+import { relayArgv } from '../tty/relay-program.js';
+import { relayTitle } from '../tty/tty-reaper-script.js';
+import { identify, isAlive, type ProcessIdentity } from '../state/proc-identity.js';
 
 export interface ExecOptions {
   readonly processFile: string | undefined;
@@ -41,10 +49,14 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   if (status !== 'running') throw new NsboxError(`cannot exec in a ${status} container`);
   const proc = execProcess(state.process, o);
   const tty = proc.terminal || o.tty;
-  if (tty && o.consoleSocket === undefined) throw new NsboxError('cannot exec with a terminal without --console-socket (nsbox-runtime has no terminal relay of its own yet)');
-  // A pty from the container's own devpts (reached from the host through the init's root), its master sent now.
-  const pty = tty ? sendConsole(`/proc/${state.init.pid}/root/dev/pts/ptmx`, o.consoleSocket!, proc.consoleSize) : undefined;
+  // runc's rule: a detached process cannot keep a terminal nobody holds.
+  if (tty && o.detach && o.consoleSocket === undefined) throw new NsboxError('cannot exec with a terminal detached without --console-socket');
+  const relay = tty && o.consoleSocket === undefined;
   if (proc.args.length === 0) throw new NsboxError('cannot exec: no command given (process.args is empty)');
+  // --console-socket: a pty from the container's own devpts (reached from the host through the init's root), its
+  // master sent now. The relay opens its own pty there and gives the exec its slave as stdio.
+  const ptmx = `/proc/${state.init.pid}/root/dev/pts/ptmx`;
+  const pty = tty && !relay ? sendConsole(ptmx, o.consoleSocket!, proc.consoleSize) : undefined;
   const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor);
   const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
   const outer = [
@@ -64,16 +76,26 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     ...(o.detach ? ['exit 0'] : ['wait $!', 'exit $?']),
   ].join('\n');
   closeInheritedFds();
-  const ctty = pty === undefined ? [] : [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'];
-  const argv = ['env', '-i', `PATH=${HOST_PATH}`, '/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...ctty, ...final, ...proc.args];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  // A terminal: the process leads a session of its own with the pty as its controlling terminal (setsid --ctty in the
+  // container's pid namespace, as the container's own shell would see it).
+  const ctty = tty ? [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'] : [];
+  const execArgv = ['env', '-i', `PATH=${HOST_PATH}`, '/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...ctty, ...final, ...proc.args];
+  const argv = relay ? relayArgv(relayTitle(id), ptmx, { stdin: true, ctty: false }, execArgv) : execArgv;
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: relay ? HOST_ENV : process.env });
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
+  // Read fd 3 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
   const text = await new Promise<string>((resolve, reject) => {
     let t = '';
     const pipe = child.stdio[3] as Readable;
-    child.on('error', (e) => reject(new NsboxError(`cannot run env: ${e.message}`)));
+    child.on('error', (e) => reject(new NsboxError(`cannot run ${argv[0]}: ${e.message}`)));
     pipe.setEncoding('utf8');
-    pipe.on('data', (d: string) => (t += d));
+    pipe.on('data', (d: string) => {
+      t += d;
+      if (/^pid \d+$/m.test(t)) {
+        pipe.destroy();
+        resolve(t);
+      }
+    });
     pipe.on('error', () => {});
     pipe.on('close', () => resolve(t));
   });
@@ -84,7 +106,52 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   }
   if (o.pidFile) writeFileAtomic(o.pidFile, pidLine.slice(4));
   if (o.detach) return 0;
-  return exited;
+  return waitInForeground(identify(Number(pidLine.slice(4))), exited, state.cgroup.dirs.map((d) => d.dir));
+}
+
+/** The signals a foreground exec passes on (SIGWINCH is the relay's: it resizes the pty, whose kernel tells the process). */
+const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/**
+ * Until the exec ends: nsbox-runtime's signals go to the process (never to a reused pid). If the shell or relay
+ * between them ended first (the relay gives up on a process that outlived a hang-up by 5 s), the process is killed;
+ * after a hang-up of the caller's terminal, so is every process of its session (it led one: setsid --ctty), as a
+ * terminal's hang-up would have ended them had they not ignored it. An exec in the foreground leaves nothing behind.
+ */
+async function waitInForeground(target: ProcessIdentity | undefined, exited: Promise<number>, cgroupDirs: readonly string[]): Promise<number> {
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+  const forward = (signal: NodeJS.Signals) => {
+    if (!isAlive(target)) return;
+    try {
+      process.kill(target!.pid, signal);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    const code = await exited;
+    const hungUp = terminals.filter((fd) => !isatty(fd));
+    if (isAlive(target)) forward('SIGKILL');
+    if (hungUp.length > 0 && target) killSession(target.pid, cgroupDirs);
+    // Node restores a terminal's modes at exit and aborts when the terminal is gone (EIO): let go of it first.
+    for (const fd of hungUp) closeSync(fd);
+    return code;
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, forward);
+  }
+}
+
+/** SIGKILL every process of the container's cgroups in session `sid` (field 6 of /proc/<pid>/stat, host pids). */
+function killSession(sid: number, cgroupDirs: readonly string[]): void {
+  for (const pid of listCgroupPids(cgroupDirs)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** Allocate the pty, send its master to the socket; returns the slave's number inside the container. */

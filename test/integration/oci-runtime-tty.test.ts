@@ -1,0 +1,130 @@
+// Integration (root): nsbox-runtime's own terminal relay, as CRI-O uses it: `exec --process F --tty ID` in the
+// foreground, with a real pty as nsbox-runtime's stdio and no --console-socket. Inside, the process has a terminal of
+// the container's own devpts as its controlling terminal, sized like the caller's and resized with it; typed input
+// reaches it; its exit code is nsbox-runtime's. A hang-up of the caller's terminal ends the exec and every process of
+// its session, even one that ignores SIGHUP; no relay is left.
+
+import * as assert from 'uvu/assert';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { isRoot } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
+import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
+import { RUNTIME, buildBusyboxTar, has } from '../helpers/oci-clients.js';
+import { spawnOnPty } from '../helpers/pty.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : !has('python3') ? 'needs python3 (the pty driver)' : undefined;
+const test = gatedTest(skipReason);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-oci-tty-'));
+const root = join(base, 'state');
+const parent = `nsbox-rt-tty-${process.pid}`;
+let before: Snapshot;
+let initPid = 0;
+
+/** nsbox-runtime with its output in files: a created container keeps the stdio it was given (pipes would stay open). */
+const rt = (...args: string[]) => {
+  const [out, err] = [join(base, 'rt.out'), join(base, 'rt.err')];
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
+  for (const fd of fds) closeSync(fd);
+  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+/** The pid nsbox-runtime writes once the exec runs (its output may come first). */
+async function execPid(file: string): Promise<number> {
+  for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(20);
+  return Number(readFileSync(file, 'utf8'));
+}
+/** Host pids of processes whose command line starts with `word`. */
+const processesNamed = (word: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+  try {
+    return readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(word);
+  } catch {
+    return false;
+  }
+});
+
+test.before(() => {
+  before = snapshot();
+  buildBusyboxTar(base);
+  const bundle = join(base, 'b');
+  mkdirSync(bundle);
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify({
+    ociVersion: '1.0.2',
+    process: { args: ['sleep', '1000'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] }, noNewPrivileges: true },
+    root: { path: join(base, 'bb-rootfs') },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }], cgroupsPath: `${parent}/c1` },
+  }));
+  const created = rt('create', '--bundle', bundle, '--pid-file', join(base, 'init.pid'), 'c1');
+  assert.equal(created.code, 0, created.stderr);
+  initPid = Number(readFileSync(join(base, 'init.pid'), 'utf8'));
+  assert.equal(rt('start', 'c1').code, 0);
+});
+
+test.after(async () => {
+  if (existsSync(join(root, 'c1'))) rt('delete', '--force', 'c1');
+  rmSync(base, { recursive: true, force: true });
+  if (before) await assertNoLeaks(before, 'oci-runtime-tty');
+});
+
+test('exec --process F --tty in the foreground: a controlling terminal of the container\'s devpts, sized and resized like the caller\'s, input relayed, the exit code passed on', async () => {
+  const processFile = join(base, 'process.json');
+  const script = 'tty; stty size; echo "sid $(cut -d" " -f6 /proc/self/stat) pid $$"; echo READY; read -r line; stty size; echo "got $line"; exit 9';
+  writeFileSync(processFile, JSON.stringify({ terminal: true, args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/tmp', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_KILL'] } }));
+  const pidFile = join(base, 'exec.pid');
+  const session = spawnOnPty([RUNTIME, '--root', root, 'exec', '--process', processFile, '--tty', '--pid-file', pidFile, 'c1'], { rows: 30, cols: 100 });
+  await session.ready;
+  const screen = await session.waitFor('READY');
+  assert.match(screen.replace(/\r/g, ''), /^\/dev\/pts\/\d+\n30 100\nsid (\d+) pid \1\n/, 'a terminal, the caller\'s size, the process leads its session');
+  // From the host: the process's stdio is a pty of the container's own devpts instance, and its controlling terminal.
+  const pid = await execPid(pidFile);
+  assert.ok(alive(pid), 'the pid file names the running exec');
+  const stdin = statSync(`/proc/${pid}/fd/0`);
+  assert.equal(stdin.dev, statSync(`/proc/${initPid}/root/dev/pts/ptmx`).dev, 'the pty is of the container\'s devpts');
+  assert.not.equal(stdin.dev, statSync('/dev/pts/ptmx').dev, 'not of the host\'s');
+  const ttyNr = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[4]);
+  assert.equal(ttyNr, stdin.rdev, 'it is the controlling terminal (tty_nr)');
+  session.resize(40, 132);
+  await sleep(200);
+  session.type('hello\r');
+  const end = await session.waitFor('got hello', 10_000);
+  assert.match(end.replace(/\r/g, ''), /READY\n(hello\n)?40 132\ngot hello\n/, 'SIGWINCH resized the container\'s pty; the typed line arrived');
+  const exited = await session.exited;
+  assert.equal(exited.code, 9, 'the exec\'s exit code is nsbox-runtime\'s');
+  assert.equal(processesNamed('nsbox-tty'), [], 'no relay is left');
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').stdout), [initPid], 'only the init is left in the container');
+});
+
+test('exec -t ID CMD: a hang-up of the caller\'s terminal ends the exec and its session, SIGHUP ignored or not; nothing is left', async () => {
+  const pidFile = join(base, 'exec2.pid');
+  const session = spawnOnPty([RUNTIME, '--root', root, 'exec', '-t', '--pid-file', pidFile, 'c1', 'sh', '-c', 'trap "" HUP; sleep 1000 & echo READY; wait'], { rows: 24, cols: 80 });
+  const { pid: runtimePid } = await session.ready;
+  await session.waitFor('READY');
+  const pid = await execPid(pidFile);
+  assert.ok(alive(pid), 'the exec runs');
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').stdout).length, 4, 'the init, the shell that waits (host pid namespace), sh and its sleep');
+  // The driver holds the pty's master: killing it is the terminal window closing.
+  session.child.kill('SIGKILL');
+  for (let i = 0; i < 200 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
+  assert.ok(!alive(runtimePid), 'nsbox-runtime ended after the hang-up');
+  assert.ok(!alive(pid), 'so did the exec');
+  for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', 'c1').stdout).length > 1; i++) await sleep(50);
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').stdout), [initPid], 'its session (the sleep ignoring SIGHUP) is gone; the init stays');
+  assert.equal(processesNamed('nsbox-tty'), [], 'no relay is left');
+});
+
+test('a terminal that nobody would hold is refused: exec -t --detach without --console-socket', () => {
+  const r = rt('exec', '-t', '-d', 'c1', 'true');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^nsbox-runtime: cannot exec with a terminal detached without --console-socket\n$/);
+});
+
+test.run();
