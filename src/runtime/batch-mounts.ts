@@ -5,11 +5,11 @@
 import { lstatSync } from 'node:fs';
 import { TOOLBOX_DIR, type Toolbox } from '../rootfs/toolbox.js';
 import type { FstabEntry } from '../rootfs/fstab.js';
-import { resolveInRoot } from './resolve-in-root.js';
+import { resolveInRoot, type CoveredPath } from './resolve-in-root.js';
 
-/** The toolbox files, bound read-only into the container's /dev/.nsbox (mount points made by the init). */
-export function toolboxEntries(root: string, toolbox: Toolbox): FstabEntry[] {
-  return toolbox.files.map((f) => ({ source: f.source, target: `${root}${TOOLBOX_DIR}/${f.name}`, type: 'none', options: 'bind,ro,nosuid,nodev', why: `Toolbox: ${f.name}, read-only.` }));
+/** The toolbox files, bound read-only into the container's /dev/.nsbox (`dir`: where that is, resolved in the root). */
+export function toolboxEntries(root: string, toolbox: Toolbox, dir: string = TOOLBOX_DIR): FstabEntry[] {
+  return toolbox.files.map((f) => ({ source: f.source, target: `${root}${dir}/${f.name}`, type: 'none', options: 'bind,ro,nosuid,nodev', why: `Toolbox: ${f.name}, read-only.` }));
 }
 
 /**
@@ -17,7 +17,7 @@ export function toolboxEntries(root: string, toolbox: Toolbox): FstabEntry[] {
  * onto themselves), as runc makes them; a path that does not exist is skipped, as runc does. Destinations are
  * resolved inside the root first (`opaque`: the config's mount destinations, whose contents are not on disk).
  */
-export function kernelPathEntries(root: string, masked: readonly string[], readonly: readonly string[], opaque: readonly string[]): FstabEntry[] {
+export function kernelPathEntries(root: string, masked: readonly string[], readonly: readonly string[], opaque: readonly (string | CoveredPath)[]): FstabEntry[] {
   const out: FstabEntry[] = [];
   for (const path of masked) {
     const target = resolveInRoot(root, path, opaque);

@@ -8,7 +8,7 @@ import { NsboxError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.js';
 import { hostRunner, type Runner } from '../exec/runner.js';
 import { HOST_PATH } from '../host/host-env.js';
 import type { NamespaceName } from '../host/namespaces.js';
-import { resolveToolbox, withoutPerl, type Toolbox } from '../rootfs/toolbox.js';
+import { resolveToolbox, withoutPerl, TOOLBOX_DIR, type Toolbox } from '../rootfs/toolbox.js';
 import { prepareSeccomp } from '../seccomp/prepare.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { identify, readBootId } from '../state/proc-identity.js';
@@ -21,7 +21,8 @@ import { launchArgv } from './launch-scripts.js';
 import { parseBundle } from '../oci/parse-bundle.js';
 import type { OciContainer } from '../oci/container.js';
 import { renderRuntimePlan, type RuntimePlan } from './render-plan.js';
-import { resolveInRoot } from './resolve-in-root.js';
+import { resolveInRoot, resolveParentInRoot, type CoveredPath } from './resolve-in-root.js';
+import { initPaths } from './init-script.js';
 import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
 import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
@@ -105,6 +106,10 @@ export interface CreateFacts {
   readonly seccomp: import('../seccomp/prepare.js').BoxSeccomp | undefined;
   readonly targets: readonly string[];
   readonly fileSources: readonly boolean[];
+  /** The mounts in order, resolved: what later lookups below them see. */
+  readonly covered: readonly CoveredPath[];
+  /** Where the init makes /dev's nodes, links and the toolbox, resolved inside the root (init-script.ts). */
+  readonly placed: Readonly<Record<string, string>>;
   readonly unshare: readonly NamespaceName[];
   readonly join: readonly { readonly type: NamespaceName; readonly path: string }[];
   readonly apparmor: boolean;
@@ -121,12 +126,14 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): Cre
     toolbox = prepared.toolbox;
     seccomp = prepared.seccomp;
   }
-  const opaque: string[] = [];
+  // Each destination is resolved inside the root as it will be when its turn comes: below earlier mounts, through
+  // what they show (a bind's source on the host, nothing for a new filesystem).
+  const covered: CoveredPath[] = [];
   const targets: string[] = [];
   const fileSources: boolean[] = [];
   for (const [i, mount] of c.mounts.entries()) {
-    targets.push(resolveInRoot(c.root.path, mount.destination, opaque));
-    opaque.push(mount.destination);
+    const target = resolveInRoot(c.root.path, mount.destination, covered);
+    targets.push(target);
     let isFile = false;
     if (mount.bind !== 'none') {
       try {
@@ -135,12 +142,18 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): Cre
         throw new NsboxError(`cannot honour mounts[${i}] (${mount.destination}): source ${mount.source}: no such file or directory`);
       }
     }
+    covered.push(mount.bind === 'none' || isFile ? { target } : { target, source: mount.source });
     fileSources.push(isFile);
   }
   const unshare = c.namespaces.flatMap((n) => (n.mode === 'new' ? [n.name] : []));
   const joins = c.namespaces.flatMap((n) => (n.mode === 'join' ? [{ type: n.name, path: n.path }] : []));
   if (!c.namespaces.some((n) => n.name === 'mount' && n.mode === 'new')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
-  return { cgroup, toolbox, seccomp, targets, fileSources, unshare, join: joins, apparmor: apparmorEnabled() };
+  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), unshare, join: joins, apparmor: apparmorEnabled() };
+}
+
+/** The paths the init makes things at itself, each resolved inside the root (its last component taken as it is). */
+function placeInitPaths(c: OciContainer, covered: readonly CoveredPath[]): Record<string, string> {
+  return Object.fromEntries(initPaths(c).map((p) => [p, resolveParentInRoot(c.root.path, p, covered)]));
 }
 
 /** The create plan (pure given the facts). */
@@ -151,11 +164,10 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     { kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' },
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
-  const opaque = c.mounts.map((m) => m.destination);
   const toolboxFstab = join(paths.dir, 'toolbox.fstab');
-  const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, opaque);
+  const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, facts.covered);
   const kernelPathsFstab = kernelEntries.length > 0 ? join(paths.dir, 'kernel-paths.fstab') : undefined;
-  steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxEntries(c.root.path, facts.toolbox)), why: 'The toolbox\'s mounts, for one `mount --all`.' });
+  steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxEntries(c.root.path, facts.toolbox, facts.placed[TOOLBOX_DIR])), why: 'The toolbox\'s mounts, for one `mount --all`.' });
   if (kernelPathsFstab) steps.push({ kind: 'write-text', path: kernelPathsFstab, content: renderFstab('Masked and read-only paths, mounted by the init after /proc and /sys.', kernelEntries), why: 'linux.maskedPaths and linux.readonlyPaths, for one `mount --all`.' });
   const init = buildInitScript({
     toolboxFstab,
@@ -171,7 +183,8 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     setHostname: facts.unshare.includes('uts'),
     toolbox: facts.toolbox,
     seccomp: facts.seccomp,
-    cwd: resolveInRoot(c.root.path, c.process.cwd, c.mounts.map((m) => m.destination)),
+    placed: facts.placed,
+    cwd: resolveInRoot(c.root.path, c.process.cwd, facts.covered),
     apparmor: facts.apparmor,
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
   });

@@ -34,7 +34,11 @@ export interface InitInput {
   readonly setHostname: boolean;
   readonly toolbox: Toolbox;
   readonly seccomp: BoxSeccomp | undefined;
-  /** Masked / read-only paths that exist on this kernel, by kind (the container's /proc and /sys show the same). */
+  /**
+   * Where the init makes /dev's nodes and links, the console and the toolbox (initPaths), resolved inside the root:
+   * a link in the image (/dev -> /host-dir) must not take a mknod, rm or ln out of it. Absent: as written.
+   */
+  readonly placed?: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly apparmor: boolean;
   /** fstab files in the state dir the init mounts in one call each (batch-mounts.ts); kernelPaths absent when none. */
@@ -55,7 +59,7 @@ export function buildInitScript(input: InitInput): string {
     'put() { printf \'%s\\n\' "$2" > "$1"; }',
     `S=${quoteWord(input.stateDir)}  # the container's state directory (on the host)`,
     `R=${quoteWord(c.root.path)}  # the container's root`,
-    `T=$R${TOOLBOX_DIR}`,
+    `T="$R${escapeDoubleQuoted(input.placed?.[TOOLBOX_DIR] ?? TOOLBOX_DIR)}"`,
     '',
     '# The gate: opened read-write now (it never blocks), read after set-up: `start` writes the line that opens it.',
     `exec 5<>${quoteWord(input.fifo)}`,
@@ -82,9 +86,10 @@ export function buildInitScript(input: InitInput): string {
   });
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
-  for (const device of c.devices) if (device.origin === 'config' || devTmpfs) lines.push(...deviceLines(device));
-  for (const [name, target] of DEV_LINKS) lines.push(`[ -e "$R/dev/${name}" ] || [ -L "$R/dev/${name}" ] || step ln -s ${target} "$R/dev/${name}"`);
-  if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push('[ -e "$R/dev/ptmx" ] || [ -L "$R/dev/ptmx" ] || step ln -s pts/ptmx "$R/dev/ptmx"');
+  const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;
+  for (const device of c.devices) if (device.origin === 'config' || devTmpfs) lines.push(...deviceLines(device, at(device.path)));
+  for (const [name, target] of DEV_LINKS) lines.push(`[ -e ${at(`/dev/${name}`)} ] || [ -L ${at(`/dev/${name}`)} ] || step ln -s ${target} ${at(`/dev/${name}`)}`);
+  if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push(`[ -e ${at('/dev/ptmx')} ] || [ -L ${at('/dev/ptmx')} ] || step ln -s pts/ptmx ${at('/dev/ptmx')}`);
   lines.push(
     '',
     '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
@@ -101,7 +106,7 @@ export function buildInitScript(input: InitInput): string {
       `step mount -n --all --fstab ${quoteWord(input.kernelPathsFstab)}`,
     );
   }
-  if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket));
+  if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');
   lines.push(...processLimitLines(c.process));
   lines.push(
@@ -138,19 +143,22 @@ export function buildInitScript(input: InitInput): string {
  * the master sent to the caller's console socket now (conmon fails "Runtime did not set up terminal" otherwise), the
  * slave bound onto /dev/console as runc does. perl-base does the sendmsg (src/oci/console-socket.ts).
  */
-function consoleLines(c: OciContainer, socket: string): string[] {
+function consoleLines(c: OciContainer, socket: string, at: (path: string) => string): string[] {
   const size = c.process.consoleSize;
   const argv = consoleSocketArgv('$R/dev/pts/ptmx', socket, size);
-  const words = argv.map((w, i) => (i === 3 ? '"$R/dev/pts/ptmx"' : quoteWord(w)));
+  const words = argv.map((w, i) => (i === 3 ? at('/dev/pts/ptmx') : quoteWord(w)));
+  const pts = at('/dev/pts/ptmx').slice(0, -'/ptmx"'.length);
+  const console = at('/dev/console');
   return [
     '',
     '# process.terminal: a pty of the container\'s own devpts; its master goes to the caller\'s console socket now.',
     `pty=$(${words.join(' ')} 2>&3) || { echo "failed: send the terminal to ${socket.replace(/["$`\\]/g, '')}" >&3; exit 125; }`,
-    'step mkfile "$R/dev/console"',
-    'step mount -n --bind "$R/dev/pts/$pty" "$R/dev/console"',
+    '# /dev/console: a link there (the image\'s, or one made since) is removed, never mounted through (CVE-2025-52565).',
+    `rm -f ${console} && step mkfile ${console}`,
+    `step mount -n --bind ${pts}/$pty" ${console}`,
     '# The pty is the stdio from here on: the caller\'s pipes must not stay open in the container (the containerd',
     '# shim waits for them to close before it takes the master).',
-    'exec 0<>"$R/dev/pts/$pty" 1>&0 2>&0',
+    `exec 0<>${pts}/$pty" 1>&0 2>&0`,
   ];
 }
 
@@ -192,17 +200,21 @@ export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSec
   });
 }
 
-function deviceLines(d: OciDevice): string[] {
-  const t = `"$R${escapeDoubleQuoted(d.path)}"`;
+function deviceLines(d: OciDevice, t: string): string[] {
   const mode = d.fileMode.toString(8);
   const node = d.type === 'p' ? `step mknod -m ${mode} ${t} p` : `step mknod -m ${mode} ${t} ${d.type} ${d.major} ${d.minor}`;
-  const dir = d.path.slice(0, d.path.lastIndexOf('/'));
+  const dir = t.slice(0, t.lastIndexOf('/'));
   return [
-    ...(dir !== '/dev' && dir !== '' ? [`step mkdir -p "$R${escapeDoubleQuoted(dir)}"`] : []),
+    ...(dir !== '"$R/dev' && dir !== '"$R' ? [`step mkdir -p ${dir}"`] : []),
     `rm -f ${t}`,
     node,
     ...(d.uid !== 0 || d.gid !== 0 ? [`step chown ${d.uid}:${d.gid} ${t}`] : []),
   ];
+}
+
+/** The paths the init makes nodes, links and mount points at itself: `placed` says where each is in the root. */
+export function initPaths(c: OciContainer): string[] {
+  return [...new Set([TOOLBOX_DIR, ...c.devices.map((d) => d.path), ...DEV_LINKS.map(([name]) => `/dev/${name}`), '/dev/ptmx', '/dev/console', '/dev/pts/ptmx'])];
 }
 
 function pathOf(env: readonly string[]): string {

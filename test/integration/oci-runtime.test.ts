@@ -172,6 +172,48 @@ test('a hostile root: /etc is a symlink to a host path; the mount onto /etc/x la
   assert.equal(run.code, 0, run.stderr);
 });
 
+/** A host directory with one file, and its fingerprint (names, types and contents of everything below it). */
+function hostVictim(name: string): { dir: string; hash: () => string } {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'null'), 'host file named like a device\n');
+  writeFileSync(join(dir, 'console'), 'host file named like the console\n');
+  const hash = () => {
+    const out = spawnSync('sh', ['-c', 'cd "$1" && find . -printf "%p %y %l\\n" | sort && find . -type f -exec cat {} +', 'sh', dir], { encoding: 'utf8' });
+    return createHash('sha256').update(out.stdout).digest('hex');
+  };
+  return { dir, hash };
+}
+
+test('a hostile root: /dev is a link to a host directory; its nodes, links and the toolbox are made inside the root, the host directory is untouched', () => {
+  const victim = hostVictim('dev-victim');
+  const beforeHash = victim.hash();
+  // No /tmp tmpfs: the victim is below /tmp, so one would hide the /dev tmpfs where the link leads.
+  const b = bundle('devlink', ['sh', '-c', 'echo hi > /dev/null && echo null-opens; ls -a /dev/ | tr "\\n" " "'], (c) => (c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/tmp')));
+  rmSync(join(b, 'rootfs/dev'), { recursive: true, force: true });
+  symlinkSync(victim.dir, join(b, 'rootfs/dev'));
+  const run = rt('run', '--bundle', b, 'devlink');
+  assert.equal(victim.hash(), beforeHash, `the host directory /dev links to is unchanged: ${spawnSync('ls', ['-la', victim.dir], { encoding: 'utf8' }).stdout}`);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /null-opens/, 'the container\'s /dev (through its link) has the nodes');
+  assert.ok(existsSync(join(b, 'rootfs', victim.dir)), 'the /dev tmpfs\'s mount point was made where the link leads inside the root');
+});
+
+test('a hostile volume: a link a container left in a bound directory does not take a later mount (nor its mkdir) out of the root', () => {
+  const victim = hostVictim('volume-victim');
+  const volume = join(base, 'volume');
+  mkdirSync(volume);
+  symlinkSync(victim.dir, join(volume, 'sub'));
+  const beforeHash = victim.hash();
+  const b = bundle('vollink', ['sh', '-c', 'echo x > /data/sub/deeper/file && echo wrote'], (c) => c.mounts.push(
+    { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
+    { destination: '/data/sub/deeper', type: 'tmpfs', source: 'tmpfs' },
+  ));
+  const run = rt('run', '--bundle', b, 'vollink');
+  assert.equal(victim.hash(), beforeHash, `the host directory the volume's link names is unchanged: ${spawnSync('ls', ['-laR', victim.dir], { encoding: 'utf8' }).stdout}`);
+  assert.equal(run.code, 0, run.stderr);
+});
+
 test('hooks get the state JSON on stdin at their phase; update --resources writes the new limits into the cgroup', async () => {
   const log = join(base, 'hooks.log');
   const hook = join(base, 'hook.sh');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cgroupPathOf, knobWrites, resolveContainerCgroup } from '../../src/runtime/cgroups.js';
-import { resolveInRoot } from '../../src/runtime/resolve-in-root.js';
+import { resolveInRoot, resolveParentInRoot } from '../../src/runtime/resolve-in-root.js';
 import { forkerScript, outerScript } from '../../src/runtime/launch-scripts.js';
 import { buildInitScript } from '../../src/runtime/init-script.js';
 import { kernelPathEntries } from '../../src/runtime/batch-mounts.js';
@@ -85,6 +85,24 @@ test('a destination is resolved inside the root: absolute and relative links, ".
   assert.equal(resolveInRoot(root, '/up/etc/shadow'), '/host/etc/shadow');
   assert.equal(resolveInRoot(root, '/../../real/./a'), '/real/a');
   assert.equal(resolveInRoot(root, '/etc/x', ['/etc']), '/etc/x', 'an earlier mount covers /etc: its link is not on disk any more');
+  assert.equal(resolveInRoot(root, '/etc/x', ['/host/etc']), '/host/etc/x', 'a link to an earlier mount\'s target is still followed (a covered path is its resolved target)');
+});
+
+test('below an earlier bind, links are looked up in its source (a volume the container filled with links); a node\'s own name is not followed', () => {
+  const root = join(tmp, 'croot');
+  const volume = join(tmp, 'volume');
+  mkdirSync(join(root, 'data'), { recursive: true });
+  mkdirSync(volume, { recursive: true });
+  symlinkSync('/etc', join(volume, 'sub'));
+  symlinkSync('../../../../', join(volume, 'up'));
+  symlinkSync('/host-dir', join(root, 'dev'));
+  assert.equal(resolveInRoot(root, '/data/sub/x', [{ target: '/data', source: volume }]), '/etc/x');
+  assert.equal(resolveInRoot(root, '/data/up/etc/x', [{ target: '/data', source: volume }]), '/etc/x');
+  assert.equal(resolveInRoot(root, '/data/sub/x', [{ target: '/data' }]), '/data/sub/x', 'a new filesystem there: nothing to follow');
+  assert.equal(resolveInRoot(root, '/data/sub/x', [{ target: '/data', source: volume }, { target: '/data/sub' }]), '/data/sub/x', 'the latest mount covering a path wins');
+  assert.equal(resolveParentInRoot(root, '/dev/null', [{ target: '/host-dir' }]), '/host-dir/null', '/dev is the image\'s link: the node goes where it leads inside the root');
+  symlinkSync('/etc/passwd', join(volume, 'last'));
+  assert.equal(resolveParentInRoot(root, '/data/last', [{ target: '/data', source: volume }]), '/data/last', 'the last component is not followed');
 });
 
 test('launch: cgroups joined before anything forks; unshare without --fork; create\'s forker exits, run\'s waits', () => {
