@@ -1,5 +1,6 @@
 // Runs the nsbox CLI (bin/nsbox, the way users run it) as a subprocess for integration tests.
 
+import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
@@ -24,6 +25,12 @@ export function nsbox(args: readonly string[], options: { input?: string; env?: 
   });
   if (r.error) throw r.error;
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Asserts that a run exited 0 (the message names the step, its exit code and stderr); returns its stdout. */
+export function ok(r: Result, what: string): string {
+  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
+  return r.stdout;
 }
 
 /** Start nsbox in the background; the caller must wait for or kill it. */

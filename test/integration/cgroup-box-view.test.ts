@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
-import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { ok, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const host = detectCgroupHost();
@@ -30,10 +30,6 @@ const BASE = mkdtempSync(join(tmpdir(), 'nsbox-cgv-'));
 const PARENT = `cgv-${process.pid}`;
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: join(BASE, 'store'), NSBOX_STATE: join(BASE, 'state'), NSBOX_CGROUP_PARENT: `./${PARENT}`, NSBOX_IMAGE_NETWORK: 'none' };
 const run = (args: readonly string[], env = ENV): Result => nsbox(args, { env, timeoutMs: 120_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 
 /** Inside the box: the files a runtime reads, then a write to each limit, a mkdir and a remount, each reported. */
 const LIMIT_FILES = v2 ? ['memory.max', 'cpu.max'] : ['memory/memory.limit_in_bytes', 'cpu/cpu.cfs_quota_us', 'cpu/cpu.cfs_period_us'];

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
+import { testCgroupDir } from '../helpers/cgroup-dirs.js';
 import { exitOf, nsbox, startNsbox } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
@@ -19,10 +20,7 @@ const test = gatedTest(skip);
 const ENV = { ...process.env, NSBOX_CGROUP_PARENT: `./${PARENT}` };
 
 /** The test's parent cgroup on the hierarchy of `controller`. */
-function parentDir(controller: string): string {
-  const h = findHierarchy(host, controller)!;
-  return dirOf({ mount: h.mount, path: `${(findProcCgroupPath(host.self, h) ?? '/').replace(/\/$/, '')}/${PARENT}` });
-}
+const parentDir = (controller: string): string => testCgroupDir(host, controller, PARENT);
 
 const CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'cpuset'].filter((c) => findHierarchy(host, c));
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTool } from '../../src/host/tools.js';
 import { gatedTest } from '../helpers/suite.js';
-import { isRoot, nsbox, type Result } from '../helpers/nsbox.js';
+import { ok, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { packTar, type FixtureEntry } from './image-fixtures.js';
 import { removeCgroupParents } from '../helpers/leaks.js';
 
@@ -34,10 +34,6 @@ const VICTIM = join(OUT, 'loaded-by');
 const PARENT = `./pl-${process.pid}`;
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: PARENT, NSBOX_IMAGE_NETWORK: 'none' };
 const run = (args: readonly string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 const victim = (): string => (existsSync(VICTIM) ? readFileSync(VICTIM, 'utf8') : '');
 
 const LIB_C = String.raw`

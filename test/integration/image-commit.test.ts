@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NSBOX, exitOf, isRoot, nsbox, startNsbox, waitForOutput, type Result } from '../helpers/nsbox.js';
+import { ok, NSBOX, exitOf, isRoot, nsbox, startNsbox, waitForOutput, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
 import { detectCgroupHost, findProcCgroupPath } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
@@ -25,10 +25,6 @@ const host = detectCgroupHost();
 const devicesCgroup = canUseDevicesCgroup(host);
 
 const cli = (args: string[], input = ''): Result => nsbox(args, { env: ENV, input, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 const listContainers = (): string[] => (existsSync(containers) ? readdirSync(containers).sort() : []);
 const inspect = (name: string): { layers: string[]; id: string; lowerDirs: string[]; config: unknown } =>
   JSON.parse(ok(cli(['image', 'inspect', '--root', root, name]), `inspect ${name}`));

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
-import { dirOf } from '../../src/cgroup/layout.js';
+import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
+import { testCgroupDir } from '../helpers/cgroup-dirs.js';
 import { findTool } from '../../src/host/tools.js';
 import { defaultImageNetwork } from '../../src/net/image-default.js';
-import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { ok, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 
@@ -48,15 +48,8 @@ const CONTROLLERS = ['pids', 'memory', 'devices'].filter((c) => findHierarchy(ho
 const OWN = { stateDirs: [STATE], cgroupParents: [`./${PARENT}`] };
 
 const run = (args: readonly string[], env: NodeJS.ProcessEnv = ENV): Result => nsbox(args, { env, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 
-function parentDir(controller: string): string {
-  const h = findHierarchy(host, controller)!;
-  return dirOf({ mount: h.mount, path: `${(findProcCgroupPath(host.self, h) ?? '/').replace(/\/$/, '')}/${PARENT}` });
-}
+const parentDir = (controller: string): string => testCgroupDir(host, controller, PARENT);
 
 /** What an image box may leave behind, restricted to what this test owns (other suites run at the same time). */
 function residue() {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
+import { ok, NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot as fullSnapshot, type Snapshot } from '../helpers/leaks.js';
 import { hashTree, packTar, treeEntries, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
 import { gatedTest } from '../helpers/suite.js';
@@ -21,10 +21,6 @@ const containers = join(root, 'containers');
 // Every image box is recorded: its record goes to a state dir of this test's own, never the host's /run/nsbox.
 process.env.NSBOX_STATE = join(base, 'state');
 const run = (args: string[], input = ''): Result => nsbox(['run', '--root', root, ...args], { input, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 const leftContainers = (): string[] => (existsSync(containers) ? readdirSync(containers) : []);
 const victim = join(base, 'victim');
 

@@ -12,11 +12,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
-import { dirOf } from '../../src/cgroup/layout.js';
+import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
+import { testCgroupDir } from '../helpers/cgroup-dirs.js';
 import { findTool } from '../../src/host/tools.js';
 import { gatedTest } from '../helpers/suite.js';
-import { NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
+import { ok, NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot } from '../helpers/leaks.js';
 
 const host = detectCgroupHost();
@@ -45,10 +45,6 @@ const CONTROLLERS = ['pids', 'memory'].filter((c) => findHierarchy(host, c));
 const EPERM = 'errno=1';
 
 const nsboxRun = (args: readonly string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 /** Runs the probe in a busybox box (probe mounted read-only at /probe); returns call -> "ok" | "errno=N". */
 function probe(flags: readonly string[], calls: readonly string[]): Record<string, string> {
   const out = ok(nsboxRun(['run', '--rm', ...flags, '-v', `${PROBE_DIR}:/probe:ro`, 'busybox', '/probe/sc', ...calls]), `probe ${flags.join(' ')}`);
@@ -111,10 +107,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-function parentDir(controller: string): string {
-  const h = findHierarchy(host, controller)!;
-  return dirOf({ mount: h.mount, path: `${(findProcCgroupPath(host.self, h) ?? '/').replace(/\/$/, '')}/${PARENT}` });
-}
+const parentDir = (controller: string): string => testCgroupDir(host, controller, PARENT);
 
 /** What a box leaves: container dirs, box records, its cgroups. */
 function residue() {

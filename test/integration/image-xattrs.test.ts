@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { ok, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const has = (tool: string, arg = '--version'): boolean => spawnSync(tool, [arg], { stdio: 'ignore' }).error === undefined;
@@ -27,10 +27,6 @@ const BASE = mkdtempSync(join(tmpdir(), 'nsbox-xattrs-'));
 const STORE = join(BASE, 'store');
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: join(BASE, 'state'), NSBOX_IMAGE_NETWORK: 'none' };
 const run = (args: string[], env = ENV): Result => nsbox(args, { env, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 const topLayer = (name: string, env = ENV): string => (JSON.parse(ok(run(['image', 'inspect', name], env), 'inspect')) as { lowerDirs: string[] }).lowerDirs[0]!;
 const getcap = (path: string): string => spawnSync('getcap', [path], { encoding: 'utf8' }).stdout.replace(`${path} `, '').trim();
 /** name=hex of every xattr of path (all namespaces), sorted. */

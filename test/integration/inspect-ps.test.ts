@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy, findProcCgroupPath, parseProcCgroup } from '../../src/cgroup/detect.js';
 import { dirOf } from '../../src/cgroup/layout.js';
 import { findTool } from '../../src/host/tools.js';
-import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { ok, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 
@@ -40,10 +40,6 @@ const SUBNET = `10.234.${OCTET}.0/24`;
 const PORT = 22000 + (process.pid % 20000);
 
 const run = (args: readonly string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 const fmt = (box: string, format: string) => ok(run(['inspect', '-f', format, box]), `inspect -f ${format}`).replace(/\n$/, '');
 const psIds = () => ok(run(['ps', '-a', '-q', '--no-trunc']), 'ps -a -q').split('\n').filter(Boolean);
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
-import { dirOf } from '../../src/cgroup/layout.js';
+import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
+import { testCgroupDir } from '../helpers/cgroup-dirs.js';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
 import { gatedTest, skipPart } from '../helpers/suite.js';
@@ -24,10 +24,7 @@ const CONTROLLERS = ['pids', 'memory'].filter((c) => findHierarchy(host, c));
 /** The leak auditor also counts the processes of this test's boxes and cgroups (detached boxes are not descendants). */
 const OWN = { stateDirs: [STATE], cgroupParents: [`./${PARENT}`] };
 
-function parentDir(controller: string): string {
-  const h = findHierarchy(host, controller)!;
-  return dirOf({ mount: h.mount, path: `${(findProcCgroupPath(host.self, h) ?? '/').replace(/\/$/, '')}/${PARENT}` });
-}
+const parentDir = (controller: string): string => testCgroupDir(host, controller, PARENT);
 
 /** Box cgroups under this test's parents, and every process in them. */
 function boxCgroups(): string[] {

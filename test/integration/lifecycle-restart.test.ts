@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { detectCgroupHost, findHierarchy, findProcCgroupPath } from '../../src/cgroup/detect.js';
-import { dirOf } from '../../src/cgroup/layout.js';
-import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
+import { testCgroupDir } from '../helpers/cgroup-dirs.js';
+import { ok, NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, type Snapshot } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 
@@ -28,15 +28,8 @@ const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE:
 const CONTROLLERS = ['pids', 'memory'].filter((c) => findHierarchy(host, c));
 
 const run = (args: readonly string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-};
 
-function parentDir(controller: string): string {
-  const h = findHierarchy(host, controller)!;
-  return dirOf({ mount: h.mount, path: `${(findProcCgroupPath(host.self, h) ?? '/').replace(/\/$/, '')}/${PARENT}` });
-}
+const parentDir = (controller: string): string => testCgroupDir(host, controller, PARENT);
 
 /** What a box may leave behind, restricted to this test's own store, state and cgroups. */
 function residue() {

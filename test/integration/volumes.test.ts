@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
+import { ok, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const skip = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
@@ -17,10 +17,6 @@ const BASE = mkdtempSync(join(tmpdir(), 'nsbox-volumes-'));
 const STORE = join(BASE, 'store');
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: join(BASE, 'state'), NSBOX_IMAGE_NETWORK: 'none' };
 const run = (...args: string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
-const ok = (r: Result, what: string): string => {
-  assert.is(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 
 test.before(() => {
   if (skip) return;
