@@ -1,4 +1,5 @@
-// What `nsbox run` and `nsbox sh` share: flags -> description -> plan -> --explain/--dry-run -> execute -> exit code.
+// What `nsbox run` and `nsbox sh` share: flags -> a box description, checked against the host, then started
+// (src/start-box: plan -> --explain/--dry-run -> execute -> exit code).
 
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -6,13 +7,9 @@ import type { ArgumentsCamelCase } from 'yargs';
 import { NsboxError, flagError } from '../errors.js';
 import type { BoxDescription } from '../spec/box-description.js';
 import { buildBoxDescription, type RunArgs } from '../spec/run-flags.js';
-import { buildRunPlan, hasReaper } from '../plan/build-run-plan.js';
-import { explainPlan, planText } from '../plan/explain.js';
 import { quoteArgv } from '../plan/quote.js';
-import { checkPlanTools } from '../exec/executor.js';
-import { runInForeground } from '../exec/foreground.js';
 import { resolveCommand } from '../exec/resolve-command.js';
-import { isRecorded } from '../lifecycle/run-options.js';
+import { startBox } from '../start-box/start-box.js';
 
 /** The command line after the flags: positionals that yargs stopped at, then everything after `--`. */
 export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: string): string[] {
@@ -27,22 +24,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   if (args.entrypoint !== undefined) throw flagError('--entrypoint', args.entrypoint, 'only image boxes have an entrypoint (run IMAGE)');
   const spec = buildBoxDescription(args, command, { interactive });
   checkProcessDescription(spec);
-  // -d or --name: a recorded box that ps, exec, stop and rm can find (loaded only then: start-up time).
-  if (isRecorded(args)) return (await import('../lifecycle/start-box.js')).startRecordedBox(spec, args, title);
-  const plan = buildRunPlan(spec, title);
-  if (args['dry-run']) {
-    process.stdout.write(planText(plan, args));
-    return 0;
-  }
-  checkPlanTools(plan);
-  if (args.explain) explainPlan(plan, args);
-
-  try {
-    return await runInForeground(plan, { viaReaper: hasReaper(spec, false), tty: spec.process.tty, json: args.json === true, id: spec.id });
-  } finally {
-    // Its undos removed its links and rules; this drops its lease and its lines in peers' /etc/hosts.
-    if (spec.network?.reserved) (await import('../net/release.js')).releaseNetwork(spec.id);
-  }
+  return startBox({ kind: 'host', description: spec, title }, args.detach === true ? 'detached' : 'foreground', args);
 }
 
 /** Checks that need the host but change nothing: subordinate ids, the working directory, the program. */

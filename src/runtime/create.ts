@@ -13,7 +13,8 @@ import { prepareSeccomp } from '../seccomp/prepare.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { identify, readBootId } from '../state/proc-identity.js';
 import type { LaunchStep, Plan, Step } from '../plan/types.js';
-import { executePlan, exitCodeOf } from '../exec/executor.js';
+import { exitCodeOf } from '../exec/executor.js';
+import { runCreated } from '../start-box/run-plan.js';
 import type { RuntimeGlobals } from './argv.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
 import { buildInitScript } from './init-script.js';
@@ -60,8 +61,9 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   const plan = buildCreatePlan(g, id, container, facts, options.foreground, options.consoleSocket);
   let created: Created | undefined;
   // nsbox's executor, in its OCI-created mode: every step's undo kept, all rolled back on any failure.
-  await executePlan(executablePlan(plan, options.foreground), runner, {
-    createdFailure: setupError,
+  await runCreated(executablePlan(plan, options.foreground), {
+    runner,
+    failure: setupError,
     beforeRollback: (execution) => killEverything(facts.cgroup, execution.pids.box),
     onCreated: async (execution) => {
       const pid = execution.pids.box!;
