@@ -3,6 +3,7 @@
 import { constants } from 'node:os';
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
+import { eachBox } from './each-box.js';
 import { NsboxError, flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
@@ -38,14 +39,12 @@ export const command: NsboxCommand<KillArgs> = {
   async handler(args) {
     const signal = parseSignal(String(args.signal));
     const state = openStateFromArgs(args);
-    const boxes = args.boxes.map(String).map((ref) => [ref, openBox(state, ref)] as const);
-    for (const [ref, box] of boxes) {
+    return eachBox(args.boxes.map(String), async (ref) => {
+      const box = openBox(state, ref);
       await withLock(box.paths.lock, `box ${ref}`, () => {
         const { record, now } = refreshBox(box);
         if (now.status !== 'running' || !signalInit(record, signal)) throw new NsboxError(`cannot kill box ${ref}: it is not running`);
       });
-      process.stdout.write(`${ref}\n`);
-    }
-    return 0;
+    });
   },
 };

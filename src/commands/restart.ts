@@ -2,6 +2,7 @@
 
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
+import { eachBox } from './each-box.js';
 import { flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
@@ -25,12 +26,10 @@ export const command: NsboxCommand<RestartArgs> = {
   async handler(args) {
     if (args.time !== undefined && (!Number.isFinite(args.time) || args.time < 0 || args.time > 86_400)) throw flagError('--time', args.time, 'expected seconds from 0 to 86400');
     const state = openStateFromArgs(args);
-    const boxes = args.boxes.map(String).map((ref) => [ref, openBox(state, ref)] as const);
-    for (const [ref, box] of boxes) {
+    return eachBox(args.boxes.map(String), async (ref) => {
+      const box = openBox(state, ref);
       await stopBox(box, args.time);
       await startBox(box);
-      process.stdout.write(`${ref}\n`);
-    }
-    return 0;
+    });
   },
 };

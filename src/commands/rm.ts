@@ -7,6 +7,7 @@ import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
 import { removeBox } from '../lifecycle/remove-box.js';
 import { describeUnreadable, findUnreadableBox } from '../lifecycle/unreadable-box.js';
 import { resolveBoxRef } from '../state/names.js';
+import { eachBox } from './each-box.js';
 import { describeStore, resolveStoreRoot } from '../image/store.js';
 
 interface RmArgs {
@@ -25,12 +26,8 @@ export const command: NsboxCommand<RmArgs> = {
       .options(STATE_OPTION) as unknown as Argv<RmArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);
-    // Resolve every name first: one unknown box changes nothing.
-    const boxes = args.boxes.map(String).map((ref) => {
-      const bad = findUnreadableBox(state, resolveBoxRef(state, ref));
-      return [ref, bad ?? openBox(state, ref)] as const;
-    });
-    for (const [ref, box] of boxes) {
+    return eachBox(args.boxes.map(String), async (ref) => {
+      const box = findUnreadableBox(state, resolveBoxRef(state, ref)) ?? openBox(state, ref);
       let warnings: string[];
       if ('reason' in box) {
         // No record: its cgroups (named by its id) say which processes are its own.
@@ -39,8 +36,6 @@ export const command: NsboxCommand<RmArgs> = {
         warnings = await removeUnreadableBox(state, box, args.force, describeStore(resolveStoreRoot(undefined)).containers);
       } else warnings = await removeBox(box, args.force);
       for (const w of warnings) process.stderr.write(`nsbox: warning: ${w}\n`);
-      process.stdout.write(`${ref}\n`);
-    }
-    return 0;
+    });
   },
 };

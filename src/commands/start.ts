@@ -2,6 +2,7 @@
 
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
+import { eachBox } from './each-box.js';
 import { NsboxError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
@@ -23,13 +24,13 @@ export const command: NsboxCommand<StartArgs> = {
       .options(STATE_OPTION) as unknown as Argv<StartArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);
-    const boxes = args.boxes.map(String).map((ref) => [ref, openBox(state, ref)] as const);
-    if (args.attach && boxes.length > 1) throw new NsboxError('cannot attach to more than one box');
-    for (const [ref, box] of boxes) {
-      const offset = await startBox(box);
-      if (args.attach) return followUntilExit(box, offset);
-      process.stdout.write(`${ref}\n`);
+    if (args.attach) {
+      if (args.boxes.length > 1) throw new NsboxError('cannot attach to more than one box');
+      const box = openBox(state, String(args.boxes[0]));
+      return followUntilExit(box, await startBox(box));
     }
-    return 0;
+    return eachBox(args.boxes.map(String), async (ref) => {
+      await startBox(openBox(state, ref));
+    });
   },
 };

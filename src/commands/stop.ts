@@ -6,6 +6,7 @@ import { flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
 import { stopBox } from '../lifecycle/stop-box.js';
+import { allBoxes } from './each-box.js';
 
 interface StopArgs {
   boxes: string[];
@@ -24,9 +25,6 @@ export const command: NsboxCommand<StopArgs> = {
   async handler(args) {
     if (args.time !== undefined && (!Number.isFinite(args.time) || args.time < 0 || args.time > 86_400)) throw flagError('--time', args.time, 'expected seconds from 0 to 86400');
     const state = openStateFromArgs(args);
-    const boxes = args.boxes.map(String).map((ref) => [ref, openBox(state, ref)] as const);
-    await Promise.all(boxes.map(([, box]) => stopBox(box, args.time)));
-    process.stdout.write(boxes.map(([ref]) => `${ref}\n`).join(''));
-    return 0;
+    return allBoxes(args.boxes.map(String), async (ref) => stopBox(openBox(state, ref), args.time));
   },
 };

@@ -44,6 +44,27 @@ test.after(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
+test('several boxes, one unknown (as Docker): stop, kill, start and rm -f act on every box that exists, report the unknown one and exit 125', async () => {
+  const before = snapshot(OWN);
+  const a = run(['run', '-d', '--name', 'multi-a', 'busybox', 'sleep', '1000']);
+  const b = run(['run', '-d', '--name', 'multi-b', 'busybox', 'sleep', '1000']);
+  assert.is(a.code, 0, a.stderr);
+  assert.is(b.code, 0, b.stderr);
+  const status = (name: string): string => run(['inspect', '-f', '{{.State.Status}}', name]).stdout.trim();
+  const stop = run(['stop', '-t', '0', 'multi-a', 'no-such-box', 'multi-b']);
+  assert.equal([stop.code, stop.stdout, stop.stderr], [125, 'multi-a\nmulti-b\n', 'nsbox: no such box: no-such-box\n'], 'stop');
+  assert.equal([status('multi-a'), status('multi-b')], ['exited', 'exited'], 'both boxes stopped');
+  const start = run(['start', 'no-such-box', 'multi-b']);
+  assert.equal([start.code, start.stdout, start.stderr], [125, 'multi-b\n', 'nsbox: no such box: no-such-box\n'], 'start');
+  assert.is(status('multi-b'), 'running');
+  const kill = run(['kill', 'multi-a', 'multi-b']);
+  assert.equal([kill.code, kill.stdout, kill.stderr], [125, 'multi-b\n', 'nsbox: cannot kill box multi-a: it is not running\n'], 'kill: a stopped box fails, a running one is killed');
+  const rm = run(['rm', '-f', 'multi-a', 'no-such-box', 'multi-b']);
+  assert.equal([rm.code, rm.stdout, rm.stderr], [125, 'multi-a\nmulti-b\n', 'nsbox: no such box: no-such-box\n'], 'rm -f');
+  assert.equal(JSON.parse(run(['ps', '-a', '--json']).stdout), [], 'both boxes removed');
+  await assertNoLeaks(before, 'several boxes, one unknown');
+});
+
 test('rm -f of an image box with a host directory mounted inside its container dir: unmounted, never deleted through', async () => {
   const before = snapshot(OWN);
   const started = run(['run', '-d', '--name', 'mounted', 'busybox', 'sleep', '1000']);
