@@ -29,6 +29,7 @@ import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
 import { kernelPathEntries, toolboxEntries } from './batch-mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
+import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
 
 export interface CreateOptions {
   readonly bundle: string;
@@ -112,6 +113,8 @@ export interface CreateFacts {
   readonly covered: readonly CoveredPath[];
   /** Where the init makes /dev's nodes, links and the toolbox, resolved inside the root (init-script.ts). */
   readonly placed: Readonly<Record<string, string>>;
+  /** The device guard's facts (device-guard.ts); undefined when the device rules restrict nothing. */
+  readonly deviceGuard: { readonly rootFlags: readonly string[]; readonly mountFlags: readonly (readonly string[])[] } | undefined;
   readonly unshare: readonly NamespaceName[];
   readonly join: readonly { readonly type: NamespaceName; readonly path: string }[];
   readonly apparmor: boolean;
@@ -147,10 +150,13 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): Cre
     covered.push(mount.bind === 'none' || isFile ? { target } : { target, source: mount.source });
     fileSources.push(isFile);
   }
+  const deviceGuard = devicesRestricted(c.deviceRules)
+    ? { rootFlags: rootMountFlags(c.root.path), mountFlags: c.mounts.map((m) => guardedFlags(m, c.deviceRules, m.bind === 'none' ? {} : sourceKind(m.source))) }
+    : undefined;
   const unshare = c.namespaces.flatMap((n) => (n.mode === 'new' ? [n.name] : []));
   const joins = c.namespaces.flatMap((n) => (n.mode === 'join' ? [{ type: n.name, path: n.path }] : []));
   if (!c.namespaces.some((n) => n.name === 'mount' && n.mode === 'new')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
-  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), unshare, join: joins, apparmor: apparmorEnabled() };
+  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), deviceGuard, unshare, join: joins, apparmor: apparmorEnabled() };
 }
 
 /** The paths the init makes things at itself, each resolved inside the root (its last component taken as it is). */
@@ -170,6 +176,9 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, facts.covered);
   const kernelPathsFstab = kernelEntries.length > 0 ? join(paths.dir, 'kernel-paths.fstab') : undefined;
   steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxEntries(c.root.path, facts.toolbox, facts.placed[TOOLBOX_DIR])), why: 'The toolbox\'s mounts, for one `mount --all`.' });
+  const deviceEntries = facts.deviceGuard ? deviceBindEntries(c.root.path, c.devices, c.deviceRules, (p) => facts.placed[p] ?? p) : [];
+  const devicesFstab = deviceEntries.length > 0 ? join(paths.dir, 'devices.fstab') : undefined;
+  if (devicesFstab) steps.push({ kind: 'write-text', path: devicesFstab, content: renderFstab('The device nodes that may open (all else is nodev), bound by the init after making them.', deviceEntries), why: 'The allowed devices\' binds, for one `mount --all`.' });
   if (kernelPathsFstab) steps.push({ kind: 'write-text', path: kernelPathsFstab, content: renderFstab('Masked and read-only paths, mounted by the init after /proc and /sys.', kernelEntries), why: 'linux.maskedPaths and linux.readonlyPaths, for one `mount --all`.' });
   const init = buildInitScript({
     toolboxFstab,
@@ -186,6 +195,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     toolbox: facts.toolbox,
     seccomp: facts.seccomp,
     placed: facts.placed,
+    ...(facts.deviceGuard ? { deviceGuard: { ...facts.deviceGuard, devicesFstab } } : {}),
     cwd: resolveInRoot(c.root.path, c.process.cwd, facts.covered),
     apparmor: facts.apparmor,
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),

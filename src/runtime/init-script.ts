@@ -39,6 +39,11 @@ export interface InitInput {
    * a link in the image (/dev -> /host-dir) must not take a mknod, rm or ln out of it. Absent: as written.
    */
   readonly placed?: Readonly<Record<string, string>>;
+  /**
+   * The device guard (device-guard.ts), when the device rules restrict anything: the root's flags to repeat when it
+   * is remounted nodev, each mount's flags with nodev added, and the fstab binding the allowed nodes (none: absent).
+   */
+  readonly deviceGuard?: { readonly rootFlags: readonly string[]; readonly mountFlags: readonly (readonly string[])[]; readonly devicesFstab: string | undefined };
   readonly cwd: string;
   readonly apparmor: boolean;
   /** fstab files in the state dir the init mounts in one call each (batch-mounts.ts); kernelPaths absent when none. */
@@ -77,17 +82,28 @@ export function buildInitScript(input: InitInput): string {
     '# 1. The root becomes a mount point of its own (pivot_root needs one), in this private mount namespace.',
     'step mount -n --rbind "$R" "$R"',
   );
+  const guard = input.deviceGuard;
+  if (guard) {
+    lines.push(
+      '# The device rules restrict devices, which cgroup v2 cannot enforce without eBPF: the root and every mount that',
+      '# could hold a node are nodev; only the allowed nodes in /dev open (each bound onto itself, step 3).',
+      `step mount -n -o ${['remount', 'bind', 'nodev', ...guard.rootFlags].join(',')} "$R"`,
+    );
+  }
   if (c.rootfsPropagation && c.rootfsPropagation !== 'private' && c.rootfsPropagation !== 'rprivate') {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
   }
   lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
-  c.mounts.forEach((mount, i) => {
+  c.mounts.forEach((given, i) => {
+    const mount = guard ? { ...given, flags: guard.mountFlags[i]! } : given;
     lines.push(...mountLines({ mount, target: `$R${escapeDoubleQuoted(input.targets[i]!)}`, sourceIsFile: input.fileSources[i]!, cgroupDirs: input.cgroupDirs, cgroupVersion: input.cgroupVersion, cgroupRoot: input.cgroupRoot }));
   });
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
   const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;
-  for (const device of c.devices) if (device.origin === 'config' || devTmpfs) lines.push(...deviceLines(device, at(device.path)));
+  // With the guard the root's own /dev nodes are nodev: the default ones are made even without a /dev tmpfs (as runc).
+  for (const device of c.devices) if (device.origin === 'config' || devTmpfs || guard) lines.push(...deviceLines(device, at(device.path)));
+  if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
   for (const [name, target] of DEV_LINKS) lines.push(`[ -e ${at(`/dev/${name}`)} ] || [ -L ${at(`/dev/${name}`)} ] || step ln -s ${target} ${at(`/dev/${name}`)}`);
   if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push(`[ -e ${at('/dev/ptmx')} ] || [ -L ${at('/dev/ptmx')} ] || step ln -s pts/ptmx ${at('/dev/ptmx')}`);
   lines.push(
@@ -107,7 +123,7 @@ export function buildInitScript(input: InitInput): string {
     );
   }
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at));
-  if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', 'step mount -n -o remount,bind,ro "$R"');
+  if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',')} "$R"`);
   lines.push(...processLimitLines(c.process));
   lines.push(
     '',
