@@ -3,7 +3,10 @@
 //
 // Paths follow runc's cgroupfs rules: an absolute cgroupsPath is taken from each hierarchy's root, a relative one
 // from the runtime's own cgroup on that hierarchy, none is "<id>" below the runtime's own; the systemd form
-// "slice:prefix:name" is laid out as systemd would (machine.slice/machine-libpod.slice/libpod-ID.scope).
+// "slice:prefix:name" is laid out as systemd would (machine.slice/libpod-ID.scope), as cgroupfs directories: the
+// runtime never asks systemd (crun's cgroupfs fallback). On v2 a relative path starts beside the runtime's own cgroup
+// when that is a systemd scope (runc: a scope holds processes, so it can have no child cgroups with controllers), and
+// every level above the container offers it the controllers of its parent (cgroup.subtree_control, top-down).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +24,8 @@ export interface ContainerCgroup {
   readonly dirs: readonly { readonly dir: string; readonly controllers: readonly string[] }[];
   /** Directories that did not exist and that create makes, parents first (delete removes these only). */
   readonly created: readonly string[];
+  /** v2: the unified hierarchy's mount (cgroup.subtree_control is written from there down). */
+  readonly mount?: string;
 }
 
 /** OciCgroupsPath -> a path from the hierarchy root ("/a/b") or below the runtime's own cgroup ("a/b"); none: "<id>". */
@@ -50,7 +55,7 @@ export function resolveContainerCgroup(path: string, host: CgroupHost = detectCg
   const dirs: { dir: string; controllers: string[] }[] = [];
   const created: string[] = [];
   for (const { hierarchy, controllers } of hierarchies) {
-    const base = path.startsWith('/') ? '/' : (findProcCgroupPath(host.self, hierarchy) ?? '/');
+    const base = path.startsWith('/') ? '/' : relativeBase(findProcCgroupPath(host.self, hierarchy) ?? '/', hierarchy.version);
     const full = join(base, path);
     const parts = full.split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) {
@@ -59,10 +64,15 @@ export function resolveContainerCgroup(path: string, host: CgroupHost = detectCg
     }
     dirs.push({ dir: join(hierarchy.mount, ...parts), controllers });
   }
-  return { version: host.mode === 'v2' ? 2 : 1, dirs, created };
+  return { version: host.mode === 'v2' ? 2 : 1, dirs, created, ...(host.mode === 'v2' ? { mount: hierarchies[0]!.hierarchy.mount } : {}) };
 }
 
-/** Plan steps: make the missing directories (parents first), then write the limits. */
+/** Where a relative path starts: the runtime's own cgroup; on v2 the slice above it when that is a .scope (runc). */
+function relativeBase(own: string, version: 1 | 2): string {
+  return version === 2 && own.endsWith('.scope') ? dirname(own) : own;
+}
+
+/** Plan steps: make the missing directories (parents first), on v2 enable the controllers down to it, then write the limits. */
 export function planCgroupSteps(cg: ContainerCgroup, resources: OciResources, deviceRules: readonly OciDeviceRule[]): Step[] {
   const steps: Step[] = [];
   for (const dir of cg.created) {
@@ -75,8 +85,43 @@ export function planCgroupSteps(cg: ContainerCgroup, resources: OciResources, de
       }
     }
   }
+  if (cg.version === 2 && cg.mount !== undefined) steps.push(...subtreeControlSteps(cg, cg.mount));
   for (const write of knobWrites(cg, resources, deviceRules)) steps.push(write);
   return steps;
+}
+
+/**
+ * v2: a cgroup offers its children only the controllers in its cgroup.subtree_control. Each level from the mount
+ * down to the container's parent offers every controller of the root (runc does the same), top-down; the kernel
+ * refuses that in a non-root cgroup holding processes ("no internal processes"): that is a clear error now.
+ */
+export function subtreeControlSteps(cg: ContainerCgroup, mount: string): Step[] {
+  const dir = cg.dirs[0]!.dir;
+  if (!dir.startsWith(`${mount}/`)) return [];
+  const parts = dir.slice(mount.length + 1).split('/');
+  const steps: Step[] = [];
+  // Each level ends up offering all of these, so the next one has them to offer in turn.
+  const offered = readWords(join(mount, 'cgroup.controllers'));
+  for (let i = 0; i < parts.length; i++) {
+    const level = join(mount, ...parts.slice(0, i));
+    const made = cg.created.includes(level);
+    const enabled = made ? [] : readWords(join(level, 'cgroup.subtree_control'));
+    const missing = offered.filter((c) => !enabled.includes(c));
+    if (missing.length === 0) continue;
+    if (!made && i > 0 && readWords(join(level, 'cgroup.procs')).length > 0) {
+      throw new NsboxError(`cannot place the container below ${level}: it holds processes, and cgroup v2 offers controllers to child cgroups only from a cgroup without processes of its own`, { hint: 'give a cgroupsPath whose parents hold no processes (on systemd hosts: a slice, not a scope)' });
+    }
+    steps.push({ kind: 'write-file', path: join(level, 'cgroup.subtree_control'), content: missing.map((c) => `+${c}`).join(' '), why: `cgroup v2: let the cgroups below ${level} use ${missing.join(', ')}.` });
+  }
+  return steps;
+}
+
+function readWords(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** linux.resources as file writes into the container's cgroup (also used by `update`). */

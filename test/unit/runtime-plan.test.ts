@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cgroupPathOf, knobWrites, resolveContainerCgroup } from '../../src/runtime/cgroups.js';
+import { cgroupPathOf, knobWrites, planCgroupSteps, resolveContainerCgroup } from '../../src/runtime/cgroups.js';
 import { resolveInRoot, resolveParentInRoot } from '../../src/runtime/resolve-in-root.js';
 import { forkerScript, outerScript } from '../../src/runtime/launch-scripts.js';
 import { buildInitScript } from '../../src/runtime/init-script.js';
@@ -71,6 +71,30 @@ test('v2 layout: one directory; memory.max, swap alone in memory.swap.max, cpu.m
   const writes = knobWrites(rel, { memoryBytes: 64 << 20, memorySwapBytes: 96 << 20, cpuQuotaUs: 50000, cpuPeriodUs: 100000, cpuShares: 1024, cpusetCpus: undefined, pidsLimit: 10 }, [{ allow: false, rule: 'a *:* rwm', origin: 'config' }]);
   const byFile = writes.map((w) => (w.kind === 'write-file' ? `${w.path.slice(root.length + 1)}=${w.content}` : ''));
   assert.equal(byFile, ['own/t/c1/memory.max=67108864', 'own/t/c1/memory.swap.max=33554432', 'own/t/c1/cpu.weight=39', 'own/t/c1/cpu.max=50000 100000', 'own/t/c1/pids.max=10']);
+});
+
+test('v2 placement: controllers enabled top-down in cgroup.subtree_control (only what a level lacks); a relative path starts beside a .scope; a parent with processes is refused', () => {
+  const root = join(tmp, 'cg2-tree');
+  mkdirSync(join(root, 'test.slice/run.scope'), { recursive: true });
+  mkdirSync(join(root, 'busy'), { recursive: true });
+  writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu memory pids\n');
+  writeFileSync(join(root, 'cgroup.subtree_control'), 'cpu memory\n');
+  for (const d of ['test.slice', 'busy']) writeFileSync(join(root, d, 'cgroup.controllers'), 'cpu memory\n');
+  writeFileSync(join(root, 'test.slice/cgroup.subtree_control'), 'cpu\n');
+  writeFileSync(join(root, 'test.slice/cgroup.procs'), '');
+  writeFileSync(join(root, 'busy/cgroup.subtree_control'), '');
+  writeFileSync(join(root, 'busy/cgroup.procs'), '42\n');
+  const host: CgroupHost = { root, mode: 'v2', hierarchies: [{ version: 2, mount: root, controllers: ['cpuset', 'cpu', 'memory', 'pids'] }], self: [{ id: 0, controllers: [], path: '/test.slice/run.scope' }], swapOn: false };
+  const none = { memoryBytes: undefined, memorySwapBytes: undefined, cpuQuotaUs: undefined, cpuPeriodUs: undefined, cpuShares: undefined, cpusetCpus: undefined, pidsLimit: undefined };
+  const rel = resolveContainerCgroup('pod/c1', host);
+  assert.equal(rel.dirs[0]!.dir, join(root, 'test.slice/pod/c1'), 'beside the runtime\'s own scope, as runc places it');
+  const writes = planCgroupSteps(rel, { ...none, memoryBytes: 1 << 24 }, []).flatMap((s) => (s.kind === 'write-file' ? [`${s.path.slice(root.length)}=${s.content}`] : s.kind === 'mkdir' ? [`mkdir ${s.path.slice(root.length)}`] : []));
+  assert.equal(writes, [
+    'mkdir /test.slice/pod', 'mkdir /test.slice/pod/c1',
+    '/cgroup.subtree_control=+cpuset +pids', '/test.slice/cgroup.subtree_control=+cpuset +memory +pids', '/test.slice/pod/cgroup.subtree_control=+cpuset +cpu +memory +pids',
+    '/test.slice/pod/c1/memory.max=16777216',
+  ]);
+  assert.throws(() => planCgroupSteps(resolveContainerCgroup('/busy/c2', host), none, []), /cannot place the container below .*\/busy: it holds processes/);
 });
 
 test('a destination is resolved inside the root: absolute and relative links, "..", links below earlier mounts kept as they are', () => {
