@@ -41,9 +41,9 @@ for (const suite of suites) {
     if (!/Total:\s+\d+/.test(out) && fail === 0) fail = 1; // no uvu summary: the file never ran its tests
     // A file must leave the runner's cgroups as it found them: a cgroup parent of its own (./name-PID) it never
     // removed is invisible to its own leak audit (which counts only what lies below its parents). Only names a test
-    // file makes count (its own PID in them, or nsbox's default parent): other work on a shared host makes
-    // cgroups there too (the environment's, other runs').
-    const mine = (dir) => { const name = dir.slice(dir.lastIndexOf('/') + 1); return name.includes(String(result.pid)) || /^nsbox(-|$)/.test(name); };
+    // file makes count (NAME-PID with the file's own PID, or nsbox's default parent "nsbox"): other work on a shared
+    // host makes cgroups there too (the environment's, other runs').
+    const mine = (dir) => { const name = dir.slice(dir.lastIndexOf('/') + 1); return name === 'nsbox' || name.endsWith(`-${result.pid}`); };
     const leftCgroups = ownCgroupChildren().filter((dir) => !cgroupsBefore.includes(dir) && mine(dir));
     if (leftCgroups.length) fail += 1;
     passed += pass; failed += fail; skipped += skip;
