@@ -5,7 +5,8 @@ import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ContainerDir } from './container-dir.js';
 import type { FstabEntry } from './fstab.js';
 import type { KernelPath } from './proc-masks.js';
-import { TOOLBOX_DIR, type Toolbox } from './toolbox.js';
+import type { Toolbox } from './toolbox.js';
+import { kernelPathMounts, toolboxMounts } from '../init/mounts.js';
 import { BOX_DEVICES } from './image-init-script.js';
 import { cgroupViewEarlyMounts, cgroupViewLateMounts, type CgroupView } from './cgroup-view.js';
 import { etcSelfBind, guardsPreload, preloadMask } from './preload-guard.js';
@@ -86,29 +87,9 @@ export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, ro
       out.push({ source: 'tmpfs', target, type: 'tmpfs', options: m.options, why: `--tmpfs /${m.target.join('/')}.` });
     }
   }
-  if (!spec.privileged) {
-    for (const p of facts.masked) {
-      out.push(
-        p.kind === 'file'
-          ? { source: '/dev/null', target: `${root}${p.path}`, type: 'none', options: 'bind,ro', why: `Mask ${p.path}: it reads as empty.` }
-          : { source: 'tmpfs', target: `${root}${p.path}`, type: 'tmpfs', options: 'ro,nosuid,nodev,noexec', why: `Mask ${p.path}: an empty read-only directory.` },
-      );
-    }
-    for (const p of facts.readonly) {
-      out.push({ source: `${root}${p.path}`, target: `${root}${p.path}`, type: 'none', options: 'bind,ro,nosuid,nodev,noexec', why: `${p.path} read-only: no writes to the host's kernel settings.` });
-    }
-  }
+  if (!spec.privileged) out.push(...kernelPathMounts(root, facts.masked, facts.readonly));
   out.push(...cgroupViewLateMounts(facts.cgroupView, root));
-  for (const f of facts.toolbox.files) {
-    out.push({ source: f.source, target: `${root}${TOOLBOX_DIR}/${f.name}`, type: 'none', options: 'bind,ro,nosuid,nodev', why: `Toolbox: ${f.name}, read-only.` });
-  }
-  // Last: the toolbox directory itself, with the files bound in it (rbind), read-only (libmount remounts it ro).
-  out.push({
-    source: `${root}${TOOLBOX_DIR}`,
-    target: `${root}${TOOLBOX_DIR}`,
-    type: 'none',
-    options: 'rbind,ro',
-    why: 'The toolbox directory becomes a read-only mount: nsbox exec runs its tools with every capability, so a box process must not be able to rename it away or put files in it (a mount point cannot be renamed).',
-  });
+  // Last: the toolbox, and its directory sealed read-only.
+  out.push(...toolboxMounts(root, facts.toolbox));
   return out;
 }

@@ -1,4 +1,4 @@
-// The last exec of a box's command, shared by the image init (`run`) and `nsbox exec`: setpriv drops the
+// The last exec of a box's command, shared by the image init (`run`), `nsbox exec` and the OCI init and exec: setpriv drops the
 // capabilities, sets no_new_privs and changes user; only then does env, from the toolbox, replace the (empty)
 // environment with the box's and exec the command. The box's variables (image Env, -e, --env-file) so never reach
 // a process that still holds privileges: an image `Env LD_PRELOAD=/x.so` loads /x.so into the command only, as
@@ -30,6 +30,12 @@ export interface FinalExecInput {
   readonly pdeathsig?: boolean;
   /** The seccomp filter to load last (its program file as the box sees it); undefined: unconfined. */
   readonly seccomp?: { readonly loader: SeccompLoader; readonly file: string; readonly arch: ArchName };
+  /** OCI's inheritable set (default: cleared). Ambient capabilities are made inheritable too (capabilities(7)). */
+  readonly inheritable?: readonly string[];
+  /** OCI's ambient set (default: none raised). */
+  readonly ambient?: readonly string[];
+  /** An AppArmor profile to change to at the exec (OCI's process.apparmorProfile, where AppArmor is on). */
+  readonly apparmorProfile?: string;
 }
 
 /**
@@ -43,7 +49,10 @@ export function buildFinalExecArgv(input: FinalExecInput): string[] {
 /** setpriv from the toolbox: user, groups, bounding and inheritable sets, no_new_privs. */
 export function capabilityDrop(input: FinalExecInput): string[] {
   const args = [`--reuid=${input.uid}`, `--regid=${input.gid}`, input.groups.length > 0 ? `--groups=${input.groups.join(',')}` : '--clear-groups'];
-  args.push(`--bounding-set=${formatBoundingSet(input.capabilities)}`, '--inh-caps=-all');
+  const inheritable = [...new Set([...(input.inheritable ?? []), ...(input.ambient ?? [])])];
+  args.push(`--bounding-set=${formatBoundingSet(input.capabilities)}`, `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}`);
+  if (input.ambient && input.ambient.length > 0) args.push(`--ambient-caps=${['-all', ...input.ambient.map((n) => `+${n}`)].join(',')}`);
+  if (input.apparmorProfile) args.push(`--apparmor-profile=${input.apparmorProfile}`);
   if (input.noNewPrivs) args.push('--no-new-privs');
   if (input.pdeathsig) args.push('--pdeathsig=KILL');
   args.push(...loaderFor(input).setprivArgs);

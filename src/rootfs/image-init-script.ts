@@ -13,6 +13,7 @@ import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
 import { CGROUP_VIEW_DIR, cgroupNamespaceArgv, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
+import { enterRootLines, seccompComment, STEP_FUNCTION } from '../init/script-parts.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list; with -t, console is the box's pty). */
 export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
@@ -85,7 +86,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     unsetLine(['init']),
     '# Every mount below happens in this new mount namespace (private propagation): the host never sees one.',
     '# A failed step reports on fd 3 (nsbox prints it) and exits 125.',
-    'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
+    STEP_FUNCTION,
     'mkfiles() { for f; do : > "$f" || return 1; done; }',
     `C=${quoteWord(c.dir)}  # the container's directory on the host`,
     'R=$C/rootfs  # the box\'s root, mounted here only',
@@ -130,9 +131,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '',
     '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
     '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',
-    'cd "$R"',
-    'step pivot_root . .',
-    `step ${toolboxArgv(input.toolbox, 'umount').join(' ')} -n -l .`,
+    ...enterRootLines(input.toolbox),
     '',
     '# 7. Become the command: its working directory, then setpriv drops every capability outside the bounding set,',
     '#    sets no_new_privs and changes user; only then does env (from the toolbox) set the box\'s environment and',
@@ -192,16 +191,6 @@ export function escapeOverlayPath(path: string): string {
 function finalExecInput(input: ImageInitInput): FinalExecInput {
   const u = input.user;
   return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true, seccomp: input.seccomp };
-}
-
-/** The --explain comment of the loading step: what is loaded, by which tool, and why there. */
-export function seccompComment(s: BoxSeccomp): string[] {
-  const size = s.instructions > 0 ? ` (${s.instructions} BPF instructions)` : '';
-  return [
-    `#    seccomp: profile ${s.profile}${size}, from ${s.file}, loaded by ${s.loader === 'setpriv' ? 'setpriv --seccomp-filter' : 'the toolbox\'s perl (setpriv has --seccomp-filter only from util-linux 2.41)'}`,
-    '#    last, after the capability drop and no_new_privs (so loading needs no privilege and nothing before it is',
-    '#    filtered); the filter allows the execs that follow and stays on every process of the box.',
-  ];
 }
 
 function basename(path: string): string {

@@ -27,7 +27,8 @@ import { initPaths } from './init-script.js';
 import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
 import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
-import { kernelPathEntries, toolboxEntries } from './batch-mounts.js';
+import { kernelPathEntries } from './batch-mounts.js';
+import { toolboxMounts } from '../init/mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
 import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
 
@@ -175,7 +176,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   const toolboxFstab = join(paths.dir, 'toolbox.fstab');
   const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, facts.covered);
   const kernelPathsFstab = kernelEntries.length > 0 ? join(paths.dir, 'kernel-paths.fstab') : undefined;
-  steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxEntries(c.root.path, facts.toolbox, facts.placed[TOOLBOX_DIR])), why: 'The toolbox\'s mounts, for one `mount --all`.' });
+  steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxMounts(c.root.path, facts.toolbox, facts.placed[TOOLBOX_DIR])), why: 'The toolbox\'s mounts, for one `mount --all`.' });
   const deviceEntries = facts.deviceGuard ? deviceBindEntries(c.root.path, c.devices, c.deviceRules, (p) => facts.placed[p] ?? p) : [];
   const devicesFstab = deviceEntries.length > 0 ? join(paths.dir, 'devices.fstab') : undefined;
   if (devicesFstab) steps.push({ kind: 'write-text', path: devicesFstab, content: renderFstab('The device nodes that may open (all else is nodev), bound by the init after making them.', deviceEntries), why: 'The allowed devices\' binds, for one `mount --all`.' });

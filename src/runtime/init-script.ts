@@ -6,12 +6,13 @@
 
 import { quoteWord } from '../plan/quote.js';
 import { buildFinalExecArgv } from '../rootfs/final-exec.js';
-import { seccompComment } from '../rootfs/image-init-script.js';
+import { enterRootLines, seccompComment, STEP_FUNCTION } from '../init/script-parts.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 import { commandCheckLines } from '../rootfs/command-check.js';
 import { consoleSocketArgv } from '../oci/console-socket.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
-import { mountLines } from './mount-lines.js';
+import { mountStepLines } from '../init/mount-steps.js';
+import { ociInitMounts } from './oci-mounts.js';
 import { escapeDoubleQuoted } from './resolve-in-root.js';
 import type { OciContainer, OciDevice, OciProcess } from '../oci/container.js';
 
@@ -59,7 +60,7 @@ export function buildInitScript(input: InitInput): string {
   const lines: string[] = [
     '# PID 1 of the container, in its new namespaces (the caller already mounted its root).',
     '# A failed step reports on fd 3 (nsbox-runtime prints it) and exits 125.',
-    'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
+    STEP_FUNCTION,
     'mkfile() { for f; do [ -e "$f" ] || { mkdir -p "${f%/*}" && : > "$f"; } || return 1; done; }',
     'put() { printf \'%s\\n\' "$2" > "$1"; }',
     `S=${quoteWord(input.stateDir)}  # the container's state directory (on the host)`,
@@ -94,10 +95,8 @@ export function buildInitScript(input: InitInput): string {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
   }
   lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
-  c.mounts.forEach((given, i) => {
-    const mount = guard ? { ...given, flags: guard.mountFlags[i]! } : given;
-    lines.push(...mountLines({ mount, target: `$R${escapeDoubleQuoted(input.targets[i]!)}`, sourceIsFile: input.fileSources[i]!, cgroupDirs: input.cgroupDirs, cgroupVersion: input.cgroupVersion, cgroupRoot: input.cgroupRoot }));
-  });
+  const mounts = guard ? c.mounts.map((given, i) => ({ ...given, flags: guard.mountFlags[i]! })) : c.mounts;
+  for (const mount of ociInitMounts(c.root.path, mounts, input)) lines.push(...mountStepLines(mount, c.root.path));
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
   const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;
@@ -111,8 +110,7 @@ export function buildInitScript(input: InitInput): string {
     '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
     devTmpfs ? 'step mkdir -m 755 "$T"' : 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"',
     `step mkfile ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
-    `step mount -n --all --fstab ${quoteWord(input.toolboxFstab)}`,
-    'step mount -n --rbind -o ro "$T" "$T"',
+    `step mount -n --all --fstab ${quoteWord(input.toolboxFstab)}  # its last line seals the directory read-only`,
   );
   if (input.kernelPathsFstab !== undefined) {
     lines.push(
@@ -130,9 +128,7 @@ export function buildInitScript(input: InitInput): string {
     '# 7. Enter the root: pivot_root puts the old root on top of it; detach that lazily. Only the container\'s files',
     '#    exist from here on: umount, setpriv and env run from the toolbox.',
     `step mkdir -p "$R${escapeDoubleQuoted(input.cwd)}"`,
-    'cd "$R"',
-    'step pivot_root . .',
-    `step ${toolboxArgv(input.toolbox, 'umount').join(' ')} -n -l .`,
+    ...enterRootLines(input.toolbox),
     `step cd ${quoteWord(c.process.cwd)}`,
     ...commandCheckLines(pathOf(c.process.env)),
   );
@@ -194,25 +190,18 @@ export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSec
     const eq = entry.indexOf('=');
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  const argv = buildFinalExecArgv({
+  return buildFinalExecArgv({
     toolbox,
     uid: p.uid,
     gid: p.gid,
     groups: p.additionalGids,
     capabilities: p.capabilities.bounding,
+    inheritable: p.capabilities.inheritable,
+    ambient: p.capabilities.ambient,
     noNewPrivs: p.noNewPrivileges,
     env,
     seccomp: seccomp ? { loader: seccomp.loader, file: seccomp.file, arch: seccomp.arch } : undefined,
-  });
-  // OCI has the inheritable and ambient sets too (final-exec.ts clears inheritable; setpriv takes both).
-  const extra: string[] = [];
-  if (p.capabilities.ambient.length > 0) extra.push(`--ambient-caps=${['-all', ...p.capabilities.ambient.map((n) => `+${n}`)].join(',')}`);
-  if (apparmor && p.apparmorProfile) extra.push(`--apparmor-profile=${p.apparmorProfile}`);
-  // Ambient capabilities must also be inheritable (capabilities(7)).
-  const inheritable = [...new Set([...p.capabilities.inheritable, ...p.capabilities.ambient])];
-  return argv.flatMap((w) => {
-    if (w !== '--inh-caps=-all') return [w];
-    return [inheritable.length > 0 ? `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}` : w, ...extra];
+    ...(apparmor && p.apparmorProfile ? { apparmorProfile: p.apparmorProfile } : {}),
   });
 }
 
