@@ -7,7 +7,7 @@ import { openBox, openStateFromArgs } from '../lifecycle/open-box.js';
 import { removeBox } from '../lifecycle/remove-box.js';
 import { describeUnreadable, findUnreadableBox } from '../lifecycle/unreadable-box.js';
 import { resolveBoxRef } from '../state/names.js';
-import { eachBox } from './each-box.js';
+import { allBoxes } from './each-box.js';
 import { describeStore, resolveStoreRoot } from '../image/store.js';
 
 interface RmArgs {
@@ -26,7 +26,10 @@ export const command: NsboxCommand<RmArgs> = {
       .options(STATE_OPTION) as unknown as Argv<RmArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);
-    return eachBox(args.boxes.map(String), async (ref) => {
+    // Every box at once, as docker rm: each waits on its own box's end and teardown (one after another, rm -f of 20
+    // boxes took 1.5 s for 0.4 s of CPU). Each holds its own box lock; names and leases change under flock in sync
+    // sections, which never interleave.
+    return allBoxes(args.boxes.map(String), async (ref) => {
       const box = findUnreadableBox(state, resolveBoxRef(state, ref)) ?? openBox(state, ref);
       let warnings: string[];
       if ('reason' in box) {
