@@ -19,13 +19,17 @@ export function renderWithCgroupfs(layout: CgroupLayout): DriverSteps {
     setup.push({ kind: 'mkdir', path: dirOf(box), why: `the box's own cgroup (${box.controllers.join(',') || 'cgroup2'})`, undo: { kind: 'remove-cgroup', path: dirOf(box) } });
   }
   setup.push(...layout.limits.map(writeStep));
-  const join: Step[] = layout.boxes.map((b) => ({
+  return { setup, launchPrefix: [], join: joinSteps(layout) };
+}
+
+/** Both drivers: nsbox writes the waiting box's PID into each cgroup.procs (cgexec would be one more process). */
+export function joinSteps(layout: CgroupLayout): Step[] {
+  return layout.boxes.map((b) => ({
     kind: 'write-file',
     path: `${dirOf(b)}/cgroup.procs`,
     content: '{box}',
     why: `Move the waiting box into its cgroup (${b.controllers.join(',') || 'cgroup2'}); everything it starts stays inside.`,
   }));
-  return { setup, launchPrefix: [], join };
 }
 
 function writeStep(write: KnobWrite): Step {

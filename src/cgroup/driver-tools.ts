@@ -1,10 +1,12 @@
-// cgroup-tools driver: a layout as cgcreate/cgset commands and a cgexec prefix (package cgroup-tools).
+// cgroup-tools driver: a layout as cgcreate/cgset commands (package cgroup-tools); the box joins by a cgroup.procs
+// write while it waits at its gate, as with the cgroupfs driver (cgexec would be a third process on the launch path).
 
 import type { Step } from '../plan/types.js';
 import { dirOf, type CgroupDir, type CgroupLayout, type KnobWrite } from './layout.js';
 import type { DriverSteps } from './driver.js';
+import { joinSteps } from './driver-fs.js';
 
-/** One cgcreate for the box's cgroups (one undo each), cgset per cgroup path in kernel order, cgexec to launch. */
+/** One cgcreate for the box's cgroups (one undo each), one cgset per cgroup path in kernel order, then the join writes. */
 export function renderWithCgroupTools(layout: CgroupLayout): DriverSteps {
   const setup: Step[] = [];
   if (layout.missingParents.length > 0) {
@@ -22,7 +24,7 @@ export function renderWithCgroupTools(layout: CgroupLayout): DriverSteps {
     });
   }
   setup.push(...renderWrites(layout.limits));
-  return { setup, launchPrefix: ['cgexec', ...layout.boxes.flatMap(groupArgs), '--'], join: [] };
+  return { setup, launchPrefix: [], join: joinSteps(layout) };
 }
 
 function groupArgs(dir: CgroupDir): string[] {

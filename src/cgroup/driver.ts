@@ -15,7 +15,7 @@ export interface DriverSteps {
   readonly join: readonly Step[];
 }
 
-/** NSBOX_CGROUP_DRIVER if set; else cgroup-tools when cgcreate, cgset and cgexec are installed; else cgroupfs. */
+/** NSBOX_CGROUP_DRIVER if set; else cgroup-tools when cgcreate and cgset are installed; else cgroupfs. */
 export function chooseCgroupDriver(
   env: Readonly<Record<string, string | undefined>> = process.env,
   find: (name: string) => string | undefined = findTool,
@@ -25,5 +25,5 @@ export function chooseCgroupDriver(
   if (forced !== undefined && forced !== '' && forced !== 'auto') {
     throw new NsboxError(`invalid NSBOX_CGROUP_DRIVER ${JSON.stringify(forced)}: expected cgroup-tools, cgroupfs or auto`);
   }
-  return ['cgcreate', 'cgset', 'cgexec'].every((tool) => find(tool) !== undefined) ? 'cgroup-tools' : 'cgroupfs';
+  return ['cgcreate', 'cgset'].every((tool) => find(tool) !== undefined) ? 'cgroup-tools' : 'cgroupfs';
 }

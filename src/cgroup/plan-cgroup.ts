@@ -1,8 +1,7 @@
 // The plan steps that create, limit and join a box's cgroup(s): v1 or v2 layout, rendered by one driver.
 //
-// Placement: the cgroup-tools driver launches the box through `cgexec` (`launchPrefix`); the cgroupfs driver's
-// `join` steps write the box's PID into each cgroup.procs while it waits at its gate. Either way the box and
-// everything it forks is inside the limits before the command's first instruction.
+// Placement: with either driver, the `join` steps write the box's PID into each cgroup.procs while it waits at its
+// gate: the box and everything it forks is inside the limits before the command's first instruction.
 
 import { NsboxError } from '../errors.js';
 import type { Step } from '../plan/types.js';
@@ -52,7 +51,7 @@ export function planCgroup(
   }
   const layout: CgroupLayout = host.mode === 'v2' ? layoutV2(request, boxId, host) : layoutV1(request, boxId, host);
   refusePreexistingCgroups(layout);
-  // cgcreate/cgexec name controllers; a cgroup with none (a v2 box without any controller) is made directly.
+  // cgcreate names controllers; a cgroup with none (a v2 box without any controller) is made directly.
   const used = driver === 'cgroup-tools' && layout.boxes.every((b) => b.controllers.length > 0) ? driver : 'cgroupfs';
   const steps: DriverSteps = used === 'cgroup-tools' ? renderWithCgroupTools(layout) : renderWithCgroupfs(layout);
   const on = (controller: string) => layout.boxes.find((b) => b.controllers.includes(controller));

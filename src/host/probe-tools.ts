@@ -22,7 +22,7 @@ export const DOCTOR_TOOLS: readonly DoctorTool[] = [
   { name: 'hostname', required: true, versionArgs: ['--version'], purpose: 'sets the box hostname' },
   { name: 'ip', required: true, versionArgs: ['-V'], purpose: 'configures network namespaces' },
   { name: 'cgcreate', required: false, versionArgs: undefined, purpose: 'cgroups through cgroup-tools (nsbox can write cgroupfs itself)' },
-  { name: 'cgexec', required: false, versionArgs: undefined, purpose: 'cgroups through cgroup-tools (nsbox can write cgroupfs itself)' },
+  { name: 'cgset', required: false, versionArgs: undefined, purpose: 'cgroups through cgroup-tools (nsbox can write cgroupfs itself)' },
   { name: 'newuidmap', required: false, versionArgs: undefined, purpose: '--map-auto (ranges from /etc/subuid)' },
   { name: 'newgidmap', required: false, versionArgs: undefined, purpose: '--map-auto (ranges from /etc/subgid)' },
   { name: 'busybox', required: false, versionArgs: ['--help'], purpose: 'a static shell for minimal root filesystems' },

@@ -23,7 +23,7 @@ const host = detectCgroupHost();
 const PARENT = `cglib-${process.pid}`;
 const skip = process.getuid?.() !== 0 ? 'needs root' : host.mode === 'none' ? 'no cgroup filesystem' : undefined;
 const test = gatedTest(skip);
-const DRIVERS: CgroupDriver[] = findTool('cgcreate') && findTool('cgexec') ? ['cgroupfs', 'cgroup-tools'] : ['cgroupfs'];
+const DRIVERS: CgroupDriver[] = findTool('cgcreate') && findTool('cgset') ? ['cgroupfs', 'cgroup-tools'] : ['cgroupfs'];
 const BASE: CgroupRequest = {
   memoryBytes: undefined, memorySwapBytes: undefined, cpuQuotaUs: undefined, cpuPeriodUs: undefined, cpuShares: undefined,
   cpusetCpus: undefined, pidsLimit: undefined, parent: PARENT, parentBase: 'self',

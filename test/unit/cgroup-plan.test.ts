@@ -107,7 +107,12 @@ test('hybrid, cgroup-tools: "./" parents resolve per hierarchy below nsbox\'s ow
     ['cgset', '-r', 'memory.limit_in_bytes=104857600', `/process_api/abc/t/${BOX}`, '-'],
     ['cgset', '-r', 'pids.max=20', `/t/${BOX}`, '-'],
   ]);
-  assert.equal(plan.launchPrefix, ['cgexec', '-g', `memory:/process_api/abc/t/${BOX}`, '-g', `pids:/t/${BOX}`, '--']);
+  // no cgexec: the waiting box joins by a write to each cgroup.procs (one process fewer)
+  assert.equal(plan.launchPrefix, []);
+  assert.equal(plan.join.map((s) => (s.kind === 'write-file' ? [s.path.slice(root.length), s.content] : [s.kind])), [
+    [`/memory/process_api/abc/t/${BOX}/cgroup.procs`, '{box}'],
+    [`/pids/t/${BOX}/cgroup.procs`, '{box}'],
+  ]);
   assert.equal(plan.box.dirs, [`${root}/memory/process_api/abc/t/${BOX}`, `${root}/pids/t/${BOX}`]);
   assert.equal(plan.setup.flatMap(undosOf).map((u) => (u.kind === 'remove-cgroup' ? u.path : u.kind)), plan.box.dirs);
   assert.is(plan.box.driver, 'cgroup-tools');
@@ -160,7 +165,8 @@ test('v2, cgroup-tools: one cgcreate and one cgset; subtree_control stays a file
     ['cgcreate', '-g', `memory,pids:/nsbox/${BOX}`],
     ['cgset', '-r', 'memory.max=8388608', '-r', 'pids.max=5', `/nsbox/${BOX}`],
   ]);
-  assert.equal(plan.launchPrefix, ['cgexec', '-g', `memory,pids:/nsbox/${BOX}`, '--']);
+  assert.equal(plan.launchPrefix, []);
+  assert.equal(plan.join.map((s) => (s.kind === 'write-file' ? [s.path.slice(root.length), s.content] : [s.kind])), [[`/nsbox/${BOX}/cgroup.procs`, '{box}']]);
 });
 
 test('fail closed at plan time: missing controller, v2 internal processes, no cgroupfs', () => {
@@ -204,7 +210,9 @@ test('plan time: a box cgroup that exists already is refused (v1, v2); so is a f
 
 test('driver choice: env first, then the tools found', () => {
   assert.is(chooseCgroupDriver({}, () => '/usr/bin/x'), 'cgroup-tools');
-  assert.is(chooseCgroupDriver({}, (n) => (n === 'cgexec' ? undefined : '/usr/bin/x')), 'cgroupfs');
+  assert.is(chooseCgroupDriver({}, (n) => (n === 'cgset' ? undefined : '/usr/bin/x')), 'cgroupfs');
+  // cgexec is not used (the box joins by a write): a host without it still gets the tools driver
+  assert.is(chooseCgroupDriver({}, (n) => (n === 'cgexec' ? undefined : '/usr/bin/x')), 'cgroup-tools');
   assert.is(chooseCgroupDriver({ NSBOX_CGROUP_DRIVER: 'cgroupfs' }, () => '/usr/bin/x'), 'cgroupfs');
   assert.throws(() => chooseCgroupDriver({ NSBOX_CGROUP_DRIVER: 'systemd' }), /NSBOX_CGROUP_DRIVER/);
 });
