@@ -51,6 +51,8 @@ export interface ImagePlanFacts extends MountFacts {
   readonly createDirs?: readonly string[];
   /** The box's seccomp filter and its loader; undefined: unconfined. */
   readonly seccomp?: BoxSeccomp;
+  /** The kernel has overlay's `volatile` (5.10+): a foreground --rm box's upper layer is mounted with it. */
+  readonly overlayVolatile?: boolean;
 }
 
 /** The host's PATH for the tools the init runs before pivot_root (the environment is otherwise empty). */
@@ -124,6 +126,8 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     lowerDirs,
     hostname,
     readOnly: spec.readOnly,
+    // Only an upper layer that goes when this run ends: start/restart could never remount a volatile one.
+    volatile: facts.overlayVolatile === true && !detach && !reuse && (spec.remove || options.removedWithRecord === true),
     loUp: box.namespaces.includes('net'),
     confined: confinedTargets(spec),
     console: facts.console,
@@ -138,7 +142,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     seccomp: facts.seccomp,
     init: box.init,
   });
-  if (overlayOptions({ container: c, lowerDirs, readOnly: true }).length > MAX_MOUNT_OPTIONS) {
+  if (overlayOptions({ container: c, lowerDirs, readOnly: true, volatile: true }).length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {
       hint: 'use a store root with a shorter path (--root), or an image with fewer layers',
     });

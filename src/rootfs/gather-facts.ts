@@ -17,6 +17,7 @@ import { resolveBoxUser } from './image-user.js';
 import { MASKED_PATHS, READONLY_PATHS, probeKernelPaths } from './proc-masks.js';
 import { resolveToolbox } from './toolbox.js';
 import { prepareSeccomp } from '../seccomp/prepare.js';
+import { kernelHasOverlayVolatile } from './overlay-volatile.js';
 import { renderResolvConf } from './etc-files.js';
 import { ETC_FILES } from './box-mounts.js';
 import { guardsPreload, PRELOAD_FILE } from './preload-guard.js';
@@ -85,6 +86,7 @@ export async function gatherImageFacts(spec: ImageBoxDescription, store: Store, 
     toolbox,
     seccomp,
     console: spec.box.process.tty,
+    overlayVolatile: kernelHasOverlayVolatile(),
   };
 }
 

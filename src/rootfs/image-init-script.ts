@@ -33,6 +33,8 @@ export interface ImageInitInput {
   readonly lowerDirs: readonly string[];
   readonly hostname: string;
   readonly readOnly: boolean;
+  /** The upper layer goes with the box (foreground --rm): overlay's `volatile`, no sync at unmount (overlay-volatile.ts). */
+  readonly volatile?: boolean;
   /** The box has a network namespace of its own: bring its lo up. */
   readonly loUp: boolean;
   /** Mount destinations (relative to the root) re-checked for symlinks in the merged root before any mount. */
@@ -100,6 +102,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '',
     '# 1. The root: the image\'s layers, read-only, under the container\'s own copy-on-write upper layer.',
     `#    lowerdir is top-most first: the init layer (mount points the image lacks), then the image.${input.readOnly ? ' --read-only: ro.' : ''}`,
+    ...(input.volatile ? ['#    --rm: volatile (the upper layer is deleted when the box ends: no sync of it at unmount).'] : []),
     `step mount -n -t overlay -o ${quoteWord(overlayOptions(input))} overlay "$R"`,
     '',
     '# 2. A hostile image could make a mount destination a symlink to a host path: refuse any symlink on the way.',
@@ -172,11 +175,12 @@ function initDirsAndLinks(input: ImageInitInput): string[] {
 const SYMLINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
 
 /** overlay's mount options; nodev: a device node made in the box's files cannot be opened (only /dev's can). */
-export function overlayOptions(input: Pick<ImageInitInput, 'container' | 'lowerDirs' | 'readOnly'>): string {
+export function overlayOptions(input: Pick<ImageInitInput, 'container' | 'lowerDirs' | 'readOnly' | 'volatile'>): string {
   const c = input.container;
   const e = escapeOverlayPath;
   const opts = [`lowerdir=${input.lowerDirs.map(e).join(':')}`, `upperdir=${e(c.upper)}`, `workdir=${e(c.work)}`, 'nodev'];
   if (input.readOnly) opts.push('ro');
+  if (input.volatile) opts.push('volatile');
   return opts.join(',');
 }
 

@@ -12,6 +12,7 @@ import { describeContainerDir } from '../../src/rootfs/container-dir.js';
 import { renderShell } from '../../src/plan/render-shell.js';
 import { renderResolvConf } from '../../src/rootfs/etc-files.js';
 import { escapeField } from '../../src/rootfs/fstab.js';
+import { kernelHasOverlayVolatile } from '../../src/rootfs/overlay-volatile.js';
 
 const ID = '0123456789abcdef'.repeat(4);
 const REF = { kind: 'image' as const, ref: { name: 'busybox', tag: 'latest' } };
@@ -79,10 +80,10 @@ test('etc files and fstab escaping', () => {
   assert.is(escapeField('/a b\\c'), '/a\\040b\\134c');
 });
 
-test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh`', () => {
-  const s = spec({ rm: true, volume: ['/srv:/data:ro'], tmpfs: ['/run'] }, ['sh']);
+/** The store and host facts of the golden plans (no host read). */
+function goldenFacts(): ImagePlanFacts {
   const container = describeContainerDir('/var/lib/nsbox/containers', ID);
-  const facts: ImagePlanFacts = {
+  return {
     container,
     imageLabel: 'busybox:latest',
     record: { schemaVersion: 1, id: ID, created: '2024-01-01T00:00:00.000Z', image: 'busybox:latest', imageId: 'sha256:ff', lowerDirs: ['/var/lib/nsbox/layers/aa/fs'], layers: ['sha256:aa'], config: { Cmd: ['sh'] }, argv: ['sh'] },
@@ -109,6 +110,11 @@ test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox 
     seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64', profile: "nsbox's default (Docker's coverage)", instructions: 480 },
     console: false,
   };
+}
+
+test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh`', () => {
+  const s = spec({ rm: true, volume: ['/srv:/data:ro'], tmpfs: ['/run'] }, ['sh']);
+  const facts = goldenFacts();
   const plan = buildImagePlan(s, facts, 'nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh');
   const launch = plan.steps.find((st) => st.kind === 'launch');
   assert.ok(launch?.kind === 'launch' && launch.argv.includes('--cgroup') && launch.argv[0] === 'env');
@@ -125,6 +131,32 @@ test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox 
   const path = 'fixtures/plans/image-busybox-volume.sh';
   if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
   assert.fixture(text, readFileSync(path, 'utf8'));
+});
+
+test('--rm in the foreground: the upper layer is volatile (no sync at unmount); never for -d, start, or without --rm', () => {
+  const facts = { ...goldenFacts(), overlayVolatile: true };
+  const overlay = (args: Record<string, unknown>, options: Parameters<typeof buildImagePlan>[3] = {}, f: ImagePlanFacts = facts) => {
+    const init = buildImagePlan(spec(args, ['sh']), f, 'nsbox run busybox sh', options).scripts.find((x) => x.name === 'init')!.text;
+    const line = init.split('\n').find((l) => l.startsWith('step mount -n -t overlay'));
+    assert.ok(line, 'the init mounts the overlay');
+    return line!;
+  };
+  assert.match(overlay({ rm: true }), /,nodev,volatile overlay/);
+  // a recorded --rm box (run --rm --name X): removed with its record when this run ends
+  assert.match(overlay({}, { removedWithRecord: true }), /,nodev,volatile overlay/);
+  assert.not.match(overlay({}), /volatile/);
+  assert.not.match(overlay({}, { removedWithRecord: true, detach: { log: '/l', exitFile: '/e' } }), /volatile/);
+  assert.not.match(overlay({ rm: true }, { reuseContainer: true }), /volatile/);
+  // a kernel before 5.10 refuses the option: the plain overlay
+  assert.not.match(overlay({ rm: true }, {}, { ...facts, overlayVolatile: false }), /volatile/);
+});
+
+test('overlay volatile: Linux 5.10 and later', () => {
+  assert.ok(kernelHasOverlayVolatile('6.1.0-18-amd64'));
+  assert.ok(kernelHasOverlayVolatile('5.10.0'));
+  assert.not.ok(kernelHasOverlayVolatile('5.4.0-150-generic'));
+  assert.not.ok(kernelHasOverlayVolatile('4.19.0'));
+  assert.not.ok(kernelHasOverlayVolatile('weird'));
 });
 
 test.run();
