@@ -25,13 +25,30 @@ export const CACHED_COMMANDS: readonly string[] = [
 
 /**
  * V8 caches the functions compiled by the run that wrote the cache (it compiles lazily), so each subcommand keeps
- * its own: `run` then reads the code `run` needs, not what `ps` compiled.
+ * its own: `run` then reads the code `run` needs, not what `ps` compiled. `run` has one per kind of box
+ * (host root, image, detached: each runs other code), else the first box after a build decided for all of them
+ * (an image box then compiled its whole path again at every start when a host-root box had come first).
  * The stamp is in the name: a rebuilt bundle never meets the code of the old one. The directory is exactly as
  * trusted as the bundle itself.
  */
 export function codeCacheFile(bundle: string, stamp: BundleStamp, args: readonly string[]): CodeCacheFile {
-  const word = args.find((a) => a !== '--');
-  const key = word !== undefined && CACHED_COMMANDS.includes(word) ? word : 'other';
+  const words = args[0] === '--' ? args.slice(1) : args;
+  const word = words[0];
+  const command = word !== undefined && CACHED_COMMANDS.includes(word) ? word : 'other';
+  const key = command === 'run' ? `run${boxVariant(words.slice(1))}` : command;
   const prefix = `${basename(bundle)}.${key}.`;
   return { dir: join(dirname(bundle), '.cache'), prefix, name: `${prefix}${Math.trunc(stamp.mtimeMs)}-${stamp.size}-${stamp.ino}.v8` };
+}
+
+/**
+ * Which kind of box a run command line asks for, from its words alone (before any parsing: a wrong guess only
+ * costs the start-up time the cache would save): "-d" detached, "-image" a root of its own (no `--`, or --rootfs),
+ * "-host" the host's root (flags, then `--`).
+ */
+function boxVariant(words: readonly string[]): string {
+  const end = words.indexOf('--');
+  const flags = end === -1 ? words : words.slice(0, end);
+  // -d alone or among short flags (-dit)
+  if (flags.some((w) => w === '--detach' || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(w))) return '-d';
+  return end === -1 || flags.includes('--rootfs') || flags.some((w) => w.startsWith('--rootfs=')) ? '-image' : '-host';
 }

@@ -9,8 +9,22 @@ const stamp = { mtimeMs: 1700000000123.75, size: 426558, ino: 42 };
 
 test('each subcommand has its own cache beside the bundle, named by the bundle build', () => {
   const run = codeCacheFile('/opt/nsbox/dist/bundle/nsbox.cjs', stamp, ['--', 'run', '--rm', 'busybox']);
-  assert.equal(run, { dir: '/opt/nsbox/dist/bundle/.cache', prefix: 'nsbox.cjs.run.', name: 'nsbox.cjs.run.1700000000123-426558-42.v8' });
+  assert.equal(run, { dir: '/opt/nsbox/dist/bundle/.cache', prefix: 'nsbox.cjs.run-image.', name: 'nsbox.cjs.run-image.1700000000123-426558-42.v8' });
   assert.is(codeCacheFile('/b/nsbox.cjs', stamp, ['--', 'ps', '-a']).name, 'nsbox.cjs.ps.1700000000123-426558-42.v8');
+});
+
+test('run: one cache per kind of box (host root, image, detached), each runs other code', () => {
+  const key = (...args: string[]) => codeCacheFile('/b/nsbox.cjs', stamp, ['--', ...args]).prefix;
+  assert.is(key('run', '--pid', '--mount-proc', '--', 'true'), 'nsbox.cjs.run-host.');
+  assert.is(key('run', '--rm', '--memory', '100m', 'busybox', 'true'), 'nsbox.cjs.run-image.');
+  assert.is(key('run', '--rootfs', '/srv/root', '--', 'sh'), 'nsbox.cjs.run-image.');
+  assert.is(key('run', '--rootfs=/srv/root', '--', 'sh'), 'nsbox.cjs.run-image.');
+  assert.is(key('run', '-d', '--net', 'none', 'busybox', 'sleep', '9'), 'nsbox.cjs.run-d.');
+  assert.is(key('run', '-dit', 'busybox'), 'nsbox.cjs.run-d.');
+  assert.is(key('run', '--detach', '--', 'sleep', '9'), 'nsbox.cjs.run-d.');
+  // a -d after `--` is the command's
+  assert.is(key('run', '--', 'ls', '-d', '/'), 'nsbox.cjs.run-host.');
+  assert.is(key('sh', '--net'), 'nsbox.cjs.sh.');
 });
 
 test('a rebuilt bundle of the same length gets another cache (V8 itself checks only the length)', () => {
