@@ -1,0 +1,226 @@
+// Integration (root): what a container of bin/nsbox-runtime can reach of the host, checked from the host side.
+// - exec (CVE-2019-5736): a container process that holds /proc/PID/exe of a host tool the exec runs (the toolbox's
+//   loader and shell) and writes through it later, or writes the toolbox directly or remounts it, changes no host
+//   binary (hashed before and after).
+// - exec and the init (CVE-2024-21626): only fds 0-2, the cwd inside the root; the same capabilities, no_new_privs
+//   and seccomp filter as the init.
+// - /proc and /sys: a read-only /proc/sys stays read-only after remount and umount attempts (the host's value is
+//   unchanged), masked paths stay masked.
+// - ids given on the command line cannot name a path outside the state root.
+
+import * as assert from 'uvu/assert';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRoot } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
+import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
+import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
+const test = gatedTest(skipReason);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-oci-contain-'));
+const root = join(base, 'state');
+const parent = `nsbox-rt-contain-${process.pid}`;
+let before: Snapshot;
+
+const rt = (...args: string[]) => {
+  const out = join(base, 'rt.out');
+  const err = join(base, 'rt.err');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
+  for (const fd of fds) closeSync(fd);
+  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+};
+
+// containerd's default capabilities (no CAP_SYS_ADMIN), as ctr gives them.
+const CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+
+function bundle(name: string, args: string[]): string {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(dir, 'rootfs')]);
+  const config = {
+    ociVersion: '1.0.2',
+    process: { args, env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS }, noNewPrivileges: true },
+    root: { path: 'rootfs' },
+    hostname: name,
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }],
+      cgroupsPath: `${parent}/${name}`,
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      maskedPaths: ['/proc/kcore', '/proc/sysrq-trigger', '/proc/timer_list', '/sys/firmware'],
+      readonlyPaths: ['/proc/sys', '/proc/bus', '/proc/irq'],
+      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO' }] },
+    },
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const statusField = (pid: number, field: string) => new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+const initPid = (id: string) => (JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')) as { init: { pid: number } }).init.pid;
+
+function cgroupsLeft(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean)) {
+    const [, controllers, path] = line.split(':');
+    if (!controllers || controllers.startsWith('name=')) continue;
+    const dir = join('/sys/fs/cgroup', controllers, path!, parent);
+    if (existsSync(dir)) out.push(dir);
+  }
+  return out;
+}
+
+test.before(() => {
+  if (skipReason) return;
+  before = snapshot();
+  buildBusyboxTar(base);
+});
+
+test.after(async () => {
+  for (const id of existsSync(root) ? readdirSync(root) : []) if (existsSync(join(root, id, 'state.json'))) rt('delete', '--force', id);
+  for (const dir of cgroupsLeft()) spawnSync('rmdir', [dir]);
+  rmSync(base, { recursive: true, force: true });
+  if (before) await assertNoLeaks(before, 'oci-runtime-containment');
+});
+
+test('exec: a container process holding /proc/PID/exe of the host tools exec runs cannot write through it, nor write or remount the toolbox; the host binaries are unchanged', async () => {
+  // PID 1 watches for processes whose exe is in the toolbox, keeps an fd on each exe, and writes through it later.
+  const watcher = [
+    'n=10; seen=" "',
+    'end=$(( $(date +%s) + 15 ))',
+    'while [ $(date +%s) -lt $end ] && [ ! -e /tmp/stop ]; do',
+    '  for d in /proc/[0-9]*; do p=${d#/proc/}; case "$seen" in *" $p "*) continue;; esac; seen="$seen$p "',
+    '    e=$(readlink /proc/$p/exe 2>/dev/null) || continue',
+    '    case "$e" in /dev/.nsbox/*) if [ $n -lt 20 ] && eval "exec $n</proc/$p/exe" 2>/dev/null; then echo "held $e on fd $n" >> /tmp/log; n=$((n+1)); fi;; esac',
+    '  done',
+    'done',
+    'sleep 1',
+    'i=10; while [ $i -lt $n ]; do (echo pwned >> /proc/self/fd/$i) 2>/dev/null && echo "WROTE through fd $i" >> /tmp/log; i=$((i+1)); done',
+    'for f in /dev/.nsbox/*; do (echo pwned >> "$f") 2>/dev/null && echo "WROTE $f" >> /tmp/log; done',
+    'mount -o remount,rw /dev/.nsbox 2>/dev/null && echo REMOUNTED >> /tmp/log',
+    'umount -l /dev/.nsbox 2>/dev/null && echo UNMOUNTED >> /tmp/log',
+    'echo finished >> /tmp/log; sleep 30',
+  ].join('\n');
+  const b = bundle('exe', ['sh', '-c', watcher]);
+  assert.is(rt('create', '--bundle', b, 'exe').code, 0);
+  const pid = initPid('exe');
+  const tools = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes(' /dev/.nsbox/')).map((l) => l.split(' ')[3]!);
+  const sources = [...new Set(tools)].filter((s) => s.startsWith('/'));
+  assert.ok(sources.length >= 3, `the toolbox binds host files: ${sources.join(' ')}`);
+  const hashes = Object.fromEntries(sources.map((s) => [s, sha(s)]));
+  assert.is(rt('start', 'exe').code, 0);
+  // Execs that run the toolbox's own shell for a while, so the watcher sees them (and a plain one).
+  const state = JSON.parse(readFileSync(join(root, 'exe', 'state.json'), 'utf8')) as { toolbox: { loader?: string; shell?: string } };
+  const shell = `/dev/.nsbox/${state.toolbox.shell ?? 'sh'}`;
+  const argv = state.toolbox.loader ? [`/dev/.nsbox/${state.toolbox.loader}`, '--library-path', '/dev/.nsbox', shell] : [shell];
+  for (let i = 0; i < 3; i++) {
+    const e = rt('exec', 'exe', ...argv, '-c', 'sleep 1');
+    assert.is(e.code, 0, e.stderr);
+    assert.is(rt('exec', 'exe', 'true').code, 0);
+  }
+  rt('exec', 'exe', 'touch', '/tmp/stop');
+  let log = '';
+  for (let i = 0; i < 100 && !log.includes('finished'); i++) {
+    await sleep(200);
+    log = spawnSync('nsenter', ['--target', String(pid), '--mount', 'cat', '/tmp/log'], { encoding: 'utf8' }).stdout;
+  }
+  assert.match(log, /finished/, log);
+  assert.match(log, /held \/dev\/\.nsbox\//, `the watcher held a toolbox exe (the attack was tried): ${log}`);
+  assert.not.match(log, /WROTE|REMOUNTED|UNMOUNTED/, log);
+  for (const s of sources) assert.is(sha(s), hashes[s], `${s} is unchanged`);
+  assert.is(rt('delete', '--force', 'exe').code, 0);
+});
+
+test('exec and the init: fds 0-2 only, the cwd and root inside the container, the same capabilities, no_new_privs and seccomp filter', async () => {
+  const b = bundle('fds', ['sleep', '60']);
+  const work = join(base, 'host-cwd');
+  mkdirSync(work);
+  // The caller's cwd and an inherited host directory fd must not reach the container.
+  const held = openSync(work, 'r');
+  // stderr to a file: the container keeps the stdio it was given, a pipe would hold spawnSync until it ends.
+  const errFile = join(base, 'fds.err');
+  const err = openSync(errFile, 'w');
+  const created = spawnSync(RUNTIME, ['--root', root, 'create', '--bundle', b, 'fds'], { cwd: work, stdio: ['ignore', 'ignore', err, held], timeout: 60_000 });
+  assert.is(created.status, 0, readFileSync(errFile, 'utf8'));
+  assert.is(rt('start', 'fds').code, 0);
+  const exec = spawnSync(RUNTIME, ['--root', root, 'exec', '--detach', '--pid-file', join(base, 'exec.pid'), 'fds', 'sleep', '30'], { cwd: work, stdio: ['ignore', 'ignore', err, held], timeout: 60_000 });
+  closeSync(held);
+  closeSync(err);
+  assert.is(exec.status, 0, readFileSync(errFile, 'utf8'));
+  const pids = [initPid('fds'), Number(readFileSync(join(base, 'exec.pid'), 'utf8'))];
+  // The pid file names the process as soon as it is forked: wait until it is the command (the container's busybox),
+  // past the toolbox's setpriv, loader and env (a forked shell opens /dev/null for a background job's stdin on the way).
+  for (let i = 0; i < 100 && !pids.every((pid) => readlinkSync(`/proc/${pid}/exe`).endsWith('/bin/busybox')); i++) await sleep(50);
+  const initRoot = readlinkSync(`/proc/${pids[0]}/root`);
+  for (const pid of pids) {
+    const fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+    assert.equal(fds, [0, 1, 2], `${pid === pids[0] ? "the init" : "the exec"} (pid ${pid}) has only stdio: ${fds.map((fd) => `${fd}=${readlinkSync(`/proc/${pid}/fd/${fd}`)}`).join(' ')}`);
+    for (const fd of fds) assert.not.ok(readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(work), 'no fd on the host directory');
+    assert.is(readlinkSync(`/proc/${pid}/cwd`), '/', `pid ${pid}'s cwd is the container's /`);
+    assert.is(readlinkSync(`/proc/${pid}/root`), initRoot);
+    assert.ok(spawnSync('test', ['-e', `/proc/${pid}/cwd/bin/busybox`]).status === 0, 'its cwd is the container\'s root (its busybox is there)');
+    assert.not.ok(existsSync(`/proc/${pid}/cwd/${work.slice(1)}`) && existsSync(`/proc/${pid}/cwd/${work.slice(1)}/../..${base}`), 'not the host\'s');
+  }
+  for (const field of ['CapBnd', 'CapEff', 'CapPrm', 'CapInh', 'CapAmb', 'NoNewPrivs', 'Seccomp']) {
+    assert.is(statusField(pids[1]!, field), statusField(pids[0]!, field), `exec has the init's ${field}`);
+  }
+  assert.is(statusField(pids[0]!, 'Seccomp'), '2', 'the filter is on');
+  assert.is(statusField(pids[0]!, 'NoNewPrivs'), '1');
+  assert.is(statusField(pids[0]!, 'CapBnd'), '00000000a80425fb', 'containerd\'s capabilities, no CAP_SYS_ADMIN');
+  assert.is(rt('delete', '--force', 'fds').code, 0);
+});
+
+test('/proc and /sys: read-only /proc/sys and the masks hold against writes, remount and umount (the host\'s value is unchanged)', () => {
+  const knob = '/proc/sys/vm/max_map_count';
+  const hostValue = readFileSync(knob, 'utf8');
+  const other = String(Number(hostValue) + 7);
+  const script = [
+    `echo ${other} > ${knob} 2>/dev/null && echo WROTE-SYS`,
+    'mount -o remount,rw /proc/sys 2>/dev/null && echo REMOUNTED-SYS',
+    'umount /proc/sys 2>/dev/null && echo UNMOUNTED-SYS; umount -l /proc/sys 2>/dev/null && echo UNMOUNTED-SYS',
+    `echo ${other} > ${knob} 2>/dev/null && echo WROTE-SYS`,
+    'umount /sys/firmware 2>/dev/null && echo UNMOUNTED-FW; umount -l /sys/firmware 2>/dev/null && echo UNMOUNTED-FW',
+    'mount -o remount,rw /sys 2>/dev/null && echo REMOUNTED-SYSFS',
+    'mount -t proc proc /tmp 2>/dev/null && echo NEW-PROC',
+    'echo "firmware entries: $(ls /sys/firmware | wc -l)"',
+    'for m in /proc/kcore /proc/sysrq-trigger /proc/timer_list; do [ -e $m ] || continue; umount $m 2>/dev/null && echo UNMOUNTED-$m; echo "mask $m: $(head -c 16 $m | wc -c)"; done',
+    '[ -e /proc/sysrq-trigger ] && { echo h > /proc/sysrq-trigger 2>/dev/null && echo WROTE-SYSRQ; }',
+    'echo done',
+  ].join('\n');
+  const run = rt('run', '--bundle', bundle('procsys', ['sh', '-c', script]), 'procsys');
+  const out = run.stdout + run.stderr;
+  assert.is(run.code, 0, out);
+  assert.match(out, /done/);
+  assert.not.match(out, /WROTE|REMOUNTED|UNMOUNTED|NEW-PROC/, out);
+  assert.match(out, /firmware entries: 0/, `/sys/firmware is masked (the host has ${readdirSync('/sys/firmware').length} entries)`);
+  for (const m of out.matchAll(/mask (\S+): (\d+)/g)) assert.is(m[2], '0', `${m[1]} reads as empty`);
+  assert.is(readFileSync(knob, 'utf8'), hostValue, `the host's ${knob} is unchanged`);
+});
+
+test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothing is made outside the state root', () => {
+  const b = bundle('ids', ['true']);
+  const victim = join(base, 'victim-dir');
+  for (const id of ['../victim-dir', '../../x', 'a/b', '..', '.']) {
+    for (const args of [['create', '--bundle', b, id], ['state', id], ['exec', id, 'true'], ['delete', '--force', id], ['kill', id, '9']]) {
+      const r = rt(...args);
+      assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /invalid container id/, `${args.join(' ')}: ${r.stderr}`);
+    }
+  }
+  assert.not.ok(existsSync(victim), 'nothing made next to the state root');
+  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err'].includes(e)), []);
+});
+
+test.run();
