@@ -111,7 +111,7 @@ function hostConfig(record: BoxRecord, config: RecordedConfig, extra: ReturnType
   return {
     Binds: config.volumes.flatMap((v) => (v.kind === 'bind' ? [`${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`] : [])),
     NetworkMode: networkMode(record),
-    PortBindings: Object.fromEntries(groupPorts(attachment?.ports ?? []).map(([key, hostPorts]) => [key, hostPorts.map((p) => ({ HostIp: '', HostPort: String(p) }))])),
+    PortBindings: Object.fromEntries(groupPorts(attachment?.ports ?? []).map(([key, bindings]) => [key, bindings.map((b) => ({ HostIp: b.ip ?? '', HostPort: String(b.port) }))])),
     RestartPolicy: extra.restartPolicy,
     AutoRemove: record.autoRemove,
     CapAdd: config.capAdd.length > 0 ? config.capAdd.map((c) => c.toUpperCase()) : null,
@@ -139,14 +139,25 @@ export function networkMode(record: BoxRecord): string {
   return record.namespaces.net === undefined ? 'host' : 'none';
 }
 
-/** `-p` mappings grouped as Docker keys them: "80/tcp" -> host ports. */
-export function groupPorts(ports: NonNullable<RecordedNetwork['attachment']>['ports']): [string, number[]][] {
-  const groups = new Map<string, number[]>();
+/** A published port's host side: its address (undefined: every address) and port. */
+export interface HostBinding {
+  readonly ip: string | undefined;
+  readonly port: number;
+}
+
+/** `-p` mappings grouped as Docker keys them: "80/tcp" -> host bindings. */
+export function groupPorts(ports: NonNullable<RecordedNetwork['attachment']>['ports']): [string, HostBinding[]][] {
+  const groups = new Map<string, HostBinding[]>();
   for (const p of ports) {
     const key = `${p.boxPort}/${p.protocol}`;
-    groups.set(key, [...(groups.get(key) ?? []), p.hostPort]);
+    groups.set(key, [...(groups.get(key) ?? []), { ip: p.hostIp, port: p.hostPort }]);
   }
   return [...groups];
+}
+
+/** "0.0.0.0:8080" or "127.0.0.1:8080", as docker ps and docker port print a binding. */
+export function spellBinding(b: HostBinding): string {
+  return `${b.ip ?? '0.0.0.0'}:${b.port}`;
 }
 
 /**
@@ -171,7 +182,7 @@ function networkSettings(record: BoxRecord, running: boolean, live: LiveFacts): 
   return {
     Bridge: a?.bridge ?? '',
     SandboxKey: running && record.init && record.namespaces.net !== undefined ? `/proc/${record.init.pid}/ns/net` : '',
-    Ports: on ? Object.fromEntries(groupPorts(a.ports).map(([key, hostPorts]) => [key, hostPorts.map((p) => ({ HostIp: '0.0.0.0', HostPort: String(p) }))])) : {},
+    Ports: on ? Object.fromEntries(groupPorts(a.ports).map(([key, bindings]) => [key, bindings.map((b) => ({ HostIp: b.ip ?? '0.0.0.0', HostPort: String(b.port) }))])) : {},
     Gateway: bridge ? a.gateway : '',
     IPAddress: bridge ? a.address : '',
     IPPrefixLen: bridge ? a.prefixLength : 0,

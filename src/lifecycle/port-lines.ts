@@ -2,7 +2,7 @@
 
 import { NsboxError } from '../errors.js';
 import type { BoxRecord } from '../state/record.js';
-import { groupPorts } from './inspect-json.js';
+import { groupPorts, spellBinding } from './inspect-json.js';
 
 /** "80", "80/tcp", "53/udp" -> the key Docker uses ("80/tcp"). */
 export function parsePrivatePort(text: string): string {
@@ -16,8 +16,8 @@ export function parsePrivatePort(text: string): string {
 export function listPortLines(record: BoxRecord, running: boolean, privatePort?: string): string[] {
   const ports = running ? groupPorts(record.network?.attachment?.ports ?? []) : [];
   const sorted = ports.sort(([a], [b]) => Number.parseInt(a) - Number.parseInt(b) || a.localeCompare(b));
-  if (privatePort === undefined) return sorted.flatMap(([key, hostPorts]) => hostPorts.map((p) => `${key} -> 0.0.0.0:${p}`));
+  if (privatePort === undefined) return sorted.flatMap(([key, bindings]) => bindings.map((b) => `${key} -> ${spellBinding(b)}`));
   const found = sorted.find(([key]) => key === privatePort);
   if (!found) throw new NsboxError(`no public port '${privatePort}' published for ${record.name ?? record.id.slice(0, 12)}`, { exitCode: 1 });
-  return found[1].map((p) => `0.0.0.0:${p}`);
+  return found[1].map(spellBinding);
 }

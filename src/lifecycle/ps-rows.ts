@@ -4,7 +4,7 @@
 import type { ListedBox } from './list-boxes.js';
 import { describeDockerState, describeDockerStatus, lifecycleFields } from './docker-fields.js';
 import { describeDuration } from './format.js';
-import { groupPorts, networkMode } from './inspect-json.js';
+import { groupPorts, networkMode, spellBinding } from './inspect-json.js';
 
 /** Docker's default `docker ps` table. */
 export const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -73,7 +73,7 @@ export function toPsRow(box: ListedBox, options: PsRowOptions): PsRow {
     RunningFor: `${describeDuration(now - Date.parse(record.created))} ago`,
     Status: describeDockerStatus(state, extra.startedAt ?? options.startedAt?.get(record.id) ?? record.created, extra, now),
     State: describeDockerState(state, extra),
-    Ports: running && attachment ? groupPorts(attachment.ports).flatMap(([key, hostPorts]) => hostPorts.map((p) => `0.0.0.0:${p}->${key}`)).join(', ') : '',
+    Ports: running && attachment ? groupPorts(attachment.ports).flatMap(([key, bindings]) => bindings.map((b) => `${spellBinding(b)}->${key}`)).join(', ') : '',
     Names: record.name ?? '',
     Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
     Mounts: (config?.volumes ?? []).flatMap((v) => (v.kind === 'bind' ? [options.truncate ? ellipsis(v.source, 15) : v.source] : [])).join(','),

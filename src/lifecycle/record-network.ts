@@ -22,7 +22,7 @@ export function describeRecordedNetwork(setup: NetworkSetup | undefined): Record
       // Fixed by the planner: derived from the address, as Docker does.
       macAddress: macForAddress(lease.address),
       hostVeth: lease.hostVeth,
-      ports: lease.publish.map((p) => ({ hostPort: p.hostPort, boxPort: p.boxPort, protocol: p.protocol })),
+      ports: lease.publish.map((p) => ({ ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: p.hostPort, boxPort: p.boxPort, protocol: p.protocol })),
       aliases: [...lease.names],
     },
   };

@@ -34,9 +34,14 @@ export function networkRules(network: string, bridge: string, subnet: string): I
   ];
 }
 
-/** DNAT for one -p: PREROUTING for packets from elsewhere, OUTPUT for the host's own (127.0.0.1 included). */
+/**
+ * DNAT for one -p: PREROUTING for packets from elsewhere, OUTPUT for the host's own (127.0.0.1 included). To every
+ * local address, or with `-p IP:...` to that one only (`-p 127.0.0.1:8080:80` is unreachable from other machines).
+ */
 export function portRules(boxId: string, address: string, port: PortMapping): IptablesRule[] {
-  const spec = ['-p', port.protocol, '--dport', String(port.hostPort), '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', boxTag(boxId), '-j', 'DNAT', '--to-destination', `${address}:${port.boxPort}`];
+  const to = port.hostIp ? ['-d', `${port.hostIp}/32`] : ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+  // The words stay in the order older nsbox wrote them: rm deletes a rule by its exact words.
+  const spec = ['-p', port.protocol, '--dport', String(port.hostPort), ...to, '-m', 'comment', '--comment', boxTag(boxId), '-j', 'DNAT', '--to-destination', `${address}:${port.boxPort}`];
   return [
     { table: 'nat', chain: 'PREROUTING', spec },
     { table: 'nat', chain: 'OUTPUT', spec },
@@ -62,14 +67,16 @@ export function removeRuleArgv(rule: IptablesRule): string[] {
 export const NFT_TABLE = ['ip', 'nsbox'] as const;
 
 /**
- * nft: one table with a map from (protocol, host port) to (box address, box port) for -p, and a set of box
- * subnets for outbound NAT. Boxes then only add and delete elements, each with an exact undo.
+ * nft: one table with a map from (protocol, host port) to (box address, box port) for -p on every local address,
+ * one from (host address, protocol, host port) for `-p IP:...`, and a set of box subnets for outbound NAT. Boxes
+ * then only add and delete elements, each with an exact undo.
  */
 export function nftBaseArgvs(): string[][] {
   const t = [...NFT_TABLE];
   return [
     ['nft', 'add', 'table', ...t],
     ['nft', 'add', 'map', ...t, 'ports', '{ type inet_proto . inet_service : ipv4_addr . inet_service ; }'],
+    ['nft', 'add', 'map', ...t, 'ip_ports', IP_PORTS_TYPE],
     ['nft', 'add', 'set', ...t, 'subnets', '{ type ipv4_addr ; flags interval ; }'],
     ['nft', 'add', 'set', ...t, 'bridges', '{ type ifname ; }'],
     ['nft', 'add', 'chain', ...t, 'prerouting', '{ type nat hook prerouting priority dstnat ; }'],
@@ -84,15 +91,25 @@ export function nftRuleArgvs(): string[][] {
   return [
     ['nft', 'add', 'rule', ...t, 'prerouting', 'fib daddr type local dnat ip to meta l4proto . th dport map @ports'],
     ['nft', 'add', 'rule', ...t, 'output', 'fib daddr type local dnat ip to meta l4proto . th dport map @ports'],
+    ...nftIpPortRules(),
     ['nft', 'add', 'rule', ...t, 'postrouting', 'ip saddr @subnets oifname != @bridges masquerade'],
     ['nft', 'add', 'rule', ...t, 'postrouting', 'ip saddr 127.0.0.0/8 oifname @bridges masquerade'],
   ];
 }
 
-/** nft: ensure the table exists with its rules (created whole, once). */
+const IP_PORTS_TYPE = '{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service ; }';
+
+function nftIpPortRules(): string[][] {
+  const t = [...NFT_TABLE];
+  return ['prerouting', 'output'].map((chain) => ['nft', 'add', 'rule', ...t, chain, 'dnat ip to ip daddr . meta l4proto . th dport map @ip_ports']);
+}
+
+/** nft: ensure the table exists with its rules (created whole, once; a table made before `-p IP:` gets that map). */
 export function nftEnsureTableArgv(): string[] {
   const create = [...nftBaseArgvs(), ...nftRuleArgvs()].map(quoteArgv).join(' && ');
-  return ['sh', '-c', `nft list table ${NFT_TABLE.join(' ')} >/dev/null 2>&1 || { ${create}; }`];
+  const upgrade = [['nft', 'add', 'map', ...NFT_TABLE, 'ip_ports', IP_PORTS_TYPE], ...nftIpPortRules()].map(quoteArgv).join(' && ');
+  const table = NFT_TABLE.join(' ');
+  return ['sh', '-c', `if nft list table ${table} >/dev/null 2>&1; then nft list map ${table} ip_ports >/dev/null 2>&1 || { ${upgrade}; }; else ${create}; fi`];
 }
 
 /** nft: a network's elements (its subnet, its bridge). */
@@ -103,9 +120,10 @@ export function nftNetworkElements(bridge: string, subnet: string): Array<{ set:
   ];
 }
 
-/** nft: the -p map element for one port. */
-export function nftPortElement(address: string, port: PortMapping): { key: string; element: string } {
-  return { key: `{ ${port.protocol} . ${port.hostPort} }`, element: `{ ${port.protocol} . ${port.hostPort} : ${address} . ${port.boxPort} }` };
+/** nft: the -p map element for one port, and its map (ports, or ip_ports for `-p IP:...`). */
+export function nftPortElement(address: string, port: PortMapping): { map: 'ports' | 'ip_ports'; key: string; element: string } {
+  const key = `${port.hostIp ? `${port.hostIp} . ` : ''}${port.protocol} . ${port.hostPort}`;
+  return { map: port.hostIp ? 'ip_ports' : 'ports', key: `{ ${key} }`, element: `{ ${key} : ${address} . ${port.boxPort} }` };
 }
 
 /** Which tool's argv the planner emits. */

@@ -11,7 +11,7 @@ const GROUP = 'Network:';
 
 export const NET_OPTIONS: Readonly<Record<string, Options>> = {
   network: { type: 'string', group: GROUP, describe: 'none (only lo), host (the host\'s), bridge (the default network: nsbox0, or a bridge named after NSBOX_STATE) or a network from `nsbox network create` (also --net=MODE)' },
-  publish: { alias: 'p', type: 'string', array: true, group: GROUP, describe: 'HOSTPORT:BOXPORT[/tcp|udp]: reachable on the host\'s addresses, 127.0.0.1 too' },
+  publish: { alias: 'p', type: 'string', array: true, group: GROUP, describe: '[IP:]HOSTPORT:BOXPORT[/tcp|udp]: reachable on the host\'s addresses, 127.0.0.1 too (with IP: on that address only)' },
   dns: { type: 'string', array: true, group: GROUP, describe: 'nameserver for the box\'s resolv.conf, repeatable' },
   'add-host': { type: 'string', array: true, group: GROUP, describe: 'NAME:IP line for the box\'s /etc/hosts, repeatable' },
 };

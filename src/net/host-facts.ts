@@ -2,6 +2,7 @@
 // IPv4 routes, listening ports, the firewall tool, the nameservers of /etc/resolv.conf.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { NsboxError } from '../errors.js';
 import { findTool } from '../host/tools.js';
 import type { Protocol } from './request.js';
@@ -17,6 +18,8 @@ export interface HostNetFacts {
   readonly listening: ReadonlySet<string>;
   readonly firewall: FirewallTool;
   readonly nameservers: readonly string[];
+  /** The host's own IPv4 addresses (its interfaces'), for `-p IP:HOSTPORT:BOXPORT`. */
+  readonly localAddresses: ReadonlySet<string>;
   /** True when a network link of that name exists on the host (tests pass a fake: never the host's own links). */
   readonly linkExists: (name: string) => boolean;
 }
@@ -30,6 +33,7 @@ export function readHostNetFacts(root = ''): HostNetFacts {
   let routes: Subnet[] | undefined;
   let listening: Set<string> | undefined;
   let nameservers: string[] | undefined;
+  let localAddresses: Set<string> | undefined;
   return {
     get routes() {
       return (routes ??= readRoutes(root));
@@ -40,6 +44,9 @@ export function readHostNetFacts(root = ''): HostNetFacts {
     firewall,
     get nameservers() {
       return (nameservers ??= readNameservers(root));
+    },
+    get localAddresses() {
+      return (localAddresses ??= new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address))));
     },
     linkExists: (name) => existsSync(`${root}/sys/class/net/${name}`),
   };

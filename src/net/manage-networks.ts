@@ -9,7 +9,7 @@ import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
 import { networkRules, iptablesArgv, nftNetworkElements, NFT_TABLE } from './firewall.js';
 import { networkInfraSteps } from './plan-network.js';
 import { newNetworkRecord, saveNetworkRecord } from './prepare-network.js';
-import { validateNetworkName } from './request.js';
+import { validateNetworkName, spellPort } from './request.js';
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from './subnet.js';
 import { macForAddress } from './names.js';
 import { isStaleLease, netPaths, netStateDir, readLeases, readNetwork, readNetworks, withNetLock, type Lease, type NetworkRecord } from './state.js';
@@ -156,7 +156,7 @@ export function inspectNetworks(names: readonly string[], env: NodeJS.ProcessEnv
       IPAM: { Driver: 'default', Config: [{ Subnet: network.subnet, Gateway: network.gateway }] },
       Options: { 'com.docker.network.bridge.name': network.bridge },
       Containers: Object.fromEntries(
-        leases.map((l) => [l.boxId, { Name: boxLabel(l), IPv4Address: `${l.address}/${prefix}`, MacAddress: macForAddress(l.address), Interface: l.ifname ?? 'eth0', HostVeth: l.hostVeth, Ports: l.publish.map((p) => `${p.hostPort}:${p.boxPort}/${p.protocol}`) }]),
+        leases.map((l) => [l.boxId, { Name: boxLabel(l), IPv4Address: `${l.address}/${prefix}`, MacAddress: macForAddress(l.address), Interface: l.ifname ?? 'eth0', HostVeth: l.hostVeth, Ports: l.publish.map(spellPort) }]),
       ),
     };
   });

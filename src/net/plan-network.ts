@@ -5,6 +5,7 @@
 import type { NamespaceName } from '../host/namespaces.js';
 import type { ExecStep, Step } from '../plan/types.js';
 import { quoteArgv } from '../plan/quote.js';
+import { spellPort } from './request.js';
 import { ensureRuleArgv, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, removeRuleArgv, NFT_TABLE, type IptablesRule } from './firewall.js';
 import { hostsText, needsHostsFile, needsResolvConf, resolvText } from './files.js';
 import { macForAddress } from './names.js';
@@ -182,7 +183,7 @@ function networkFirewallSteps(network: NetworkRecord, firewall: FirewallTool): S
 function portSteps(setup: NetworkSetup, boxId: string, dir: string): Step[] {
   const lease = setup.lease!;
   if (lease.publish.length === 0) return [];
-  const spelled = lease.publish.map((p) => `${p.hostPort}:${p.boxPort}/${p.protocol}`).join(', ');
+  const spelled = lease.publish.map(spellPort).join(', ');
   if (setup.firewall === 'iptables') {
     const rules = lease.publish.flatMap((port) => portRules(boxId, lease.address, port));
     const file = `${dir}/ports.rules`;
@@ -200,11 +201,14 @@ function portSteps(setup: NetworkSetup, boxId: string, dir: string): Step[] {
   if (setup.firewall === 'nft') {
     const elements = lease.publish.map((port) => nftPortElement(lease.address, port));
     const strip = (e: string) => e.slice(2, -2);
-    const undo = elements.map(({ key }) => `${quoteArgv(['nft', 'delete', 'element', ...NFT_TABLE, 'ports', key])} 2>/dev/null; ! ${quoteArgv(['nft', 'get', 'element', ...NFT_TABLE, 'ports', key])} >/dev/null 2>&1`);
+    const undo = elements.map(({ map, key }) => `${quoteArgv(['nft', 'delete', 'element', ...NFT_TABLE, map, key])} 2>/dev/null; ! ${quoteArgv(['nft', 'get', 'element', ...NFT_TABLE, map, key])} >/dev/null 2>&1`);
+    // One add per map (ports: every local address; ip_ports: -p IP:...).
+    const maps = (['ports', 'ip_ports'] as const).filter((m) => elements.some((e) => e.map === m));
+    const add = maps.map((m) => ['nft', 'add', 'element', ...NFT_TABLE, m, `{ ${elements.filter((e) => e.map === m).map((e) => strip(e.element)).join(', ')} }`]);
     return [
       {
         kind: 'exec',
-        argv: ['nft', 'add', 'element', ...NFT_TABLE, 'ports', `{ ${elements.map((e) => strip(e.element)).join(', ')} }`],
+        argv: add.length === 1 ? add[0]! : ['sh', '-c', add.map(quoteArgv).join(' && ')],
         why: `-p ${spelled}: map the host ports to ${lease.address} in nsbox's nft table (one command).`,
         undo: { kind: 'exec', argv: ['sh', '-c', undo.join(' && ')], why: `Remove the -p map elements of ${spelled}.` },
       },

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
-import { DEFAULT_NETWORK, type NetworkRequest } from './request.js';
+import { DEFAULT_NETWORK, portsOverlap, spellPort, type NetworkRequest } from './request.js';
 import { bridgeNameFor, hostVethName } from './names.js';
 import { boxAddresses, formatIpv4, formatSubnet, gatewayOf, overlaps, parseSubnet, type Subnet } from './subnet.js';
 import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
@@ -134,15 +134,24 @@ export function saveNetworkRecord(stateDir: string, record: NetworkRecord): void
   writeRecord(paths.network(record.name), record);
 }
 
-/** -p: a host port must be free on the host and not published by another box. */
+/**
+ * -p: a host port must be free on the host (on any address: DNAT would take a listener's traffic) and not published
+ * by another box on an address in common; `-p IP:...` names an address of this host (Docker fails to bind otherwise).
+ */
 function checkPorts(request: NetworkRequest, leases: readonly Lease[], facts: HostNetFacts): void {
   for (const port of request.publish) {
     const key = `${port.hostPort}/${port.protocol}`;
-    const holder = leases.find((l) => l.publish.some((p) => p.hostPort === port.hostPort && p.protocol === port.protocol));
-    const spelled = `${port.hostPort}:${port.boxPort}/${port.protocol}`;
+    const holder = leases.find((l) => l.publish.some((p) => portsOverlap(p, port)));
+    const spelled = spellPort(port);
     if (holder) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: host port ${key} is already published by box ${holder.boxId.slice(0, 12)}`);
     if (facts.listening.has(key)) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: host port ${key} is in use by a process on the host`);
+    if (port.hostIp && !isHostAddress(port.hostIp, facts)) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: ${port.hostIp} is not an address of this host`);
   }
+}
+
+/** 127.0.0.0/8 is always the host's (lo); other addresses from the host's interfaces. */
+function isHostAddress(ip: string, facts: HostNetFacts): boolean {
+  return ip.startsWith('127.') || facts.localAddresses.has(ip);
 }
 
 /** The lowest free address of the network (the lock makes this choice exclusive). */

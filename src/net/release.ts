@@ -48,8 +48,9 @@ export function releaseLeases(dir: string, leases: readonly Lease[], refresh = t
           while (run(iptablesArgv('-D', rule))) done.push(`rule ${rule.table} ${rule.chain} ${port.hostPort}/${port.protocol}`);
         }
       }
-      if (tools.nft && run(['nft', 'delete', 'element', ...NFT_TABLE, 'ports', nftPortElement(lease.address, port).key])) {
-        done.push(`nft element ${port.hostPort}/${port.protocol}`);
+      const element = nftPortElement(lease.address, port);
+      if (tools.nft && run(['nft', 'delete', 'element', ...NFT_TABLE, element.map, element.key])) {
+        done.push(`nft element ${port.hostIp ? `${port.hostIp}:` : ''}${port.hostPort}/${port.protocol}`);
       }
     }
     dropLease(dir, lease);

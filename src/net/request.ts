@@ -7,8 +7,10 @@ import { formatIpv4, parseIpv4 } from './subnet.js';
 export type NetworkMode = 'none' | 'host' | 'bridge' | 'user';
 export type Protocol = 'tcp' | 'udp';
 
-/** `-p HOSTPORT:BOXPORT[/PROTO]`. */
+/** `-p [IP:]HOSTPORT:BOXPORT[/PROTO]`. */
 export interface PortMapping {
+  /** Docker's `-p 127.0.0.1:8080:80`: only traffic to this host address; absent: every host address. */
+  readonly hostIp?: string;
   readonly hostPort: number;
   readonly boxPort: number;
   readonly protocol: Protocol;
@@ -64,11 +66,9 @@ export function buildNetworkRequest(flags: NetworkFlags): NetworkRequest | undef
   if (publish.length > 0 && (mode === 'none' || mode === 'host')) {
     throw flagError('-p', flags.publish[0], mode === 'host' ? 'with --net host the box already uses the host\'s ports' : 'needs --net bridge or --net NAME (a box with only lo cannot be reached)');
   }
-  const seen = new Map<string, string>();
   for (const [i, p] of publish.entries()) {
-    const key = `${p.hostPort}/${p.protocol}`;
-    if (seen.has(key)) throw flagError('-p', flags.publish[i], `host port ${key} is already published by -p ${seen.get(key)}`);
-    seen.set(key, flags.publish[i]!);
+    const earlier = publish.findIndex((q) => portsOverlap(p, q));
+    if (earlier < i) throw flagError('-p', flags.publish[i], `host port ${p.hostPort}/${p.protocol} is already published by -p ${flags.publish[earlier]}`);
   }
   return {
     mode,
@@ -80,16 +80,31 @@ export function buildNetworkRequest(flags: NetworkFlags): NetworkRequest | undef
   };
 }
 
-/** `HOSTPORT:BOXPORT[/tcp|udp]`, ports 1-65535. */
+/** `[IP:]HOSTPORT:BOXPORT[/tcp|udp]`, ports 1-65535, IP an IPv4 address (0.0.0.0: every address, as no IP). */
 export function parsePortMapping(text: string): PortMapping {
-  const match = /^(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(text);
-  if (!match) throw flagError('-p', text, 'expected HOSTPORT:BOXPORT[/tcp|udp], e.g. 8080:80');
-  const hostPort = Number(match[1]);
-  const boxPort = Number(match[2]);
-  for (const port of [hostPort, boxPort]) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw flagError('-p', text, `port ${match[1] === String(port) ? match[1] : match[2]} is out of range 1-65535`);
+  const match = /^(?:([0-9.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(text);
+  if (!match) throw flagError('-p', text, 'expected [IP:]HOSTPORT:BOXPORT[/tcp|udp], e.g. 8080:80 or 127.0.0.1:8080:80');
+  const hostPort = Number(match[2]);
+  const boxPort = Number(match[3]);
+  for (const [given, port] of [[match[2], hostPort], [match[3], boxPort]] as const) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw flagError('-p', text, `port ${given} is out of range 1-65535`);
   }
-  return { hostPort, boxPort, protocol: (match[3] as Protocol | undefined) ?? 'tcp' };
+  const protocol = (match[4] as Protocol | undefined) ?? 'tcp';
+  if (match[1] === undefined) return { hostPort, boxPort, protocol };
+  const ip = parseIpv4(match[1]);
+  if (ip === undefined) throw flagError('-p', text, `${match[1]} is not an IPv4 address`);
+  const hostIp = formatIpv4(ip);
+  return hostIp === '0.0.0.0' ? { hostPort, boxPort, protocol } : { hostIp, hostPort, boxPort, protocol };
+}
+
+/** A mapping as -p spells it: "8080:80/tcp", "127.0.0.1:8080:80/tcp". */
+export function spellPort(p: PortMapping): string {
+  return `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}:${p.boxPort}/${p.protocol}`;
+}
+
+/** True when both would take the same host traffic: same port and protocol, and an address in common. */
+export function portsOverlap(a: PortMapping, b: PortMapping): boolean {
+  return a.hostPort === b.hostPort && a.protocol === b.protocol && (!a.hostIp || !b.hostIp || a.hostIp === b.hostIp);
 }
 
 /** `NAME:IP` for --add-host (IPv4). */

@@ -132,8 +132,8 @@ export interface RecordedAttachment {
   readonly macAddress: string | undefined;
   /** The host end of the box's veth pair. */
   readonly hostVeth: string;
-  /** `-p HOSTPORT:BOXPORT/PROTO`, in flag order. */
-  readonly ports: readonly { readonly hostPort: number; readonly boxPort: number; readonly protocol: 'tcp' | 'udp' }[];
+  /** `-p [IP:]HOSTPORT:BOXPORT/PROTO`, in flag order (hostIp absent: every host address). */
+  readonly ports: readonly { readonly hostIp?: string; readonly hostPort: number; readonly boxPort: number; readonly protocol: 'tcp' | 'udp' }[];
   /** Names peers on the network find the box by (hostname, --name). */
   readonly aliases: readonly string[];
 }

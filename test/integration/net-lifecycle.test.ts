@@ -36,9 +36,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const www = mkdtempSync(`${tmpdir()}/nsbox-netlife-www-`);
 
 /** GET http://HOST:PORT/ once: the body, or the error's code (ECONNREFUSED, ETIMEDOUT...). */
-function fetchOnce(host: string, port: number, timeoutMs = 3000): Promise<string> {
+function fetchOnce(host: string, port: number, timeoutMs = 3000, path = '/'): Promise<string> {
   return new Promise((resolve) => {
-    const req = get({ host, port, path: '/', timeout: timeoutMs }, (res) => {
+    const req = get({ host, port, path, timeout: timeoutMs }, (res) => {
       let d = '';
       res.on('data', (c) => (d += c)).on('end', () => resolve(d.trim()));
     });
@@ -98,6 +98,28 @@ test('stop takes a box off its network: -p gone, address reused by a new box tha
   }
   assert.equal(leaseFiles(state), []);
   assert.not.match(ownRules([PREFIX]), /DNAT/);
+});
+
+test('-p 127.0.0.1:PORT:BOXPORT (iptables): the box is reached on that address only; ps, port and inspect show it; rm removes the rule', async () => {
+  if (!hasIptables) return skipPart('-p IP: on the host', 'needs iptables (the nft test below runs in its own netns)');
+  const port = 21000 + ((process.pid + 1) % 20000);
+  writeFileSync(`${www}/bound.html`, 'from-bound\n');
+  ok(['run', '-d', '--name', 'bound', '--net', NET, '-p', `127.0.0.1:${port}:8080`, '--', 'busybox', 'httpd', '-f', '-p', '8080', '-h', www]);
+  try {
+    let body = '';
+    for (let i = 0; i < 50 && body !== 'from-bound'; i++) body = await fetchOnce('127.0.0.1', port, 1000, '/bound.html').then((b) => (b === 'from-bound' ? b : sleep(100).then(() => b)));
+    assert.is(body, 'from-bound', 'reached on 127.0.0.1');
+    const other = await fetchOnce('127.0.0.2', port, 1000, '/bound.html');
+    assert.ok(other !== 'from-bound', `not reached on 127.0.0.2, another address of lo (got ${other})`);
+    assert.match(ownRules([PREFIX]), new RegExp(`-d 127\\.0\\.0\\.1/32 .*--dport ${port} .*DNAT`), 'the rule names the address');
+    assert.is(ok(['port', 'bound']).trim(), `8080/tcp -> 127.0.0.1:${port}`);
+    assert.is(ok(['ps', '--filter', 'name=bound', '--format', '{{.Ports}}']).trim(), `127.0.0.1:${port}->8080/tcp`);
+    assert.is(ok(['inspect', '-f', '{{json .HostConfig.PortBindings}}', 'bound']).trim(), `{"8080/tcp":[{"HostIp":"127.0.0.1","HostPort":"${port}"}]}`);
+  } finally {
+    run(['rm', '-f', 'bound']);
+  }
+  assert.not.match(ownRules([PREFIX]), new RegExp(`--dport ${port} `), 'rm removed the DNAT rules');
+  assert.equal(leaseFiles(state), []);
 });
 
 test('peers\' /etc/hosts lose a box as it leaves: stop, a foreground box\'s end, a box that exits by itself (then gc)', async () => {
@@ -258,8 +280,15 @@ test('nft backend for real: iptables hidden, -p via nft on 127.0.0.1, the map el
     'i=0; until busybox wget -q -O /dev/null http://127.0.0.1:18090/nft.html 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done',
     'echo "body=$(busybox wget -q -O - http://127.0.0.1:18090/nft.html)"',
     'echo "during=$(nft list map ip nsbox ports | grep -c 18090 || true)"',
-    'kill -TERM $box; wait $box || true',
+    // -p 127.0.0.1:...: that address only (127.0.0.2 is this netns's lo too, and must get nothing).
+    `"${NSBOX}" run --net w -p 127.0.0.1:18091:8080 -- busybox httpd -f -p 8080 -h "${www}" & bound=$!`,
+    'i=0; until busybox wget -q -O /dev/null http://127.0.0.1:18091/nft.html 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done',
+    'echo "bound=$(busybox wget -q -O - http://127.0.0.1:18091/nft.html)"',
+    'echo "other=$(busybox wget -q -T 2 -O - http://127.0.0.2:18091/nft.html 2>/dev/null || echo refused)"',
+    'echo "bound_during=$(nft list map ip nsbox ip_ports | grep -c "127.0.0.1 . tcp . 18091" || true)"',
+    'kill -TERM $box $bound; wait $box || true; wait $bound || true',
     'echo "after=$(nft list map ip nsbox ports | grep -c 18090 || true)"',
+    'echo "bound_after=$(nft list map ip nsbox ip_ports | grep -c 18091 || true)"',
     `"${NSBOX}" network rm w >/dev/null`,
     'echo "subnets=$(nft list set ip nsbox subnets | grep -c elements || true)"',
   ].join('\n');
@@ -269,6 +298,10 @@ test('nft backend for real: iptables hidden, -p via nft on 127.0.0.1, the map el
     assert.match(r.out, /^body=from-nft$/m, r.out);
     assert.match(r.out, /^during=1$/m, 'the -p element was in nsbox\'s nft map');
     assert.match(r.out, /^after=0$/m, 'and went with the box');
+    assert.match(r.out, /^bound=from-nft$/m, '-p 127.0.0.1:18091:8080 reaches the box on 127.0.0.1');
+    assert.match(r.out, /^other=refused$/m, 'and not on 127.0.0.2');
+    assert.match(r.out, /^bound_during=1$/m, 'its element was in the ip_ports map');
+    assert.match(r.out, /^bound_after=0$/m, 'and went with the box');
     assert.match(r.out, /^subnets=0$/m, 'network rm removed the network\'s elements');
   } finally {
     rmSync(dir, { recursive: true, force: true });

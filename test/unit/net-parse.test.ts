@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NsboxError } from '../../src/errors.js';
 import { formatIpv4, overlaps, parseIpv4, parseSubnet, boxAddresses } from '../../src/net/subnet.js';
-import { buildNetworkRequest, parsePortMapping, parseHostEntry } from '../../src/net/request.js';
+import { buildNetworkRequest, parsePortMapping, parseHostEntry, spellPort } from '../../src/net/request.js';
 import { parseProcRoutes, parseProcSockets } from '../../src/net/host-facts.js';
 import { rewriteNetFlag } from '../../src/net/net-flag.js';
 import { bridgeNameFor, hostVethName, peerVethName, IFNAME_MAX } from '../../src/net/names.js';
@@ -51,6 +51,15 @@ test('-p, --add-host, --dns parse and reject', () => {
   throwsNsbox(() => parsePortMapping('80:70000'), /port 70000 is out of range/);
   throwsNsbox(() => parsePortMapping('80'), /HOSTPORT:BOXPORT/);
   throwsNsbox(() => parsePortMapping('80:80/sctp'), /HOSTPORT:BOXPORT/);
+  // Docker's -p IP:HOSTPORT:BOXPORT; 0.0.0.0 is every address, as no IP.
+  assert.equal(parsePortMapping('127.0.0.1:8080:80'), { hostIp: '127.0.0.1', hostPort: 8080, boxPort: 80, protocol: 'tcp' });
+  assert.equal(parsePortMapping('192.0.2.10:53:53/udp'), { hostIp: '192.0.2.10', hostPort: 53, boxPort: 53, protocol: 'udp' });
+  assert.equal(parsePortMapping('0.0.0.0:8080:80'), { hostPort: 8080, boxPort: 80, protocol: 'tcp' });
+  throwsNsbox(() => parsePortMapping('127.0.0.256:8080:80'), /not an IPv4 address/);
+  throwsNsbox(() => parsePortMapping('localhost:8080:80'), /\[IP:\]HOSTPORT:BOXPORT/);
+  throwsNsbox(() => parsePortMapping('127.0.0.1::80'), /\[IP:\]HOSTPORT:BOXPORT/);
+  assert.is(spellPort(parsePortMapping('127.0.0.1:8080:80')), '127.0.0.1:8080:80/tcp');
+  assert.is(spellPort(parsePortMapping('8080:80/udp')), '8080:80/udp');
   assert.equal(parseHostEntry('db:10.0.0.5'), { name: 'db', address: '10.0.0.5' });
   throwsNsbox(() => parseHostEntry('db'), /NAME:IPV4/);
   throwsNsbox(() => parseHostEntry('db:1.2.3.999'), /not an IPv4 address/);
@@ -66,6 +75,10 @@ test('modes: none, host, bridge, user; -p needs a network; duplicate -p', () => 
   throwsNsbox(() => flags({ net: true, publish: ['80:80'] }), /needs --net bridge/);
   throwsNsbox(() => flags({ network: 'host', publish: ['80:80'] }), /host's ports/);
   throwsNsbox(() => flags({ network: 'bridge', publish: ['80:80', '80:81'] }), /already published/);
+  // Two addresses of one port are two bindings; every address overlaps each one.
+  assert.is(flags({ network: 'bridge', publish: ['127.0.0.1:80:80', '127.0.0.2:80:81', '80:80/udp'] })!.publish.length, 3);
+  throwsNsbox(() => flags({ network: 'bridge', publish: ['127.0.0.1:80:80', '80:81'] }), /already published by -p 127.0.0.1:80:80/);
+  throwsNsbox(() => flags({ network: 'bridge', publish: ['80:80', '127.0.0.1:80:81'] }), /already published by -p 80:80/);
   throwsNsbox(() => flags({ network: '-bad' }), /network name/);
 });
 

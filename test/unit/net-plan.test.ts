@@ -13,6 +13,7 @@ import { hostsLines } from '../../src/net/files.js';
 import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
 import { formatSubnet, parseSubnet } from '../../src/net/subnet.js';
 import { detectFirewall, type HostNetFacts } from '../../src/net/host-facts.js';
+import { nftEnsureTableArgv, nftPortElement, portRules } from '../../src/net/firewall.js';
 import type { NetworkSetup } from '../../src/net/setup.js';
 import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
@@ -23,6 +24,7 @@ const facts = (over: Partial<HostNetFacts> = {}): HostNetFacts => ({
   listening: new Set(['2222/tcp']),
   firewall: 'iptables',
   nameservers: ['127.0.0.53', '192.0.2.53'],
+  localAddresses: new Set(['192.0.2.10']),
   // Never the host's links: a host with its own nsbox0 (or any bridge) must not change what is planned here.
   linkExists: () => false,
   ...over,
@@ -61,6 +63,27 @@ test('unknown network, port in use on the host or by another box', () => {
   prepareNetwork(req({ publish: ['8080:80'] }), id(1), { dryRun: false, env, facts: facts() });
   assert.throws(() => prepareNetwork(req({ publish: ['8080:81'] }), id(2), { dryRun: false, env, facts: facts() }), /already published by box 01ababababab/);
   assert.equal(readdirSync(`${dir}/net/leases/bridge`), ['10.89.0.2.json'], 'the failed ones took no lease');
+});
+
+test('-p IP:HOSTPORT:BOXPORT: a host address only; another address of a taken port is free, every address is not', () => {
+  assert.throws(() => prepareNetwork(req({ publish: ['198.51.100.7:9090:80'] }), id(3), { dryRun: false, env, facts: facts() }), /198\.51\.100\.7 is not an address of this host/);
+  assert.throws(() => prepareNetwork(req({ publish: ['127.0.0.1:2222:22'] }), id(3), { dryRun: false, env, facts: facts() }), /in use by a process on the host/);
+  const bound = prepareNetwork(req({ publish: ['127.0.0.1:9090:80'] }), id(3), { dryRun: false, env, facts: facts() });
+  assert.equal(bound.lease!.publish, [{ hostIp: '127.0.0.1', hostPort: 9090, boxPort: 80, protocol: 'tcp' }]);
+  prepareNetwork(req({ publish: ['192.0.2.10:9090:80'] }), id(4), { dryRun: false, env, facts: facts() });
+  assert.throws(() => prepareNetwork(req({ publish: ['9090:80'] }), id(5), { dryRun: false, env, facts: facts() }), /host port 9090\/tcp is already published by box 03ababababab/);
+  assert.throws(() => prepareNetwork(req({ publish: ['127.0.0.1:9090:81'] }), id(5), { dryRun: false, env, facts: facts() }), /already published by box 03ababababab/);
+});
+
+test('-p IP:...: iptables matches that destination only (not every local one); nft keys the ip_ports map by the address', () => {
+  const [pre, out] = portRules(id(1), '10.89.0.2', { hostIp: '127.0.0.1', hostPort: 9090, boxPort: 80, protocol: 'tcp' });
+  assert.equal([pre!.chain, out!.chain], ['PREROUTING', 'OUTPUT']);
+  assert.equal(pre!.spec.slice(0, 6), ['-p', 'tcp', '--dport', '9090', '-d', '127.0.0.1/32']);
+  assert.not.ok(pre!.spec.includes('LOCAL'), 'not every local address');
+  assert.ok(portRules(id(1), '10.89.0.2', { hostPort: 9090, boxPort: 80, protocol: 'tcp' })[0]!.spec.includes('LOCAL'), 'without an address: every local one');
+  assert.equal(nftPortElement('10.89.0.2', { hostIp: '127.0.0.1', hostPort: 9090, boxPort: 80, protocol: 'tcp' }), { map: 'ip_ports', key: '{ 127.0.0.1 . tcp . 9090 }', element: '{ 127.0.0.1 . tcp . 9090 : 10.89.0.2 . 80 }' });
+  assert.equal(nftPortElement('10.89.0.2', { hostPort: 9090, boxPort: 80, protocol: 'udp' }).map, 'ports');
+  assert.match(nftEnsureTableArgv()[2]!, /nft list map ip nsbox ip_ports .*\|\| \{ nft add map ip nsbox ip_ports/, 'a table made before ip_ports gets it');
 });
 
 test('a stale lease (dead owner, no veth) is reclaimed by gc and by the next allocation', () => {
