@@ -24,6 +24,7 @@ import type { OciContainer } from '../oci/container.js';
 import { renderRuntimePlan, type RuntimePlan } from './render-plan.js';
 import { resolveInRoot, resolveParentInRoot, type CoveredPath } from './resolve-in-root.js';
 import { initPaths } from './init-script.js';
+import type { InitHooks } from './init-hooks.js';
 import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
 import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
@@ -89,7 +90,8 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
         process: container.process,
       };
       writeState(g.root, state);
-      await runHooks(g.root, state, ['prestart', 'createRuntime', 'createContainer']);
+      // createContainer ran in the init, before pivot_root (init-hooks.ts).
+      await runHooks(g.root, state, ['prestart', 'createRuntime']);
       if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));
       const box = execution.box!;
       created = { state, ...(options.foreground ? { exited: box.exited.then(exitCodeOf, () => 125) } : {}) };
@@ -125,12 +127,15 @@ export interface CreateFacts {
 export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): CreateFacts {
   const cgroup = resolveContainerCgroup(cgroupPathOf(c.cgroupsPath, id));
   const baseToolbox = resolveToolbox(join(g.root, 'toolbox.json'));
-  let toolbox = withoutPerl(baseToolbox);
+  // perl stays for startContainer hooks: it runs them from the toolbox (argv[0] and the timeout, init-hooks.ts).
+  const keepPerl = c.hooks.startContainer.length > 0;
+  let toolbox = keepPerl ? baseToolbox : withoutPerl(baseToolbox);
   let seccomp;
   if (c.seccomp !== undefined) {
     const prepared = prepareSeccomp({ kind: 'profile', file: c.seccomp.what, profile: c.seccomp.profile }, c.process.capabilities.bounding, g.root, baseToolbox);
     toolbox = prepared.toolbox;
     seccomp = prepared.seccomp;
+    if (keepPerl) for (const f of baseToolbox.files) if (!toolbox.files.some((t) => t.name === f.name)) toolbox = { ...toolbox, files: [...toolbox.files, f] };
   }
   // Each destination is resolved inside the root as it will be when its turn comes: below earlier mounts, through
   // what they show (a bind's source on the host, nothing for a new filesystem).
@@ -165,12 +170,20 @@ function placeInitPaths(c: OciContainer, covered: readonly CoveredPath[]): Recor
   return Object.fromEntries(initPaths(c).map((p) => [p, resolveParentInRoot(c.root.path, p, covered)]));
 }
 
+/** What the init needs to run hooks.createContainer and hooks.startContainer itself. */
+function initHooks(c: OciContainer, id: string, verdict: string): InitHooks {
+  const state = JSON.stringify({ ociVersion: c.ociVersion, id, status: 'creating', pid: -1, bundle: c.bundle, annotations: c.annotations });
+  const [before, after] = state.split('"pid":-1');
+  return { createContainer: c.hooks.createContainer ?? [], createState: [`${before}"pid":`, after!], startContainer: c.hooks.startContainer ?? [], verdict };
+}
+
 /** The create plan (pure given the facts). */
 export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean, consoleSocket?: string): RuntimePlan & { readonly init: string } {
   const paths = statePaths(g.root, id);
   const steps: Step[] = [
     { kind: 'mkdir', path: paths.dir, why: `The container's state directory: state.json, the gate, this plan.`, undo: { kind: 'remove', path: paths.dir } },
     { kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' },
+    ...(c.hooks.startContainer.length > 0 ? [{ kind: 'exec' as const, argv: ['mkfifo', '-m', '0600', paths.verdict], why: 'The startContainer hooks\' verdict: the init writes it after the gate opens, `start` waits for it.' }] : []),
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
   const toolboxFstab = join(paths.dir, 'toolbox.fstab');
@@ -200,6 +213,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     cwd: resolveInRoot(c.root.path, c.process.cwd, facts.covered),
     apparmor: facts.apparmor,
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
+    hooks: initHooks(c, id, paths.verdict),
   });
   const launchInput = { procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')), join: facts.join, unshare: facts.unshare, foreground };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);

@@ -1,6 +1,7 @@
 // config.json's hooks (runtime-spec config.md "POSIX-platform Hooks"): each is run with its own argv and
 // environment, the container's state JSON on stdin; a failing hook fails the operation (poststop: only warns).
-// All run on the host, in the runtime's namespaces (createContainer and startContainer too: an approximation).
+// These run on the host, in the runtime's namespaces: prestart, createRuntime, poststart, poststop. createContainer
+// and startContainer run inside the container, from its init (init-hooks.ts).
 
 import { spawn } from 'node:child_process';
 import { NsboxError } from '../errors.js';

@@ -13,6 +13,7 @@ import { consoleSocketArgv } from '../oci/console-socket.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 import { mountStepLines } from '../init/mount-steps.js';
 import { ociInitMounts } from './oci-mounts.js';
+import { createContainerLines, startContainerLines, type InitHooks } from './init-hooks.js';
 import { escapeDoubleQuoted } from './resolve-in-root.js';
 import type { OciContainer, OciDevice, OciProcess } from '../oci/container.js';
 
@@ -52,6 +53,8 @@ export interface InitInput {
   readonly kernelPathsFstab: string | undefined;
   /** process.terminal: the caller's --console-socket, which gets the pty's master before create exits. */
   readonly consoleSocket?: string;
+  /** hooks.createContainer and hooks.startContainer, which the init runs (init-hooks.ts). */
+  readonly hooks?: InitHooks;
 }
 
 /** The init script's text; the container's argv arrives as "$@". */
@@ -69,6 +72,7 @@ export function buildInitScript(input: InitInput): string {
     '',
     '# The gate: opened read-write now (it never blocks), read after set-up: `start` writes the line that opens it.',
     `exec 5<>${quoteWord(input.fifo)}`,
+    ...(input.hooks?.startContainer.length ? ['# The startContainer hooks\' verdict, for `start` (it blocks until this end is closed).', `exec 6<>${quoteWord(input.hooks.verdict)}`] : []),
   ];
   if (input.setHostname && c.hostname !== undefined) {
     lines.push('# The uts namespace is new: name it.', `step put /proc/sys/kernel/hostname ${quoteWord(c.hostname)}`);
@@ -123,6 +127,7 @@ export function buildInitScript(input: InitInput): string {
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',')} "$R"`);
   lines.push(...processLimitLines(c.process));
+  if (input.hooks) lines.push(...createContainerLines(input.hooks));
   lines.push(
     '',
     '# 7. Enter the root: pivot_root puts the old root on top of it; detach that lazily. Only the container\'s files',
@@ -138,8 +143,9 @@ export function buildInitScript(input: InitInput): string {
     '# 8. Set-up is done: tell `create`, then wait at the gate for `start`. fd 3 and the gate never reach the process.',
     'echo ready >&3',
     'exec 3>&-',
-    'read -r _ <&5 || exit 125',
+    ...(input.hooks?.startContainer.length ? ['read -r state <&5 || exit 125  # the state JSON, for the startContainer hooks'] : ['read -r _ <&5 || exit 125']),
     'exec 5<&-',
+    ...(input.hooks ? startContainerLines(input.hooks, toolboxArgv(input.toolbox, 'env'), toolboxArgv(input.toolbox, 'perl')) : []),
     ...(input.consoleSocket !== undefined ? ['# process.terminal: the pty (its stdio since set-up) becomes its controlling terminal (setsid --ctty).'] : []),
     '',
     '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',

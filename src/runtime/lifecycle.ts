@@ -21,8 +21,8 @@ export async function startContainer(root: string, id: string): Promise<void> {
   const state = readState(root, id);
   const status = statusOf(root, state);
   if (status !== 'created') throw new NsboxError(status === 'stopped' ? 'cannot start a container that has stopped' : `cannot start an already ${status} container`);
-  await runHooks(root, state, ['startContainer'], 'created');
-  const fifo = statePaths(root, id).fifo;
+  const paths = statePaths(root, id);
+  const fifo = paths.fifo;
   let fd: number;
   try {
     // Non-blocking: with no reader (the init died) this fails at once (ENXIO) instead of hanging.
@@ -30,10 +30,29 @@ export async function startContainer(root: string, id: string): Promise<void> {
   } catch (error) {
     throw new NsboxError(`cannot start the container: its init is not waiting at the gate (${(error as NodeJS.ErrnoException).code})`);
   }
+  // startContainer hooks run in the init (init-hooks.ts): it holds the verdict fifo open, so this open returns at
+  // once, and the read below ends when the init closes it (after the hooks, or by exiting).
+  const hooked = (state.hooks.startContainer ?? []).length > 0;
+  const verdict = hooked ? openSync(paths.verdict, fsConstants.O_RDONLY) : undefined;
   try {
-    writeSync(fd, 'start\n');
+    writeSync(fd, hooked ? `${JSON.stringify(stateJson(root, state, 'created'))}\n` : 'start\n');
   } finally {
     closeSync(fd);
+  }
+  if (verdict !== undefined) {
+    let said: string;
+    try {
+      said = readFileSync(verdict, 'utf8');
+    } finally {
+      closeSync(verdict);
+      unlinkSync(paths.verdict);
+    }
+    const failed = said.split('\n').find((l) => l.startsWith('failed: '));
+    if (failed) {
+      unlinkSync(fifo);
+      const detail = said.split('\n').filter((l) => l && l !== failed).join('; ');
+      throw new NsboxError(`cannot start the container: ${failed.slice('failed: '.length)} failed${detail ? `: ${detail}` : ''}`);
+    }
   }
   unlinkSync(fifo);
   await runHooks(root, state, ['poststart'], 'running');

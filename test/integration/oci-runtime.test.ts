@@ -231,6 +231,63 @@ test('hooks get the state JSON on stdin at their phase; update --resources write
   assert.equal(lines.map(([p, st]) => `${p}:${st.id}:${st.status}`), ['prestart:hooked:created', 'createRuntime:hooked:created', 'poststart:hooked:running', 'poststop:hooked:stopped']);
 });
 
+test('createContainer runs in the container\'s namespaces after its mounts, before pivot_root (host path); startContainer in the container just before the process', () => {
+  const log = join(base, 'cc.log');
+  const cc = join(base, 'cc.sh');
+  // A host path (the runtime's view): it sees the container's namespaces, and its mounts below the root.
+  writeFileSync(cc, `#!/bin/sh\nprintf '%s|%s|%s|%s|%s\\n' "$(readlink /proc/self/ns/mnt)" "$(hostname)" "$(grep -c " $2/tmp " /proc/self/mountinfo)" "$1" "$(cat)" > ${log}\n`, { mode: 0o755 });
+  const b = bundle('inhooks', ['sh', '-c', 'test -e /start-hook.out && echo seen > /process.out; exec sleep 100'], (c) => {
+    c.hooks = {
+      createContainer: [{ path: cc, args: ['cc', 'first-arg', join(base, 'inhooks', 'rootfs')], env: ['X=1'] }],
+      // A path inside the container (it does not exist on the host).
+      startContainer: [{ path: '/start-hook.sh', args: ['start-hook.sh'] }],
+    };
+  });
+  writeFileSync(join(b, 'rootfs/start-hook.sh'), '#!/bin/sh\nprintf \'%s|%s\\n\' "$(readlink /proc/self/ns/mnt)" "$(cat)" > /start-hook.out\n', { mode: 0o755 });
+  assert.ok(!existsSync('/start-hook.sh'), 'the startContainer path exists only in the container');
+  const pidFile = join(base, 'inhooks.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'inhooks');
+  assert.equal(created.code, 0, created.stderr);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const hostMnt = readlinkSync('/proc/self/ns/mnt');
+  const initMnt = readlinkSync(`/proc/${pid}/ns/mnt`);
+  assert.is.not(initMnt, hostMnt, 'the init has a mount namespace of its own');
+  const [mnt, hostname, tmpMounted, arg, stateText] = readFileSync(log, 'utf8').trim().split('|');
+  assert.is(mnt, initMnt, 'createContainer ran in the container\'s mount namespace');
+  assert.is(hostname, 'inhooks', 'and its uts namespace');
+  assert.is(tmpMounted, '1', 'after the container\'s mounts (its /tmp tmpfs is there, below the root: before pivot_root)');
+  assert.is(arg, 'first-arg');
+  const state = JSON.parse(stateText!) as { id: string; pid: number; status: string };
+  assert.equal([state.id, state.pid, state.status], ['inhooks', pid, 'creating'], 'the state JSON with the init\'s host pid');
+  assert.ok(!existsSync(join(b, 'rootfs/start-hook.out')), 'startContainer has not run at create');
+  const started = rt('start', 'inhooks');
+  assert.equal(started.code, 0, started.stderr);
+  const [startMnt, startState] = readFileSync(join(b, 'rootfs/start-hook.out'), 'utf8').trim().split('|');
+  assert.is(startMnt, initMnt, 'startContainer ran in the container\'s mount namespace');
+  assert.equal((JSON.parse(startState!) as { id: string; status: string }).status, 'created');
+  for (let i = 0; i < 100 && !existsSync(join(b, 'rootfs/process.out')); i++) spawnSync('sleep', ['0.05']);
+  assert.is(readFileSync(join(b, 'rootfs/process.out'), 'utf8').trim(), 'seen', 'the process ran after the startContainer hook');
+  assert.equal(rt('delete', '--force', 'inhooks').code, 0);
+});
+
+test('a failing createContainer hook fails create with nothing left; a failing startContainer hook fails start and stops the container', () => {
+  const bad = bundle('badcc', ['true'], (c) => (c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no way >&2; exit 3'] }] }));
+  const r = rt('create', '--bundle', bad, 'badcc');
+  assert.is.not(r.code, 0);
+  assert.match(r.stderr, /createContainer hook #0 \(\/bin\/sh\).*no way/);
+  assert.ok(!existsSync(join(root, 'badcc')), 'no state left');
+  const badStart = bundle('badstart', ['sh', '-c', 'echo ran > /ran; exec sleep 100'], (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo refused >&2; exit 4'] }] }));
+  assert.equal(rt('create', '--bundle', badStart, 'badstart').code, 0);
+  const s = rt('start', 'badstart');
+  assert.is.not(s.code, 0);
+  assert.match(s.stderr, /startContainer hook #0 \(\/bin\/sh\) failed: refused/);
+  for (let i = 0; i < 100 && JSON.parse(rt('state', 'badstart').stdout).status !== 'stopped'; i++) spawnSync('sleep', ['0.05']);
+  assert.is(JSON.parse(rt('state', 'badstart').stdout).status, 'stopped', 'the container is stopped');
+  assert.ok(!existsSync(join(badStart, 'rootfs/ran')), 'its process never ran');
+  assert.equal(rt('delete', 'badstart').code, 0);
+  assert.equal(cgroupsLeft().filter((d) => /badcc|badstart/.test(readdirSync(d).join(' '))), []);
+});
+
 test('spec writes a config.json this runtime runs (once the process has no terminal); features is runtime-spec JSON', () => {
   const dir = join(base, 'spec');
   mkdirSync(dir);
