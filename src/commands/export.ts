@@ -32,8 +32,8 @@ export const command: NsboxCommand<ExportArgs> = {
     const found = findContainer(store, String(args.container), describeState(resolveStateRoot(args.state)).names);
     if (args.output === undefined || args.output === '-') {
       if (process.stdout.isTTY) throw new NsboxError('refusing to write a tar archive to a terminal', { hint: 'redirect stdout, or use -o FILE' });
-      await exportContainer(found, 1);
-      return 0;
+      // The reader closed the pipe early: 128+SIGPIPE, as a shell reports tar's own death by it.
+      return (await exportContainer(found, 1)) === 'closed' ? 141 : 0;
     }
     if (args.output === '') throw new NsboxError('invalid --output "": expected a file path');
     // Written beside the target, then renamed: FILE is either the old one or the complete archive.

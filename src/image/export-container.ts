@@ -32,20 +32,25 @@ export function buildExportArgv(found: FoundContainer): readonly string[] {
   return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'nsbox-export', buildExportMountOptions(found), found.dir.rootfs];
 }
 
-/** Runs the export with stdout on `out` (a file descriptor); resolves when tar is done, rejects with one line. */
-export async function exportContainer(found: FoundContainer, out: number): Promise<void> {
+/**
+ * Runs the export with stdout on `out` (a file descriptor); resolves when tar is done ('closed' when the reader went
+ * away first: `nsbox export c | head` ends quietly, as tar alone would), rejects with one line.
+ */
+export async function exportContainer(found: FoundContainer, out: number): Promise<'done' | 'closed'> {
   if (!existsSync(found.dir.rootfs)) throw new NsboxError(`cannot export container ${found.id.slice(0, 12)}: ${found.dir.rootfs} is missing`);
   for (const tool of ['unshare', 'sh', 'mount', 'tar']) requireTool(tool);
   const [program, ...args] = buildExportArgv(found);
   const child = spawn(requireTool(program!), args, { stdio: ['ignore', out, 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (c) => resolve(c));
+    child.on('close', (c, s) => resolve([c, s]));
   });
   // tar's exit 1: a file changed while it was read (a running box); the archive is still complete.
-  if (code === 0 || code === 1) return;
-  const reason = stderr.trim().split('\n')[0] || `exit ${code}`;
+  if (code === 0 || code === 1) return 'done';
+  // unshare passes on tar's death by SIGPIPE: whoever read the archive closed it.
+  if (signal === 'SIGPIPE') return 'closed';
+  const reason = stderr.trim().split('\n')[0] || (signal ? `tar was killed by ${signal}` : `exit ${code}`);
   throw new NsboxError(`cannot export container ${found.id.slice(0, 12)}: ${reason}`);
 }

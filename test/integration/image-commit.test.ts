@@ -129,6 +129,9 @@ test('export: the merged view as a tar (new file in, deleted file out), nothing 
   assert.is(piped.status, 0, piped.stderr);
   assert.equal(piped.stdout.split('\n').sort(), names.slice().sort());
   assert.equal(readdirSync(base).filter((n) => n.includes('.nsbox-')), [], 'no temp file beside the output');
+  // A reader that stops early (head): quiet, 128+SIGPIPE as a shell reports it, nothing mounted (checked below).
+  const early = spawnSync('bash', ['-c', '"$0" export --root "$1" "$2" | head -c 10 >/dev/null; echo "status=${PIPESTATUS[0]}"', NSBOX, root, changed], { encoding: 'utf8', env: ENV });
+  assert.equal([early.stdout, early.stderr], ['status=141\n', ''], 'export | head ends quietly');
   // Bad input: unknown container, nothing written.
   const bad = cli(['export', '--root', root, 'nosuchbox', '-o', join(base, 'bad.tar')]);
   assert.is(bad.code, 125);
