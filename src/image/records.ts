@@ -1,6 +1,7 @@
 // Image records: one JSON file per name:tag, written atomically; and the lookups the runtime needs from them.
 
-import { readFile, readdir, rename, rm, writeFile, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { formatImageRef, type ImageRef } from './reference.js';
@@ -67,7 +68,8 @@ export async function writeImageRecord(store: Store, record: ImageRecord): Promi
 export async function findImageRecord(store: Store, ref: ImageRef): Promise<ImageRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(imageRecordPath(store, ref), 'utf8');
+    // sync: one small file, read on every image box's start (fs/promises would load for it alone)
+    text = readFileSync(imageRecordPath(store, ref), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -119,8 +121,13 @@ export async function imageLowerDirs(store: Store, ref: ImageRef): Promise<reado
   const record = await readImageRecord(store, ref);
   const dirs = [...record.layers].reverse().map((digest) => layerFsDir(store, digest));
   for (const dir of dirs) {
-    const info = await stat(dir).catch(() => undefined);
-    if (!info?.isDirectory()) {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory(); // sync: read at every image box's start
+    } catch {
+      // missing or unreadable: damaged
+    }
+    if (!isDir) {
       throw new NsboxError(`image ${formatImageRef(ref)} is damaged: layer directory ${dir} is missing`, {
         hint: `import it again: nsbox image rm ${formatImageRef(ref)}, then nsbox image import`,
       });

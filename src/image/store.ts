@@ -9,7 +9,7 @@
 // <hex> is the sha256 of the layer's uncompressed tar (an OCI diff_id without its "sha256:" prefix).
 
 import { isAbsolute, join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { flagError } from '../errors.js';
 
 export const DEFAULT_STORE_ROOT = '/var/lib/nsbox';
@@ -47,9 +47,10 @@ export function describeStore(root: string): Store {
 /** Creates the store's directories when missing (mode 0700: layers keep setuid files and private data). */
 export async function openStore(root: string): Promise<Store> {
   const store = describeStore(root);
-  await mkdir(root, { recursive: true, mode: 0o711 });
+  // sync: every image box's start opens the store (fs/promises would load for these five calls)
+  mkdirSync(root, { recursive: true, mode: 0o711 });
   for (const dir of [store.layers, store.images, store.containers, store.tmp]) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   return store;
 }

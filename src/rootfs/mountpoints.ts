@@ -3,7 +3,7 @@
 // layer, so they never land in the upper layer (and never in a commit). Every destination is checked in the
 // merged view first: a symlink or a non-directory on the way is refused, so no mount can be redirected.
 
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { lookupMerged, type MergedEntry } from './merged-view.js';
@@ -39,7 +39,7 @@ export async function planInitLayer(layers: readonly string[], targets: readonly
       const path = parts.slice(0, k).join('/');
       if (planned.has(path)) continue;
       const found = await lookupMerged(layers, parts.slice(0, k));
-      const info = found.kind === 'directory' ? await lstat(join(found.layer, path)) : undefined;
+      const info = found.kind === 'directory' ? lstatSync(join(found.layer, path)) : undefined;
       planned.set(path, 'directory');
       entries.push({ path, kind: 'directory', mode: info ? info.mode & 0o7777 : 0o755, uid: info?.uid ?? 0, gid: info?.gid ?? 0 });
     }
@@ -92,7 +92,7 @@ export async function planWorkdir(layers: readonly string[], planned: readonly I
       const path = parts.slice(0, k).join('/');
       if (known.has(path)) continue;
       const found = await lookupMerged(layers, parts.slice(0, k));
-      const info = found.kind === 'directory' ? await lstat(join(found.layer, path)) : undefined;
+      const info = found.kind === 'directory' ? lstatSync(join(found.layer, path)) : undefined;
       parents.push({ path, kind: 'directory', mode: info ? info.mode & 0o7777 : 0o755, uid: info?.uid ?? 0, gid: info?.gid ?? 0 });
     }
     const created = parts.slice(i).map((_, k) => ({ path: parts.slice(0, i + k + 1).join('/'), kind: 'directory' as const, mode: 0o755, uid: 0, gid: 0 }));
