@@ -1,21 +1,27 @@
 // start, state, kill, delete, pause, resume, list, ps, update: the runtime-spec operations on a created container.
+// Callers make these calls once or more per container, so they start no child process they do not need and load
+// what only some of them use (hooks, ps, update's parser, the mount-aware remover) when it is used.
 
-import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NsboxError } from '../errors.js';
-import { hostRunner } from '../exec/runner.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { isAlive } from '../state/proc-identity.js';
+import { mountsBelow } from '../exec/mounts-below.js';
 import { knobWrites, listCgroupPids } from './cgroups.js';
-import { runHooks } from './hooks.js';
-import { parseResources } from '../oci/parse-resources.js';
+import type { OciHookPhase } from '../oci/container.js';
 import { killEverything, removeCgroupDirs } from './remove.js';
 import { parseSignal } from './signals.js';
 import { freezerDir, listIds, readState, stateJson, statePaths, statusOf, type RuntimeState } from './state.js';
 
 type Out = (text: string) => void;
+
+/** config.json's hooks of these phases, run only when there are any (hooks.ts spawns them). */
+async function runHooks(root: string, state: RuntimeState, names: readonly OciHookPhase[], status?: 'created' | 'running' | 'stopped'): Promise<void> {
+  if (!names.some((name) => (state.hooks[name] ?? []).length > 0)) return;
+  await (await import('./hooks.js')).runHooks(root, state, names, status);
+}
 
 export async function startContainer(root: string, id: string): Promise<void> {
   const state = readState(root, id);
@@ -90,7 +96,10 @@ export async function deleteContainer(root: string, id: string, force: boolean):
   await killEverything(state.cgroup, isAlive(state.init) ? state.init.pid : undefined);
   await removeCgroupDirs(state.cgroup);
   await runHooks(root, state, ['poststop'], 'stopped');
-  await hostRunner.remove(statePaths(root, id).dir);
+  // Nothing is mounted in a state directory, but never delete through a mount: the runner detaches them first.
+  const dir = statePaths(root, id).dir;
+  if (mountsBelow(dir).length > 0) await (await import('../exec/runner.js')).hostRunner.remove(dir);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 export async function pauseContainer(root: string, id: string, freeze: boolean): Promise<void> {
@@ -135,10 +144,11 @@ export function listContainers(root: string, format: string | undefined, quiet: 
   out(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).map((l) => `${l}\n`).join(''));
 }
 
-export function psContainer(root: string, id: string, format: string | undefined, psArgs: readonly string[], out: Out): void {
+export async function psContainer(root: string, id: string, format: string | undefined, psArgs: readonly string[], out: Out): Promise<void> {
   const state = readState(root, id);
   const pids = statusOf(root, state) === 'stopped' ? [] : listCgroupPids(state.cgroup.dirs.map((d) => d.dir)).sort((a, b) => a - b);
   if (format === 'json') return out(`${JSON.stringify(pids)}\n`);
+  const { spawnSync } = await import('node:child_process');
   const ps = spawnSync('ps', psArgs.length > 0 ? [...psArgs] : ['-ef'], { encoding: 'utf8', env: HOST_ENV });
   if (ps.status !== 0) throw new NsboxError(`ps: ${ps.stderr.trim() || `exit status ${ps.status}`}`);
   const lines = ps.stdout.split('\n').filter(Boolean);
@@ -165,6 +175,7 @@ export async function updateContainer(root: string, id: string, resourcesFile: s
   const memory = { ...((raw.memory as object | undefined) ?? {}), ...(num('memory') !== undefined ? { limit: num('memory') } : {}), ...(num('memory-swap') !== undefined ? { swap: num('memory-swap') } : {}) };
   const pids = num('pids-limit') !== undefined ? { limit: num('pids-limit') } : raw.pids;
   const cpu = { ...((raw.cpu as object | undefined) ?? {}), ...(num('cpu-shares') !== undefined ? { shares: num('cpu-shares') } : {}), ...(num('cpu-quota') !== undefined ? { quota: num('cpu-quota') } : {}), ...(num('cpu-period') !== undefined ? { period: num('cpu-period') } : {}) };
+  const { parseResources } = await import('../oci/parse-resources.js');
   const { resources, deviceRules } = parseResources({ ...raw, memory, cpu, ...(pids !== undefined ? { pids } : {}) }, 'resources');
   // Only the rules the caller sent (runc's defaults were written at create).
   const steps = knobWrites(state.cgroup, resources, deviceRules.filter((r) => r.origin === 'config'));

@@ -1,17 +1,16 @@
 // nsbox-runtime's entry: the runc command line -> one operation; the one place errors are printed (stderr, and
 // as {"level":"error","msg":...,"time":...} lines in --log with --log-format json: nothing else goes there).
 
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ociFeatures, probeFeatureHost } from '../oci/features.js';
-import { renderDefaultConfig } from '../oci/default-config.js';
 import { NsboxError } from '../errors.js';
 import { NSBOX_VERSION as VERSION } from '../version.js';
 import { parseRuntimeArgv, type RuntimeGlobals } from './argv.js';
-import { createContainer } from './create.js';
-import { execInContainer } from './exec.js';
-import { deleteContainer, killContainer, listContainers, pauseContainer, printState, psContainer, startContainer, updateContainer } from './lifecycle.js';
 import { checkId, statePaths } from './state.js';
+
+// Each command loads only its own modules: callers run state, start, kill and delete once per container (and podman
+// polls state), so those must not pay for create's planner, seccomp compiler and child_process/crypto/stream.
+const lifecycle = () => import('./lifecycle.js');
 
 const USAGE = `usage: nsbox-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID
 commands: create, start, state, kill, delete, list, ps, exec, run, pause, resume, update, features, spec, explain`;
@@ -23,24 +22,26 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
     const inv = parseRuntimeArgv(argv);
     globals = inv.globals;
     if (inv.version) {
-      process.stdout.write(`nsbox-runtime version ${VERSION}\nspec: 1.0.2\n`);
+      writeStdout(`nsbox-runtime version ${VERSION}\nspec: 1.0.2\n`);
       return 0;
     }
     if (inv.command === undefined) {
-      process.stdout.write(`${USAGE}\n`);
+      writeStdout(`${USAGE}\n`);
       return 0;
     }
     const g = inv.globals;
     const f = inv.flags;
     const s = (name: string) => (typeof f[name] === 'string' ? (f[name] as string) : undefined);
     const id = () => checkId(inv.args[0]);
-    const out = (text: string) => void process.stdout.write(text);
+    const out = writeStdout;
     switch (inv.command) {
       case 'create':
       case 'run': {
         if (s('preserve-fds') && s('preserve-fds') !== '0') throw new NsboxError('cannot honour --preserve-fds: not supported by nsbox-runtime yet');
+        const { createContainer } = await import('./create.js');
         const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true });
         if (inv.command === 'create') return 0;
+        const { startContainer, deleteContainer } = await lifecycle();
         await startContainer(g.root, created.state.id);
         if (!created.exited) return 0;
         const code = await created.exited;
@@ -48,32 +49,32 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
         return code;
       }
       case 'start':
-        await startContainer(g.root, id());
+        await (await lifecycle()).startContainer(g.root, id());
         return 0;
       case 'state':
-        printState(g.root, id(), out);
+        (await lifecycle()).printState(g.root, id(), out);
         return 0;
       case 'kill':
-        killContainer(g.root, id(), inv.args[1], f.all === true);
+        (await lifecycle()).killContainer(g.root, id(), inv.args[1], f.all === true);
         return 0;
       case 'delete':
-        await deleteContainer(g.root, id(), f.force === true);
+        await (await lifecycle()).deleteContainer(g.root, id(), f.force === true);
         return 0;
       case 'list':
-        listContainers(g.root, s('format'), f.quiet === true, out);
+        (await lifecycle()).listContainers(g.root, s('format'), f.quiet === true, out);
         return 0;
       case 'ps':
-        psContainer(g.root, id(), s('format'), inv.args.slice(1), out);
+        await (await lifecycle()).psContainer(g.root, id(), s('format'), inv.args.slice(1), out);
         return 0;
       case 'pause':
       case 'resume':
-        await pauseContainer(g.root, id(), inv.command === 'pause');
+        await (await lifecycle()).pauseContainer(g.root, id(), inv.command === 'pause');
         return 0;
       case 'update':
-        await updateContainer(g.root, id(), s('resources'), f);
+        await (await lifecycle()).updateContainer(g.root, id(), s('resources'), f);
         return 0;
       case 'exec':
-        return await execInContainer(g.root, id(), {
+        return await (await import('./exec.js')).execInContainer(g.root, id(), {
           processFile: s('process'),
           detach: f.detach === true,
           pidFile: s('pid-file'),
@@ -84,14 +85,16 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
           user: s('user'),
           args: inv.args.slice(1),
         });
-      case 'features':
+      case 'features': {
+        const { ociFeatures, probeFeatureHost } = await import('../oci/features.js');
         out(`${JSON.stringify(ociFeatures(probeFeatureHost()), null, 2)}\n`);
         return 0;
+      }
       case 'spec': {
         // As runc spec: config.json in the bundle directory (default: here), never over an existing one.
         const file = join(s('bundle') ?? process.cwd(), 'config.json');
         try {
-          writeFileSync(file, renderDefaultConfig(), { flag: 'wx', mode: 0o644 });
+          writeFileSync(file, (await import('../oci/default-config.js')).renderDefaultConfig(), { flag: 'wx', mode: 0o644 });
         } catch (error) {
           throw new NsboxError((error as NodeJS.ErrnoException).code === 'EEXIST' ? `File ${file} exists. Remove it first` : `cannot write ${file}: ${(error as Error).message}`);
         }
@@ -110,6 +113,19 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
   } catch (error) {
     reportError(error, globals);
     return 1;
+  }
+}
+
+/** stdout without process.stdout (whose stream machinery costs more than `state` itself); EAGAIN: a non-blocking pipe is full. */
+function writeStdout(text: string): void {
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length; ) {
+    try {
+      off += writeSync(1, bytes, off);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
   }
 }
 
