@@ -22,6 +22,11 @@ const root = join(base, 'state');
 const parent = `nsbox-rt-tty-${process.pid}`;
 let before: Snapshot;
 let initPid = 0;
+/** The container's id: this run's own, so the relay's title (nsbox-tty ID) names no other run's relay. */
+const ID = `t${process.pid}`;
+const sessions: ReturnType<typeof spawnOnPty>[] = [];
+/** A session's exit, or a failure after `ms` (a hung exec fails the test instead of hanging the file). */
+const exitOf = (session: ReturnType<typeof spawnOnPty>, ms = 20_000) => Promise.race([session.exited, sleep(ms).then(() => { throw new Error(`nsbox-runtime exec did not end within ${ms} ms; the terminal shows: ${JSON.stringify(session.output().slice(-500))}`); })]);
 
 /** nsbox-runtime with its output in files: a created container keeps the stdio it was given (pipes would stay open). */
 const rt = (...args: string[]) => {
@@ -63,14 +68,15 @@ test.before(() => {
     ],
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }], cgroupsPath: `${parent}/c1` },
   }));
-  const created = rt('create', '--bundle', bundle, '--pid-file', join(base, 'init.pid'), 'c1');
+  const created = rt('create', '--bundle', bundle, '--pid-file', join(base, 'init.pid'), ID);
   assert.equal(created.code, 0, created.stderr);
   initPid = Number(readFileSync(join(base, 'init.pid'), 'utf8'));
-  assert.equal(rt('start', 'c1').code, 0);
+  assert.equal(rt('start', ID).code, 0);
 });
 
 test.after(async () => {
-  if (existsSync(join(root, 'c1'))) rt('delete', '--force', 'c1');
+  for (const session of sessions) session.child.kill('SIGKILL');
+  if (existsSync(join(root, ID))) rt('delete', '--force', ID);
   rmSync(base, { recursive: true, force: true });
   if (before) await assertNoLeaks(before, 'oci-runtime-tty');
 });
@@ -80,7 +86,8 @@ test('exec --process F --tty in the foreground: a controlling terminal of the co
   const script = 'tty; stty size; echo "sid $(cut -d" " -f6 /proc/self/stat) pid $$"; echo READY; read -r line; stty size; echo "got $line"; exit 9';
   writeFileSync(processFile, JSON.stringify({ terminal: true, args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/tmp', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_KILL'] } }));
   const pidFile = join(base, 'exec.pid');
-  const session = spawnOnPty([RUNTIME, '--root', root, 'exec', '--process', processFile, '--tty', '--pid-file', pidFile, 'c1'], { rows: 30, cols: 100 });
+  const session = spawnOnPty([RUNTIME, '--root', root, 'exec', '--process', processFile, '--tty', '--pid-file', pidFile, ID], { rows: 30, cols: 100 });
+  sessions.push(session);
   await session.ready;
   const screen = await session.waitFor('READY');
   assert.match(screen.replace(/\r/g, ''), /^\/dev\/pts\/\d+\n30 100\nsid (\d+) pid \1\n/, 'a terminal, the caller\'s size, the process leads its session');
@@ -97,32 +104,33 @@ test('exec --process F --tty in the foreground: a controlling terminal of the co
   session.type('hello\r');
   const end = await session.waitFor('got hello', 10_000);
   assert.match(end.replace(/\r/g, ''), /READY\n(hello\n)?40 132\ngot hello\n/, 'SIGWINCH resized the container\'s pty; the typed line arrived');
-  const exited = await session.exited;
+  const exited = await exitOf(session);
   assert.equal(exited.code, 9, 'the exec\'s exit code is nsbox-runtime\'s');
-  assert.equal(processesNamed('nsbox-tty'), [], 'no relay is left');
-  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').stdout), [initPid], 'only the init is left in the container');
+  assert.equal(processesNamed(`nsbox-tty ${ID}`), [], 'no relay is left');
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', ID).stdout), [initPid], 'only the init is left in the container');
 });
 
 test('exec -t ID CMD: a hang-up of the caller\'s terminal ends the exec and its session, SIGHUP ignored or not; nothing is left', async () => {
   const pidFile = join(base, 'exec2.pid');
-  const session = spawnOnPty([RUNTIME, '--root', root, 'exec', '-t', '--pid-file', pidFile, 'c1', 'sh', '-c', 'trap "" HUP; sleep 1000 & echo READY; wait'], { rows: 24, cols: 80 });
+  const session = spawnOnPty([RUNTIME, '--root', root, 'exec', '-t', '--pid-file', pidFile, ID, 'sh', '-c', 'trap "" HUP; sleep 1000 & echo READY; wait'], { rows: 24, cols: 80 });
+  sessions.push(session);
   const { pid: runtimePid } = await session.ready;
   await session.waitFor('READY');
   const pid = await execPid(pidFile);
   assert.ok(alive(pid), 'the exec runs');
-  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').stdout).length, 4, 'the init, the shell that waits (host pid namespace), sh and its sleep');
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', ID).stdout).length, 4, 'the init, the shell that waits (host pid namespace), sh and its sleep');
   // The driver holds the pty's master: killing it is the terminal window closing.
   session.child.kill('SIGKILL');
   for (let i = 0; i < 200 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
   assert.ok(!alive(runtimePid), 'nsbox-runtime ended after the hang-up');
   assert.ok(!alive(pid), 'so did the exec');
-  for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', 'c1').stdout).length > 1; i++) await sleep(50);
-  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').stdout), [initPid], 'its session (the sleep ignoring SIGHUP) is gone; the init stays');
-  assert.equal(processesNamed('nsbox-tty'), [], 'no relay is left');
+  for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', ID).stdout).length > 1; i++) await sleep(50);
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', ID).stdout), [initPid], 'its session (the sleep ignoring SIGHUP) is gone; the init stays');
+  assert.equal(processesNamed(`nsbox-tty ${ID}`), [], 'no relay is left');
 });
 
 test('a terminal that nobody would hold is refused: exec -t --detach without --console-socket', () => {
-  const r = rt('exec', '-t', '-d', 'c1', 'true');
+  const r = rt('exec', '-t', '-d', ID, 'true');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^nsbox-runtime: cannot exec with a terminal detached without --console-socket\n$/);
 });
