@@ -12,6 +12,7 @@
 // CMSG_LEN(4) = 20, CMSG_SPACE(4) = 24. SOL_SOCKET and SCM_RIGHTS are 1; the pty ioctls are asm-generic's.
 
 import { NsboxError } from '../errors.js';
+import { OPEN_IN_ROOT_PERL } from '../tty/open-in-root.js';
 
 /** sendmsg(2)'s number per Node architecture: the only thing that differs between the two. */
 const SYS_SENDMSG: Readonly<Record<string, number>> = { x64: 46, arm64: 211 };
@@ -22,10 +23,11 @@ export const CONSOLE_NAME = '/dev/ptmx';
 const COMMON = String.raw`
 use strict; use Fcntl (); use Socket (); use File::Basename ();
 my ($TIOCSPTLCK, $TIOCGPTN, $TIOCSWINSZ) = (0x40045431, 0x80045430, 0x5414);
+${OPEN_IN_ROOT_PERL}
 # A new pty on PTMX (a devpts instance's ptmx): unlocked, sized when ROWS > 0. Returns (master, slave number).
 sub open_pty {
   my ($ptmx, $rows, $cols) = @_;
-  sysopen(my $master, $ptmx, Fcntl::O_RDWR() | Fcntl::O_NOCTTY()) or die "nsbox-console: cannot open $ptmx: $!\n";
+  my $master = open_in_root($ptmx, Fcntl::O_RDWR() | Fcntl::O_NOCTTY()) or die "nsbox-console: cannot open $ptmx: $!\n";
   my $unlock = pack('i', 0);
   ioctl($master, $TIOCSPTLCK, $unlock) or die "nsbox-console: cannot unlock the pty of $ptmx: $!\n";
   my $n = pack('I', 0);

@@ -14,6 +14,8 @@
 // It preloads everything it uses (POSIX is XS, the rest are builtins): after the box's pivot_root, the host's perl
 // library is gone from this mount namespace.
 
+import { OPEN_IN_ROOT_PERL } from './open-in-root.js';
+
 /**
  * argv after `perl -e PROGRAM`: TITLE PTMX STDIN(0|1) CTTY(0|1) -- CMD...
  * TITLE becomes the process title ($0); STDIN 1 relays the caller's stdin (raw mode when it is a terminal); CTTY 1
@@ -28,7 +30,9 @@ $0 = $title;
 die "nsbox-tty: usage: TITLE PTMX STDIN CTTY -- CMD...\n" unless defined $dash && $dash eq '--' && @cmd;
 # ioctl numbers of asm-generic (x86, arm, arm64, riscv, s390).
 my ($TIOCGWINSZ, $TIOCSWINSZ, $TIOCSCTTY, $TIOCSPTLCK, $TIOCGPTPEER) = (0x5413, 0x5414, 0x540E, 0x40045431, 0x5441);
-sysopen(my $master, $ptmx, POSIX::O_RDWR() | POSIX::O_NOCTTY()) or die "nsbox-tty: cannot open $ptmx: $!\n";
+${OPEN_IN_ROOT_PERL}
+# The box's ptmx, seen through /proc/PID/root: a link the box made there is not followed (console-socket.ts).
+my $master = open_in_root($ptmx, POSIX::O_RDWR() | POSIX::O_NOCTTY()) or die "nsbox-tty: cannot open $ptmx: $!\n";
 my $unlock = pack('i', 0);
 ioctl($master, $TIOCSPTLCK, $unlock) or die "nsbox-tty: cannot unlock the pty: $!\n";
 my $size_from = -t STDIN ? \*STDIN : -t STDOUT ? \*STDOUT : undef;

@@ -4,6 +4,8 @@
 //   binary (hashed before and after).
 // - exec and the init (CVE-2024-21626): only fds 0-2, the cwd inside the root; the same capabilities, no_new_privs
 //   and seccomp filter as the init.
+// - exec -t: the host-side pty helper opens the container's ptmx through /proc/PID/root without following a link
+//   the container made (an absolute one would resolve on the host).
 // - /proc and /sys: a read-only /proc/sys stays read-only after remount and umount attempts (the host's value is
 //   unchanged), masked paths stay masked.
 // - ids given on the command line cannot name a path outside the state root.
@@ -11,7 +13,7 @@
 import * as assert from 'uvu/assert';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -209,6 +211,32 @@ test('/proc and /sys: read-only /proc/sys and the masks hold against writes, rem
   assert.is(readFileSync(knob, 'utf8'), hostValue, `the host's ${knob} is unchanged`);
 });
 
+test('exec -t: a container that swaps its /dev for one whose pts links to a host directory does not make the host-side pty helper open the host\'s file there', async () => {
+  // The host victim: a FIFO with a host writer waiting for someone to open it (a root helper opening it is the harm:
+  // a /dev/watchdog there would arm the host's watchdog).
+  const victim = join(base, 'tty-victim');
+  mkdirSync(victim);
+  spawnSync('mkfifo', [join(victim, 'ptmx')]);
+  const flag = join(base, 'tty-victim-opened');
+  const b = bundle('ttylink', ['sh', '-c', `mv /dev /dev.old && mkdir /dev && ln -s ${victim} /dev/pts && echo swapped > /tmp/swapped; sleep 30`]);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string }[] };
+  config.mounts = [...config.mounts.filter((m) => m.destination !== '/dev'), { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] } as never];
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  assert.is(rt('create', '--bundle', b, 'ttylink').code, 0);
+  assert.is(rt('start', 'ttylink').code, 0);
+  const pid = initPid('ttylink');
+  for (let i = 0; i < 50 && !existsSync(`/proc/${pid}/root/tmp/swapped`); i++) await sleep(100);
+  assert.ok(existsSync(`/proc/${pid}/root/tmp/swapped`), 'the container swapped its /dev (the attack is set)');
+  const writer = spawn('sh', ['-c', 'echo x > "$1" && echo opened > "$2"', 'sh', join(victim, 'ptmx'), flag], { stdio: 'ignore' });
+  const exec = rt('exec', '--tty', 'ttylink', 'true');
+  await sleep(300);
+  writer.kill('SIGKILL');
+  assert.not.ok(existsSync(flag), `the host's FIFO was opened by the exec's pty helper: ${exec.stderr}`);
+  assert.is(exec.code, 1, 'the exec fails');
+  assert.match(exec.stderr, /Too many levels of symbolic links/);
+  assert.is(rt('delete', '--force', 'ttylink').code, 0);
+});
+
 test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothing is made outside the state root', () => {
   const b = bundle('ids', ['true']);
   const victim = join(base, 'victim-dir');
@@ -220,7 +248,7 @@ test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothin
     }
   }
   assert.not.ok(existsSync(victim), 'nothing made next to the state root');
-  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err'].includes(e)), []);
+  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim'].includes(e)), []);
 });
 
 test.run();
