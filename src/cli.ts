@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   network: () => import('./commands/network.js'),
   ps: () => import('./commands/ps.js'),
   logs: () => import('./commands/logs.js'),
+  attach: () => import('./commands/attach.js'),
   exec: () => import('./commands/exec.js'),
   start: () => import('./commands/start.js'),
   stop: () => import('./commands/stop.js'),

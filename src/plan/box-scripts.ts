@@ -71,7 +71,7 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
  * dies with it), writes the box's exit status to fd 4 (the box's exit file) once every process of it is gone, and
  * then, when `after` is given (a restart policy, --rm), becomes that nsbox command, which restarts or removes it.
  */
-export function buildSupervisorScript(after: readonly string[] | undefined): string {
+export function buildSupervisorScript(after: readonly string[] | undefined, attachSocket?: string): string {
   return [
     '# The box\'s supervisor: starts it, waits, records its exit status on fd 4.',
     unsetLine(['supervisor']),
@@ -80,6 +80,8 @@ export function buildSupervisorScript(after: readonly string[] | undefined): str
     'box=$!',
     'exec 3>&-  # the gate is the box\'s alone',
     'while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done',
+    // The relay cannot: the box's pivot_root took the host's paths from its mount namespace.
+    ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),
     'echo "$status" >&4; exec 4>&-',
     ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');

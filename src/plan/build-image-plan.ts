@@ -148,15 +148,19 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     });
   }
   const tty = box.process.tty && !detach;
+  // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
+  const attachSocket = box.process.tty ? detach?.attachSocket : undefined;
   const scripts: BoxScript[] = [
-    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) }] : []),
-    detach
+    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket) }] : []),
+    attachSocket !== undefined
+      ? { name: 'reaper', why: 'Outside the new pid namespace: becomes the terminal relay of PID 1 (-dit), which writes its output to the log and serves nsbox attach.', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, attachSocket }) }
+      : detach
       ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript({ cleanEnv: HOST_PATH }) }
       : tty
         ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH }) }
         : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ cleanEnv: HOST_PATH }) },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
-    ...(tty ? [RELAY_SCRIPT] : []),
+    ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []),
   ];
   const unshare = ['unshare', ...box.namespaces.map((n) => namespaceInfo(n).flag), '--propagation', 'private'];
   steps.push({
@@ -180,7 +184,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   const enter = net ? enterBoxStep(net.inBox) : undefined;
   if (enter) steps.push(enter);
   if (cgroup) steps.push(...cgroup.join);
-  if (tty) steps.push(ownDevptsStep());
+  if (tty || attachSocket !== undefined) steps.push(ownDevptsStep());
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.
   if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });

@@ -54,14 +54,18 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   const scripts: BoxScript[] = [];
   const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, !usesReaper) };
   let boxArgv: string[];
+  // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
+  const attachSocket = spec.process.tty ? detach?.attachSocket : undefined;
   if (usesReaper) {
-    const reaper: BoxScript = detach
+    const reaper: BoxScript = attachSocket !== undefined
+      ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-dit): output to the log, nsbox attach on its socket.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false, attachSocket }) }
+      : detach
       ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and exits with its status.', text: buildDetachedReaperScript() }
       : tty
         ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-t), outside its pid namespace if any.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false }) }
         : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
-    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after) });
-    scripts.push(reaper, init, ...(tty ? [RELAY_SCRIPT] : []));
+    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket) });
+    scripts.push(reaper, init, ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []));
     boxArgv = [...runScriptArgv('reaper', helperTitle('reaper', spec.id)), ...spec.process.argv];
   } else {
     scripts.push(init);

@@ -80,6 +80,8 @@ export interface DetachFiles {
   readonly exitFile: string;
   /** What the supervisor becomes once the box has ended (restart policy, --rm): an nsbox argv, given the status. */
   readonly after?: readonly string[];
+  /** -t: the relay's socket for `nsbox attach` (the supervisor removes it when the box ends). */
+  readonly attachSocket?: string;
 }
 
 /**

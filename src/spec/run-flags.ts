@@ -77,12 +77,6 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
   const idMapping: IdMapping = wanted.has('user') && asked.kind === 'none' ? { kind: 'root-user' } : asked;
   if (args.init === true && !wanted.has('pid')) throw flagError('--init', 'true', 'needs --pid (a reaper is PID 1 of a new pid namespace)');
 
-  if (args.tty === true && args.detach === true) {
-    // docker run -dit IMAGE sh: the shell needs a terminal to wait on; a detached box has none yet, so say what works.
-    throw new NsboxError(flagError('--tty', 'true', 'not supported with -d yet (no nsbox attach): use exec -it for a terminal in a detached box').message, {
-      hint: 'nsbox run -d --name web IMAGE sleep infinity, then nsbox exec -it web sh',
-    });
-  }
   const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;
   if (workdir !== undefined && !workdir.startsWith('/')) throw flagError('--workdir', workdir, 'must be an absolute path');
   const id = randomId();

@@ -51,11 +51,13 @@ export interface BoxPaths {
   readonly log: string;
   readonly exit: string;
   readonly lock: string;
+  /** `run -dit`: the terminal relay's unix socket, for `nsbox attach`. */
+  readonly attach: string;
 }
 
 /** The files of box `id` inside `dir` (its final dir, or its dir under tmp/ while being created). */
 export function describeBoxDir(dir: string): BoxPaths {
-  return { dir, record: join(dir, 'state.json'), log: join(dir, 'log'), exit: join(dir, 'exit'), lock: join(dir, 'lock') };
+  return { dir, record: join(dir, 'state.json'), log: join(dir, 'log'), exit: join(dir, 'exit'), lock: join(dir, 'lock'), attach: join(dir, 'attach.sock') };
 }
 
 /** The final directory of box `id`. */

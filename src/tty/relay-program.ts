@@ -17,8 +17,109 @@
 import { OPEN_IN_ROOT_PERL } from './open-in-root.js';
 
 /**
- * argv after `perl -e PROGRAM`: TITLE PTMX STDIN(0|1) CTTY(0|1) -- CMD...
- * TITLE becomes the process title ($0); STDIN 1 relays the caller's stdin (raw mode when it is a terminal); CTTY 1
+ * ATTACH: the relay of a detached box with a terminal (`run -dit`), under the box's supervisor, with no caller
+ * terminal. It keeps the pty's master, appends all the pty's output to its stdout (the box's log: `nsbox logs`),
+ * and serves `nsbox attach` on a unix socket (mode 0600 in the root-only state dir). One client at a time: a new one
+ * takes over, and the old one is told so ('k'). Frames both ways are TYPE(1 byte) LENGTH(16 bits, big-endian) DATA:
+ * from the client 'd' keys and 'w' a window size (rows, cols, xpixel, ypixel as four 16-bit numbers); to it 'd' the
+ * terminal's output, 'k' taken over, and 'x' the box's exit status (one byte) just before the relay ends. A client
+ * that goes away changes nothing for the box (Docker's detach).
+ */
+const ATTACH_PART = String.raw`
+sub listen_on {
+  my ($path) = @_;
+  require Socket;
+  my ($dir, $name) = $path =~ m{^(.*)/([^/]+)$} or die "nsbox-tty: bad socket path $path\n";
+  socket(my $server, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "nsbox-tty: cannot make a socket: $!\n";
+  # sun_path holds 108 bytes: bind the name from inside its directory, as state dirs can be deeper than that.
+  my $back = POSIX::getcwd();
+  chdir($dir eq '' ? '/' : $dir) or die "nsbox-tty: cannot enter $dir: $!\n";
+  unlink $name;
+  my $mask = umask 077;
+  bind($server, Socket::pack_sockaddr_un($name)) or die "nsbox-tty: cannot listen on $path: $!\n";
+  umask $mask;
+  chmod 0600, $name;
+  listen($server, 4) or die "nsbox-tty: cannot listen on $path: $!\n";
+  chdir $back if defined $back;
+  return $server;
+}
+sub frame { pack('a n', $_[0], length $_[1]) . $_[1] }
+sub serve_attach {
+  # The gate (fd 3) is PID 1's alone now: nsbox sees it close when the command starts.
+  POSIX::close(3);
+  my ($mfd, $sfd) = (fileno($master), fileno($server));
+  my ($client, $from_client, $to_client, $to_box, $out_open, $status) = (undef, '', '', '', 1, undef);
+  my $drop = sub { close($client) if $client; ($client, $from_client, $to_client) = (undef, '', ''); };
+  while ($out_open || !defined $status) {
+    my ($rin, $win) = ('', '');
+    vec($rin, $mfd, 1) = 1 if $out_open;
+    vec($rin, $sfd, 1) = 1;
+    if ($client) {
+      vec($rin, fileno($client), 1) = 1 if length($to_box) < 65536;
+      vec($win, fileno($client), 1) = 1 if length $to_client;
+    }
+    vec($win, $mfd, 1) = 1 if $out_open && length $to_box;
+    my $n = select(my $rout = $rin, my $wout = $win, undef, defined $status ? 0.05 : 0.5);
+    if ($n > 0) {
+      if (vec($rout, $mfd, 1)) {
+        my $r = sysread($master, my $buf, 65535);
+        if ($r) {
+          for (my $off = 0; $off < $r;) { my $w = syswrite(STDOUT, $buf, $r - $off, $off); last unless $w; $off += $w; }
+          if ($client) { $to_client .= frame('d', $buf); $drop->() if length($to_client) > 4 << 20; }  # a client that stopped reading
+        }
+        else { $out_open = 0; }  # EIO: every slave fd is closed
+      }
+      if ($out_open && vec($wout, $mfd, 1)) {
+        my $w = syswrite($master, $to_box);
+        substr($to_box, 0, $w, '') if $w;
+      }
+      if ($client && vec($wout, fileno($client), 1)) {
+        my $w = syswrite($client, $to_client);
+        if ($w) { substr($to_client, 0, $w, ''); } elsif (!$!{EAGAIN}) { $drop->(); }
+      }
+      if ($client && vec($rout, fileno($client), 1)) {
+        my $r = sysread($client, my $buf, 65536);
+        if ($r) { $from_client .= $buf; }
+        elsif (defined $r || !$!{EAGAIN}) { $drop->(); }
+        while (length($from_client) >= 3) {
+          my ($type, $len) = unpack('a n', $from_client);
+          last if length($from_client) < 3 + $len;
+          my $data = substr($from_client, 3, $len);
+          substr($from_client, 0, 3 + $len, '');
+          if ($type eq 'd') { $to_box .= $data if $out_open; }
+          elsif ($type eq 'w' && $len == 8) { my $ws = pack('S4', unpack('n4', $data)); ioctl($master, $TIOCSWINSZ, $ws); }
+        }
+      }
+      if (vec($rout, $sfd, 1) && accept(my $new, $server)) {
+        if ($client) { syswrite($client, frame('k', '')); $drop->(); }
+        my $flags = fcntl($new, POSIX::F_GETFL(), 0);
+        fcntl($new, POSIX::F_SETFL(), $flags | POSIX::O_NONBLOCK());
+        ($client, $to_box) = ($new, '');
+      }
+    } elsif (defined $status && $n == 0) {
+      last;
+    }
+    if (!defined $status && waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $?; }
+  }
+  if (!defined $status) { waitpid($pid, 0); $status = $?; }
+  my $code = ($status & 127) ? 128 + ($status & 127) : $status >> 8;
+  if ($client) {
+    # The last output and the exit status, waiting at most a second for a slow client.
+    my $flags = fcntl($client, POSIX::F_GETFL(), 0);
+    fcntl($client, POSIX::F_SETFL(), $flags & ~POSIX::O_NONBLOCK());
+    my $sndtimeo = pack('l!l!', 1, 0);
+    setsockopt($client, Socket::SOL_SOCKET(), Socket::SO_SNDTIMEO(), $sndtimeo);
+    $to_client .= frame('x', chr($code));
+    while (length $to_client) { my $w = syswrite($client, $to_client); last unless $w; substr($to_client, 0, $w, ''); }
+  }
+  POSIX::_exit($code);
+}
+`;
+
+/**
+ * argv after `perl -e PROGRAM`: TITLE PTMX STDIN(0|1|/SOCKET) CTTY(0|1) -- CMD...
+ * TITLE becomes the process title ($0); STDIN 1 relays the caller's stdin (raw mode when it is a terminal), an
+ * absolute path makes the relay detached (`run -dit`, see ATTACH below); CTTY 1
  * makes the pty the controlling terminal of CMD's new session, CTTY 0 leaves that to CMD (`nsbox exec` runs
  * `setsid --ctty` inside the box's pid namespace, so the session's leader is a process the box's shell can see).
  * Exit status: the process's, or 128+N when signal N killed it (as sh reports it).
@@ -28,6 +129,8 @@ use strict; use POSIX ();
 my ($title, $ptmx, $relay_stdin, $ctty, $dash, @cmd) = @ARGV;
 $0 = $title;
 die "nsbox-tty: usage: TITLE PTMX STDIN CTTY -- CMD...\n" unless defined $dash && $dash eq '--' && @cmd;
+my $listen = $relay_stdin =~ m{^/} ? $relay_stdin : undef;
+$relay_stdin = 0 if $listen;
 # ioctl numbers of asm-generic (x86, arm, arm64, riscv, s390).
 my ($TIOCGWINSZ, $TIOCSWINSZ, $TIOCSCTTY, $TIOCSPTLCK, $TIOCGPTPEER) = (0x5413, 0x5414, 0x540E, 0x40045431, 0x5441);
 ${OPEN_IN_ROOT_PERL}
@@ -35,9 +138,13 @@ ${OPEN_IN_ROOT_PERL}
 my $master = open_in_root($ptmx, POSIX::O_RDWR() | POSIX::O_NOCTTY()) or die "nsbox-tty: cannot open $ptmx: $!\n";
 my $unlock = pack('i', 0);
 ioctl($master, $TIOCSPTLCK, $unlock) or die "nsbox-tty: cannot unlock the pty: $!\n";
-my $size_from = -t STDIN ? \*STDIN : -t STDOUT ? \*STDOUT : undef;
+my $size_from = $listen ? undef : -t STDIN ? \*STDIN : -t STDOUT ? \*STDOUT : undef;
 sub copy_size { my $ws = "\0" x 8; ioctl($size_from, $TIOCGWINSZ, $ws) and ioctl($master, $TIOCSWINSZ, $ws) if $size_from; }
 copy_size();
+# Detached: a terminal's usual 24x80 until someone attaches; the socket is bound now, while the host's paths are
+# still in view (the box's pivot_root moves this process's root too).
+if ($listen) { my $ws = pack('S4', 24, 80, 0, 0); ioctl($master, $TIOCSWINSZ, $ws); }
+my $server = $listen ? listen_on($listen) : undef;
 my $pid = fork() // die "nsbox-tty: cannot fork: $!\n";
 if ($pid == 0) {
   # The box's side: a session of its own (whose controlling terminal is the slave with CTTY), on fds 0-2 only.
@@ -54,6 +161,7 @@ if ($pid == 0) {
 }
 # The caller's side. nsbox sends signals to the box's process itself: the relay only survives them.
 $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU);
+serve_attach() if $listen;
 my $winch = 0;
 $SIG{WINCH} = sub { $winch = 1 };
 my $saved;
@@ -125,7 +233,7 @@ while ($out_open || !defined $status) {
 if (!defined $status) { waitpid($pid, 0); $status = $?; }
 restore();
 POSIX::_exit(($status & 127) ? 128 + ($status & 127) : $status >> 8);
-`;
+${ATTACH_PART}`;
 
 /** The relay as a plan's script: --explain shows it once, the reaper runs it with `perl -e "$relay"`. */
 export const RELAY_SCRIPT = { name: 'relay', why: 'The terminal relay (perl-base): a pty for the box\'s process, the only holder of your terminal.', text: RELAY_PROGRAM.replace(/^\n/, '') } as const;

@@ -21,6 +21,11 @@ export interface TtyReaperOptions {
   readonly ownDevpts: boolean;
   /** Image boxes: PID 1's environment (see Pid1Options). */
   readonly cleanEnv?: string;
+  /**
+   * `run -dit`: no caller terminal; the relay writes the pty's output to the box's log and serves `nsbox attach` on
+   * this unix socket (the box's attach.sock).
+   */
+  readonly attachSocket?: string;
 }
 
 /** The mount options of a box's own devpts instance (Docker's): ptmx usable by all, ptys owned by group tty. */
@@ -50,7 +55,7 @@ export function buildTtyReaperScript(options: TtyReaperOptions): string {
   const ptmx = options.ownDevpts ? '/dev/pts/ptmx' : '/dev/ptmx';
   lines.push(
     '# PID 1 dies with the relay (parent-death signal), and the kernel then ends every process of the box.',
-    `exec perl -e "$relay" ${quoteWord(relayTitle(options.id))} ${ptmx} 1 1 -- ${pid1Launch({ cleanEnv: options.cleanEnv })}`,
+    `exec perl -e "$relay" ${quoteWord(relayTitle(options.id))} ${ptmx} ${options.attachSocket === undefined ? '1' : quoteWord(options.attachSocket)} 1 -- ${pid1Launch({ cleanEnv: options.cleanEnv })}`,
   );
   return lines.join('\n');
 }

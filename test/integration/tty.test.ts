@@ -275,15 +275,4 @@ test('without -t, the box never gets the caller\'s terminal: stdin a pipe (-i), 
   assert.is(piped.stdout, 'got hello\n', piped.stderr);
 });
 
-test('-d -t is refused with a clear error, nothing created', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
-  const containers = () => (existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : []);
-  const before = containers();
-  const r = cli(['run', '-d', '-t', 'busybox', 'sh']);
-  assert.is(r.code, 125);
-  assert.match(r.stderr, /^nsbox: invalid --tty "true": not supported with -d yet \(no nsbox attach\): use exec -it for a terminal in a detached box\nnsbox: hint: nsbox run -d --name web IMAGE sleep infinity, then nsbox exec -it web sh\n$/);
-  assert.equal(containers(), before);
-  assert.is(cli(['ps', '-a', '-q']).stdout, '');
-});
-
 test.run();
