@@ -81,65 +81,94 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   const ctty = tty ? [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'] : [];
   const execArgv = ['env', '-i', `PATH=${HOST_PATH}`, '/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...ctty, ...final, ...proc.args];
   const argv = relay ? relayArgv(relayTitle(id), ptmx, { stdin: true, ctty: false }, execArgv) : execArgv;
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: relay ? HOST_ENV : process.env });
-  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
-  // Read fd 3 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
-  const text = await new Promise<string>((resolve, reject) => {
-    let t = '';
-    const pipe = child.stdio[3] as Readable;
-    child.on('error', (e) => reject(new NsboxError(`cannot run ${argv[0]}: ${e.message}`)));
-    pipe.setEncoding('utf8');
-    pipe.on('data', (d: string) => {
-      t += d;
-      if (/^pid \d+$/m.test(t)) {
-        pipe.destroy();
-        resolve(t);
-      }
+  // In the foreground, nsbox-runtime's signals are the process's from the start: held until its pid is known.
+  const signals = o.detach ? undefined : holdSignals();
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: relay ? HOST_ENV : process.env });
+    const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
+    // Read fd 3 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
+    const text = await new Promise<string>((resolve, reject) => {
+      let t = '';
+      const pipe = child.stdio[3] as Readable;
+      child.on('error', (e) => reject(new NsboxError(`cannot run ${argv[0]}: ${e.message}`)));
+      pipe.setEncoding('utf8');
+      pipe.on('data', (d: string) => {
+        t += d;
+        if (/^pid \d+$/m.test(t)) {
+          pipe.destroy();
+          resolve(t);
+        }
+      });
+      pipe.on('error', () => {});
+      pipe.on('close', () => resolve(t));
     });
-    pipe.on('error', () => {});
-    pipe.on('close', () => resolve(t));
-  });
-  const pidLine = text.split('\n').find((l) => /^pid \d+$/.test(l));
-  if (!pidLine) {
-    const code = await exited;
-    throw new NsboxError(`cannot exec in the container: ${text.split('\n').filter(Boolean).join('; ') || `exit status ${code}`}`);
+    const pidLine = text.split('\n').find((l) => /^pid \d+$/.test(l));
+    if (!pidLine) {
+      const code = await exited;
+      throw new NsboxError(`cannot exec in the container: ${text.split('\n').filter(Boolean).join('; ') || `exit status ${code}`}`);
+    }
+    if (o.pidFile) writeFileAtomic(o.pidFile, pidLine.slice(4));
+    if (!signals) return 0;
+    return await waitInForeground(identify(Number(pidLine.slice(4))), signals, exited, state.cgroup.dirs.map((d) => d.dir));
+  } finally {
+    signals?.release();
   }
-  if (o.pidFile) writeFileAtomic(o.pidFile, pidLine.slice(4));
-  if (o.detach) return 0;
-  return waitInForeground(identify(Number(pidLine.slice(4))), exited, state.cgroup.dirs.map((d) => d.dir));
 }
 
 /** The signals a foreground exec passes on (SIGWINCH is the relay's: it resizes the pty, whose kernel tells the process). */
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2'] as const;
 
-/**
- * Until the exec ends: nsbox-runtime's signals go to the process (never to a reused pid). If the shell or relay
- * between them ended first (the relay gives up on a process that outlived a hang-up by 5 s), the process is killed;
- * after a hang-up of the caller's terminal, so is every process of its session (it led one: setsid --ctty), as a
- * terminal's hang-up would have ended them had they not ignored it. An exec in the foreground leaves nothing behind.
- */
-async function waitInForeground(target: ProcessIdentity | undefined, exited: Promise<number>, cgroupDirs: readonly string[]): Promise<number> {
-  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
-  const forward = (signal: NodeJS.Signals) => {
-    if (!isAlive(target)) return;
+interface HeldSignals {
+  /** The process is known: pass on what was held, and from now on every signal. */
+  aim(target: ProcessIdentity | undefined): void;
+  send(signal: NodeJS.Signals): void;
+  release(): void;
+}
+
+/** Take nsbox-runtime's FORWARDED signals (Node's default would end it and orphan the exec) and pass them on. */
+function holdSignals(): HeldSignals {
+  const held: NodeJS.Signals[] = [];
+  let aimed = false;
+  let target: ProcessIdentity | undefined;
+  const send = (signal: NodeJS.Signals) => {
+    if (!isAlive(target)) return; // never a reused pid
     try {
       process.kill(target!.pid, signal);
     } catch {
       // gone meanwhile
     }
   };
-  for (const signal of FORWARDED) process.on(signal, forward);
-  try {
-    const code = await exited;
-    const hungUp = terminals.filter((fd) => !isatty(fd));
-    if (isAlive(target)) forward('SIGKILL');
-    if (hungUp.length > 0 && target) killSession(target.pid, cgroupDirs);
-    // Node restores a terminal's modes at exit and aborts when the terminal is gone (EIO): let go of it first.
-    for (const fd of hungUp) closeSync(fd);
-    return code;
-  } finally {
-    for (const signal of FORWARDED) process.off(signal, forward);
-  }
+  const handler = (signal: NodeJS.Signals) => (aimed ? send(signal) : void held.push(signal));
+  for (const signal of FORWARDED) process.on(signal, handler);
+  return {
+    aim(who) {
+      target = who;
+      aimed = true;
+      for (const signal of held.splice(0)) send(signal);
+    },
+    send,
+    release: () => {
+      for (const signal of FORWARDED) process.off(signal, handler);
+    },
+  };
+}
+
+/**
+ * Until the exec ends, with nsbox-runtime's signals passed on. If the shell or relay between them ended first (the
+ * relay gives up on a process that outlived a hang-up by 5 s), the process is killed; after a hang-up of the caller's
+ * terminal, so is every process of its session (it led one: setsid --ctty), as a terminal's hang-up would have ended
+ * them had they not ignored it. An exec in the foreground leaves nothing behind.
+ */
+async function waitInForeground(target: ProcessIdentity | undefined, signals: HeldSignals, exited: Promise<number>, cgroupDirs: readonly string[]): Promise<number> {
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+  signals.aim(target);
+  const code = await exited;
+  const hungUp = terminals.filter((fd) => !isatty(fd));
+  if (isAlive(target)) signals.send('SIGKILL');
+  if (hungUp.length > 0 && target) killSession(target.pid, cgroupDirs);
+  // Node restores a terminal's modes at exit and aborts when the terminal is gone (EIO): let go of it first.
+  for (const fd of hungUp) closeSync(fd);
+  return code;
 }
 
 /** SIGKILL every process of the container's cgroups in session `sid` (field 6 of /proc/<pid>/stat, host pids). */

@@ -2,13 +2,13 @@
 // foreground, with a real pty as nsbox-runtime's stdio and no --console-socket. Inside, the process has a terminal of
 // the container's own devpts as its controlling terminal, sized like the caller's and resized with it; typed input
 // reaches it; its exit code is nsbox-runtime's. A hang-up of the caller's terminal ends the exec and every process of
-// its session, even one that ignores SIGHUP; no relay is left.
+// its session, even one that ignores SIGHUP; no relay is left. Without a terminal, nsbox-runtime's signals reach the exec.
 
 import * as assert from 'uvu/assert';
 import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
@@ -43,14 +43,15 @@ async function execPid(file: string): Promise<number> {
   for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(20);
   return Number(readFileSync(file, 'utf8'));
 }
-/** Host pids of processes whose command line starts with `word`. */
-const processesNamed = (word: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+const cmdline = (pid: number | string) => {
   try {
-    return readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(word);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
-    return false;
+    return ''; // gone meanwhile
   }
-});
+};
+/** Host pids of processes whose command line starts with `word`. */
+const processesNamed = (word: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(p).startsWith(word));
 
 test.before(() => {
   before = snapshot();
@@ -127,6 +128,23 @@ test('exec -t ID CMD: a hang-up of the caller\'s terminal ends the exec and its 
   for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', ID).stdout).length > 1; i++) await sleep(50);
   assert.equal(JSON.parse(rt('ps', '--format', 'json', ID).stdout), [initPid], 'its session (the sleep ignoring SIGHUP) is gone; the init stays');
   assert.equal(processesNamed(`nsbox-tty ${ID}`), [], 'no relay is left');
+});
+
+test('a foreground exec without a terminal gets the signals nsbox-runtime gets (SIGTERM here), and its exit code is nsbox-runtime\'s', async () => {
+  const child = spawn(RUNTIME, ['--root', root, 'exec', ID, 'sh', '-c', 'trap "echo got TERM; exit 4" TERM; echo READY; sleep 100 & wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 200 && !out.includes('READY'); i++) await sleep(25);
+  assert.ok(out.includes('READY'), `the exec runs: ${out}`);
+  child.kill('SIGTERM');
+  const code = await Promise.race([exited, sleep(10_000).then(() => 'timeout')]);
+  assert.equal(code, 4, `the trap ran and its status came back: ${out}`);
+  assert.match(out, /got TERM/);
+  for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', ID).stdout).length > 2; i++) await sleep(50);
+  // The trap's shell is gone; its background sleep is a child the exec left, as with runc (only the init's is reaped).
+  assert.ok(!JSON.parse(rt('ps', '--format', 'json', ID).stdout).some((pid: number) => /trap/.test(cmdline(pid))), 'the exec\'s shell ended');
 });
 
 test('a terminal that nobody would hold is refused: exec -t --detach without --console-socket', () => {
