@@ -63,7 +63,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) cli(['rm', '-f', 'att', 'plain']);
+  if (!skipReason) cli(['rm', '-f', 'att', 'plain', 'hostatt']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -81,6 +81,10 @@ test('run -dit, attach, type, resize, Ctrl-P Ctrl-Q detaches (box runs on), atta
   assert.ok(relay !== undefined, 'a relay titled nsbox-tty ID runs');
   assert.is(readlinkSync(`/proc/${relay}/ns/pid`), readlinkSync('/proc/self/ns/pid'), 'the relay is in the host\'s pid namespace');
   assert.match(cli(['exec', 'att', 'ps', '-o', 'args']).stdout, /^COMMAND\nsh\nps -o args\n$/, 'the box sees its shell only, never the relay');
+  // PID 1 holds the pty's slave only: neither the attach socket nor the log reaches the box.
+  const pid1 = Number(cli(['inspect', '--format', '{{.State.Pid}}', 'att']).stdout.trim());
+  const pid1Fds = readdirSync(`/proc/${pid1}/fd`).map((fd) => readlinkSync(`/proc/${pid1}/fd/${fd}`));
+  assert.ok(pid1Fds.length > 0 && pid1Fds.every((t) => !t.startsWith('socket:') && !t.includes(state)), `PID 1's fds: ${pid1Fds.join(', ')}`);
 
   const s = attach('att');
   await s.ready;
@@ -157,6 +161,25 @@ test('a second attach takes over; stop, start and rm -f leave no relay, socket o
   await eventually(() => relays(id).length === 0, 'rm -f: no relay');
   assert.not.ok(existsSync(join(state, 'boxes', id)), 'rm -f: the box\'s directory (and socket) is gone');
   await assertNoLeaks(before, 'stop, start, restart, rm -f of a -dit box');
+});
+
+test('host-root run -dit --pid: attach, the box\'s own pty, PID 1, exit 5', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot({ stateDirs: [state] });
+  const r = cli(['run', '-dit', '--name', 'hostatt', '--pid', '--mount-proc', '--', '/bin/sh']);
+  assert.is(r.code, 0, r.stderr);
+  const id = r.stdout.trim();
+  const s = attach('hostatt');
+  await s.ready;
+  assert.match(await run(s, 'echo "pid=$$"; tty'), /pid=1\r\n\/dev\/pts\/\d+\r\n/);
+  const [relay] = relays(id);
+  assert.ok(relay !== undefined, 'a relay titled nsbox-tty ID runs');
+  assert.is(readlinkSync(`/proc/${relay}/ns/pid`), readlinkSync('/proc/self/ns/pid'), 'the relay is outside the box\'s pid namespace');
+  s.type('exit 5\r');
+  assert.is((await s.exited).code, 5, s.output().slice(-300));
+  await eventually(() => !existsSync(socketOf(id)) && relays(id).length === 0, 'no socket, no relay');
+  assert.is(cli(['rm', 'hostatt']).code, 0);
+  await assertNoLeaks(before, 'host-root run -dit');
 });
 
 test('attach to a box without a terminal, or to an unknown box: a clear one-line error', async () => {
