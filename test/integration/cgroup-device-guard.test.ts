@@ -51,6 +51,7 @@ function probe(paths: readonly string[]): string {
     '[ "$(head -c 8 /dev/urandom | wc -c)" = 8 ] && echo urandom-opens',
     'head -c 4 /dev/allowed-zero | wc -c | grep -q 4 && echo listed-allowed-opens',
     'head -c 4 /dev/listed-loop 2>/dev/null; echo listed-loop-tried',
+    'sed "s/^/mountinfo: /" /proc/self/mountinfo',
   ].join('\n');
 }
 
@@ -130,6 +131,11 @@ test(`nsbox-runtime (${detectCgroupHost().mode}): a block device node shipped in
   assert.match(out, /urandom-opens/);
   assert.match(out, /listed-allowed-opens/, 'a linux.devices node the rules allow opens');
   assert.match(out, /listed-loop-tried/);
+  // The guard itself, whatever the cgroup version (on v1 the devices cgroup would refuse these opens too).
+  const flags = new Map(out.split('\n').filter((l) => l.startsWith('mountinfo: ')).map((l) => l.split(' ')).map((f) => [f[5]!, f[6]!.split(',')]));
+  for (const point of ['/', '/dev', '/tmp', '/run', '/data']) assert.ok(flags.get(point)?.includes('nodev'), `${point} is nodev: ${flags.get(point)?.join(',')}`);
+  for (const node of ['/dev/null', '/dev/urandom', '/dev/allowed-zero']) assert.ok(flags.has(node) && !flags.get(node)!.includes('nodev'), `${node} is bound without nodev: ${flags.get(node)?.join(',')}`);
+  assert.not.ok(flags.has('/dev/listed-loop'), 'the listed but not allowed node is not bound (it stays nodev)');
   assert.ok(!existsSync(join(root, 'guard')), 'the state is gone');
 });
 
