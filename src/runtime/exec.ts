@@ -79,12 +79,13 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   // A terminal: the process leads a session of its own with the pty as its controlling terminal (setsid --ctty in the
   // container's pid namespace, as the container's own shell would see it).
   const ctty = tty ? [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'] : [];
-  const execArgv = ['env', '-i', `PATH=${HOST_PATH}`, '/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...ctty, ...final, ...proc.args];
+  // The host's fixed environment only (conmon's _OCI_* never reaches the container), given by spawn: no `env -i` exec.
+  const execArgv = ['/bin/sh', '-c', outer, 'nsbox-exec', fork, proc.cwd, ...ctty, ...final, ...proc.args];
   const argv = relay ? relayArgv(relayTitle(id), ptmx, { stdin: true, ctty: false }, execArgv) : execArgv;
   // In the foreground, nsbox-runtime's signals are the process's from the start: held until its pid is known.
   const signals = o.detach ? undefined : holdSignals();
   try {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: relay ? HOST_ENV : process.env });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { PATH: HOST_PATH } });
     const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
     // Read fd 3 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
     const text = await new Promise<string>((resolve, reject) => {
