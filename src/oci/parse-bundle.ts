@@ -78,10 +78,13 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
   const has = (name: NamespaceName) => namespaces.find((n) => n.name === name);
   // As runc: a container always gets a mount namespace of its own (its root is pivoted into it).
   if (has('mount')?.mode !== 'new') throw new OciUnsupported('linux.namespaces', has('mount') ? 'joining a mount namespace by path is not supported' : 'nsbox needs a new mount namespace for the container');
-  refuseIfSet(linux, 'uidMappings', 'linux', 'user namespaces are not supported');
-  refuseIfSet(linux, 'gidMappings', 'linux', 'user namespaces are not supported');
-  const uidMappings: readonly IdMapRange[] = [];
-  const gidMappings: readonly IdMapRange[] = [];
+  const uidMappings = parseIdMappings(linux.uidMappings, 'linux.uidMappings');
+  const gidMappings = parseIdMappings(linux.gidMappings, 'linux.gidMappings');
+  // runc's rules: a new user namespace needs both maps; maps need a new user namespace (joining one is not supported).
+  const user = has('user');
+  if (user?.mode === 'join') throw new OciUnsupported('linux.namespaces', 'joining a user namespace by path is not supported');
+  if (user && (uidMappings.length === 0 || gidMappings.length === 0)) fail(uidMappings.length === 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'is required with a user namespace');
+  if (!user && (uidMappings.length > 0 || gidMappings.length > 0)) fail(uidMappings.length > 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'needs a user namespace in linux.namespaces');
 
   const hostname = readString(c.hostname, 'hostname') || undefined;
   if (hostname !== undefined) {
@@ -122,7 +125,6 @@ const NAMESPACE_TYPES: Readonly<Record<string, NamespaceName>> = {
 
 /** Namespace types nsbox-runtime does not make or join yet (features.ts leaves them out). */
 export const UNSUPPORTED_NAMESPACES: Readonly<Partial<Record<NamespaceName, string>>> = {
-  user: 'user namespaces are not supported',
   time: 'time namespaces are not supported',
 };
 
@@ -142,6 +144,28 @@ function parseNamespaces(raw: unknown): readonly OciNamespace[] {
     return path === undefined ? { name, mode: 'new' } : { name, mode: 'join', path };
   });
 }
+
+/** linux.uidMappings/gidMappings: {containerID, hostID, size} entries, checked as the kernel will (at most 340, no overlap). */
+function parseIdMappings(raw: unknown, path: string): readonly IdMapRange[] {
+  const ranges = readArray(raw, path).map((entry, i): IdMapRange => {
+    const where = `${path}[${i}]`;
+    const m = readObject(entry, where) ?? fail(where, 'must be an object');
+    refuseUnknownKeys(m, where, ['containerID', 'hostID', 'size']);
+    const [inside, outside, count] = (['containerID', 'hostID', 'size'] as const).map((k) => readInteger(m[k], `${where}.${k}`, k === 'size' ? 1 : 0, MAX_ID - 1) ?? fail(`${where}.${k}`, 'is required'));
+    if (inside! + count! > MAX_ID || outside! + count! > MAX_ID) fail(where, `passes the largest id (${MAX_ID - 1})`);
+    return { inside: inside!, outside: outside!, count: count! };
+  });
+  if (ranges.length > 340) fail(path, 'has more than 340 ranges (the kernel\'s limit)');
+  for (const [i, a] of ranges.entries()) {
+    for (const b of ranges.slice(i + 1)) {
+      if (a.inside < b.inside + b.count && b.inside < a.inside + a.count) fail(path, 'has ranges that overlap in the container');
+      if (a.outside < b.outside + b.count && b.outside < a.outside + a.count) fail(path, 'has ranges that overlap on the host');
+    }
+  }
+  return ranges;
+}
+
+const MAX_ID = 4294967295;
 
 function parsePaths(raw: unknown, path: string): readonly string[] {
   return readArray(raw, path).map((p, i) => readAbsolutePath(p, `${path}[${i}]`) ?? fail(`${path}[${i}]`, 'must be an absolute path'));

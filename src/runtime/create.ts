@@ -31,6 +31,7 @@ import { killEverything } from './remove.js';
 import { kernelPathEntries } from './batch-mounts.js';
 import { toolboxMounts } from '../init/mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
+import { mapToHost, renderIdMap } from '../spec/id-map.js';
 import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
 
 export interface CreateOptions {
@@ -51,13 +52,13 @@ export interface Created {
 export async function createContainer(g: RuntimeGlobals, id: string, options: CreateOptions, runner: Runner = hostRunner): Promise<Created> {
   const paths = statePaths(g.root, id);
   if (existsSync(paths.dir)) throw new NsboxError(`container "${id}" already exists`);
-  const container = parseBundle(options.bundle, undefined, { systemdCgroup: g.systemdCgroup });
+  const container = inUserns(parseBundle(options.bundle, undefined, { systemdCgroup: g.systemdCgroup }));
   if (container.process.terminal && options.consoleSocket === undefined) throw new NsboxError('cannot honour process.terminal: give --console-socket (nsbox-runtime has no terminal relay of its own yet)');
   if (!container.process.terminal && options.consoleSocket !== undefined) throw new NsboxError('cannot use --console-socket: process.terminal is false');
   if (container.process.terminal && !container.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) throw new NsboxError('cannot honour process.terminal: the container has no devpts mount at /dev/pts');
   if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
   if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
-  if (container.uidMappings.length > 0 || container.namespaces.some((n) => n.name === 'user')) throw new NsboxError('cannot honour linux.namespaces: user namespaces are not supported by nsbox-runtime yet');
+  if (userRoot(container) && container.process.terminal) throw new NsboxError('cannot honour process.terminal: a terminal in a user namespace is not supported by nsbox-runtime yet');
   if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
   ensureRoot(g.root);
   const facts = gatherFacts(g, id, container);
@@ -186,6 +187,13 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...(c.hooks.startContainer.length > 0 ? [{ kind: 'exec' as const, argv: ['mkfifo', '-m', '0600', paths.verdict], why: 'The startContainer hooks\' verdict: the init writes it after the gate opens, `start` waits for it.' }] : []),
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
+  const root = userRoot(c);
+  if (root) {
+    steps.push({ kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.userns], why: 'The user namespace\'s gate: the container side waits on it until its id maps are written.' });
+    // As runc does with exec.fifo: the init opens its fifos after it became the mapped root.
+    const fifos = [paths.fifo, ...(c.hooks.startContainer.length > 0 ? [paths.verdict] : [])];
+    steps.push({ kind: 'exec', argv: ['chown', `${root.uid}:${root.gid}`, ...fifos], why: `The init opens its fifos as the container's root, host uid ${root.uid} (uid 0 of its user namespace).` });
+  }
   const toolboxFstab = join(paths.dir, 'toolbox.fstab');
   const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, facts.covered);
   const kernelPathsFstab = kernelEntries.length > 0 ? join(paths.dir, 'kernel-paths.fstab') : undefined;
@@ -214,8 +222,15 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     apparmor: facts.apparmor,
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
     hooks: initHooks(c, id, paths.verdict),
+    userns: root !== undefined,
   });
-  const launchInput = { procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')), join: facts.join, unshare: facts.unshare, foreground };
+  const launchInput = {
+    procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')),
+    join: facts.join,
+    unshare: facts.unshare,
+    foreground,
+    ...(root ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns } } : {}),
+  };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);
   const plan: RuntimePlan = {
     title: `nsbox-runtime create --bundle ${c.bundle} ${id}`,
@@ -235,6 +250,27 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   });
   steps.push({ kind: 'write-text', path: paths.plan, content: explained, why: 'This plan, for `nsbox-runtime explain ID`.' });
   return { ...plan, steps, init };
+}
+
+/** With a new user namespace: the host uid and gid of the container's root (both must be mapped, as runc requires). */
+export function userRoot(c: OciContainer): { readonly uid: number; readonly gid: number } | undefined {
+  if (!c.namespaces.some((n) => n.name === 'user' && n.mode === 'new')) return undefined;
+  const uid = mapToHost(c.uidMappings, 0);
+  const gid = mapToHost(c.gidMappings, 0);
+  if (uid === undefined) throw new NsboxError('cannot honour linux.uidMappings: the container\'s uid 0 is not mapped');
+  if (gid === undefined) throw new NsboxError('cannot honour linux.gidMappings: the container\'s gid 0 is not mapped');
+  return { uid, gid };
+}
+
+/**
+ * What a user namespace changes in the container's mounts: sysfs may be mounted only by the owner of a network
+ * namespace, so without a new one /sys is bound from the host (runc's rule), with the flags asked for.
+ */
+export function inUserns(c: OciContainer): OciContainer {
+  if (!c.namespaces.some((n) => n.name === 'user')) return c;
+  const newNet = c.namespaces.some((n) => n.name === 'net' && n.mode === 'new');
+  if (newNet) return c;
+  return { ...c, mounts: c.mounts.map((m) => (m.type === 'sysfs' ? { ...m, type: 'bind', bind: 'rbind' as const, source: '/sys', data: '', readonly: m.flags.includes('ro') } : m)) };
 }
 
 /** The init's report as runc words it: callers map "executable file not found" to 127, "permission denied" to 126. */

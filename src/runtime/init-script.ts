@@ -55,6 +55,8 @@ export interface InitInput {
   readonly consoleSocket?: string;
   /** hooks.createContainer and hooks.startContainer, which the init runs (init-hooks.ts). */
   readonly hooks?: InitHooks;
+  /** In a new user namespace, where mknod is not allowed: device nodes are bound from the host's (as runc does). */
+  readonly userns?: boolean;
 }
 
 /** The init script's text; the container's argv arrives as "$@". */
@@ -75,7 +77,9 @@ export function buildInitScript(input: InitInput): string {
     ...(input.hooks?.startContainer.length ? ['# The startContainer hooks\' verdict, for `start` (it blocks until this end is closed).', `exec 6<>${quoteWord(input.hooks.verdict)}`] : []),
   ];
   if (input.setHostname && c.hostname !== undefined) {
-    lines.push('# The uts namespace is new: name it.', `step put /proc/sys/kernel/hostname ${quoteWord(c.hostname)}`);
+    // In a user namespace /proc/sys/kernel/hostname stays the host root's file; sethostname(2) asks only for the
+    // capability in the namespace that owns the uts namespace.
+    lines.push('# The uts namespace is new: name it.', input.userns ? `step hostname ${quoteWord(c.hostname)}` : `step put /proc/sys/kernel/hostname ${quoteWord(c.hostname)}`);
   }
   const sysctls = c.sysctl;
   if (sysctls.length > 0) {
@@ -105,7 +109,7 @@ export function buildInitScript(input: InitInput): string {
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
   const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;
   // With the guard the root's own /dev nodes are nodev: the default ones are made even without a /dev tmpfs (as runc).
-  for (const device of c.devices) if (device.origin === 'config' || devTmpfs || guard) lines.push(...deviceLines(device, at(device.path)));
+  for (const device of c.devices) if (device.origin === 'config' || devTmpfs || guard) lines.push(...deviceLines(device, at(device.path), input.userns === true));
   if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
   for (const [name, target] of DEV_LINKS) lines.push(`[ -e ${at(`/dev/${name}`)} ] || [ -L ${at(`/dev/${name}`)} ] || step ln -s ${target} ${at(`/dev/${name}`)}`);
   if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push(`[ -e ${at('/dev/ptmx')} ] || [ -L ${at('/dev/ptmx')} ] || step ln -s pts/ptmx ${at('/dev/ptmx')}`);
@@ -211,15 +215,15 @@ export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSec
   });
 }
 
-function deviceLines(d: OciDevice, t: string): string[] {
+function deviceLines(d: OciDevice, t: string, bindFromHost: boolean): string[] {
   const mode = d.fileMode.toString(8);
   const node = d.type === 'p' ? `step mknod -m ${mode} ${t} p` : `step mknod -m ${mode} ${t} ${d.type} ${d.major} ${d.minor}`;
   const dir = t.slice(0, t.lastIndexOf('/'));
   return [
     ...(dir !== '"$R/dev' && dir !== '"$R' ? [`step mkdir -p ${dir}"`] : []),
     `rm -f ${t}`,
-    node,
-    ...(d.uid !== 0 || d.gid !== 0 ? [`step chown ${d.uid}:${d.gid} ${t}`] : []),
+    // A bind keeps the host node's owner and mode: the host's own node is what the container opens.
+    ...(bindFromHost ? [`step mkfile ${t}`, `step mount -n --bind ${quoteWord(d.path)} ${t}`] : [node, ...(d.uid !== 0 || d.gid !== 0 ? [`step chown ${d.uid}:${d.gid} ${t}`] : [])]),
   ];
 }
 

@@ -16,6 +16,8 @@ export interface LaunchInput {
   readonly unshare: readonly NamespaceName[];
   /** `run`: the forker stays the init's parent and exits with its status (nsbox-runtime itself waits). */
   readonly foreground: boolean;
+  /** A new user namespace (linux.uidMappings): its maps as /proc/PID/uid_map text, and the fifo the two sides meet at. */
+  readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string };
 }
 
 /** argv of the launch: an empty environment (conmon's _OCI_* never reaches the container), host PATH only. */
@@ -26,7 +28,30 @@ export function launchArgv(input: LaunchInput, hostPath: string, initScript: str
 /** In the host's namespaces: join the cgroups, then enter or make the namespaces and run the forker there. */
 export function outerScript(input: LaunchInput): string {
   const nsenter = input.join.length > 0 ? ['nsenter', ...input.join.map((j) => `${namespaceInfo(j.type).flag}=${j.path}`), ...(input.join.some((j) => j.type === 'pid') ? ['--no-fork'] : []), '--'] : [];
-  const unshare = ['unshare', ...input.unshare.map((n) => namespaceInfo(n).flag), '--propagation', 'private', '--'];
+  const userns = input.userns;
+  const unshare = ['unshare', ...input.unshare.filter((n) => !(userns && n === 'user')).map((n) => namespaceInfo(n).flag), '--propagation', 'private', '--'];
+  if (userns) {
+    const enter = [...nsenter, 'nsenter', '--user=/proc/$holder/ns/user', '--', ...unshare];
+    return [
+      '# Tool errors go to nsbox-runtime (fd 3), not to the container\'s stderr (fd 2 is the caller\'s, kept on fd 4).',
+      'exec 4>&2 2>&3',
+      ...(input.procsFiles.length > 0
+        ? ['# Join the container\'s cgroups first: the init and all it forks start inside the limits.', `for f in ${input.procsFiles.map(quoteWord).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`]
+        : []),
+      'fork=$1; shift',
+      '# linux.uidMappings: a holder makes the user namespace; root writes its maps itself (newuidmap would refuse ranges',
+      '# not in /etc/subuid; setgroups stays "allow", as runc leaves it). The holder waits at the fifo, and ends once',
+      '# the forker, in the namespace, closes fd 7 (it is in the container\'s cgroups: a failed create kills it too).',
+      `unshare --user -- /bin/sh -c ${quoteWord(USERNS_HOLDER)} nsbox-userns ${quoteWord(userns.gate)} </dev/null >/dev/null 3>&- 4>&- &`,
+      'holder=$!',
+      `exec 7>${quoteWord(userns.gate)}  # returns once the holder opened its end: it is in its user namespace then`,
+      `printf '%s' ${quoteWord(userns.uidMap)} > /proc/$holder/uid_map || { echo "failed: write /proc/$holder/uid_map" >&3; exit 125; }`,
+      `printf '%s' ${quoteWord(userns.gidMap)} > /proc/$holder/gid_map || { echo "failed: write /proc/$holder/gid_map" >&3; exit 125; }`,
+      '# Namespaces joined by path first (they belong to the host\'s user namespace), then the held one: nsenter becomes',
+      '# its root (the mapped host uid) with every capability there, and the new namespaces are made inside it.',
+      `exec ${enter.map((w) => (w.includes('$holder') ? `"${w}"` : quoteWord(w))).join(' ')} /bin/sh -c "$fork" nsbox-fork "$@"`,
+    ].join('\n');
+  }
   return [
     '# Tool errors go to nsbox-runtime (fd 3), not to the container\'s stderr (fd 2 is the caller\'s, kept on fd 4).',
     'exec 4>&2 2>&3',
@@ -43,6 +68,7 @@ export function forkerScript(input: LaunchInput): string {
   return [
     'init=$1; shift',
     'exec 2>&4 4>&-  # the caller\'s stderr again',
+    ...(input.userns ? ['exec 7>&-  # the user namespace is held from here on: its holder may go'] : []),
     'exec 4<&0  # a background job would get /dev/null as stdin: hand the caller\'s to the init',
     '/bin/sh -c "$init" nsbox-init "$@" <&4 4<&- &',
     'echo "pid $!" >&3',
@@ -52,3 +78,6 @@ export function forkerScript(input: LaunchInput): string {
       : ['# create: exit now; the init is reparented to the caller (a child subreaper: conmon, the shim).', 'exit 0']),
   ].join('\n');
 }
+
+/** The user namespace's holder: unshare, then wait at the fifo until its writers (the outer shell, then the forker) close. */
+const USERNS_HOLDER = 'exec 6<"$1"; read -r _ <&6';

@@ -52,12 +52,14 @@ export interface StatePaths {
   readonly fifo: string;
   /** With startContainer hooks: the init writes their verdict here, `start` reads it. */
   readonly verdict: string;
+  /** With a user namespace: where the container side waits while its id maps are written (launch-scripts.ts). */
+  readonly userns: string;
   readonly plan: string;
 }
 
 export function statePaths(root: string, id: string): StatePaths {
   const dir = join(root, checkId(id));
-  return { dir, state: join(dir, 'state.json'), fifo: join(dir, 'exec.fifo'), verdict: join(dir, 'start-hooks.fifo'), plan: join(dir, 'plan.sh') };
+  return { dir, state: join(dir, 'state.json'), fifo: join(dir, 'exec.fifo'), verdict: join(dir, 'start-hooks.fifo'), userns: join(dir, 'userns.fifo'), plan: join(dir, 'plan.sh') };
 }
 
 export function ensureRoot(root: string): void {

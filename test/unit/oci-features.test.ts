@@ -41,6 +41,7 @@ test('features: every mount option, namespace, capability and hook listed is acc
   for (const type of f.linux.namespaces as string[]) {
     const c = base();
     c.linux.namespaces = type === 'mount' ? [{ type }] : [{ type: 'mount' }, { type }];
+    if (type === 'user') c.linux.uidMappings = c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     if (type !== 'uts') delete c.hostname;
     parseConfig(c, '/b');
   }
@@ -60,8 +61,8 @@ test('features: every mount option, namespace, capability and hook listed is acc
 
 test('features: nothing listed that parseBundle refuses; host-dependent parts from the host', () => {
   const f = ociFeatures({ apparmor: false, selinux: true }) as any;
-  assert.equal(f.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
-  for (const type of ['user', 'time']) {
+  assert.equal(f.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts']);
+  for (const type of ['time']) {
     const c = base();
     c.linux.namespaces.push({ type });
     assert.throws(() => parseConfig(c, '/b'), (e: Error) => e.message.includes(`${type} namespaces are not supported`));

@@ -208,14 +208,38 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'linux.seccomp.listenerPath', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock' }; });
   refused(U, 'linux.seccomp.listenerMetadata', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }; });
   refused(U, 'linux.sysctl.vm.overcommit_memory', (c) => { c.linux.sysctl = { 'vm.overcommit_memory': '1' }; });
-  refused(U, 'linux.namespaces[5]', (c) => { c.linux.namespaces.push({ type: 'user' }); });
   refused(U, 'linux.namespaces[5]', (c) => { c.linux.namespaces.push({ type: 'time' }); });
-  refused(U, 'linux.uidMappings', (c) => { c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; });
-  refused(U, 'linux.gidMappings', (c) => { c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; });
+  refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' }); c.linux.uidMappings = c.linux.gidMappings = MAP; });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'); });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.find((n: any) => n.type === 'mount').path = '/proc/1/ns/mnt'; });
   refused(U, 'process.selinuxLabel', (c) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; });
   refused(U, 'hooks.onFire', (c) => { c.hooks = { onFire: [{ path: '/bin/true' }] }; });
+});
+
+const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+
+test('a user namespace with uid/gid maps (podman --uidmap, hostUsers: false) is accepted; bad maps are refused', () => {
+  const c = withEdit((c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [...MAP, { containerID: 65536, hostID: 300000, size: 10 }];
+    c.linux.gidMappings = MAP;
+  })();
+  assert.equal(c.namespaces.at(-1), { name: 'user', mode: 'new' });
+  assert.equal(c.uidMappings, [{ inside: 0, outside: 100000, count: 65536 }, { inside: 65536, outside: 300000, count: 10 }]);
+  assert.equal(c.gidMappings, [{ inside: 0, outside: 100000, count: 65536 }]);
+  const I = OciInvalid;
+  const user = (c: any) => c.linux.namespaces.push({ type: 'user' });
+  refused(I, 'linux.uidMappings', (c) => { c.linux.uidMappings = MAP; c.linux.gidMappings = MAP; });
+  refused(I, 'linux.gidMappings', (c) => { c.linux.gidMappings = MAP; });
+  refused(I, 'linux.uidMappings', (c) => { user(c); c.linux.gidMappings = MAP; });
+  refused(I, 'linux.gidMappings', (c) => { user(c); c.linux.uidMappings = MAP; });
+  refused(I, 'linux.uidMappings[0].size', (c) => { user(c); c.linux.gidMappings = MAP; c.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 0 }]; });
+  refused(I, 'linux.uidMappings[0].hostID', (c) => { user(c); c.linux.gidMappings = MAP; c.linux.uidMappings = [{ containerID: 0, size: 1 }]; });
+  refused(I, 'linux.uidMappings[0]', (c) => { user(c); c.linux.gidMappings = MAP; c.linux.uidMappings = [{ containerID: 0, hostID: 4294967290, size: 10 }]; });
+  refused(I, 'linux.uidMappings', (c) => { user(c); c.linux.gidMappings = MAP; c.linux.uidMappings = [...MAP, { containerID: 10, hostID: 500000, size: 1 }]; });
+  refused(I, 'linux.gidMappings', (c) => { user(c); c.linux.uidMappings = MAP; c.linux.gidMappings = [...MAP, { containerID: 70000, hostID: 100001, size: 1 }]; });
+  refused(I, 'linux.uidMappings', (c) => { user(c); c.linux.gidMappings = MAP; c.linux.uidMappings = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 })); });
+  refused(OciUnsupported, 'linux.uidMappings[0].mystery', (c) => { user(c); c.linux.gidMappings = MAP; c.linux.uidMappings = [{ ...MAP[0], mystery: 1 }]; });
 });
 
 test('invalid values are refused with the path and the reason', () => {

@@ -142,6 +142,27 @@ test('launch: cgroups joined before anything forks; unshare without --fork; crea
   for (const script of [outer, forker]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
 });
 
+test('launch with linux.uidMappings: a holder makes the user namespace, root writes its maps, the pod\'s namespaces are joined before it, the rest is made inside', () => {
+  const userns = { uidMap: '0 100000 65536\n', gidMap: '0 100000 65536\n', gate: '/run/nsbox-runtime/ID/userns.fifo' };
+  const input = { procsFiles: ['/sys/fs/cgroup/pids/c/cgroup.procs'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'pid', 'user'] as ('mount' | 'pid' | 'user')[], foreground: false, userns };
+  const outer = outerScript(input);
+  const at = (text: string) => {
+    const i = outer.indexOf(text);
+    assert.ok(i >= 0, `has ${text}`);
+    return i;
+  };
+  assert.ok(at('cgroup.procs') < at('unshare --user --'), 'the holder starts inside the cgroups (a failed create kills it)');
+  assert.ok(at('unshare --user --') < at('holder=$!') && at('holder=$!') < at("exec 7>/run/nsbox-runtime/ID/userns.fifo"));
+  assert.ok(at('exec 7>') < at("> /proc/$holder/uid_map") && at("> /proc/$holder/uid_map") < at("> /proc/$holder/gid_map"), 'maps written once the holder is in its namespace');
+  assert.not.match(outer.split('\n').filter((l) => !l.startsWith('#')).join('\n'), /newuidmap|setgroups/, 'root writes the maps itself; setgroups stays allowed (runc)');
+  assert.match(outer, /exec nsenter --net=\/run\/netns\/n1 -- nsenter "--user=\/proc\/\$holder\/ns\/user" -- unshare --mount --pid --propagation private -- \/bin\/sh/);
+  assert.not.match(outer.slice(at('exec nsenter')), /unshare [^\n]*--user/, 'the user namespace is not made twice');
+  const forker = forkerScript(input);
+  assert.ok(forker.indexOf('exec 7>&-') < forker.indexOf('/bin/sh -c "$init"'), 'the forker lets the holder go before the init starts');
+  assert.not.match(forkerScript({ ...input, userns: undefined }), /exec 7>&-/);
+  for (const script of [outer, forker]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
+});
+
 test('init from podman\'s config.json: gate opened first, every mount, masks, pivot, "ready", then the gate, then the exec', () => {
   const raw = JSON.parse(readFileSync(join(FIXTURES, 'podman-default.json'), 'utf8')) as Record<string, unknown>;
   const c = parseConfig(raw, '/tmp/bundle');

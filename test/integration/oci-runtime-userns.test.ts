@@ -1,0 +1,161 @@
+// Integration (root): nsbox-runtime with linux.uidMappings/gidMappings (podman --uidmap, --userns=auto; Kubernetes
+// hostUsers: false). Checked from the host: the init's uid_map and gid_map, its host uid, a user namespace of its
+// own; inside, `id` says root; a file it makes in a bound host directory belongs to the mapped uid on the host; a
+// root-only host marker bound read-only into it stays unreadable; exec joins the same user namespace; delete leaves
+// nothing behind.
+
+import * as assert from 'uvu/assert';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { isRoot } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
+import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
+import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+
+const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
+const test = gatedTest(skipReason);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-oci-userns-'));
+// The container's root (host uid 100000) opens its gate and the init's fstab files in the state dir: the runtime's
+// root must be searchable, as nsbox-runtime's default root is (0711).
+chmodSync(base, 0o711);
+const root = join(base, 'state');
+const parent = `nsbox-rt-userns-${process.pid}`;
+const HOST_ROOT = 100000;
+let before: Snapshot;
+
+const rt = (...args: string[]) => {
+  const out = join(base, 'rt.out');
+  const err = join(base, 'rt.err');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
+  for (const fd of fds) closeSync(fd);
+  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+};
+
+const words = (text: string) => text.trim().split(/\s+/).join(' ');
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(check(), `timed out waiting for ${what}`);
+}
+
+test.before(() => {
+  before = snapshot();
+  buildBusyboxTar(base);
+});
+
+test.after(async () => {
+  for (const id of existsSync(root) ? readdirSync(root) : []) if (existsSync(join(root, id, 'state.json'))) rt('delete', '--force', id);
+  rmSync(base, { recursive: true, force: true });
+  if (before) await assertNoLeaks(before, 'oci-runtime-userns');
+});
+
+test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside, files owned by 100000, a root-only marker unreadable, exec joins it', async () => {
+  const b = join(base, 'b');
+  mkdirSync(b);
+  spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(b, 'rootfs')]);
+  // As podman does for --uidmap: the root belongs to the mapped root (the init makes mount points in it).
+  assert.is(spawnSync('chown', ['-R', `${HOST_ROOT}:${HOST_ROOT}`, join(b, 'rootfs')]).status, 0);
+  const out = join(base, 'out');
+  mkdirSync(out);
+  chownSync(out, HOST_ROOT, HOST_ROOT);
+  const marker = join(base, 'marker');
+  writeFileSync(marker, 'host-secret\n');
+  chmodSync(marker, 0o600);
+  const script = 'id > /out/id; echo made > /out/made; cat /marker > /out/marker 2>&1; echo "rc=$?" >> /out/marker; readlink /proc/self/ns/user > /out/ns; exec sleep 100';
+  const config = {
+    ociVersion: '1.0.2',
+    process: { args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_KILL', 'CAP_DAC_OVERRIDE', 'CAP_CHOWN'], effective: ['CAP_KILL', 'CAP_DAC_OVERRIDE', 'CAP_CHOWN'], permitted: ['CAP_KILL', 'CAP_DAC_OVERRIDE', 'CAP_CHOWN'] }, noNewPrivileges: true },
+    root: { path: 'rootfs' },
+    hostname: 'userns',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] },
+      { destination: '/out', type: 'bind', source: out, options: ['rbind'] },
+      { destination: '/marker', type: 'bind', source: marker, options: ['bind', 'ro'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }, { type: 'user' }],
+      uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }],
+      cgroupsPath: `${parent}/userns`,
+      resources: { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 100 } },
+      maskedPaths: ['/proc/kcore'],
+      readonlyPaths: ['/proc/sys'],
+    },
+  };
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const pidFile = join(base, 'userns.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'userns');
+  assert.equal(created.code, 0, created.stderr);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  assert.equal(words(readFileSync(`/proc/${pid}/uid_map`, 'utf8')), `0 ${HOST_ROOT} 65536`);
+  assert.equal(words(readFileSync(`/proc/${pid}/gid_map`, 'utf8')), `0 ${HOST_ROOT} 65536`);
+  assert.equal(readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim(), 'allow', 'root wrote the maps: setgroups stays allowed, as under runc');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  assert.equal(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/), Array(4).fill(String(HOST_ROOT)), 'the init is uid 100000 on the host');
+  assert.equal(/^Gid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/), Array(4).fill(String(HOST_ROOT)));
+  const userNs = readlinkSync(`/proc/${pid}/ns/user`);
+  assert.not.equal(userNs, readlinkSync('/proc/self/ns/user'), 'a user namespace of its own');
+  for (const ns of ['pid', 'mnt', 'net', 'uts', 'ipc']) assert.not.equal(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), ns);
+  assert.not.ok(existsSync(join(out, 'id')), 'nothing ran before start');
+  assert.equal(JSON.parse(rt('state', 'userns').stdout).status, 'created');
+
+  const started = rt('start', 'userns');
+  assert.equal(started.code, 0, started.stderr);
+  await until('the process to write /out/ns', () => existsSync(join(out, 'ns')) && readFileSync(join(out, 'ns'), 'utf8').trim() !== '');
+  assert.match(readFileSync(join(out, 'id'), 'utf8'), /^uid=0\b.* gid=0\b/, 'root inside');
+  assert.equal([statSync(join(out, 'made')).uid, statSync(join(out, 'made')).gid], [HOST_ROOT, HOST_ROOT], 'a file it makes belongs to the mapped uid on the host');
+  const seen = readFileSync(join(out, 'marker'), 'utf8');
+  assert.not.match(seen, /host-secret/, 'the root-only marker stays unreadable, CAP_DAC_OVERRIDE notwithstanding');
+  assert.match(seen, /Permission denied[\s\S]*rc=1/);
+  assert.equal(readFileSync(join(out, 'ns'), 'utf8').trim(), userNs, 'the process is in the init\'s user namespace');
+
+  // exec: the same user namespace, root inside, uid 100000 outside.
+  const e = rt('exec', 'userns', 'sh', '-c', 'readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map; cat /marker');
+  assert.equal(e.stdout.split('\n')[0], userNs, `exec joins the user namespace: ${e.stdout} ${e.stderr}`);
+  assert.equal(e.stdout.split('\n')[1], '0');
+  assert.equal(words(e.stdout.split('\n')[2]!), `0 ${HOST_ROOT} 65536`);
+  assert.not.match(e.stdout, /host-secret/);
+  assert.match(e.stderr, /Permission denied/);
+  const d = rt('exec', '--detach', '--pid-file', join(base, 'exec.pid'), 'userns', 'sleep', '30');
+  assert.equal(d.code, 0, d.stderr);
+  const execPid = Number(readFileSync(join(base, 'exec.pid'), 'utf8'));
+  assert.equal(readlinkSync(`/proc/${execPid}/ns/user`), userNs);
+  assert.equal(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${execPid}/status`, 'utf8'))?.[1], String(HOST_ROOT), 'the exec\'d process is uid 100000 on the host');
+
+  assert.equal(rt('kill', '--all', 'userns', 'KILL').code, 0);
+  await until('the container to stop', () => JSON.parse(rt('state', 'userns').stdout).status === 'stopped');
+  assert.equal(rt('delete', 'userns').code, 0);
+  assert.ok(!existsSync(join(root, 'userns')), 'delete removed the state');
+});
+
+test('bad maps are refused at create with nothing left: a map without a user namespace, uid 0 unmapped', () => {
+  for (const [name, edit, message] of [
+    ['nouserns', (c: any) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user'); }, /linux\.uidMappings.*needs a user namespace/],
+    ['noroot', (c: any) => { c.linux.uidMappings = [{ containerID: 1, hostID: HOST_ROOT, size: 10 }]; }, /uid 0 is not mapped/],
+  ] as const) {
+    const b = join(base, name);
+    mkdirSync(b);
+    spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(b, 'rootfs')]);
+    const c: any = {
+      ociVersion: '1.0.2',
+      process: { args: ['true'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+      root: { path: 'rootfs' },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], cgroupsPath: `${parent}/${name}` },
+    };
+    edit(c);
+    writeFileSync(join(b, 'config.json'), JSON.stringify(c));
+    const r = rt('create', '--bundle', b, name);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(join(root, name)), 'no state left');
+  }
+});
+
+test.run();
