@@ -103,6 +103,7 @@ test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside
   assert.not.equal(userNs, readlinkSync('/proc/self/ns/user'), 'a user namespace of its own');
   for (const ns of ['pid', 'mnt', 'net', 'uts', 'ipc']) assert.not.equal(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), ns);
   assert.not.ok(existsSync(join(out, 'id')), 'nothing ran before start');
+  assert.equal(JSON.parse(rt('ps', '--format', 'json', 'userns').stdout), [pid], 'the user namespace\'s holder is gone: the init holds it');
   assert.equal(JSON.parse(rt('state', 'userns').stdout).status, 'created');
 
   const started = rt('start', 'userns');
@@ -122,6 +123,10 @@ test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside
   assert.equal(words(e.stdout.split('\n')[2]!), `0 ${HOST_ROOT} 65536`);
   assert.not.match(e.stdout, /host-secret/);
   assert.match(e.stderr, /Permission denied/);
+  // The uts namespace is named (sethostname in the user namespace); sysfs is mounted read-only (its new net namespace).
+  const h = rt('exec', 'userns', 'sh', '-c', 'hostname; grep " /sys " /proc/mounts');
+  assert.equal(h.stdout.split('\n')[0], 'userns', h.stderr);
+  assert.match(h.stdout, /^sysfs \/sys sysfs ro,/m);
   const d = rt('exec', '--detach', '--pid-file', join(base, 'exec.pid'), 'userns', 'sleep', '30');
   assert.equal(d.code, 0, d.stderr);
   const execPid = Number(readFileSync(join(base, 'exec.pid'), 'utf8'));
@@ -132,6 +137,37 @@ test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside
   await until('the container to stop', () => JSON.parse(rt('state', 'userns').stdout).status === 'stopped');
   assert.equal(rt('delete', 'userns').code, 0);
   assert.ok(!existsSync(join(root, 'userns')), 'delete removed the state');
+});
+
+test('without a net namespace of its own, /sys is the host\'s bound read-only (sysfs needs the net namespace\'s owner)', async () => {
+  const b = join(base, 'nonet');
+  mkdirSync(b);
+  spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(b, 'rootfs')]);
+  assert.is(spawnSync('chown', ['-R', `${HOST_ROOT}:${HOST_ROOT}`, join(b, 'rootfs')]).status, 0);
+  const c = {
+    ociVersion: '1.0.2',
+    process: { args: ['sleep', '100'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], cgroupsPath: `${parent}/nonet` },
+  };
+  writeFileSync(join(b, 'config.json'), JSON.stringify(c));
+  const created = rt('create', '--bundle', b, 'nonet');
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(rt('start', 'nonet').code, 0);
+  const pid = JSON.parse(rt('state', 'nonet').stdout).pid as number;
+  assert.equal(readlinkSync(`/proc/${pid}/ns/net`), readlinkSync('/proc/self/ns/net'), 'the host\'s net namespace (none asked for)');
+  const e = rt('exec', 'nonet', 'sh', '-c', 'grep " /sys " /proc/mounts; ls /sys/kernel >/dev/null && echo listed; touch /sys/x 2>&1');
+  assert.match(e.stdout, /^sysfs \/sys sysfs ro,/m, e.stderr);
+  assert.match(e.stdout, /listed/);
+  assert.match(e.stdout, /Read-only file system/);
+  assert.equal(rt('kill', 'nonet', 'KILL').code, 0);
+  await until('the container to stop', () => JSON.parse(rt('state', 'nonet').stdout).status === 'stopped');
+  assert.equal(rt('delete', 'nonet').code, 0);
 });
 
 test('bad maps are refused at create with nothing left: a map without a user namespace, uid 0 unmapped', () => {
