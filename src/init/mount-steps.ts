@@ -52,6 +52,8 @@ function cgroupLines(cgroup: NonNullable<InitMount['cgroup']>, target: string, f
     const names = hierarchy.split(',');
     if (names.length > 1) for (const name of names) lines.push(`step ln -s ${quoteWord(hierarchy)} "${target}/${name}"`);
   }
-  if (flags.includes('ro')) lines.push(`step mount -n -o remount,ro,nosuid,nodev,noexec ${t}`);
+  // A bind remount changes only this mount's flags: a tmpfs remount would reparse its options, and in a user
+  // namespace mount(8) reads back uid=<host uid>, which is not mapped there (EINVAL).
+  if (flags.includes('ro')) lines.push(`step mount -n -o remount,bind,ro,nosuid,nodev,noexec ${t}`);
   return lines;
 }

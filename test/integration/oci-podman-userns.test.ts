@@ -1,0 +1,69 @@
+// Integration (root): podman 4.3 + conmon drive bin/nsbox-runtime with a user namespace (`--uidmap 0:100000:65536`):
+// the container is root inside and uid 100000 on the host (checked from the host through its pid), a file it writes
+// to a -v volume belongs to 100000, exec runs in the same user namespace, and nothing is left afterwards.
+
+import * as assert from 'uvu/assert';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { isRoot } from '../helpers/nsbox.js';
+import { gatedTest } from '../helpers/suite.js';
+import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
+import { PODMAN_ULIMITS, buildBusyboxTar, has, makeCgroupParent, privatePodman } from '../helpers/oci-clients.js';
+
+const cgroup = isRoot ? makeCgroupParent(`nsbox-rt-podman-userns-${process.pid}`) : undefined;
+const skipReason = !isRoot ? 'needs root' : !has('podman') || !has('conmon') ? 'needs podman and conmon (apt-get install podman)'
+  : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : !cgroup ? 'this process\'s cgroups have no common path podman can use as --cgroup-parent' : undefined;
+const test = gatedTest(skipReason);
+const base = mkdtempSync(join(tmpdir(), 'nsbox-oci-podman-userns-'));
+// nsbox-runtime's --root is below: the container's root (host uid 100000) opens its gate there.
+chmodSync(base, 0o711);
+const podman = privatePodman(base);
+const MAP = ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'];
+const RUN = () => ['--network', 'none', '--cgroup-parent', cgroup!.path, ...PODMAN_ULIMITS, ...MAP];
+let before: Snapshot;
+
+test.before(() => {
+  before = snapshot();
+  const imported = podman('import', buildBusyboxTar(base), 'localhost/nsbox-bb:latest');
+  assert.equal(imported.code, 0, `podman import: ${imported.stderr}`);
+});
+
+test.after(async () => {
+  podman('rm', '-af', '-t', '0');
+  cgroup?.remove();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
+    const target = line.split(' ')[4];
+    if (target?.startsWith(`${base}/`)) spawnSync('umount', ['-l', target]);
+  }
+  rmSync(base, { recursive: true, force: true });
+  if (before) await assertNoLeaks(before, 'oci-podman-userns');
+});
+
+test('podman run --rm --uidmap 0:100000:65536: root inside, its exit status, a volume file owned by 100000 on the host', () => {
+  const vol = join(base, 'vol');
+  mkdirSync(vol);
+  chownSync(vol, 100000, 100000);
+  const r = podman('run', '--rm', ...RUN(), '-v', `${vol}:/vol`, 'localhost/nsbox-bb', 'sh', '-c', 'id; cat /proc/self/uid_map; touch /vol/made; exit 3');
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stdout, /^uid=0\b.*gid=0\b/m);
+  assert.match(r.stdout, /^\s*0\s+100000\s+65536$/m);
+  assert.equal(statSync(join(vol, 'made')).uid, 100000);
+});
+
+test('podman run -d + exec with --uidmap: host uid 100000, an own user namespace, exec joins it', async () => {
+  const started = podman('run', '-d', '--name', 'u1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000');
+  assert.is(started.code, 0, started.stderr);
+  const pid = Number(podman('inspect', '-f', '{{.State.Pid}}', 'u1').stdout.trim());
+  assert.ok(pid > 0);
+  assert.equal(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1], '100000');
+  const userNs = readlinkSync(`/proc/${pid}/ns/user`);
+  assert.not.equal(userNs, readlinkSync('/proc/self/ns/user'));
+  const e = podman('exec', 'u1', 'sh', '-c', 'readlink /proc/self/ns/user; id -u; exit 7');
+  assert.is(e.code, 7, e.stderr);
+  assert.equal(e.stdout.split('\n').slice(0, 2), [userNs, '0']);
+  assert.is(podman('rm', '-f', '-t', '0', 'u1').code, 0);
+});
+
+test.run();
