@@ -118,8 +118,10 @@ test('exec: a container process holding /proc/PID/exe of the host tools exec run
   const b = bundle('exe', ['sh', '-c', watcher]);
   assert.is(rt('create', '--bundle', b, 'exe').code, 0);
   const pid = initPid('exe');
-  const tools = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes(' /dev/.nsbox/')).map((l) => l.split(' ')[3]!);
-  const sources = [...new Set(tools)].filter((s) => s.startsWith('/'));
+  const record = JSON.parse(readFileSync(join(root, 'exe', 'state.json'), 'utf8')) as { toolbox: { files: { source: string }[] } };
+  const sources = record.toolbox.files.map((f) => f.source);
+  const bound = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes(' /dev/.nsbox/'));
+  assert.ok(bound.length >= sources.length && bound.every((l) => l.split(' ')[5]!.split(',').includes('ro')), `every toolbox mount is read-only:\n${bound.join('\n')}`);
   assert.ok(sources.length >= 3, `the toolbox binds host files: ${sources.join(' ')}`);
   const hashes = Object.fromEntries(sources.map((s) => [s, sha(s)]));
   assert.is(rt('start', 'exe').code, 0);
@@ -198,16 +200,26 @@ test('/proc and /sys: read-only /proc/sys and the masks hold against writes, rem
     'mount -t proc proc /tmp 2>/dev/null && echo NEW-PROC',
     'echo "firmware entries: $(ls /sys/firmware | wc -l)"',
     'for m in /proc/kcore /proc/sysrq-trigger /proc/timer_list; do [ -e $m ] || continue; umount $m 2>/dev/null && echo UNMOUNTED-$m; echo "mask $m: $(head -c 16 $m | wc -c)"; done',
-    '[ -e /proc/sysrq-trigger ] && { echo h > /proc/sysrq-trigger 2>/dev/null && echo WROTE-SYSRQ; }',
+    // A mask is the host's /dev/null: a write to it succeeds and goes nowhere (the kernel log shows no sysrq help).
+    '[ -e /proc/sysrq-trigger ] && { echo "sysrq node: $(stat -c "%t:%T" /proc/sysrq-trigger)"; echo h > /proc/sysrq-trigger; }',
     'echo done',
   ].join('\n');
+  const sysrqHelp = () => (spawnSync('dmesg', [], { encoding: 'utf8' }).stdout.match(/sysrq: HELP/g) ?? []).length;
+  const helpBefore = sysrqHelp();
   const run = rt('run', '--bundle', bundle('procsys', ['sh', '-c', script]), 'procsys');
   const out = run.stdout + run.stderr;
   assert.is(run.code, 0, out);
   assert.match(out, /done/);
   assert.not.match(out, /WROTE|REMOUNTED|UNMOUNTED|NEW-PROC/, out);
   assert.match(out, /firmware entries: 0/, `/sys/firmware is masked (the host has ${readdirSync('/sys/firmware').length} entries)`);
-  for (const m of out.matchAll(/mask (\S+): (\d+)/g)) assert.is(m[2], '0', `${m[1]} reads as empty`);
+  const checked = [...out.matchAll(/mask (\S+): (\d+)/g)];
+  const present = ['/proc/kcore', '/proc/sysrq-trigger', '/proc/timer_list'].filter((m) => existsSync(m));
+  assert.equal(checked.map((m) => m[1]), present, 'every masked file this kernel has was checked inside');
+  for (const m of checked) assert.is(m[2], '0', `${m[1]} reads as empty`);
+  if (present.includes('/proc/sysrq-trigger')) {
+    assert.match(out, /sysrq node: 1:3/, '/proc/sysrq-trigger is the host\'s /dev/null inside');
+    assert.is(sysrqHelp(), helpBefore, 'the write reached no sysrq handler (no "sysrq: HELP" in the host\'s kernel log)');
+  }
   assert.is(readFileSync(knob, 'utf8'), hostValue, `the host's ${knob} is unchanged`);
 });
 
