@@ -80,10 +80,10 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
   if (has('mount')?.mode !== 'new') throw new OciUnsupported('linux.namespaces', has('mount') ? 'joining a mount namespace by path is not supported' : 'nsbox needs a new mount namespace for the container');
   const uidMappings = parseIdMappings(linux.uidMappings, 'linux.uidMappings');
   const gidMappings = parseIdMappings(linux.gidMappings, 'linux.gidMappings');
-  // runc's rules: a new user namespace needs both maps; maps need a new user namespace (joining one is not supported).
+  // runc's rules: a new user namespace needs both maps; maps need a user namespace. A joined one (a pod's) may come
+  // without maps: create reads them from /proc/PID/uid_map.
   const user = has('user');
-  if (user?.mode === 'join') throw new OciUnsupported('linux.namespaces', 'joining a user namespace by path is not supported');
-  if (user && (uidMappings.length === 0 || gidMappings.length === 0)) fail(uidMappings.length === 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'is required with a user namespace');
+  if (user?.mode === 'new' && (uidMappings.length === 0 || gidMappings.length === 0)) fail(uidMappings.length === 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'is required with a user namespace');
   if (!user && (uidMappings.length > 0 || gidMappings.length > 0)) fail(uidMappings.length > 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'needs a user namespace in linux.namespaces');
 
   const hostname = readString(c.hostname, 'hostname') || undefined;

@@ -32,6 +32,7 @@ import { kernelPathEntries } from './batch-mounts.js';
 import { toolboxMounts } from '../init/mounts.js';
 import { renderFstab } from '../rootfs/fstab.js';
 import { mapToHost, renderIdMap } from '../spec/id-map.js';
+import type { IdMapRange } from '../spec/box-description.js';
 import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
 
 export interface CreateOptions {
@@ -188,8 +189,10 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
   const root = userRoot(c);
+  // A new user namespace is made by a holder (launch-scripts.ts); a joined one (a pod's) is entered by nsenter.
+  const newUserns = root !== undefined && facts.unshare.includes('user');
+  if (newUserns) steps.push({ kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.userns], why: 'The user namespace\'s holder waits on it; the forker closes it once the namespace is held.' });
   if (root) {
-    steps.push({ kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.userns], why: 'The user namespace\'s gate: the container side waits on it until its id maps are written.' });
     // As runc does with exec.fifo: the init opens its fifos after it became the mapped root.
     const fifos = [paths.fifo, ...(c.hooks.startContainer.length > 0 ? [paths.verdict] : [])];
     steps.push({ kind: 'exec', argv: ['chown', `${root.uid}:${root.gid}`, ...fifos], why: `The init opens its fifos as the container's root, host uid ${root.uid} (uid 0 of its user namespace).` });
@@ -229,7 +232,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     join: facts.join,
     unshare: facts.unshare,
     foreground,
-    ...(root ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns } } : {}),
+    ...(newUserns ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns } } : {}),
   };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);
   const plan: RuntimePlan = {
@@ -254,12 +257,27 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
 
 /** With a new user namespace: the host uid and gid of the container's root (both must be mapped, as runc requires). */
 export function userRoot(c: OciContainer): { readonly uid: number; readonly gid: number } | undefined {
-  if (!c.namespaces.some((n) => n.name === 'user' && n.mode === 'new')) return undefined;
-  const uid = mapToHost(c.uidMappings, 0);
-  const gid = mapToHost(c.gidMappings, 0);
+  const user = c.namespaces.find((n) => n.name === 'user');
+  if (!user) return undefined;
+  const uid = mapToHost(c.uidMappings.length > 0 || user.mode === 'new' ? c.uidMappings : joinedMap(user.path, 'uid_map'), 0);
+  const gid = mapToHost(c.gidMappings.length > 0 || user.mode === 'new' ? c.gidMappings : joinedMap(user.path, 'gid_map'), 0);
   if (uid === undefined) throw new NsboxError('cannot honour linux.uidMappings: the container\'s uid 0 is not mapped');
   if (gid === undefined) throw new NsboxError('cannot honour linux.gidMappings: the container\'s gid 0 is not mapped');
   return { uid, gid };
+}
+
+/** A joined user namespace's map, from the process whose /proc/PID/ns/user the path names (a pod's sandbox). */
+function joinedMap(path: string, file: 'uid_map' | 'gid_map'): IdMapRange[] {
+  const pid = /^\/proc\/(\d+)\/ns\/user$/.exec(path)?.[1];
+  if (pid === undefined) throw new NsboxError(`cannot honour linux.namespaces: give linux.uidMappings and gidMappings to join the user namespace ${path}`);
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').trim().split('\n').map((l) => {
+      const [inside, outside, count] = l.trim().split(/\s+/).map(Number) as [number, number, number];
+      return { inside, outside, count };
+    });
+  } catch (error) {
+    throw new NsboxError(`cannot honour linux.namespaces: cannot read the user namespace's ${file} of ${path}: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -170,6 +170,49 @@ test('without a net namespace of its own, /sys is the host\'s bound read-only (s
   assert.equal(rt('delete', 'nonet').code, 0);
 });
 
+test('a pod: a second container joins the first one\'s user and net namespaces by path (maps read from the sandbox), the rest made inside', async () => {
+  const make = (name: string, namespaces: object[], maps: boolean) => {
+    const b = join(base, name);
+    mkdirSync(b);
+    spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(b, 'rootfs')]);
+    assert.is(spawnSync('chown', ['-R', `${HOST_ROOT}:${HOST_ROOT}`, join(b, 'rootfs')]).status, 0);
+    const c = {
+      ociVersion: '1.0.2',
+      process: { args: ['sleep', '100'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+      root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+        { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      ],
+      linux: {
+        namespaces,
+        ...(maps ? { uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }] } : {}),
+        cgroupsPath: `${parent}/${name}`,
+      },
+    };
+    writeFileSync(join(b, 'config.json'), JSON.stringify(c));
+    const created = rt('create', '--bundle', b, name);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(rt('start', name).code, 0);
+    return JSON.parse(rt('state', name).stdout).pid as number;
+  };
+  const sandbox = make('sandbox', [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }, { type: 'user' }], true);
+  const app = make('app', [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: `/proc/${sandbox}/ns/net` }, { type: 'user', path: `/proc/${sandbox}/ns/user` }], false);
+  for (const ns of ['user', 'net']) assert.equal(readlinkSync(`/proc/${app}/ns/${ns}`), readlinkSync(`/proc/${sandbox}/ns/${ns}`), `the sandbox's ${ns} namespace`);
+  for (const ns of ['pid', 'mnt']) assert.not.equal(readlinkSync(`/proc/${app}/ns/${ns}`), readlinkSync(`/proc/${sandbox}/ns/${ns}`), `an own ${ns} namespace`);
+  assert.not.equal(readlinkSync(`/proc/${app}/ns/user`), readlinkSync('/proc/self/ns/user'));
+  assert.equal(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${app}/status`, 'utf8'))?.[1], String(HOST_ROOT));
+  const e = rt('exec', 'app', 'sh', '-c', 'id -u; readlink /proc/self/ns/user; grep " /sys " /proc/mounts');
+  assert.equal(e.stdout.split('\n').slice(0, 2), ['0', readlinkSync(`/proc/${app}/ns/user`)], e.stderr);
+  assert.match(e.stdout, /^sysfs \/sys sysfs ro,/m);
+  for (const id of ['app', 'sandbox']) {
+    assert.equal(rt('kill', id, 'KILL').code, 0);
+    await until(`${id} to stop`, () => JSON.parse(rt('state', id).stdout).status === 'stopped');
+    assert.equal(rt('delete', id).code, 0);
+  }
+});
+
 test('bad maps are refused at create with nothing left: a map without a user namespace, uid 0 unmapped', () => {
   for (const [name, edit, message] of [
     ['nouserns', (c: any) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user'); }, /linux\.uidMappings.*needs a user namespace/],

@@ -209,7 +209,6 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'linux.seccomp.listenerMetadata', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }; });
   refused(U, 'linux.sysctl.vm.overcommit_memory', (c) => { c.linux.sysctl = { 'vm.overcommit_memory': '1' }; });
   refused(U, 'linux.namespaces[5]', (c) => { c.linux.namespaces.push({ type: 'time' }); });
-  refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' }); c.linux.uidMappings = c.linux.gidMappings = MAP; });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'); });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.find((n: any) => n.type === 'mount').path = '/proc/1/ns/mnt'; });
   refused(U, 'process.selinuxLabel', (c) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; });
@@ -227,6 +226,8 @@ test('a user namespace with uid/gid maps (podman --uidmap, hostUsers: false) is 
   assert.equal(c.namespaces.at(-1), { name: 'user', mode: 'new' });
   assert.equal(c.uidMappings, [{ inside: 0, outside: 100000, count: 65536 }, { inside: 65536, outside: 300000, count: 10 }]);
   assert.equal(c.gidMappings, [{ inside: 0, outside: 100000, count: 65536 }]);
+  const pod = withEdit((c) => c.linux.namespaces.push({ type: 'user', path: '/proc/77/ns/user' }))();
+  assert.equal([pod.namespaces.at(-1), pod.uidMappings], [{ name: 'user', mode: 'join', path: '/proc/77/ns/user' }, []], 'a pod\'s user namespace is joined; create reads its maps');
   const I = OciInvalid;
   const user = (c: any) => c.linux.namespaces.push({ type: 'user' });
   refused(I, 'linux.uidMappings', (c) => { c.linux.uidMappings = MAP; c.linux.gidMappings = MAP; });
