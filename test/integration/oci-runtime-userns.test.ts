@@ -105,6 +105,9 @@ test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside
   assert.not.ok(existsSync(join(out, 'id')), 'nothing ran before start');
   assert.equal(JSON.parse(rt('ps', '--format', 'json', 'userns').stdout), [pid], 'the user namespace\'s holder is gone: the init holds it');
   assert.equal(JSON.parse(rt('state', 'userns').stdout).status, 'created');
+  const explained = rt('explain', 'userns');
+  assert.match(explained.stdout, /> \/proc\/\$holder\/uid_map/, `explain shows the map writes: ${explained.stderr}`);
+  assert.equal(spawnSync('sh', ['-n', '-c', explained.stdout]).status, 0, 'the explained plan parses as sh');
 
   const started = rt('start', 'userns');
   assert.equal(started.code, 0, started.stderr);
@@ -211,6 +214,33 @@ test('a pod: a second container joins the first one\'s user and net namespaces b
     await until(`${id} to stop`, () => JSON.parse(rt('state', id).stdout).status === 'stopped');
     assert.equal(rt('delete', id).code, 0);
   }
+});
+
+test('a create that fails in the user namespace (a mount the init cannot make) rolls back: no holder, init, cgroup or state left', () => {
+  const b = join(base, 'fails');
+  mkdirSync(b);
+  spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(b, 'rootfs')]);
+  assert.is(spawnSync('chown', ['-R', `${HOST_ROOT}:${HOST_ROOT}`, join(b, 'rootfs')]).status, 0);
+  const c = {
+    ociVersion: '1.0.2',
+    process: { args: ['true'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+    root: { path: 'rootfs' },
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['size=lots'] }],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], cgroupsPath: `${parent}/fails` },
+  };
+  writeFileSync(join(b, 'config.json'), JSON.stringify(c));
+  const r = rt('create', '--bundle', b, 'fails');
+  assert.is.not(r.code, 0);
+  assert.match(r.stderr, /cannot create the container: .*tmpfs/);
+  assert.ok(!existsSync(join(root, 'fails')), 'no state left');
+  const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(join(root, 'fails'));
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(left, [], 'no holder or init of it is left');
 });
 
 test('bad maps are refused at create with nothing left: a map without a user namespace, uid 0 unmapped', () => {
