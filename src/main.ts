@@ -1,5 +1,10 @@
 // Process entry for bin/nsbox: run main() and exit with its code.
+import { closeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { main } from './cli.js';
+
+// Which of fds 0-2 are terminals: one that is gone at exit (hung up: the terminal window was closed) must be let go.
+const terminals = [0, 1, 2].filter((fd) => isatty(fd));
 
 // bin/nsbox passes "--" first so that node itself leaves our flags alone; drop it.
 const argv = process.argv.slice(2);
@@ -11,5 +16,8 @@ if (runtime) argv.shift();
 void (runtime ? import('./runtime/main.js').then((m) => m.runtimeMain(argv)) : main(argv)).then((code) => {
   // Exit now rather than when node's loop drains: stdout/stderr writes are synchronous on Linux (files, pipes,
   // terminals), and nothing else of nsbox is pending once main() has returned.
+  // Node restores a terminal's modes at exit and aborts (an assertion, SIGABRT) when the terminal has been hung up;
+  // a closed fd it skips. So a hung-up terminal is closed first (run -it, exec -it, attach, nsbox sh).
+  for (const fd of terminals) if (!isatty(fd)) closeSync(fd);
   process.exit(code);
 });
