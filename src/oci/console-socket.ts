@@ -39,11 +39,16 @@ sub open_pty {
 # One sendmsg on a new connection to SOCKET: payload NAME\0, one SCM_RIGHTS message with FD.
 sub send_fd {
   my ($socket, $fd, $name, $sys_sendmsg) = @_;
-  socket(my $s, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "nsbox-console: cannot make a unix socket: $!\n";
+  my $s;
+  # fd:N: a connection already made by the host side (a user namespace's root may not reach the socket's path).
+  if ($socket =~ /^fd:(\d+)$/) { open($s, '+<&=', $1) or die "nsbox-console: no console socket connection on fd $1: $!\n"; }
+  else {
+  socket($s, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "nsbox-console: cannot make a unix socket: $!\n";
   my $address = $socket;
   # sun_path holds 107 bytes: reach a longer path from its directory.
   if (length($socket) > 107) { chdir(File::Basename::dirname($socket)) or die "nsbox-console: cannot reach $socket: $!\n"; $address = File::Basename::basename($socket); }
   connect($s, Socket::pack_sockaddr_un($address)) or die "nsbox-console: cannot connect to the console socket $socket: $!\n";
+  }
   my $payload = "$name\0";
   my $iov = pack('P Q', $payload, length $payload);
   my $cmsg = pack('Q l l l x4', 20, 1, 1, $fd);
@@ -61,9 +66,17 @@ sub send_fd {
  * process then opens /dev/pts/3 (in its own devpts) as its terminal. Exits non-zero with one line on stderr.
  */
 export const CONSOLE_SOCKET_PROGRAM = `${COMMON}
-my ($ptmx, $socket, $name, $sys_sendmsg, $rows, $cols) = @ARGV;
-die "nsbox-console: usage: PTMX SOCKET NAME SYS_SENDMSG ROWS COLS\\n" unless defined $cols;
+my ($ptmx, $socket, $name, $sys_sendmsg, $rows, $cols, $uid, $gid) = @ARGV;
+die "nsbox-console: usage: PTMX SOCKET NAME SYS_SENDMSG ROWS COLS [UID GID]\\n" unless defined $cols;
 my ($master, $n) = open_pty($ptmx, $rows, $cols);
+if (defined $gid) {
+  # A user namespace's process cannot open a slave the host's root owns: chown it through its own fd (TIOCGPTPEER),
+  # never through a path the container could have redirected.
+  my $peer = ioctl($master, 0x5441, Fcntl::O_RDWR() | Fcntl::O_NOCTTY()) or die "nsbox-console: cannot open the pty's slave: $!\\n";
+  open(my $slave, '+<&=', int($peer)) or die "nsbox-console: cannot open the pty's slave: $!\\n";
+  chown($uid, $gid, $slave) or die "nsbox-console: cannot chown the pty's slave to $uid:$gid: $!\\n";
+  close($slave);
+}
 send_fd($socket, fileno($master), $name, $sys_sendmsg);
 print "$n\\n";
 `;
@@ -111,8 +124,8 @@ export function sendmsgNumber(nodeArch: string = process.arch): number {
 }
 
 /** `perl -e CONSOLE_SOCKET_PROGRAM ...`: a pty from `ptmx`, its master to `socket`; stdout is the slave's number. */
-export function consoleSocketArgv(ptmx: string, socket: string, size?: ConsoleSize, nodeArch: string = process.arch): string[] {
-  return ['perl', '-e', CONSOLE_SOCKET_PROGRAM, ptmx, socket, CONSOLE_NAME, String(sendmsgNumber(nodeArch)), String(size?.rows ?? 0), String(size?.columns ?? 0)];
+export function consoleSocketArgv(ptmx: string, socket: string, size?: ConsoleSize, nodeArch: string = process.arch, owner?: { readonly uid: number; readonly gid: number }): string[] {
+  return ['perl', '-e', CONSOLE_SOCKET_PROGRAM, ptmx, socket, CONSOLE_NAME, String(sendmsgNumber(nodeArch)), String(size?.rows ?? 0), String(size?.columns ?? 0), ...(owner ? [String(owner.uid), String(owner.gid)] : [])];
 }
 
 /** `perl -e ALLOCATE_PTY_PROGRAM ...`: a pty from `ptmx`, CMD run with the master on `fd` (3 or more). */
@@ -136,4 +149,25 @@ export function parsePtyNumber(stdout: string): number {
 /** The path of the pty's slave from inside the container (its own devpts at /dev/pts). */
 export function slavePath(ptyNumber: number): string {
   return `/dev/pts/${ptyNumber}`;
+}
+
+/**
+ * argv prefix that connects to `socket` (as the host's root, before a user namespace) and runs the rest with the
+ * connection on fd `fd`: the container's init then sends the pty's master over it (consoleSocketArgv with "fd:N").
+ */
+export function connectConsoleArgv(socket: string, fd: number): string[] {
+  const program = String.raw`use strict; use Socket (); use File::Basename (); require POSIX;
+my ($socket, $fd, @cmd) = @ARGV;
+socket(my $s, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "nsbox-console: cannot make a unix socket: $!
+";
+my $address = $socket;
+if (length($socket) > 107) { chdir(File::Basename::dirname($socket)) or die "nsbox-console: cannot reach $socket: $!
+"; $address = File::Basename::basename($socket); }
+connect($s, Socket::pack_sockaddr_un($address)) or die "nsbox-console: cannot connect to the console socket $socket: $!
+";
+defined POSIX::dup2(fileno($s), $fd) or die "nsbox-console: cannot move the connection to fd $fd: $!
+";
+exec { $cmd[0] } @cmd; die "nsbox-console: cannot run $cmd[0]: $!
+";`;
+  return ['perl', '-e', program, socket, String(fd)];
 }

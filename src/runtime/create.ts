@@ -18,7 +18,7 @@ import { runCreated } from '../start-box/run-plan.js';
 import type { RuntimeGlobals } from './argv.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
 import { buildInitScript } from './init-script.js';
-import { launchArgv } from './launch-scripts.js';
+import { CONSOLE_FD, launchArgv } from './launch-scripts.js';
 import { parseBundle } from '../oci/parse-bundle.js';
 import type { OciContainer } from '../oci/container.js';
 import { renderRuntimePlan, type RuntimePlan } from './render-plan.js';
@@ -59,7 +59,7 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   if (container.process.terminal && !container.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) throw new NsboxError('cannot honour process.terminal: the container has no devpts mount at /dev/pts');
   if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
   if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
-  if (userRoot(container) && container.process.terminal) throw new NsboxError('cannot honour process.terminal: a terminal in a user namespace is not supported by nsbox-runtime yet');
+  if (container.process.terminal && container.namespaces.some((n) => n.name === 'user' && n.mode === 'join')) throw new NsboxError('cannot honour process.terminal: a terminal in a joined user namespace is not supported by nsbox-runtime yet');
   if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
   ensureRoot(g.root);
   const facts = gatherFacts(g, id, container);
@@ -226,13 +226,14 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
     hooks: initHooks(c, id, paths.verdict),
     userns: root !== undefined,
+    ...(newUserns && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
   });
   const launchInput = {
     procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')),
     join: facts.join,
     unshare: facts.unshare,
     foreground,
-    ...(newUserns ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns } } : {}),
+    ...(newUserns ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns, ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}) } } : {}),
   };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);
   const plan: RuntimePlan = {

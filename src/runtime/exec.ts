@@ -16,7 +16,8 @@ import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { consoleSocketArgv, parsePtyNumber } from '../oci/console-socket.js';
-import { namespaceInfo } from '../host/namespaces.js';
+import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
+import { mapToHost } from '../spec/id-map.js';
 import { quoteWord } from '../plan/quote.js';
 import { toolboxArgv } from '../rootfs/toolbox.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
@@ -56,7 +57,7 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   // --console-socket: a pty from the container's own devpts (reached from the host through the init's root), its
   // master sent now. The relay opens its own pty there and gives the exec its slave as stdio.
   const ptmx = `/proc/${state.init.pid}/root/dev/pts/ptmx`;
-  const pty = tty && !relay ? sendConsole(ptmx, o.consoleSocket!, proc.consoleSize) : undefined;
+  const pty = tty && !relay ? sendConsole(ptmx, o.consoleSocket!, proc.consoleSize, ptyOwner(state.init.pid, state.namespaces, proc)) : undefined;
   const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor);
   const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
   const outer = [
@@ -185,11 +186,25 @@ function killSession(sid: number, cgroupDirs: readonly string[]): void {
 }
 
 /** Allocate the pty, send its master to the socket; returns the slave's number inside the container. */
-function sendConsole(ptmx: string, socket: string, size: OciProcess['consoleSize']): number {
-  const argv = consoleSocketArgv(ptmx, socket, size);
+function sendConsole(ptmx: string, socket: string, size: OciProcess['consoleSize'], owner?: { uid: number; gid: number }): number {
+  const argv = consoleSocketArgv(ptmx, socket, size, process.arch, owner);
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: HOST_ENV });
   if (r.status !== 0) throw new NsboxError(`cannot set up the terminal: ${(r.stderr || r.error?.message || `exit status ${r.status}`).trim()}`);
   return parsePtyNumber(r.stdout);
+}
+
+/** In a user namespace: the host ids that own the exec's pty slave (the process's uid, the tty group 5 as runc). */
+function ptyOwner(init: number, namespaces: readonly NamespaceName[], proc: OciProcess): { uid: number; gid: number } | undefined {
+  if (!namespaces.includes('user')) return undefined;
+  const map = (file: string) => readFileSync(`/proc/${init}/${file}`, 'utf8').trim().split('\n').map((l) => {
+    const [inside, outside, count] = l.trim().split(/\s+/).map(Number) as [number, number, number];
+    return { inside, outside, count };
+  });
+  const uid = mapToHost(map('uid_map'), proc.uid);
+  const gids = map('gid_map');
+  const gid = mapToHost(gids, 5) ?? mapToHost(gids, proc.gid);
+  if (uid === undefined || gid === undefined) throw new NsboxError(`cannot set up the terminal: uid ${proc.uid} is not mapped in the container's user namespace`);
+  return { uid, gid };
 }
 
 /** The process to run: --process FILE, or the container's own with args, --cwd, --env and --user applied. */

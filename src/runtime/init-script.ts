@@ -57,6 +57,8 @@ export interface InitInput {
   readonly hooks?: InitHooks;
   /** In a new user namespace, where mknod is not allowed: device nodes are bound from the host's (as runc does). */
   readonly userns?: boolean;
+  /** The console socket's connection, made by the launch on the host (in a user namespace): this fd, not the path. */
+  readonly consoleFd?: number;
 }
 
 /** The init script's text; the container's argv arrives as "$@". */
@@ -128,7 +130,7 @@ export function buildInitScript(input: InitInput): string {
       `step mount -n --all --fstab ${quoteWord(input.kernelPathsFstab)}`,
     );
   }
-  if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at));
+  if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',')} "$R"`);
   lines.push(...processLimitLines(c.process));
   if (input.hooks) lines.push(...createContainerLines(input.hooks));
@@ -165,9 +167,9 @@ export function buildInitScript(input: InitInput): string {
  * the master sent to the caller's console socket now (conmon fails "Runtime did not set up terminal" otherwise), the
  * slave bound onto /dev/console as runc does. perl-base does the sendmsg (src/oci/console-socket.ts).
  */
-function consoleLines(c: OciContainer, socket: string, at: (path: string) => string): string[] {
+function consoleLines(c: OciContainer, socket: string, at: (path: string) => string, fd?: number): string[] {
   const size = c.process.consoleSize;
-  const argv = consoleSocketArgv('$R/dev/pts/ptmx', socket, size);
+  const argv = consoleSocketArgv('$R/dev/pts/ptmx', fd === undefined ? socket : `fd:${fd}`, size);
   const words = argv.map((w, i) => (i === 3 ? at('/dev/pts/ptmx') : quoteWord(w)));
   const pts = at('/dev/pts/ptmx').slice(0, -'/ptmx"'.length);
   const console = at('/dev/console');
@@ -175,6 +177,7 @@ function consoleLines(c: OciContainer, socket: string, at: (path: string) => str
     '',
     '# process.terminal: a pty of the container\'s own devpts; its master goes to the caller\'s console socket now.',
     `pty=$(${words.join(' ')} 2>&3) || { echo "failed: send the terminal to ${socket.replace(/["$`\\]/g, '')}" >&3; exit 125; }`,
+    ...(fd === undefined ? [] : [`exec ${fd}>&-  # the console socket's connection (made on the host): the master is sent`]),
     '# /dev/console: a link there (the image\'s, or one made since) is removed, never mounted through (CVE-2025-52565).',
     `rm -f ${console} && step mkfile ${console}`,
     `step mount -n --bind ${pts}/$pty" ${console}`,

@@ -6,6 +6,10 @@
 
 import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
 import { quoteWord } from '../plan/quote.js';
+import { connectConsoleArgv } from '../oci/console-socket.js';
+
+/** Where the init finds the console socket's connection when the launch made it (a new user namespace). */
+export const CONSOLE_FD = 8;
 
 export interface LaunchInput {
   /** Each container cgroup's cgroup.procs: joined before anything forks, so everything starts inside. */
@@ -17,7 +21,7 @@ export interface LaunchInput {
   /** `run`: the forker stays the init's parent and exits with its status (nsbox-runtime itself waits). */
   readonly foreground: boolean;
   /** A new user namespace (linux.uidMappings): its maps as /proc/PID/uid_map text, and the fifo the two sides meet at. */
-  readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string };
+  readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string; readonly consoleSocket?: string };
 }
 
 /** argv of the launch: an empty environment (conmon's _OCI_* never reaches the container), host PATH only. */
@@ -31,7 +35,10 @@ export function outerScript(input: LaunchInput): string {
   const userns = input.userns;
   const unshare = ['unshare', ...input.unshare.filter((n) => !(userns && n === 'user')).map((n) => namespaceInfo(n).flag), '--propagation', 'private', '--'];
   if (userns) {
-    const enter = [...nsenter, 'nsenter', '--user=/proc/$holder/ns/user', '--', ...unshare];
+    // The console socket's path may be out of the mapped root's reach (conmon's is 0755, the shim's dir 0700): the
+    // connection is made here, as the host's root, and the init sends the master over it (fd 8).
+    const console = userns.consoleSocket !== undefined ? connectConsoleArgv(userns.consoleSocket, CONSOLE_FD) : [];
+    const enter = [...console, ...nsenter, 'nsenter', '--user=/proc/$holder/ns/user', '--', ...unshare];
     return [
       '# Tool errors go to nsbox-runtime (fd 3), not to the container\'s stderr (fd 2 is the caller\'s, kept on fd 4).',
       'exec 4>&2 2>&3',

@@ -54,7 +54,7 @@ test('podman run --rm --uidmap 0:100000:65536: root inside, its exit status, a v
 
 test('podman run -d + exec with --uidmap: host uid 100000, an own user namespace, exec joins it', async () => {
   const started = podman('run', '-d', '--name', 'u1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000');
-  assert.is(started.code, 0, started.stderr);
+  assert.is(started.code, 0, `podman run -d: ${started.code}: ${started.stderr} ${started.stdout}`);
   const pid = Number(podman('inspect', '-f', '{{.State.Pid}}', 'u1').stdout.trim());
   assert.ok(pid > 0);
   assert.equal(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1], '100000');
@@ -64,6 +64,23 @@ test('podman run -d + exec with --uidmap: host uid 100000, an own user namespace
   assert.is(e.code, 7, e.stderr);
   assert.equal(e.stdout.split('\n').slice(0, 2), [userNs, '0']);
   assert.is(podman('rm', '-f', '-t', '0', 'u1').code, 0);
+});
+
+test('run -t and exec -t with --uidmap: a real pty inside (the console socket reached from the host side), exit status kept', () => {
+  // script(1) gives podman a real terminal. conmon's console socket is out of the mapped root's reach (0755, root's):
+  // nsbox-runtime connects to it as the host's root and the init sends the master over that connection.
+  const onPty = (args: string[]) => spawnSync('script', ['-qec', ['podman', ...podman.base, ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], { encoding: 'utf8', cwd: base, timeout: 60_000 });
+  const run = onPty(['run', '--rm', '-t', ...RUN(), 'localhost/nsbox-bb', 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo terminal; id -u; cut -d" " -f7 /proc/self/stat; ls /proc/self/fd | wc -l; exit 6']);
+  assert.equal(run.status, 6, run.stdout);
+  const lines = run.stdout.replace(/\r/g, '').split('\n');
+  assert.equal(lines.slice(0, 3), ['/dev/pts/0', 'terminal', '0'], run.stdout);
+  assert.not.equal(lines[3], '0', 'the pty is the controlling terminal (tty_nr)');
+  assert.equal(lines[4], '4', `fds 0-2 and ls's own only (the console connection is closed): ${run.stdout}`);
+  assert.equal(podman('run', '-d', '--name', 't1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000').code, 0);
+  const exec = onPty(['exec', '-t', 't1', 'sh', '-c', 'tty; id -u; exit 8']);
+  assert.equal(exec.status, 8, exec.stdout);
+  assert.match(exec.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\n0\n/);
+  assert.equal(podman('rm', '-f', '-t', '0', 't1').code, 0);
 });
 
 test.run();
