@@ -4,18 +4,21 @@
 
 import { quoteWord } from '../plan/quote.js';
 import { escapeDoubleQuoted } from '../runtime/resolve-in-root.js';
+import type { FstabEntry } from '../rootfs/fstab.js';
 import type { InitMount } from './mounts.js';
 
-/** The init lines that make one mount below the root `root` ($R in the script; `step` reports a failure on fd 3). */
-export function mountStepLines(m: InitMount, root: string): string[] {
+/**
+ * The init lines that make one mount below the root `root` ($R in the script; `step` reports a failure on fd 3).
+ * `cgroupFstab`: the file with a v1 cgroup view's binds (cgroupViewBinds), mounted in one call.
+ */
+export function mountStepLines(m: InitMount, root: string, cgroupFstab?: string, premade = false): string[] {
   const target = `$R${escapeDoubleQuoted(m.target.slice(root.length))}`;
   const t = `"${target}"`;
-  const words = m.options.split(',').filter((w) => w !== '' && w !== 'defaults');
-  const bind = m.type === 'none' && (words[0] === 'bind' || words[0] === 'rbind') ? words[0] : undefined;
-  const flags = bind ? words.slice(1) : words;
-  const lines: string[] = [`# ${m.why}`, m.mountpoint === 'file' ? `step mkfile ${t}` : `step mkdir -p ${t}`];
+  const { bind, flags } = splitOptions(m);
+  // The test is a builtin: mkdir is a process, and most mount points (proc, dev, sys) exist in an image.
+  const lines: string[] = [`# ${m.why}`, ...(premade ? [] : [m.mountpoint === 'file' ? `step mkfile ${t}` : `[ -d ${t} ] || step mkdir -p ${t}`])];
   if (m.cgroup) {
-    lines.push(...cgroupLines(m.cgroup, target, flags));
+    lines.push(...cgroupLines(m.cgroup, target, flags, cgroupFstab));
   } else if (bind) {
     lines.push(`step mount -n --${bind} ${quoteWord(m.source)} ${t}`);
     // A bind takes its flags only on a second call, MS_REMOUNT|MS_BIND (mount(2)).
@@ -23,7 +26,7 @@ export function mountStepLines(m: InitMount, root: string): string[] {
   } else if (m.copyUp) {
     // runc's tmpcopyup: the tmpfs starts with what the root had there (mounted aside, filled, moved in place).
     lines.push(
-      'step mkdir -p "$S/copyup"',
+      '[ -d "$S/copyup" ] || step mkdir -p "$S/copyup"',
       `step mount -n -t ${quoteWord(m.type)} -o ${quoteWord(flags.join(',') || 'defaults')} ${quoteWord(m.source)} "$S/copyup"`,
       `step cp -a ${t}/. "$S/copyup/"`,
       `step mount -n --move "$S/copyup" ${t}`,
@@ -35,20 +38,80 @@ export function mountStepLines(m: InitMount, root: string): string[] {
   return lines;
 }
 
+/** The init's shell function behind `step mkdirs`: one mkdir -p for those of its directories that are missing. */
+export const MKDIRS_FUNCTION = 'mkdirs() { n=$#; for d; do [ -d "$d" ] || set -- "$@" "$d"; done; shift "$n"; [ "$#" -eq 0 ] || mkdir -p "$@"; }';
+
+/**
+ * The lines of mounts made in order, their directory mount points made early in groups: a mount point is made
+ * right after the last earlier mount at it or above it (what it lands in then is what it would land in just before
+ * its own mount), so every mount point that lands in the same place comes from one `mkdir -p` (mkdirs: only missing ones).
+ */
+export function mountsStepLines(mounts: readonly InitMount[], root: string, cgroupFstab?: string): string[] {
+  const under = (path: string, top: string): boolean => path === top || path.startsWith(top.endsWith('/') ? top : `${top}/`);
+  // after[i + 1]: the mount points made after mount i (after[0]: before the first mount).
+  const after: string[][] = mounts.map(() => []).concat([[]]);
+  mounts.forEach((m, j) => {
+    if (m.mountpoint !== 'directory') return;
+    let last = -1;
+    for (let k = 0; k < j; k++) if (under(m.target, mounts[k]!.target)) last = k;
+    after[last + 1]!.push(`"$R${escapeDoubleQuoted(m.target.slice(root.length))}"`);
+  });
+  const group = (dirs: readonly string[]): string[] => (dirs.length === 0 ? [] : [`step mkdirs ${dirs.join(' ')}`]);
+  return [...group(after[0]!), ...mounts.flatMap((m, i) => [...mountStepLines(m, root, cgroupFstab, m.mountpoint === 'directory'), ...group(after[i + 1]!)])];
+}
+
+function splitOptions(m: InitMount): { bind: string | undefined; flags: string[] } {
+  const words = m.options.split(',').filter((w) => w !== '' && w !== 'defaults');
+  const bind = m.type === 'none' && (words[0] === 'bind' || words[0] === 'rbind') ? words[0] : undefined;
+  return { bind, flags: bind ? words.slice(1) : words };
+}
+
+/** A bind's flags (a bind mount has no atime option of its own to set here: relatime is the default). */
+function bindFlagsOf(flags: readonly string[]): string[] {
+  return flags.filter((f) => f !== 'relatime');
+}
+
+function hierarchyOf(cgroup: NonNullable<InitMount['cgroup']>, dir: string): string {
+  return dir.slice(cgroup.root.length + 1).split('/')[0]!;
+}
+
+/**
+ * A v1 cgroup view's binds (one per hierarchy, with the mount's flags) as fstab entries: `mount --all` makes them in
+ * one process, and libmount remounts each bind with its flags itself (MS_REMOUNT|MS_BIND), as the two-call form did.
+ * Empty for any other mount.
+ */
+export function cgroupViewBinds(m: InitMount): FstabEntry[] {
+  if (m.cgroup?.version !== 1) return [];
+  const cgroup = m.cgroup;
+  const flags = bindFlagsOf(splitOptions(m).flags);
+  return cgroup.dirs.map((dir) => {
+    const hierarchy = hierarchyOf(cgroup, dir);
+    return { source: dir, target: `${m.target}/${hierarchy}`, type: 'none', options: ['bind', ...flags].join(','), why: `The container's own ${hierarchy} cgroup.` };
+  });
+}
+
 /** A cgroup view: v1, a tmpfs with the container's own cgroup of each hierarchy bound in; v2, its one directory. */
-function cgroupLines(cgroup: NonNullable<InitMount['cgroup']>, target: string, flags: readonly string[]): string[] {
+function cgroupLines(cgroup: NonNullable<InitMount['cgroup']>, target: string, flags: readonly string[], fstab: string | undefined): string[] {
   const t = `"${target}"`;
-  const bindFlags = ['remount', 'bind', ...flags.filter((f) => f !== 'relatime')].join(',');
+  const bindFlags = ['remount', 'bind', ...bindFlagsOf(flags)].join(',');
   if (cgroup.version === 2) {
     const dir = cgroup.dirs[0];
     if (dir === undefined) return [];
     return [`step mount -n --bind ${quoteWord(dir)} ${t}`, `step mount -n -o ${bindFlags} ${t}`];
   }
   const lines = [`step mount -n -t tmpfs -o nosuid,nodev,noexec,mode=755,size=64k tmpfs ${t}`];
-  for (const dir of cgroup.dirs) {
-    const hierarchy = dir.slice(cgroup.root.length + 1).split('/')[0]!;
-    lines.push(`step mkdir -p "${target}/${hierarchy}"`, `step mount -n --bind ${quoteWord(dir)} "${target}/${hierarchy}"`);
-    lines.push(`step mount -n -o ${bindFlags} "${target}/${hierarchy}"`);
+  const hierarchies = cgroup.dirs.map((dir) => hierarchyOf(cgroup, dir));
+  if (fstab !== undefined && hierarchies.length > 0) {
+    // The fresh tmpfs is empty: one mkdir for every mount point, one mount(8) for every bind.
+    lines.push(`step mkdir ${hierarchies.map((h) => `"${target}/${escapeDoubleQuoted(h)}"`).join(' ')}`, `step mount -n --all --fstab ${quoteWord(fstab)}`);
+  } else {
+    for (const [i, dir] of cgroup.dirs.entries()) {
+      const hierarchy = hierarchies[i]!;
+      lines.push(`step mkdir -p "${target}/${hierarchy}"`, `step mount -n --bind ${quoteWord(dir)} "${target}/${hierarchy}"`);
+      lines.push(`step mount -n -o ${bindFlags} "${target}/${hierarchy}"`);
+    }
+  }
+  for (const hierarchy of hierarchies) {
     const names = hierarchy.split(',');
     if (names.length > 1) for (const name of names) lines.push(`step ln -s ${quoteWord(hierarchy)} "${target}/${name}"`);
   }

@@ -17,7 +17,7 @@ import { exitCodeOf } from '../exec/executor.js';
 import { runCreated } from '../start-box/run-plan.js';
 import type { RuntimeGlobals } from './argv.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
-import { buildInitScript } from './init-script.js';
+import { buildInitScript, initCgroupBinds } from './init-script.js';
 import { CONSOLE_FD, launchArgv } from './launch-scripts.js';
 import { parseBundle } from '../oci/parse-bundle.js';
 import type { OciContainer } from '../oci/container.js';
@@ -205,7 +205,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   const devicesFstab = deviceEntries.length > 0 ? join(paths.dir, 'devices.fstab') : undefined;
   if (devicesFstab) steps.push({ kind: 'write-text', path: devicesFstab, content: renderFstab('The device nodes that may open (all else is nodev), bound by the init after making them.', deviceEntries), why: 'The allowed devices\' binds, for one `mount --all`.' });
   if (kernelPathsFstab) steps.push({ kind: 'write-text', path: kernelPathsFstab, content: renderFstab('Masked and read-only paths, mounted by the init after /proc and /sys.', kernelEntries), why: 'linux.maskedPaths and linux.readonlyPaths, for one `mount --all`.' });
-  const init = buildInitScript({
+  const initInput = {
     toolboxFstab,
     kernelPathsFstab,
     container: c,
@@ -227,7 +227,11 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     hooks: initHooks(c, id, paths.verdict),
     userns: root !== undefined,
     ...(newUserns && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
-  });
+  };
+  const cgroupBinds = initCgroupBinds(initInput);
+  const cgroupFstab = cgroupBinds.length > 0 ? join(paths.dir, 'cgroup.fstab') : undefined;
+  if (cgroupFstab) steps.push({ kind: 'write-text', path: cgroupFstab, content: renderFstab('The container\'s own cgroups, bound with the cgroup mount\'s flags into its tmpfs by the init.', cgroupBinds), why: 'The v1 cgroup view\'s binds, for one `mount --all`.' });
+  const init = buildInitScript({ ...initInput, ...(cgroupFstab ? { cgroupFstab } : {}) });
   const launchInput = {
     procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')),
     join: facts.join,

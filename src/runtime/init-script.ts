@@ -2,7 +2,8 @@
 // of config.json below the root the caller mounted, the masked and read-only kernel paths, /dev's nodes and links
 // and the toolbox; pivots into the root; reports "ready" to `create`; then waits at the gate until `start`,
 // and only then drops privileges (setpriv), loads the seccomp filter and becomes the container's process (env -i).
-// Only stock tools (mount, mkdir, mknod, ln, prlimit, pivot_root) before pivot_root; after it, builtins and the toolbox.
+// Only stock tools (mount, mkdir, mknod, perl-base for the links, prlimit, pivot_root) before pivot_root; after it,
+// builtins and the toolbox. Each process costs ~2 ms: a builtin test skips what exists, batches take one process.
 
 import { quoteWord } from '../plan/quote.js';
 import { buildFinalExecArgv } from '../rootfs/final-exec.js';
@@ -11,7 +12,9 @@ import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 import { commandCheckLines } from '../rootfs/command-check.js';
 import { consoleSocketArgv } from '../oci/console-socket.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
-import { mountStepLines } from '../init/mount-steps.js';
+import { cgroupViewBinds, MKDIRS_FUNCTION, mountsStepLines } from '../init/mount-steps.js';
+import type { InitMount } from '../init/mounts.js';
+import type { FstabEntry } from '../rootfs/fstab.js';
 import { ociInitMounts } from './oci-mounts.js';
 import { createContainerLines, startContainerLines, type InitHooks } from './init-hooks.js';
 import { escapeDoubleQuoted } from './resolve-in-root.js';
@@ -50,6 +53,8 @@ export interface InitInput {
   readonly apparmor: boolean;
   /** fstab files in the state dir the init mounts in one call each (batch-mounts.ts); kernelPaths absent when none. */
   readonly toolboxFstab: string;
+  /** A v1 "cgroup" mount's binds (cgroupViewBinds), one `mount --all`; absent: one bind and remount each. */
+  readonly cgroupFstab?: string;
   readonly kernelPathsFstab: string | undefined;
   /** process.terminal: the caller's --console-socket, which gets the pty's master before create exits. */
   readonly consoleSocket?: string;
@@ -61,6 +66,19 @@ export interface InitInput {
   readonly consoleFd?: number;
 }
 
+/** config.json's mounts as the init makes them (with the device guard's nodev added). */
+function initMounts(input: Omit<InitInput, 'cgroupFstab'>): InitMount[] {
+  const c = input.container;
+  const guard = input.deviceGuard;
+  const mounts = guard ? c.mounts.map((given, i) => ({ ...given, flags: guard.mountFlags[i]! })) : c.mounts;
+  return ociInitMounts(c.root.path, mounts, input);
+}
+
+/** The binds of a v1 "cgroup" mount, for the fstab the init mounts them from (none: no such mount). */
+export function initCgroupBinds(input: Omit<InitInput, 'cgroupFstab'>): FstabEntry[] {
+  return initMounts(input).flatMap(cgroupViewBinds);
+}
+
 /** The init script's text; the container's argv arrives as "$@". */
 export function buildInitScript(input: InitInput): string {
   const c = input.container;
@@ -68,7 +86,9 @@ export function buildInitScript(input: InitInput): string {
     '# PID 1 of the container, in its new namespaces (the caller already mounted its root).',
     '# A failed step reports on fd 3 (nsbox-runtime prints it) and exits 125.',
     STEP_FUNCTION,
-    'mkfile() { for f; do [ -e "$f" ] || { mkdir -p "${f%/*}" && : > "$f"; } || return 1; done; }',
+    // The directory test is a builtin: mkdir -p only where it is missing (the toolbox's files share one directory).
+    'mkfile() { for f; do [ -e "$f" ] || { { [ -d "${f%/*}" ] || mkdir -p "${f%/*}"; } && : > "$f"; } || return 1; done; }',
+    MKDIRS_FUNCTION,
     'put() { printf \'%s\\n\' "$2" > "$1"; }',
     `S=${quoteWord(input.stateDir)}  # the container's state directory (on the host)`,
     `R=${quoteWord(c.root.path)}  # the container's root`,
@@ -105,16 +125,15 @@ export function buildInitScript(input: InitInput): string {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
   }
   lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
-  const mounts = guard ? c.mounts.map((given, i) => ({ ...given, flags: guard.mountFlags[i]! })) : c.mounts;
-  for (const mount of ociInitMounts(c.root.path, mounts, input)) lines.push(...mountStepLines(mount, c.root.path));
+  lines.push(...mountsStepLines(initMounts(input), c.root.path, input.cgroupFstab));
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
   const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;
   // With the guard the root's own /dev nodes are nodev: the default ones are made even without a /dev tmpfs (as runc).
   for (const device of c.devices) if (device.origin === 'config' || devTmpfs || guard) lines.push(...deviceLines(device, at(device.path), input.userns === true));
   if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
-  for (const [name, target] of DEV_LINKS) lines.push(`[ -e ${at(`/dev/${name}`)} ] || [ -L ${at(`/dev/${name}`)} ] || step ln -s ${target} ${at(`/dev/${name}`)}`);
-  if (c.mounts.some((m) => m.destination === '/dev/pts')) lines.push(`[ -e ${at('/dev/ptmx')} ] || [ -L ${at('/dev/ptmx')} ] || step ln -s pts/ptmx ${at('/dev/ptmx')}`);
+  const links = [...DEV_LINKS.map(([name, target]) => [target, at(`/dev/${name}`)] as const), ...(c.mounts.some((m) => m.destination === '/dev/pts') ? [['pts/ptmx', at('/dev/ptmx')] as const] : [])];
+  lines.push(...linkLines(links));
   lines.push(
     '',
     '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
@@ -138,7 +157,7 @@ export function buildInitScript(input: InitInput): string {
     '',
     '# 7. Enter the root: pivot_root puts the old root on top of it; detach that lazily. Only the container\'s files',
     '#    exist from here on: umount, setpriv and env run from the toolbox.',
-    `step mkdir -p "$R${escapeDoubleQuoted(input.cwd)}"`,
+    `[ -d "$R${escapeDoubleQuoted(input.cwd)}" ] || step mkdir -p "$R${escapeDoubleQuoted(input.cwd)}"`,
     ...enterRootLines(input.toolbox),
     `step cd ${quoteWord(c.process.cwd)}`,
     ...commandCheckLines(pathOf(c.process.env)),
@@ -223,12 +242,25 @@ function deviceLines(d: OciDevice, t: string, bindFromHost: boolean): string[] {
   const node = d.type === 'p' ? `step mknod -m ${mode} ${t} p` : `step mknod -m ${mode} ${t} ${d.type} ${d.major} ${d.minor}`;
   const dir = t.slice(0, t.lastIndexOf('/'));
   return [
-    ...(dir !== '"$R/dev' && dir !== '"$R' ? [`step mkdir -p ${dir}"`] : []),
-    `rm -f ${t}`,
+    ...(dir !== '"$R/dev' && dir !== '"$R' ? [`[ -d ${dir}" ] || step mkdir -p ${dir}"`] : []),
+    // Only what is there is removed (a fresh /dev tmpfs has nothing): the test is a builtin, rm a process.
+    `if [ -e ${t} ] || [ -L ${t} ]; then rm -f ${t}; fi`,
     // A bind keeps the host node's owner and mode: the host's own node is what the container opens.
     ...(bindFromHost ? [`step mkfile ${t}`, `step mount -n --bind ${quoteWord(d.path)} ${t}`] : [node, ...(d.uid !== 0 || d.gid !== 0 ? [`step chown ${d.uid}:${d.gid} ${t}`] : [])]),
   ];
 }
+
+/**
+ * /dev's standard links (TARGET, LINK pairs), each only where nothing is there yet: one host perl for them all (ln -s
+ * is one process per link; perl-base is Essential and already the runtime's console-socket tool).
+ */
+export function linkLines(links: readonly (readonly [string, string])[]): string[] {
+  if (links.length === 0) return [];
+  return [`step perl -e ${quoteWord(SYMLINKS_PERL)} ${links.map(([target, link]) => `${quoteWord(target)} ${link}`).join(' ')}`];
+}
+
+/** `ln -s` for each TARGET LINK pair of @ARGV whose LINK does not exist (not even as a dangling link). */
+const SYMLINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { -e $link or -l $link or symlink $target, $link or die "ln -s $target $link: $!\\n" }';
 
 /** The paths the init makes nodes, links and mount points at itself: `placed` says where each is in the root. */
 export function initPaths(c: OciContainer): string[] {

@@ -5,8 +5,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { kernelPathMounts, toolboxMounts } from '../../src/init/mounts.js';
-import { mountStepLines } from '../../src/init/mount-steps.js';
+import { cgroupViewBinds, MKDIRS_FUNCTION, mountStepLines, mountsStepLines } from '../../src/init/mount-steps.js';
+import { linkLines } from '../../src/runtime/init-script.js';
 import { ociInitMounts } from '../../src/runtime/oci-mounts.js';
 import { buildLateMounts } from '../../src/rootfs/box-mounts.js';
 import { createContainerLines, startContainerLines, type InitHooks } from '../../src/runtime/init-hooks.js';
@@ -42,6 +46,80 @@ test('OCI mounts as steps: the mount point, a bind then its flags by remount, tm
   assert.ok(lines.includes('step mount -n --move "$S/copyup" "$R/run"'));
   assert.ok(lines.includes('step mount -n --bind /h/d "$R/real/data"'), 'the resolved target, not the destination as written');
   assert.equal(lines.at(-1), 'step mount -n --make-rslave "$R/real/data"');
+});
+
+test('fewer processes: a mount point is made only when missing; a v1 cgroup view is one mkdir and one mount --all', () => {
+  const [proc] = ociInitMounts('/R', [mount({ destination: '/proc', type: 'proc', source: 'proc' })], { targets: ['/proc'], fileSources: [false], cgroupDirs: [], cgroupVersion: 1, cgroupRoot: '/sys/fs/cgroup' });
+  assert.equal(mountStepLines(proc!, '/R')[1], '[ -d "$R/proc" ] || step mkdir -p "$R/proc"');
+  const dirs = ['/sys/fs/cgroup/pids/p/c', '/sys/fs/cgroup/cpu,cpuacct/p/c'];
+  const [view] = ociInitMounts('/R', [mount({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', flags: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] })], { targets: ['/sys/fs/cgroup'], fileSources: [false], cgroupDirs: dirs, cgroupVersion: 1, cgroupRoot: '/sys/fs/cgroup' });
+  assert.equal(cgroupViewBinds(view!).map((e) => [e.source, e.target, e.type, e.options]), [
+    ['/sys/fs/cgroup/pids/p/c', '/R/sys/fs/cgroup/pids', 'none', 'bind,nosuid,noexec,nodev,ro'],
+    ['/sys/fs/cgroup/cpu,cpuacct/p/c', '/R/sys/fs/cgroup/cpu,cpuacct', 'none', 'bind,nosuid,noexec,nodev,ro'],
+  ], 'each bind read-only with the mount\'s flags (libmount remounts it itself)');
+  const lines = mountStepLines(view!, '/R', '/S/cgroup.fstab').filter((l) => !l.startsWith('#'));
+  assert.equal(lines, [
+    '[ -d "$R/sys/fs/cgroup" ] || step mkdir -p "$R/sys/fs/cgroup"',
+    'step mount -n -t tmpfs -o nosuid,nodev,noexec,mode=755,size=64k tmpfs "$R/sys/fs/cgroup"',
+    'step mkdir "$R/sys/fs/cgroup/pids" "$R/sys/fs/cgroup/cpu,cpuacct"',
+    'step mount -n --all --fstab /S/cgroup.fstab',
+    'step ln -s cpu,cpuacct "$R/sys/fs/cgroup/cpu"',
+    'step ln -s cpu,cpuacct "$R/sys/fs/cgroup/cpuacct"',
+    'step mount -n -o remount,bind,ro,nosuid,nodev,noexec "$R/sys/fs/cgroup"',
+  ]);
+  assert.equal(cgroupViewBinds(proc!), [], 'no binds for any other mount');
+});
+
+test('mount points in groups: each made right after the last mount at or above it, one mkdir -p for the missing ones', () => {
+  const dests = ['/proc', '/dev', '/dev/pts', '/dev/shm', '/sys', '/dev/pts/x'];
+  const entries = ociInitMounts('/R', dests.map((destination) => mount({ destination })), { targets: dests, fileSources: dests.map(() => false), cgroupDirs: [], cgroupVersion: 1, cgroupRoot: '/sys/fs/cgroup' });
+  const lines = mountsStepLines(entries, '/R').filter((l) => !l.startsWith('#'));
+  assert.equal(lines, [
+    'step mkdirs "$R/proc" "$R/dev" "$R/sys"',
+    'step mount -n -t tmpfs tmpfs "$R/proc"',
+    'step mount -n -t tmpfs tmpfs "$R/dev"',
+    'step mkdirs "$R/dev/pts" "$R/dev/shm"',
+    'step mount -n -t tmpfs tmpfs "$R/dev/pts"',
+    'step mkdirs "$R/dev/pts/x"',
+    'step mount -n -t tmpfs tmpfs "$R/dev/shm"',
+    'step mount -n -t tmpfs tmpfs "$R/sys"',
+    'step mount -n -t tmpfs tmpfs "$R/dev/pts/x"',
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'nsbox-mkdirs-'));
+  try {
+    mkdirSync(join(dir, 'there'));
+    const r = spawnSync('sh', ['-c', `${MKDIRS_FUNCTION}\nmkdirs "$1/there" "$1/a b/c" "$1/d"; echo "$# $1"`, 'sh', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `1 ${dir}\n`, 'the script\'s own arguments are untouched');
+    for (const d of ['there', 'a b/c', 'd']) assert.ok(lstatSync(join(dir, d)).isDirectory(), d);
+    writeFileSync(join(dir, 'f'), '');
+    assert.not.equal(spawnSync('sh', ['-c', `${MKDIRS_FUNCTION}\nmkdirs "$1/f/x"`, 'sh', dir]).status, 0, 'a failure fails the step');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('/dev links: one perl for all, only where nothing is (an existing file, link or dangling link stays)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nsbox-links-'));
+  try {
+    mkdirSync(join(dir, 'dev'));
+    writeFileSync(join(dir, 'dev/stdin'), 'mine');
+    symlinkSync('/nowhere', join(dir, 'dev/core'));
+    const lines = linkLines([['/proc/self/fd', '"$R/dev/fd"'], ['/proc/self/fd/0', '"$R/dev/stdin"'], ['/proc/kcore', '"$R/dev/core"'], ['pts/ptmx', '"$R/dev/ptmx"']]);
+    assert.equal(lines.length, 1, 'one process');
+    const r = spawnSync('sh', ['-c', `step() { "$@"; }\nR=${dir}\n${lines[0]}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readlinkSync(join(dir, 'dev/fd')), '/proc/self/fd');
+    assert.equal(readlinkSync(join(dir, 'dev/ptmx')), 'pts/ptmx');
+    assert.ok(lstatSync(join(dir, 'dev/stdin')).isFile(), 'an existing file stays');
+    assert.equal(readlinkSync(join(dir, 'dev/core')), '/nowhere', 'a dangling link stays');
+    rmSync(join(dir, 'dev'), { recursive: true });
+    const failed = spawnSync('sh', ['-c', `step() { "$@"; }\nR=${dir}\n${lines[0]}`], { encoding: 'utf8' });
+    assert.not.equal(failed.status, 0, 'a link that cannot be made fails the step');
+    assert.match(failed.stderr, /ln -s \/proc\/self\/fd .*\/dev\/fd: No such file or directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('hooks in the init: createContainer gets the state with the host pid and fails create; startContainer reports on fd 6', () => {
