@@ -2,7 +2,7 @@
 // bin/nsbox-runtime, a busybox image built at test time, and a cgroup parent inside the test's own cgroup.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -150,5 +150,20 @@ export async function startContainerd(dir: string): Promise<Containerd> {
         }
       }
     },
+  };
+}
+
+/**
+ * nsbox-runtime with its output in files below `base`: a created container keeps the stdio it was given (as under
+ * runc), so pipes would stay open after the runtime exits.
+ */
+export function runtimeWithFiles(base: string, root: string, timeoutMs = 60_000): (...args: string[]) => { code: number | null; stdout: string; stderr: string } {
+  return (...args) => {
+    const out = join(base, 'rt.out');
+    const err = join(base, 'rt.err');
+    const fds = [openSync(out, 'w'), openSync(err, 'w')];
+    const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: timeoutMs });
+    for (const fd of fds) closeSync(fd);
+    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   };
 }

@@ -8,14 +8,14 @@
 //   /work/shared/vm/run-cgroup2 --share "$PWD" -- node test/run.js integration cgroup-device-guard
 
 import * as assert from 'uvu/assert';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectCgroupHost } from '../../src/cgroup/detect.js';
 import { isRoot, nsbox } from '../helpers/nsbox.js';
-import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+import { buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, removeCgroupParents, type Snapshot } from '../helpers/leaks.js';
 
@@ -34,14 +34,7 @@ const PARENT = `./devguard-${process.pid}`;
 
 const hashBacking = () => createHash('sha256').update(readFileSync(backing)).digest('hex');
 
-const rt = (...args: string[]) => {
-  const out = join(base, 'rt.out');
-  const err = join(base, 'rt.err');
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 120_000 });
-  for (const fd of fds) closeSync(fd);
-  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-};
+const rt = runtimeWithFiles(base, root, 120_000);
 
 /** The probe: for each path, make the loop device's node there unless one exists, read it, try to write it. */
 function probe(paths: readonly string[]): string {

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
-import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+import { RUNTIME, buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -29,14 +29,7 @@ const root = join(base, 'state');
 const parent = `nsbox-rt-contain-${process.pid}`;
 let before: Snapshot;
 
-const rt = (...args: string[]) => {
-  const out = join(base, 'rt.out');
-  const err = join(base, 'rt.err');
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
-  for (const fd of fds) closeSync(fd);
-  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-};
+const rt = runtimeWithFiles(base, root);
 
 // containerd's default capabilities (no CAP_SYS_ADMIN), as ctr gives them.
 const CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];

@@ -5,14 +5,14 @@
 // its session, even one that ignores SIGHUP; no relay is left. Without a terminal, nsbox-runtime's signals reach the exec.
 
 import * as assert from 'uvu/assert';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
-import { RUNTIME, buildBusyboxTar, has } from '../helpers/oci-clients.js';
+import { RUNTIME, buildBusyboxTar, has, runtimeWithFiles } from '../helpers/oci-clients.js';
 import { spawnOnPty } from '../helpers/pty.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : !has('python3') ? 'needs python3 (the pty driver)' : undefined;
@@ -29,13 +29,7 @@ const sessions: ReturnType<typeof spawnOnPty>[] = [];
 const exitOf = (session: ReturnType<typeof spawnOnPty>, ms = 20_000) => Promise.race([session.exited, sleep(ms).then(() => { throw new Error(`nsbox-runtime exec did not end within ${ms} ms; the terminal shows: ${JSON.stringify(session.output().slice(-500))}`); })]);
 
 /** nsbox-runtime with its output in files: a created container keeps the stdio it was given (pipes would stay open). */
-const rt = (...args: string[]) => {
-  const [out, err] = [join(base, 'rt.out'), join(base, 'rt.err')];
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
-  for (const fd of fds) closeSync(fd);
-  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-};
+const rt = runtimeWithFiles(base, root);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 /** The pid nsbox-runtime writes once the exec runs (its output may come first). */

@@ -5,14 +5,14 @@
 // nothing behind.
 
 import * as assert from 'uvu/assert';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
-import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+import { buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -25,14 +25,7 @@ const parent = `nsbox-rt-userns-${process.pid}`;
 const HOST_ROOT = 100000;
 let before: Snapshot;
 
-const rt = (...args: string[]) => {
-  const out = join(base, 'rt.out');
-  const err = join(base, 'rt.err');
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
-  for (const fd of fds) closeSync(fd);
-  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-};
+const rt = runtimeWithFiles(base, root);
 
 const words = (text: string) => text.trim().split(/\s+/).join(' ');
 

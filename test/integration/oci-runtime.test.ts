@@ -5,7 +5,7 @@
 // host path: the mount lands inside the root and the host victim is untouched.
 
 import * as assert from 'uvu/assert';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { NSBOX, isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
-import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
+import { RUNTIME, buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -22,18 +22,7 @@ const root = join(base, 'state');
 const parent = `nsbox-rt-direct-${process.pid}`;
 let before: Snapshot;
 
-/**
- * nsbox-runtime with its output in files: a created container keeps the stdio it was given (as under runc), so pipes
- * would stay open after the runtime exits.
- */
-const rt = (...args: string[]) => {
-  const out = join(base, 'rt.out');
-  const err = join(base, 'rt.err');
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const r = spawnSync(RUNTIME, ['--root', root, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 60_000 });
-  for (const fd of fds) closeSync(fd);
-  return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-};
+const rt = runtimeWithFiles(base, root);
 
 /** A bundle whose process is `args`, its root a copy of the busybox root; `edit` changes config.json. */
 function bundle(name: string, args: string[], edit: (c: Record<string, any>) => void = () => {}): string {
