@@ -1,6 +1,7 @@
 // Command-line entry: picks the subcommand, loads only its module, runs it, and is the one place errors are printed.
 
 import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import type { NsboxCommand } from './commands/command.js';
 import { NsboxError, EXIT_NSBOX } from './errors.js';
 
@@ -125,7 +126,7 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
     return runImageBox(args, command, afterDash, title);
   }
   // On a terminal, the shell gets a pty of its own (like -t); from a pipe, it reads its commands from stdin.
-  if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], process.stdin.isTTY === true, title);
+  if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], isatty(0), title);
   return runBox(args, command, false, title);
 }
 

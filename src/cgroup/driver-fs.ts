@@ -22,12 +22,16 @@ export function renderWithCgroupfs(layout: CgroupLayout): DriverSteps {
   return { setup, launchPrefix: [], join: joinSteps(layout) };
 }
 
-/** Both drivers: nsbox writes the waiting box's PID into each cgroup.procs (cgexec would be one more process). */
+/**
+ * Both drivers: nsbox writes the waiting box's PID into each cgroup.procs (cgexec would be one more process), in the
+ * background: the first move after a quiet spell waits out an RCU grace period, and the plan's next steps overlap it.
+ */
 export function joinSteps(layout: CgroupLayout): Step[] {
   return layout.boxes.map((b) => ({
     kind: 'write-file',
     path: `${dirOf(b)}/cgroup.procs`,
     content: '{box}',
+    background: true,
     why: `Move the waiting box into its cgroup (${b.controllers.join(',') || 'cgroup2'}); everything it starts stays inside.`,
   }));
 }

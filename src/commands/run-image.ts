@@ -2,6 +2,7 @@
 
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { NsboxError, flagError } from '../errors.js';
 import { describeStore, resolveStoreRoot } from '../image/store.js';
 import { parseImageRef } from '../image/reference.js';
@@ -40,7 +41,7 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
     lowerDirs = await imageLowerDirs(store, ref);
   }
   // Docker's default for image boxes is the bridge network; without iptables or nft, a network namespace with only lo.
-  const description = buildImageBoxDescription(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: process.stdin.isTTY === true, defaultNetwork: defaultImageNetwork() });
+  const description = buildImageBoxDescription(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: isatty(0), defaultNetwork: defaultImageNetwork() });
   let facts: ImagePlanFacts;
   try {
     const gathered = await gatherImageFacts(description, store, lowerDirs, record);

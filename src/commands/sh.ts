@@ -1,5 +1,6 @@
 // `nsbox sh [flags]`: your shell ($SHELL, else /bin/sh) in new namespaces, on your terminal.
 
+import { isatty } from 'node:tty';
 import type { NsboxCommand } from './command.js';
 import { RUN_OPTIONS } from '../spec/run-flags.js';
 import { commandArgv, runBox, titleOf } from './box-command.js';
@@ -11,6 +12,6 @@ export const command: NsboxCommand = {
   handler: (args) => {
     const shell = process.env.SHELL || '/bin/sh';
     // On a terminal, the shell gets a pty of its own (like -t); from a pipe, it reads its commands from stdin.
-    return runBox(args, [shell, ...commandArgv(args, 'sh')], process.stdin.isTTY === true, titleOf(process.argv.slice(2)));
+    return runBox(args, [shell, ...commandArgv(args, 'sh')], isatty(0), titleOf(process.argv.slice(2)));
   },
 };

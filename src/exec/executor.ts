@@ -85,6 +85,12 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   const helpers: LaunchedProcess[] = [];
   let status: ExitStatus | undefined;
   let verification: Promise<void> | undefined;
+  /** Background steps (cgroup moves) still running: release waits for them, a rollback too. */
+  const pending: Promise<void>[] = [];
+  const settle = async () => {
+    const all = pending.splice(0);
+    await Promise.all(all);
+  };
   const awaitedIsolate = () => plan.steps.flatMap((s) => (s.kind === 'await-namespaces' && s.pid === 'box' ? s.isolate : []));
 
   const created = plan.steps.find((s): s is LaunchStep => s.kind === 'launch' && s.mode === 'oci-created');
@@ -98,9 +104,12 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
       undos.push(...undosOf(step));
     }
+    await settle();
     if (created) await handOverCreated(created);
     else if (detached) await handOver();
   } catch (error) {
+    // A move still under way could land after the rollback removed its cgroup: let it finish (or fail) first.
+    await Promise.allSettled(pending);
     await abortBox(execution, runner);
     // An OCI container's init is not the launched process (that one forked it and exited): end it too.
     if (created && execution.pids.box !== undefined && execution.pids.box !== execution.box?.pid) runner.kill(execution.pids.box, 'SIGKILL');
@@ -160,6 +169,12 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       case 'exec':
         return runner.exec(step.argv.map(fill));
       case 'write-file':
+        if (step.background && runner.writeFileInBackground) {
+          const write = runner.writeFileInBackground(fill(step.path), fill(step.content));
+          write.catch(() => undefined); // awaited (and reported) at release or rollback
+          pending.push(write);
+          return;
+        }
         return runner.writeFile(fill(step.path), fill(step.content));
       case 'write-text':
         return runner.writeFile(fill(step.path), step.content);
@@ -181,6 +196,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
         runner.kill(execution.pids[step.pid]!, 'SIGKILL');
         return;
       case 'release':
+        await settle();
         execution.box!.release();
         execution.released = true;
         options.onReleased?.(execution);

@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 // File steps are sync: a plan's dozen small writes and mkdirs take microseconds each; awaited, each is a thread-pool round trip.
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFile, writeFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
@@ -47,6 +47,8 @@ export interface LaunchedProcess {
 export interface Runner {
   exec(argv: readonly string[]): Promise<void>;
   writeFile(path: string, content: string): Promise<void>;
+  /** The same write on libuv's thread pool, so nsbox goes on while the kernel blocks it (a cgroup move). */
+  writeFileInBackground?(path: string, content: string): Promise<void>;
   mkdir(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
@@ -83,6 +85,11 @@ export const hostRunner: Runner = {
     } catch (error) {
       throw new NsboxError(`cannot write ${path}: ${(error as Error).message}`);
     }
+  },
+  writeFileInBackground(path, content) {
+    return new Promise((resolve, reject) => {
+      writeFile(path, content, (error) => (error ? reject(new NsboxError(`cannot write ${path}: ${error.message}`)) : resolve()));
+    });
   },
   async mkdir(path) {
     try {

@@ -69,9 +69,9 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   // are then the network's files (rewritten in place when peers come and go), bound like the others.
   const net = box.network ? planNetwork(box.network, box.id, { bindFiles: false }) : undefined;
   const c = facts.container;
+  // The container's files, made while the launched box waits at its gate (see the order at the end).
   const steps: Step[] = [];
   const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
-  if (cgroup) steps.push(...cgroup.setup);
   const cgroupView = planCgroupView(cgroup?.box, spec.privileged);
 
   for (const dir of facts.createDirs ?? []) {
@@ -163,7 +163,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []),
   ];
   const unshare = ['unshare', ...box.namespaces.map((n) => namespaceInfo(n).flag), '--propagation', 'private'];
-  steps.push({
+  const launch: Step = {
     kind: 'launch',
     as: 'box',
     // setsid first: right after env at the head of the argv, nsbox does both itself (spawn options, no process).
@@ -172,7 +172,11 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     ...(tty ? { tty: true } : {}),
     why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation (PID 1 starts from an empty environment), ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,
     ...(detach ? { detach, supervised: true } : {}),
-  });
+  };
+  // The order: launch first, so that the box's namespaces are made while nsbox makes its cgroups and files (the box
+  // only waits at its gate meanwhile); then the cgroups and the move into them, in the background (it waits for an
+  // RCU grace period), which the container's files overlap; the checks from outside; the gate opens last.
+  steps.unshift(launch, ...(cgroup ? [...cgroup.setup, ...cgroup.join] : []));
   steps.push({
     kind: 'await-namespaces',
     pid: 'box',
@@ -183,7 +187,6 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   if (net) steps.push(...net.steps);
   const enter = net ? enterBoxStep(net.inBox) : undefined;
   if (enter) steps.push(enter);
-  if (cgroup) steps.push(...cgroup.join);
   if (tty || attachSocket !== undefined) steps.push(ownDevptsStep());
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.

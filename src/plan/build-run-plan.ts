@@ -29,7 +29,6 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   const explicitMap = spec.idMapping.kind === 'explicit' ? spec.idMapping : undefined;
 
   const cgroup = spec.cgroup ? planCgroup(spec.cgroup, spec.id) : undefined;
-  if (cgroup) steps.push(...cgroup.setup);
 
   if (explicitMap) {
     steps.push(
@@ -83,6 +82,9 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
     why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),
     ...(detach ? { detach, supervised: true } : {}),
   });
+  // The cgroups are made, and the box moved into them in the background, while it waits at its gate: the move waits
+  // for an RCU grace period, which the namespace check and the network steps overlap.
+  if (cgroup) steps.push(...cgroup.setup, ...cgroup.join);
   steps.push({
     kind: 'await-namespaces',
     pid: 'box',
@@ -100,7 +102,6 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   }
   const enter = enterBoxStep(inBox);
   if (enter) steps.push(enter);
-  if (cgroup) steps.push(...cgroup.join);
   steps.push({ kind: 'release', why: 'Open the gate: the box runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.
   if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });

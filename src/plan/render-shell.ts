@@ -10,7 +10,11 @@ type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K 
 
 const RENDER: Renderers = {
   exec: (s) => [`${quoteArgv(s.argv)}`],
-  'write-file': (s) => [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)}`],
+  // background: a subshell (a fork, no new program) does the write; release waits for it (set -e stops on a failure).
+  'write-file': (s) =>
+    s.background
+      ? [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)} &`, 'pending="${pending:-} $!"']
+      : [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)}`],
   // printf, a builtin, one quoted line each (a heredoc needs cat: one process per file).
   'write-text': (s) => {
     const lines = s.content.replace(/\n$/, '').split('\n');
@@ -130,6 +134,9 @@ export function renderShell(plan: Plan): string {
       out.push(`mkdir ${[...pendingDirs, step.path].map(quoteTemplate).join(' ')}`);
       pendingDirs.length = 0;
       continue;
+    }
+    if (step.kind === 'release' && plan.steps.some((s) => s.kind === 'write-file' && s.background)) {
+      out.push('for job in ${pending:-}; do wait "$job"; done  # the background writes above: each must have succeeded');
     }
     out.push(...(RENDER[step.kind] as (s: Step) => string[])(step));
   }

@@ -23,6 +23,11 @@ export interface WriteFileStep {
   readonly content: string;
   readonly why: string;
   readonly undo?: UndoStep;
+  /**
+   * Started in the background; the release step waits for it. Moving a process into a cgroup waits for an RCU
+   * grace period (10-40 ms here, system-wide), which the steps after it overlap instead of waiting it out.
+   */
+  readonly background?: boolean;
 }
 
 /** Write a text file on the host (a config file such as an fstab), shown as a heredoc by --explain. */

@@ -1,10 +1,10 @@
-// The compiled program of a box, as the file its loader reads: STORE/seccomp/<key>.bpf, where the key hashes the
+// The compiled program of a box, as the file its loader reads: STORE/seccomp/<name>.bpf, where the name hashes the
 // compiler's identity, the profile and what the program depends on (architecture, capabilities, kernel). Compiling
 // takes milliseconds; a cached file costs nothing at the next run. Files are written whole (temp file + rename) and
 // never changed: a box bind-mounts its program read-only into the toolbox.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPILER_ID, compileProfile, type CompileContext } from './compile.js';
 import { encodeProgram } from './bpf.js';
@@ -16,25 +16,77 @@ export interface ProgramFile {
   readonly instructions: number;
 }
 
-/** The key of a program: the same inputs give the same file. */
-export function programKey(profile: SeccompProfile, context: CompileContext): string {
-  const text = JSON.stringify({ compiler: COMPILER_ID, profile, context }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+/** What the program depends on, as text: the same text gives the same program. */
+export function programKeyText(profile: SeccompProfile, context: CompileContext): string {
+  return JSON.stringify({ compiler: COMPILER_ID, profile, context }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-/** The program for this box in `dir` (STORE/seccomp), compiled and written when not there yet. */
+/** sha256 of the key text: the name when the quick name below is taken by another text (never by chance). */
+export function programKey(profile: SeccompProfile, context: CompileContext): string {
+  return createHash('sha256').update(programKeyText(profile, context)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The program for this box in `dir` (STORE/seccomp), compiled and written when not there yet. Its name is a quick
+ * hash of the key text (FNV-1a: node:crypto alone costs a run ~5 ms of start-up), and the text itself lies beside it
+ * (<name>.key): a program is used only when its text is this one, so a collision (or a crafted one) can never give a
+ * box another profile's program; it then falls back to the sha256 name.
+ */
 export function ensureProgramFile(dir: string, profile: SeccompProfile, context: CompileContext): ProgramFile {
-  const key = programKey(profile, context);
-  const path = join(dir, `${key}.bpf`);
-  try {
-    return { path, instructions: statSync(path).size / 8 };
-  } catch {
-    // not compiled yet
+  const text = programKeyText(profile, context);
+  const quick = join(dir, `f${quickHash(text)}`);
+  const found = cached(quick, text);
+  if (found) return found;
+  const keyText = readOr(`${quick}.key`);
+  // Free (nothing there yet) or ours: the quick name; taken by another text: the sha256 name.
+  const base = keyText === undefined || keyText === text ? quick : join(dir, programKey(profile, context));
+  if (base !== quick) {
+    const other = cached(base, text);
+    if (other) return other;
   }
   const program = encodeProgram(compileProfile(profile, context).filters);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // The key first, then the program: a reader that finds the program finds its key.
+  writeWhole(`${base}.key`, text);
+  writeWhole(`${base}.bpf`, program);
+  return { path: `${base}.bpf`, instructions: program.length / 8 };
+}
+
+/** The program at base.bpf if base.key holds exactly `text`. */
+function cached(base: string, text: string): ProgramFile | undefined {
+  try {
+    const size = statSync(`${base}.bpf`).size;
+    return readOr(`${base}.key`) === text ? { path: `${base}.bpf`, instructions: size / 8 } : undefined;
+  } catch {
+    return undefined; // not compiled yet
+  }
+}
+
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole (temp file + rename), never changed afterwards: boxes bind the program read-only. */
+function writeWhole(path: string, content: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, program, { mode: 0o644 });
+  writeFileSync(tmp, content, { mode: 0o644 });
   renameSync(tmp, path);
-  return { path, instructions: program.length / 8 };
+}
+
+/** FNV-1a with four seeds: 32 hex characters. */
+export function quickHash(text: string): string {
+  let out = '';
+  for (const seed of [0x811c9dc5, 0x01000193, 0x9e3779b9, 0x85ebca6b]) {
+    let h = seed >>> 0;
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out;
 }

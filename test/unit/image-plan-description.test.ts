@@ -118,7 +118,9 @@ test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox 
   const plan = buildImagePlan(s, facts, 'nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh');
   const launch = plan.steps.find((st) => st.kind === 'launch');
   assert.ok(launch?.kind === 'launch' && launch.argv.includes('--cgroup') && launch.argv[0] === 'env');
-  const mkdir = plan.steps[0]!;
+  // The box is launched first (it waits at its gate while nsbox makes its files); the container dir comes next.
+  assert.equal(plan.steps[0]!.kind, 'launch');
+  const mkdir = plan.steps[1]!;
   assert.ok(mkdir.kind === 'mkdir' && mkdir.undo?.kind === 'remove', '--rm removes the container dir');
   const init = plan.scripts.find((x) => x.name === 'init')!.text;
   assert.match(init, /step pivot_root \. \./);

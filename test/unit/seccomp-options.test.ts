@@ -3,13 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NsboxError } from '../../src/errors.js';
 import { parseSecurityOpts } from '../../src/seccomp/security-opt.js';
 import { chooseLoader, loaderWords, perlLoaderScript, setprivHasSeccompFilter } from '../../src/seccomp/loader.js';
 import { prepareSeccomp } from '../../src/seccomp/prepare.js';
+import { ensureProgramFile, programKey, programKeyText, quickHash } from '../../src/seccomp/program-file.js';
 import { COMPILER_ID, compileProfile } from '../../src/seccomp/compile.js';
 import { encodeProgram } from '../../src/seccomp/bpf.js';
 import { DEFAULT_PROFILE } from '../../src/seccomp/default-profile.js';
@@ -112,7 +113,9 @@ test('prepare: the program is compiled once into the store and mounted from the 
     assert.is(again.toolbox.files.find((f) => f.name === 'seccomp.bpf')!.source, program.source, 'cached');
     const admin = prepareSeccomp({ kind: 'default' }, [...DEFAULT_CAPABILITIES, 'sys_admin'], store, TOOLBOX, 'x64');
     assert.is.not(admin.toolbox.files.find((f) => f.name === 'seccomp.bpf')!.source, program.source, 'other capabilities, other program');
-    assert.equal(readdirSync(join(store, 'seccomp')).sort().length, 2, 'two programs, no temp file');
+    const files = readdirSync(join(store, 'seccomp')).sort();
+    assert.equal(files.filter((f) => f.endsWith('.bpf')).length, 2, 'two programs');
+    assert.equal(files.length, 4, 'each with its key beside it, no temp file');
     const viaSetpriv = prepareSeccomp({ kind: 'default' }, DEFAULT_CAPABILITIES, store, { ...TOOLBOX, setprivSeccompFilter: true }, 'x64');
     assert.is(viaSetpriv.seccomp!.loader, 'setpriv');
     assert.not.ok(viaSetpriv.toolbox.files.some((f) => f.name === 'perl' || f.name === 'libcrypt.so.1'), 'no perl in the box');
@@ -123,6 +126,32 @@ test('prepare: the program is compiled once into the store and mounted from the 
     assert.throws(() => prepareSeccomp({ kind: 'default' }, [], store, TOOLBOX, 'riscv64'), /no syscall table for riscv64/);
   } finally {
     rmSync(store, { recursive: true, force: true });
+  }
+});
+
+test('program file: a name taken by another key text is never used; the sha256 name is', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nsbox-seccomp-key-'));
+  try {
+    const context = { native: 'SCMP_ARCH_X86_64' as const, capabilities: DEFAULT_CAPABILITIES, kernel: [6, 1] as const };
+    const text = programKeyText(DEFAULT_PROFILE, context);
+    const quick = join(dir, `f${quickHash(text)}`);
+    // A crafted (or corrupted) entry under the quick name: another text, a program that allows everything.
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${quick}.key`, text.replace('SCMP_ARCH_X86_64', 'SCMP_ARCH_X86_65'));
+    writeFileSync(`${quick}.bpf`, Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]));
+    const file = ensureProgramFile(dir, DEFAULT_PROFILE, context);
+    assert.is(file.path, join(dir, `${programKey(DEFAULT_PROFILE, context)}.bpf`), 'the sha256 name');
+    const expected = encodeProgram(compileProfile(DEFAULT_PROFILE, context).filters);
+    assert.ok(readFileSync(file.path).equals(expected), 'the real program');
+    assert.is(readFileSync(`${quick}.bpf`).length, 8, 'the other entry is left as it was');
+    // Cached: the same text finds the same file, without compiling again (its mtime stays).
+    const before = statSync(file.path).mtimeMs;
+    assert.is(ensureProgramFile(dir, DEFAULT_PROFILE, context).path, file.path);
+    assert.is(statSync(file.path).mtimeMs, before);
+    // Another kernel is another text: another program file.
+    assert.is.not(ensureProgramFile(dir, DEFAULT_PROFILE, { ...context, kernel: [4, 19] as const }).path, file.path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
