@@ -47,6 +47,14 @@ export interface DetectOptions {
 
 /** How cgroups are mounted at `root`: cgroup2 at the root (v2), per-controller v1 directories, or both (hybrid). */
 export function detectCgroupHost(root = '/sys/fs/cgroup', options: DetectOptions = {}): CgroupHost {
+  // The host's own layout, read once per nsbox process (planning asks for it more than once).
+  if (root === '/sys/fs/cgroup' && Object.keys(options).length === 0) return (ownHost ??= detectOnce(root, options));
+  return detectOnce(root, options);
+}
+
+let ownHost: CgroupHost | undefined;
+
+function detectOnce(root: string, options: DetectOptions): CgroupHost {
   const self = parseProcCgroup(options.selfCgroup ?? readOr('/proc/self/cgroup', ''));
   const swapOn = (options.swaps ?? readOr('/proc/swaps', '')).trim().split('\n').length > 1;
   if (existsSync(join(root, 'cgroup.controllers'))) {
@@ -128,7 +136,7 @@ function listDirs(root: string): string[] {
 
 function realOr(path: string): string {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return path;
   }

@@ -59,7 +59,8 @@ function isWhiteout(info: Stats): boolean {
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
   try {
-    return lstatSync(path);
+    // throwIfNoEntry: a missing entry (the common answer) without building an exception and its stack.
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

@@ -33,6 +33,8 @@ if (!isRoot) {
   test('the bundle has no import() (a vm.Script from a code cache cannot run one in Node 20); a cached run that reads a module lazily works', () => {
     const bundle = readFileSync(join(dirname(NSBOX), '..', 'dist', 'bundle', 'nsbox.cjs'), 'utf8');
     assert.equal(bundle.match(/\bimport\([^)]{0,40}\)/g) ?? [], []);
+    // start.cjs reads the bundle as latin1 (no decoding): that is its text only while it is ASCII.
+    assert.ok(/^[\x00-\x7f]*$/.test(bundle), 'the bundle is ASCII');
     // volume rm loads node:fs/promises' rename lazily (it once did so with import()); its second run uses the cache.
     const root = mkdtempSync(join(tmpdir(), 'nsbox-start-'));
     try {

@@ -13,7 +13,7 @@ import { prepareSeccomp } from '../../src/seccomp/prepare.js';
 import { ensureProgramFile, programKey, programKeyText, quickHash } from '../../src/seccomp/program-file.js';
 import { COMPILER_ID, compileProfile } from '../../src/seccomp/compile.js';
 import { encodeProgram } from '../../src/seccomp/bpf.js';
-import { DEFAULT_PROFILE } from '../../src/seccomp/default-profile.js';
+import { DEFAULT_PROFILE, DEFAULT_PROFILE_DIGEST } from '../../src/seccomp/default-profile.js';
 import { DEFAULT_CAPABILITIES } from '../../src/rootfs/capabilities.js';
 import type { Toolbox } from '../../src/rootfs/toolbox.js';
 
@@ -127,6 +127,16 @@ test('prepare: the program is compiled once into the store and mounted from the 
   } finally {
     rmSync(store, { recursive: true, force: true });
   }
+});
+
+test('program file: the default profile is keyed by its digest, and the digest is the profile\'s', () => {
+  const json = JSON.stringify(DEFAULT_PROFILE, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const digest = createHash('sha256').update(json).digest('hex');
+  assert.is(DEFAULT_PROFILE_DIGEST, digest, `DEFAULT_PROFILE changed: set DEFAULT_PROFILE_DIGEST in src/seccomp/default-profile.ts to '${digest}'`);
+  const context = { native: 'SCMP_ARCH_X86_64' as const, capabilities: DEFAULT_CAPABILITIES, kernel: [6, 1] as const };
+  assert.match(programKeyText(DEFAULT_PROFILE, context), `nsbox-default:${digest}`);
+  // A copy of the profile is not the constant: keyed by its own text, so it can never be mistaken for it.
+  assert.not.match(programKeyText({ ...DEFAULT_PROFILE }, context), 'nsbox-default:');
 });
 
 test('program file: a name taken by another key text is never used; the sha256 name is', () => {
