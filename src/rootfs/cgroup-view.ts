@@ -58,25 +58,30 @@ export function cgroupViewInitLines(view: CgroupView | undefined): string[] {
   ];
 }
 
-/** The binds, read-only unless --privileged; bind mounts are not recursive: nothing mounted below a cgroup comes along. */
+/**
+ * The binds, read-only unless --privileged; bind mounts are not recursive: nothing mounted below a cgroup comes along.
+ * v1, after them: the tmpfs becomes read-only too, so nothing can be added beside the box's cgroups. That is a
+ * remount line with source "none": `mount --all` skips a bind of the mount's root onto itself as already mounted,
+ * but carries out a remount (one process fewer than a `mount -o remount` of its own).
+ */
 export function cgroupViewLateMounts(view: CgroupView | undefined, root: string): FstabEntry[] {
   if (!view) return [];
-  return view.binds.map((b) => ({
+  const binds: FstabEntry[] = view.binds.map((b) => ({
     source: b.source,
     target: `${root}${b.target}`,
     type: 'none',
     options: `bind${view.writable ? '' : ',ro'},nosuid,nodev,noexec`,
     why: `${b.target}: the box's own cgroup${view.writable ? ' (--privileged: writable)' : ', read-only: the box reads its limits and cannot change them'}.`,
   }));
-}
-
-/**
- * v1, after the binds: the tmpfs becomes read-only too, so nothing can be added beside the box's cgroups. (A line of
- * its own: `mount --all` skips an fstab entry that binds a mount's root onto itself, as already mounted.)
- */
-export function cgroupViewSealLines(view: CgroupView | undefined): string[] {
-  if (view?.version !== 1 || view.writable) return [];
-  return [`step mount -n -o remount,bind,ro,nosuid,nodev,noexec "$R${CGROUP_VIEW_DIR}"`];
+  if (view.version !== 1 || view.writable) return binds;
+  const seal: FstabEntry = {
+    source: 'none',
+    target: `${root}${CGROUP_VIEW_DIR}`,
+    type: 'none',
+    options: 'remount,bind,ro,nosuid,nodev,noexec',
+    why: `${CGROUP_VIEW_DIR} itself read-only: nothing can be added beside the box's cgroups.`,
+  };
+  return [...binds, seal];
 }
 
 /**

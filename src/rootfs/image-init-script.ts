@@ -11,7 +11,7 @@ import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
 import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
-import { CGROUP_VIEW_DIR, cgroupNamespaceArgv, cgroupViewSealLines, type CgroupView } from './cgroup-view.js';
+import { CGROUP_VIEW_DIR, cgroupNamespaceArgv, type CgroupView } from './cgroup-view.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 import { enterRootLines, seccompComment, STEP_FUNCTION } from '../init/script-parts.js';
 
@@ -130,7 +130,6 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '#    Its last line makes the toolbox directory itself a read-only mount (nsbox exec runs its tools with every',
     '#    capability: a box process must not be able to rename it away or put files in it).',
     `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
-    ...cgroupViewSealLines(input.cgroupView),
     '',
     '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
     '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',
@@ -152,8 +151,9 @@ export function buildImageInitScript(input: ImageInitInput): string {
 }
 
 /**
- * Section 4's directories (one mkdir: each is a process) and links: one perl for them all where the toolbox has the
- * host's perl (ln -s makes one link per process), else one ln -s each.
+ * Section 4's directories and links: where the toolbox has the host's perl, one perl makes them all (mkdir and ln -s
+ * are a process each call, and ln -s makes one link per call); else one mkdir, then one ln -s per link. The toolbox's
+ * mount points come after, from the shell (builtins: no process).
  */
 function initDirsAndLinks(input: ImageInitInput): string[] {
   const view = input.cgroupView?.version === 1 ? input.cgroupView : undefined;
@@ -162,17 +162,19 @@ function initDirsAndLinks(input: ImageInitInput): string[] {
     ...DEV_LINKS.map(([name, target]) => [target, `"$R/dev/${name}"`] as const),
     ...(view?.links ?? []).map(([name, hierarchy]) => [hierarchy, `"$R${CGROUP_VIEW_DIR}/${name}"`] as const),
   ];
-  const lines = [`step mkdir -m 755 ${dirs.join(' ')}`, `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`];
-  if (!input.toolbox.files.some((f) => f.name === 'perl')) return [...lines, ...links.map(([target, link]) => `step ln -s ${target} ${link}`)];
+  const toolboxPoints = `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`;
+  if (!input.toolbox.files.some((f) => f.name === 'perl')) {
+    return [`step mkdir -m 755 ${dirs.join(' ')}`, ...links.map(([target, link]) => `step ln -s ${target} ${link}`), toolboxPoints];
+  }
   return [
-    ...lines,
-    '#    The links (TARGET LINK pairs), all in one process: ln -s would be one process per link.',
-    `step perl -e ${quoteWord(SYMLINKS_PERL)} ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
+    '#    The directories (mode 755), then the links (TARGET LINK pairs), all in one process.',
+    `step perl -e ${quoteWord(DIRS_AND_LINKS_PERL)} ${dirs.join(' ')} -- ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
+    toolboxPoints,
   ];
 }
 
-/** `ln -s` for each TARGET LINK pair of @ARGV. */
-const SYMLINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
+/** `mkdir -m 755` for each DIR of @ARGV up to "--", then `ln -s` for each TARGET LINK pair after it. */
+const DIRS_AND_LINKS_PERL = 'umask 022; while (@ARGV && $ARGV[0] ne "--") { my $dir = shift; mkdir $dir, 0755 or die "mkdir $dir: $!\\n" } shift; while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
 
 /** overlay's mount options; nodev: a device node made in the box's files cannot be opened (only /dev's can). */
 export function overlayOptions(input: Pick<ImageInitInput, 'container' | 'lowerDirs' | 'readOnly' | 'volatile'>): string {
