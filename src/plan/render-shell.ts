@@ -66,9 +66,21 @@ export function renderShell(plan: Plan): string {
   if (plan.steps.some((s) => s.kind === 'launch' && s.as === 'box')) {
     out.push('  [ -z "${box:-}" ] || { kill -KILL "$box"; wait "$box"; } 2>/dev/null || true');
   }
-  for (const undo of [...undos].reverse()) out.push(`  { ${renderUndo(undo).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
+  const reversed = [...undos].reverse();
+  for (let i = 0; i < reversed.length; i++) {
+    // A box's cgroups (one per v1 hierarchy) go together: mostly they are empty by now, and one rmdir removes all.
+    const cgroups: string[] = [];
+    for (let j = i; reversed[j]?.kind === 'remove-cgroup'; j++) cgroups.push((reversed[j] as { path: string }).path);
+    if (cgroups.length > 1) {
+      const each = cgroups.map((path) => `  { ${renderRemoveCgroup(path).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
+      out.push(`  rmdir ${cgroups.map(quoteTemplate).join(' ')} 2>/dev/null || {`, ...each.map((l) => `  ${l.split('\n').join('\n  ')}`), '  }');
+      i += cgroups.length - 1;
+      continue;
+    }
+    out.push(`  { ${renderUndo(reversed[i]!).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
+  }
   if (usesHolder) out.push('  [ -z "${holder:-}" ] || kill -KILL "$holder" 2>/dev/null || true');
-  if (usesGate) out.push('  rm -rf "$gate_dir"');
+  if (usesGate) out.push('  [ -z "${gate:-}" ] || rm -f "$gate"');
   for (const dir of detachedDirs) out.push(`  rm -rf ${quoteTemplate(dir)}`);
   out.push('}', 'trap cleanup EXIT');
   const awaits = plan.steps.some((s) => s.kind === 'await-namespaces');
@@ -116,7 +128,8 @@ export function renderShell(plan: Plan): string {
   }
   if (usesGate) {
     out.push('', '# The gate: a fifo on the box\'s fd 3; the box waits on it until set-up from outside is done.');
-    out.push('gate_dir=$(mktemp -d)', 'gate=$gate_dir/gate', 'mkfifo "$gate"');
+    // mkfifo fails on a name that exists (a link or file put there first): no mktemp -d around it, one process less.
+    out.push(`gate=\${TMPDIR:-/tmp}/nsbox-gate-$$-${gateSuffix(plan)}`, 'mkfifo -m 600 "$gate"');
   }
   // A heredoc keeps the box scripts readable as they run (a quoted word would show every ' as '\\''): one cat each.
   for (const script of plan.scripts) {
@@ -144,13 +157,19 @@ export function renderShell(plan: Plan): string {
     out.push(
       '',
       '# Detached: the box lives on under its supervisor, so nothing is undone now (nsbox rm -f removes it); only the',
-      '# gate\'s directory goes (the box holds the fifo open).',
+      '# gate\'s fifo goes (the box holds it open).',
       'trap - EXIT',
-      ...(usesGate ? ['rm -rf "$gate_dir"'] : []),
+      ...(usesGate ? ['rm -f "$gate"'] : []),
     );
   }
   out.push('', 'exit "$status"', '');
   return out.join('\n');
+}
+
+/** Part of the gate's name: the box's id where the plan has one (its cgroup or launch title), so names do not repeat. */
+function gateSuffix(plan: Plan): string {
+  const id = /nsbox-(?:reaper|supervisor|init) ([0-9a-f]{12})/.exec(plan.steps.map((s) => (s.kind === 'launch' ? s.argv.join(' ') : '')).join(' '));
+  return id ? id[1]! : 'box';
 }
 
 /** `# text`, one comment line per line: a newline in a command line or a path must not end the comment. */
