@@ -47,7 +47,15 @@ export function pickImageConfig(raw: unknown): ImageConfig {
     Entrypoint: strings(c.Entrypoint),
     WorkingDir: text(c.WorkingDir),
     User: text(c.User),
+    ExposedPorts: portKeys(c.ExposedPorts),
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return config as ImageConfig;
+}
+
+/** ExposedPorts keys that look like "PORT[/PROTO]" (the values are always {} in the spec), or undefined for none. */
+function portKeys(v: unknown): Record<string, Record<string, never>> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const keys = Object.keys(v).filter((k) => /^\d+(-\d+)?(\/[a-z]+)?$/.test(k));
+  return keys.length > 0 ? Object.fromEntries(keys.map((k) => [k, {}])) : undefined;
 }

@@ -15,6 +15,8 @@ export interface ImageConfig {
   readonly Entrypoint?: readonly string[];
   readonly WorkingDir?: string;
   readonly User?: string;
+  /** Docker's `{"80/tcp": {}}`: what `run -P` publishes. */
+  readonly ExposedPorts?: Readonly<Record<string, Readonly<Record<string, never>>>>;
 }
 
 export type SourceKind = 'tarball' | 'directory' | 'oci-layout' | 'oci-archive' | 'docker-save' | 'host-busybox' | 'commit';

@@ -7,6 +7,7 @@ import { NsboxError } from '../errors.js';
 import { findTool } from '../host/tools.js';
 import type { Protocol } from './request.js';
 import { type Subnet, networkOf } from './subnet.js';
+import { parseEphemeralRange } from './choose-ports.js';
 
 /** iptables (legacy or nft-backed) when installed, else nft, else none. */
 export type FirewallTool = 'iptables' | 'nft' | 'none';
@@ -20,6 +21,8 @@ export interface HostNetFacts {
   readonly nameservers: readonly string[];
   /** The host's own IPv4 addresses (its interfaces'), for `-p IP:HOSTPORT:BOXPORT`. */
   readonly localAddresses: ReadonlySet<string>;
+  /** /proc/sys/net/ipv4/ip_local_port_range: where `-p BOXPORT` chooses host ports, as Docker does. */
+  readonly ephemeralPorts: readonly [number, number];
   /** True when a network link of that name exists on the host (tests pass a fake: never the host's own links). */
   readonly linkExists: (name: string) => boolean;
 }
@@ -34,6 +37,7 @@ export function readHostNetFacts(root = ''): HostNetFacts {
   let listening: Set<string> | undefined;
   let nameservers: string[] | undefined;
   let localAddresses: Set<string> | undefined;
+  let ephemeralPorts: [number, number] | undefined;
   return {
     get routes() {
       return (routes ??= readRoutes(root));
@@ -47,6 +51,9 @@ export function readHostNetFacts(root = ''): HostNetFacts {
     },
     get localAddresses() {
       return (localAddresses ??= new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address))));
+    },
+    get ephemeralPorts() {
+      return (ephemeralPorts ??= parseEphemeralRange(readOr(`${root}/proc/sys/net/ipv4/ip_local_port_range`)));
     },
     linkExists: (name) => existsSync(`${root}/sys/class/net/${name}`),
   };

@@ -5,13 +5,14 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
-import { DEFAULT_NETWORK, portsOverlap, spellPort, type NetworkRequest } from './request.js';
+import { DEFAULT_NETWORK, portsOverlap, spellPort, type NetworkRequest, type PortMapping } from './request.js';
 import { bridgeNameFor, hostVethName } from './names.js';
 import { boxAddresses, formatIpv4, formatSubnet, gatewayOf, overlaps, parseSubnet, type Subnet } from './subnet.js';
-import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeases, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
+import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeasesSettled, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
 import type { NetworkSetup } from './setup.js';
 import { refreshPeerHosts } from './peer-hosts.js';
 import { releaseLeases } from './release.js';
+import { chooseHostPorts } from './choose-ports.js';
 
 /** Candidates for the default network's subnet, first one that collides with nothing wins. */
 const DEFAULT_SUBNETS = ['10.88.0.0/16', ...Array.from({ length: 11 }, (_, i) => `10.${89 + i}.0.0/16`), '172.30.0.0/16', '172.31.0.0/16', '192.168.234.0/24'];
@@ -40,11 +41,12 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
   }
   const resolve = () => {
     const network = findNetwork(stateDir, request, facts, options.dryRun);
-    const found = readLeases(stateDir);
+    const found = readLeasesSettled(stateDir);
     // A stale lease's box is gone: release it whole (its -p rules too) before its address can be handed on.
     if (!options.dryRun) releaseLeases(stateDir, found.filter(isStaleLease));
     const all = found.filter((l) => !isStaleLease(l));
     checkPorts(request, all, facts);
+    const publish = choosePorts(stateDir, request, all, facts, options.dryRun);
     const peers = all.filter((l) => l.network === network.name);
     const lease: Lease = {
       boxId,
@@ -53,7 +55,7 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
       hostVeth: hostVethName(boxId, options.ifname),
       ...(options.ifname && options.ifname !== 'eth0' ? { ifname: options.ifname } : {}),
       ...(options.boxName !== undefined ? { boxName: options.boxName } : {}),
-      publish: request.publish,
+      publish,
       names: request.names,
       addHosts: request.addHosts,
       owner: { pid: process.pid, start: processStart(process.pid) },
@@ -140,6 +142,10 @@ export function saveNetworkRecord(stateDir: string, record: NetworkRecord): void
  */
 function checkPorts(request: NetworkRequest, leases: readonly Lease[], facts: HostNetFacts): void {
   for (const port of request.publish) {
+    if (port.hostPort === 0) {
+      if (port.hostIp && !isHostAddress(port.hostIp, facts)) throw new NsboxError(`invalid -p ${JSON.stringify(spellPort(port))}: ${port.hostIp} is not an address of this host`);
+      continue;
+    }
     const key = `${port.hostPort}/${port.protocol}`;
     const holder = leases.find((l) => l.publish.some((p) => portsOverlap(p, port)));
     const spelled = spellPort(port);
@@ -147,6 +153,24 @@ function checkPorts(request: NetworkRequest, leases: readonly Lease[], facts: Ho
     if (facts.listening.has(key)) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: host port ${key} is in use by a process on the host`);
     if (port.hostIp && !isHostAddress(port.hostIp, facts)) throw new NsboxError(`invalid -p ${JSON.stringify(spelled)}: ${port.hostIp} is not an address of this host`);
   }
+}
+
+/**
+ * The lease's ports: each host port left to nsbox is chosen now (under the lock, with every lease read), after the
+ * one chosen last; that one is remembered unless this is a dry run.
+ */
+function choosePorts(stateDir: string, request: NetworkRequest, leases: readonly Lease[], facts: HostNetFacts, dryRun: boolean): PortMapping[] {
+  if (!request.publish.some((p) => p.hostPort === 0)) return [...request.publish];
+  const file = netPaths(stateDir).lastPort;
+  let after: number | undefined;
+  try {
+    after = Number.parseInt(readFileSync(file, 'utf8'), 10) || undefined;
+  } catch {
+    // first choice in this state dir
+  }
+  const { ports, last } = chooseHostPorts({ wanted: request.publish, taken: leases.flatMap((l) => l.publish), listening: facts.listening, range: facts.ephemeralPorts, ...(after ? { after } : {}) });
+  if (!dryRun && last !== undefined && last !== after) writeRecord(file, last);
+  return ports;
 }
 
 /** 127.0.0.0/8 is always the host's (lo); other addresses from the host's interfaces. */

@@ -53,6 +53,8 @@ export function netPaths(dir: string) {
     ready: (name: string) => `${dir}/networks/${name}.ready`,
     leases: (network: string) => `${dir}/leases/${network}`,
     lease: (network: string, address: string) => `${dir}/leases/${network}/${address}.json`,
+    /** The host port `-p BOXPORT` chose last: the next choice starts after it (Docker's round robin). */
+    lastPort: `${dir}/last-port`,
     boxes: `${dir}/boxes`,
     box: (boxId: string) => `${dir}/boxes/${boxId.slice(0, 12)}`,
   };
@@ -155,6 +157,23 @@ export function readLeases(dir: string, network = ''): Lease[] {
   const root = `${dir}/leases`;
   const networks = network ? [network] : listDirs(root);
   return networks.flatMap((n) => listJson(`${root}/${n}`).map((f) => readJson<Lease>(`${root}/${n}/${f}`)).filter((l): l is Lease => !!l));
+}
+
+/**
+ * Every lease, as readLeases, but a lease file that does not parse is read again for a while first: a box's plan
+ * rewrites its lease in place, and a port choice that missed its ports could hand them out twice.
+ */
+export function readLeasesSettled(dir: string): Lease[] {
+  const root = `${dir}/leases`;
+  const files = listDirs(root).flatMap((n) => listJson(`${root}/${n}`).map((f) => `${root}/${n}/${f}`));
+  return files.flatMap((file) => {
+    for (let i = 0; i < 50; i++) {
+      const lease = readJson<Lease>(file);
+      if (lease || !existsSync(file)) return lease ? [lease] : [];
+      sleepSync(1);
+    }
+    return [];
+  });
 }
 
 /** True when the host end of the lease's veth pair still exists (it vanishes with the box's network namespace). */

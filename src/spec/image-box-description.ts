@@ -84,7 +84,7 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
   // A bare --net keeps meaning "only lo"; no network flag at all gets the default (bridge like Docker, or none).
   const network = args.network ?? (args.net === true ? undefined : input.defaultNetwork === 'bridge' ? 'bridge' : undefined);
   const withNamespaces: RunArgs = { ...args, ...Object.fromEntries(IMAGE_NAMESPACES.map((n) => [n, true])), 'run-as': undefined, workdir, network };
-  const base = buildBoxDescription(withNamespaces, argv, { interactive: false, hostEnv });
+  const base = buildBoxDescription(withNamespaces, argv, { interactive: false, hostEnv, exposedPorts: Object.keys(input.config.ExposedPorts ?? {}) });
   const hostname = base.hostname ?? base.id.slice(0, 12);
   const user = typeof args['run-as'] === 'string' ? args['run-as'] : input.config.User;
   const env = buildBoxEnv(input.config.Env ?? [], base.process.env, hostname, base.process.tty);

@@ -57,7 +57,7 @@ export interface RunArgs {
 }
 
 /** Translate parsed flags and the command's argv into a BoxDescription; every problem is a one-line NsboxError. */
-export function buildBoxDescription(args: RunArgs, command: readonly string[], options: { interactive: boolean; hostEnv?: NodeJS.ProcessEnv }): BoxDescription {
+export function buildBoxDescription(args: RunArgs, command: readonly string[], options: { interactive: boolean; hostEnv?: NodeJS.ProcessEnv; exposedPorts?: readonly string[] }): BoxDescription {
   const hostEnv = options.hostEnv ?? process.env;
   if (command.length === 0) throw new NsboxError('missing command: nsbox run [flags] -- CMD [ARG...]');
   if (command[0] === '') throw new NsboxError('invalid command "": the program name is empty');
@@ -80,7 +80,7 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
   const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;
   if (workdir !== undefined && !workdir.startsWith('/')) throw flagError('--workdir', workdir, 'must be an absolute path');
   const id = randomId();
-  const netRequest = networkRequestFromFlags(args, wanted, hostname);
+  const netRequest = networkRequestFromFlags(args, wanted, hostname, options.exposedPorts);
   const tty = args.tty === true || options.interactive;
   const env = buildEnv(stringList(args.env), stringList(args['env-file']), hostEnv);
   // A pty needs a terminal type: the caller's (inherited), else xterm as Docker sets it.

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NsboxError } from '../../src/errors.js';
 import { formatIpv4, overlaps, parseIpv4, parseSubnet, boxAddresses } from '../../src/net/subnet.js';
-import { buildNetworkRequest, parsePortMapping, parseHostEntry, spellPort } from '../../src/net/request.js';
+import { buildNetworkRequest, parseExposed, parsePortSpec, parseHostEntry, publishAllPorts, spellPort } from '../../src/net/request.js';
 import { parseProcRoutes, parseProcSockets } from '../../src/net/host-facts.js';
 import { rewriteNetFlag } from '../../src/net/net-flag.js';
 import { bridgeNameFor, hostVethName, peerVethName, IFNAME_MAX } from '../../src/net/names.js';
@@ -45,21 +45,70 @@ test('subnets: valid, host bits, prefix range, overlap', () => {
 });
 
 test('-p, --add-host, --dns parse and reject', () => {
-  assert.equal(parsePortMapping('8080:80'), { hostPort: 8080, boxPort: 80, protocol: 'tcp' });
-  assert.equal(parsePortMapping('53:5353/udp'), { hostPort: 53, boxPort: 5353, protocol: 'udp' });
-  throwsNsbox(() => parsePortMapping('0:80'), /out of range/);
-  throwsNsbox(() => parsePortMapping('80:70000'), /port 70000 is out of range/);
-  throwsNsbox(() => parsePortMapping('80'), /HOSTPORT:BOXPORT/);
-  throwsNsbox(() => parsePortMapping('80:80/sctp'), /HOSTPORT:BOXPORT/);
+  const one = (text: string) => {
+    const ports = parsePortSpec(text);
+    assert.is(ports.length, 1, text);
+    return ports[0]!;
+  };
+  assert.equal(one('8080:80'), { hostPort: 8080, boxPort: 80, protocol: 'tcp' });
+  assert.equal(one('53:5353/udp'), { hostPort: 53, boxPort: 5353, protocol: 'udp' });
+  throwsNsbox(() => parsePortSpec('80:70000'), /port 70000 is out of range/);
+  throwsNsbox(() => parsePortSpec('80:0'), /port 0 is out of range/);
+  throwsNsbox(() => parsePortSpec('80:80/sctp'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+  throwsNsbox(() => parsePortSpec('1:2:3:4'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+  throwsNsbox(() => parsePortSpec('80/tcp/udp'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+  throwsNsbox(() => parsePortSpec(''), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
   // Docker's -p IP:HOSTPORT:BOXPORT; 0.0.0.0 is every address, as no IP.
-  assert.equal(parsePortMapping('127.0.0.1:8080:80'), { hostIp: '127.0.0.1', hostPort: 8080, boxPort: 80, protocol: 'tcp' });
-  assert.equal(parsePortMapping('192.0.2.10:53:53/udp'), { hostIp: '192.0.2.10', hostPort: 53, boxPort: 53, protocol: 'udp' });
-  assert.equal(parsePortMapping('0.0.0.0:8080:80'), { hostPort: 8080, boxPort: 80, protocol: 'tcp' });
-  throwsNsbox(() => parsePortMapping('127.0.0.256:8080:80'), /not an IPv4 address/);
-  throwsNsbox(() => parsePortMapping('localhost:8080:80'), /\[IP:\]HOSTPORT:BOXPORT/);
-  throwsNsbox(() => parsePortMapping('127.0.0.1::80'), /\[IP:\]HOSTPORT:BOXPORT/);
-  assert.is(spellPort(parsePortMapping('127.0.0.1:8080:80')), '127.0.0.1:8080:80/tcp');
-  assert.is(spellPort(parsePortMapping('8080:80/udp')), '8080:80/udp');
+  assert.equal(one('127.0.0.1:8080:80'), { hostIp: '127.0.0.1', hostPort: 8080, boxPort: 80, protocol: 'tcp' });
+  assert.equal(one('192.0.2.10:53:53/udp'), { hostIp: '192.0.2.10', hostPort: 53, boxPort: 53, protocol: 'udp' });
+  assert.equal(one('0.0.0.0:8080:80'), { hostPort: 8080, boxPort: 80, protocol: 'tcp' });
+  throwsNsbox(() => parsePortSpec('127.0.0.256:8080:80'), /not an IPv4 address/);
+  throwsNsbox(() => parsePortSpec('localhost:8080:80'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+  assert.is(spellPort(one('127.0.0.1:8080:80')), '127.0.0.1:8080:80/tcp');
+  assert.is(spellPort(one('8080:80/udp')), '8080:80/udp');
+});
+
+test('-p without a host port: nsbox chooses it (BOXPORT, :BOXPORT, 0:BOXPORT, IP::BOXPORT), as Docker', () => {
+  for (const text of ['80', ':80', '0:80', '0.0.0.0::80']) assert.equal(parsePortSpec(text), [{ hostPort: 0, boxPort: 80, protocol: 'tcp' }], text);
+  assert.equal(parsePortSpec('53/udp'), [{ hostPort: 0, boxPort: 53, protocol: 'udp' }]);
+  assert.equal(parsePortSpec('127.0.0.1::80'), [{ hostIp: '127.0.0.1', hostPort: 0, boxPort: 80, protocol: 'tcp' }]);
+  assert.is(spellPort(parsePortSpec('127.0.0.1::80')[0]!), '127.0.0.1::80/tcp');
+  assert.is(spellPort(parsePortSpec('80')[0]!), '80/tcp');
+  throwsNsbox(() => parsePortSpec('0'), /port 0 is out of range/);
+  throwsNsbox(() => parsePortSpec('127.0.0.1:80'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+});
+
+test('-p ranges: equal ranges pair up, a box range alone gets a chosen port each, a host range for one box port is where to choose', () => {
+  assert.equal(parsePortSpec('8000-8002:80-82'), [80, 81, 82].map((b, i) => ({ hostPort: 8000 + i, boxPort: b, protocol: 'tcp' })));
+  assert.equal(parsePortSpec('127.0.0.1:8000-8001:80-81/udp'), [80, 81].map((b, i) => ({ hostIp: '127.0.0.1', hostPort: 8000 + i, boxPort: b, protocol: 'udp' })));
+  assert.equal(parsePortSpec('80-81'), [80, 81].map((b) => ({ hostPort: 0, boxPort: b, protocol: 'tcp' })));
+  assert.equal(parsePortSpec('8000-8010:80'), [{ hostPort: 0, boxPort: 80, protocol: 'tcp', hostRange: [8000, 8010] }]);
+  throwsNsbox(() => parsePortSpec('8000-8001:80-82'), /host range has 2 ports and the box range 3/);
+  throwsNsbox(() => parsePortSpec('8000:80-81'), /host range has 1 ports and the box range 2/);
+  throwsNsbox(() => parsePortSpec('8002-8000:80'), /range 8002-8000 ends before it starts/);
+  throwsNsbox(() => parsePortSpec('1-65535'), /more than the 1024 a box can publish/);
+  throwsNsbox(() => flags({ network: 'bridge', publish: ['8000-8001:80-81', '8001:90'] }), /host port 8001\/tcp is already published by -p 8000-8001:80-81/);
+});
+
+test('-P: exposed ports not given by -p, sorted, each to a chosen port; --expose and image keys parse', () => {
+  const exposed = [...parseExposed('image ExposedPorts', '8080/tcp'), ...parseExposed('image ExposedPorts', '53/udp'), ...parseExposed('--expose', '80'), ...parseExposed('image ExposedPorts', '9/sctp')];
+  assert.equal(exposed, [{ port: 8080, protocol: 'tcp' }, { port: 53, protocol: 'udp' }, { port: 80, protocol: 'tcp' }], 'sctp keys of an image are left out');
+  const r = flags({ network: 'bridge', publish: ['9090:8080'], publishAll: true, exposed })!;
+  assert.equal(r.publish, [
+    { hostPort: 9090, boxPort: 8080, protocol: 'tcp' },
+    { hostPort: 0, boxPort: 53, protocol: 'udp' },
+    { hostPort: 0, boxPort: 80, protocol: 'tcp' },
+  ], '8080 keeps its -p, as in Docker');
+  assert.equal(flags({ network: 'bridge', publishAll: false, exposed })!.publish, [], 'exposed alone publishes nothing');
+  assert.equal(parseExposed('--expose', '7000-7002/udp').map((e) => e.port), [7000, 7001, 7002]);
+  throwsNsbox(() => parseExposed('--expose', '80/sctp'), /invalid --expose "80\/sctp": the protocol is tcp or udp/);
+  throwsNsbox(() => parseExposed('--expose', 'http'), /invalid --expose "http"/);
+  throwsNsbox(() => parseExposed('--expose', '0'), /ports 1-65535/);
+  throwsNsbox(() => flags({ network: 'none', publishAll: true, exposed }), /invalid -P "53\/udp": needs --net bridge/);
+  assert.equal(publishAllPorts([{ port: 80, protocol: 'tcp' }, { port: 80, protocol: 'tcp' }], []), [{ hostPort: 0, boxPort: 80, protocol: 'tcp' }], 'a port exposed twice is published once');
+});
+
+test('--add-host, --dns parse and reject', () => {
   assert.equal(parseHostEntry('db:10.0.0.5'), { name: 'db', address: '10.0.0.5' });
   throwsNsbox(() => parseHostEntry('db'), /NAME:IPV4/);
   throwsNsbox(() => parseHostEntry('db:1.2.3.999'), /not an IPv4 address/);

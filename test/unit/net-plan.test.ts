@@ -14,6 +14,8 @@ import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
 import { formatSubnet, parseSubnet } from '../../src/net/subnet.js';
 import { detectFirewall, type HostNetFacts } from '../../src/net/host-facts.js';
 import { nftEnsureTableArgv, nftPortElement, portRules } from '../../src/net/firewall.js';
+import { chooseHostPorts, parseEphemeralRange } from '../../src/net/choose-ports.js';
+import { spellPort } from '../../src/net/request.js';
 import type { NetworkSetup } from '../../src/net/setup.js';
 import { buildBoxDescription } from '../../src/spec/run-flags.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
@@ -25,6 +27,7 @@ const facts = (over: Partial<HostNetFacts> = {}): HostNetFacts => ({
   firewall: 'iptables',
   nameservers: ['127.0.0.53', '192.0.2.53'],
   localAddresses: new Set(['192.0.2.10']),
+  ephemeralPorts: [49153, 49156],
   // Never the host's links: a host with its own nsbox0 (or any bridge) must not change what is planned here.
   linkExists: () => false,
   ...over,
@@ -73,6 +76,45 @@ test('-p IP:HOSTPORT:BOXPORT: a host address only; another address of a taken po
   prepareNetwork(req({ publish: ['192.0.2.10:9090:80'] }), id(4), { dryRun: false, env, facts: facts() });
   assert.throws(() => prepareNetwork(req({ publish: ['9090:80'] }), id(5), { dryRun: false, env, facts: facts() }), /host port 9090\/tcp is already published by box 03ababababab/);
   assert.throws(() => prepareNetwork(req({ publish: ['127.0.0.1:9090:81'] }), id(5), { dryRun: false, env, facts: facts() }), /already published by box 03ababababab/);
+});
+
+test('-p BOXPORT: a free host port from the ephemeral range, never one listened on or another box\'s; round robin; in the lease', () => {
+  const host = facts({ listening: new Set(['49153/tcp', '49155/udp']) });
+  const a = prepareNetwork(req({ publish: ['80'] }), id(1), { dryRun: false, env, facts: host });
+  assert.equal(a.lease!.publish, [{ hostPort: 49154, boxPort: 80, protocol: 'tcp' }], '49153 is listened on');
+  const b = prepareNetwork(req({ publish: ['80', '127.0.0.1::81'] }), id(2), { dryRun: false, env, facts: host });
+  assert.equal(b.lease!.publish, [{ hostPort: 49155, boxPort: 80, protocol: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 49156, boxPort: 81, protocol: 'tcp' }], 'after the last one chosen, never box 1\'s');
+  const lease = JSON.parse(readFileSync(`${dir}/net/leases/bridge/${b.lease!.address}.json`, 'utf8')) as { publish: unknown };
+  assert.equal(lease.publish, b.lease!.publish, 'the lease file holds the chosen ports');
+  // A dry run shows the port a run would choose, and moves nothing on.
+  const dry = prepareNetwork(req({ publish: ['53/udp'] }), id(3), { dryRun: true, env, facts: host });
+  assert.equal(dry.lease!.publish.map((p) => p.hostPort), [49153], 'wraps around; 49153/udp is free (only tcp is listened on)');
+  assert.is(readFileSync(`${dir}/net/last-port`, 'utf8').trim(), '49156');
+  assert.throws(() => prepareNetwork(req({ publish: ['90'] }), id(4), { dryRun: false, env, facts: host }), (e: Error) => e instanceof NsboxError && e.message === 'cannot publish 90/tcp: no free host port in 49153-49156/tcp');
+  assert.is(readdirSync(`${dir}/net/leases/bridge`).length, 2, 'the refused box took no lease');
+  releaseNetwork(id(1), env);
+  const c = prepareNetwork(req({ publish: ['90'] }), id(4), { dryRun: false, env, facts: host });
+  assert.equal(c.lease!.publish.map((p) => p.hostPort), [49154], 'a released port is free again');
+});
+
+test('-p HOSTRANGE:BOXPORT chooses within the range; ranges of equal length are fixed ports, checked like -p HOSTPORT:BOXPORT', () => {
+  prepareNetwork(req({ publish: ['8000:80'] }), id(1), { dryRun: false, env, facts: facts() });
+  const a = prepareNetwork(req({ publish: ['8000-8002:80'] }), id(2), { dryRun: false, env, facts: facts() });
+  assert.equal(a.lease!.publish, [{ hostPort: 8001, boxPort: 80, protocol: 'tcp' }], 'no hostRange in the lease');
+  assert.throws(() => prepareNetwork(req({ publish: ['8000-8001:80'] }), id(3), { dryRun: false, env, facts: facts() }), /no free host port in 8000-8001\/tcp/);
+  assert.throws(() => prepareNetwork(req({ publish: ['7999-8000:79-80'] }), id(3), { dryRun: false, env, facts: facts() }), /host port 8000\/tcp is already published by box 01ababababab/);
+  const b = prepareNetwork(req({ publish: ['9000-9001:90-91/udp'] }), id(3), { dryRun: false, env, facts: facts() });
+  assert.equal(b.lease!.publish.map(spellPort), ['9000:90/udp', '9001:91/udp']);
+});
+
+test('chooseHostPorts: fixed ports of the same request are avoided; the ephemeral range file parses, else Docker\'s default', () => {
+  const wanted = [{ hostPort: 0, boxPort: 80, protocol: 'tcp' as const }, { hostPort: 10, boxPort: 81, protocol: 'tcp' as const }];
+  const { ports, last } = chooseHostPorts({ wanted, taken: [{ hostIp: '127.0.0.1', hostPort: 11, boxPort: 1, protocol: 'tcp' }], listening: new Set(), range: [10, 12] });
+  assert.equal(ports.map((p) => p.hostPort), [12, 10]);
+  assert.is(last, 12);
+  assert.equal(parseEphemeralRange('32768\t60999\n'), [32768, 60999]);
+  assert.equal(parseEphemeralRange(''), [49153, 65535]);
+  assert.equal(parseEphemeralRange('600 500'), [49153, 65535]);
 });
 
 test('-p IP:...: iptables matches that destination only (not every local one); nft keys the ip_ports map by the address', () => {
