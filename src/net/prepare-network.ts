@@ -40,13 +40,15 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
     throw new NsboxError('cannot publish ports: neither iptables nor nft is installed', { hint: 'install one: apt-get install iptables' });
   }
   const resolve = () => {
-    const network = findNetwork(stateDir, request, facts, options.dryRun);
     const found = readLeasesSettled(stateDir);
     // A stale lease's box is gone: release it whole (its -p rules too) before its address can be handed on.
     if (!options.dryRun) releaseLeases(stateDir, found.filter(isStaleLease));
     const all = found.filter((l) => !isStaleLease(l));
+    // Ports first: a refused -p must not leave the default network's record behind.
     checkPorts(request, all, facts);
-    const publish = choosePorts(stateDir, request, all, facts, options.dryRun);
+    const ports = choosePorts(stateDir, request, all, facts);
+    const publish = ports.publish;
+    const network = findNetwork(stateDir, request, facts, options.dryRun);
     const peers = all.filter((l) => l.network === network.name);
     const lease: Lease = {
       boxId,
@@ -69,6 +71,7 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
       mkdirSync(paths.leases(network.name), { recursive: true });
       mkdirSync(paths.boxes, { recursive: true });
       if (!createRecord(paths.lease(network.name, lease.address), lease)) throw new Error(`internal: lease ${lease.address} taken under the lock`);
+      ports.remember();
       refreshPeerHosts(stateDir, network.name);
     }
     return setup;
@@ -157,10 +160,10 @@ function checkPorts(request: NetworkRequest, leases: readonly Lease[], facts: Ho
 
 /**
  * The lease's ports: each host port left to nsbox is chosen now (under the lock, with every lease read), after the
- * one chosen last; that one is remembered unless this is a dry run.
+ * one chosen last; `remember` records that one once the lease is taken.
  */
-function choosePorts(stateDir: string, request: NetworkRequest, leases: readonly Lease[], facts: HostNetFacts, dryRun: boolean): PortMapping[] {
-  if (!request.publish.some((p) => p.hostPort === 0)) return [...request.publish];
+function choosePorts(stateDir: string, request: NetworkRequest, leases: readonly Lease[], facts: HostNetFacts): { publish: PortMapping[]; remember: () => void } {
+  if (!request.publish.some((p) => p.hostPort === 0)) return { publish: [...request.publish], remember: () => undefined };
   const file = netPaths(stateDir).lastPort;
   let after: number | undefined;
   try {
@@ -169,8 +172,7 @@ function choosePorts(stateDir: string, request: NetworkRequest, leases: readonly
     // first choice in this state dir
   }
   const { ports, last } = chooseHostPorts({ wanted: request.publish, taken: leases.flatMap((l) => l.publish), listening: facts.listening, range: facts.ephemeralPorts, ...(after ? { after } : {}) });
-  if (!dryRun && last !== undefined && last !== after) writeRecord(file, last);
-  return ports;
+  return { publish: ports, remember: () => last !== undefined && last !== after && writeRecord(file, last) };
 }
 
 /** 127.0.0.0/8 is always the host's (lo); other addresses from the host's interfaces. */

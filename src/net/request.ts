@@ -131,7 +131,7 @@ export function parsePortSpec(text: string): PortMapping[] {
   const hostPorts = rangeOf(host);
   if (hostPorts.length === boxPorts.length) return boxPorts.map((b, i) => on(hostPorts[i]!, b));
   if (boxPorts.length === 1) return [on(0, boxPorts[0]!, host)];
-  throw flagError('-p', text, `the host range has ${hostPorts.length} ports and the box range ${boxPorts.length}: give ranges of the same length, or one box port`);
+  throw flagError('-p', text, `${hostPorts.length} host port${hostPorts.length === 1 ? '' : 's'} for ${boxPorts.length} box ports: give ranges of the same length, or one box port`);
 }
 
 /** "80" or "8000-8010" -> [from, to]; a host port may be 0 ("choose one", as in Docker). */

@@ -83,8 +83,8 @@ test('-p ranges: equal ranges pair up, a box range alone gets a chosen port each
   assert.equal(parsePortSpec('127.0.0.1:8000-8001:80-81/udp'), [80, 81].map((b, i) => ({ hostIp: '127.0.0.1', hostPort: 8000 + i, boxPort: b, protocol: 'udp' })));
   assert.equal(parsePortSpec('80-81'), [80, 81].map((b) => ({ hostPort: 0, boxPort: b, protocol: 'tcp' })));
   assert.equal(parsePortSpec('8000-8010:80'), [{ hostPort: 0, boxPort: 80, protocol: 'tcp', hostRange: [8000, 8010] }]);
-  throwsNsbox(() => parsePortSpec('8000-8001:80-82'), /host range has 2 ports and the box range 3/);
-  throwsNsbox(() => parsePortSpec('8000:80-81'), /host range has 1 ports and the box range 2/);
+  throwsNsbox(() => parsePortSpec('8000-8001:80-82'), /2 host ports for 3 box ports: give ranges of the same length/);
+  throwsNsbox(() => parsePortSpec('8000:80-81'), /1 host port for 2 box ports/);
   throwsNsbox(() => parsePortSpec('8002-8000:80'), /range 8002-8000 ends before it starts/);
   throwsNsbox(() => parsePortSpec('1-65535'), /more than the 1024 a box can publish/);
   throwsNsbox(() => flags({ network: 'bridge', publish: ['8000-8001:80-81', '8001:90'] }), /host port 8001\/tcp is already published by -p 8000-8001:80-81/);
