@@ -111,7 +111,7 @@ function hostConfig(record: BoxRecord, config: RecordedConfig, extra: ReturnType
   return {
     Binds: config.volumes.flatMap((v) => (v.kind === 'bind' ? [`${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`] : [])),
     NetworkMode: networkMode(record),
-    PortBindings: Object.fromEntries(groupPorts(attachment?.ports ?? []).map(([key, bindings]) => [key, bindings.map((b) => ({ HostIp: b.ip ?? '', HostPort: String(b.port) }))])),
+    PortBindings: portBindings(record.network?.request?.publish ?? attachment?.ports ?? []),
     RestartPolicy: extra.restartPolicy,
     AutoRemove: record.autoRemove,
     CapAdd: config.capAdd.length > 0 ? config.capAdd.map((c) => c.toUpperCase()) : null,
@@ -129,6 +129,17 @@ function hostConfig(record: BoxRecord, config: RecordedConfig, extra: ReturnType
     PidsLimit: r?.pidsLimit ?? null,
     CgroupParent: r ? `${r.parentBase === 'self' ? './' : '/'}${r.parent}` : '',
   };
+}
+
+/** Docker's HostConfig.PortBindings: the -p as asked (HostPort "" when nsbox chose it, "A-B" to choose from). */
+function portBindings(ports: readonly { readonly hostIp?: string; readonly hostPort: number; readonly boxPort: number; readonly protocol: string; readonly hostRange?: readonly [number, number] }[]): Record<string, unknown> {
+  const groups = new Map<string, { HostIp: string; HostPort: string }[]>();
+  for (const p of ports) {
+    const key = `${p.boxPort}/${p.protocol}`;
+    const hostPort = p.hostPort !== 0 ? String(p.hostPort) : p.hostRange ? `${p.hostRange[0]}-${p.hostRange[1]}` : '';
+    groups.set(key, [...(groups.get(key) ?? []), { HostIp: p.hostIp ?? '', HostPort: hostPort }]);
+  }
+  return Object.fromEntries(groups);
 }
 
 /** Docker's NetworkMode: bridge, the user network's name, none, or host. */

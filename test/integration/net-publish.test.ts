@@ -103,6 +103,7 @@ test('-p BOXPORT: two boxes get different ephemeral ports, each reached on 127.0
     assert.is(ok(['port', 'pa', '8080']).trim(), `0.0.0.0:${a!.port}`);
     assert.is(ok(['ps', '--filter', 'name=pb', '--format', '{{.Ports}}']).trim(), `0.0.0.0:${b!.port}->8080/tcp`);
     assert.is(ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'pa']).trim(), `{"8080/tcp":[{"HostIp":"0.0.0.0","HostPort":"${a!.port}"}]}`);
+    assert.is(ok(['inspect', '-f', '{{json .HostConfig.PortBindings}}', 'pa']).trim(), '{"8080/tcp":[{"HostIp":"","HostPort":""}]}', 'as asked, as in Docker');
     for (const { port } of [a!, b!]) assert.is(dnat().filter((l) => l.includes(`--dport ${port} `)).length, 2, `PREROUTING and OUTPUT DNAT for ${port}`);
   } finally {
     run(['rm', '-f', 'pa', 'pb']);

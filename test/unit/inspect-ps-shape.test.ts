@@ -82,6 +82,14 @@ test('inspect: Docker\'s keys and values for a running box on the bridge', () =>
   assert.is(renderTemplate('{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{(index $b 0).HostPort}} {{end}}', j), '53/udp=5353 80/tcp=8080 ');
 });
 
+test('inspect: PortBindings is the -p as asked (a chosen port is "", a range to choose from stays), NetworkSettings.Ports what was chosen', () => {
+  const base = record().network!;
+  const request = { mode: 'bridge', network: 'bridge', dns: [], addHosts: [], names: [], publish: [{ hostPort: 0, boxPort: 80, protocol: 'tcp' }, { hostPort: 0, boxPort: 53, protocol: 'udp', hostRange: [5000, 5010] }] };
+  const j = toDockerInspect({ record: record({ network: { ...base, request } as never }), paths, now: running }) as any;
+  assert.equal(j.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '' }], '53/udp': [{ HostIp: '', HostPort: '5000-5010' }] });
+  assert.equal(j.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '53/udp': [{ HostIp: '0.0.0.0', HostPort: '5353' }] });
+});
+
 test('inspect: networks the box was connected to later are listed while it runs', () => {
   const connected = [{ network: 'db', address: '10.99.0.5', prefixLength: 24, gateway: '10.99.0.1', macAddress: '02:42:0a:63:00:05', aliases: ['web'] }];
   const j = toDockerInspect({ record: record(), paths, now: running, live: { connected } }) as any;
