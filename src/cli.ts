@@ -60,9 +60,17 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
     if (!flags.some((a) => a === '--help' || a === '-h' || a === '--version')) return runBoxFast(argv, name);
   }
   if (name === 'run' || name === 'sh') argv = await normalizeBoxArgv(argv, name);
-  const yargs = loadYargs();
   const wanted = name !== undefined && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((n) => COMMANDS[n]!()));
+  // A plain command line (the command first, flags it declares): parsed without loading yargs (src/fast-args.ts).
+  if (name !== undefined && argv[0] === name && modules.length === 1 && name !== 'run' && name !== 'sh') {
+    const { command } = modules[0]!;
+    const words = argv.slice(1);
+    if (command.parsesOwnWords?.(words)) return command.handler({ _: [name], $0: 'nsbox' } as never);
+    const args = command.parsesOwnWords ? undefined : (await import('./fast-args.js')).parseFast(command, name, words);
+    if (args) return command.handler(args as never);
+  }
+  const yargs = loadYargs();
 
   let exitCode = 0;
   let y = yargs([...argv])

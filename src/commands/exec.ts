@@ -69,6 +69,7 @@ function readStatusField(pid: number | 'self', key: string): string {
 
 export const command: NsboxCommand<ExecArgs> = {
   usage: 'exec [box] [cmd..]',
+  parsesOwnWords: (words) => !splitCommandLine(words, EXEC_OPTIONS)[0].some((w) => w === '--help' || w === '-h'),
   describe: 'run a command in a running box (its namespaces, cgroup, root, user and capabilities)',
   // Not strict: the command's own flags (`ls -la`) must pass yargs; the handler re-splits the raw words below.
   builder: (y: Argv) => y.strict(false).positional('box', { type: 'string' }).positional('cmd', { type: 'string', array: true }).options(EXEC_OPTIONS) as unknown as Argv<ExecArgs>,
