@@ -35,9 +35,23 @@ export function codeCacheFile(bundle: string, stamp: BundleStamp, args: readonly
   const words = args[0] === '--' ? args.slice(1) : args;
   const word = words[0];
   const command = word !== undefined && CACHED_COMMANDS.includes(word) ? word : 'other';
-  const key = command === 'run' ? `run${boxVariant(words.slice(1))}` : command;
+  const key = word === '--nsbox-runtime' ? runtimeKey(words.slice(1)) : command === 'run' ? `run${boxVariant(words.slice(1))}` : command;
   const prefix = `${basename(bundle)}.${key}.`;
   return { dir: join(dirname(bundle), '.cache'), prefix, name: `${prefix}${Math.trunc(stamp.mtimeMs)}-${stamp.size}-${stamp.ino}.v8` };
+}
+
+/** nsbox-runtime's subcommands (runc's): each its own cache, as for nsbox's (create runs far more code than state). */
+const RUNTIME_COMMANDS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'features', 'spec', 'explain'];
+/** runc's global flags that take a value (`--root DIR`): the subcommand is the first other word. */
+const RUNTIME_VALUE_FLAGS = ['--root', '--log', '--log-format', '--criu', '--rootless'];
+
+function runtimeKey(words: readonly string[]): string {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (RUNTIME_VALUE_FLAGS.includes(w)) i++;
+    else if (!w.startsWith('-')) return `runtime-${RUNTIME_COMMANDS.includes(w) ? w : 'other'}`;
+  }
+  return 'runtime-other';
 }
 
 /**

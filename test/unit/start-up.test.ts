@@ -34,6 +34,16 @@ test('run: one cache per kind of box (host root, image, detached), each runs oth
   assert.is(key('sh', '--net'), 'nsbox.cjs.sh.');
 });
 
+test('nsbox-runtime: one cache per runc subcommand, past its global flags; unknown words share runtime-other', () => {
+  const name = (...words: string[]) => codeCacheFile('/b/nsbox.cjs', stamp, ['--', '--nsbox-runtime', ...words]).prefix;
+  assert.is(name('--root', '/run/x', '--log', '/l', '--log-format', 'json', 'create', '--bundle', 'b', 'id'), 'nsbox.cjs.runtime-create.');
+  assert.is(name('--root=/run/x', 'state', 'id'), 'nsbox.cjs.runtime-state.');
+  assert.is(name('--systemd-cgroup', 'delete', '--force', 'id'), 'nsbox.cjs.runtime-delete.');
+  assert.is(name('--root', 'create', 'start', 'id'), 'nsbox.cjs.runtime-start.', 'a --root value is never the subcommand');
+  assert.is(name('../../etc', 'x'), 'nsbox.cjs.runtime-other.', 'no word of the command line becomes a path');
+  assert.is(name('--version'), 'nsbox.cjs.runtime-other.');
+});
+
 test('a rebuilt bundle of the same length gets another cache (V8 itself checks only the length)', () => {
   const before = codeCacheFile('/b/nsbox.cjs', stamp, ['--', 'run']).name;
   assert.is.not(codeCacheFile('/b/nsbox.cjs', { ...stamp, mtimeMs: stamp.mtimeMs + 1000 }, ['--', 'run']).name, before);
