@@ -5,8 +5,8 @@ import { closeSync, readFileSync, readdirSync } from 'node:fs';
 
 const O_CLOEXEC = 0o2000000;
 
-/** Closes every fd >= 3 of this process that lacks O_CLOEXEC (node's own fds all have it); returns them. */
-export function closeInheritedFds(): readonly number[] {
+/** Closes every fd >= 3 of this process that lacks O_CLOEXEC (node's own fds all have it) except `keep`; returns them. */
+export function closeInheritedFds(keep: readonly number[] = []): readonly number[] {
   const closed: number[] = [];
   let fds: string[];
   try {
@@ -16,7 +16,7 @@ export function closeInheritedFds(): readonly number[] {
   }
   for (const name of fds) {
     const fd = Number(name);
-    if (!Number.isInteger(fd) || fd < 3) continue;
+    if (!Number.isInteger(fd) || fd < 3 || keep.includes(fd)) continue;
     try {
       const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
       if (flags === undefined || (parseInt(flags, 8) & O_CLOEXEC) !== 0) continue;

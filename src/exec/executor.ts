@@ -81,6 +81,9 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   const execution: Execution = { pids: {}, box: undefined, released: false };
   const scripts = Object.fromEntries(plan.scripts.map((s) => [s.name, s.text]));
   const fill = plan.literal ? (word: string) => word : (word: string) => fillTemplate(word, execution.pids, scripts);
+  // A literal plan's words are as given (its init script has braces of its own); only the steps after an OCI-created
+  // launch, which run once the init's pid is known, take {box} (they make nothing to undo: they act on the init).
+  let stepFill = fill;
   const undos: UndoStep[] = [];
   const helpers: LaunchedProcess[] = [];
   let status: ExitStatus | undefined;
@@ -101,11 +104,17 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       const aborted = options.abortSignal?.aborted;
       if (aborted && !execution.released) throw new NsboxError(`interrupted by ${aborted} during set-up`, { exitCode: 128 + signalNumber(aborted) });
       await runStep(step);
+      if (step === created) {
+        // The init is ready at its gate: the steps after the launch (process limits from the host) act on its pid.
+        await settle();
+        await awaitCreated(step);
+        stepFill = (word: string) => fillTemplate(word, execution.pids, {});
+      }
       if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
       undos.push(...undosOf(step));
     }
     await settle();
-    if (created) await handOverCreated(created);
+    if (created) await handOverCreated();
     else if (detached) await handOver();
   } catch (error) {
     // A move still under way could land after the rollback removed its cgroup: let it finish (or fail) first.
@@ -149,9 +158,9 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
 
   /**
    * OCI-created: wait until the forker and the init have closed fd 3 (the init after "ready"), take the init's pid
-   * from the forker's "pid N", then let the caller record it. The forker has exited (or, keepParent, waits for it).
+   * from the forker's "pid N". The forker has exited (or, keepParent, waits for it). The init waits at its gate.
    */
-  async function handOverCreated(step: LaunchStep): Promise<void> {
+  async function awaitCreated(step: LaunchStep): Promise<void> {
     const box = execution.box!;
     const said = box.handOver ? await box.handOver(CREATED_TIMEOUT_MS, { keep: step.keepParent === true }) : box.messages();
     const lines = said.split('\n').filter(Boolean);
@@ -160,6 +169,10 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
     if (!pidLine || !lines.includes('ready')) {
       throw options.createdFailure?.(lines) ?? new NsboxError(`cannot set up the box: ${describeSetupFailure(said) || 'it exited during set-up'}`);
     }
+  }
+
+  /** OCI-created: every step has run; let the caller record the container. */
+  async function handOverCreated(): Promise<void> {
     execution.released = true;
     await options.onCreated?.(execution);
   }
@@ -167,21 +180,21 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   async function runStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'exec':
-        return runner.exec(step.argv.map(fill));
+        return runner.exec(step.argv.map(stepFill));
       case 'write-file':
         if (step.background && runner.writeFileInBackground) {
-          const write = runner.writeFileInBackground(fill(step.path), fill(step.content));
+          const write = runner.writeFileInBackground(stepFill(step.path), stepFill(step.content));
           write.catch(() => undefined); // awaited (and reported) at release or rollback
           pending.push(write);
           return;
         }
-        return runner.writeFile(fill(step.path), fill(step.content));
+        return runner.writeFile(stepFill(step.path), stepFill(step.content));
       case 'write-text':
-        return runner.writeFile(fill(step.path), step.content);
+        return runner.writeFile(stepFill(step.path), step.content);
       case 'mkdir':
-        return runner.mkdir(fill(step.path));
+        return runner.mkdir(stepFill(step.path));
       case 'launch': {
-        const proc = runner.launch(step.argv.map(fill), step.gated, step.detach, step.tty);
+        const proc = runner.launch(step.argv.map(stepFill), step.gated, step.detach, step.tty, step.passFds);
         if (step.as === 'box') execution.box = proc;
         else helpers.push(proc);
         if (proc.pid === -1) await proc.exited; // rejects with the spawn error

@@ -9,13 +9,14 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeF
 import type { Duplex } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
+import { withPassedFds } from './passed-fds.js';
 import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
 import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
-import type { DetachFiles } from '../plan/types.js';
+import type { DetachFiles, LaunchStep } from '../plan/types.js';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -55,7 +56,7 @@ export interface Runner {
   /** `ino`: the inode of the cgroup nsbox made there; a cgroup with another one is left alone (an error). */
   removeCgroup(path: string, ino?: number): Promise<void>;
   /** `tty`: the box's relay holds the caller's terminal; otherwise a terminal on 0-2 reaches the box as a pipe. */
-  launch(argv: readonly string[], gated: boolean, detach?: DetachFiles, tty?: boolean): LaunchedProcess;
+  launch(argv: readonly string[], gated: boolean, detach?: DetachFiles, tty?: boolean, passFds?: LaunchStep['passFds']): LaunchedProcess;
   readNamespaces(pid: number, forChildren: boolean): NamespaceInodes;
   kill(pid: number, signal: NodeJS.Signals): void;
   /** The first child of a launched process (a supervisor's box), once it has one; rejects if it exits first. */
@@ -113,9 +114,11 @@ export const hostRunner: Runner = {
     const { removeCgroupTree } = await import('../cgroup/remove.js');
     await removeCgroupTree(path, ino);
   },
-  launch(argv, gated, detach, tty) {
-    // Node passes on every fd it inherited without close-on-exec: close them so only 0-2 (and the gate) reach a box.
-    closeInheritedFds();
+  launch(argv, gated, detach, tty, passFds) {
+    // Node passes on every fd it inherited without close-on-exec: close them so only 0-2 (and the gate) reach a box;
+    // --preserve-fds keeps fds 3 .. 3+count-1, passed at their own places (stdio entry at+i is fd 3+i).
+    const kept = passFds ? Array.from({ length: passFds.count }, (_, i) => 3 + i) : [];
+    closeInheritedFds(kept);
     // Detached: stdout and stderr to the log, fd 4 on the exit file (the reaper writes PID 1's status there).
     const files = detach ? [openSync(detach.log, 'a', 0o640), openSync(detach.exitFile, 'w', 0o600)] : [];
     const terminals = gated && !detach && !tty ? terminalFds() : [];
@@ -126,10 +129,12 @@ export const hostRunner: Runner = {
       child = spawn(native.argv[0]!, native.argv.slice(1), {
         ...(native.env ? { env: launchEnvironment(native, process.env) } : {}),
         ...(native.setsid ? { detached: true } : {}),
-        stdio: detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? [...stdioAvoidingTerminals(terminals), 'pipe'] : ['ignore', 'ignore', 'ignore'],
+        stdio: withPassedFds(detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? [...stdioAvoidingTerminals(terminals), 'pipe'] : ['ignore', 'ignore', 'ignore'], passFds),
       });
     } finally {
       for (const fd of files) closeSync(fd);
+      // The box has its copies: nothing nsbox starts later (hooks) gets them.
+      for (const fd of kept) closeQuietly(fd);
     }
     const relay = terminals.length > 0 && child.pid !== undefined ? relayTerminalPipes(child, terminals) : undefined;
     let done = false;
@@ -199,3 +204,11 @@ export const hostRunner: Runner = {
     }
   },
 };
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // not open (already closed)
+  }
+}

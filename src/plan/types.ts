@@ -72,11 +72,17 @@ export interface LaunchStep {
    * 'oci-created' (nsbox-runtime create): argv forks the init from the host's pid namespace and exits, so the caller
    * (conmon, the containerd shim: child subreapers) inherits it. The forker says "pid N" on fd 3, the init "ready"
    * once set up; it then waits at a gate of its own (a fifo) for `start`. `as` becomes the init's pid. The plan
-   * ends here: no release or wait step.
+   * ends here: no release or wait step. Steps after it run once the init said "ready" and waits at its gate, with
+   * {box} its pid (process limits set from the host, as runc's parent does).
    */
   readonly mode?: 'oci-created';
   /** oci-created: the forker stays the init's parent and exits with its status (nsbox-runtime run waits for it). */
   readonly keepParent?: boolean;
+  /**
+   * --preserve-fds: nsbox's own fds 3 .. 3+count-1 become the launched process's fds at .. at+count-1 (the init moves
+   * them back to 3..); nsbox closes its copies once the process has them.
+   */
+  readonly passFds?: { readonly count: number; readonly at: number };
 }
 
 /** The files a detached box writes to instead of the user's terminal (in its state directory). */

@@ -36,6 +36,8 @@ export interface FinalExecInput {
   readonly ambient?: readonly string[];
   /** An AppArmor profile to change to at the exec (OCI's process.apparmorProfile, where AppArmor is on). */
   readonly apparmorProfile?: string;
+  /** Words run right after the drop, before the filter and env; each execs the rest (nsbox-runtime's fd mover). */
+  readonly afterDrop?: readonly string[];
 }
 
 /**
@@ -43,7 +45,7 @@ export interface FinalExecInput {
  * init script quotes them, exec passes them as argv. The command's words follow.
  */
 export function buildFinalExecArgv(input: FinalExecInput): string[] {
-  return [...capabilityDrop(input), ...seccompLoader(input), ...environmentApplier(input)];
+  return [...capabilityDrop(input), ...(input.afterDrop ?? []), ...seccompLoader(input), ...environmentApplier(input)];
 }
 
 /** setpriv from the toolbox: user, groups, bounding and inheritable sets, no_new_privs. */

@@ -34,6 +34,7 @@ import { renderFstab } from '../rootfs/fstab.js';
 import { mapToHost, renderIdMap } from '../spec/id-map.js';
 import type { IdMapRange } from '../spec/box-description.js';
 import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
+import { checkPreservedFds, passedFds, toolboxHasPerl, type PassedFds } from './preserve-fds.js';
 
 export interface CreateOptions {
   readonly bundle: string;
@@ -41,6 +42,10 @@ export interface CreateOptions {
   readonly consoleSocket: string | undefined;
   /** `run`: the launch stays the init's parent; resolves once the container exited. */
   readonly foreground: boolean;
+  /** --preserve-fds: the runtime's fds 3 .. 3+N-1 become the process's (preserve-fds.ts). */
+  readonly preserveFds?: number;
+  /** bin/nsbox-runtime's list of the caller's open fds 3-9 (checkPreservedFds). */
+  readonly callerFds?: string;
 }
 
 export interface Created {
@@ -61,12 +66,14 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
   if (container.process.terminal && container.namespaces.some((n) => n.name === 'user' && n.mode === 'join')) throw new NsboxError('cannot honour process.terminal: a terminal in a joined user namespace is not supported by nsbox-runtime yet');
   if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
+  const preserved = passedFds(options.preserveFds ?? 0);
+  if (preserved) checkPreservedFds(preserved.count, options.callerFds);
   ensureRoot(g.root);
-  const facts = gatherFacts(g, id, container);
-  const plan = buildCreatePlan(g, id, container, facts, options.foreground, options.consoleSocket);
+  const facts = gatherFacts(g, id, container, preserved !== undefined);
+  const plan = buildCreatePlan(g, id, container, facts, options.foreground, options.consoleSocket, preserved);
   let created: Created | undefined;
   // nsbox's executor, in its OCI-created mode: every step's undo kept, all rolled back on any failure.
-  await runCreated(executablePlan(plan, options.foreground), {
+  await runCreated(executablePlan(plan, options.foreground, preserved), {
     runner,
     failure: setupError,
     beforeRollback: (execution) => killEverything(facts.cgroup, execution.pids.box),
@@ -102,10 +109,10 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   return created!;
 }
 
-/** The create plan as the executor runs it: the host steps, then the launch in OCI-created mode. */
-export function executablePlan(plan: RuntimePlan, foreground: boolean): Plan {
-  const launch: LaunchStep = { kind: 'launch', as: 'box', argv: plan.launch, why: plan.launchWhy, gated: true, tty: true, mode: 'oci-created', keepParent: foreground };
-  return { title: plan.title, scripts: [], steps: [...plan.steps, launch], literal: true };
+/** The create plan as the executor runs it: the host steps, the launch in OCI-created mode, then what acts on the waiting init. */
+export function executablePlan(plan: RuntimePlan, foreground: boolean, passFds?: PassedFds): Plan {
+  const launch: LaunchStep = { kind: 'launch', as: 'box', argv: plan.launch, why: plan.launchWhy, gated: true, tty: true, mode: 'oci-created', keepParent: foreground, ...(passFds ? { passFds } : {}) };
+  return { title: plan.title, scripts: [], steps: [...plan.steps, launch, ...(plan.afterReady ?? [])], literal: true };
 }
 
 export interface CreateFacts {
@@ -123,14 +130,18 @@ export interface CreateFacts {
   readonly unshare: readonly NamespaceName[];
   readonly join: readonly { readonly type: NamespaceName; readonly path: string }[];
   readonly apparmor: boolean;
+  /** nsbox-runtime holds CAP_SYS_RESOURCE (root normally does; not in every sandbox): see processLimitSteps. */
+  readonly sysResource: boolean;
 }
 
 /** What planning needs from the host: the cgroup layout, the toolbox, the compiled filter, resolved mount points. */
-export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): CreateFacts {
+export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer, preserveFds = false): CreateFacts {
   const cgroup = resolveContainerCgroup(cgroupPathOf(c.cgroupsPath, id));
   const baseToolbox = resolveToolbox(join(g.root, 'toolbox.json'));
-  // perl stays for startContainer hooks: it runs them from the toolbox (argv[0] and the timeout, init-hooks.ts).
-  const keepPerl = c.hooks.startContainer.length > 0;
+  // perl stays for startContainer hooks: it runs them from the toolbox (argv[0] and the timeout, init-hooks.ts); and
+  // for --preserve-fds: it moves the preserved fds to their numbers (preserve-fds.ts).
+  if (preserveFds && !toolboxHasPerl(baseToolbox)) throw new NsboxError('cannot honour --preserve-fds: it needs perl on the host (moved into the container\'s toolbox)', { hint: 'install perl-base (apt-get install perl-base)' });
+  const keepPerl = c.hooks.startContainer.length > 0 || preserveFds;
   let toolbox = keepPerl ? baseToolbox : withoutPerl(baseToolbox);
   let seccomp;
   if (c.seccomp !== undefined) {
@@ -164,7 +175,7 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer): Cre
   const unshare = c.namespaces.flatMap((n) => (n.mode === 'new' ? [n.name] : []));
   const joins = c.namespaces.flatMap((n) => (n.mode === 'join' ? [{ type: n.name, path: n.path }] : []));
   if (!c.namespaces.some((n) => n.name === 'mount' && n.mode === 'new')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
-  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), deviceGuard, unshare, join: joins, apparmor: apparmorEnabled() };
+  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), deviceGuard, unshare, join: joins, apparmor: apparmorEnabled(), sysResource: hasCapability(CAP_SYS_RESOURCE) };
 }
 
 /** The paths the init makes things at itself, each resolved inside the root (its last component taken as it is). */
@@ -180,7 +191,7 @@ function initHooks(c: OciContainer, id: string, verdict: string): InitHooks {
 }
 
 /** The create plan (pure given the facts). */
-export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean, consoleSocket?: string): RuntimePlan & { readonly init: string } {
+export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean, consoleSocket?: string, preserved?: PassedFds): RuntimePlan & { readonly init: string } {
   const paths = statePaths(g.root, id);
   const steps: Step[] = [
     { kind: 'mkdir', path: paths.dir, why: `The container's state directory: state.json, the gate, this plan.`, undo: { kind: 'remove', path: paths.dir } },
@@ -189,6 +200,9 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
   const root = userRoot(c);
+  // The host may set the init's rlimits only with CAP_SYS_RESOURCE once the init is the mapped root (prlimit(2) on
+  // another uid's process): without it the init sets them itself, which can only lower them (as the host could).
+  const limitsInside = root !== undefined && !facts.sysResource;
   // A new user namespace is made by a holder (launch-scripts.ts); a joined one (a pod's) is entered by nsenter.
   const newUserns = root !== undefined && facts.unshare.includes('user');
   if (newUserns) steps.push({ kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.userns], why: 'The user namespace\'s holder waits on it; the forker closes it once the namespace is held.' });
@@ -227,6 +241,8 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     hooks: initHooks(c, id, paths.verdict),
     userns: root !== undefined,
     ...(newUserns && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
+    ...(preserved ? { preservedFds: preserved } : {}),
+    ...(limitsInside && c.process.rlimits.length > 0 ? { rlimits: c.process.rlimits } : {}),
   };
   const cgroupBinds = initCgroupBinds(initInput);
   const cgroupFstab = cgroupBinds.length > 0 ? join(paths.dir, 'cgroup.fstab') : undefined;
@@ -245,7 +261,11 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     steps,
     scripts: [],
     launch,
-    launchWhy: 'Launch: join the cgroups, enter or make the namespaces, fork the init (PID 1) from the host\'s pid namespace and exit.',
+    launchWhy: [
+      'Launch: join the cgroups, enter or make the namespaces, fork the init (PID 1) from the host\'s pid namespace and exit.',
+      ...(preserved ? [`--preserve-fds ${preserved.count}: nsbox-runtime's fds 3..${2 + preserved.count} go with it as fds ${preserved.at}..${preserved.at + preserved.count - 1} (the init moves them back).`] : []),
+    ].join('\n'),
+    afterReady: processLimitSteps(c.process, !limitsInside),
   };
   const explained = renderRuntimePlan({
     ...plan,
@@ -258,6 +278,20 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   });
   steps.push({ kind: 'write-text', path: paths.plan, content: explained, why: 'This plan, for `nsbox-runtime explain ID`.' });
   return { ...plan, steps, init };
+}
+
+/**
+ * process.rlimits and process.oomScoreAdj, set on the waiting init from the host as runc's parent does: inside a user
+ * namespace the init may neither raise a hard limit nor lower its OOM score (both need CAP_SYS_RESOURCE of the host's
+ * namespace). The process inherits both through its exec. Nothing to undo: they end with the process. `rlimits`
+ * false: the init sets those itself (buildCreatePlan's limitsInside).
+ */
+export function processLimitSteps(p: OciContainer['process'], rlimits = true): Step[] {
+  const steps: Step[] = [];
+  const limits = p.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`);
+  if (rlimits && limits.length > 0) steps.push({ kind: 'exec', argv: ['prlimit', '--pid', '{box}', ...limits], why: 'process.rlimits, on the init from the host (it waits at its gate; the process inherits them).' });
+  if (p.oomScoreAdj !== undefined) steps.push({ kind: 'write-file', path: '/proc/{box}/oom_score_adj', content: String(p.oomScoreAdj), why: 'process.oomScoreAdj, from the host (a lower score needs the host\'s CAP_SYS_RESOURCE).' });
+  return steps;
 }
 
 /** With a new user namespace: the host uid and gid of the container's root (both must be mapped, as runc requires). */
@@ -306,6 +340,18 @@ function setupError(lines: readonly string[]): NsboxError {
   const failed = lines.find((l) => l.startsWith('failed: '));
   const detail = lines.filter((l) => !l.startsWith('failed: ') && !/^pid \d+$/.test(l)).join('; ');
   return new NsboxError(`cannot create the container: ${[failed?.slice(8), detail].filter(Boolean).join(': ') || 'its init exited during set-up'}`);
+}
+
+const CAP_SYS_RESOURCE = 24;
+
+/** The capability is in this process's effective set (/proc/self/status CapEff). */
+function hasCapability(bit: number): boolean {
+  try {
+    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return hex !== undefined && (BigInt(`0x${hex}`) & (1n << BigInt(bit))) !== 0n;
+  } catch {
+    return false;
+  }
 }
 
 function apparmorEnabled(): boolean {

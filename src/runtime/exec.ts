@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
+import { withPassedFds } from '../exec/passed-fds.js';
+import { checkPreservedFds, moveFdsArgv, passedFds, toolboxHasPerl } from './preserve-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { consoleSocketArgv, parsePtyNumber } from '../oci/console-socket.js';
 import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
@@ -40,6 +42,10 @@ export interface ExecOptions {
   readonly cwd: string | undefined;
   readonly env: readonly string[];
   readonly user: string | undefined;
+  /** --preserve-fds: the runtime's fds 3 .. 3+N-1 become the process's (preserve-fds.ts). */
+  readonly preserveFds?: number;
+  /** bin/nsbox-runtime's list of the caller's open fds 3-9 (checkPreservedFds). */
+  readonly callerFds?: string;
   readonly args: readonly string[];
 }
 
@@ -54,11 +60,18 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   if (tty && o.detach && o.consoleSocket === undefined) throw new NsboxError('cannot exec with a terminal detached without --console-socket');
   const relay = tty && o.consoleSocket === undefined;
   if (proc.args.length === 0) throw new NsboxError('cannot exec: no command given (process.args is empty)');
+  const preserved = passedFds(o.preserveFds ?? 0);
+  if (preserved) {
+    checkPreservedFds(preserved.count, o.callerFds);
+    if (relay) throw new NsboxError('cannot honour --preserve-fds with a terminal relayed by nsbox-runtime: give --console-socket');
+    if (!toolboxHasPerl(state.toolbox)) throw new NsboxError('cannot honour --preserve-fds: the container\'s toolbox has no perl (it is there when the container was created with --preserve-fds or a seccomp filter loaded by perl)');
+  }
   // --console-socket: a pty from the container's own devpts (reached from the host through the init's root), its
   // master sent now. The relay opens its own pty there and gives the exec its slave as stdio.
   const ptmx = `/proc/${state.init.pid}/root/dev/pts/ptmx`;
   const pty = tty && !relay ? sendConsole(ptmx, o.consoleSocket!, proc.consoleSize, ptyOwner(state.init.pid, state.namespaces, proc)) : undefined;
-  const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor);
+  // --preserve-fds: they travel at fds 10.. (out of the shells' way); the toolbox's perl moves them to 3.. after the drop.
+  const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor, preserved ? moveFdsArgv(state.toolbox, preserved) : []);
   const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
   const outer = [
     'exec 4>&2 2>&3',
@@ -76,7 +89,7 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     'exec 3>&- 4<&-',
     ...(o.detach ? ['exit 0'] : ['wait $!', 'exit $?']),
   ].join('\n');
-  closeInheritedFds();
+  closeInheritedFds(preserved ? Array.from({ length: preserved.count }, (_, i) => 3 + i) : []);
   // A terminal: the process leads a session of its own with the pty as its controlling terminal (setsid --ctty in the
   // container's pid namespace, as the container's own shell would see it).
   const ctty = tty ? [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'] : [];
@@ -86,7 +99,13 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   // In the foreground, nsbox-runtime's signals are the process's from the start: held until its pid is known.
   const signals = o.detach ? undefined : holdSignals();
   try {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { PATH: HOST_PATH } });
+    let child;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), { stdio: withPassedFds(['inherit', 'inherit', 'inherit', 'pipe'], preserved), env: { PATH: HOST_PATH } });
+    } finally {
+      // The process has its copies; the runtime keeps none (as after a create's launch).
+      if (preserved) for (let fd = 3; fd < 3 + preserved.count; fd++) closeSync(fd);
+    }
     const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
     // Read fd 3 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
     const text = await new Promise<string>((resolve, reject) => {

@@ -19,6 +19,7 @@ import { ociInitMounts } from './oci-mounts.js';
 import { createContainerLines, startContainerLines, type InitHooks } from './init-hooks.js';
 import { escapeDoubleQuoted } from './resolve-in-root.js';
 import type { OciContainer, OciDevice, OciProcess } from '../oci/container.js';
+import { moveFdsArgv, type PassedFds } from './preserve-fds.js';
 
 const DEV_LINKS: readonly (readonly [string, string])[] = [
   ['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore'],
@@ -64,6 +65,13 @@ export interface InitInput {
   readonly userns?: boolean;
   /** The console socket's connection, made by the launch on the host (in a user namespace): this fd, not the path. */
   readonly consoleFd?: number;
+  /** --preserve-fds: the fds the init got at `at`.., moved to 3.. by the toolbox's perl just before setpriv. */
+  readonly preservedFds?: PassedFds;
+  /**
+   * process.rlimits the init sets on itself: only in a user namespace on a host where nsbox-runtime lacks
+   * CAP_SYS_RESOURCE (otherwise `create` sets them from the host while the init waits, create.ts).
+   */
+  readonly rlimits?: OciProcess['rlimits'];
 }
 
 /** config.json's mounts as the init makes them (with the device guard's nodev added). */
@@ -151,7 +159,9 @@ export function buildInitScript(input: InitInput): string {
   }
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',')} "$R"`);
-  lines.push(...processLimitLines(c.process));
+  if (input.rlimits && input.rlimits.length > 0) {
+    lines.push('', '# process.rlimits, on this shell (the process inherits them): the host may not set them on the mapped root without', '# CAP_SYS_RESOURCE, which nsbox-runtime lacks here; lowering is all either side could do.', `step prlimit --pid $$ ${input.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`).join(' ')}`);
+  }
   if (input.hooks) lines.push(...createContainerLines(input.hooks));
   lines.push(
     '',
@@ -176,7 +186,8 @@ export function buildInitScript(input: InitInput): string {
     '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',
     '#    the seccomp filter is loaded last; env -i gives it exactly process.env and execs process.args.',
     ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (linux.seccomp is absent).']),
-    `exec ${[...(input.consoleSocket !== undefined ? [...toolboxArgv(input.toolbox, 'setsid'), '--ctty'] : []), ...processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor)].map(quoteWord).join(' ')} "$@"`,
+    ...(input.preservedFds ? [`#    --preserve-fds: after the drop, perl moves fds ${input.preservedFds.at}.. to 3..${2 + input.preservedFds.count} (sh names only fds 0-9).`] : []),
+    `exec ${[...(input.consoleSocket !== undefined ? [...toolboxArgv(input.toolbox, 'setsid'), '--ctty'] : []), ...processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor, input.preservedFds ? moveFdsArgv(input.toolbox, input.preservedFds) : [])].map(quoteWord).join(' ')} "$@"`,
   );
   return lines.join('\n');
 }
@@ -206,17 +217,8 @@ function consoleLines(c: OciContainer, socket: string, at: (path: string) => str
   ];
 }
 
-/** rlimits and the OOM score, applied to this shell (the process inherits both through exec). */
-function processLimitLines(p: OciProcess): string[] {
-  const lines: string[] = [];
-  const limits = p.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`);
-  if (limits.length > 0) lines.push('', '# process.rlimits (prlimit on this shell: the process inherits them).', `step prlimit --pid $$ ${limits.join(' ')}`);
-  if (p.oomScoreAdj !== undefined) lines.push('# process.oomScoreAdj', `step put /proc/self/oom_score_adj ${p.oomScoreAdj}`);
-  return lines;
-}
-
 /** The words of the final exec for a process (also used by `exec`). */
-export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean): string[] {
+export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean, afterDrop: readonly string[] = []): string[] {
   const env: Record<string, string> = {};
   for (const entry of p.env) {
     const eq = entry.indexOf('=');
@@ -234,6 +236,7 @@ export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSec
     env,
     seccomp: seccomp ? { loader: seccomp.loader, file: seccomp.file, arch: seccomp.arch } : undefined,
     ...(apparmor && p.apparmorProfile ? { apparmorProfile: p.apparmorProfile } : {}),
+    afterDrop,
   });
 }
 

@@ -7,6 +7,7 @@ import { NsboxError } from '../errors.js';
 import { NSBOX_VERSION as VERSION } from '../version.js';
 import { parseRuntimeArgv, type RuntimeGlobals } from './argv.js';
 import { checkId, statePaths } from './state.js';
+import { parsePreserveFds } from './preserve-fds.js';
 
 // Each command loads only its own modules: callers run state, start, kill and delete once per container (and podman
 // polls state), so those must not pay for create's planner, seccomp compiler and child_process/crypto/stream.
@@ -18,6 +19,9 @@ commands: create, start, state, kill, delete, list, ps, exec, run, pause, resume
 /** Runs one runtime command; resolves to the exit code. */
 export async function runtimeMain(argv: readonly string[]): Promise<number> {
   let globals: RuntimeGlobals | undefined;
+  // bin/nsbox-runtime's list of the caller's fds (preserve-fds.ts): read once, passed on to nothing the runtime starts.
+  const callerFds = process.env.NSBOX_CALLER_FDS;
+  delete process.env.NSBOX_CALLER_FDS;
   try {
     const inv = parseRuntimeArgv(argv);
     globals = inv.globals;
@@ -37,9 +41,9 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
     switch (inv.command) {
       case 'create':
       case 'run': {
-        if (s('preserve-fds') && s('preserve-fds') !== '0') throw new NsboxError('cannot honour --preserve-fds: not supported by nsbox-runtime yet');
+        const preserveFds = parsePreserveFds(s('preserve-fds'));
         const { createContainer } = await import('./create.js');
-        const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true });
+        const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true, preserveFds, callerFds });
         if (inv.command === 'create') return 0;
         const { startContainer, deleteContainer } = await lifecycle();
         await startContainer(g.root, created.state.id);
@@ -83,6 +87,8 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
           cwd: s('cwd'),
           env: (f.env as readonly string[] | undefined) ?? [],
           user: s('user'),
+          preserveFds: parsePreserveFds(s('preserve-fds')),
+          callerFds,
           args: inv.args.slice(1),
         });
       case 'features': {

@@ -1,6 +1,6 @@
 // What `create` did, as a runnable sh script with its reasons (saved as plan.sh; `nsbox-runtime explain ID`).
 
-import { quoteArgv, quoteWord } from '../plan/quote.js';
+import { quoteArgv, quoteTemplate, quoteWord } from '../plan/quote.js';
 import type { Step } from '../plan/types.js';
 
 export interface RuntimePlan {
@@ -12,6 +12,8 @@ export interface RuntimePlan {
   /** The launch argv; a word "$name" stands for script `name`. */
   readonly launch: readonly string[];
   readonly launchWhy: string;
+  /** Host-side steps once the init said "ready" and waits at its gate; {box} is its pid (process limits). */
+  readonly afterReady?: readonly Step[];
 }
 
 /** The plan as sh: each step under its why, the scripts as heredocs, the launch last. */
@@ -25,7 +27,21 @@ export function renderRuntimePlan(plan: RuntimePlan): string {
     out.push('', `# Script "${script.name}": ${script.why}`, `${script.name}=$(cat <<'${end}'`, script.text, end, ')');
   }
   const words = plan.launch.map((w) => (plan.scripts.some((s) => `$${s.name}` === w) ? `"${w}"` : quoteWord(w)));
-  out.push('', ...plan.launchWhy.split('\n').map((l) => `# ${l}`), `${words.join(' ')} 3>&2`, '');
+  out.push('', ...plan.launchWhy.split('\n').map((l) => `# ${l}`));
+  const after = plan.afterReady ?? [];
+  if (after.length === 0) {
+    out.push(`${words.join(' ')} 3>&2`, '');
+    return out.join('\n');
+  }
+  // The forker says "pid N" on fd 3 and the init "ready" before it closes it: the pipe's end means it waits at its gate.
+  out.push(
+    '# Its fd 3 says "pid N" (the init\'s host pid) and "ready"; set-up failures go to stderr.',
+    'exec 9>&1',
+    `box=$( { ${words.join(' ')} 3>&1 1>&9 9>&-; } | sed -n 's/^pid //p; /^failed: /w /dev/stderr')`,
+    '[ -n "$box" ]',
+  );
+  for (const step of after) out.push('', ...step.why.split('\n').map((l) => `# ${l}`), ...renderStep(step));
+  out.push('');
   return out.join('\n');
 }
 
@@ -34,7 +50,7 @@ function renderStep(step: Step): string[] {
     case 'exec':
       return [quoteArgv(step.argv)];
     case 'write-file':
-      return [`printf '%s\\n' ${quoteWord(step.content)} > ${quoteWord(step.path)}`];
+      return [`printf '%s\\n' ${quoteWord(step.content)} > ${quoteTemplate(step.path)}`];
     case 'write-text':
       return [`cat > ${quoteWord(step.path)} <<'NSBOX_EOF'`, ...step.content.replace(/\n$/, '').split('\n'), 'NSBOX_EOF'];
     case 'mkdir':

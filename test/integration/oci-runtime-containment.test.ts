@@ -179,6 +179,26 @@ test('exec and the init: fds 0-2 only, the cwd and root inside the container, th
   assert.is(rt('delete', '--force', 'fds').code, 0);
 });
 
+test('--preserve-fds 1: only the caller\'s fd 3 reaches the container; its fd 4 (a host directory) and the copies carried at fd 10 never do', async () => {
+  const b = bundle('keep1', ['sleep', '60']);
+  const work = join(base, 'host-cwd');
+  const passed = join(base, 'keep1.file');
+  writeFileSync(passed, 'passed\n');
+  const fds = [openSync(passed, 'r'), openSync(work, 'r')];
+  const errFile = join(base, 'fds.err');
+  const err = openSync(errFile, 'w');
+  const created = spawnSync(RUNTIME, ['--root', root, 'create', '--bundle', b, '--preserve-fds', '1', 'keep1'], { stdio: ['ignore', 'ignore', err, ...fds], timeout: 60_000 });
+  for (const fd of [...fds, err]) closeSync(fd);
+  assert.is(created.status, 0, readFileSync(errFile, 'utf8'));
+  const pid = initPid('keep1');
+  assert.is(rt('start', 'keep1').code, 0);
+  for (let i = 0; i < 100 && !readlinkSync(`/proc/${pid}/exe`).endsWith('/bin/busybox'); i++) await sleep(50);
+  const open = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+  assert.equal(open, [0, 1, 2, 3], `only stdio and the preserved fd: ${open.map((fd) => `${fd}=${readlinkSync(`/proc/${pid}/fd/${fd}`)}`).join(' ')}`);
+  assert.is(readlinkSync(`/proc/${pid}/fd/3`), passed);
+  assert.is(rt('delete', '--force', 'keep1').code, 0);
+});
+
 test('/proc and /sys: read-only /proc/sys and the masks hold against writes, remount and umount (the host\'s value is unchanged)', () => {
   const knob = '/proc/sys/vm/max_map_count';
   const hostValue = readFileSync(knob, 'utf8');
@@ -253,7 +273,7 @@ test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothin
     }
   }
   assert.not.ok(existsSync(victim), 'nothing made next to the state root');
-  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim'].includes(e)), []);
+  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file'].includes(e)), []);
 });
 
 test.run();

@@ -220,6 +220,42 @@ test('oci-created: an init that never got ready is killed and every step rolled 
   assert.equal(calls.slice(-2), ['rmdir /cg/c1', 'remove /state/{box}']);
 });
 
+test('oci-created: steps after the launch run once the init is ready, {box} its pid, before onCreated; the launch gets passFds', async () => {
+  const { runner, calls } = forkerRunner('pid 4242\nready\n');
+  const launch = runner.launch;
+  runner.launch = (argv, gated, detach, tty, passFds) => (calls.push(`passFds ${JSON.stringify(passFds)}`), launch(argv, gated, detach, tty));
+  const plan: Plan = {
+    ...created,
+    steps: [
+      ...created.steps.slice(0, 2),
+      { ...(created.steps[2] as Extract<Step, { kind: 'launch' }>), passFds: { count: 2, at: 10 } },
+      { kind: 'exec', argv: ['prlimit', '--pid', '{box}', '--nofile=1:2'], why: 'd' },
+      { kind: 'write-file', path: '/proc/{box}/oom_score_adj', content: '-500', why: 'e' },
+    ],
+  };
+  let seen: string[] = [];
+  await executePlan(plan, runner, { onCreated: () => void (seen = [...calls]) });
+  assert.equal(calls, ['mkdir /state/{box}', 'mkdir /cg/c1', 'passFds {"count":2,"at":10}', 'launch sh -c echo {box} gated=true tty=true', 'hand over keep=false', 'exec prlimit --pid 4242 --nofile=1:2', 'write /proc/4242/oom_score_adj -500']);
+  assert.equal(seen, calls, 'onCreated after the limits');
+});
+
+test('oci-created: a failing step after the launch kills the init and rolls everything back', async () => {
+  const { runner, calls } = forkerRunner('pid 4242\nready\n');
+  runner.writeFile = async (p) => {
+    calls.push(`write ${p}`);
+    throw new NsboxError(`cannot write ${p}: EACCES`);
+  };
+  const plan: Plan = { ...created, steps: [...created.steps, { kind: 'write-file', path: '/proc/{box}/oom_score_adj', content: '-500', why: 'e' }] };
+  try {
+    await executePlan(plan, runner, { onCreated: () => assert.unreachable('failed: no onCreated') });
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /cannot write \/proc\/4242\/oom_score_adj/);
+  }
+  assert.ok(calls.includes('kill 4242 SIGKILL'), calls.join('\n'));
+  assert.equal(calls.slice(-2), ['rmdir /cg/c1', 'remove /state/{box}']);
+});
+
 test('oci-created: a throw in onCreated (a failing hook) rolls everything back too', async () => {
   const { runner, calls } = forkerRunner('pid 4242\nready\n');
   try {

@@ -197,7 +197,7 @@ test('init from podman\'s config.json: gate opened first, every mount, masks, pi
   assert.ok(at('echo ready >&3') < at('read -r _ <&5'), 'create returns before the gate opens');
   assert.ok(at('read -r _ <&5') < at('exec /dev/.nsbox/setpriv'), 'the process runs only after start');
   assert.match(script, /--bounding-set=-all,\+chown,/);
-  assert.match(script, /prlimit --pid \$\$ --nofile=20000:20000 --nproc=32768:32768/);
+  assert.not.match(script, /prlimit/, 'rlimits are set from the host (create.ts processLimitSteps)');
   assert.match(script, /put \/proc\/sys\/net\/ipv4\/ping_group_range '0 0'/);
   assert.not.match(script, /pdeathsig/, 'the init must outlive its parent (the forker exits at once)');
 });
