@@ -44,6 +44,8 @@ export interface CreateOptions {
   readonly foreground: boolean;
   /** --preserve-fds: the runtime's fds 3 .. 3+N-1 become the process's (preserve-fds.ts). */
   readonly preserveFds?: number;
+  /** LISTEN_FDS of the runtime's own socket activation (listenFdsOf): passed first, announced to the process. */
+  readonly listenFds?: number;
   /** bin/nsbox-runtime's list of the caller's open fds 3-9 (checkPreservedFds). */
   readonly callerFds?: string;
 }
@@ -66,11 +68,14 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
   if (container.process.terminal && container.namespaces.some((n) => n.name === 'user' && n.mode === 'join')) throw new NsboxError('cannot honour process.terminal: a terminal in a joined user namespace is not supported by nsbox-runtime yet');
   if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
-  const preserved = passedFds(options.preserveFds ?? 0);
+  const listen = options.listenFds ?? 0;
+  const preserved = passedFds(listen + (options.preserveFds ?? 0));
   if (preserved) checkPreservedFds(preserved.count, options.callerFds);
   ensureRoot(g.root);
   const facts = gatherFacts(g, id, container, preserved !== undefined);
-  const plan = buildCreatePlan(g, id, container, facts, options.foreground, options.consoleSocket, preserved);
+  // As runc, the init's process only: an exec's process (state.process) is config.json's.
+  const planned = listen > 0 ? { ...container, process: { ...container.process, env: [...container.process.env, `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } } : container;
+  const plan = buildCreatePlan(g, id, planned, facts, options.foreground, options.consoleSocket, preserved);
   let created: Created | undefined;
   // nsbox's executor, in its OCI-created mode: every step's undo kept, all rolled back on any failure.
   await runCreated(executablePlan(plan, options.foreground, preserved), {

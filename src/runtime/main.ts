@@ -7,7 +7,7 @@ import { NsboxError } from '../errors.js';
 import { NSBOX_VERSION as VERSION } from '../version.js';
 import { parseRuntimeArgv, type RuntimeGlobals } from './argv.js';
 import { checkId, statePaths } from './state.js';
-import { parsePreserveFds } from './preserve-fds.js';
+import { listenFdsOf, parsePreserveFds } from './preserve-fds.js';
 
 // Each command loads only its own modules: callers run state, start, kill and delete once per container (and podman
 // polls state), so those must not pay for create's planner, seccomp compiler and child_process/crypto/stream.
@@ -42,8 +42,9 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
       case 'create':
       case 'run': {
         const preserveFds = parsePreserveFds(s('preserve-fds'));
+        const listenFds = listenFdsOf(process.env);
         const { createContainer } = await import('./create.js');
-        const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true, preserveFds, callerFds });
+        const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true, preserveFds, listenFds, callerFds });
         if (inv.command === 'create') return 0;
         const { startContainer, deleteContainer } = await lifecycle();
         await startContainer(g.root, created.state.id);

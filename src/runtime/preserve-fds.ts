@@ -21,6 +21,16 @@ export function parsePreserveFds(value: string | undefined): number {
   return Number(value);
 }
 
+/**
+ * systemd socket activation of nsbox-runtime itself (runc's rule): LISTEN_FDS=L with LISTEN_PID naming this process
+ * passes fds 3 .. 2+L before the --preserve-fds ones, and the process gets LISTEN_FDS=L LISTEN_PID=1. Another
+ * process's variables (LISTEN_PID not ours) pass nothing, as sd_listen_fds(3) says.
+ */
+export function listenFdsOf(env: NodeJS.ProcessEnv, pid: number = process.pid): number {
+  const count = env.LISTEN_FDS;
+  return count !== undefined && /^\d+$/.test(count) && env.LISTEN_PID === String(pid) ? Number(count) : 0;
+}
+
 /** Where N preserved fds travel: from 10 (above what sh can name), and never overlapping their targets 3 .. 2+N. */
 export function passedFds(count: number): PassedFds | undefined {
   return count > 0 ? { count, at: Math.max(10, 3 + count) } : undefined;

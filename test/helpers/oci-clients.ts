@@ -50,7 +50,8 @@ export function makeCgroupParent(name: string): CgroupParent | undefined {
   if (!own.every((o) => o.path === '/' || deepest === o.path || deepest.startsWith(`${o.path}/`))) return undefined;
   const path = `${deepest === '/' ? '' : deepest}/${name}`;
   // Every hierarchy, named ones (systemd) and the v2 one of a hybrid host too: podman makes conmon's cgroup in each.
-  const hierarchies = readdirSync(MOUNT).filter((h) => existsSync(join(MOUNT, h, 'cgroup.procs')));
+  // (A pure v2 host has one, the mount itself: its entries are cgroups.)
+  const hierarchies = existsSync(join(MOUNT, 'cgroup.controllers')) ? [''] : readdirSync(MOUNT).filter((h) => existsSync(join(MOUNT, h, 'cgroup.procs')));
   const missing: string[] = [];
   for (const h of hierarchies) {
     const parts = path.split('/').filter(Boolean);

@@ -100,6 +100,30 @@ test('run --preserve-fds 2: the container reads fd 3 and writes fd 4 (the caller
   assert.not.ok(existsSync(join(root, 'run1')), 'run deletes the container');
 });
 
+test('socket activation of the runtime itself (LISTEN_FDS, LISTEN_PID its pid): those fds first, then --preserve-fds; the process is told LISTEN_FDS=1 LISTEN_PID=1', () => {
+  const listen = join(base, 'listen-in');
+  const kept = join(base, 'kept-in');
+  writeFileSync(listen, 'listening\n');
+  writeFileSync(kept, 'preserved\n');
+  const b = bundle('listen1', ['sh', '-c', 'cat <&3; cat <&4; echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; [ -e /proc/self/fd/5 ] && echo "extra fd 5"; true']);
+  // sh's pid is the runtime's: it execs bin/nsbox-runtime, which execs node. Fresh open files each time (the
+  // container reads the caller's own: its offset moves).
+  const activated = (pid: string) => {
+    const fds = [openSync(listen, 'r'), openSync(kept, 'r')];
+    const r = spawnSync('sh', ['-c', `LISTEN_FDS=1 LISTEN_PID=${pid} exec "$0" "$@"`, RUNTIME, '--root', root, 'run', '--bundle', b, '--preserve-fds', '1', 'listen1'], { stdio: ['ignore', 'pipe', 'pipe', ...fds], encoding: 'utf8', timeout: 60_000 });
+    for (const fd of fds) closeSync(fd);
+    return r;
+  };
+  const r = activated('$$');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'listening\npreserved\nLISTEN_FDS=1 LISTEN_PID=1\n');
+  // Another process's LISTEN_PID: nothing of it passes (fd 3 is then the preserved one).
+  const other = activated('1');
+  assert.equal(other.status, 0, other.stderr);
+  assert.equal(other.stdout, 'listening\nLISTEN_FDS= LISTEN_PID=\n', 'fd 3 alone, as --preserve-fds 1 asks; no LISTEN_ variables reach the process');
+  assert.match(other.stderr, /4: Bad file descriptor/, 'no fd 4');
+});
+
 test('create + start --preserve-fds 2: from the host the process has exactly fds 0-4, 3 and 4 the same open files (the offset it moved)', async () => {
   const input = join(base, 'cs-in');
   const output = join(base, 'cs-out');
@@ -214,7 +238,8 @@ test('user namespace: rlimits and oomScoreAdj as asked, read from the host; lowe
     assert.equal(readFileSync(`/proc/${p2}/oom_score_adj`, 'utf8').trim(), '-500');
     assert.match(readFileSync(`/proc/${p3}/limits`, 'utf8'), new RegExp(`^Max open files\\s+${hard + 1000}\\s+${hard + 2000}\\s`, 'm'));
     assert.match(rt('explain', 'lim3').stdout, new RegExp(`prlimit --pid "\\$\\{box\\}" --nofile=${hard + 1000}:${hard + 2000}`), 'set from the host on the waiting init');
-    for (const id of ['lim2', 'lim3']) assert.equal(rt('delete', '--force', id).code, 0);
+    // Newest first: lim2 made the common parent cgroup, which its delete removes once lim3's is gone.
+    for (const id of ['lim3', 'lim2']) assert.equal(rt('delete', '--force', id).code, 0);
   } else {
     // The condition: this host's root cannot raise its own hard limit either (as runc here: "error setting rlimit").
     assert.not.equal(spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${hard}:${hard + 1}`]).status, 0, 'without CAP_SYS_RESOURCE no raise is possible');

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkPreservedFds, moveFdsArgv, MOVE_FDS_PROGRAM, parsePreserveFds, passedFds } from '../../src/runtime/preserve-fds.js';
+import { checkPreservedFds, listenFdsOf, moveFdsArgv, MOVE_FDS_PROGRAM, parsePreserveFds, passedFds } from '../../src/runtime/preserve-fds.js';
 import { withPassedFds } from '../../src/exec/passed-fds.js';
 import { processLimitSteps } from '../../src/runtime/create.js';
 import { buildInitScript, type InitInput } from '../../src/runtime/init-script.js';
@@ -29,6 +29,13 @@ test('--preserve-fds: a count; fds travel from 10 and never over their targets 3
   assert.equal(passedFds(2), { count: 2, at: 10 });
   assert.equal(passedFds(7), { count: 7, at: 10 });
   assert.equal(passedFds(8), { count: 8, at: 11 }, 'targets 3..10: sources from 11');
+});
+
+test('LISTEN_FDS counts only when LISTEN_PID is this process (sd_listen_fds)', () => {
+  assert.is(listenFdsOf({ LISTEN_FDS: '2', LISTEN_PID: '42' }, 42), 2);
+  assert.is(listenFdsOf({ LISTEN_FDS: '2', LISTEN_PID: '43' }, 42), 0);
+  assert.is(listenFdsOf({ LISTEN_FDS: 'x', LISTEN_PID: '42' }, 42), 0);
+  assert.is(listenFdsOf({}, 42), 0);
 });
 
 test('spawn\'s stdio: fds 3.. at the places `at`.., closed places between, nothing over the launch\'s own', () => {
