@@ -24,7 +24,8 @@ export async function startBox(box: OpenedBox): Promise<number> {
   });
 }
 
-function logSize(path: string): number {
+/** The log's size now: where following it from now on starts. */
+export function logSize(path: string): number {
   try {
     const fd = openSync(path, 'r');
     try {

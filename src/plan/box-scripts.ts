@@ -3,10 +3,18 @@
 
 import type { BoxDescription } from '../spec/box-description.js';
 import { quoteWord } from './quote.js';
+import type { DetachFiles, ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
 
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
 export const FORWARDED_SIGNALS = ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'WINCH'] as const;
+
+/**
+ * What `nsbox attach` sends a -d -i box's supervisor when its stdin ended: close the box's stdin. WINCH because it is
+ * ignored by default: one that arrives just as the supervisor becomes an nsbox command (restart policy, --rm) is lost
+ * there harmlessly (USR1 would open Node's inspector, USR2 would end it).
+ */
+export const CLOSE_STDIN_SIGNAL = 'SIGWINCH';
 
 export const GATE = [
   '# Wait at the gate (fd 3) until nsbox has finished set-up from outside (maps, cgroup, checks).',
@@ -20,11 +28,18 @@ export interface Pid1Options {
    * boxes pass nsbox's environment on, as `unshare` would.
    */
   readonly cleanEnv?: string;
+  /**
+   * Detached boxes: a shell starts a background job with SIGINT and SIGQUIT ignored, and an ignored signal stays
+   * ignored through exec (no shell after it may even trap it): PID 1 gets them back at their default, as in Docker,
+   * so `nsbox kill -s INT` and attach's Ctrl-C reach it.
+   */
+  readonly defaultSignals?: boolean;
 }
 
 /** The reaper's line that starts the init (script "init", from NSBOX_INIT) as PID 1, dying with the reaper. */
 export function pid1Launch(options: Pid1Options): string {
-  const env = options.cleanEnv ? `env -i ${quoteWord(options.cleanEnv)} ${scriptVariable('init')}="$${scriptVariable('init')}" ` : '';
+  const signals = options.defaultSignals ? '--default-signal=INT,QUIT ' : '';
+  const env = options.cleanEnv ? `env -i ${signals}${quoteWord(options.cleanEnv)} ${scriptVariable('init')}="$${scriptVariable('init')}" ` : signals ? `env ${signals}` : '';
   return `${env}setpriv --pdeathsig KILL -- /bin/sh -c ${quoteWord(evalScript('init'))} nsbox-init "$@"`;
 }
 
@@ -56,13 +71,32 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals meant for the box`,
     ...GATE,
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
-    `${pid1Launch(options)} &`,
+    'exec 4<&0  # a background job would get /dev/null as stdin: hand it the real one (-d -i: the box\'s fifo)',
+    `${pid1Launch({ ...options, defaultSignals: true })} <&4 4<&- &`,
     'child=$!',
-    'exec 3>&-  # PID 1 alone holds the gate now: nsbox sees it close when the command starts',
+    'exec 3>&- 4<&-  # PID 1 alone holds the gate now: nsbox sees it close when the command starts',
     'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
     'exec 2>/dev/null  # no "Killed" job notice in the box\'s log',
     'exit "$status"',
   ].join('\n');
+}
+
+/** -d -i without -t: the box's stdin fifo (with -t the relay's socket takes the keys). */
+export function keptStdin(spec: BoxDescription, detach: DetachFiles | undefined): string | undefined {
+  return spec.process.openStdin === true && !spec.process.tty ? detach?.stdinFifo : undefined;
+}
+
+/**
+ * The fifo, made before the launch (the supervisor's first child must be the box). Its undo removes it if the start
+ * fails, and before a start again (a supervisor killed before it could remove it).
+ */
+export function stdinFifoStep(path: string): ExecStep {
+  return {
+    kind: 'exec',
+    argv: ['mkfifo', '-m', '0600', '--', path],
+    why: '-d -i: the box\'s stdin, a fifo its supervisor holds open (nsbox attach writes to it).',
+    undo: { kind: 'remove', path },
+  };
 }
 
 /**
@@ -70,18 +104,34 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
  * namespace and cgroup of the box (no daemon: one small shell per box, like conmon). It starts the box (NSBOX_BOX, which
  * dies with it), writes the box's exit status to fd 4 (the box's exit file) once every process of it is gone, and
  * then, when `after` is given (a restart policy, --rm), becomes that nsbox command, which restarts or removes it.
+ *
+ * `stdinFifo` (-d -i without -t): the box's stdin is that fifo, and the supervisor holds its write end open, so the
+ * box reads no end of file while nobody is attached (Docker keeps stdin open); `nsbox attach` writes into the fifo
+ * and, when its own stdin ends, sends CLOSE_STDIN_SIGNAL: the supervisor closes its end and removes the fifo, and
+ * the box reads EOF once the last writer is gone. No process of its own: the shell that waits anyway holds it.
  */
-export function buildSupervisorScript(after: readonly string[] | undefined, attachSocket?: string): string {
+export function buildSupervisorScript(after: readonly string[] | undefined, attachSocket?: string, stdinFifo?: string): string {
+  const signal = CLOSE_STDIN_SIGNAL.replace(/^SIG/, '');
   return [
     '# The box\'s supervisor: starts it, waits, records its exit status on fd 4.',
     unsetLine(['supervisor']),
     'eval "set -- $NSBOX_BOX"; unset NSBOX_BOX  # the box\'s launch command, as quoted words',
-    '"$@" 4>&- &',
+    ...(stdinFifo === undefined ? ['"$@" 4>&- &'] : [
+      '# -d -i: the box\'s stdin is a fifo whose write end this shell holds (read-write: opening it does not block).',
+      `fifo=${quoteWord(stdinFifo)}`,
+      'exec 5<>"$fifo" || exit 125',
+      `trap 'exec 5>&-; rm -f -- "$fifo"; woke=1' ${signal}  # nsbox attach: its stdin ended, so does the box's`,
+      '"$@" <"$fifo" 4>&- 5>&- &',
+    ]),
     'box=$!',
     'exec 3>&-  # the gate is the box\'s alone',
-    'while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done',
+    ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [
+      '# A wait the trap cut short says 128+28, even if the box has just ended: wait again for its own status.',
+      'while :; do woke=; wait "$box"; status=$?; [ -n "$woke" ] || kill -0 "$box" 2>/dev/null || break; done',
+    ]),
     // The relay cannot: the box's pivot_root took the host's paths from its mount namespace.
     ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),
+    ...(stdinFifo === undefined ? [] : [`trap - ${signal}; exec 5>&-; rm -f -- "$fifo"  # the box's stdin, gone with it`]),
     'echo "$status" >&4; exec 4>&-',
     ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');

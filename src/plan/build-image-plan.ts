@@ -18,7 +18,7 @@ import { guardsPreload, PRELOAD_FILE } from '../rootfs/preload-guard.js';
 import { buildImageInitScript, overlayOptions } from '../rootfs/image-init-script.js';
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
-import { buildDetachedReaperScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
+import { buildDetachedReaperScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
 import { buildTtyReaperScript, ownDevptsStep } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
@@ -150,8 +150,9 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   const tty = box.process.tty && !detach;
   // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
   const attachSocket = box.process.tty ? detach?.attachSocket : undefined;
+  const stdinFifo = keptStdin(box, detach);
   const scripts: BoxScript[] = [
-    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket) }] : []),
+    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo) }] : []),
     attachSocket !== undefined
       ? { name: 'reaper', why: 'Outside the new pid namespace: becomes the terminal relay of PID 1 (-dit), which writes its output to the log and serves nsbox attach.', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, attachSocket }) }
       : detach
@@ -176,7 +177,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   // The order: launch first, so that the box's namespaces are made while nsbox makes its cgroups and files (the box
   // only waits at its gate meanwhile); then the cgroups and the move into them, in the background (it waits for an
   // RCU grace period), which the container's files overlap; the checks from outside; the gate opens last.
-  steps.unshift(launch, ...(cgroup ? [...cgroup.setup, ...cgroup.join] : []));
+  steps.unshift(...(stdinFifo !== undefined ? [stdinFifoStep(stdinFifo)] : []), launch, ...(cgroup ? [...cgroup.setup, ...cgroup.join] : []));
   steps.push({
     kind: 'await-namespaces',
     pid: 'box',

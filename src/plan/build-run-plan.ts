@@ -4,7 +4,7 @@ import type { BoxDescription } from '../spec/box-description.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
-import { buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript } from './box-scripts.js';
+import { buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
 import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-network.js';
 import { buildTtyReaperScript } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
@@ -55,6 +55,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   let boxArgv: string[];
   // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
   const attachSocket = spec.process.tty ? detach?.attachSocket : undefined;
+  const stdinFifo = keptStdin(spec, detach);
   if (usesReaper) {
     const reaper: BoxScript = attachSocket !== undefined
       ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-dit): output to the log, nsbox attach on its socket.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false, attachSocket }) }
@@ -63,7 +64,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
       : tty
         ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-t), outside its pid namespace if any.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false }) }
         : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
-    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket) });
+    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo) });
     scripts.push(reaper, init, ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []));
     boxArgv = [...runScriptArgv('reaper', helperTitle('reaper', spec.id)), ...spec.process.argv];
   } else {
@@ -71,6 +72,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
     boxArgv = [...runScriptArgv('init', 'nsbox-init'), ...spec.process.argv];
   }
 
+  if (stdinFifo !== undefined) steps.push(stdinFifoStep(stdinFifo));
   steps.push({
     kind: 'launch',
     as: 'box',

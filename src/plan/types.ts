@@ -93,6 +93,8 @@ export interface DetachFiles {
   readonly after?: readonly string[];
   /** -t: the relay's socket for `nsbox attach` (the supervisor removes it when the box ends). */
   readonly attachSocket?: string;
+  /** -i without -t: the fifo that is the box's stdin, held open by its supervisor, for `nsbox attach`. */
+  readonly stdinFifo?: string;
 }
 
 /**

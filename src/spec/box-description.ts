@@ -39,6 +39,8 @@ export interface ProcessDescription {
   readonly interactive: boolean;
   /** -t (or `nsbox sh` on a terminal): the command gets a pty of its own, relayed to the caller's terminal. */
   readonly tty: boolean;
+  /** -i (Docker's OpenStdin): a detached box's stdin stays open for `nsbox attach` (without it, /dev/null). */
+  readonly openStdin?: boolean;
 }
 
 export interface BoxDescription {

@@ -40,7 +40,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   env: { alias: 'e', type: 'string', array: true, group: PROC_GROUP, describe: 'KEY=VAL to set, or KEY to copy from here' },
   'env-file': { type: 'string', array: true, group: PROC_GROUP, describe: 'file of KEY=VAL lines' },
   workdir: { alias: 'w', type: 'string', group: PROC_GROUP, describe: 'working directory inside' },
-  interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'accepted for docker compatibility: stdin is always attached (a pipe without -t)' },
+  interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'keep stdin open: in the foreground it always is (a pipe without -t); -d -i: nsbox attach writes to it' },
   tty: { alias: 't', type: 'boolean', group: PROC_GROUP, describe: 'a pty of the box\'s own for the command, relayed to your terminal (TERM=xterm unless given)' },
   'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as, looked up in the box\'s /etc/passwd and /etc/group (image boxes) or the host\'s. --user VALUE means the same when a value follows; a bare --user (or --userns) is the user namespace' },
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it (--explain=steps: the short numbered list)' },
@@ -100,6 +100,7 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
       runAs: typeof args['run-as'] === 'string' ? parseRunAs(args['run-as']) : undefined,
       interactive: options.interactive,
       tty,
+      ...(args.interactive === true ? { openStdin: true } : {}),
     },
     cgroup: cgroupRequestFromFlags(args),
     // Last: it takes an address lease, so every other flag must have been checked first.

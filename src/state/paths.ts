@@ -53,11 +53,13 @@ export interface BoxPaths {
   readonly lock: string;
   /** `run -dit`: the terminal relay's unix socket, for `nsbox attach`. */
   readonly attach: string;
+  /** `run -d -i`: the fifo that is the box's stdin, for `nsbox attach` (there while the box's stdin is open). */
+  readonly stdin: string;
 }
 
 /** The files of box `id` inside `dir` (its final dir, or its dir under tmp/ while being created). */
 export function describeBoxDir(dir: string): BoxPaths {
-  return { dir, record: join(dir, 'state.json'), log: join(dir, 'log'), exit: join(dir, 'exit'), lock: join(dir, 'lock'), attach: join(dir, 'attach.sock') };
+  return { dir, record: join(dir, 'state.json'), log: join(dir, 'log'), exit: join(dir, 'exit'), lock: join(dir, 'lock'), attach: join(dir, 'attach.sock'), stdin: join(dir, 'stdin') };
 }
 
 /** The final directory of box `id`. */

@@ -55,7 +55,7 @@ export function buildTtyReaperScript(options: TtyReaperOptions): string {
   const ptmx = options.ownDevpts ? '/dev/pts/ptmx' : '/dev/ptmx';
   lines.push(
     '# PID 1 dies with the relay (parent-death signal), and the kernel then ends every process of the box.',
-    `exec perl -e "$relay" ${quoteWord(relayTitle(options.id))} ${ptmx} ${options.attachSocket === undefined ? '1' : quoteWord(options.attachSocket)} 1 -- ${pid1Launch({ cleanEnv: options.cleanEnv })}`,
+    `exec perl -e "$relay" ${quoteWord(relayTitle(options.id))} ${ptmx} ${options.attachSocket === undefined ? '1' : quoteWord(options.attachSocket)} 1 -- ${pid1Launch({ cleanEnv: options.cleanEnv, defaultSignals: options.attachSocket !== undefined })}`,
   );
   return lines.join('\n');
 }

@@ -92,6 +92,31 @@ test('detached: a supervisor in its own session, log and exit files, the detache
   assert.ok(foreground.steps.find((x) => x.kind === 'launch')!.kind === 'launch');
 });
 
+test('-d -i: the box\'s stdin is a fifo made before the launch, its supervisor holds it open; without -i (or with -t) none', () => {
+  const files = { log: '/s/log', exitFile: '/s/exit', attachSocket: '/s/attach.sock', stdinFifo: '/s/stdin' };
+  const planOf = (args: Record<string, unknown>) => {
+    const s = specOf({ network: 'none', ...args });
+    return buildImagePlan({ ...s, box: { ...s.box, id: ID } }, facts, 't', { detach: files });
+  };
+  const kept = planOf({ interactive: true });
+  assert.is(kept.steps[0]!.kind, 'exec');
+  assert.equal(kept.steps[0], { kind: 'exec', argv: ['mkfifo', '-m', '0600', '--', '/s/stdin'], why: kept.steps[0]!.why, undo: { kind: 'remove', path: '/s/stdin' } }, 'the fifo first (the supervisor\'s first child must be the box), removed by its undo');
+  assert.is(kept.steps[1]!.kind, 'launch');
+  const supervisor = kept.scripts.find((x) => x.name === 'supervisor')!.text;
+  assert.match(supervisor, /^fifo=\/s\/stdin\nexec 5<>"\$fifo" \|\| exit 125$/m, 'the supervisor holds a write end');
+  assert.match(supervisor, /^trap 'exec 5>&-; rm -f -- "\$fifo"; woke=1' WINCH/m, 'attach\'s signal closes it');
+  assert.match(supervisor, /^"\$@" <"\$fifo" 4>&- 5>&- &$/m, 'the box reads the fifo and holds no write end');
+  assert.match(supervisor, /^trap - WINCH; exec 5>&-; rm -f -- "\$fifo"[^\n]*\necho "\$status" >&4/m, 'gone before the exit is recorded');
+  const reaper = kept.scripts.find((x) => x.name === 'reaper')!.text;
+  assert.match(reaper, /^exec 4<&0 .*\nenv -i --default-signal=INT,QUIT .* <&4 4<&- &$/m, 'the reaper hands its stdin to PID 1, with SIGINT and SIGQUIT at their defaults');
+  for (const [what, plan] of [['-d', planOf({})], ['-dit', planOf({ interactive: true, tty: true })]] as const) {
+    assert.not.ok(plan.steps.some((x) => x.kind === 'exec' && x.argv[0] === 'mkfifo'), `${what}: no fifo`);
+    assert.not.match(plan.scripts.find((x) => x.name === 'supervisor')!.text, /fifo|WINCH/, `${what}: a plain supervisor`);
+  }
+  assert.is(specOf({ interactive: true }).box.process.openStdin, true, '-i is recorded (start and restart keep it)');
+  assert.is(specOf({}).box.process.openStdin, undefined);
+});
+
 test('--rm on a recorded box: the plan says the container goes with its record, and leaves the removal to nsbox', () => {
   const s = specOf({ network: 'none', rm: true });
   const dirStep = (options: { removedWithRecord?: boolean }) => buildImagePlan({ ...s, remove: false, box: { ...s.box, id: ID } }, facts, 't', options).steps.find((x) => x.kind === 'mkdir' && x.path === facts.container.dir);
