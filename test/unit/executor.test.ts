@@ -112,6 +112,49 @@ for (const [failOn, expectedUndos] of [
   });
 }
 
+test('a background write (the cgroup move): the steps after it go on, the gate opens only once it is done', async () => {
+  const { runner, calls } = recorder();
+  let finish!: () => void;
+  runner.writeFileInBackground = (p, c) => {
+    calls.push(`start write ${p} ${c}`);
+    return new Promise<void>((resolve) => (finish = () => (calls.push(`done write ${p}`), resolve())));
+  };
+  const background: Plan = { title: 't', scripts: [], steps: steps.map((s) => (s.kind === 'write-file' && s.path.endsWith('cgroup.procs') ? { ...s, background: true } : s)) };
+  const reordered: Plan = { ...background, steps: [...background.steps.slice(0, 3), background.steps[5]!, background.steps[3]!, background.steps[4]!, ...background.steps.slice(6)] };
+  const run = executePlan(reordered, runner);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(calls.includes('exec nsenter --target 1000 --uts -- hostname x'), 'the step after the write ran meanwhile');
+  assert.not.ok(calls.some((c) => c.startsWith('release')), 'the gate waits for the write');
+  finish();
+  assert.equal(await run, { code: 0, signal: null });
+  assert.ok(calls.indexOf('done write /cg/a/cgroup.procs') < calls.indexOf('release 1000'));
+});
+
+test('a background write that fails: the box never starts and everything is rolled back', async () => {
+  const { runner, calls } = recorder();
+  runner.writeFileInBackground = async (p) => {
+    calls.push(`start write ${p}`);
+    throw new NsboxError(`cannot write ${p}: No such process`);
+  };
+  // a killed fake box never "exits" by itself; make kill end it
+  const realLaunch = runner.launch.bind(runner);
+  runner.launch = (argv, gated) => {
+    const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
+    const realKill = runner.kill;
+    runner.kill = (pid, sig) => (realKill(pid, sig), pid === proc.pid && proc._kill());
+    return proc;
+  };
+  const background: Plan = { title: 't', scripts: [], steps: steps.map((s) => (s.kind === 'write-file' && s.path.endsWith('cgroup.procs') ? { ...s, background: true } : s)) };
+  try {
+    await executePlan(background, runner);
+    assert.unreachable('should fail');
+  } catch (error) {
+    assert.match((error as Error).message, /cannot write \/cg\/a\/cgroup.procs/);
+  }
+  assert.not.ok(calls.some((c) => c.startsWith('release')), 'the command never started');
+  assert.equal(calls.slice(-3), ['kill 1000 SIGKILL', 'exec undo-e 1000', 'remove-cgroup /cg/a']);
+});
+
 test('a namespace that is not new after launch times out as an error, and nothing is left', async () => {
   const { runner, calls } = recorder();
   runner.readNamespaces = () => HOST; // unshare "did nothing"
