@@ -38,13 +38,20 @@ export function logSize(path: string): number {
   }
 }
 
-/** Copy the box's log from `offset` to stdout until the box has ended; resolves to its exit code. */
-export async function followUntilExit(box: OpenedBox, offset: number): Promise<number> {
+/**
+ * Copy the box's log from `offset` to stdout until the box has ended; resolves to its exit code. `thisRun` (attach):
+ * until the run going now ends, even if a restart policy starts it again (as `docker attach`).
+ */
+export async function followUntilExit(box: OpenedBox, offset: number, thisRun = false): Promise<number> {
   const buffer = Buffer.alloc(64 * 1024);
   let at = offset;
+  const startedAt = box.record.startedAt;
   for (;;) {
     const record = readRecordAt(box.paths.record);
     const now = record ? deriveState(record, box.paths) : undefined;
+    // Restarting: the run attached to ended with that code. Restarted already (the restart slipped between two looks,
+    // which its back-off makes unlikely): the record keeps the last exit while it relaunches, then no longer.
+    const ended = thisRun && record !== undefined && (now?.status === 'restarting' || record.startedAt !== startedAt) ? now?.exitCode ?? record.exit?.code ?? 125 : undefined;
     let fd: number | undefined;
     try {
       fd = openSync(box.paths.log, 'r');
@@ -60,6 +67,7 @@ export async function followUntilExit(box: OpenedBox, offset: number): Promise<n
       if (fd !== undefined) closeSync(fd);
     }
     if (!now) return 0; // removed (--rm)
+    if (ended !== undefined) return ended;
     if (now.status === 'exited' || now.status === 'dead') return now.exitCode ?? 125;
     await sleep(50);
   }

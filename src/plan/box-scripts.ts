@@ -2,6 +2,7 @@
 // (the command's parent when the box has its own pid namespace). They are data: --explain prints them verbatim.
 
 import type { BoxDescription } from '../spec/box-description.js';
+import { constants } from 'node:os';
 import { quoteWord } from './quote.js';
 import type { DetachFiles, ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
@@ -126,8 +127,9 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     'box=$!',
     'exec 3>&-  # the gate is the box\'s alone',
     ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [
-      '# A wait the trap cut short says 128+28, even if the box has just ended: wait again for its own status.',
-      'while :; do woke=; wait "$box"; status=$?; [ -n "$woke" ] || kill -0 "$box" 2>/dev/null || break; done',
+      `# A wait the trap cut short says 128+${constants.signals.SIGWINCH}, even if the box has just ended: wait again for its own status (a wait`,
+      '# that got the status first runs the trap after it: that status stands, the job is gone).',
+      `while :; do woke=; wait "$box"; status=$?; [ -n "$woke" ] && [ "$status" -eq ${128 + constants.signals.SIGWINCH} ] && continue; kill -0 "$box" 2>/dev/null || break; done`,
     ]),
     // The relay cannot: the box's pivot_root took the host's paths from its mount namespace.
     ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),

@@ -34,7 +34,7 @@ export async function attachToOutput(box: OpenedBox, options: OutputAttachOption
   const onOutputError = () => process.exit(0); // our stdout went away (| head): detach, the box runs on
   process.stdout.on('error', onOutputError);
   try {
-    return await followUntilExit(box, offset);
+    return await followUntilExit(box, offset, true);
   } finally {
     proxy?.();
     input?.();

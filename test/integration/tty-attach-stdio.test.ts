@@ -54,7 +54,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) cli(['rm', '-f', 'lines', 'sig', 'nosig', 'cat', 'reader', 'plain', 'term', 'hostcat']);
+  if (!skipReason) cli(['rm', '-f', 'lines', 'sig', 'nosig', 'cat', 'reader', 'plain', 'term', 'hostcat', 'again']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -141,6 +141,22 @@ test('run -d -i: stdin is a fifo held open with no attach; echo hi | nsbox attac
   assert.is(host.stdout, 'from-host\nhost-eof\n');
   assert.is(cli(['rm', 'cat', 'reader', 'hostcat']).code, 0);
   await assertNoLeaks(before, 'run -d -i and attach');
+});
+
+test('run -d -i with a restart policy: each run gets a fresh stdin, attach ends with the run it attached to', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot({ stateDirs: [state] });
+  assert.is(cli(['run', '-d', '-i', '--restart', 'on-failure:2', '--name', 'again', 'busybox', 'sh', '-c', 'read l; echo "got $l"; exit 1']).code, 0);
+  for (const word of ['a', 'b', 'c']) {
+    await eventually(() => /^Up /.test(status('again')) && existsSync(fifoOf('again')), `run ${word} is up, its stdin open`);
+    const r = cli(['attach', 'again'], `${word}\n`);
+    // The supervisor's wait, cut short by attach's signal as the box ends, must still record the box's own status.
+    assert.equal([r.code, r.stdout], [1, `got ${word}\n`], `run ${word}: ${r.stderr}`);
+  }
+  await eventually(() => /^Exited \(1\)/.test(status('again')), `no more restarts, the last run's code: ${status('again')}`);
+  assert.is(cli(['inspect', '--format', '{{.RestartCount}}', 'again']).stdout.trim(), '2');
+  assert.is(cli(['rm', 'again']).code, 0);
+  await assertNoLeaks(before, 'run -d -i --restart');
 });
 
 test('run -d without -i: stdin is /dev/null, no fifo; attach passes no stdin', async () => {

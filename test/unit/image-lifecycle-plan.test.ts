@@ -106,6 +106,7 @@ test('-d -i: the box\'s stdin is a fifo made before the launch, its supervisor h
   assert.match(supervisor, /^fifo=\/s\/stdin\nexec 5<>"\$fifo" \|\| exit 125$/m, 'the supervisor holds a write end');
   assert.match(supervisor, /^trap 'exec 5>&-; rm -f -- "\$fifo"; woke=1' WINCH/m, 'attach\'s signal closes it');
   assert.match(supervisor, /^"\$@" <"\$fifo" 4>&- 5>&- &$/m, 'the box reads the fifo and holds no write end');
+  assert.match(supervisor, /wait "\$box"; status=\$\?; \[ -n "\$woke" \] && \[ "\$status" -eq 156 \] && continue;/, 'a wait the trap cut short is waited again');
   assert.match(supervisor, /^trap - WINCH; exec 5>&-; rm -f -- "\$fifo"[^\n]*\necho "\$status" >&4/m, 'gone before the exit is recorded');
   const reaper = kept.scripts.find((x) => x.name === 'reaper')!.text;
   assert.match(reaper, /^exec 4<&0 .*\nenv -i --default-signal=INT,QUIT .* <&4 4<&- &$/m, 'the reaper hands its stdin to PID 1, with SIGINT and SIGQUIT at their defaults');
