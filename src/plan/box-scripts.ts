@@ -164,7 +164,8 @@ export function buildInitScript(spec: BoxDescription, gated: boolean): string {
     lines.push(
       '# --init: this shell stays PID 1, reaps orphans and forwards signals to the command.',
       'exec 4<&0  # a background job would get /dev/null as stdin; hand it the real one',
-      `${exec} <&4 4<&- 3>&- &`,
+      '# A background job starts with SIGINT and SIGQUIT ignored (kept through exec): env gives the command both back.',
+      `env --default-signal=INT,QUIT -- ${exec} <&4 4<&- 3>&- &`,
       'child=$!',
       'exec 3>&-  # the command started: close the gate (a detached nsbox waits for that)',
       `for sig in ${FORWARDED_SIGNALS.join(' ')}; do trap "kill -$sig $child 2>/dev/null" "$sig"; done`,

@@ -63,8 +63,11 @@ export interface ImageInitInput {
  */
 export const INIT_REAPER = [
   'unset NSBOX_INIT_REAPER  # this text, passed in the environment (see initReaperArgv): the command does not inherit it',
+  '# A shell starts a background job with SIGINT and SIGQUIT ignored, and exec keeps that (no shell can even trap them',
+  '# then): the toolbox\'s env --default-signal=INT,QUIT, its words in NSBOX_INIT_SIGNALS, gives the command both back.',
+  'signals=${NSBOX_INIT_SIGNALS:-}; unset NSBOX_INIT_SIGNALS',
   'exec 4<&0  # a background job would get /dev/null as stdin: hand it the real one',
-  '"$@" <&4 4<&- &',
+  '$signals "$@" <&4 4<&- &',
   'child=$!',
   'exec 4<&-',
   'for sig in HUP INT QUIT TERM USR1 USR2 WINCH; do trap "kill -$sig $child 2>/dev/null" "$sig"; done',
@@ -74,10 +77,11 @@ export const INIT_REAPER = [
 
 /**
  * The words after env's variables that make the toolbox's sh the --init reaper: its text as one more variable, so
- * ps shows `sh -c eval "$NSBOX_INIT_REAPER" nsbox-init CMD...`, not the script.
+ * ps shows `sh -c eval "$NSBOX_INIT_REAPER" nsbox-init CMD...`, not the script; and the toolbox's env words that
+ * restore the command's SIGINT and SIGQUIT (paths without spaces: the reaper splits them at spaces).
  */
-function initReaperArgv(shell: readonly string[]): string[] {
-  return [`NSBOX_INIT_REAPER=${INIT_REAPER}`, ...shell, '-c', 'eval "$NSBOX_INIT_REAPER"', 'nsbox-init'];
+function initReaperArgv(shell: readonly string[], env: readonly string[]): string[] {
+  return [`NSBOX_INIT_REAPER=${INIT_REAPER}`, `NSBOX_INIT_SIGNALS=${[...env, '--default-signal=INT,QUIT', '--'].join(' ')}`, ...shell, '-c', 'eval "$NSBOX_INIT_REAPER"', 'nsbox-init'];
 }
 
 /** The init script's text; the command's argv arrives as "$@". */
@@ -145,7 +149,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     ...(input.cgroupView ? ['#    unshare --cgroup first: the command\'s cgroup namespace is rooted at its own cgroup (/proc/self/cgroup: "/").'] : []),
     ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (--security-opt seccomp=unconfined or --privileged).']),
     ...(input.init ? ['#    --init: PID 1 is a reaper (the toolbox\'s sh, dropped and confined like the command) that forwards signals to it.'] : []),
-    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input)), ...(input.init ? initReaperArgv(toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh')) : [])].map(quoteWord).join(' ')} "$@" 3>&-`,
+    `exec ${[...cgroupNamespaceArgv(input.cgroupView, toolboxArgv(input.toolbox, 'unshare')), ...buildFinalExecArgv(finalExecInput(input)), ...(input.init ? initReaperArgv(toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), toolboxArgv(input.toolbox, 'env')) : [])].map(quoteWord).join(' ')} "$@" 3>&-`,
   );
   return lines.join('\n');
 }

@@ -94,6 +94,50 @@ if (!isRoot) {
     });
   }
 
+  test('--init: SIGINT and SIGQUIT reach the command, host root and image box (a shell starts its background job with both ignored)', async () => {
+    const store = mkdtempSync('/tmp/nsbox-init-store-');
+    const state = mkdtempSync('/tmp/nsbox-init-state-');
+    const env = { ...process.env, NSBOX_ROOT: store, NSBOX_STATE: state };
+    const withImage = existsSync('/bin/busybox');
+    if (!withImage) skipPart('the image box case', 'needs /bin/busybox (apt-get install busybox-static)');
+    try {
+      if (withImage) {
+        const imported = nsbox(['image', 'import', '--from-host-busybox', 'bb'], { env, timeoutMs: 60_000 });
+        assert.is(imported.code, 0, imported.stderr);
+      }
+      // A command that traps both: a shell cannot trap a signal it was started with ignored, so it would sit on.
+      const script = 'trap "exit 8" INT; trap "exit 9" QUIT; grep SigIgn /proc/self/status; while :; do sleep 0.05; done';
+      const boxes = [['run', '--pid', '--mount-proc', '--init', '--', 'sh', '-c', script], ...(withImage ? [['run', '--rm', '--net', 'none', '--init', 'bb', 'sh', '-c', script]] : [])];
+      for (const argv of boxes) {
+        for (const [signal, code] of [['SIGINT', 8], ['SIGQUIT', 9]] as const) {
+          const before = snapshot();
+          const child = startNsbox(argv, env);
+          // A box that ignores the signal would run on: it is killed at the end whatever happens (SIGKILL to nsbox
+          // takes its box along).
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          try {
+            await waitForOutput(child, (o) => /SigIgn:\s+[0-9a-f]+/.test(o));
+            const ignored = BigInt(`0x${/SigIgn:\s+([0-9a-f]+)/.exec(child.output())![1]}`);
+            assert.is(ignored & 6n, 0n, `${argv.join(' ')}: the command ignores neither INT (2) nor QUIT (3): SigIgn ${ignored.toString(16)}`);
+            process.kill(child.pid!, signal);
+            const r = await exitOf(child);
+            assert.is(r.code, code, `${argv.join(' ')}: ${signal} reaches the command: ${child.output()}`);
+          } finally {
+            clearTimeout(timer);
+            if (child.exitCode === null && child.signalCode === null) {
+              child.kill('SIGKILL');
+              await exitOf(child);
+            }
+          }
+          await assertNoLeaks(before, `--init ${signal}`);
+        }
+      }
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   test('if nsbox itself is SIGKILLed, its box dies with it (no orphans): plain boxes, --pid, a user namespace, image boxes', async () => {
     // Without --pid, only the command itself is tied to nsbox (as with unshare): it execs sleep here.
     // With --pid (and in image boxes, which always have one), PID 1's death ends every process of the box, so its
