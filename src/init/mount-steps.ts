@@ -84,11 +84,18 @@ export function cgroupViewBinds(m: InitMount): FstabEntry[] {
   if (m.cgroup?.version !== 1) return [];
   const cgroup = m.cgroup;
   const flags = bindFlagsOf(splitOptions(m).flags);
-  return cgroup.dirs.map((dir) => {
+  const binds: FstabEntry[] = cgroup.dirs.map((dir) => {
     const hierarchy = hierarchyOf(cgroup, dir);
     return { source: dir, target: `${m.target}/${hierarchy}`, type: 'none', options: ['bind', ...flags].join(','), why: `The container's own ${hierarchy} cgroup.` };
   });
+  // ro: the tmpfs itself sealed last, by a remount line (`mount --all` carries out a "none ... remount" entry): the
+  // same MS_REMOUNT|MS_BIND call as a `mount -o remount,bind,ro` of its own, without its process.
+  if (binds.length === 0 || !splitOptions(m).flags.includes('ro')) return binds;
+  return [...binds, { source: 'none', target: m.target, type: 'none', options: SEAL_OPTIONS, why: 'The view itself read-only: nothing can be added beside the container\'s cgroups.' }];
 }
+
+/** The remount that makes a v1 cgroup view's tmpfs read-only (only this mount's flags: a bind remount). */
+const SEAL_OPTIONS = 'remount,bind,ro,nosuid,nodev,noexec';
 
 /** A cgroup view: v1, a tmpfs with the container's own cgroup of each hierarchy bound in; v2, its one directory. */
 function cgroupLines(cgroup: NonNullable<InitMount['cgroup']>, target: string, flags: readonly string[], fstab: string | undefined): string[] {
@@ -101,22 +108,26 @@ function cgroupLines(cgroup: NonNullable<InitMount['cgroup']>, target: string, f
   }
   const lines = [`step mount -n -t tmpfs -o nosuid,nodev,noexec,mode=755,size=64k tmpfs ${t}`];
   const hierarchies = cgroup.dirs.map((dir) => hierarchyOf(cgroup, dir));
-  if (fstab !== undefined && hierarchies.length > 0) {
-    // The fresh tmpfs is empty: one mkdir for every mount point, one mount(8) for every bind.
-    lines.push(`step mkdir ${hierarchies.map((h) => `"${target}/${escapeDoubleQuoted(h)}"`).join(' ')}`, `step mount -n --all --fstab ${quoteWord(fstab)}`);
-  } else {
-    for (const [i, dir] of cgroup.dirs.entries()) {
-      const hierarchy = hierarchies[i]!;
-      lines.push(`step mkdir -p "${target}/${hierarchy}"`, `step mount -n --bind ${quoteWord(dir)} "${target}/${hierarchy}"`);
-      lines.push(`step mount -n -o ${bindFlags} "${target}/${hierarchy}"`);
-    }
-  }
-  for (const hierarchy of hierarchies) {
+  // Co-mounted controllers' names ("cpu" -> "cpu,cpuacct"): made before the view is sealed read-only.
+  const links = hierarchies.flatMap((hierarchy) => {
     const names = hierarchy.split(',');
-    if (names.length > 1) for (const name of names) lines.push(`step ln -s ${quoteWord(hierarchy)} "${target}/${name}"`);
+    return names.length > 1 ? names.map((name) => `step ln -s ${quoteWord(hierarchy)} "${target}/${name}"`) : [];
+  });
+  const batched = fstab !== undefined && hierarchies.length > 0;
+  if (batched) {
+    // The fresh tmpfs is empty: one mkdir for every mount point, one mount(8) for every bind and, with ro, the seal
+    // (the fstab's last line, cgroupViewBinds).
+    lines.push(`step mkdir ${hierarchies.map((h) => `"${target}/${escapeDoubleQuoted(h)}"`).join(' ')}`, ...links, `step mount -n --all --fstab ${quoteWord(fstab)}`);
+    return lines;
   }
+  for (const [i, dir] of cgroup.dirs.entries()) {
+    const hierarchy = hierarchies[i]!;
+    lines.push(`step mkdir -p "${target}/${hierarchy}"`, `step mount -n --bind ${quoteWord(dir)} "${target}/${hierarchy}"`);
+    lines.push(`step mount -n -o ${bindFlags} "${target}/${hierarchy}"`);
+  }
+  lines.push(...links);
   // A bind remount changes only this mount's flags: a tmpfs remount would reparse its options, and in a user
   // namespace mount(8) reads back uid=<host uid>, which is not mapped there (EINVAL).
-  if (flags.includes('ro')) lines.push(`step mount -n -o remount,bind,ro,nosuid,nodev,noexec ${t}`);
+  if (flags.includes('ro')) lines.push(`step mount -n -o ${SEAL_OPTIONS} ${t}`);
   return lines;
 }

@@ -277,6 +277,25 @@ test('a failing createContainer hook fails create with nothing left; a failing s
   assert.equal(cgroupsLeft().filter((d) => /badcc|badstart/.test(readdirSync(d).join(' '))), []);
 });
 
+test('a v1 cgroup view: the container reads its own limits at /sys/fs/cgroup, and the view is read-only (nothing can be added beside them)', () => {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return; // cgroup v2: one read-only bind, checked in the v2 VM
+  const script = 'cat /sys/fs/cgroup/pids/pids.max; ls /sys/fs/cgroup; touch /sys/fs/cgroup/x; mkdir /sys/fs/cgroup/y; ln -s pids /sys/fs/cgroup/z; ls /sys/fs/cgroup; echo end';
+  const dir = bundle('view', ['/bin/sh', '-c', `(${script}) 2>&1`], (c) => {
+    c.mounts.push(
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    );
+  });
+  const r = rt('run', '--bundle', dir, 'view');
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.is(lines[0], '100', `the container's own pids.max: ${r.stdout}`);
+  assert.ok(lines.includes('pids'), r.stdout);
+  assert.is(r.stdout.match(/Read-only file system/g)?.length, 3, `touch, mkdir and ln -s refused: ${r.stdout}`);
+  assert.not.ok(/^(x|y|z)$/m.test(r.stdout), `nothing was added: ${r.stdout}`);
+  assert.match(r.stdout, /end\n$/);
+});
+
 test('spec writes a config.json this runtime runs (once the process has no terminal); features is runtime-spec JSON', () => {
   const dir = join(base, 'spec');
   mkdirSync(dir);

@@ -56,17 +56,17 @@ test('fewer processes: a mount point is made only when missing; a v1 cgroup view
   assert.equal(cgroupViewBinds(view!).map((e) => [e.source, e.target, e.type, e.options]), [
     ['/sys/fs/cgroup/pids/p/c', '/R/sys/fs/cgroup/pids', 'none', 'bind,nosuid,noexec,nodev,ro'],
     ['/sys/fs/cgroup/cpu,cpuacct/p/c', '/R/sys/fs/cgroup/cpu,cpuacct', 'none', 'bind,nosuid,noexec,nodev,ro'],
-  ], 'each bind read-only with the mount\'s flags (libmount remounts it itself)');
+    ['none', '/R/sys/fs/cgroup', 'none', 'remount,bind,ro,nosuid,nodev,noexec'],
+  ], 'each bind read-only with the mount\'s flags (libmount remounts it itself), then the view itself sealed');
   const lines = mountStepLines(view!, '/R', '/S/cgroup.fstab').filter((l) => !l.startsWith('#'));
   assert.equal(lines, [
     '[ -d "$R/sys/fs/cgroup" ] || step mkdir -p "$R/sys/fs/cgroup"',
     'step mount -n -t tmpfs -o nosuid,nodev,noexec,mode=755,size=64k tmpfs "$R/sys/fs/cgroup"',
     'step mkdir "$R/sys/fs/cgroup/pids" "$R/sys/fs/cgroup/cpu,cpuacct"',
-    'step mount -n --all --fstab /S/cgroup.fstab',
     'step ln -s cpu,cpuacct "$R/sys/fs/cgroup/cpu"',
     'step ln -s cpu,cpuacct "$R/sys/fs/cgroup/cpuacct"',
-    'step mount -n -o remount,bind,ro,nosuid,nodev,noexec "$R/sys/fs/cgroup"',
-  ]);
+    'step mount -n --all --fstab /S/cgroup.fstab',
+  ], 'the links before the fstab, whose last line seals the view');
   assert.equal(cgroupViewBinds(proc!), [], 'no binds for any other mount');
 });
 
