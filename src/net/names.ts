@@ -1,5 +1,7 @@
 // Interface names derived from ids and network names, within the kernel's 15-character limit (IFNAMSIZ - 1).
 
+import { fnvHex } from '../host/fnv.js';
+
 /** Longest interface name Linux accepts. */
 export const IFNAME_MAX = 15;
 
@@ -41,15 +43,7 @@ export function macForAddress(address: string): string {
   return ['02', '42', ...address.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
-/** FNV-1a, twice with different seeds, as 16 hex: stable short names without loading node:crypto. */
+/** 16 hex characters (src/host/fnv.ts): stable short names without loading node:crypto. */
 function hashHex(text: string): string {
-  const round = (seed: number) => {
-    let h = seed >>> 0;
-    for (let i = 0; i < text.length; i++) {
-      h ^= text.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    return h.toString(16).padStart(8, '0');
-  };
-  return round(0x811c9dc5) + round(0x01000193);
+  return fnvHex(text, 2);
 }

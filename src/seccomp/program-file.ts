@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { COMPILER_ID, compileProfile, type CompileContext } from './compile.js';
 import { encodeProgram } from './bpf.js';
+import { fnvHex } from '../host/fnv.js';
 import { DEFAULT_PROFILE, DEFAULT_PROFILE_DIGEST } from './default-profile.js';
 import type { SeccompProfile } from './profile.js';
 
@@ -82,16 +83,7 @@ function writeWhole(path: string, content: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-/** FNV-1a with four seeds: 32 hex characters. */
+/** 32 hex characters (FNV-1a with four seeds, src/host/fnv.ts). */
 export function quickHash(text: string): string {
-  let out = '';
-  for (const seed of [0x811c9dc5, 0x01000193, 0x9e3779b9, 0x85ebca6b]) {
-    let h = seed >>> 0;
-    for (let i = 0; i < text.length; i++) {
-      h ^= text.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    out += h.toString(16).padStart(8, '0');
-  }
-  return out;
+  return fnvHex(text, 4);
 }
