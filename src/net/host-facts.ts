@@ -1,10 +1,12 @@
 // Reads what the network planner needs to know about the host, from /proc and PATH only (no process is spawned):
 // IPv4 routes, listening ports, the firewall tool, the nameservers of /etc/resolv.conf.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { NsboxError } from '../errors.js';
 import { findTool } from '../host/tools.js';
+import { HOST_ENV } from '../host/host-env.js';
 import type { Protocol } from './request.js';
 import { type Subnet, networkOf } from './subnet.js';
 import { parseEphemeralRange } from './choose-ports.js';
@@ -17,6 +19,8 @@ export interface HostNetFacts {
   readonly routes: readonly Subnet[];
   /** `PORT/PROTO` of every socket listening on the host (any address). */
   readonly listening: ReadonlySet<string>;
+  /** `PORT/PROTO` the firewall already forwards (readForwardedPorts), read only when asked; absent in fakes: none. */
+  readonly forwarded?: () => ReadonlySet<string>;
   readonly firewall: FirewallTool;
   readonly nameservers: readonly string[];
   /** The host's own IPv4 addresses (its interfaces'), for `-p IP:HOSTPORT:BOXPORT`. */
@@ -42,6 +46,7 @@ export function readHostNetFacts(root = ''): HostNetFacts {
     get routes() {
       return (routes ??= readRoutes(root));
     },
+    forwarded: () => (root === '' ? readForwardedPorts(firewall) : new Set<string>()),
     get listening() {
       return (listening ??= readListening(root));
     },
@@ -130,4 +135,38 @@ function readOr(path: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * `PORT/PROTO` of every host port the firewall already forwards (DNAT): published by boxes of another nsbox state
+ * dir (whose leases this one cannot see), or by another tool. Nobody listens on such a port, so the socket check
+ * alone would hand it out again and the new box's rule would lose to the old one. One process, read only when nsbox
+ * must choose a port itself (-p BOXPORT, -P).
+ */
+export function readForwardedPorts(firewall: FirewallTool): Set<string> {
+  const ports = new Set<string>();
+  if (firewall === 'none') return ports;
+  const argv = firewall === 'nft' ? ['nft', 'list', 'ruleset'] : ['iptables', '-w', '-t', 'nat', '-S'];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: HOST_ENV });
+  for (const [port, protocol] of parseForwardedPorts(r.stdout ?? '')) ports.add(`${port}/${protocol}`);
+  return ports;
+}
+
+/** [port, protocol] pairs from `iptables -t nat -S` (DNAT rules' -p/--dport, ranges A:B) or `nft list ruleset`
+ * (`tcp dport N`, and map elements `tcp . N` as nsbox's ports maps hold them). Pure. */
+export function parseForwardedPorts(text: string): [number, Protocol][] {
+  const out: [number, Protocol][] = [];
+  const add = (protocol: string, from: string, to = from) => {
+    for (let p = Number(from); p <= Number(to) && p - Number(from) < 65536; p++) out.push([p, protocol as Protocol]);
+  };
+  for (const line of text.split('\n')) {
+    if (line.includes('-j DNAT')) {
+      const m = /-p (tcp|udp)\b.*--dport (\d+)(?::(\d+))?/.exec(line);
+      if (m) add(m[1]!, m[2]!, m[3]);
+      continue;
+    }
+    for (const m of line.matchAll(/\b(tcp|udp) dport (\d+)(?:-(\d+))?/g)) if (/dnat/.test(line)) add(m[1]!, m[2]!, m[3]);
+    for (const m of line.matchAll(/\b(tcp|udp) \. (\d+)\b/g)) add(m[1]!, m[2]!);
+  }
+  return out;
 }

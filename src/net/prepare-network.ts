@@ -171,7 +171,9 @@ function choosePorts(stateDir: string, request: NetworkRequest, leases: readonly
   } catch {
     // first choice in this state dir
   }
-  const { ports, last } = chooseHostPorts({ wanted: request.publish, taken: leases.flatMap((l) => l.publish), listening: facts.listening, range: facts.ephemeralPorts, ...(after ? { after } : {}) });
+  // Ports another state dir's boxes (or another tool) already forward count as taken too: their leases are not ours.
+  const busy = new Set([...facts.listening, ...(facts.forwarded?.() ?? [])]);
+  const { ports, last } = chooseHostPorts({ wanted: request.publish, taken: leases.flatMap((l) => l.publish), listening: busy, range: facts.ephemeralPorts, ...(after ? { after } : {}) });
   return { publish: ports, remember: () => last !== undefined && last !== after && writeRecord(file, last) };
 }
 

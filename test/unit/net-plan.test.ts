@@ -8,6 +8,7 @@ import { buildNetworkRequest } from '../../src/net/request.js';
 import { prepareNetwork, newNetworkRecord, saveNetworkRecord } from '../../src/net/prepare-network.js';
 import { planNetwork, namespacesFor, enterBoxStep } from '../../src/net/plan-network.js';
 import { bridgeNameFor, macForAddress } from '../../src/net/names.js';
+import { parseForwardedPorts } from '../../src/net/host-facts.js';
 import { nsboxBridges, pickFreeSubnet } from '../../src/net/manage-networks.js';
 import { hostsLines } from '../../src/net/files.js';
 import { gcNetworks, releaseNetwork } from '../../src/net/release.js';
@@ -76,6 +77,20 @@ test('-p IP:HOSTPORT:BOXPORT: a host address only; another address of a taken po
   prepareNetwork(req({ publish: ['192.0.2.10:9090:80'] }), id(4), { dryRun: false, env, facts: facts() });
   assert.throws(() => prepareNetwork(req({ publish: ['9090:80'] }), id(5), { dryRun: false, env, facts: facts() }), /host port 9090\/tcp is already published by box 03ababababab/);
   assert.throws(() => prepareNetwork(req({ publish: ['127.0.0.1:9090:81'] }), id(5), { dryRun: false, env, facts: facts() }), /already published by box 03ababababab/);
+});
+
+test('-p BOXPORT: a port the firewall already forwards (a box of another state dir) is never chosen; the rules are parsed from either tool', () => {
+  const host = facts({ forwarded: () => new Set(['49153/tcp', '49154/tcp']) });
+  const a = prepareNetwork(req({ publish: ['80'] }), id(7), { dryRun: true, env, facts: host });
+  assert.equal(a.lease!.publish.map((p) => p.hostPort), [49155], 'the two forwarded ports are skipped');
+  const iptables = [
+    '-A PREROUTING -p tcp -m tcp --dport 32768 -m addrtype --dst-type LOCAL -m comment --comment "nsbox:b12b8eacfb38" -j DNAT --to-destination 10.88.0.2:80',
+    '-A OUTPUT -p udp -m udp --dport 5000:5002 -j DNAT --to-destination 10.0.0.2:53',
+    '-A POSTROUTING -p tcp -m tcp --dport 9999 -j MASQUERADE',
+  ].join('\n');
+  assert.equal(parseForwardedPorts(iptables), [[32768, 'tcp'], [5000, 'udp'], [5001, 'udp'], [5002, 'udp']], 'DNAT only, ranges expanded');
+  const nft = ['\t\telements = { tcp . 32769 : 10.88.0.3 . 80,', '\t\t\t     udp . 5353 : 10.88.0.4 . 53 }', '\t\ttcp dport 8443 dnat ip to 10.0.0.9:443'].join('\n');
+  assert.equal(parseForwardedPorts(nft), [[32769, 'tcp'], [5353, 'udp'], [8443, 'tcp']]);
 });
 
 test('-p BOXPORT: a free host port from the ephemeral range, never one listened on or another box\'s; round robin; in the lease', () => {
