@@ -35,6 +35,9 @@ import { mapToHost, renderIdMap } from '../spec/id-map.js';
 import type { IdMapRange } from '../spec/box-description.js';
 import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
 import { checkPreservedFds, passedFds, toolboxHasPerl, type PassedFds } from './preserve-fds.js';
+import { processLimitSteps } from './process-limits.js';
+
+export { processLimitSteps };
 
 export interface CreateOptions {
   readonly bundle: string;
@@ -283,20 +286,6 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   });
   steps.push({ kind: 'write-text', path: paths.plan, content: explained, why: 'This plan, for `nsbox-runtime explain ID`.' });
   return { ...plan, steps, init };
-}
-
-/**
- * process.rlimits and process.oomScoreAdj, set on the waiting init from the host as runc's parent does: inside a user
- * namespace the init may neither raise a hard limit nor lower its OOM score (both need CAP_SYS_RESOURCE of the host's
- * namespace). The process inherits both through its exec. Nothing to undo: they end with the process. `rlimits`
- * false: the init sets those itself (buildCreatePlan's limitsInside).
- */
-export function processLimitSteps(p: OciContainer['process'], rlimits = true): Step[] {
-  const steps: Step[] = [];
-  const limits = p.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`);
-  if (rlimits && limits.length > 0) steps.push({ kind: 'exec', argv: ['prlimit', '--pid', '{box}', ...limits], why: 'process.rlimits, on the init from the host (it waits at its gate; the process inherits them).' });
-  if (p.oomScoreAdj !== undefined) steps.push({ kind: 'write-file', path: '/proc/{box}/oom_score_adj', content: String(p.oomScoreAdj), why: 'process.oomScoreAdj, from the host (a lower score needs the host\'s CAP_SYS_RESOURCE).' });
-  return steps;
 }
 
 /** With a new user namespace: the host uid and gid of the container's root (both must be mapped, as runc requires). */

@@ -24,6 +24,7 @@ import { quoteWord } from '../plan/quote.js';
 import { toolboxArgv } from '../rootfs/toolbox.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { processExecArgv } from './init-script.js';
+import { execLimitLines } from './process-limits.js';
 import { parseConfigText } from '../oci/parse-bundle.js';
 import { parseProcess } from '../oci/parse-process.js';
 import type { OciProcess } from '../oci/container.js';
@@ -76,6 +77,7 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   const outer = [
     'exec 4>&2 2>&3',
     `for f in ${state.cgroup.dirs.map((d) => quoteWord(join(d.dir, 'cgroup.procs'))).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`,
+    ...execLimitLines(proc),
     'fork=$1; shift',
     `exec nsenter --target ${state.init.pid} ${nsFlags.join(' ')} --root --no-fork -- ${toolboxArgv(state.toolbox, state.toolbox.shell ?? 'sh').map(quoteWord).join(' ')} -c "$fork" nsbox-exec "$@"`,
   ].join('\n');

@@ -45,7 +45,8 @@ export function renderRuntimePlan(plan: RuntimePlan): string {
   return out.join('\n');
 }
 
-function renderStep(step: Step): string[] {
+/** One step as sh lines (a {name} in a path or argv is "${name}"). */
+export function renderStep(step: Step): string[] {
   switch (step.kind) {
     case 'exec':
       return [quoteArgv(step.argv)];

@@ -252,6 +252,46 @@ test('user namespace: rlimits and oomScoreAdj as asked, read from the host; lowe
   }
 });
 
+test('exec applies its process\'s rlimits and oomScoreAdj (config.json\'s without --process, as runc), read from the host on the exec\'s pid, in a user namespace', async () => {
+  const hard = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
+  const b = bundle('lim4', ['sleep', '100'], { userns: true, process: { oomScoreAdj: 300, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 900, hard: 1800 }] } });
+  const pidFile = join(base, 'lim4.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'lim4');
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(rt('start', 'lim4').code, 0);
+  const execPid = async (name: string, ...args: string[]) => {
+    const file = join(base, `${name}.pid`);
+    const r = rt('exec', '--detach', '--pid-file', file, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = Number(readFileSync(file, 'utf8'));
+    await until(`${name} to be sleep`, () => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
+    return pid;
+  };
+  // Without --process: config.json's process, args replaced.
+  const inherited = await execPid('e-inherit', 'lim4', 'sleep', '101');
+  assert.not.equal(readlinkSync(`/proc/${inherited}/ns/user`), readlinkSync('/proc/self/ns/user'), 'the exec is in the container\'s user namespace');
+  assert.equal(readFileSync(`/proc/${inherited}/oom_score_adj`, 'utf8').trim(), '300');
+  assert.match(readFileSync(`/proc/${inherited}/limits`, 'utf8'), /^Max open files\s+900\s+1800\s/m);
+  // --process F: its own, here a lower score and a hard limit above the host's where the host allows it.
+  const processFile = join(base, 'lim4-process.json');
+  const raise = sysResource ? [{ type: 'RLIMIT_NOFILE', soft: hard + 100, hard: hard + 200 }] : [{ type: 'RLIMIT_NOFILE', soft: 50, hard: 60 }];
+  writeFileSync(processFile, JSON.stringify({ args: ['sleep', '102'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, oomScoreAdj: sysResource ? -400 : 400, rlimits: [...raise, { type: 'RLIMIT_NPROC', soft: 70, hard: 80 }] }));
+  const own = await execPid('e-own', '--process', processFile, 'lim4');
+  assert.equal(readFileSync(`/proc/${own}/oom_score_adj`, 'utf8').trim(), sysResource ? '-400' : '400');
+  const limits = readFileSync(`/proc/${own}/limits`, 'utf8');
+  assert.match(limits, new RegExp(`^Max open files\\s+${raise[0]!.soft}\\s+${raise[0]!.hard}\\s`, 'm'));
+  assert.match(limits, /^Max processes\s+70\s+80\s/m);
+  // A limit no one may set (a hard NOFILE above fs.nr_open, podman's 1048576 on this host): a one-line error, nothing run.
+  const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+  const marker = join(b, 'rootfs', 'exec-ran');
+  writeFileSync(processFile, JSON.stringify({ args: ['touch', '/exec-ran'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: nrOpen + 1, hard: nrOpen + 1 }] }));
+  const refused = rt('exec', '--process', processFile, 'lim4');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^nsbox-runtime: cannot exec in the container: prlimit: .*NOFILE.*; failed: set process\.rlimits\n$/);
+  assert.not.ok(existsSync(marker), 'the process never ran');
+  assert.equal(rt('delete', '--force', 'lim4').code, 0);
+});
+
 test('podman run --preserve-fds 1: the container reads podman\'s fd 3', () => {
   const cgroup = makeCgroupParent(`nsbox-rt-fds-podman-${process.pid}`);
   assert.ok(has('podman') && has('conmon'), 'needs podman and conmon (apt-get install podman)');

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkPreservedFds, listenFdsOf, moveFdsArgv, MOVE_FDS_PROGRAM, parsePreserveFds, passedFds } from '../../src/runtime/preserve-fds.js';
 import { withPassedFds } from '../../src/exec/passed-fds.js';
 import { processLimitSteps } from '../../src/runtime/create.js';
+import { execLimitLines } from '../../src/runtime/process-limits.js';
 import { buildInitScript, type InitInput } from '../../src/runtime/init-script.js';
 import { renderRuntimePlan } from '../../src/runtime/render-plan.js';
 import { parseConfig } from '../../src/oci/parse-bundle.js';
@@ -124,6 +125,29 @@ test('limits: prlimit and oom_score_adj from the host on {box} once the init wai
   assert.ok(inside.indexOf('step prlimit') < inside.indexOf('echo ready >&3'));
   const outside = buildInitScript(initInput('podman-default.json'));
   assert.not.match(outside, /prlimit|oom_score_adj/, 'the init leaves both to the host');
+});
+
+test('exec: the same limits as lines of its host-side shell on itself ($$), each failure a set-up failure on fd 3; run for real (lowering needs no privilege)', () => {
+  const c = parseConfig(JSON.parse(readFileSync(join(FIXTURES, 'podman-default.json'), 'utf8')) as Record<string, unknown>, '/tmp/bundle');
+  assert.equal(execLimitLines({ ...c.process, rlimits: [], oomScoreAdj: undefined }), [], 'nothing asked: no lines');
+  const p = { ...c.process, rlimits: [{ name: 'nofile' as const, soft: 700, hard: 800 }, { name: 'core' as const, soft: 0, hard: 'unlimited' as const }], oomScoreAdj: 900 };
+  const lines = execLimitLines(p);
+  assert.equal(lines.filter((l) => !l.startsWith('#')), [
+    'box=$$',
+    'prlimit --pid "${box}" --nofile=700:800 --core=0:unlimited || { echo "failed: set process.rlimits" >&3; exit 125; }',
+    'printf \'%s\\n\' 900 > "/proc/${box}/oom_score_adj" || { echo "failed: set process.oomScoreAdj" >&3; exit 125; }',
+  ]);
+  const lowered = { ...p, rlimits: [{ name: 'nofile' as const, soft: 700, hard: 800 }] };
+  const r = spawnSync('sh', ['-c', `${execLimitLines(lowered).join('\n')}\nexec cat /proc/self/limits /proc/self/oom_score_adj`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Max open files\s+700\s+800\s/m, 'the process the shell becomes has the limit');
+  assert.match(r.stdout, /\n900\n$/, 'and the score');
+  // Above fs.nr_open even root cannot: exit 125 and the reason on fd 3.
+  const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+  const bad = spawnSync('sh', ['-c', `${execLimitLines({ ...p, rlimits: [{ name: 'nofile', soft: nrOpen + 1, hard: nrOpen + 1 }], oomScoreAdj: undefined }).join('\n')}\necho ran`, 'sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  assert.is(bad.status, 125);
+  assert.is(bad.stdout, '', 'nothing after it ran');
+  assert.is((bad.output[3] as unknown as string), 'failed: set process.rlimits\n');
 });
 
 test('explain: the steps after the launch take the init\'s pid from the launch\'s fd 3 and parse as sh', () => {
