@@ -9,8 +9,8 @@
 // <hex> is the sha256 of the layer's uncompressed tar (an OCI diff_id without its "sha256:" prefix).
 
 import { isAbsolute, join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { flagError } from '../errors.js';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { flagError, NsboxError } from '../errors.js';
 
 export const DEFAULT_STORE_ROOT = '/var/lib/nsbox';
 
@@ -44,11 +44,25 @@ export function describeStore(root: string): Store {
   };
 }
 
+/**
+ * The store root, made root's alone (0700; Docker keeps /var/lib/docker 0710): below it are layers, upper layers and
+ * volumes holding whatever an image or a box wrote, setuid-root files included, which any host user who could reach
+ * them would run as root (Docker's CVE-2021-41091). A root made by an older nsbox (0711) is tightened; a shared
+ * sticky directory (/tmp itself) is refused rather than changed.
+ */
+export function ensureStoreRoot(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const mode = statSync(root).mode & 0o7777;
+  if ((mode & 0o077) === 0) return;
+  if (mode & 0o1000) throw new NsboxError(`the store root ${root} is a shared sticky directory`, { hint: 'choose a directory of nsbox\'s own (--root or NSBOX_ROOT)' });
+  chmodSync(root, mode & 0o7700);
+}
+
 /** Creates the store's directories when missing (mode 0700: layers keep setuid files and private data). */
 export async function openStore(root: string): Promise<Store> {
   const store = describeStore(root);
   // sync: every image box's start opens the store (fs/promises would load for these five calls)
-  mkdirSync(root, { recursive: true, mode: 0o711 });
+  ensureStoreRoot(root);
   for (const dir of [store.layers, store.images, store.containers, store.tmp]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }

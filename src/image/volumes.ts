@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { VOLUME_NAME } from '../rootfs/mount-flags.js';
 import { newTempName } from './staging.js';
-import { describeStore } from './store.js';
+import { describeStore, ensureStoreRoot } from './store.js';
 
 /** ROOT/volumes */
 export function volumesDir(root: string): string {
@@ -37,7 +37,7 @@ export interface VolumeInfo {
 /** Creates the volume (an existing one is kept, as `docker volume create` does). */
 export async function createVolume(root: string, name: string): Promise<string> {
   const { dir, data } = volumePaths(root, name);
-  await mkdir(root, { recursive: true, mode: 0o711 });
+  ensureStoreRoot(root); // a volume holds setuid files a box wrote: never reachable by other host users
   await mkdir(volumesDir(root), { recursive: true, mode: 0o701 });
   await mkdir(dir, { recursive: true, mode: 0o701 });
   await mkdir(data, { recursive: true, mode: 0o755 });
