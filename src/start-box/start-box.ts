@@ -98,7 +98,8 @@ function imageKind(box: Extract<BoxToStart, { kind: 'image' }>, buildImagePlan: 
   return {
     description: recordedDescription(d, facts),
     buildPlan: (cgroup, detach) => buildImagePlan(run(cgroup), facts, title, { detach, removedWithRecord: d.remove }),
-    recipe: (cgroup) => ({ kind: 'image', title, spec: run(cgroup), facts: { ...facts, console: false } }),
+    // A -t box runs again on a pty of its own (start's relay, as run -dit): /dev/console and /dev/pts are that pty's.
+    recipe: (cgroup) => ({ kind: 'image', title, spec: run(cgroup), facts }),
     image: facts.imageLabel,
     inheritEnv: false,
     toolbox: facts.toolbox,

@@ -24,11 +24,13 @@ export interface OutputAttachOptions {
   /** Copy our stdin to the box's (a -d -i box only). */
   readonly stdin: boolean;
   readonly sigProxy: boolean;
+  /** Follow the log from here (`start -a -i`: where this run's output begins); default its end now. */
+  readonly offset?: number;
 }
 
 /** Attach until the box ends; resolves to its exit code. */
 export async function attachToOutput(box: OpenedBox, options: OutputAttachOptions): Promise<number> {
-  const offset = logSize(box.paths.log);
+  const offset = options.offset ?? logSize(box.paths.log);
   const proxy = options.sigProxy ? proxySignals(box) : undefined;
   const input = options.stdin ? connectStdin(box) : undefined;
   const onOutputError = () => process.exit(0); // our stdout went away (| head): detach, the box runs on

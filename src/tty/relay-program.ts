@@ -21,8 +21,9 @@ import { OPEN_IN_ROOT_PERL } from './open-in-root.js';
  * terminal. It keeps the pty's master, appends all the pty's output to its stdout (the box's log: `nsbox logs`),
  * and serves `nsbox attach` on a unix socket (mode 0600 in the root-only state dir). One client at a time: a new one
  * takes over, and the old one is told so ('k'). Frames both ways are TYPE(1 byte) LENGTH(16 bits, big-endian) DATA:
- * from the client 'd' keys and 'w' a window size (rows, cols, xpixel, ypixel as four 16-bit numbers); to it 'd' the
- * terminal's output, 'k' taken over, and 'x' the box's exit status (one byte) just before the relay ends. A client
+ * from the client 'd' keys and 'w' a window size (rows, cols, xpixel, ypixel as four 16-bit numbers); to it 'o' the
+ * log's size when it connected (decimal), 'd' the terminal's output, 'k' taken over, and 'x' the box's exit status
+ * (one byte) just before the relay ends. A client
  * that goes away changes nothing for the box (Docker's detach).
  */
 const ATTACH_PART = String.raw`
@@ -94,7 +95,9 @@ sub serve_attach {
         if ($client) { syswrite($client, frame('k', '')); $drop->(); }
         my $flags = fcntl($new, POSIX::F_GETFL(), 0);
         fcntl($new, POSIX::F_SETFL(), $flags | POSIX::O_NONBLOCK());
-        ($client, $to_box) = ($new, '');
+        # First frame 'o': the log's size now. All output up to it went to the log only, all after it comes in
+        # frames too, so nsbox start -a -i can show what the box wrote before it connected, once.
+        ($client, $to_box, $to_client) = ($new, '', frame('o', -f STDOUT ? (stat(STDOUT))[7] : 0));
       }
     } elsif (defined $status && $n == 0) {
       last;
