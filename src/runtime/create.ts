@@ -36,6 +36,7 @@ import type { IdMapRange } from '../spec/box-description.js';
 import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sourceKind } from './device-guard.js';
 import { checkPreservedFds, passedFds, toolboxHasPerl, type PassedFds } from './preserve-fds.js';
 import { processLimitSteps } from './process-limits.js';
+import { startTerminalRelay, type TerminalRelay } from './run-foreground.js';
 
 export { processLimitSteps };
 
@@ -54,6 +55,8 @@ export interface CreateOptions {
 }
 
 export interface Created {
+  /** `run` of a process.terminal without --console-socket: nsbox-runtime's own relay holds the pty (run-foreground.ts). */
+  readonly terminal?: TerminalRelay;
   readonly state: RuntimeState;
   /** `run` only: the container's exit status. */
   readonly exited?: Promise<number>;
@@ -64,7 +67,8 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   const paths = statePaths(g.root, id);
   if (existsSync(paths.dir)) throw new NsboxError(`container "${id}" already exists`);
   const container = inUserns(parseBundle(options.bundle, undefined, { systemdCgroup: g.systemdCgroup }));
-  if (container.process.terminal && options.consoleSocket === undefined) throw new NsboxError('cannot honour process.terminal: give --console-socket (nsbox-runtime has no terminal relay of its own yet)');
+  // runc's rule and words: only `run` in the foreground relays a terminal itself; a detached one needs the caller's socket.
+  if (container.process.terminal && options.consoleSocket === undefined && !options.foreground) throw new NsboxError('cannot allocate tty if runc will detach without setting console socket');
   if (!container.process.terminal && options.consoleSocket !== undefined) throw new NsboxError('cannot use --console-socket: process.terminal is false');
   if (container.process.terminal && !container.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) throw new NsboxError('cannot honour process.terminal: the container has no devpts mount at /dev/pts');
   if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
@@ -78,7 +82,19 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   const facts = gatherFacts(g, id, container, preserved !== undefined);
   // As runc, the init's process only: an exec's process (state.process) is config.json's.
   const planned = listen > 0 ? { ...container, process: { ...container.process, env: [...container.process.env, `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } } : container;
-  const plan = buildCreatePlan(g, id, planned, facts, options.foreground, options.consoleSocket, preserved);
+  const relay = container.process.terminal && options.consoleSocket === undefined ? await startTerminalRelay(id) : undefined;
+  try {
+    const created = await createWith(g, id, container, planned, facts, options, preserved, runner, relay);
+    relay?.removeSocket();
+    return created;
+  } catch (error) {
+    await relay?.stop();
+    throw error;
+  }
+}
+
+async function createWith(g: RuntimeGlobals, id: string, container: OciContainer, planned: OciContainer, facts: CreateFacts, options: CreateOptions, preserved: PassedFds | undefined, runner: Runner, relay: TerminalRelay | undefined): Promise<Created> {
+  const plan = buildCreatePlan(g, id, planned, facts, options.foreground, options.consoleSocket ?? relay?.socket, preserved);
   let created: Created | undefined;
   // nsbox's executor, in its OCI-created mode: every step's undo kept, all rolled back on any failure.
   await runCreated(executablePlan(plan, options.foreground, preserved), {
@@ -111,7 +127,7 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
       await runHooks(g.root, state, ['prestart', 'createRuntime']);
       if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));
       const box = execution.box!;
-      created = { state, ...(options.foreground ? { exited: box.exited.then(exitCodeOf, () => 125) } : {}) };
+      created = { state, ...(options.foreground ? { exited: box.exited.then(exitCodeOf, () => 125) } : {}), ...(relay ? { terminal: relay } : {}) };
     },
   });
   return created!;

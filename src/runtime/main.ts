@@ -47,9 +47,14 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
         const created = await createContainer(g, id(), { bundle: s('bundle') ?? process.cwd(), pidFile: s('pid-file'), consoleSocket: s('console-socket'), foreground: inv.command === 'run' && f.detach !== true, preserveFds, listenFds, callerFds });
         if (inv.command === 'create') return 0;
         const { startContainer, deleteContainer } = await lifecycle();
-        await startContainer(g.root, created.state.id);
+        try {
+          await startContainer(g.root, created.state.id);
+        } catch (error) {
+          await created.terminal?.stop();
+          throw error;
+        }
         if (!created.exited) return 0;
-        const code = await created.exited;
+        const code = await (await import('./run-foreground.js')).waitForRun(created.state.init, created.exited, created.terminal);
         await deleteContainer(g.root, created.state.id, true);
         return code;
       }

@@ -14,6 +14,7 @@
 // It preloads everything it uses (POSIX is XS, the rest are builtins): after the box's pivot_root, the host's perl
 // library is gone from this mount namespace.
 
+import { NsboxError } from '../errors.js';
 import { OPEN_IN_ROOT_PERL } from './open-in-root.js';
 
 /**
@@ -120,27 +121,69 @@ sub serve_attach {
 `;
 
 /**
+ * PTMX "recv:SYS_RECVMSG:/SOCKET" (`nsbox-runtime run` of a container with process.terminal and no console socket,
+ * as runc's own): the relay listens on SOCKET, says "listening" on fd 3 and closes it, and takes the pty's master
+ * from the one message the container's init sends there (the --console-socket protocol, console-socket.ts: one
+ * SCM_RIGHTS fd, received with recvmsg(2) through perl's syscall; msghdr and cmsghdr as laid out there). The relay
+ * starts no process then: the container's init already runs on the slave.
+ */
+const RECEIVE_MASTER_PART = String.raw`
+sub receive_master {
+  my ($sys_recvmsg, $path) = @_;
+  require Socket;
+  # nsbox-runtime's caller may have left fds open (its --preserve-fds ones): they are the container's, not the relay's.
+  opendir(my $fds, '/proc/self/fd') or die "nsbox-tty: cannot list /proc/self/fd: $!\n";
+  my @open = grep { /^\d+$/ && $_ > 3 && $_ != fileno($fds) } readdir($fds);
+  closedir($fds);
+  POSIX::close($_) for @open;
+  socket(my $server, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "nsbox-tty: cannot make a socket: $!\n";
+  bind($server, Socket::pack_sockaddr_un($path)) or die "nsbox-tty: cannot listen on $path: $!\n";
+  listen($server, 1) or die "nsbox-tty: cannot listen on $path: $!\n";
+  if (open(my $said, '>&=', 3)) { syswrite($said, "listening\n"); close($said); }
+  accept(my $c, $server) or die "nsbox-tty: no terminal arrived at $path: $!\n";
+  close($server); unlink $path;
+  my ($data, $control) = ("\0" x 256, "\0" x 24);
+  my $iov = pack('P Q', $data, length $data);
+  my $msg = pack('Q L x4 P Q P Q l x4', 0, 0, $iov, 1, $control, length $control, 0);
+  my $n = syscall($sys_recvmsg, fileno($c), $msg, 0);
+  die "nsbox-tty: cannot receive the terminal: $!\n" if $n < 0;
+  my ($len, $level, $type, $fd) = unpack('Q l l l', $control);
+  die "nsbox-tty: no terminal in the message at $path\n" unless $len == 20 && $level == 1 && $type == 1;
+  close($c);
+  open(my $master, '+<&=', $fd) or die "nsbox-tty: cannot use the received terminal: $!\n";
+  return $master;
+}
+`;
+
+/**
  * argv after `perl -e PROGRAM`: TITLE PTMX STDIN(0|1|/SOCKET) CTTY(0|1) -- CMD...
  * TITLE becomes the process title ($0); STDIN 1 relays the caller's stdin (raw mode when it is a terminal), an
  * absolute path makes the relay detached (`run -dit`, see ATTACH below); CTTY 1
  * makes the pty the controlling terminal of CMD's new session, CTTY 0 leaves that to CMD (`nsbox exec` runs
  * `setsid --ctty` inside the box's pid namespace, so the session's leader is a process the box's shell can see).
- * Exit status: the process's, or 128+N when signal N killed it (as sh reports it).
+ * Exit status: the process's, or 128+N when signal N killed it (as sh reports it). PTMX may be "recv:..." instead
+ * (RECEIVE_MASTER_PART), with no CMD: exit status 0 once the pty closed, 129 when the caller's terminal hung up.
  */
 export const RELAY_PROGRAM = String.raw`
 use strict; use POSIX ();
 my ($title, $ptmx, $relay_stdin, $ctty, $dash, @cmd) = @ARGV;
 $0 = $title;
-die "nsbox-tty: usage: TITLE PTMX STDIN CTTY -- CMD...\n" unless defined $dash && $dash eq '--' && @cmd;
+my $receive = $ptmx =~ m{^recv:(\d+):(/.+)$} ? [$1, $2] : undef;
+die "nsbox-tty: usage: TITLE PTMX STDIN CTTY -- CMD...\n" unless defined $dash && $dash eq '--' && (@cmd || $receive);
 my $listen = $relay_stdin =~ m{^/} ? $relay_stdin : undef;
 $relay_stdin = 0 if $listen;
 # ioctl numbers of asm-generic (x86, arm, arm64, riscv, s390).
 my ($TIOCGWINSZ, $TIOCSWINSZ, $TIOCSCTTY, $TIOCSPTLCK, $TIOCGPTPEER) = (0x5413, 0x5414, 0x540E, 0x40045431, 0x5441);
 ${OPEN_IN_ROOT_PERL}
+${RECEIVE_MASTER_PART}
 # The box's ptmx, seen through /proc/PID/root: a link the box made there is not followed (console-socket.ts).
-my $master = open_in_root($ptmx, POSIX::O_RDWR() | POSIX::O_NOCTTY()) or die "nsbox-tty: cannot open $ptmx: $!\n";
+my $master;
+if ($receive) { $master = receive_master(@$receive); }
+else {
+$master = open_in_root($ptmx, POSIX::O_RDWR() | POSIX::O_NOCTTY()) or die "nsbox-tty: cannot open $ptmx: $!\n";
 my $unlock = pack('i', 0);
 ioctl($master, $TIOCSPTLCK, $unlock) or die "nsbox-tty: cannot unlock the pty: $!\n";
+}
 my $size_from = $listen ? undef : -t STDIN ? \*STDIN : -t STDOUT ? \*STDOUT : undef;
 sub copy_size { my $ws = "\0" x 8; ioctl($size_from, $TIOCGWINSZ, $ws) and ioctl($master, $TIOCSWINSZ, $ws) if $size_from; }
 copy_size();
@@ -148,8 +191,8 @@ copy_size();
 # still in view (the box's pivot_root moves this process's root too).
 if ($listen) { my $ws = pack('S4', 24, 80, 0, 0); ioctl($master, $TIOCSWINSZ, $ws); }
 my $server = $listen ? listen_on($listen) : undef;
-my $pid = fork() // die "nsbox-tty: cannot fork: $!\n";
-if ($pid == 0) {
+my $pid = @cmd ? fork() // die "nsbox-tty: cannot fork: $!\n" : undef;
+if (defined $pid && $pid == 0) {
   # The box's side: a session of its own (whose controlling terminal is the slave with CTTY), on fds 0-2 only.
   POSIX::setsid();
   my $slave = ioctl($master, $TIOCGPTPEER, POSIX::O_RDWR() | POSIX::O_NOCTTY());
@@ -164,6 +207,9 @@ if ($pid == 0) {
 }
 # The caller's side. nsbox sends signals to the box's process itself: the relay only survives them.
 $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU);
+# A received master: nsbox-runtime ends the relay with SIGTERM if the pty outlives the container's init.
+my $stop = 0;
+$SIG{TERM} = sub { $stop = 1 } if $receive;
 serve_attach() if $listen;
 my $winch = 0;
 $SIG{WINCH} = sub { $winch = 1 };
@@ -194,7 +240,7 @@ while ($out_open || !defined $status) {
   if ($winch) { $winch = 0; copy_size(); }
   # A hung-up terminal answers every ioctl with EIO, so it is no terminal any more.
   hang_up() if $size_from && !defined $hung_up && !-t $size_from;
-  if (defined $hung_up && !defined $status && !$killed && time - $hung_up >= $HANGUP_GRACE) { $killed = kill 'KILL', $pid; }
+  if ($pid && defined $hung_up && !defined $status && !$killed && time - $hung_up >= $HANGUP_GRACE) { $killed = kill 'KILL', $pid; }
   my ($rin, $win) = ('', '');
   vec($rin, $mfd, 1) = 1 if $out_open;
   vec($rin, 0, 1) = 1 if $in_open && length($to_box) < 65536;
@@ -231,7 +277,9 @@ while ($out_open || !defined $status) {
   } elsif (defined $status && $n == 0) {
     last;
   }
-  if (!defined $status && waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $?; }
+  if ($pid && !defined $status && waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $?; }
+  # No process of its own: done once the pty is (every slave closed, or hung up: 129 says so), or when told.
+  ($out_open, $status) = (0, defined $hung_up ? 129 << 8 : 0) if !$pid && (!$out_open || $stop);
 }
 if (!defined $status) { waitpid($pid, 0); $status = $?; }
 restore();
@@ -244,4 +292,14 @@ export const RELAY_SCRIPT = { name: 'relay', why: 'The terminal relay (perl-base
 /** `perl -e RELAY TITLE PTMX STDIN CTTY -- CMD...`: the relay's argv around a process of the box. */
 export function relayArgv(title: string, ptmx: string, options: { stdin: boolean; ctty: boolean }, command: readonly string[]): string[] {
   return ['perl', '-e', RELAY_PROGRAM, title, ptmx, options.stdin ? '1' : '0', options.ctty ? '1' : '0', '--', ...command];
+}
+
+/** recvmsg(2)'s number per Node architecture (the structs are console-socket.ts's, LP64). */
+const SYS_RECVMSG: Readonly<Record<string, number>> = { x64: 47, arm64: 212 };
+
+/** `perl -e RELAY TITLE recv:N:SOCKET 1 0 --`: a relay for the pty whose master arrives at `socket` (fd 3: "listening"). */
+export function receivingRelayArgv(title: string, socket: string, nodeArch: string = process.arch): string[] {
+  const n = SYS_RECVMSG[nodeArch];
+  if (n === undefined) throw new NsboxError(`cannot relay a terminal on ${nodeArch}: nsbox receives terminals only on x86_64 and aarch64`);
+  return relayArgv(title, `recv:${n}:${socket}`, { stdin: true, ctty: false }, []);
 }

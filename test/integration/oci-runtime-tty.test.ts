@@ -3,6 +3,8 @@
 // the container's own devpts as its controlling terminal, sized like the caller's and resized with it; typed input
 // reaches it; its exit code is nsbox-runtime's. A hang-up of the caller's terminal ends the exec and every process of
 // its session, even one that ignores SIGHUP; no relay is left. Without a terminal, nsbox-runtime's signals reach the exec.
+// `run` of a process.terminal without --console-socket: the same relay, fed the master the init sends (runc's own
+// terminal), checked from the host on the init's /proc/PID/fd, stat and root; a hang-up ends even a stubborn PID 1.
 
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -139,6 +141,108 @@ test('a foreground exec without a terminal gets the signals nsbox-runtime gets (
   for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', ID).stdout).length > 2; i++) await sleep(50);
   // The trap's shell is gone; its background sleep is a child the exec left, as with runc (only the init's is reaped).
   assert.ok(!JSON.parse(rt('ps', '--format', 'json', ID).stdout).some((pid: number) => /trap/.test(cmdline(pid))), 'the exec\'s shell ended');
+});
+
+/** A bundle whose process has process.terminal, in its own directory below base. */
+function terminalBundle(name: string, args: readonly string[]): string {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  const config = JSON.parse(readFileSync(join(base, 'b', 'config.json'), 'utf8'));
+  config.process = { ...config.process, terminal: true, args };
+  config.linux.cgroupsPath = `${parent}/${name}`;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+/** The relays' sockets live in fresh nsbox-tty-* directories of the temp dir; none may be left. */
+const socketDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('nsbox-tty-')).sort();
+
+test('run with process.terminal and no --console-socket (runc\'s own terminal): the init\'s controlling terminal is a pty of the container\'s devpts, sized and resized like the caller\'s, /dev/console; input relayed, exit code passed on, nothing left', async () => {
+  const dirsBefore = socketDirs();
+  const script = 'tty; stty size; echo "sid $(cut -d" " -f6 /proc/self/stat) pid $$"; echo READY; read -r line; stty size; echo "got $line"; exit 7';
+  const b = terminalBundle('run-tty', ['sh', '-c', script]);
+  const pidFile = join(base, 'run-tty.pid');
+  const session = spawnOnPty([RUNTIME, '--root', root, 'run', '--bundle', b, '--pid-file', pidFile, 'run-tty'], { rows: 33, cols: 101 });
+  sessions.push(session);
+  await session.ready;
+  const screen = await session.waitFor('READY');
+  assert.match(screen.replace(/\r/g, ''), /^\/dev\/pts\/0\n33 101\nsid 1 pid 1\n/, 'a terminal (the first of its own devpts), the caller\'s size, PID 1 leads its session');
+  // From the host: the init's stdio is the pty of the container's devpts, its controlling terminal, and /dev/console.
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  assert.ok(alive(pid), 'the pid file names the running init');
+  const stdin = statSync(`/proc/${pid}/fd/0`);
+  assert.equal(stdin.dev, statSync(`/proc/${pid}/root/dev/pts/ptmx`).dev, 'the pty is of the container\'s devpts');
+  assert.not.equal(stdin.dev, statSync('/dev/pts/ptmx').dev, 'not of the host\'s');
+  for (const fd of [1, 2]) assert.equal(statSync(`/proc/${pid}/fd/${fd}`).rdev, stdin.rdev, `fd ${fd} is the same pty`);
+  const ttyNr = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[4]);
+  assert.equal(ttyNr, stdin.rdev, 'it is the controlling terminal (tty_nr)');
+  assert.equal(statSync(`/proc/${pid}/root/dev/console`).rdev, stdin.rdev, '/dev/console is that pty');
+  const relays = processesNamed(`nsbox-tty run-tty`);
+  assert.equal(relays.length, 1, 'one relay holds the caller\'s terminal');
+  const extra = readdirSync(`/proc/${relays[0]}/fd`).filter((fd) => !['0', '1', '2'].includes(fd));
+  assert.equal(extra.length, 1, `the relay has the caller's stdio and the master only: ${extra}`);
+  const master = statSync(`/proc/${relays[0]}/fd/${extra[0]}`);
+  const ptmx = statSync(`/proc/${pid}/root/dev/pts/ptmx`);
+  assert.equal([master.dev, master.rdev], [ptmx.dev, ptmx.rdev], 'that fd is the container\'s ptmx (the master)');
+  assert.equal(socketDirs(), dirsBefore, 'the relay\'s socket is gone once the master arrived');
+  session.resize(41, 133);
+  await sleep(200);
+  session.type('hello\r');
+  const end = await session.waitFor('got hello', 10_000);
+  assert.match(end.replace(/\r/g, ''), /READY\n(hello\n)?41 133\ngot hello\n/, 'SIGWINCH resized the container\'s pty; the typed line arrived');
+  const exited = await exitOf(session);
+  assert.equal(exited.code, 7, 'the process\'s exit code is nsbox-runtime\'s');
+  assert.equal(processesNamed('nsbox-tty run-tty'), [], 'no relay is left');
+  assert.not.ok(existsSync(join(root, 'run-tty')), 'run deleted the container');
+});
+
+test('run with a terminal: a hang-up of the caller\'s terminal ends the container even when its PID 1 ignores SIGHUP; nothing is left', async () => {
+  const b = terminalBundle('run-hup', ['sh', '-c', 'trap "" HUP; echo READY; while :; do sleep 1; done']);
+  const pidFile = join(base, 'run-hup.pid');
+  const session = spawnOnPty([RUNTIME, '--root', root, 'run', '--bundle', b, '--pid-file', pidFile, 'run-hup'], { rows: 24, cols: 80 });
+  sessions.push(session);
+  const { pid: runtimePid } = await session.ready;
+  await session.waitFor('READY');
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  assert.ok(alive(pid), 'the init runs');
+  assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^SigIgn:\s*[0-9a-f]*[13579bdf]$/m, 'it ignores SIGHUP (bit 1)');
+  // The driver holds the pty's master: killing it is the terminal window closing.
+  session.child.kill('SIGKILL');
+  for (let i = 0; i < 200 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
+  assert.ok(!alive(pid), 'the container\'s init ended after the hang-up');
+  assert.ok(!alive(runtimePid), 'so did nsbox-runtime');
+  assert.equal(processesNamed('nsbox-tty run-hup'), [], 'no relay is left');
+  assert.not.ok(existsSync(join(root, 'run-hup')), 'run deleted the container');
+});
+
+test('run without a terminal passes nsbox-runtime\'s signals on to the init (SIGTERM here), as runc run; its exit code is nsbox-runtime\'s', async () => {
+  const b = join(base, 'run-sig');
+  mkdirSync(b);
+  const config = JSON.parse(readFileSync(join(base, 'b', 'config.json'), 'utf8'));
+  config.process.args = ['sh', '-c', 'trap "echo got TERM; exit 4" TERM; echo READY; sleep 100 & wait'];
+  config.linux.cgroupsPath = `${parent}/run-sig`;
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const child = spawn(RUNTIME, ['--root', root, 'run', '--bundle', b, 'run-sig'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 200 && !out.includes('READY'); i++) await sleep(25);
+  assert.ok(out.includes('READY'), `the container runs: ${out}`);
+  child.kill('SIGTERM');
+  const code = await Promise.race([exited, sleep(10_000).then(() => 'timeout')]);
+  assert.equal(code, 4, `the init's trap ran and its status came back: ${out}`);
+  assert.match(out, /got TERM/);
+  assert.not.ok(existsSync(join(root, 'run-sig')), 'run deleted the container');
+});
+
+test('a terminal without --console-socket that nobody would hold is refused as runc does: create, run -d; nothing made', () => {
+  const b = terminalBundle('detached-tty', ['true']);
+  for (const args of [['create', '--bundle', b, 'detached-tty'], ['run', '-d', '--bundle', b, 'detached-tty']]) {
+    const r = rt(...args);
+    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.equal(r.stderr, 'nsbox-runtime: cannot allocate tty if runc will detach without setting console socket\n');
+    assert.not.ok(existsSync(join(root, 'detached-tty')), 'no state left');
+  }
 });
 
 test('a terminal that nobody would hold is refused: exec -t --detach without --console-socket', () => {
