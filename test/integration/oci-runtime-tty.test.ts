@@ -118,7 +118,7 @@ test('exec -t ID CMD: a hang-up of the caller\'s terminal ends the exec and its 
   assert.equal(JSON.parse(rt('ps', '--format', 'json', ID).stdout).length, 4, 'the init, the shell that waits (host pid namespace), sh and its sleep');
   // The driver holds the pty's master: killing it is the terminal window closing.
   session.child.kill('SIGKILL');
-  for (let i = 0; i < 200 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
+  for (let i = 0; i < 400 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
   assert.ok(!alive(runtimePid), 'nsbox-runtime ended after the hang-up');
   assert.ok(!alive(pid), 'so did the exec');
   for (let i = 0; i < 40 && JSON.parse(rt('ps', '--format', 'json', ID).stdout).length > 1; i++) await sleep(50);
@@ -207,7 +207,7 @@ test('run with a terminal: a hang-up of the caller\'s terminal ends the containe
   assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^SigIgn:\s*[0-9a-f]*[13579bdf]$/m, 'it ignores SIGHUP (bit 1)');
   // The driver holds the pty's master: killing it is the terminal window closing.
   session.child.kill('SIGKILL');
-  for (let i = 0; i < 200 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
+  for (let i = 0; i < 400 && (alive(runtimePid) || alive(pid)); i++) await sleep(50);
   assert.ok(!alive(pid), 'the container\'s init ended after the hang-up');
   assert.ok(!alive(runtimePid), 'so did nsbox-runtime');
   assert.equal(processesNamed('nsbox-tty run-hup'), [], 'no relay is left');
