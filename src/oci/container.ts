@@ -21,6 +21,8 @@ export interface OciContainer {
   /** With a new user namespace: how ids map. Empty for now: parseBundle refuses user namespaces. */
   readonly uidMappings: readonly IdMapRange[];
   readonly gidMappings: readonly IdMapRange[];
+  /** linux.timeOffsets, with a new time namespace: each clock's offset in whole seconds (unshare --monotonic/--boottime). */
+  readonly timeOffsets: readonly OciTimeOffset[];
   /** Set only with a new uts namespace (validated: sethostname(2) limits). */
   readonly hostname: string | undefined;
   readonly resources: OciResources;
@@ -41,6 +43,13 @@ export interface OciContainer {
   /** Propagation of the container's root mount (linux.rootfsPropagation); undefined: runc's default, rprivate. */
   readonly rootfsPropagation: OciPropagation | undefined;
   readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** One clock's offset in the container's new time namespace (time_namespaces(7): CLOCK_MONOTONIC, CLOCK_BOOTTIME). */
+export interface OciTimeOffset {
+  readonly clock: 'monotonic' | 'boottime';
+  /** Seconds added to the host's clock; negative values go back (the kernel refuses a clock below zero). */
+  readonly secs: number;
 }
 
 /** The container's root file system, already mounted by the caller (nsbox mounts no overlay of its own here). */

@@ -16,7 +16,7 @@ import type { NamespaceName } from '../host/namespaces.js';
 export const OCI_VERSION_MIN = '1.0.0';
 export const OCI_VERSION_MAX = '1.1.0';
 
-/** The runtime spec's namespace type names nsbox makes or joins (parseBundle refuses user and time for now). */
+/** The runtime spec's namespace type names nsbox makes or joins (all of them; UNSUPPORTED_NAMESPACES would leave some out). */
 const NAMESPACE_TYPES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']
   .filter((t) => UNSUPPORTED_NAMESPACES[(t === 'network' ? 'net' : t) as NamespaceName] === undefined);
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
 import { quoteBigIntegers, validateProfile } from '../seccomp/profile.js';
 import type { IdMapRange } from '../spec/box-description.js';
-import { HOOK_PHASES, type OciContainer, type OciHook, type OciHooks, type OciNamespace, type OciPropagation, type OciSeccomp } from './container.js';
+import { HOOK_PHASES, type OciContainer, type OciHook, type OciHooks, type OciNamespace, type OciPropagation, type OciSeccomp, type OciTimeOffset } from './container.js';
 import { OciInvalid, OciUnsupported, isEmpty, readAbsolutePath, readArray, readBoolean, readInteger, readObject, readString, readStrings, refuseIfSet, refuseUnknownKeys, type Json } from './config-errors.js';
 import { PROPAGATIONS, parseMounts } from './parse-mounts.js';
 import { parseProcess } from './parse-process.js';
@@ -72,7 +72,6 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
   refuseIfSet(linux, 'mountLabel', 'linux', 'nsbox applies no SELinux mount label');
   refuseIfSet(linux, 'intelRdt', 'linux', 'Intel RDT is not supported');
   refuseIfSet(linux, 'personality', 'linux', 'personality(2) domains are not supported');
-  refuseIfSet(linux, 'timeOffsets', 'linux', 'time namespace offsets are not supported');
 
   const namespaces = parseNamespaces(linux.namespaces);
   const has = (name: NamespaceName) => namespaces.find((n) => n.name === name);
@@ -86,6 +85,7 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
   if (user?.mode === 'new' && (uidMappings.length === 0 || gidMappings.length === 0)) fail(uidMappings.length === 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'is required with a user namespace');
   if (!user && (uidMappings.length > 0 || gidMappings.length > 0)) fail(uidMappings.length > 0 ? 'linux.uidMappings' : 'linux.gidMappings', 'needs a user namespace in linux.namespaces');
 
+  const timeOffsets = parseTimeOffsets(linux.timeOffsets, has('time'));
   const hostname = readString(c.hostname, 'hostname') || undefined;
   if (hostname !== undefined) {
     // runc too: a hostname needs a uts namespace of the container's (new, or a pod's joined by path).
@@ -103,6 +103,7 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
     namespaces,
     uidMappings,
     gidMappings,
+    timeOffsets,
     hostname,
     resources,
     cgroupsPath: parseCgroupsPath(linux.cgroupsPath, options.systemdCgroup === true),
@@ -124,9 +125,7 @@ const NAMESPACE_TYPES: Readonly<Record<string, NamespaceName>> = {
 };
 
 /** Namespace types nsbox-runtime does not make or join yet (features.ts leaves them out). */
-export const UNSUPPORTED_NAMESPACES: Readonly<Partial<Record<NamespaceName, string>>> = {
-  time: 'time namespaces are not supported',
-};
+export const UNSUPPORTED_NAMESPACES: Readonly<Partial<Record<NamespaceName, string>>> = {};
 
 function parseNamespaces(raw: unknown): readonly OciNamespace[] {
   const seen = new Set<NamespaceName>();
@@ -166,6 +165,30 @@ function parseIdMappings(raw: unknown, path: string): readonly IdMapRange[] {
 }
 
 const MAX_ID = 4294967295;
+
+/**
+ * linux.timeOffsets: {monotonic, boottime} each {secs, nanosecs}, for a new time namespace only (runc's rules: offsets
+ * need one, and a joined namespace's are fixed since its first process entered it). util-linux's unshare, which sets
+ * them before its exec enters the namespace (--monotonic/--boottime), takes whole seconds: nanosecs must be 0.
+ */
+function parseTimeOffsets(raw: unknown, time: OciNamespace | undefined): readonly OciTimeOffset[] {
+  const t = readObject(raw, 'linux.timeOffsets') ?? {};
+  refuseUnknownKeys(t, 'linux.timeOffsets', ['monotonic', 'boottime']);
+  const offsets = (['monotonic', 'boottime'] as const).flatMap((clock): OciTimeOffset[] => {
+    const where = `linux.timeOffsets.${clock}`;
+    const o = readObject(t[clock], where);
+    if (o === undefined) return [];
+    refuseUnknownKeys(o, where, ['secs', 'nanosecs']);
+    const secs = readInteger(o.secs, `${where}.secs`, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) ?? 0;
+    const nanosecs = readInteger(o.nanosecs, `${where}.nanosecs`, 0, 999999999) ?? 0;
+    if (nanosecs !== 0) throw new OciUnsupported(`${where}.nanosecs`, 'unshare sets whole seconds only (--monotonic/--boottime)');
+    return [{ clock, secs }];
+  });
+  if (offsets.length === 0) return offsets;
+  if (!time) fail('linux.timeOffsets', 'needs a time namespace in linux.namespaces');
+  if (time.mode === 'join') throw new OciUnsupported('linux.timeOffsets', 'a joined time namespace keeps its own offsets');
+  return offsets;
+}
 
 function parsePaths(raw: unknown, path: string): readonly string[] {
   return readArray(raw, path).map((p, i) => readAbsolutePath(p, `${path}[${i}]`) ?? fail(`${path}[${i}]`, 'must be an absolute path'));

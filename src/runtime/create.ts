@@ -277,6 +277,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     join: facts.join,
     unshare: facts.unshare,
     foreground,
+    ...(c.timeOffsets.length > 0 ? { timeOffsets: c.timeOffsets } : {}),
     ...(newUserns ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns, ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}) } } : {}),
   };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);

@@ -20,6 +20,8 @@ export interface LaunchInput {
   readonly unshare: readonly NamespaceName[];
   /** `run`: the forker stays the init's parent and exits with its status (nsbox-runtime itself waits). */
   readonly foreground: boolean;
+  /** linux.timeOffsets of the new time namespace: unshare writes them before its exec enters it. */
+  readonly timeOffsets?: readonly { readonly clock: 'monotonic' | 'boottime'; readonly secs: number }[];
   /** A new user namespace (linux.uidMappings): its maps as /proc/PID/uid_map text, and the fifo the two sides meet at. */
   readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string; readonly consoleSocket?: string };
 }
@@ -33,7 +35,8 @@ export function launchArgv(input: LaunchInput, hostPath: string, initScript: str
 export function outerScript(input: LaunchInput): string {
   const nsenter = input.join.length > 0 ? ['nsenter', ...input.join.map((j) => `${namespaceInfo(j.type).flag}=${j.path}`), ...(input.join.some((j) => j.type === 'pid') ? ['--no-fork'] : []), '--'] : [];
   const userns = input.userns;
-  const unshare = ['unshare', ...input.unshare.filter((n) => !(userns && n === 'user')).map((n) => namespaceInfo(n).flag), '--propagation', 'private', '--'];
+  const clocks = (input.timeOffsets ?? []).flatMap((o) => [`--${o.clock}`, String(o.secs)]);
+  const unshare = ['unshare', ...input.unshare.filter((n) => !(userns && n === 'user')).map((n) => namespaceInfo(n).flag), ...clocks, '--propagation', 'private', '--'];
   if (userns) {
     // The console socket's path may be out of the mapped root's reach (conmon's is 0755, the shim's dir 0700): the
     // connection is made here, as the host's root, and the init sends the master over it (fd 8).

@@ -314,4 +314,52 @@ test('spec writes a config.json this runtime runs (once the process has no termi
   assert.ok(features.hooks.includes('poststop'));
 });
 
+test('a time namespace with linux.timeOffsets: from the host, the init\'s /proc/PID/ns/time is its own and /proc/PID/timens_offsets has the offsets; inside, the clocks moved; exec joins it', async () => {
+  const MONO = 3 * 86400;
+  const BOOT = 10 * 86400;
+  const b = bundle('timens', ['sleep', '100'], (c) => {
+    c.linux.namespaces.push({ type: 'time' });
+    c.linux.timeOffsets = { monotonic: { secs: MONO, nanosecs: 0 }, boottime: { secs: BOOT } };
+  });
+  const pidFile = join(base, 'timens.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'timens');
+  assert.equal(created.code, 0, created.stderr);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  assert.not.equal(readlinkSync(`/proc/${pid}/ns/time`), readlinkSync('/proc/self/ns/time'), 'a time namespace of its own');
+  assert.equal(readFileSync(`/proc/${pid}/timens_offsets`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/)), [['monotonic', String(MONO), '0'], ['boottime', String(BOOT), '0']]);
+  assert.match(rt('explain', 'timens').stdout, new RegExp(`unshare [^\\n]*--time --monotonic ${MONO} --boottime ${BOOT} `), 'the plan says how');
+  assert.equal(rt('start', 'timens').code, 0);
+  const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const inside = rt('exec', 'timens', 'cat', '/proc/uptime');
+  assert.equal(inside.code, 0, inside.stderr);
+  const uptime = Number(inside.stdout.split(' ')[0]);
+  assert.ok(uptime >= hostUptime + BOOT && uptime < hostUptime + BOOT + 60, `boot time moved by ${BOOT} s: ${uptime} vs the host's ${hostUptime}`);
+  const execPid = join(base, 'timens-exec.pid');
+  assert.equal(rt('exec', '--detach', '--pid-file', execPid, 'timens', 'sleep', '50').code, 0);
+  const exec = Number(readFileSync(execPid, 'utf8'));
+  assert.equal(readlinkSync(`/proc/${exec}/ns/time`), readlinkSync(`/proc/${pid}/ns/time`), 'the exec is in the container\'s time namespace');
+  assert.equal(rt('delete', '--force', 'timens').code, 0);
+
+  // No offsets: a namespace of its own with the host's clocks.
+  const plain = bundle('timens0', ['sleep', '100'], (c) => c.linux.namespaces.push({ type: 'time' }));
+  assert.equal(rt('create', '--bundle', plain, '--pid-file', pidFile, 'timens0').code, 0);
+  const pid0 = Number(readFileSync(pidFile, 'utf8'));
+  assert.not.equal(readlinkSync(`/proc/${pid0}/ns/time`), readlinkSync('/proc/self/ns/time'));
+  assert.match(readFileSync(`/proc/${pid0}/timens_offsets`, 'utf8'), /^monotonic\s+0\s+0\nboottime\s+0\s+0\n$/);
+  assert.equal(rt('delete', '--force', 'timens0').code, 0);
+
+  // Offsets without the namespace, and a clock the kernel refuses (below zero): one line, nothing left.
+  const orphan = bundle('timens-bad', ['true'], (c) => (c.linux.timeOffsets = { monotonic: { secs: 5 } }));
+  const refused = rt('create', '--bundle', orphan, 'timens-bad');
+  assert.equal([refused.code, refused.stderr], [1, 'nsbox-runtime: invalid config.json: linux.timeOffsets: needs a time namespace in linux.namespaces\n']);
+  const negative = bundle('timens-neg', ['true'], (c) => {
+    c.linux.namespaces.push({ type: 'time' });
+    c.linux.timeOffsets = { boottime: { secs: -100 * 365 * 86400 } };
+  });
+  const kernel = rt('create', '--bundle', negative, 'timens-neg');
+  assert.equal(kernel.code, 1);
+  assert.match(kernel.stderr, /^nsbox-runtime: cannot create the container: .*timens_offsets.*\n$/);
+  for (const id of ['timens-bad', 'timens-neg']) assert.not.ok(existsSync(join(root, id)), `${id}: no state left`);
+});
+
 test.run();

@@ -168,7 +168,6 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   const U = OciUnsupported;
   refused(U, 'linux.intelRdt', (c) => { c.linux.intelRdt = { closID: 'x' }; });
   refused(U, 'linux.personality', (c) => { c.linux.personality = { domain: 'LINUX32' }; });
-  refused(U, 'linux.timeOffsets', (c) => { c.linux.timeOffsets = { monotonic: { secs: 1 } }; });
   refused(U, 'linux.mountLabel', (c) => { c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'; });
   refused(U, 'linux.memoryPolicy', (c) => { c.linux.memoryPolicy = { mode: 'MPOL_BIND' }; });
   refused(U, 'windows', (c) => { c.windows = { layerFolders: ['x'] }; });
@@ -208,11 +207,30 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'linux.seccomp.listenerPath', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock' }; });
   refused(U, 'linux.seccomp.listenerMetadata', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }; });
   refused(U, 'linux.sysctl.vm.overcommit_memory', (c) => { c.linux.sysctl = { 'vm.overcommit_memory': '1' }; });
-  refused(U, 'linux.namespaces[5]', (c) => { c.linux.namespaces.push({ type: 'time' }); });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'); });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.find((n: any) => n.type === 'mount').path = '/proc/1/ns/mnt'; });
   refused(U, 'process.selinuxLabel', (c) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; });
   refused(U, 'hooks.onFire', (c) => { c.hooks = { onFire: [{ path: '/bin/true' }] }; });
+});
+
+test('a time namespace with linux.timeOffsets (whole seconds, as unshare sets them); offsets without one, for a joined one, in nanoseconds or of another clock are refused', () => {
+  const c = withEdit((c) => {
+    c.linux.namespaces.push({ type: 'time' });
+    c.linux.timeOffsets = { monotonic: { secs: 3600, nanosecs: 0 }, boottime: { secs: -20 } };
+  })();
+  assert.equal(c.namespaces.at(-1), { name: 'time', mode: 'new' });
+  assert.equal(c.timeOffsets, [{ clock: 'monotonic', secs: 3600 }, { clock: 'boottime', secs: -20 }]);
+  assert.equal(withEdit((c) => { c.linux.namespaces.push({ type: 'time' }); })().timeOffsets, [], 'a time namespace alone: the host\'s clocks');
+  assert.equal(withEdit((c) => { c.linux.timeOffsets = { monotonic: null }; })().timeOffsets, [], 'null asks for nothing');
+  const U = OciUnsupported;
+  const I = OciInvalid;
+  refused(I, 'linux.timeOffsets', (c) => { c.linux.timeOffsets = { monotonic: { secs: 1 } }; });
+  refused(U, 'linux.timeOffsets', (c) => { c.linux.namespaces.push({ type: 'time', path: '/proc/1/ns/time' }); c.linux.timeOffsets = { boottime: { secs: 1 } }; });
+  refused(U, 'linux.timeOffsets.monotonic.nanosecs', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { monotonic: { secs: 1, nanosecs: 5 } }; });
+  refused(I, 'linux.timeOffsets.boottime.nanosecs', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 1, nanosecs: 1e9 } }; });
+  refused(I, 'linux.timeOffsets.boottime.secs', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 1.5 } }; });
+  refused(U, 'linux.timeOffsets.realtime', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { realtime: { secs: 1 } }; });
+  refused(U, 'linux.timeOffsets.monotonic.when', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { monotonic: { when: 1 } }; });
 });
 
 const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];

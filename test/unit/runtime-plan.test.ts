@@ -142,6 +142,16 @@ test('launch: cgroups joined before anything forks; unshare without --fork; crea
   for (const script of [outer, forker]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
 });
 
+test('launch with a time namespace: unshare --time with linux.timeOffsets as --monotonic/--boottime (written before its exec enters the namespace), in a user namespace too; none without offsets', () => {
+  const base = { procsFiles: [], join: [], unshare: ['mount', 'pid', 'time'] as ('mount' | 'pid' | 'time' | 'user')[], foreground: false };
+  const outer = outerScript({ ...base, timeOffsets: [{ clock: 'monotonic', secs: 3600 }, { clock: 'boottime', secs: -20 }] });
+  assert.match(outer, /exec unshare --mount --pid --time --monotonic 3600 --boottime -20 --propagation private -- \/bin\/sh/);
+  assert.match(outerScript(base), /exec unshare --mount --pid --time --propagation private -- /);
+  const userns = outerScript({ ...base, unshare: [...base.unshare, 'user'], timeOffsets: [{ clock: 'boottime', secs: 7 }], userns: { uidMap: '0 1 1\n', gidMap: '0 1 1\n', gate: '/g' } });
+  assert.match(userns, /nsenter "--user=\/proc\/\$holder\/ns\/user" -- unshare --mount --pid --time --boottime 7 --propagation private -- /, 'made inside the user namespace, which owns it');
+  for (const script of [outer, userns]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
+});
+
 test('launch with linux.uidMappings: a holder makes the user namespace, root writes its maps, the pod\'s namespaces are joined before it, the rest is made inside', () => {
   const userns = { uidMap: '0 100000 65536\n', gidMap: '0 100000 65536\n', gate: '/run/nsbox-runtime/ID/userns.fifo' };
   const input = { procsFiles: ['/sys/fs/cgroup/pids/c/cgroup.procs'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'pid', 'user'] as ('mount' | 'pid' | 'user')[], foreground: false, userns };
