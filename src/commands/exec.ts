@@ -13,6 +13,7 @@ import { buildHostExecArgv, buildImageExecArgv, type InitFacts } from '../lifecy
 import { closeInheritedFds } from '../exec/close-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { checkCommandName } from '../rootfs/final-exec.js';
+import { isFrozen } from '../lifecycle/freeze-box.js';
 import type { BoxRecord } from '../state/record.js';
 import { acquireLock } from '../state/lock.js';
 import { buildEnv } from '../spec/env.js';
@@ -94,6 +95,7 @@ export const command: NsboxCommand<ExecArgs> = {
     try {
       const { record, now } = refreshBox(box);
       if (now.status !== 'running' || !record.init) throw new NsboxError(`cannot exec in box ${args.box}: it is ${now.status === 'running' ? 'starting' : now.status}`);
+      if (isFrozen(record)) throw new NsboxError(`cannot exec in box ${args.box}: it is paused`, { hint: `nsbox unpause ${args.box}` });
       const facts: InitFacts = {
         pid: record.init.pid,
         capBnd: readStatusField(record.init.pid, 'CapBnd'),

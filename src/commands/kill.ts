@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
 import { eachBox } from './each-box.js';
+import { thawBox } from '../lifecycle/freeze-box.js';
 import { NsboxError, flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
@@ -41,9 +42,11 @@ export const command: NsboxCommand<KillArgs> = {
     const state = openStateFromArgs(args);
     return eachBox(args.boxes.map(String), async (ref) => {
       const box = openBox(state, ref);
-      await withLock(box.paths.lock, `box ${ref}`, () => {
+      await withLock(box.paths.lock, `box ${ref}`, async () => {
         const { record, now } = refreshBox(box);
         if (now.status !== 'running' || !signalInit(record, signal)) throw new NsboxError(`cannot kill box ${ref}: it is not running`);
+        // A paused box: SIGKILL takes effect once it thaws (Docker's kill of a paused box); other signals wait for unpause.
+        if (signal === 'SIGKILL' || signal === 9) await thawBox(record);
       });
     });
   },

@@ -4,6 +4,7 @@
 import type { BoxRecord } from '../state/record.js';
 import type { BoxState } from '../state/status.js';
 import { describeDuration } from './format.js';
+import { isFrozen } from './freeze-box.js';
 
 /** Record fields other features add; all optional, so older records read as Docker's defaults. */
 interface LifecycleRecordFields {
@@ -29,6 +30,8 @@ export interface LifecycleFields {
   readonly stopTimeout: number | undefined;
   readonly entrypoint: readonly string[] | undefined;
   readonly startedAt: string | undefined;
+  /** Frozen by `pause` (read from its freezer cgroup now). */
+  readonly paused: boolean;
 }
 
 /** The optional fields with Docker's defaults. */
@@ -43,22 +46,24 @@ export function lifecycleFields(record: BoxRecord): LifecycleFields {
     stopTimeout: r.stopTimeout,
     entrypoint: r.entrypoint,
     startedAt: r.startedAt,
+    paused: isFrozen(record),
   };
 }
 
-/** Docker's State.Status: created, running, restarting, exited or dead. */
-export function describeDockerState(state: BoxState, extra: Pick<LifecycleFields, 'restarting'>): string {
+/** Docker's State.Status: created, running, paused, restarting, exited or dead. */
+export function describeDockerState(state: BoxState, extra: Pick<LifecycleFields, 'restarting'> & Partial<Pick<LifecycleFields, 'paused'>>): string {
   if (extra.restarting || state.status === 'restarting') return 'restarting';
+  if (state.status === 'running' && extra.paused) return 'paused';
   return state.status === 'creating' ? 'created' : state.status;
 }
 
-/** Docker's STATUS column: "Up 5 seconds", "Exited (137) 5 seconds ago", "Restarting (1) 2 seconds ago", "Created", "Dead". */
-export function describeDockerStatus(state: BoxState, startedAt: string, extra: Pick<LifecycleFields, 'restarting'>, now = Date.now()): string {
+/** Docker's STATUS column: "Up 5 seconds", "Up 5 seconds (Paused)", "Exited (137) 5 seconds ago", "Restarting (1) 2 seconds ago", "Created", "Dead". */
+export function describeDockerStatus(state: BoxState, startedAt: string, extra: Pick<LifecycleFields, 'restarting'> & Partial<Pick<LifecycleFields, 'paused'>>, now = Date.now()): string {
   const since = (iso: string | undefined) => describeDuration(now - Date.parse(iso ?? startedAt));
   if (extra.restarting || state.status === 'restarting') return `Restarting (${state.exitCode ?? 0}) ${since(state.finishedAt)} ago`;
   switch (state.status) {
     case 'running':
-      return `Up ${since(startedAt)}`;
+      return `Up ${since(startedAt)}${extra.paused ? ' (Paused)' : ''}`;
     case 'exited':
       return `Exited (${state.exitCode}) ${since(state.finishedAt)} ago`;
     case 'dead':

@@ -53,7 +53,7 @@ export function toDockerInspect({ record, paths, now, live = {} }: InspectInput)
     State: {
       Status: describeDockerState(now, extra),
       Running: running,
-      Paused: false,
+      Paused: running && extra.paused,
       Restarting: extra.restarting || now.status === 'restarting',
       OOMKilled: now.oomKilled,
       Dead: now.status === 'dead',

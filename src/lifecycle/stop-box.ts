@@ -8,6 +8,7 @@ import { killAll, signalInit, waitForEmptyCgroup, waitForEnd } from './signal-bo
 import { detachBoxNetwork } from '../net/box-network.js';
 import { saveRecord } from '../state/store.js';
 import { DEFAULT_STOP_SIGNAL, DEFAULT_STOP_TIMEOUT } from './box-config.js';
+import { thawBox } from './freeze-box.js';
 
 /**
  * Stop a running box (a stopped one is left as it is): its stop signal (--stop-signal, SIGTERM), then SIGKILL after
@@ -28,7 +29,9 @@ export async function stopBox(box: OpenedBox, graceSeconds?: number): Promise<vo
     // Waiting to restart: the supervisor sees the mark within 100 ms and leaves it stopped.
     if (now.status === 'restarting') return void detachBoxNetwork(record.id, box.state.root);
     const signal = (record.stopSignal ?? DEFAULT_STOP_SIGNAL) as NodeJS.Signals;
-    if (grace > 0 && signalInit(record, signal) && (await waitForEnd(record, grace * 1000, box.paths.exit))) {
+    const sent = grace > 0 && signalInit(record, signal);
+    await thawBox(record); // paused: the signal takes effect once the box thaws, as Docker stops a paused box
+    if (sent && (await waitForEnd(record, grace * 1000, box.paths.exit))) {
       // PID 1 ended; with no pid namespace, its children may live on: they go too.
       killAll(record);
       await waitForEmptyCgroup(record, 5000);
@@ -42,6 +45,7 @@ export async function stopBox(box: OpenedBox, graceSeconds?: number): Promise<vo
 export async function killBox(box: OpenedBox): Promise<void> {
   const record = box.record;
   killAll(record);
+  await thawBox(record); // a frozen (v1) process dies of SIGKILL only once thawed
   if (!(await waitForEnd(record, 10_000, box.paths.exit))) throw new NsboxError(`cannot stop box ${record.id.slice(0, 12)}: its supervisor (PID ${record.supervisor?.pid}) did not exit`);
   killAll(record); // stragglers of a box without a pid namespace
   await waitForEmptyCgroup(record, 5000);
