@@ -26,6 +26,7 @@ import { resolveInRoot, resolveParentInRoot, type CoveredPath } from './resolve-
 import { initPaths } from './init-script.js';
 import type { InitHooks } from './init-hooks.js';
 import { ensureRoot, statePaths, writeState, type RuntimeState } from './state.js';
+import { renderLightEnv } from './light-env.js';
 import { runHooks } from './hooks.js';
 import { killEverything } from './remove.js';
 import { kernelPathEntries } from './batch-mounts.js';
@@ -123,6 +124,8 @@ async function createWith(g: RuntimeGlobals, id: string, container: OciContainer
         process: container.process,
       };
       writeState(g.root, state);
+      const light = renderLightEnv(g.root, state);
+      if (light !== undefined) writeFileAtomic(paths.light, light);
       // createContainer ran in the init, before pivot_root (init-hooks.ts).
       await runHooks(g.root, state, ['prestart', 'createRuntime']);
       if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));

@@ -1,5 +1,6 @@
 // The runtime's state directory: <root>/<id>/ holds state.json (written whole, temp file + rename), the gate
-// (exec.fifo) while the container is created but not started, and plan.sh (what create ran, for `explain`).
+// (exec.fifo) while the container is created but not started, plan.sh (what create ran, for `explain`) and
+// light.env (for the light calls in sh, light-env.ts).
 // Status comes from the init's identity (pid + start time + boot id), never from a pid alone.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -55,11 +56,13 @@ export interface StatePaths {
   /** With a user namespace: where the container side waits while its id maps are written (launch-scripts.ts). */
   readonly userns: string;
   readonly plan: string;
+  /** What the light calls in sh read (light-env.ts); absent when they leave everything to Node. */
+  readonly light: string;
 }
 
 export function statePaths(root: string, id: string): StatePaths {
   const dir = join(root, checkId(id));
-  return { dir, state: join(dir, 'state.json'), fifo: join(dir, 'exec.fifo'), verdict: join(dir, 'start-hooks.fifo'), userns: join(dir, 'userns.fifo'), plan: join(dir, 'plan.sh') };
+  return { dir, state: join(dir, 'state.json'), fifo: join(dir, 'exec.fifo'), verdict: join(dir, 'start-hooks.fifo'), userns: join(dir, 'userns.fifo'), plan: join(dir, 'plan.sh'), light: join(dir, 'light.env') };
 }
 
 export function ensureRoot(root: string): void {

@@ -63,7 +63,8 @@ test('podman run -d + exec with --uidmap: host uid 100000, an own user namespace
   const e = podman('exec', 'u1', 'sh', '-c', 'readlink /proc/self/ns/user; id -u; exit 7');
   assert.is(e.code, 7, e.stderr);
   assert.equal(e.stdout.split('\n').slice(0, 2), [userNs, '0']);
-  assert.is(podman('rm', '-f', '-t', '0', 'u1').code, 0);
+  const removed = podman('rm', '-f', '-t', '0', 'u1');
+  assert.is(removed.code, 0, `podman rm -f: ${removed.stderr}`);
 });
 
 test('run -t and exec -t with --uidmap: a real pty inside (the console socket reached from the host side), exit status kept', () => {
@@ -76,11 +77,13 @@ test('run -t and exec -t with --uidmap: a real pty inside (the console socket re
   assert.equal(lines.slice(0, 3), ['/dev/pts/0', 'terminal', '0'], run.stdout);
   assert.not.equal(lines[3], '0', 'the pty is the controlling terminal (tty_nr)');
   assert.equal(lines[4], '4', `fds 0-2 and ls's own only (the console connection is closed): ${run.stdout}`);
-  assert.equal(podman('run', '-d', '--name', 't1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000').code, 0);
+  const detached = podman('run', '-d', '--name', 't1', ...RUN(), 'localhost/nsbox-bb', 'sleep', '1000');
+  assert.equal(detached.code, 0, detached.stderr);
   const exec = onPty(['exec', '-t', 't1', 'sh', '-c', 'tty; id -u; exit 8']);
   assert.equal(exec.status, 8, exec.stdout);
   assert.match(exec.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\n0\n/);
-  assert.equal(podman('rm', '-f', '-t', '0', 't1').code, 0);
+  const removed = podman('rm', '-f', '-t', '0', 't1');
+  assert.is(removed.code, 0, `podman rm -f: ${removed.stderr}`);
 });
 
 test.run();
