@@ -125,7 +125,7 @@ async function createWith(g: RuntimeGlobals, id: string, container: OciContainer
       };
       writeState(g.root, state);
       const light = renderLightEnv(g.root, state);
-      if (light !== undefined) writeFileAtomic(paths.light, light);
+      if (light !== undefined) writeFileAtomic(statePaths(g.root, id).light, light);
       // createContainer ran in the init, before pivot_root (init-hooks.ts).
       await runHooks(g.root, state, ['prestart', 'createRuntime']);
       if (options.pidFile) writeFileAtomic(options.pidFile, String(pid));
