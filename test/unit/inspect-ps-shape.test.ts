@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { toDockerInspect, ZERO_TIME } from '../../src/lifecycle/inspect-json.js';
 import { toPsRow, PS_HEADERS, PS_TABLE, ellipsis, formatGoTime } from '../../src/lifecycle/ps-rows.js';
 import { parsePsFilters, matchesPsFilters, filtersImplyAll } from '../../src/lifecycle/ps-filter.js';
-import { describeDockerStatus } from '../../src/lifecycle/docker-fields.js';
+import { describeDockerState, describeDockerStatus } from '../../src/lifecycle/docker-fields.js';
+import { filterPsOutput } from '../../src/commands/top.js';
 import { describeDuration } from '../../src/lifecycle/format.js';
 import { listPortLines, parsePrivatePort } from '../../src/lifecycle/port-lines.js';
 import { formatRows, renderTemplate } from '../../src/format/template.js';
@@ -211,6 +212,9 @@ test('status words and durations as Docker prints them', () => {
   assert.is(describeDockerStatus(created, CREATED, { restarting: false }, NOW), 'Created');
   assert.is(describeDockerStatus({ ...created, status: 'dead' }, CREATED, { restarting: false }, NOW), 'Dead');
   assert.is(describeDockerStatus(running, CREATED, { restarting: false }, NOW), 'Up 5 seconds');
+  assert.is(describeDockerStatus(running, CREATED, { restarting: false, paused: true }, NOW), 'Up 5 seconds (Paused)');
+  assert.is(describeDockerState(running, { restarting: false, paused: true }), 'paused');
+  assert.is(describeDockerState({ ...running, status: 'exited' }, { restarting: false, paused: true }), 'exited', 'a stopped box is never paused');
 });
 
 test('port: Docker\'s lines, one private port, none once stopped, a clear error for an unpublished one', () => {
@@ -222,6 +226,13 @@ test('port: Docker\'s lines, one private port, none once stopped, a clear error 
   assert.throws(() => listPortLines(r, true, parsePrivatePort('81')), /no public port '81\/tcp' published for web/);
   assert.throws(() => parsePrivatePort('http'), /expected PRIVATE_PORT/);
   assert.throws(() => parsePrivatePort('70000'), /expected PRIVATE_PORT/);
+});
+
+test('top with ps options: the header and the rows of the box\'s PIDs only, found by the PID column', () => {
+  const out = 'UID        PID  PPID  C STIME TTY          TIME CMD\nroot         1     0  0 08:00 ?        00:00:01 /sbin/init\nroot      4242     1  0 08:00 ?        00:00:00 sleep 1000\nroot     14242  4242  0 08:00 ?        00:00:00 sh -c 4242\n';
+  assert.is(filterPsOutput(out, new Set([4242])), 'UID        PID  PPID  C STIME TTY          TIME CMD\nroot      4242     1  0 08:00 ?        00:00:00 sleep 1000\n');
+  assert.is(filterPsOutput('  PID COMMAND\n', new Set([4242])), '  PID COMMAND\n', 'no row matched: the header alone');
+  assert.throws(() => filterPsOutput('COMMAND\nsleep 1000\n', new Set([4242])), /ps printed no PID column/);
 });
 
 test.run();
