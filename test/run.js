@@ -44,7 +44,9 @@ for (const suite of suites) {
     // file makes count (NAME-PID with the file's own PID, or nsbox's default parent "nsbox"): other work on a shared
     // host makes cgroups there too (the environment's, other runs').
     const mine = (dir) => { const name = dir.slice(dir.lastIndexOf('/') + 1); return name === 'nsbox' || name.endsWith(`-${result.pid}`); };
-    const leftCgroups = ownCgroupChildren().filter((dir) => !cgroupsBefore.includes(dir) && mine(dir));
+    // Boxes made with the shared parent (./t-PID, the default) must be gone too: a box cgroup a file left below it,
+    // in any hierarchy, is its leak (files run one at a time, so whatever is below it now is this file's).
+    const leftCgroups = ownCgroupChildren().filter((dir) => !cgroupsBefore.includes(dir) && mine(dir)).concat(sharedParentChildren());
     if (leftCgroups.length) fail += 1;
     passed += pass; failed += fail; skipped += skip;
     const secs = ((Date.now() - started) / 1000).toFixed(1);
@@ -92,6 +94,22 @@ function ownCgroupChildren() {
   return out.sort();
 }
 
+/** Every cgroup below this run's shared parent (./t-PID), in every hierarchy: each file must leave it empty. */
+function sharedParentChildren() {
+  const out = [];
+  for (const dir of new Set(ownCgroupDirs())) {
+    const parent = `${dir}/${cgroupParent}`;
+    let entries = [];
+    try {
+      entries = readdirSync(parent, { withFileTypes: true });
+    } catch {
+      continue; // not made (yet), or not in this hierarchy
+    }
+    for (const e of entries) if (e.isDirectory()) out.push(`${parent}/${e.name}`);
+  }
+  return out.sort();
+}
+
 /** Remove the (by now empty) parent cgroups this run's boxes used, in every hierarchy, below our own cgroup. */
 function removeCgroupParent(name) {
   let lines = [];
@@ -107,7 +125,9 @@ function removeCgroupParent(name) {
     try {
       if (existsSync(dir)) rmdirSync(dir);
     } catch (error) {
-      console.log(`note: cannot remove test cgroup parent ${dir}: ${error.message}`);
+      // Something is still in it (a box or a cgroup a file left): a leak, never a note.
+      console.log(`FAIL cannot remove test cgroup parent ${dir}: ${error.message}`);
+      failed += 1;
     }
   }
 }
