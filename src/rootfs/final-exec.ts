@@ -7,6 +7,13 @@
 // Between the drop and env: the seccomp filter (src/seccomp/loader.ts), loaded by setpriv itself where it can,
 // else by the toolbox's perl, which then execs env. Loading it last means it needs no privilege (no_new_privs is
 // set) and filters everything the command and env do, while nothing the box controls runs before it.
+//
+// The user and groups are changed by a second setpriv, after the drop and the filter: setpriv looks every
+// --reuid/--regid/--groups value up with getpwnam(3)/getgrnam(3) even when it is a number, and glibc then reads the
+// box's /etc/nsswitch.conf and dlopen()s the NSS modules it names from the box's /lib. In the first setpriv that
+// was the image's code running with every capability of the host's root and no filter (an escape through
+// open_by_handle_at); in the second it runs as the box's root, filtered, with the box's capabilities plus the
+// three that changing the user needs (setuid, setgid; setpcap to drop those two from the bounding set after).
 
 import { formatBoundingSet } from './capabilities.js';
 import { toolboxArgv, type Toolbox } from './toolbox.js';
@@ -45,19 +52,35 @@ export interface FinalExecInput {
  * init script quotes them, exec passes them as argv. The command's words follow.
  */
 export function buildFinalExecArgv(input: FinalExecInput): string[] {
-  return [...capabilityDrop(input), ...(input.afterDrop ?? []), ...seccompLoader(input), ...environmentApplier(input)];
+  return [...capabilityDrop(input), ...(input.afterDrop ?? []), ...seccompLoader(input), ...identitySwitch(input), ...environmentApplier(input)];
 }
 
-/** setpriv from the toolbox: user, groups, bounding and inheritable sets, no_new_privs. */
+/**
+ * setpriv from the toolbox, while nsbox's own privileges are still held: bounding and inheritable sets,
+ * no_new_privs. No option that names a user or group (those read the box's NSS configuration: identitySwitch).
+ */
 export function capabilityDrop(input: FinalExecInput): string[] {
-  const args = [`--reuid=${input.uid}`, `--regid=${input.gid}`, input.groups.length > 0 ? `--groups=${input.groups.join(',')}` : '--clear-groups'];
   const inheritable = [...new Set([...(input.inheritable ?? []), ...(input.ambient ?? [])])];
-  args.push(`--bounding-set=${formatBoundingSet(input.capabilities)}`, `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}`);
+  const kept = [...input.capabilities, ...SWITCH_CAPS.filter((c) => !input.capabilities.includes(c))];
+  const args = [`--bounding-set=${formatBoundingSet(kept)}`, `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}`];
+  if (input.noNewPrivs) args.push('--no-new-privs');
+  args.push(...loaderFor(input).setprivArgs);
+  return [...toolboxArgv(input.toolbox, 'setpriv'), ...args, '--'];
+}
+
+/** What the second setpriv needs to change the user, kept in the first one's bounding set until then. */
+const SWITCH_CAPS = ['setuid', 'setgid', 'setpcap'];
+
+/**
+ * The second setpriv, after the drop and the filter: the box's own bounding set (setpriv drops it before it changes
+ * the user), user and groups, then what a change of user clears (ambient capabilities; the parent-death signal,
+ * which the kernel resets on a credential change) and the AppArmor profile of the exec.
+ */
+export function identitySwitch(input: FinalExecInput): string[] {
+  const args = [`--bounding-set=${formatBoundingSet(input.capabilities)}`, `--reuid=${input.uid}`, `--regid=${input.gid}`, input.groups.length > 0 ? `--groups=${input.groups.join(',')}` : '--clear-groups'];
   if (input.ambient && input.ambient.length > 0) args.push(`--ambient-caps=${['-all', ...input.ambient.map((n) => `+${n}`)].join(',')}`);
   if (input.apparmorProfile) args.push(`--apparmor-profile=${input.apparmorProfile}`);
-  if (input.noNewPrivs) args.push('--no-new-privs');
   if (input.pdeathsig) args.push('--pdeathsig=KILL');
-  args.push(...loaderFor(input).setprivArgs);
   return [...toolboxArgv(input.toolbox, 'setpriv'), ...args, '--'];
 }
 

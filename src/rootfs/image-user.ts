@@ -64,15 +64,17 @@ export function splitTable(text: string): string[][] {
 
 /**
  * /etc/NAME of a running box, read through /proc/<pid>/root without following a symlink at etc or NAME: an absolute
- * symlink there would resolve against nsbox's root (the host's /etc/shadow), not the box's.
+ * symlink there would resolve against nsbox's root (the host's /etc/shadow), not the box's. Anything but a regular
+ * file (a fifo, a socket) is an empty table.
  */
 export function readLiveTable(pid: number, name: 'passwd' | 'group'): string[][] {
-  const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY } = fsConstants;
+  const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = fsConstants;
   let dir: number | undefined;
   let file: number | undefined;
   try {
     dir = openSync(`/proc/${pid}/root/etc`, O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
-    file = openSync(`/proc/self/fd/${dir}/${name}`, O_RDONLY | O_NOFOLLOW);
+    // O_NONBLOCK: a fifo the box made there would hang this open until a box process wrote to it.
+    file = openSync(`/proc/self/fd/${dir}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     if (!fstatSync(file).isFile()) return [];
     return splitTable(readFileSync(file, 'utf8'));
   } catch {

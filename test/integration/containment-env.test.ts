@@ -52,10 +52,10 @@ static void attack(int root, const char *how) {
   if (fd >= 0) { write(fd, "x", 1); close(fd); dprintf(2, "PROBE-BINARY %s\\n", how); }
 }
 __attribute__((constructor)) static void probe(void) {
-  char exe[256] = {0}, cap[32] = "?", nnp[8] = "?";
+  char exe[256] = {0}, cap[32] = "?", nnp[8] = "?", sec[8] = "?";
   readlink("/proc/self/exe", exe, sizeof exe - 1);
-  field("CapEff:", cap, sizeof cap); field("NoNewPrivs:", nnp, sizeof nnp);
-  dprintf(2, "PROBE exe=%s capeff=%s nnp=%s\\n", exe, cap, nnp);
+  field("CapEff:", cap, sizeof cap); field("NoNewPrivs:", nnp, sizeof nnp); field("Seccomp:", sec, sizeof sec);
+  dprintf(2, "PROBE exe=%s capeff=%s nnp=%s seccomp=%s\\n", exe, cap, nnp, sec);
   int slash = open("/", O_PATH | O_DIRECTORY);
   if (slash >= 0) { attack(slash, "direct"); close(slash); }
   int mfd = open("/etc/hostname", O_RDONLY);
@@ -80,9 +80,24 @@ function assertProbeConfined(out: string, what: string): void {
   const lines = probeLines(out);
   assert.ok(lines.length > 0, `${what}: the probe ran (LD_PRELOAD does reach the command): ${out}`);
   for (const line of lines) {
-    assert.match(line, /^PROBE exe=\S+ capeff=\S+ nnp=\S+$/, `${what}: an attack got through: ${line}`);
-    assert.ok(line.includes(`capeff=${BOX_CAPS} nnp=1`), `${what}: the probe ran in a privileged process: ${line}`);
+    assert.match(line, /^PROBE exe=\S+ capeff=\S+ nnp=\S+ seccomp=\S+$/, `${what}: an attack got through: ${line}`);
+    assert.ok(line.includes(`capeff=${BOX_CAPS} nnp=1 seccomp=2`), `${what}: the probe ran in a privileged process: ${line}`);
     assert.ok(line.startsWith('PROBE exe=/bin/probe-cmd '), `${what}: the probe ran in a process other than the command: ${line}`);
+  }
+}
+
+/**
+ * The NSS probe's reports: it ran (setpriv looks the box's user up through getpwnam(3), which loads the module the
+ * image's nsswitch.conf names), and never with more than the box's root holds (Docker's capabilities,
+ * no_new_privs, the filter): the lookup comes before the change to a --user, as the box's root.
+ */
+function assertNssConfined(out: string, what: string): void {
+  const caps = BOX_CAPS;
+  const lines = probeLines(out);
+  assert.ok(lines.length > 0, `${what}: the image's NSS module was loaded (the attack is in place): ${out}`);
+  for (const line of lines) {
+    assert.match(line, /^PROBE exe=\S+ capeff=\S+ nnp=\S+ seccomp=\S+$/, `${what}: an attack got through: ${line}`);
+    assert.ok(line.includes(`capeff=${caps} nnp=1 seccomp=2`), `${what}: the image's NSS module ran in a privileged process: ${line}`);
   }
 }
 
@@ -112,11 +127,27 @@ test.before(async () => {
   await writeDockerSave(file, { layers: [entries], config: { Env, Cmd: ['/bin/probe-cmd'] } });
   const imported = cli(['image', 'import', file, 'hostile-env']);
   assert.is(imported.code, 0, imported.stderr);
+  // An image whose nsswitch.conf names its own NSS module (glibc dlopens libnss_probe.so.2 from the box's /lib).
+  const nss: FixtureEntry[] = [
+    ...treeEntries(busyboxFs).filter((e) => e.name !== 'etc/nsswitch.conf'),
+    binaryEntry('bin/probe-cmd', join(base, 'probe-cmd')),
+    { name: 'etc/nsswitch.conf', content: 'passwd: probe files\ngroup: probe files\n', mode: 0o644 },
+    { name: 'lib/x86_64-linux-gnu/', type: 'directory' },
+    binaryEntry('lib/x86_64-linux-gnu/libnss_probe.so.2', join(base, 'probe.so')),
+    binaryEntry('lib/libnss_probe.so.2', join(base, 'probe.so')),
+    binaryEntry('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
+    { name: 'lib64/', type: 'directory' },
+    binaryEntry('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
+  ];
+  const nssFile = join(base, 'hostile-nss.tar');
+  await writeDockerSave(nssFile, { layers: [nss], config: { Cmd: ['/bin/probe-cmd'] } });
+  const nssImported = cli(['image', 'import', nssFile, 'hostile-nss']);
+  assert.is(nssImported.code, 0, nssImported.stderr);
   assert.ok(existsSync(join(layerFs, 'probe.so')) && existsSync(join(layerFs, 'hijack', 'nsenter')), 'the Env names real host files in the layer store');
 });
 
 test.after(() => {
-  if (!skipReason) cli(['rm', '-f', 'envbox']);
+  if (!skipReason) cli(['rm', '-f', 'envbox', 'nssbox']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -155,6 +186,35 @@ test('exec: host tools never see the box\'s environment (PATH, LD_PRELOAD); -e t
     cli(['rm', '-f', 'envbox']);
   }
   await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'exec');
+});
+
+test('an image\'s NSS module (its nsswitch.conf) runs only with the box\'s root\'s privileges: run, run --user, exec, exec -u', async () => {
+  const before = fingerprint(victim);
+  let seen = '';
+  const asRoot = cli(['run', '--rm', 'hostile-nss']);
+  seen += asRoot.stdout + asRoot.stderr;
+  assert.is(asRoot.code, 0, seen);
+  assert.match(asRoot.stdout, /COMMAND ran/);
+  assertNssConfined(asRoot.stderr, 'run');
+  const asUser = cli(['run', '--rm', '--user', '1000:1000', 'hostile-nss']);
+  seen += asUser.stdout + asUser.stderr;
+  assert.is(asUser.code, 0, seen);
+  assertNssConfined(asUser.stderr, 'run --user');
+  const started = cli(['run', '-d', '--name', 'nssbox', 'hostile-nss', '/bin/busybox', 'sleep', '600']);
+  assert.is(started.code, 0, started.stderr);
+  try {
+    const plain = cli(['exec', 'nssbox', '/bin/probe-cmd']);
+    seen += plain.stdout + plain.stderr;
+    assert.is(plain.code, 0, seen);
+    assertNssConfined(plain.stderr, 'exec');
+    const user = cli(['exec', '-u', '1000', 'nssbox', '/bin/probe-cmd']);
+    seen += user.stdout + user.stderr;
+    assert.is(user.code, 0, seen);
+    assertNssConfined(user.stderr, 'exec -u');
+  } finally {
+    cli(['rm', '-f', 'nssbox']);
+  }
+  await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'nss');
 });
 
 test.run();

@@ -3,9 +3,10 @@
 // (ROOT/containers/<id>/upper) and named volumes (ROOT/volumes/NAME/_data). Any host user who can reach one runs it
 // as root on the host (Docker's CVE-2021-41091). The victim is a host-only marker (0600, root's) that the probe
 // prints when it runs as root; it is run from the host as uid 65534 with no capabilities.
+// Also what host-side nsbox reads from a running box: a fifo at /etc/passwd must not hang `exec -u`.
 
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ int main(void) {
 
 test.after(() => {
   if (!skipReason) {
-    cli(['rm', '-f', 'planter']);
+    cli(['rm', '-f', 'planter', 'fifobox']);
     cli(['volume', 'rm', 'loot']);
   }
   rmSync(base, { recursive: true, force: true });
@@ -110,6 +111,24 @@ test('a store root an older nsbox made 0711 is made root\'s alone at the next ru
   assert.is(r.code, 125, r.stderr);
   assert.match(r.stderr, /shared sticky directory/);
   assert.is(statSync(shared).mode & 0o7777, 0o1777, 'the shared directory was not changed');
+});
+
+test('exec -u: a fifo the box put at /etc/passwd does not hang nsbox on the host (read without blocking, an empty table)', () => {
+  const started = cli(['run', '-d', '--name', 'fifobox', 'busybox', 'sh', '-c', 'rm /etc/passwd && mkfifo /etc/passwd && exec sleep 600']);
+  assert.is(started.code, 0, started.stderr);
+  try {
+    // Seen from the host through the box's PID 1 (an exec would block in the box itself: its setpriv reads passwd).
+    const pid = Number(cli(['inspect', '-f', '{{.State.Pid}}', 'fifobox']).stdout.trim());
+    const isFifo = (): boolean => { try { return lstatSync(`/proc/${pid}/root/etc/passwd`).isFIFO(); } catch { return false; } };
+    for (let i = 0; i < 100 && !isFifo(); i++) spawnSync('sleep', ['0.05']);
+    assert.ok(pid > 0 && isFifo(), `/etc/passwd is a fifo in the box (the trap is set), pid ${pid}`);
+    const r = nsbox(['exec', '-u', 'nobody', 'fifobox', 'true'], { env: ENV, timeoutMs: 20_000 });
+    assert.is(r.signal, null, `nsbox exec -u hung on the box's fifo and was killed after 20 s: ${r.stderr}`);
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, /no such user in the box's \/etc\/passwd/);
+  } finally {
+    cli(['rm', '-f', 'fifobox']);
+  }
 });
 
 test.run();

@@ -20,6 +20,23 @@ test('final exec: setpriv drops first, env applies the box\'s variables and -w l
   assert.is(checkCommandName(['/bin/sh']), undefined);
 });
 
+test('final exec: no user or group reaches the privileged setpriv (setpriv resolves them through the box\'s NSS modules); a second one changes them after the filter', () => {
+  const argv = buildFinalExecArgv({
+    toolbox: TOOLBOX, uid: 1000, gid: 100, groups: [10, 20], capabilities: ['chown'], noNewPrivs: true, env: {}, pdeathsig: true, ambient: ['net_raw'],
+    seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64' },
+  });
+  const setprivs = argv.flatMap((w, i) => (w === '/dev/.nsbox/setpriv' ? [i] : []));
+  assert.is(setprivs.length, 2, argv.join(' '));
+  const [first, second] = setprivs as [number, number];
+  const firstArgs = argv.slice(first + 1, argv.indexOf('--', first));
+  assert.equal(firstArgs.filter((w) => /^--(re|r|e)[ug]id|^--groups|^--init-groups|^--clear-groups/.test(w)), [], `privileged setpriv: ${firstArgs.join(' ')}`);
+  assert.equal(firstArgs[0], '--bounding-set=-all,+chown,+setuid,+setgid,+setpcap', 'only what the switch needs is kept past the first drop');
+  const perl = argv.indexOf('/dev/.nsbox/perl');
+  assert.ok(first < perl && perl < second, 'the filter is loaded between the two');
+  assert.equal(argv.slice(second + 1, argv.indexOf('--', second)), ['--bounding-set=-all,+chown', '--reuid=1000', '--regid=100', '--groups=10,20', '--ambient-caps=-all,+net_raw', '--pdeathsig=KILL']);
+  assert.ok(second < argv.indexOf('/dev/.nsbox/env'));
+});
+
 test('--rootfs: every component root\'s and not writable by group or others; a sticky root directory is fine', () => {
   const tree: Record<string, { uid: number; mode: number }> = {
     '/': { uid: 0, mode: 0o40755 },

@@ -42,7 +42,10 @@ test('image box: read-only nsenter in a private mount namespace, no --root/--wd,
     '/usr/bin/unshare', '--mount', '--propagation', 'private', '--',
     '/bin/sh', '-c', 'mount --bind -o ro -- "$0" "$0" || exit 125; exec "$0" "$@"', '/usr/bin/nsenter',
     '--target', '9', '--all', '--',
-    ...LD, '/dev/.nsbox/setpriv', '--reuid=5', '--regid=6', '--clear-groups', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--pdeathsig=KILL', '--',
+    // setuid, setgid and setpcap stay until the second setpriv has changed the user
+    ...LD, '/dev/.nsbox/setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot,+setuid,+setgid,+setpcap', '--inh-caps=-all', '--no-new-privs', '--',
+    // the user only after the drop: setpriv looks ids up through the box's NSS modules (final-exec.ts)
+    ...LD, '/dev/.nsbox/setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--reuid=5', '--regid=6', '--clear-groups', '--pdeathsig=KILL', '--',
     ...LD, '/dev/.nsbox/env', '-i', '--chdir=/srv', '--', 'PATH=/bin', 'LD_PRELOAD=/x.so',
     'sh',
   ]);

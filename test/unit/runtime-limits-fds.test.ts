@@ -105,7 +105,7 @@ test('init: the preserved fds are moved by perl right after setpriv\'s drop in t
   assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
   const last = script.split('\n').filter((l) => l.startsWith('exec /dev/.nsbox/setpriv'));
   assert.is(last.length, 1, 'one last exec');
-  assert.match(last[0]!, /^exec \/dev\/.nsbox\/setpriv [^']* -- \/dev\/.nsbox\/perl -f -e '.*' 10 2 -- \/dev\/.nsbox\/env -i /, 'setpriv, the mover, then env');
+  assert.match(last[0]!, /^exec \/dev\/.nsbox\/setpriv [^']* -- \/dev\/.nsbox\/perl -f -e '.*' 10 2 -- \/dev\/.nsbox\/setpriv --bounding-set=\S+ --reuid=\S+ --regid=\S+ [^']* -- \/dev\/.nsbox\/env -i /, 'setpriv, the mover, the user\'s setpriv, then env');
   assert.ok(script.indexOf('read -r _ <&5') < script.indexOf('exec /dev/.nsbox/setpriv'), 'only after start');
   const plain = buildInitScript(initInput('podman-default.json'));
   assert.not.match(plain, /\/dev\/.nsbox\/perl -e/);
