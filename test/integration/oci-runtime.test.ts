@@ -338,7 +338,15 @@ test('a time namespace with linux.timeOffsets: from the host, the init\'s /proc/
   assert.equal(rt('exec', '--detach', '--pid-file', execPid, 'timens', 'sleep', '50').code, 0);
   const exec = Number(readFileSync(execPid, 'utf8'));
   assert.equal(readlinkSync(`/proc/${exec}/ns/time`), readlinkSync(`/proc/${pid}/ns/time`), 'the exec is in the container\'s time namespace');
-  assert.equal(rt('delete', '--force', 'timens').code, 0);
+  // Another container joins it by path (as a pod's would), with its offsets.
+  const joiner = bundle('timens-join', ['sleep', '100'], (c) => c.linux.namespaces.push({ type: 'time', path: `/proc/${pid}/ns/time` }));
+  const joinPid = join(base, 'timens-join.pid');
+  const joined = rt('create', '--bundle', joiner, '--pid-file', joinPid, 'timens-join');
+  assert.equal(joined.code, 0, joined.stderr);
+  const pid2 = Number(readFileSync(joinPid, 'utf8'));
+  assert.equal(readlinkSync(`/proc/${pid2}/ns/time`), readlinkSync(`/proc/${pid}/ns/time`), 'the joined time namespace');
+  assert.match(readFileSync(`/proc/${pid2}/timens_offsets`, 'utf8'), new RegExp(`^monotonic\\s+${MONO}\\s+0\\n`));
+  for (const id of ['timens-join', 'timens']) assert.equal(rt('delete', '--force', id).code, 0);
 
   // No offsets: a namespace of its own with the host's clocks.
   const plain = bundle('timens0', ['sleep', '100'], (c) => c.linux.namespaces.push({ type: 'time' }));
