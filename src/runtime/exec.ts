@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
-import { withPassedFds } from '../exec/passed-fds.js';
-import { checkPreservedFds, moveFdsArgv, passedFds, toolboxHasPerl } from './preserve-fds.js';
+import { withPassedFds, type StdioEntry } from '../exec/passed-fds.js';
+import { EXEC_DIRECT_FDS, checkPreservedFds, execPassedFds, moveFdsArgv, toolboxHasPerl, type PassedFds } from './preserve-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { consoleSocketArgv, parsePtyNumber } from '../oci/console-socket.js';
 import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
@@ -61,34 +61,37 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   if (tty && o.detach && o.consoleSocket === undefined) throw new NsboxError('cannot exec with a terminal detached without --console-socket');
   const relay = tty && o.consoleSocket === undefined;
   if (proc.args.length === 0) throw new NsboxError('cannot exec: no command given (process.args is empty)');
-  const preserved = passedFds(o.preserveFds ?? 0);
+  const preserved = execPassedFds(o.preserveFds ?? 0);
   if (preserved) {
     checkPreservedFds(preserved.count, o.callerFds);
     if (relay) throw new NsboxError('cannot honour --preserve-fds with a terminal relayed by nsbox-runtime: give --console-socket');
-    if (!toolboxHasPerl(state.toolbox)) throw new NsboxError('cannot honour --preserve-fds: the container\'s toolbox has no perl (it is there when the container was created with --preserve-fds or a seccomp filter loaded by perl)');
+    if (preserved.at !== 3 && !toolboxHasPerl(state.toolbox)) throw new NsboxError(`cannot honour --preserve-fds ${preserved.count}: more than ${EXEC_DIRECT_FDS} fds need perl in the container's toolbox to move them (it is there when the container was created with --preserve-fds or a seccomp filter loaded by perl)`);
   }
   // --console-socket: a pty from the container's own devpts (reached from the host through the init's root), its
   // master sent now. The relay opens its own pty there and gives the exec its slave as stdio.
   const ptmx = `/proc/${state.init.pid}/root/dev/pts/ptmx`;
   const pty = tty && !relay ? sendConsole(ptmx, o.consoleSocket!, proc.consoleSize, ptyOwner(state.init.pid, state.namespaces, proc)) : undefined;
-  // --preserve-fds: they travel at fds 10.. (out of the shells' way); the toolbox's perl moves them to 3.. after the drop.
-  const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor, preserved ? moveFdsArgv(state.toolbox, preserved) : []);
+  // --preserve-fds: up to EXEC_DIRECT_FDS at their own numbers 3.. from the start (the shells keep to fds 8 and 9);
+  // more travel at 10.. and the toolbox's perl moves them to 3.. after the drop.
+  const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor, preserved && preserved.at !== 3 ? moveFdsArgv(state.toolbox, preserved) : []);
   const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
+  // The shells' own fds are 9 (nsbox-runtime's messages) and 8 (the caller's stderr, then stdin): out of the way of
+  // preserved fds 3..7, and still within the fds 0-9 sh can name.
   const outer = [
-    'exec 4>&2 2>&3',
-    `for f in ${state.cgroup.dirs.map((d) => quoteWord(join(d.dir, 'cgroup.procs'))).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`,
-    ...execLimitLines(proc),
+    'exec 8>&2 2>&9',
+    `for f in ${state.cgroup.dirs.map((d) => quoteWord(join(d.dir, 'cgroup.procs'))).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&9; exit 125; }; done`,
+    ...execLimitLines(proc, 9),
     'fork=$1; shift',
     `exec nsenter --target ${state.init.pid} ${nsFlags.join(' ')} --root --no-fork -- ${toolboxArgv(state.toolbox, state.toolbox.shell ?? 'sh').map(quoteWord).join(' ')} -c "$fork" nsbox-exec "$@"`,
   ].join('\n');
   const fork = [
-    'exec 2>&4 4>&-',
-    'cd "$1" 2>&3 || { echo "failed: cd $1" >&3; exit 125; }',
+    'exec 2>&8 8>&-',
+    'cd "$1" 2>&9 || { echo "failed: cd $1" >&9; exit 125; }',
     'shift',
-    'exec 4<&0',
-    pty === undefined ? '"$@" <&4 4<&- 3>&- &' : `"$@" 0<>/dev/pts/${pty} 1>&0 2>&0 4<&- 3>&- &`,
-    'echo "pid $!" >&3',
-    'exec 3>&- 4<&-',
+    'exec 8<&0',
+    pty === undefined ? '"$@" <&8 8<&- 9>&- &' : `"$@" 0<>/dev/pts/${pty} 1>&0 2>&0 8<&- 9>&- &`,
+    'echo "pid $!" >&9',
+    'exec 9>&- 8<&-',
     ...(o.detach ? ['exit 0'] : ['wait $!', 'exit $?']),
   ].join('\n');
   closeInheritedFds(preserved ? Array.from({ length: preserved.count }, (_, i) => 3 + i) : []);
@@ -103,16 +106,16 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   try {
     let child;
     try {
-      child = spawn(argv[0]!, argv.slice(1), { stdio: withPassedFds(['inherit', 'inherit', 'inherit', 'pipe'], preserved), env: { PATH: HOST_PATH } });
+      child = spawn(argv[0]!, argv.slice(1), { stdio: execStdio(preserved), env: { PATH: HOST_PATH } });
     } finally {
       // The process has its copies; the runtime keeps none (as after a create's launch).
       if (preserved) for (let fd = 3; fd < 3 + preserved.count; fd++) closeSync(fd);
     }
     const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(signal ? 128 + 9 : (code ?? 125))));
-    // Read fd 3 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
+    // Read fd 9 until the "pid N" line (the relay keeps its copy of the pipe open while it runs) or its end.
     const text = await new Promise<string>((resolve, reject) => {
       let t = '';
-      const pipe = child.stdio[3] as Readable;
+      const pipe = (child.stdio as unknown as Readable[])[MESSAGES_FD]!;
       child.on('error', (e) => reject(new NsboxError(`cannot run ${argv[0]}: ${e.message}`)));
       pipe.setEncoding('utf8');
       pipe.on('data', (d: string) => {
@@ -136,6 +139,21 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   } finally {
     signals?.release();
   }
+}
+
+/** The exec shells' fd for nsbox-runtime's messages ("pid N", set-up failures). */
+const MESSAGES_FD = 9;
+
+/**
+ * spawn's stdio for the exec: the caller's stdio, the preserved fds at their places (3.. directly, or 10.. for the
+ * mover), the messages pipe at MESSAGES_FD; every other fd closed.
+ */
+export function execStdio(preserved: PassedFds | undefined): StdioEntry[] {
+  const stdio: StdioEntry[] = ['inherit', 'inherit', 'inherit'];
+  const direct = preserved?.at === 3 ? preserved.count : 0;
+  for (let fd = 3; fd < MESSAGES_FD; fd++) stdio.push(fd < 3 + direct ? fd : 'ignore');
+  stdio.push('pipe');
+  return withPassedFds(stdio, preserved && preserved.at !== 3 ? preserved : undefined);
 }
 
 /** The signals a foreground exec passes on (SIGWINCH is the relay's: it resizes the pty, whose kernel tells the process). */

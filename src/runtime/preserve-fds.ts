@@ -31,6 +31,17 @@ export function listenFdsOf(env: NodeJS.ProcessEnv, pid: number = process.pid): 
   return count !== undefined && /^\d+$/.test(count) && env.LISTEN_PID === String(pid) ? Number(count) : 0;
 }
 
+/**
+ * `exec`'s shells keep to fds 8 and 9, so up to this many preserved fds go straight to their numbers 3.. and nothing
+ * has to move them (no perl in the toolbox needed).
+ */
+export const EXEC_DIRECT_FDS = 5;
+
+/** `exec`: N preserved fds at 3.. when N <= EXEC_DIRECT_FDS (at 3: nothing moves), else as passedFds. */
+export function execPassedFds(count: number): PassedFds | undefined {
+  return count > 0 && count <= EXEC_DIRECT_FDS ? { count, at: 3 } : passedFds(count);
+}
+
 /** Where N preserved fds travel: from 10 (above what sh can name), and never overlapping their targets 3 .. 2+N. */
 export function passedFds(count: number): PassedFds | undefined {
   return count > 0 ? { count, at: Math.max(10, 3 + count) } : undefined;

@@ -22,15 +22,15 @@ export function processLimitSteps(p: OciProcess, rlimits = true): Step[] {
 /**
  * `exec`: the same steps as sh lines of its host-side shell, on that shell itself ($$) just before it nsenters, so
  * the shell nsenter becomes and the process it forks inherit them (runc's exec sets both as well). A failure is a
- * set-up failure: its words on fd 3, exit 125, nothing started.
+ * set-up failure: its words on `messagesFd` (where the shell's stderr goes too), exit 125, nothing started.
  */
-export function execLimitLines(p: OciProcess): string[] {
+export function execLimitLines(p: OciProcess, messagesFd = 3): string[] {
   const steps = processLimitSteps(p);
   if (steps.length === 0) return [];
   return [
     '# process.rlimits and process.oomScoreAdj, set here in the host\'s user namespace (a user namespace\'s root could',
     '# neither raise a hard limit nor lower the score); the process inherits them through nsenter and its exec.',
     'box=$$',
-    ...steps.flatMap((s) => renderStep(s).map((line) => `${line} || { echo "failed: ${s.kind === 'exec' ? 'set process.rlimits' : 'set process.oomScoreAdj'}" >&3; exit 125; }`)),
+    ...steps.flatMap((s) => renderStep(s).map((line) => `${line} || { echo "failed: ${s.kind === 'exec' ? 'set process.rlimits' : 'set process.oomScoreAdj'}" >&${messagesFd}; exit 125; }`)),
   ];
 }

@@ -166,10 +166,16 @@ test('create + start --preserve-fds 2: from the host the process has exactly fds
   closeSync(extra);
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(plain.stdout, '', 'exec without --preserve-fds: no fd beyond stdio');
+  // Six: more than the shells leave room for; this toolbox's perl moves them from 10.. to 3..8.
+  const six = Array.from({ length: 6 }, () => openSync(execIn, 'r'));
+  const moved = rtWith(six, 'exec', '--preserve-fds', '6', 'cs1', 'sh', '-c', 'cat <&8; ls /proc/self/fd | tr "\\n" " "');
+  for (const fd of six) closeSync(fd);
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.match(moved.stdout, /^exec input\n0 1 2 3 4 5 6 7 8 9 $/, 'fd 8 read; 3..8 and the ls\'s own directory fd, nothing from 10..');
   assert.equal(rt('delete', '--force', 'cs1').code, 0);
 });
 
-test('without --preserve-fds the caller\'s fds 3 and 4 stay out of the container (checked on its /proc/PID/fd)', async () => {
+test('without --preserve-fds the caller\'s fds 3 and 4 stay out of the container (checked on its /proc/PID/fd); exec --preserve-fds into it needs no perl up to 5 fds', async () => {
   const b = bundle('plain1', ['sleep', '100']);
   const fds = [openSync(join(base, 'run-in'), 'r'), openSync(join(base, 'plain-out'), 'w')];
   const pidFile = join(base, 'plain1.pid');
@@ -183,6 +189,33 @@ test('without --preserve-fds the caller\'s fds 3 and 4 stay out of the container
   const exec = rtWith([], 'exec', '--preserve-fds', '1', 'plain1', 'true');
   assert.not.equal(exec.code, 0);
   assert.match(exec.stderr, /^nsbox-runtime: cannot honour --preserve-fds 1: fd 3 is not open$/m);
+
+  // exec --preserve-fds into this container, whose toolbox has no perl: up to 5 fds go straight to their numbers.
+  assert.not.ok(existsSync(`/proc/${pid}/root/dev/.nsbox/perl`), 'the condition: no perl in the container\'s toolbox');
+  const input = join(base, 'noperl-in');
+  const output = join(base, 'noperl-out');
+  writeFileSync(input, 'no perl needed\n');
+  const passed = [openSync(input, 'r'), openSync(output, 'w'), openSync(join(base, 'run-in'), 'r')];
+  const read = rtWith(passed.slice(0, 2), 'exec', '--preserve-fds', '2', 'plain1', 'sh', '-c', 'cat <&3; echo "to fd 4" >&4; for fd in 5 6 7 8 9 10 11; do [ -e /proc/self/fd/$fd ] && echo "extra fd $fd"; done; true');
+  assert.equal(read.code, 0, read.stderr);
+  assert.equal(read.stdout, 'no perl needed\n', 'fd 3 read; no fd but 0-4');
+  assert.equal(readFileSync(output, 'utf8'), 'to fd 4\n');
+  const execPidFile = join(base, 'noperl.pid');
+  const detached = rtWith(passed, 'exec', '--detach', '--pid-file', execPidFile, '--preserve-fds', '3', 'plain1', 'sleep', '100');
+  assert.equal(detached.code, 0, detached.stderr);
+  const execPid = Number(readFileSync(execPidFile, 'utf8'));
+  await until('the exec to be sleep', () => readFileSync(`/proc/${execPid}/comm`, 'utf8').trim() === 'sleep');
+  const open = fdsOf(execPid);
+  assert.equal(Object.keys(open).sort(), ['0', '1', '2', '3', '4', '5'], `exactly stdio and the preserved fds: ${JSON.stringify(open)}`);
+  assert.equal([open['3'], open['4'], open['5']], [input, output, join(base, 'run-in')]);
+  for (const fd of passed) closeSync(fd);
+  // More than 5 would need the mover: refused with the reason, nothing run.
+  const six = Array.from({ length: 6 }, () => openSync(input, 'r'));
+  const many = rtWith(six, 'exec', '--preserve-fds', '6', 'plain1', 'touch', '/six-ran');
+  for (const fd of six) closeSync(fd);
+  assert.equal(many.code, 1);
+  assert.equal(many.stderr, 'nsbox-runtime: cannot honour --preserve-fds 6: more than 5 fds need perl in the container\'s toolbox to move them (it is there when the container was created with --preserve-fds or a seccomp filter loaded by perl)\n');
+  assert.not.ok(existsSync(join(base, 'plain1', 'rootfs', 'six-ran')), 'nothing ran');
   assert.equal(rt('delete', '--force', 'plain1').code, 0);
 });
 

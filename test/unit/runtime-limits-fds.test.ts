@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkPreservedFds, listenFdsOf, moveFdsArgv, MOVE_FDS_PROGRAM, parsePreserveFds, passedFds } from '../../src/runtime/preserve-fds.js';
+import { checkPreservedFds, execPassedFds, listenFdsOf, moveFdsArgv, MOVE_FDS_PROGRAM, parsePreserveFds, passedFds } from '../../src/runtime/preserve-fds.js';
+import { execStdio } from '../../src/runtime/exec.js';
 import { withPassedFds } from '../../src/exec/passed-fds.js';
 import { processLimitSteps } from '../../src/runtime/create.js';
 import { execLimitLines } from '../../src/runtime/process-limits.js';
@@ -30,6 +31,19 @@ test('--preserve-fds: a count; fds travel from 10 and never over their targets 3
   assert.equal(passedFds(2), { count: 2, at: 10 });
   assert.equal(passedFds(7), { count: 7, at: 10 });
   assert.equal(passedFds(8), { count: 8, at: 11 }, 'targets 3..10: sources from 11');
+});
+
+test('exec: up to 5 preserved fds at their own numbers (the shells keep to 8 and 9: nothing moves them, no perl); more travel at 10.. for the mover', () => {
+  assert.is(execPassedFds(0), undefined);
+  assert.equal(execPassedFds(1), { count: 1, at: 3 });
+  assert.equal(execPassedFds(5), { count: 5, at: 3 });
+  assert.equal(execPassedFds(6), { count: 6, at: 10 });
+  const I = 'inherit';
+  const X = 'ignore';
+  assert.equal(execStdio(undefined), [I, I, I, X, X, X, X, X, X, 'pipe'], 'fd 9: the messages pipe; nothing else');
+  assert.equal(execStdio(execPassedFds(2)), [I, I, I, 3, 4, X, X, X, X, 'pipe']);
+  assert.equal(execStdio(execPassedFds(5)), [I, I, I, 3, 4, 5, 6, 7, X, 'pipe'], 'fd 8 stays free for the shells');
+  assert.equal(execStdio(execPassedFds(6)), [I, I, I, X, X, X, X, X, X, 'pipe', 3, 4, 5, 6, 7, 8]);
 });
 
 test('LISTEN_FDS counts only when LISTEN_PID is this process (sd_listen_fds)', () => {
