@@ -1,4 +1,5 @@
-// `nsbox stats [--no-stream] [BOX...]`: memory, CPU and process count of running boxes, from their cgroups.
+// `nsbox stats [--no-stream] [--format TEMPLATE] [BOX...]`: memory, CPU and process count of running boxes, from their
+// cgroups; --format takes Docker's fields ({{.Name}} {{.CPUPerc}} {{.MemUsage}} ...), `table ...` and `json`.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv } from 'yargs';
@@ -9,11 +10,13 @@ import { listBoxes, type ListedBox } from '../lifecycle/list-boxes.js';
 import { cpuPercent, sampleBox, type BoxSample } from '../lifecycle/box-stats.js';
 import { formatBytes, renderTable } from '../lifecycle/format.js';
 import { deriveState } from '../state/status.js';
+import { formatRows } from '../format/template.js';
 
 interface StatsArgs {
   boxes: string[] | undefined;
   stream: boolean;
   json: boolean;
+  format: string | undefined;
   state: string | undefined;
 }
 
@@ -25,6 +28,7 @@ export const command: NsboxCommand<StatsArgs> = {
       .positional('boxes', { type: 'string', array: true })
       .option('stream', { type: 'boolean', default: true, describe: 'refresh every second (--no-stream: print once)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON once' })
+      .option('format', { type: 'string', describe: 'Go template over Docker\'s fields: {{.Container}} {{.ID}} {{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}} {{.PIDs}}; "table ..." adds a header; "json"' })
       .options(STATE_OPTION) as unknown as Argv<StatsArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);
@@ -45,7 +49,9 @@ export const command: NsboxCommand<StatsArgs> = {
         process.stdout.write(`${JSON.stringify(rows.map((r) => r.json), null, 2)}\n`);
         return 0;
       }
-      const table = renderTable([['BOX ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'PIDS'], ...rows.map((r) => r.cells)]);
+      const table = args.format !== undefined
+        ? formatRows(args.format, rows.map((r) => r.docker), STATS_HEADERS)
+        : renderTable([['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], ...rows.map((r) => r.cells)]);
       if (!args.stream) {
         process.stdout.write(table);
         return 0;
@@ -60,8 +66,14 @@ export const command: NsboxCommand<StatsArgs> = {
 function describeRow(box: ListedBox, before: BoxSample, after: BoxSample) {
   const cpu = cpuPercent(before, after);
   const limit = after.memoryLimitBytes === undefined ? 'unlimited' : formatBytes(after.memoryLimitBytes);
+  const memPerc = after.memoryLimitBytes ? `${((after.memoryBytes / after.memoryLimitBytes) * 100).toFixed(2)}%` : '--';
+  const docker = { Container: box.record.id.slice(0, 12), ID: box.record.id, Name: box.record.name ?? '', CPUPerc: `${cpu.toFixed(2)}%`, MemUsage: `${formatBytes(after.memoryBytes)} / ${limit}`, MemPerc: memPerc, PIDs: String(after.pids) };
   return {
-    cells: [box.record.id.slice(0, 12), box.record.name ?? '', `${cpu.toFixed(2)}%`, `${formatBytes(after.memoryBytes)} / ${limit}`, String(after.pids)],
+    docker,
+    cells: [docker.Container, docker.Name, docker.CPUPerc, docker.MemUsage, memPerc, docker.PIDs],
     json: { id: box.record.id, name: box.record.name ?? null, cpuPercent: cpu, memoryBytes: after.memoryBytes, memoryLimitBytes: after.memoryLimitBytes ?? null, pids: after.pids },
   };
 }
+
+/** Docker's column titles for `stats --format 'table ...'`. */
+const STATS_HEADERS: Readonly<Record<string, string>> = { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', PIDs: 'PIDS' };

