@@ -72,7 +72,8 @@ test('stats --no-stream --format: Docker\'s fields (Name, Container, MemUsage ag
   const r = run(['run', '-d', '--name', 'sf', '--memory', '64m', 'busybox', 'sh', '-c', 'sleep 1001 & exec sleep 1002']);
   assert.is(r.code, 0, r.stderr);
   const id = r.stdout.trim();
-  await new Promise((res) => setTimeout(res, 300));
+  // Both sleeps running (the background one forks a moment after the start on a busy host).
+  for (let i = 0; i < 100 && run(['stats', '--no-stream', '--format', '{{.PIDs}}', 'sf']).stdout !== '2\n'; i++) await new Promise((res) => setTimeout(res, 50));
   const line = run(['stats', '--no-stream', '--format', '{{.Name}} {{.Container}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}} {{.MemPerc}}', 'sf']);
   assert.is(line.code, 0, line.stderr);
   assert.match(line.stdout, new RegExp(`^sf ${id.slice(0, 12)} [\\d.]+[KMG]?i?B / 64\\.0MiB 2 \\d+\\.\\d\\d% \\d+\\.\\d\\d%\\n$`), line.stdout);
