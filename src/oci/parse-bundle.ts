@@ -75,8 +75,11 @@ export function parseConfig(raw: unknown, bundle: string, options: ParseBundleOp
 
   const namespaces = parseNamespaces(linux.namespaces);
   const has = (name: NamespaceName) => namespaces.find((n) => n.name === name);
-  // As runc: a container always gets a mount namespace of its own (its root is pivoted into it).
-  if (has('mount')?.mode !== 'new') throw new OciUnsupported('linux.namespaces', has('mount') ? 'joining a mount namespace by path is not supported' : 'nsbox needs a new mount namespace for the container');
+  // A container always gets a mount namespace of its own (its root is pivoted into it). runc joins one given by path
+  // and then makes every mount and pivot_root inside it, which changes the root and mounts of every process already
+  // there (opencontainers/runc#1700: another container's namespace breaks); the init also reads its fstabs from the
+  // state directory, which a namespace of the caller's need not show. So it is refused rather than half done.
+  if (has('mount')?.mode !== 'new') throw new OciUnsupported('linux.namespaces', has('mount') ? 'joining a mount namespace by path is not supported (the container\'s mounts and pivot_root would change it for every process in it)' : 'nsbox needs a new mount namespace for the container');
   const uidMappings = parseIdMappings(linux.uidMappings, 'linux.uidMappings');
   const gidMappings = parseIdMappings(linux.gidMappings, 'linux.gidMappings');
   // runc's rules: a new user namespace needs both maps; maps need a user namespace. A joined one (a pod's) may come

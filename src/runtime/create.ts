@@ -74,7 +74,6 @@ export async function createContainer(g: RuntimeGlobals, id: string, options: Cr
   if (container.process.terminal && !container.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) throw new NsboxError('cannot honour process.terminal: the container has no devpts mount at /dev/pts');
   if (container.process.args.length === 0) throw new NsboxError('cannot create the container: process.args is empty');
   if (!existsSync(container.root.path)) throw new NsboxError(`cannot create the container: root.path ${container.root.path}: no such file or directory`);
-  if (container.process.terminal && container.namespaces.some((n) => n.name === 'user' && n.mode === 'join')) throw new NsboxError('cannot honour process.terminal: a terminal in a joined user namespace is not supported by nsbox-runtime yet');
   if (container.process.selinuxLabel !== undefined) throw new NsboxError('cannot honour process.selinuxLabel: SELinux labels are not supported by nsbox-runtime yet');
   const listen = options.listenFds ?? 0;
   const preserved = passedFds(listen + (options.preserveFds ?? 0));
@@ -267,7 +266,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
     hooks: initHooks(c, id, paths.verdict),
     userns: root !== undefined,
-    ...(newUserns && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
+    ...(root !== undefined && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
     ...(preserved ? { preservedFds: preserved } : {}),
     ...(limitsInside && c.process.rlimits.length > 0 ? { rlimits: c.process.rlimits } : {}),
   };
@@ -281,7 +280,8 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     unshare: facts.unshare,
     foreground,
     ...(c.timeOffsets.length > 0 ? { timeOffsets: c.timeOffsets } : {}),
-    ...(newUserns ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns, ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}) } } : {}),
+    ...(newUserns ? { userns: { uidMap: renderIdMap(c.uidMappings), gidMap: renderIdMap(c.gidMappings), gate: paths.userns } } : {}),
+    ...(root !== undefined && consoleSocket !== undefined ? { connectConsole: resolve(consoleSocket) } : {}),
   };
   const launch = launchArgv(launchInput, HOST_PATH, init, c.process.args);
   const plan: RuntimePlan = {

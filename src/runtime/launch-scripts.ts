@@ -23,7 +23,12 @@ export interface LaunchInput {
   /** linux.timeOffsets of the new time namespace: unshare writes them before its exec enters it. */
   readonly timeOffsets?: readonly { readonly clock: 'monotonic' | 'boottime'; readonly secs: number }[];
   /** A new user namespace (linux.uidMappings): its maps as /proc/PID/uid_map text, and the fifo the two sides meet at. */
-  readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string; readonly consoleSocket?: string };
+  readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string };
+  /**
+   * In a user namespace (new, or a pod's joined by path): the console socket, connected here as the host's root (its
+   * path may be out of the mapped root's reach: conmon's is 0755, the shim's dir 0700), the connection on CONSOLE_FD.
+   */
+  readonly connectConsole?: string;
 }
 
 /** argv of the launch: an empty environment (conmon's _OCI_* never reaches the container), host PATH only. */
@@ -40,7 +45,7 @@ export function outerScript(input: LaunchInput): string {
   if (userns) {
     // The console socket's path may be out of the mapped root's reach (conmon's is 0755, the shim's dir 0700): the
     // connection is made here, as the host's root, and the init sends the master over it (fd 8).
-    const console = userns.consoleSocket !== undefined ? connectConsoleArgv(userns.consoleSocket, CONSOLE_FD) : [];
+    const console = input.connectConsole !== undefined ? connectConsoleArgv(input.connectConsole, CONSOLE_FD) : [];
     const enter = [...console, ...nsenter, 'nsenter', '--user=/proc/$holder/ns/user', '--', ...unshare];
     return [
       '# Tool errors go to nsbox-runtime (fd 3), not to the container\'s stderr (fd 2 is the caller\'s, kept on fd 4).',
@@ -69,7 +74,8 @@ export function outerScript(input: LaunchInput): string {
       ? ['# Join the container\'s cgroups first: the init and all it forks start inside the limits.', `for f in ${input.procsFiles.map(quoteWord).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`]
       : []),
     'fork=$1; shift',
-    `exec ${[...nsenter, ...unshare].map(quoteWord).join(' ')} /bin/sh -c "$fork" nsbox-fork "$@"`,
+    ...(input.connectConsole !== undefined ? ['# The console socket is connected here, before nsenter joins the user namespace (the init sends the master on fd 8).'] : []),
+    `exec ${[...(input.connectConsole !== undefined ? connectConsoleArgv(input.connectConsole, CONSOLE_FD) : []), ...nsenter, ...unshare].map(quoteWord).join(' ')} /bin/sh -c "$fork" nsbox-fork "$@"`,
   ].join('\n');
 }
 

@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
-import { buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
+import { RUNTIME, buildBusyboxTar, has, runtimeWithFiles } from '../helpers/oci-clients.js';
+import { spawnOnPty } from '../helpers/pty.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -206,6 +207,55 @@ test('a pod: a second container joins the first one\'s user and net namespaces b
     assert.equal(rt('kill', id, 'KILL').code, 0);
     await until(`${id} to stop`, () => JSON.parse(rt('state', id).stdout).status === 'stopped');
     assert.equal(rt('delete', id).code, 0);
+  }
+});
+
+test('a terminal in a joined user namespace (a pod\'s, maps read from it): run -t on a real pty, the pty of the container\'s devpts reached through a console connection made on the host', async () => {
+  assert.ok(has('python3'), 'needs python3 (the pty driver)');
+  const bundleOf = (name: string, args: string[], namespaces: object[], extra: object = {}) => {
+    const b = join(base, name);
+    mkdirSync(b);
+    spawnSync('cp', ['-a', join(base, 'bb-rootfs'), join(b, 'rootfs')]);
+    assert.is(spawnSync('chown', ['-R', `${HOST_ROOT}:${HOST_ROOT}`, join(b, 'rootfs')]).status, 0);
+    writeFileSync(join(b, 'config.json'), JSON.stringify({
+      ociVersion: '1.0.2',
+      process: { args, env: ['PATH=/bin', 'TERM=xterm'], cwd: '/', user: { uid: 0, gid: 0 }, ...extra },
+      root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+        { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      ],
+      linux: { namespaces, cgroupsPath: `${parent}/${name}`, ...(args[0] === 'sleep' ? { uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }], gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }] } : {}) },
+    }));
+    return b;
+  };
+  const sandboxBundle = bundleOf('tsandbox', ['sleep', '100'], [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+  assert.equal(rt('create', '--bundle', sandboxBundle, 'tsandbox').code, 0);
+  assert.equal(rt('start', 'tsandbox').code, 0);
+  const sandbox = JSON.parse(rt('state', 'tsandbox').stdout).pid as number;
+  const app = bundleOf('tapp', ['sh', '-c', 'tty; id -u; readlink /proc/self/ns/user; echo READY; read -r line; echo "got $line"; exit 5'], [{ type: 'pid' }, { type: 'mount' }, { type: 'user', path: `/proc/${sandbox}/ns/user` }], { terminal: true });
+  const pidFile = join(base, 'tapp.pid');
+  const session = spawnOnPty([RUNTIME, '--root', root, 'run', '--bundle', app, '--pid-file', pidFile, 'tapp'], { rows: 24, cols: 80 });
+  try {
+    await session.ready;
+    const screen = await session.waitFor('READY', 20_000);
+    assert.match(screen.replace(/\r/g, ''), new RegExp(`^/dev/pts/0\\n0\\n${readlinkSync(`/proc/${sandbox}/ns/user`).replace(/[[\]]/g, '\\$&')}\\n`), 'a terminal, root inside, the sandbox\'s user namespace');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.equal(readlinkSync(`/proc/${pid}/ns/user`), readlinkSync(`/proc/${sandbox}/ns/user`), 'from the host: the joined user namespace');
+    const stdin = statSync(`/proc/${pid}/fd/0`);
+    assert.equal(stdin.dev, statSync(`/proc/${pid}/root/dev/pts/ptmx`).dev, 'its terminal is a pty of its own devpts');
+    assert.equal(Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[4]), stdin.rdev, 'the controlling terminal');
+    assert.equal(stdin.uid, HOST_ROOT, 'the slave belongs to the container\'s root (host uid 100000)');
+    session.type('hi\r');
+    await session.waitFor('got hi', 10_000);
+    const exited = await Promise.race([session.exited, new Promise<{ code: null }>((r) => setTimeout(() => r({ code: null }), 20_000).unref())]);
+    assert.equal(exited.code, 5, 'the exit code came back');
+    assert.not.ok(existsSync(join(root, 'tapp')), 'run deleted it');
+  } finally {
+    session.child.kill('SIGKILL');
+    rt('delete', '--force', 'tapp');
+    rt('delete', '--force', 'tsandbox');
   }
 });
 

@@ -152,6 +152,14 @@ test('launch with a time namespace: unshare --time with linux.timeOffsets as --m
   for (const script of [outer, userns]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
 });
 
+test('launch into a joined user namespace with a terminal: the console socket is connected on the host first (fd 8), then nsenter joins the pod\'s namespaces', () => {
+  const input = { procsFiles: [], join: [{ type: 'user' as const, path: '/proc/7/ns/user' }], unshare: ['mount', 'pid'] as ('mount' | 'pid')[], foreground: false, connectConsole: '/run/shim/console.sock' };
+  const outer = outerScript(input);
+  assert.match(outer, /\nexec perl -e '.*' \/run\/shim\/console\.sock 8 nsenter --user=\/proc\/7\/ns\/user -- unshare --mount --pid --propagation private -- \/bin\/sh -c "\$fork"/s);
+  assert.not.match(outerScript({ ...input, connectConsole: undefined }), /perl/, 'no terminal: no connection');
+  assert.equal(spawnSync('sh', ['-n', '-c', outer]).status, 0, 'parses as sh');
+});
+
 test('launch with linux.uidMappings: a holder makes the user namespace, root writes its maps, the pod\'s namespaces are joined before it, the rest is made inside', () => {
   const userns = { uidMap: '0 100000 65536\n', gidMap: '0 100000 65536\n', gate: '/run/nsbox-runtime/ID/userns.fifo' };
   const input = { procsFiles: ['/sys/fs/cgroup/pids/c/cgroup.procs'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'pid', 'user'] as ('mount' | 'pid' | 'user')[], foreground: false, userns };
