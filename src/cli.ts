@@ -73,6 +73,7 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
     if (args) return command.handler(args as never);
   }
   const yargs = loadYargs();
+  const { findUnknownFlag } = await import('./fast-args.js');
 
   let exitCode = 0;
   let y = yargs([...argv])
@@ -85,7 +86,11 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
     .version()
     .wrap(helpWidth())
     .fail((message, error) => {
-      throw error instanceof NsboxError ? error : new NsboxError(firstLine(message ?? error?.message ?? 'invalid arguments'));
+      if (error instanceof NsboxError) throw error;
+      // A flag the command lacks is the mistake to name, whatever yargs tripped on first (a missing operand, taken as its value).
+      const unknown = modules.length === 1 && name !== undefined ? findUnknownFlag(modules[0]!.command, argv.slice(argv.indexOf(name) + 1)) : undefined;
+      if (unknown !== undefined) throw new NsboxError(`unknown flag ${unknown} for nsbox ${name}`, { hint: `nsbox ${name} --help lists its flags` });
+      throw new NsboxError(firstLine(message ?? error?.message ?? 'invalid arguments'));
     });
   for (const { command } of modules) {
     y = y.command({

@@ -234,3 +234,28 @@ export function recordedShape(command: NsboxCommand<any>): { options: [string, O
   const positionals = recorded ? positionalsOf(command.usage, recorded.positionalSpecs) : undefined;
   return recorded && positionals ? { options: [...recorded.options], positionals } : undefined;
 }
+
+/**
+ * The first flag in `words` (before `--`) that the command does not declare, as typed; undefined when every flag is
+ * known or the builder is one the stand-in cannot read. For yargs's failures only: `logs -t BOX` takes BOX as -t's
+ * value and yargs then complains of a missing operand, where the user's mistake is the flag.
+ */
+export function findUnknownFlag(command: NsboxCommand<any>, words: readonly string[]): string | undefined {
+  const recorded = record(command);
+  if (!recorded) return undefined;
+  const known = new Set(['help', 'h', 'version']);
+  for (const [key, spec] of recorded.options) for (const k of keysOf(key, spec)) known.add(k);
+  const isKnown = (flag: string) => known.has(flag) || known.has(flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()));
+  for (const word of words) {
+    if (word === '--') return undefined;
+    if (!word.startsWith('-') || word === '-' || /^-\d/.test(word)) continue;
+    if (word.startsWith('--')) {
+      const flag = word.slice(2).split('=')[0]!;
+      if (!isKnown(flag) && !(flag.startsWith('no-') && isKnown(flag.slice(3)))) return `--${flag}`;
+      continue;
+    }
+    const letter = [...word.slice(1).split('=')[0]!].find((c) => !known.has(c));
+    if (letter !== undefined) return `-${letter}`;
+  }
+  return undefined;
+}

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { COMMANDS } from '../../src/cli.js';
-import { parseFast, recordedShape } from '../../src/fast-args.js';
+import { findUnknownFlag, parseFast, recordedShape } from '../../src/fast-args.js';
 import type { NsboxCommand } from '../../src/commands/command.js';
 
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
@@ -92,6 +92,17 @@ test('the common commands take the fast path', async () => {
   const { command: exec } = await COMMANDS.exec!();
   assert.ok(exec.parsesOwnWords?.(['-it', 'web', 'sh', '--help']), 'exec: a --help of the box command is the command\'s');
   assert.not.ok(exec.parsesOwnWords?.(['--help']), 'exec --help is yargs\'s');
+});
+
+test('a flag the command lacks is found (yargs first trips on the operand it took as its value)', async () => {
+  const logs = (await COMMANDS.logs!()).command;
+  const stop = (await COMMANDS.stop!()).command;
+  assert.is(findUnknownFlag(logs, ['-t', 'web']), '-t');
+  assert.is(findUnknownFlag(logs, ['-ft', 'web']), '-t', 'a letter in a group');
+  assert.is(findUnknownFlag(logs, ['--timestamps', 'web']), '--timestamps');
+  assert.is(findUnknownFlag(logs, ['-f', '--tail=3', '-n', '2', '--no-follow', '--state', '/s', 'web']), undefined, 'every flag known, negations and aliases too');
+  assert.is(findUnknownFlag(stop, ['--time', '3', 'web', '--', '-x']), undefined, 'nothing after --');
+  assert.is(findUnknownFlag(stop, ['-t', '-1', 'web']), undefined, 'a negative number is a value');
 });
 
 test.run();
