@@ -58,7 +58,11 @@ export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, ro
   const out: FstabEntry[] = [];
   for (const dev of [...BOX_DEVICES, ...(facts.console ? ['console'] : [])]) {
     const source = dev === 'console' ? '/proc/self/fd/0' : `/dev/${dev}`;
-    out.push({ source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind', why: dev === 'console' ? '/dev/console: the box\'s own pty, which the init already has on fd 0.' : `The host's /dev/${dev} (the only device nodes the box can open).` });
+    // Read-only: the node is the host's own inode, so a box's chmod, chown or touch of /dev/null would change the
+    // host's /dev/null (chmod 000 breaks every host user); reads and writes of the device itself still work.
+    out.push(dev === 'console'
+      ? { source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind', why: '/dev/console: the box\'s own pty, which the init already has on fd 0.' }
+      : { source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind,ro', why: `The host's /dev/${dev} (the only device nodes the box can open), read-only: its mode and owner stay the host's.` });
   }
   out.push(
     facts.console

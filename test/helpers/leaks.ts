@@ -74,15 +74,20 @@ function describe(key: string, before: readonly string[], after: readonly string
   return `${key}: +[${added.join(', ')}] -[${removed.join(', ')}]`;
 }
 
+/**
+ * podman's own mounts for its containers (a container's userdata/shm, in its storage's *-containers/): other
+ * suites on this host run podman while this one runs, and nsbox never makes them (conmon and podman do).
+ */
+const PODMAN_MOUNT = /\/(vfs|overlay)-containers\/[0-9a-f]{64}\/userdata\/shm$/;
+
 /** Mounts of this process's mount namespace, by mount id (field 1 of mountinfo), target and type. */
 function mounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => {
-      const f = line.split(' ');
-      return `${f[0]} ${f[4]} (${f[f.indexOf('-') + 1]})`;
-    })
+    .map((line) => line.split(' '))
+    .filter((f) => !PODMAN_MOUNT.test(f[4] ?? ''))
+    .map((f) => `${f[0]} ${f[4]} (${f[f.indexOf('-') + 1]})`)
     .sort();
 }
 

@@ -6,7 +6,7 @@
 // is refused with one line, exit 125, nothing created, the victim unchanged.
 
 import * as assert from 'uvu/assert';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,10 +78,31 @@ test('--cap-add MKNOD: the box\'s devices cgroup, read from the host, is the all
     const dir = dirs.find((d) => d.includes('/devices/'));
     assert.ok(dir, `the box has a devices cgroup: ${JSON.stringify(dirs)}`);
     const list = readFileSync(join(dir!, 'devices.list'), 'utf8').trim().split('\n').sort();
-    assert.equal(list, [...DEVICES_ALLOW].sort(), 'devices.list is exactly the allow-list (no "a *:* rwm")');
+    // Docker's default devices, written out here (not nsbox's own constant): null, zero, full, random, urandom,
+    // tty, console, ptmx, the pts, and mknod of any character device.
+    const expected = ['c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
+    assert.equal(list, expected.sort(), 'devices.list is exactly the allow-list (no "a *:* rwm")');
+    assert.equal([...DEVICES_ALLOW].sort(), expected.sort(), 'the plan\'s list is the same');
   } finally {
     cli(['rm', '-f', 'devbox']);
   }
+});
+
+test('the host\'s device nodes in a box\'s /dev stay the host\'s: chmod, chown and touch refused, the host\'s inodes unchanged; the devices still work', () => {
+  // The victims are the host's own nodes (the box's are bind mounts of them); the attempts keep mode and owner as
+  // they are, so a failing run changes only their ctime and mtime.
+  const nodes = ['null', 'zero', 'full', 'random', 'urandom'];
+  const stamp = (): string[] => nodes.map((n) => { const st = statSync(`/dev/${n}`); return `${n} ${st.mode.toString(8)} ${st.uid}:${st.gid} c${st.ctimeMs} m${st.mtimeMs} ${st.rdev}`; });
+  const before = stamp();
+  const script = nodes.map((n) => {
+    const mode = (statSync(`/dev/${n}`).mode & 0o7777).toString(8);
+    return `chmod ${mode} /dev/${n} 2>/dev/null && echo chmod-${n}; chown 0:0 /dev/${n} 2>/dev/null && echo chown-${n}; touch /dev/${n} 2>/dev/null && echo touch-${n}`;
+  }).concat(['echo data > /dev/null && echo null-writes', 'head -c 4 /dev/zero | od -An -tx1 | tr -d " \\n"; echo', 'head -c 8 /dev/urandom | wc -c']).join('; ');
+  const r = cli(['run', '--rm', 'busybox', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stdout, /chmod-|chown-|touch-/, `the box changed a host device node: ${r.stdout}`);
+  assert.equal(r.stdout.trim().split('\n'), ['null-writes', '00000000', '8'], 'the devices themselves work');
+  assert.equal(stamp(), before, 'the host\'s device nodes are unchanged');
 });
 
 /** A copy of the busybox tree at dir, root-owned, mode 0755. */

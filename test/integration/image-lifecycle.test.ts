@@ -224,9 +224,11 @@ test('SIGKILL of nsbox at every step of run -d IMAGE, then gc and network gc: no
   const args = ['run', '-d', '--name', 'crash', '--net', NET, '-p', `${PORT}:8080`, 'busybox', 'httpd', '-f', '-p', '8080'];
   const points = ['created', 'named', ...Array.from({ length: 80 }, (_, i) => `step:${i + 1}`), 'detached', 'recorded'];
   let reachedEnd = false;
+  const killed: string[] = [];
   for (const point of points) {
     if (reachedEnd && point.startsWith('step:')) continue;
     const r = run(args, { ...ENV, NSBOX_FAULT: point });
+    if (r.code !== 0) killed.push(point);
     if (r.code === 0) {
       // The plan has fewer steps than this point: the box started; rm it like any other.
       reachedEnd = true;
@@ -246,6 +248,8 @@ test('SIGKILL of nsbox at every step of run -d IMAGE, then gc and network gc: no
     assert.equal(snapshot(OWN).mounts, mountsBefore, `mounts after ${point}`);
   }
   assert.ok(reachedEnd, 'the last point ran the box to the end');
+  // A run that ignored NSBOX_FAULT would reach the end at every point: each fault must really have fired.
+  assert.equal(['created', 'named', 'step:1', 'detached', 'recorded'].filter((p) => !killed.includes(p)), [], `every fault point killed nsbox (killed: ${killed.join(' ')})`);
 });
 
 test('default network: only lo with NSBOX_IMAGE_NETWORK=none; the bridge otherwise (the state dir\'s own)', async () => {

@@ -210,8 +210,10 @@ test('races: 50 rounds of two `run --name same` at once give one box and one "in
 test('SIGKILL of nsbox at each set-up step: ps shows it dead, gc leaves nothing', async () => {
   const points = ['created', 'named', ...Array.from({ length: 12 }, (_, i) => `step:${i + 1}`), 'detached', 'recorded'];
   let reachedEnd = false;
+  const killed: string[] = [];
   for (const point of points) {
     const r = run(['run', '-d', '--name', 'crash', '--pid', '--', 'sleep', '100'], { ...ENV, NSBOX_FAULT: point });
+    if (r.code !== 0) killed.push(point);
     if (r.code === 0) {
       // this step number is past the plan's end: the run completed
       reachedEnd = true;
@@ -231,6 +233,8 @@ test('SIGKILL of nsbox at each set-up step: ps shows it dead, gc leaves nothing'
     assert.equal(stateEntries(), [], `${point}: no state left`);
   }
   assert.ok(reachedEnd, 'the fault points covered every plan step');
+  // A run that ignored NSBOX_FAULT would reach the end at every point: each fault must really have fired.
+  assert.equal(['created', 'named', 'step:1', 'detached', 'recorded'].filter((p) => !killed.includes(p)), [], `every fault point killed nsbox (killed: ${killed.join(' ')})`);
 });
 
 test('soak: 200 sequential run --rm leave nothing behind', () => {
