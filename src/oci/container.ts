@@ -21,7 +21,7 @@ export interface OciContainer {
   /** With a new user namespace: how ids map. Empty for now: parseBundle refuses user namespaces. */
   readonly uidMappings: readonly IdMapRange[];
   readonly gidMappings: readonly IdMapRange[];
-  /** linux.timeOffsets, with a new time namespace: each clock's offset in whole seconds (unshare --monotonic/--boottime). */
+  /** linux.timeOffsets, with a new time namespace: each clock's offset (src/runtime/time-offsets.ts sets them). */
   readonly timeOffsets: readonly OciTimeOffset[];
   /** Set only with a new uts namespace (validated: sethostname(2) limits). */
   readonly hostname: string | undefined;
@@ -50,6 +50,8 @@ export interface OciTimeOffset {
   readonly clock: 'monotonic' | 'boottime';
   /** Seconds added to the host's clock; negative values go back (the kernel refuses a clock below zero). */
   readonly secs: number;
+  /** And nanoseconds, 0 .. 999999999. */
+  readonly nanosecs: number;
 }
 
 /** The container's root file system, already mounted by the caller (nsbox mounts no overlay of its own here). */

@@ -171,8 +171,7 @@ const MAX_ID = 4294967295;
 
 /**
  * linux.timeOffsets: {monotonic, boottime} each {secs, nanosecs}, for a new time namespace only (runc's rules: offsets
- * need one, and a joined namespace's are fixed since its first process entered it). util-linux's unshare, which sets
- * them before its exec enters the namespace (--monotonic/--boottime), takes whole seconds: nanosecs must be 0.
+ * need one, and a joined namespace's are fixed since its first process entered it).
  */
 function parseTimeOffsets(raw: unknown, time: OciNamespace | undefined): readonly OciTimeOffset[] {
   const t = readObject(raw, 'linux.timeOffsets') ?? {};
@@ -184,8 +183,7 @@ function parseTimeOffsets(raw: unknown, time: OciNamespace | undefined): readonl
     refuseUnknownKeys(o, where, ['secs', 'nanosecs']);
     const secs = readInteger(o.secs, `${where}.secs`, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) ?? 0;
     const nanosecs = readInteger(o.nanosecs, `${where}.nanosecs`, 0, 999999999) ?? 0;
-    if (nanosecs !== 0) throw new OciUnsupported(`${where}.nanosecs`, 'unshare sets whole seconds only (--monotonic/--boottime)');
-    return [{ clock, secs }];
+    return [{ clock, secs, nanosecs }];
   });
   if (offsets.length === 0) return offsets;
   if (!time) fail('linux.timeOffsets', 'needs a time namespace in linux.namespaces');

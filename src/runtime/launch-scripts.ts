@@ -7,6 +7,8 @@
 import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
 import { quoteWord } from '../plan/quote.js';
 import { connectConsoleArgv } from '../oci/console-socket.js';
+import type { OciTimeOffset } from '../oci/container.js';
+import { timeNamespaceWords } from './time-offsets.js';
 
 /** Where the init finds the console socket's connection when the launch made it (a new user namespace). */
 export const CONSOLE_FD = 8;
@@ -21,7 +23,7 @@ export interface LaunchInput {
   /** `run`: the forker stays the init's parent and exits with its status (nsbox-runtime itself waits). */
   readonly foreground: boolean;
   /** linux.timeOffsets of the new time namespace: unshare writes them before its exec enters it. */
-  readonly timeOffsets?: readonly { readonly clock: 'monotonic' | 'boottime'; readonly secs: number }[];
+  readonly timeOffsets?: readonly OciTimeOffset[];
   /** A new user namespace (linux.uidMappings): its maps as /proc/PID/uid_map text, and the fifo the two sides meet at. */
   readonly userns?: { readonly uidMap: string; readonly gidMap: string; readonly gate: string };
   /**
@@ -40,8 +42,10 @@ export function launchArgv(input: LaunchInput, hostPath: string, initScript: str
 export function outerScript(input: LaunchInput): string {
   const nsenter = input.join.length > 0 ? ['nsenter', ...input.join.map((j) => `${namespaceInfo(j.type).flag}=${j.path}`), ...(input.join.some((j) => j.type === 'pid') ? ['--no-fork'] : []), '--'] : [];
   const userns = input.userns;
-  const clocks = (input.timeOffsets ?? []).flatMap((o) => [`--${o.clock}`, String(o.secs)]);
-  const unshare = ['unshare', ...input.unshare.filter((n) => !(userns && n === 'user')).map((n) => namespaceInfo(n).flag), ...clocks, '--propagation', 'private', '--'];
+  // A new time namespace's offsets: unshare's own flags, or (nanoseconds) a program after it that makes the namespace.
+  const time = input.unshare.includes('time') ? timeNamespaceWords(input.timeOffsets ?? []) : { unshareFlags: [], wrapper: [] };
+  const flags = input.unshare.filter((n) => !(userns && n === 'user')).flatMap((n) => (n === 'time' ? time.unshareFlags : [namespaceInfo(n).flag]));
+  const unshare = ['unshare', ...flags, '--propagation', 'private', '--', ...time.wrapper];
   if (userns) {
     // The console socket's path may be out of the mapped root's reach (conmon's is 0755, the shim's dir 0700): the
     // connection is made here, as the host's root, and the init sends the master over it (fd 8).

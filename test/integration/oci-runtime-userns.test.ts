@@ -73,9 +73,11 @@ test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside
       { destination: '/marker', type: 'bind', source: marker, options: ['bind', 'ro'] },
     ],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }, { type: 'user' }],
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }, { type: 'user' }, { type: 'time' }],
       uidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }],
       gidMappings: [{ containerID: 0, hostID: HOST_ROOT, size: 65536 }],
+      // A time namespace made inside the user namespace (which owns it), an offset in nanoseconds set there too.
+      timeOffsets: { boottime: { secs: 60, nanosecs: 1000 } },
       cgroupsPath: `${parent}/userns`,
       resources: { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 100 } },
       maskedPaths: ['/proc/kcore'],
@@ -95,7 +97,8 @@ test('uid/gid maps 0 -> 100000: host uid 100000, own user namespace, root inside
   assert.equal(/^Gid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/), Array(4).fill(String(HOST_ROOT)));
   const userNs = readlinkSync(`/proc/${pid}/ns/user`);
   assert.not.equal(userNs, readlinkSync('/proc/self/ns/user'), 'a user namespace of its own');
-  for (const ns of ['pid', 'mnt', 'net', 'uts', 'ipc']) assert.not.equal(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), ns);
+  for (const ns of ['pid', 'mnt', 'net', 'uts', 'ipc', 'time']) assert.not.equal(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), ns);
+  assert.match(readFileSync(`/proc/${pid}/timens_offsets`, 'utf8'), /^monotonic\s+0\s+0\nboottime\s+60\s+1000\n$/);
   assert.not.ok(existsSync(join(out, 'id')), 'nothing ran before start');
   assert.equal(JSON.parse(rt('ps', '--format', 'json', 'userns').stdout), [pid], 'the user namespace\'s holder is gone: the init holds it');
   assert.equal(JSON.parse(rt('state', 'userns').stdout).status, 'created');

@@ -348,6 +348,21 @@ test('a time namespace with linux.timeOffsets: from the host, the init\'s /proc/
   assert.match(readFileSync(`/proc/${pid2}/timens_offsets`, 'utf8'), new RegExp(`^monotonic\\s+${MONO}\\s+0\\n`));
   for (const id of ['timens-join', 'timens']) assert.equal(rt('delete', '--force', id).code, 0);
 
+  // Nanoseconds (runc's own test values), which unshare cannot set: a perl-base unshare(2) sets them.
+  const nanos = bundle('timens-ns', ['sleep', '100'], (c) => {
+    c.linux.namespaces.push({ type: 'time' });
+    c.linux.timeOffsets = { monotonic: { secs: 7881, nanosecs: 2718281 }, boottime: { secs: 1337, nanosecs: 3141519 } };
+  });
+  const nsCreated = rt('create', '--bundle', nanos, '--pid-file', pidFile, 'timens-ns');
+  assert.equal(nsCreated.code, 0, nsCreated.stderr);
+  const pidNs = Number(readFileSync(pidFile, 'utf8'));
+  assert.not.equal(readlinkSync(`/proc/${pidNs}/ns/time`), readlinkSync('/proc/self/ns/time'));
+  assert.equal(readFileSync(`/proc/${pidNs}/timens_offsets`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/)), [['monotonic', '7881', '2718281'], ['boottime', '1337', '3141519']]);
+  assert.match(rt('explain', 'timens-ns').stdout, /-- perl -e 'use strict;.*\/proc\/self\/timens_offsets.*' \d+ 'monotonic 7881 2718281' 'boottime 1337 3141519' -- \/bin\/sh /s, 'the plan says how');
+  assert.equal(rt('start', 'timens-ns').code, 0);
+  assert.equal(rt('exec', 'timens-ns', 'true').code, 0, 'exec joins it');
+  assert.equal(rt('delete', '--force', 'timens-ns').code, 0);
+
   // No offsets: a namespace of its own with the host's clocks.
   const plain = bundle('timens0', ['sleep', '100'], (c) => c.linux.namespaces.push({ type: 'time' }));
   assert.equal(rt('create', '--bundle', plain, '--pid-file', pidFile, 'timens0').code, 0);

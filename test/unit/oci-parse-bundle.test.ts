@@ -213,20 +213,20 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'hooks.onFire', (c) => { c.hooks = { onFire: [{ path: '/bin/true' }] }; });
 });
 
-test('a time namespace with linux.timeOffsets (whole seconds, as unshare sets them); offsets without one, for a joined one, in nanoseconds or of another clock are refused', () => {
+test('a time namespace with linux.timeOffsets (seconds and nanoseconds); offsets without one, for a joined one, out of range or of another clock are refused', () => {
   const c = withEdit((c) => {
     c.linux.namespaces.push({ type: 'time' });
     c.linux.timeOffsets = { monotonic: { secs: 3600, nanosecs: 0 }, boottime: { secs: -20 } };
   })();
   assert.equal(c.namespaces.at(-1), { name: 'time', mode: 'new' });
-  assert.equal(c.timeOffsets, [{ clock: 'monotonic', secs: 3600 }, { clock: 'boottime', secs: -20 }]);
+  assert.equal(c.timeOffsets, [{ clock: 'monotonic', secs: 3600, nanosecs: 0 }, { clock: 'boottime', secs: -20, nanosecs: 0 }]);
+  assert.equal(withEdit((c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 1, nanosecs: 2718281 } }; })().timeOffsets, [{ clock: 'boottime', secs: 1, nanosecs: 2718281 }], 'nanoseconds too (runc\'s test values)');
   assert.equal(withEdit((c) => { c.linux.namespaces.push({ type: 'time' }); })().timeOffsets, [], 'a time namespace alone: the host\'s clocks');
   assert.equal(withEdit((c) => { c.linux.timeOffsets = { monotonic: null }; })().timeOffsets, [], 'null asks for nothing');
   const U = OciUnsupported;
   const I = OciInvalid;
   refused(I, 'linux.timeOffsets', (c) => { c.linux.timeOffsets = { monotonic: { secs: 1 } }; });
   refused(U, 'linux.timeOffsets', (c) => { c.linux.namespaces.push({ type: 'time', path: '/proc/1/ns/time' }); c.linux.timeOffsets = { boottime: { secs: 1 } }; });
-  refused(U, 'linux.timeOffsets.monotonic.nanosecs', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { monotonic: { secs: 1, nanosecs: 5 } }; });
   refused(I, 'linux.timeOffsets.boottime.nanosecs', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 1, nanosecs: 1e9 } }; });
   refused(I, 'linux.timeOffsets.boottime.secs', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 1.5 } }; });
   refused(U, 'linux.timeOffsets.realtime', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { realtime: { secs: 1 } }; });

@@ -144,12 +144,16 @@ test('launch: cgroups joined before anything forks; unshare without --fork; crea
 
 test('launch with a time namespace: unshare --time with linux.timeOffsets as --monotonic/--boottime (written before its exec enters the namespace), in a user namespace too; none without offsets', () => {
   const base = { procsFiles: [], join: [], unshare: ['mount', 'pid', 'time'] as ('mount' | 'pid' | 'time' | 'user')[], foreground: false };
-  const outer = outerScript({ ...base, timeOffsets: [{ clock: 'monotonic', secs: 3600 }, { clock: 'boottime', secs: -20 }] });
+  const outer = outerScript({ ...base, timeOffsets: [{ clock: 'monotonic', secs: 3600, nanosecs: 0 }, { clock: 'boottime', secs: -20, nanosecs: 0 }] });
   assert.match(outer, /exec unshare --mount --pid --time --monotonic 3600 --boottime -20 --propagation private -- \/bin\/sh/);
   assert.match(outerScript(base), /exec unshare --mount --pid --time --propagation private -- /);
-  const userns = outerScript({ ...base, unshare: [...base.unshare, 'user'], timeOffsets: [{ clock: 'boottime', secs: 7 }], userns: { uidMap: '0 1 1\n', gidMap: '0 1 1\n', gate: '/g' } });
+  const userns = outerScript({ ...base, unshare: [...base.unshare, 'user'], timeOffsets: [{ clock: 'boottime', secs: 7, nanosecs: 0 }], userns: { uidMap: '0 1 1\n', gidMap: '0 1 1\n', gate: '/g' } });
   assert.match(userns, /nsenter "--user=\/proc\/\$holder\/ns\/user" -- unshare --mount --pid --time --boottime 7 --propagation private -- /, 'made inside the user namespace, which owns it');
-  for (const script of [outer, userns]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
+  // Nanoseconds, which unshare cannot set: perl-base's unshare(2) right before the forker, each clock's line written.
+  const nanos = outerScript({ ...base, timeOffsets: [{ clock: 'monotonic', secs: 3600, nanosecs: 500 }] });
+  assert.match(nanos, /exec unshare --mount --pid --propagation private -- perl -e '.*' 272 'monotonic 3600 500' -- \/bin\/sh -c "\$fork"/s);
+  assert.not.match(nanos, /--time|--monotonic/, 'the program makes the namespace, not unshare');
+  for (const script of [outer, userns, nanos]) assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
 });
 
 test('launch into a joined user namespace with a terminal: the console socket is connected on the host first (fd 8), then nsenter joins the pod\'s namespaces', () => {
