@@ -9,6 +9,8 @@
 // - /proc and /sys: a read-only /proc/sys stays read-only after remount and umount attempts (the host's value is
 //   unchanged), masked paths stay masked.
 // - ids given on the command line cannot name a path outside the state root.
+// - the image's NSS module (nsswitch.conf): setpriv's user lookup loads it; it must run with no more than the
+//   container's privileges (it once had the host root's, and read a host file by handle).
 
 import * as assert from 'uvu/assert';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -197,6 +199,62 @@ test('--preserve-fds 1: only the caller\'s fd 3 reaches the container; its fd 4 
   assert.equal(open, [0, 1, 2, 3], `only stdio and the preserved fd: ${open.map((fd) => `${fd}=${readlinkSync(`/proc/${pid}/fd/${fd}`)}`).join(' ')}`);
   assert.is(readlinkSync(`/proc/${pid}/fd/3`), passed);
   assert.is(rt('delete', '--force', 'keep1').code, 0);
+});
+
+test('the image\'s NSS module (its nsswitch.conf) runs only with the container\'s capabilities, no_new_privs and filter, in the init and in exec: a host-only file stays unread', () => {
+  if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
+  const b = bundle('nss', ['true']);
+  // Beside the bundle's rootfs: on the host's file system, outside the container's root.
+  const marker = join(b, 'host-only');
+  const secret = `host-only ${process.pid}-${Date.now()}`;
+  writeFileSync(marker, secret, { mode: 0o600 });
+  // The probe: glibc loads it when setpriv resolves the user; it reports its privileges, then tries the host's file
+  // system by handle from the container's root (a bind of a host directory, on the host's file system).
+  const src = join(b, 'nss-probe.c');
+  writeFileSync(src, `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+static void field(const char *key, char *out, int n) {
+  char buf[4096] = {0}; int fd = open("/proc/self/status", O_RDONLY); if (fd < 0) return;
+  read(fd, buf, sizeof buf - 1); close(fd);
+  char *p = strstr(buf, key); if (!p) return; p += strlen(key);
+  while (*p == ' ' || *p == '\\t') p++;
+  int i = 0; while (p[i] && p[i] != '\\n' && i < n - 1) { out[i] = p[i]; i++; } out[i] = 0;
+}
+__attribute__((constructor)) static void probe(void) {
+  char cap[32] = "?", nnp[8] = "?", sec[8] = "?", buf[256] = {0};
+  field("CapEff:", cap, sizeof cap); field("NoNewPrivs:", nnp, sizeof nnp); field("Seccomp:", sec, sizeof sec);
+  dprintf(2, "PROBE capeff=%s nnp=%s seccomp=%s\\n", cap, nnp, sec);
+  int mfd = open("/", O_RDONLY | O_DIRECTORY);
+  struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
+  int hroot = mfd < 0 ? -1 : open_by_handle_at(mfd, (void *)&fh, O_RDONLY | O_DIRECTORY);
+  int fd = hroot < 0 ? -1 : openat(hroot, ${JSON.stringify(marker.slice(1))}, O_RDONLY);
+  if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0) dprintf(2, "PROBE-LEAK %s\\n", buf);
+}
+`);
+  const lib = join(b, 'rootfs', 'lib', 'x86_64-linux-gnu');
+  mkdirSync(lib, { recursive: true });
+  const built = spawnSync('gcc', ['-shared', '-fPIC', '-O1', '-o', join(lib, 'libnss_probe.so.2'), src], { encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+  writeFileSync(join(b, 'rootfs', 'etc', 'nsswitch.conf'), 'passwd: probe files\ngroup: probe files\n');
+  const ran = rt('run', '--bundle', b, 'nss-init');
+  assert.is(ran.code, 0, ran.stderr);
+  const init = ran.stderr;
+  // exec: a container that stays up (the same bundle, its command changed).
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { process: { args: string[] }; linux: { cgroupsPath: string } };
+  writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, args: ['sleep', '60'] }, linux: { ...config.linux, cgroupsPath: `${parent}/nss-exec` } }));
+  assert.is(rt('run', '--detach', '--bundle', b, 'nss').code, 0);
+  const exec = rt('exec', 'nss', 'true');
+  assert.is(exec.code, 0, exec.stderr);
+  for (const [what, out] of [['the init', init], ['exec', exec.stderr]] as const) {
+    const lines = out.split('\n').filter((l) => l.startsWith('PROBE'));
+    assert.ok(lines.length > 0, `${what}: the image's NSS module was loaded (the attack is in place): ${out}`);
+    for (const line of lines) assert.is(line, 'PROBE capeff=00000000a80425fb nnp=1 seccomp=2', `${what}: the module ran with more than the container's privileges: ${line}`);
+    assert.not.ok(out.includes(secret), `${what}: the host-only file was read`);
+  }
+  assert.is(rt('delete', '--force', 'nss').code, 0);
 });
 
 test('/proc and /sys: read-only /proc/sys and the masks hold against writes, remount and umount (the host\'s value is unchanged)', () => {
