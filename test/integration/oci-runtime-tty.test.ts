@@ -235,6 +235,20 @@ test('run without a terminal passes nsbox-runtime\'s signals on to the init (SIG
   assert.not.ok(existsSync(join(root, 'run-sig')), 'run deleted the container');
 });
 
+test('run with a terminal whose create fails (no such command): the error, and no relay, socket or state left', async () => {
+  const dirsBefore = socketDirs();
+  const b = terminalBundle('run-missing', ['no-such-command']);
+  const session = spawnOnPty([RUNTIME, '--root', root, 'run', '--bundle', b, 'run-missing'], { rows: 24, cols: 80 });
+  sessions.push(session);
+  await session.ready;
+  const exited = await exitOf(session);
+  assert.not.equal(exited.code, 0);
+  assert.match(session.output(), /executable file not found/);
+  assert.equal(processesNamed('nsbox-tty run-missing'), [], 'no relay is left');
+  assert.equal(socketDirs(), dirsBefore, 'no socket directory is left');
+  assert.not.ok(existsSync(join(root, 'run-missing')), 'no state left');
+});
+
 test('a terminal without --console-socket that nobody would hold is refused as runc does: create, run -d; nothing made', () => {
   const b = terminalBundle('detached-tty', ['true']);
   for (const args of [['create', '--bundle', b, 'detached-tty'], ['run', '-d', '--bundle', b, 'detached-tty']]) {
