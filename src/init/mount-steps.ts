@@ -46,18 +46,60 @@ export const MKDIRS_FUNCTION = 'mkdirs() { n=$#; for d; do [ -d "$d" ] || set --
  * right after the last earlier mount at it or above it (what it lands in then is what it would land in just before
  * its own mount), so every mount point that lands in the same place comes from one `mkdir -p` (mkdirs: only missing ones).
  */
-export function mountsStepLines(mounts: readonly InitMount[], root: string, cgroupFstab?: string): string[] {
+export function mountsStepLines(mounts: readonly InitMount[], root: string, cgroupFstab?: string, runFstabs?: readonly string[]): string[] {
   const under = (path: string, top: string): boolean => path === top || path.startsWith(top.endsWith('/') ? top : `${top}/`);
   // after[i + 1]: the mount points made after mount i (after[0]: before the first mount).
   const after: string[][] = mounts.map(() => []).concat([[]]);
+  const runs = runFstabs ? plainMountRuns(mounts) : [];
+  // A run's own mount points are made by X-mount.mkdir.
+  const inRun = (j: number): boolean => runs.some((r) => j >= r.start && j < r.end);
   mounts.forEach((m, j) => {
-    if (m.mountpoint !== 'directory') return;
+    if (m.mountpoint !== 'directory' || inRun(j)) return;
     let last = -1;
     for (let k = 0; k < j; k++) if (under(m.target, mounts[k]!.target)) last = k;
     after[last + 1]!.push(`"$R${escapeDoubleQuoted(m.target.slice(root.length))}"`);
   });
   const group = (dirs: readonly string[]): string[] => (dirs.length === 0 ? [] : [`step mkdirs ${dirs.join(' ')}`]);
-  return [...group(after[0]!), ...mounts.flatMap((m, i) => [...mountStepLines(m, root, cgroupFstab, m.mountpoint === 'directory'), ...group(after[i + 1]!)])];
+  const lines = [...group(after[0]!)];
+  for (let i = 0; i < mounts.length; i++) {
+    const run = runs.findIndex((r) => r.start === i);
+    if (run === -1) {
+      lines.push(...mountStepLines(mounts[i]!, root, cgroupFstab, mounts[i]!.mountpoint === 'directory'), ...group(after[i + 1]!));
+      continue;
+    }
+    // A run: one mount(8) for all of it (X-mount.mkdir makes each mount point just before its mount), then the other
+    // mount points that land in what it mounted.
+    const { end } = runs[run]!;
+    lines.push(...mounts.slice(i, end).map((m) => `# ${m.why}`), `step mount -n --all --fstab ${quoteWord(runFstabs![run]!)}`);
+    for (let k = i; k < end; k++) lines.push(...group(after[k + 1]!));
+    i = end - 1;
+  }
+  return lines;
+}
+
+/**
+ * A mount the init can make as one line of a shared fstab: its mount point is a directory (libmount's X-mount.mkdir
+ * makes it when missing), and nothing is done around it (no copy-up, cgroup view or propagation change).
+ */
+export function isPlainMount(m: InitMount): boolean {
+  return m.mountpoint === 'directory' && !m.copyUp && !m.cgroup && !m.propagation;
+}
+
+/** The [start, end) ranges of two or more plain mounts in a row: the init makes each with one `mount --all`. */
+export function plainMountRuns(mounts: readonly InitMount[]): { start: number; end: number }[] {
+  const runs: { start: number; end: number }[] = [];
+  for (let i = 0; i < mounts.length; ) {
+    let end = i;
+    while (end < mounts.length && isPlainMount(mounts[end]!)) end++;
+    if (end - i >= 2) runs.push({ start: i, end });
+    i = Math.max(end, i + 1);
+  }
+  return runs;
+}
+
+/** A run's fstab entries, in order: each with X-mount.mkdir, so its mount point is made right before it is mounted. */
+export function plainRunEntries(mounts: readonly InitMount[]): FstabEntry[] {
+  return mounts.map((m) => ({ source: m.source, target: m.target, type: m.type, options: [...m.options.split(',').filter((o) => o !== '' && o !== 'defaults'), 'X-mount.mkdir'].join(','), why: m.why }));
 }
 
 function splitOptions(m: InitMount): { bind: string | undefined; flags: string[] } {
@@ -84,15 +126,22 @@ export function cgroupViewBinds(m: InitMount): FstabEntry[] {
   if (m.cgroup?.version !== 1) return [];
   const cgroup = m.cgroup;
   const flags = bindFlagsOf(splitOptions(m).flags);
+  // Without co-mounted controllers (whose names are links made in the tmpfs) the tmpfs is the file's first line too,
+  // and X-mount.mkdir makes each mount point in it: the whole view is one mount(8).
+  const whole = !cgroup.dirs.some((dir) => hierarchyOf(cgroup, dir).includes(','));
   const binds: FstabEntry[] = cgroup.dirs.map((dir) => {
     const hierarchy = hierarchyOf(cgroup, dir);
-    return { source: dir, target: `${m.target}/${hierarchy}`, type: 'none', options: ['bind', ...flags].join(','), why: `The container's own ${hierarchy} cgroup.` };
+    return { source: dir, target: `${m.target}/${hierarchy}`, type: 'none', options: ['bind', ...flags, ...(whole ? ['X-mount.mkdir'] : [])].join(','), why: `The container's own ${hierarchy} cgroup.` };
   });
+  if (whole && binds.length > 0) binds.unshift({ source: 'tmpfs', target: m.target, type: 'tmpfs', options: VIEW_TMPFS_OPTIONS, why: 'A tmpfs to hold them.' });
   // ro: the tmpfs itself sealed last, by a remount line (`mount --all` carries out a "none ... remount" entry): the
   // same MS_REMOUNT|MS_BIND call as a `mount -o remount,bind,ro` of its own, without its process.
   if (binds.length === 0 || !splitOptions(m).flags.includes('ro')) return binds;
   return [...binds, { source: 'none', target: m.target, type: 'none', options: SEAL_OPTIONS, why: 'The view itself read-only: nothing can be added beside the container\'s cgroups.' }];
 }
+
+/** The tmpfs of a v1 cgroup view (sealed read-only after its binds when the mount is ro). */
+const VIEW_TMPFS_OPTIONS = 'nosuid,nodev,noexec,mode=755,size=64k';
 
 /** The remount that makes a v1 cgroup view's tmpfs read-only (only this mount's flags: a bind remount). */
 const SEAL_OPTIONS = 'remount,bind,ro,nosuid,nodev,noexec';
@@ -106,8 +155,10 @@ function cgroupLines(cgroup: NonNullable<InitMount['cgroup']>, target: string, f
     if (dir === undefined) return [];
     return [`step mount -n --bind ${quoteWord(dir)} ${t}`, `step mount -n -o ${bindFlags} ${t}`];
   }
-  const lines = [`step mount -n -t tmpfs -o nosuid,nodev,noexec,mode=755,size=64k tmpfs ${t}`];
   const hierarchies = cgroup.dirs.map((dir) => hierarchyOf(cgroup, dir));
+  // The fstab holds the tmpfs, every bind and the seal (cgroupViewBinds).
+  if (fstab !== undefined && hierarchies.length > 0 && !hierarchies.some((h) => h.includes(','))) return [`step mount -n --all --fstab ${quoteWord(fstab)}`];
+  const lines = [`step mount -n -t tmpfs -o ${VIEW_TMPFS_OPTIONS} tmpfs ${t}`];
   // Co-mounted controllers' names ("cpu" -> "cpu,cpuacct"): made before the view is sealed read-only.
   const links = hierarchies.flatMap((hierarchy) => {
     const names = hierarchy.split(',');

@@ -17,7 +17,7 @@ import { exitCodeOf } from '../exec/executor.js';
 import { runCreated } from '../start-box/run-plan.js';
 import type { RuntimeGlobals } from './argv.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
-import { buildInitScript, initCgroupBinds } from './init-script.js';
+import { buildInitScript, initMountRuns, initCgroupBinds } from './init-script.js';
 import { CONSOLE_FD, launchArgv } from './launch-scripts.js';
 import { parseBundle } from '../oci/parse-bundle.js';
 import type { OciContainer } from '../oci/container.js';
@@ -273,7 +273,10 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   const cgroupBinds = initCgroupBinds(initInput);
   const cgroupFstab = cgroupBinds.length > 0 ? join(paths.dir, 'cgroup.fstab') : undefined;
   if (cgroupFstab) steps.push({ kind: 'write-text', path: cgroupFstab, content: renderFstab('The container\'s own cgroups, bound with the cgroup mount\'s flags into its tmpfs by the init.', cgroupBinds), why: 'The v1 cgroup view\'s binds, for one `mount --all`.' });
-  const init = buildInitScript({ ...initInput, ...(cgroupFstab ? { cgroupFstab } : {}) });
+  const mountRuns = initMountRuns(initInput);
+  const mountRunFstabs = mountRuns.map((_, i) => join(paths.dir, `mounts-${i + 1}.fstab`));
+  mountRuns.forEach((entries, i) => steps.push({ kind: 'write-text', path: mountRunFstabs[i]!, content: renderFstab('config.json\'s mounts in a row, mounted by the init in one call (X-mount.mkdir: each mount point made just before it).', entries), why: `config.json's mounts ${entries.map((e) => e.target.slice(c.root.path.length) || '/').join(' ')}, for one \`mount --all\`.` }));
+  const init = buildInitScript({ ...initInput, ...(cgroupFstab ? { cgroupFstab } : {}), ...(mountRunFstabs.length > 0 ? { mountRunFstabs } : {}) });
   const launchInput = {
     procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')),
     join: facts.join,

@@ -12,7 +12,7 @@ import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 import { commandCheckLines } from '../rootfs/command-check.js';
 import { consoleSocketArgv } from '../oci/console-socket.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
-import { cgroupViewBinds, MKDIRS_FUNCTION, mountsStepLines } from '../init/mount-steps.js';
+import { cgroupViewBinds, MKDIRS_FUNCTION, mountsStepLines, plainMountRuns, plainRunEntries } from '../init/mount-steps.js';
 import type { InitMount } from '../init/mounts.js';
 import type { FstabEntry } from '../rootfs/fstab.js';
 import { ociInitMounts } from './oci-mounts.js';
@@ -56,6 +56,8 @@ export interface InitInput {
   readonly toolboxFstab: string;
   /** A v1 "cgroup" mount's binds (cgroupViewBinds), one `mount --all`; absent: one bind and remount each. */
   readonly cgroupFstab?: string;
+  /** One fstab per run of plain mounts (initMountRuns), each one `mount --all`; absent: a mount(8) each. */
+  readonly mountRunFstabs?: readonly string[];
   readonly kernelPathsFstab: string | undefined;
   /** process.terminal: the caller's --console-socket, which gets the pty's master before create exits. */
   readonly consoleSocket?: string;
@@ -85,6 +87,12 @@ function initMounts(input: Omit<InitInput, 'cgroupFstab'>): InitMount[] {
 /** The binds of a v1 "cgroup" mount, for the fstab the init mounts them from (none: no such mount). */
 export function initCgroupBinds(input: Omit<InitInput, 'cgroupFstab'>): FstabEntry[] {
   return initMounts(input).flatMap(cgroupViewBinds);
+}
+
+/** The runs of plain mounts in a row (plainMountRuns), as the fstab entries each is mounted from. */
+export function initMountRuns(input: Omit<InitInput, 'cgroupFstab'>): FstabEntry[][] {
+  const mounts = initMounts(input);
+  return plainMountRuns(mounts).map((r) => plainRunEntries(mounts.slice(r.start, r.end)));
 }
 
 /** The init script's text; the container's argv arrives as "$@". */
@@ -133,7 +141,7 @@ export function buildInitScript(input: InitInput): string {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
   }
   lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
-  lines.push(...mountsStepLines(initMounts(input), c.root.path, input.cgroupFstab));
+  lines.push(...mountsStepLines(initMounts(input), c.root.path, input.cgroupFstab, input.mountRunFstabs));
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
   const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;

@@ -9,7 +9,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelPathMounts, toolboxMounts } from '../../src/init/mounts.js';
-import { cgroupViewBinds, MKDIRS_FUNCTION, mountStepLines, mountsStepLines } from '../../src/init/mount-steps.js';
+import { cgroupViewBinds, MKDIRS_FUNCTION, mountStepLines, mountsStepLines, plainMountRuns, plainRunEntries } from '../../src/init/mount-steps.js';
 import { linkLines } from '../../src/runtime/init-script.js';
 import { ociInitMounts } from '../../src/runtime/oci-mounts.js';
 import { buildLateMounts } from '../../src/rootfs/box-mounts.js';
@@ -68,6 +68,55 @@ test('fewer processes: a mount point is made only when missing; a v1 cgroup view
     'step mount -n --all --fstab /S/cgroup.fstab',
   ], 'the links before the fstab, whose last line seals the view');
   assert.equal(cgroupViewBinds(proc!), [], 'no binds for any other mount');
+  // No co-mounted controllers (no links to make in the tmpfs): the tmpfs, the binds and the seal are one mount(8).
+  const [single] = ociInitMounts('/R', [mount({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', flags: ['nosuid', 'ro'] })], { targets: ['/sys/fs/cgroup'], fileSources: [false], cgroupDirs: ['/sys/fs/cgroup/pids/c', '/sys/fs/cgroup/memory/c'], cgroupVersion: 1, cgroupRoot: '/sys/fs/cgroup' });
+  assert.equal(cgroupViewBinds(single!).map((e) => [e.source, e.target, e.type, e.options]), [
+    ['tmpfs', '/R/sys/fs/cgroup', 'tmpfs', 'nosuid,nodev,noexec,mode=755,size=64k'],
+    ['/sys/fs/cgroup/pids/c', '/R/sys/fs/cgroup/pids', 'none', 'bind,nosuid,ro,X-mount.mkdir'],
+    ['/sys/fs/cgroup/memory/c', '/R/sys/fs/cgroup/memory', 'none', 'bind,nosuid,ro,X-mount.mkdir'],
+    ['none', '/R/sys/fs/cgroup', 'none', 'remount,bind,ro,nosuid,nodev,noexec'],
+  ]);
+  assert.equal(mountStepLines(single!, '/R', '/S/cgroup.fstab').filter((l) => !l.startsWith('#')), ['[ -d "$R/sys/fs/cgroup" ] || step mkdir -p "$R/sys/fs/cgroup"', 'step mount -n --all --fstab /S/cgroup.fstab']);
+});
+
+test('runs of plain mounts: one mount --all each (X-mount.mkdir on every line); a file bind, copy-up or propagation breaks a run', () => {
+  const m = [
+    mount({ destination: '/proc', type: 'proc', source: 'proc' }),
+    mount({ destination: '/dev', flags: ['nosuid'], data: 'mode=755' }),
+    mount({ destination: '/dev/shm', type: 'bind', source: '/h/shm', bind: 'bind', flags: ['ro'] }),
+    mount({ destination: '/etc/hosts', type: 'bind', source: '/h/hosts', bind: 'bind' }),
+    mount({ destination: '/run', tmpcopyup: true }),
+    mount({ destination: '/a' }),
+    mount({ destination: '/a/b' }),
+    mount({ destination: '/dev/x' }),
+    mount({ destination: '/c', propagation: 'rslave' }),
+    mount({ destination: '/a/b/c' }),
+  ];
+  const dests = m.map((x) => x.destination);
+  const entries = ociInitMounts('/R', m, { targets: dests, fileSources: dests.map((d) => d === '/etc/hosts'), cgroupDirs: [], cgroupVersion: 1, cgroupRoot: '/sys/fs/cgroup' });
+  assert.equal(plainMountRuns(entries), [{ start: 0, end: 3 }, { start: 5, end: 8 }]);
+  assert.equal(plainRunEntries(entries.slice(0, 3)).map((e) => `${e.source} ${e.target} ${e.type} ${e.options}`), [
+    'proc /R/proc proc X-mount.mkdir',
+    'tmpfs /R/dev tmpfs nosuid,mode=755,X-mount.mkdir',
+    '/h/shm /R/dev/shm none bind,ro,X-mount.mkdir',
+  ], 'a bind keeps its flags: libmount remounts it itself');
+  const lines = mountsStepLines(entries, '/R', undefined, ['/S/m1.fstab', '/S/m2.fstab']).filter((l) => !l.startsWith('#'));
+  assert.equal(lines, [
+    'step mkdirs "$R/run" "$R/c"',
+    'step mount -n --all --fstab /S/m1.fstab',
+    'step mkfile "$R/etc/hosts"',
+    'step mount -n --bind /h/hosts "$R/etc/hosts"',
+    '[ -d "$S/copyup" ] || step mkdir -p "$S/copyup"',
+    'step mount -n -t tmpfs -o defaults tmpfs "$S/copyup"',
+    'step cp -a "$R/run"/. "$S/copyup/"',
+    'step mount -n --move "$S/copyup" "$R/run"',
+    'step mount -n --all --fstab /S/m2.fstab',
+    'step mkdirs "$R/a/b/c"',
+    'step mount -n -t tmpfs tmpfs "$R/c"',
+    'step mount -n --make-rslave "$R/c"',
+    'step mount -n -t tmpfs tmpfs "$R/a/b/c"',
+  ], 'the mount points of mounts outside a run still come right after what they land in');
+  assert.equal(mountsStepLines(entries, '/R').filter((l) => l.includes('--all')), [], 'no fstabs given: a mount(8) each');
 });
 
 test('mount points in groups: each made right after the last mount at or above it, one mkdir -p for the missing ones', () => {
