@@ -2,7 +2,7 @@
 // of config.json below the root the caller mounted, the masked and read-only kernel paths, /dev's nodes and links
 // and the toolbox; pivots into the root; reports "ready" to `create`; then waits at the gate until `start`,
 // and only then drops privileges (setpriv), loads the seccomp filter and becomes the container's process (env -i).
-// Only stock tools (mount, mkdir, mknod, perl-base for the links, prlimit, pivot_root) before pivot_root; after it,
+// Only stock tools (mount, mkdir, perl-base for /dev's nodes and links, prlimit, pivot_root) before pivot_root; after it,
 // builtins and the toolbox. Each process costs ~2 ms: a builtin test skips what exists, batches take one process.
 
 import { quoteWord } from '../plan/quote.js';
@@ -20,6 +20,7 @@ import { createContainerLines, startContainerLines, type InitHooks } from './ini
 import { escapeDoubleQuoted } from './resolve-in-root.js';
 import type { OciContainer, OciDevice, OciProcess } from '../oci/container.js';
 import { moveFdsArgv, type PassedFds } from './preserve-fds.js';
+import { mknodatNumber, nodesAndLinksLine } from './dev-nodes.js';
 
 const DEV_LINKS: readonly (readonly [string, string])[] = [
   ['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore'],
@@ -65,6 +66,8 @@ export interface InitInput {
   readonly hooks?: InitHooks;
   /** In a new user namespace, where mknod is not allowed: device nodes are bound from the host's (as runc does). */
   readonly userns?: boolean;
+  /** mknodat's syscall number for the nodes' perl (dev-nodes.ts); default: this host's; none known: mknod(1) each. */
+  readonly mknodat?: number;
   /** The console socket's connection, made by the launch on the host (in a user namespace): this fd, not the path. */
   readonly consoleFd?: number;
   /** --preserve-fds: the fds the init got at `at`.., moved to 3.. by the toolbox's perl just before setpriv. */
@@ -146,10 +149,18 @@ export function buildInitScript(input: InitInput): string {
   lines.push('', '# 3. /dev: linux.devices and the nodes every container gets (in a /dev of its own), the standard links.');
   const at = (path: string): string => `"$R${escapeDoubleQuoted(input.placed?.[path] ?? path)}"`;
   // With the guard the root's own /dev nodes are nodev: the default ones are made even without a /dev tmpfs (as runc).
-  for (const device of c.devices) if (device.origin === 'config' || devTmpfs || guard) lines.push(...deviceLines(device, at(device.path), input.userns === true));
-  if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
+  const devices = c.devices.filter((device) => device.origin === 'config' || devTmpfs || guard);
   const links = [...DEV_LINKS.map(([name, target]) => [target, at(`/dev/${name}`)] as const), ...(c.mounts.some((m) => m.destination === '/dev/pts') ? [['pts/ptmx', at('/dev/ptmx')] as const] : [])];
-  lines.push(...linkLines(links));
+  const mknodat = input.userns ? undefined : (input.mknodat ?? mknodatNumber());
+  if (mknodat !== undefined) {
+    // One perl makes every node (mknodat(2)) and link; the devices' binds (the guard) come after, as before.
+    lines.push(...devices.flatMap((d) => parentDirLines(at(d.path))), nodesAndLinksLine(mknodat, devices.map((device) => ({ device, word: at(device.path) })), links));
+    if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
+  } else {
+    for (const device of devices) lines.push(...deviceLines(device, at(device.path), input.userns === true));
+    if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
+    lines.push(...linkLines(links));
+  }
   lines.push(
     '',
     '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
@@ -248,12 +259,17 @@ export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSec
   });
 }
 
+/** A node's directory below /dev (e.g. /dev/net), made when missing. */
+function parentDirLines(t: string): string[] {
+  const dir = t.slice(0, t.lastIndexOf('/'));
+  return dir !== '"$R/dev' && dir !== '"$R' ? [`[ -d ${dir}" ] || step mkdir -p ${dir}"`] : [];
+}
+
 function deviceLines(d: OciDevice, t: string, bindFromHost: boolean): string[] {
   const mode = d.fileMode.toString(8);
   const node = d.type === 'p' ? `step mknod -m ${mode} ${t} p` : `step mknod -m ${mode} ${t} ${d.type} ${d.major} ${d.minor}`;
-  const dir = t.slice(0, t.lastIndexOf('/'));
   return [
-    ...(dir !== '"$R/dev' && dir !== '"$R' ? [`[ -d ${dir}" ] || step mkdir -p ${dir}"`] : []),
+    ...parentDirLines(t),
     // Only what is there is removed (a fresh /dev tmpfs has nothing): the test is a builtin, rm a process.
     `if [ -e ${t} ] || [ -L ${t} ]; then rm -f ${t}; fi`,
     // A bind keeps the host node's owner and mode: the host's own node is what the container opens.

@@ -5,7 +5,7 @@
 // host path: the mount lands inside the root and the host victim is untouched.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -109,6 +109,31 @@ test('create runs nothing of the process; the pid file has the init\'s host pid;
   assert.equal(rt('delete', 'gate').code, 0);
   assert.equal(cgroupsLeft(), [], 'delete removed the cgroups');
   assert.ok(!existsSync(join(root, 'gate')), 'delete removed the state');
+});
+
+test('/dev\'s nodes from the host: the default six and linux.devices (a nested one owned 1000:1001, mode 0600; a FIFO), each its type, numbers, mode and owner', () => {
+  const b = bundle('nodes', ['sleep', '100'], (c) => {
+    c.linux.devices = [
+      { path: '/dev/sub/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o600, uid: 1000, gid: 1001 },
+      { path: '/dev/myfifo', type: 'p', fileMode: 0o640 },
+    ];
+  });
+  const pidFile = join(base, 'nodes.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'nodes');
+  assert.equal(created.code, 0, created.stderr);
+  const dev = `/proc/${Number(readFileSync(pidFile, 'utf8'))}/root/dev`;
+  const seen = (name: string) => {
+    const st = statSync(join(dev, name));
+    return [name, st.isCharacterDevice() ? 'c' : st.isFIFO() ? 'p' : '?', st.isFIFO() ? '' : `${Math.floor(st.rdev / 256)}:${st.rdev % 256}`, (st.mode & 0o7777).toString(8), `${st.uid}:${st.gid}`];
+  };
+  assert.equal(['null', 'zero', 'full', 'random', 'urandom', 'tty'].map(seen), [
+    ['null', 'c', '1:3', '666', '0:0'], ['zero', 'c', '1:5', '666', '0:0'], ['full', 'c', '1:7', '666', '0:0'],
+    ['random', 'c', '1:8', '666', '0:0'], ['urandom', 'c', '1:9', '666', '0:0'], ['tty', 'c', '5:0', '666', '0:0'],
+  ]);
+  assert.equal(seen('sub/mynull'), ['sub/mynull', 'c', '1:3', '600', '1000:1001']);
+  assert.equal(seen('myfifo'), ['myfifo', 'p', '', '640', '0:0']);
+  assert.equal(readlinkSync(join(dev, 'fd')), '/proc/self/fd');
+  assert.equal(rt('delete', '--force', 'nodes').code, 0);
 });
 
 test('errors: one line on stderr and JSON lines in --log (level error, msg, time) and nothing else; delete --force of a missing id is 0', () => {
