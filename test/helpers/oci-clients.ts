@@ -98,6 +98,20 @@ export function runtimeWithRoot(dir: string, root: string): string {
   return path;
 }
 
+/**
+ * `dir` becomes a shared mount of its own (bound onto itself), as every mount is on a systemd host. podman 4.3 starts
+ * conmon of a container whose user namespace does not map the host's root in a mount namespace of its own, a copy of
+ * the host's, and counts on propagation (its comment: "so that the cleanup process is still able to umount the
+ * storage and the changes are propagated to the host"): the exit-cleanup process conmon starts unmounts the
+ * container's userdata/shm there and marks the storage unmounted. On a host whose mounts are private (this one) the
+ * host's copy stays, and `podman rm` (which then skips the unmount) fails EBUSY in c/storage's plain rm -rf of the
+ * container directory, whatever the OCI runtime (runc too). Undo: umount `dir` (after what is mounted below it).
+ */
+export function makeSharedMount(dir: string): void {
+  execFileSync('mount', ['--bind', dir, dir]);
+  execFileSync('mount', ['--make-shared', dir]);
+}
+
 /** podman with a private store under `dir`, nsbox-runtime as its runtime (state in `dir`/runtime), cgroupfs, no events. */
 export function privatePodman(dir: string, runtime?: string): Podman {
   const chosen = runtime ?? runtimeWithRoot(dir, join(dir, 'runtime'));

@@ -1,6 +1,7 @@
 // Integration (root): podman 4.3 + conmon drive bin/nsbox-runtime with a user namespace (`--uidmap 0:100000:65536`):
 // the container is root inside and uid 100000 on the host (checked from the host through its pid), a file it writes
-// to a -v volume belongs to 100000, exec runs in the same user namespace, and nothing is left afterwards.
+// to a -v volume belongs to 100000, exec runs in the same user namespace, and nothing is left afterwards. The store is
+// below a shared mount of its own, as podman expects a host's mounts to be (makeSharedMount says why).
 
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
-import { PODMAN_ULIMITS, buildBusyboxTar, has, makeCgroupParent, privatePodman } from '../helpers/oci-clients.js';
+import { PODMAN_ULIMITS, buildBusyboxTar, has, makeCgroupParent, makeSharedMount, privatePodman } from '../helpers/oci-clients.js';
 
 const cgroup = isRoot ? makeCgroupParent(`nsbox-rt-podman-userns-${process.pid}`) : undefined;
 const skipReason = !isRoot ? 'needs root' : !has('podman') || !has('conmon') ? 'needs podman and conmon (apt-get install podman)'
@@ -26,6 +27,8 @@ let before: Snapshot;
 
 test.before(() => {
   before = snapshot();
+  // As on a systemd host: podman's exit-cleanup process unmounts in conmon's own mount namespace (makeSharedMount).
+  makeSharedMount(base);
   const imported = podman('import', buildBusyboxTar(base), 'localhost/nsbox-bb:latest');
   assert.equal(imported.code, 0, `podman import: ${imported.stderr}`);
 });
@@ -35,7 +38,7 @@ test.after(async () => {
   cgroup?.remove();
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
     const target = line.split(' ')[4];
-    if (target?.startsWith(`${base}/`)) spawnSync('umount', ['-l', target]);
+    if (target === base || target?.startsWith(`${base}/`)) spawnSync('umount', ['-l', target]);
   }
   rmSync(base, { recursive: true, force: true });
   if (before) await assertNoLeaks(before, 'oci-podman-userns');
@@ -65,6 +68,25 @@ test('podman run -d + exec with --uidmap: host uid 100000, an own user namespace
   assert.equal(e.stdout.split('\n').slice(0, 2), [userNs, '0']);
   const removed = podman('rm', '-f', '-t', '0', 'u1');
   assert.is(removed.code, 0, `podman rm -f: ${removed.stderr}`);
+});
+
+test('a --uidmap container that exits by itself: the cleanup conmon starts unmounts its shm on the host too, rm succeeds', () => {
+  // The exit-cleanup process runs in conmon's mount namespace (podman's own, for a user namespace without the host's
+  // root) and marks the storage unmounted there; a host-side shm left behind made `podman rm` fail EBUSY.
+  const started = podman('run', '-d', '--name', 'e1', ...RUN(), 'localhost/nsbox-bb', 'true');
+  assert.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const shmMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/${id}/userdata/shm `));
+  let status = '';
+  for (let i = 0; i < 200 && status !== 'exited'; i++) {
+    status = podman('inspect', '-f', '{{.State.Status}}', 'e1').stdout.trim();
+    if (status !== 'exited') spawnSync('sleep', ['0.05']);
+  }
+  assert.is(status, 'exited', 'podman marks the container exited once conmon\'s cleanup process has run');
+  for (let i = 0; i < 40 && shmMounts().length > 0; i++) spawnSync('sleep', ['0.05']);
+  assert.equal(shmMounts(), [], 'the shm tmpfs is unmounted in the host\'s mount namespace');
+  const rm = podman('rm', 'e1');
+  assert.is(rm.code, 0, rm.stderr);
 });
 
 test('run -t and exec -t with --uidmap: a real pty inside (the console socket reached from the host side), exit status kept', () => {
