@@ -2,7 +2,7 @@
 // the network record, checks -p ports, and takes an address lease under the network lock. Records only: every
 // link and rule is made later by the plan's steps. With dryRun nothing is written.
 
-import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
 import { DEFAULT_NETWORK, portsOverlap, spellPort, type NetworkRequest, type PortMapping } from './request.js';
@@ -69,7 +69,7 @@ export function prepareNetwork(request: NetworkRequest, boxId: string, options: 
     if (!options.dryRun) {
       const paths = netPaths(stateDir);
       mkdirSync(paths.leases(network.name), { recursive: true });
-      mkdirSync(paths.boxes, { recursive: true });
+      privateBoxesDir(paths.boxes);
       if (!createRecord(paths.lease(network.name, lease.address), lease)) throw new Error(`internal: lease ${lease.address} taken under the lock`);
       ports.remember();
       refreshPeerHosts(stateDir, network.name);
@@ -200,4 +200,15 @@ function leaseFileAddresses(stateDir: string, network: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * STATE/net/boxes, root's alone (0700; an older nsbox made it 0755): each box's hosts, hostname and resolv.conf are
+ * bind-mounted writable into the box, whose root can write an executable there and chmod it setuid root; any host
+ * user who could reach the file would run it as root.
+ */
+function privateBoxesDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dir).mode & 0o7777;
+  if (mode & 0o077) chmodSync(dir, mode & 0o7700);
 }

@@ -3,10 +3,11 @@
 // (ROOT/containers/<id>/upper) and named volumes (ROOT/volumes/NAME/_data). Any host user who can reach one runs it
 // as root on the host (Docker's CVE-2021-41091). The victim is a host-only marker (0600, root's) that the probe
 // prints when it runs as root; it is run from the host as uid 65534 with no capabilities.
+// The same for the state dir's files a box on a network gets as /etc/hosts, /etc/hostname, /etc/resolv.conf.
 // Also what host-side nsbox reads from a running box: a fifo at /etc/passwd must not hang `exec -u`.
 
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,8 @@ int main(void) {
 
 test.after(() => {
   if (!skipReason) {
-    cli(['rm', '-f', 'planter', 'fifobox']);
+    cli(['rm', '-f', 'planter', 'fifobox', 'netplanter']);
+    cli(['network', 'rm', 'bridge']);
     cli(['volume', 'rm', 'loot']);
   }
   rmSync(base, { recursive: true, force: true });
@@ -94,6 +96,40 @@ test('a setuid-root program a box leaves in its upper layer and in a named volum
   ok(cli(['volume', 'rm', 'loot']), 'volume rm');
   await assertVictimIntact(victim, before, r.stdout + r.stderr, [join(root, 'containers')], 'setuid plant');
   await assertNoLeaks(leaks, 'setuid plant');
+});
+
+test('a setuid-root program a box on a bridge network writes into its /etc/hosts, /etc/hostname and /etc/resolv.conf (the state dir\'s files) cannot be run by another host user', async () => {
+  const before = fingerprint(victim);
+  const plant = 'for f in hosts hostname resolv.conf; do cat /probe/suid > /etc/$f && chmod 4755 /etc/$f; done; ls -ln /etc/hosts; exec sleep 600';
+  const r = cli(['run', '-d', '--name', 'netplanter', '--net', 'bridge', '-v', `${probeDir}:/probe:ro`, 'busybox', 'sh', '-c', plant]);
+  assert.is(r.code, 0, r.stderr);
+  let seen = r.stdout + r.stderr;
+  try {
+    const pid = Number(cli(['inspect', '-f', '{{.State.Pid}}', 'netplanter']).stdout.trim());
+    // The host side of each bind mount: mountinfo's root field (the source's path on its file system, here /).
+    let sources: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const info = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => /^\/etc\/(hosts|hostname|resolv\.conf)$/.test(f[4] ?? ''));
+      sources = info.map((f) => f[3]!);
+      if (sources.length === 3 && sources.every((p) => existsSync(p) && (statSync(p).mode & 0o4000) !== 0)) break;
+      spawnSync('sleep', ['0.05']);
+    }
+    assert.is(sources.length, 3, `the box's /etc files are bind mounts: ${sources.join(' ')}`);
+    assert.ok(sources.some((p) => p.startsWith(join(base, 'state', 'net'))), `some are the network's, in the state dir: ${sources.join(' ')}`);
+    for (const path of sources) {
+      assert.ok(path.startsWith(join(base, 'state', 'net')) || path.startsWith(join(root, 'containers')), `${path} is one of nsbox's files (the network's in the state dir, or the container's)`);
+      const s = statSync(path);
+      assert.ok(s.uid === 0 && (s.mode & 0o4000) !== 0, `${path} is setuid root on the host (the attack is in place)`);
+      const ran = runAsNobody(path);
+      seen += ran.out;
+      assert.not.ok(ran.out.includes(victim.secret.toString().trim()), `uid 65534 ran the box's ${path} as root: ${ran.out}`);
+      assert.ok(ran.status !== 0, `uid 65534 could not run ${path}: ${ran.out}`);
+    }
+  } finally {
+    cli(['rm', '-f', 'netplanter']);
+    cli(['network', 'rm', 'bridge']);
+  }
+  await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'setuid plant in /etc/hosts');
 });
 
 test('a store root an older nsbox made 0711 is made root\'s alone at the next run; a sticky shared root is refused, unchanged', () => {
