@@ -14,6 +14,7 @@ import { closeInheritedFds } from '../exec/close-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { checkCommandName } from '../rootfs/final-exec.js';
 import { isFrozen } from '../lifecycle/freeze-box.js';
+import { refusePipedTerminal } from '../tty/piped-terminal.js';
 import type { BoxRecord } from '../state/record.js';
 import { acquireLock } from '../state/lock.js';
 import { buildEnv } from '../spec/env.js';
@@ -78,6 +79,7 @@ export const command: NsboxCommand<ExecArgs> = {
     void yargsArgs;
     const [args, commandArgv] = splitExecWords(rawWordsAfter('exec'));
     if (commandArgv.length === 0 || commandArgv[0] === '') throw new NsboxError('missing command: nsbox exec BOX CMD [ARG...]');
+    refusePipedTerminal({ tty: args.tty, openStdin: args.interactive }, 'exec -it');
     if (args.workdir !== undefined && !args.workdir.startsWith('/')) throw flagError('--workdir', args.workdir, 'must be an absolute path');
     const extraEnv = buildEnv(args.env ?? [], [], process.env);
     const tool = (name: string): string => requireTool(name, (n) => findTool(n, HOST_PATH));

@@ -11,6 +11,7 @@ import { STATE_OPTION } from '../state/paths.js';
 import { openBox, openStateFromArgs, refreshBox, type OpenedBox } from '../lifecycle/open-box.js';
 import { followUntilExit, startBox } from '../lifecycle/start-again.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../tty/attach-protocol.js';
+import { refusePipedTerminal } from '../tty/piped-terminal.js';
 
 interface StartArgs {
   boxes: string[];
@@ -36,6 +37,9 @@ export const command: NsboxCommand<StartArgs> = {
       const keys = parseDetachKeys(String(args['detach-keys']));
       if (args.boxes.length > 1) throw new NsboxError('cannot attach to more than one box', { hint: 'start the others without -a and -i' });
       const box = openBox(state, String(args.boxes[0]));
+      const recipe = box.record.launch;
+      const process = recipe?.kind === 'image' ? recipe.spec.box.process : recipe?.spec.process;
+      if (args.interactive && process) refusePipedTerminal({ tty: process.tty, openStdin: true }, 'start -ai');
       return startAttached(box, await startBox(box), args.interactive, keys);
     }
     return eachBox(args.boxes.map(String), async (ref) => {

@@ -4,6 +4,7 @@
 // when it must be (recorded-box.ts) and executed in its launch mode (run-plan.ts, which `nsbox-runtime create`'s
 // OCI-created mode shares).
 
+import { refusePipedTerminal } from '../tty/piped-terminal.js';
 import type { BoxDescription } from '../spec/box-description.js';
 import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { CgroupRequest } from '../cgroup/request.js';
@@ -40,6 +41,7 @@ const IMAGE_TOOLS = ['env', 'setpriv', 'unshare', 'sh', 'mount', 'umount', 'pivo
  */
 export async function startBox(box: BoxToStart, mode: Exclude<StartMode, 'oci-created'>, args: Readonly<Record<string, unknown>>): Promise<number> {
   try {
+    if (mode === 'foreground' && !args['dry-run']) refusePipedTerminal(descriptionOf(box).process, 'run -it');
     if (box.kind === 'host' && !isRecorded(args)) return await startPlain(box.description, box.title, args);
     // Loaded only for image boxes (start-up time of a host-root box).
     const buildImagePlan = box.kind === 'image' ? (await import('../plan/build-image-plan.js')).buildImagePlan : undefined;

@@ -7,14 +7,13 @@
 // On v2 run it with: /work/shared/vm/run-cgroup2 --share "$PWD" -- node test/run.js integration lifecycle-pause
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeCgroupParents } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 import { testCgroupDir } from '../helpers/cgroup-dirs.js';
 
@@ -55,13 +54,7 @@ test.before(() => {
 
 test.after(() => {
   if (!skipReason) for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
-  for (const dir of readdirSync('/sys/fs/cgroup')) {
-    try {
-      execFileSync('rmdir', [join('/sys/fs/cgroup', dir, PARENT)], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
+  removeCgroupParents([`./${PARENT}`]); // every hierarchy, v2's unified one too
   rmSync(base, { recursive: true, force: true });
 });
 

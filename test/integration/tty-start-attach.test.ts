@@ -3,6 +3,7 @@
 // once), the window size and its changes reach it, Ctrl-P Ctrl-Q detaches (the box runs on, checked from the host),
 // start -ai of the running box attaches again, `exit 4` ends it and start exits 4. `start -a` of a -t box: output and
 // window size, no stdin. A `run -i` box without a terminal: start -ai passes a pipe's stdin and ends with the box.
+// And -i -t from a pipe (run, exec, start -ai) is refused as Docker refuses it, with nothing made.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -140,6 +141,27 @@ test('a -i box without a terminal: start -ai passes stdin from a pipe, prints it
   assert.match(status('si'), /^Exited \(3\)/);
   assert.is(cli(['rm', 'si']).code, 0);
   await assertNoLeaks(before, 'start -a -i of a -i box');
+});
+
+test('-it with a pipe on stdin (run, exec, start -ai): the input device is not a TTY, 125, nothing made', async () => {
+  if (skipReason) return console.log(`SKIP: ${skipReason}`);
+  const before = snapshot({ stateDirs: [state] });
+  // Before: the pipe's keys reached the box's pty and sh waited for ever at its prompt.
+  const piped = cli(['run', '--rm', '-it', '--name', 'pp', 'busybox', 'sh'], 'echo hi\n');
+  assert.equal([piped.code, piped.stdout, piped.stderr], [125, '', 'nsbox: cannot run -it: the input device is not a TTY (stdin is a pipe or a file)\nnsbox: hint: use -i without -t to pass stdin to the box\n']);
+  assert.is(cli(['ps', '-a', '-q']).stdout, '', 'no box recorded');
+  const plain = cli(['run', '--rm', '-i', 'busybox', 'sh'], 'echo hi\n');
+  assert.equal([plain.code, plain.stdout], [0, 'hi\n'], '-i alone pipes stdin');
+  assert.is(cli(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'exit 2'], 'x\n').code, 2, '-t alone is fine');
+  assert.is(cli(['run', '-d', '-it', '--name', 'pp', 'busybox', 'sh']).code, 0, 'run -dit needs no terminal');
+  const exec = cli(['exec', '-it', 'pp', 'sh', '-c', 'exit 3'], 'x\n');
+  assert.equal([exec.code, exec.stderr.split('\n')[0]], [125, 'nsbox: cannot exec -it: the input device is not a TTY (stdin is a pipe or a file)']);
+  assert.is(cli(['stop', '-t', '0', 'pp']).code, 0);
+  const start = cli(['start', '-ai', 'pp'], 'x\n');
+  assert.equal([start.code, start.stderr.split('\n')[0]], [125, 'nsbox: cannot start -ai: the input device is not a TTY (stdin is a pipe or a file)']);
+  assert.match(status('pp'), /^Exited/, 'start -ai refused before the box started');
+  assert.is(cli(['rm', 'pp']).code, 0);
+  await assertNoLeaks(before, '-it from a pipe');
 });
 
 test('start -ai: one box only, and a clear error for an unknown one', () => {
