@@ -14,6 +14,23 @@ export const PODMAN_ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'np
 
 export const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
+/** The pids in a cgroup with their command lines, '' when it has none. */
+function taskList(cgroupDir: string): string {
+  let pids: string[];
+  try {
+    pids = readFileSync(join(cgroupDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return '';
+  }
+  return pids.map((pid) => {
+    try {
+      return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().slice(0, 120)}`;
+    } catch {
+      return pid;
+    }
+  }).join('; ');
+}
+
 /** A busybox root file system (relative applet links) packed as a tar, for `podman import`. */
 export function buildBusyboxTar(dir: string): string {
   const root = join(dir, 'bb-rootfs');
@@ -68,8 +85,13 @@ export function makeCgroupParent(name: string): CgroupParent | undefined {
       for (const dir of [...below(), ...missing].sort((a, b) => b.length - a.length)) {
         try {
           rmdirSync(dir);
-        } catch {
-          // gone, or not empty (then it is not ours alone)
+        } catch (error) {
+          // gone, or not empty (then it is not ours alone). Busy with tasks: say whose, for the runner's leftover-cgroup
+          // failure (podman's `conmon` cgroup was seen left behind under load, its tasks gone when looked at later).
+          if ((error as NodeJS.ErrnoException).code === 'EBUSY') {
+            const tasks = taskList(dir);
+            if (tasks !== '') console.log(`cgroup ${dir} not removed, its tasks: ${tasks}`);
+          }
         }
       }
     },
