@@ -176,6 +176,7 @@ export function buildInitScript(input: InitInput): string {
       `step mount -n --all --fstab ${quoteWord(input.kernelPathsFstab)}`,
     );
   }
+  lines.push(...preloadMaskLines(at(PRELOAD_PATH)));
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
   if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',')} "$R"`);
   if (input.rlimits && input.rlimits.length > 0) {
@@ -291,7 +292,31 @@ const SYMLINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { -e $li
 
 /** The paths the init makes nodes, links and mount points at itself: `placed` says where each is in the root. */
 export function initPaths(c: OciContainer): string[] {
-  return [...new Set([TOOLBOX_DIR, ...c.devices.map((d) => d.path), ...DEV_LINKS.map(([name]) => `/dev/${name}`), '/dev/ptmx', '/dev/console', '/dev/pts/ptmx'])];
+  return [...new Set([TOOLBOX_DIR, ...c.devices.map((d) => d.path), ...DEV_LINKS.map(([name]) => `/dev/${name}`), '/dev/ptmx', '/dev/console', '/dev/pts/ptmx', PRELOAD_PATH])];
+}
+
+/** The container's /etc/ld.so.preload, as the host's loader that runs the toolbox reads it. */
+const PRELOAD_PATH = '/etc/ld.so.preload';
+
+/**
+ * The toolbox's tools (umount, setpriv, env, perl; exec's shell) run through the host's loader with the container's
+ * root as theirs, and ld.so loads whatever /etc/ld.so.preload names, before any capability is dropped: an image
+ * (or a container process, for a later exec) would run its code with the host root's capabilities. So, as for
+ * image boxes (src/rootfs/preload-guard.ts): /etc becomes a mount point (recursively bound onto itself, keeping the
+ * caller's binds in it: it cannot be renamed away), and the file an empty read-only one (/dev/null). A link there
+ * is removed (never written through); on a root where the file cannot be made, the container cannot make it either.
+ */
+function preloadMaskLines(file: string): string[] {
+  const dir = file.replace(/\/ld\.so\.preload"$/, '"');
+  return [
+    '',
+    '# 6. /etc/ld.so.preload: empty and read-only, /etc a mount point of its own (the host\'s loader, which runs the',
+    '#    toolbox before the capability drop, would load what it names).',
+    `{ [ -d ${dir} ] && ! [ -L ${dir} ]; } || step mkdir ${dir}`,
+    `step mount -n --rbind ${dir} ${dir}`,
+    `if [ -L ${file} ] || { [ -e ${file} ] && ! [ -f ${file} ]; }; then step rm -rf ${file}; fi`,
+    `if [ -f ${file} ] || { : > ${file}; } 2>/dev/null; then step mount -n -o bind,ro /dev/null ${file}; fi`,
+  ];
 }
 
 function pathOf(env: readonly string[]): string {

@@ -257,6 +257,47 @@ __attribute__((constructor)) static void probe(void) {
   assert.is(rt('delete', '--force', 'nss').code, 0);
 });
 
+test('the image\'s /etc/ld.so.preload never reaches the toolbox (init, exec), nor one a container process writes or puts in a new /etc; the host file a link there names is untouched', () => {
+  const b = bundle('preload', ['sleep', '60']);
+  const victimFile = join(b, 'host-victim');
+  writeFileSync(victimFile, 'precious\n');
+  // The library the image names: it reports where it runs (busybox is static: only the toolbox's tools load it).
+  const src = join(b, 'preload-probe.c');
+  writeFileSync(src, '#include <stdio.h>\n__attribute__((constructor)) static void probe(void) { dprintf(2, "PRELOAD-PROBE ran\\n"); }\n');
+  const lib = join(b, 'rootfs', 'lib', 'probe.so');
+  mkdirSync(join(b, 'rootfs', 'lib'), { recursive: true });
+  const built = spawnSync('gcc', ['-shared', '-fPIC', '-O1', '-o', lib, src], { encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+  writeFileSync(join(b, 'rootfs', 'etc', 'ld.so.preload'), '/lib/probe.so\n');
+  const ran = rt('run', '--detach', '--bundle', b, 'preload');
+  assert.is(ran.code, 0, ran.stderr);
+  const pid = initPid('preload');
+  assert.is(readFileSync(`/proc/${pid}/root/etc/ld.so.preload`, 'utf8'), '', 'the container sees an empty /etc/ld.so.preload');
+  // The container tries to plant one for the next exec: write it, or move /etc away and make a new one.
+  const plant = rt('exec', 'preload', 'sh', '-c', 'echo /lib/probe.so > /etc/ld.so.preload 2>/dev/null; echo "kept $(wc -c < /etc/ld.so.preload)"; mv /etc /etc2 2>/dev/null && mkdir /etc && echo /lib/probe.so > /etc/ld.so.preload && echo moved || echo move-refused');
+  assert.is(plant.code, 0, plant.stderr);
+  assert.match(plant.stdout, /^kept 0$/m, 'a write goes nowhere (the file is /dev/null, read-only)');
+  assert.match(plant.stdout, /move-refused/, '/etc is a mount point: it cannot be moved away');
+  assert.is(readFileSync(`/proc/${pid}/root/etc/ld.so.preload`, 'utf8'), '', 'still empty, seen from the host');
+  const exec = rt('exec', 'preload', 'true');
+  assert.is(exec.code, 0, exec.stderr);
+  for (const [what, out] of [['the init', ran.stderr], ['exec', plant.stderr + exec.stderr]] as const) {
+    assert.not.match(out, /PRELOAD-PROBE/, `${what}: the toolbox loaded the container's /etc/ld.so.preload`);
+  }
+  assert.is(rt('delete', '--force', 'preload').code, 0);
+  // A link at /etc/ld.so.preload is removed, never written through or mounted over (its target is the host's).
+  rmSync(join(b, 'rootfs', 'etc', 'ld.so.preload'));
+  spawnSync('ln', ['-s', victimFile, join(b, 'rootfs', 'etc', 'ld.so.preload')]);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { process: { args: string[] } };
+  writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, args: ['true'] } }));
+  const linked = rt('run', '--bundle', b, 'preload-link');
+  assert.is(linked.code, 0, linked.stderr);
+  assert.not.match(linked.stderr, /PRELOAD-PROBE/);
+  assert.is(readFileSync(victimFile, 'utf8'), 'precious\n', 'the host file the link named is unchanged');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(victimFile), 'nothing is mounted on it');
+  rt('delete', '--force', 'preload-link');
+});
+
 test('/proc and /sys: read-only /proc/sys and the masks hold against writes, remount and umount (the host\'s value is unchanged)', () => {
   const knob = '/proc/sys/vm/max_map_count';
   const hostValue = readFileSync(knob, 'utf8');
