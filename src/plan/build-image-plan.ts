@@ -26,6 +26,7 @@ import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
+import { preloadUnderWritableMount } from '../rootfs/preload-guard.js';
 
 /** `run -d IMAGE`: the box outlives nsbox in a session of its own, output to its log, its exit to the exit file. */
 export interface ImagePlanOptions {
@@ -138,6 +139,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     capabilities: spec.capabilities,
     noNewPrivs: !spec.privileged,
     blockDevices: spec.blockDevices,
+    preloadOverMount: !spec.privileged && preloadUnderWritableMount(spec.mounts),
     cgroupView,
     seccomp: facts.seccomp,
     init: box.init,

@@ -9,6 +9,7 @@ import type { ContainerDir } from './container-dir.js';
 import { buildFinalExecArgv, type FinalExecInput } from './final-exec.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
+import { preloadOverMountLines } from './preload-guard.js';
 import { commandCheckLines } from './command-check.js';
 import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices.js';
 import { CGROUP_VIEW_DIR, cgroupNamespaceArgv, type CgroupView } from './cgroup-view.js';
@@ -55,6 +56,8 @@ export interface ImageInitInput {
   readonly seccomp?: BoxSeccomp;
   /** --init: PID 1 is a small reaper (the toolbox's sh, as dropped as the command) and the command its child. */
   readonly init?: boolean;
+  /** A writable user mount covers /etc or /etc/ld.so.preload: mask that file on top of it (preload-guard.ts). */
+  readonly preloadOverMount?: boolean;
 }
 
 /**
@@ -134,6 +137,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '#    Its last line makes the toolbox directory itself a read-only mount (nsbox exec runs its tools with every',
     '#    capability: a box process must not be able to rename it away or put files in it).',
     `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
+    ...(input.preloadOverMount ? preloadOverMountLines() : []),
     '',
     '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
     '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',

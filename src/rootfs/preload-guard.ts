@@ -17,6 +17,26 @@ export function guardsPreload(mounts: readonly UserMount[]): boolean {
   return !mounts.some((m) => ['etc', PRELOAD_FILE].includes(m.target.join('/')));
 }
 
+/**
+ * A writable user mount at /etc or at the file itself turns the guard above off (its content is the user's), yet a
+ * box process could write the file there for the next `nsbox exec`: then the mask goes on top, after the user's
+ * mounts (preloadOverMountLines).
+ */
+export function preloadUnderWritableMount(mounts: readonly UserMount[]): boolean {
+  return mounts.some((m) => ['etc', PRELOAD_FILE].includes(m.target.join('/')) && (m.kind === 'volume' ? !m.readOnly : !/(^|,)ro(,|$)/.test(m.options)));
+}
+
+/** Init lines, after the late mounts: a link or non-file there removed (never followed), the file made, masked. */
+export function preloadOverMountLines(): string[] {
+  const p = `"$R/${PRELOAD_FILE}"`;
+  return [
+    '# 5b. A writable user mount covers /etc: its ld.so.preload (a box process could write it) becomes /dev/null, read-only.',
+    `if [ -L ${p} ] || { [ -e ${p} ] && ! [ -f ${p} ]; }; then step rm -rf ${p}; fi`,
+    `[ -f ${p} ] || step mkfiles ${p}`,
+    `step mount -n -o bind,ro /dev/null ${p}`,
+  ];
+}
+
 /** /etc onto itself: first, before anything is mounted inside it (a plain bind would hide those mounts). */
 export function etcSelfBind(root: string): FstabEntry {
   return { source: `${root}/etc`, target: `${root}/etc`, type: 'none', options: 'bind', why: '/etc becomes a mount point of its own: it cannot be renamed away (see /etc/ld.so.preload below).' };

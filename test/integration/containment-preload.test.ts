@@ -124,6 +124,25 @@ test('a box process cannot plant /etc/ld.so.preload for nsbox exec: not by writi
   ok(run(['rm', '-f', 'planter']), 'rm');
 });
 
+test('a writable volume at /etc: a box process cannot plant ld.so.preload there for nsbox exec; a link there is removed, its host target untouched', async () => {
+  rmSync(VICTIM, { force: true });
+  ok(run(['volume', 'create', 'etcv']), 'volume create');
+  const data = join(STORE, 'volumes', 'etcv', '_data');
+  // What an earlier box could have left in the volume: a link to a host file at ld.so.preload.
+  const hostFile = join(BASE, 'host-file');
+  writeFileSync(hostFile, 'precious\n');
+  execFileSync('ln', ['-s', hostFile, join(data, 'ld.so.preload')]);
+  ok(run(['run', '-d', '--name', 'etcbox', '-v', 'etcv:/etc', '-v', `${OUT}:/out`, '-v', `${LIB}:/lib-in:ro`, 'busybox', 'sleep', '100']), 'run -d');
+  const tries = ok(run(['exec', 'etcbox', 'sh', '-c', 'cp /lib-in/noted.so /etc/noted.so; echo /etc/noted.so > /etc/ld.so.preload; echo "kept $(wc -c < /etc/ld.so.preload)"']), 'plant');
+  assert.is(tries, 'kept 0\n', 'a write goes nowhere');
+  ok(run(['exec', 'etcbox', 'true']), 'exec after the plant');
+  assert.is(victim(), '', `the library was loaded by: ${victim()}`);
+  ok(run(['rm', '-f', 'etcbox']), 'rm');
+  assert.is(readFileSync(hostFile, 'utf8'), 'precious\n', 'the link\'s host target is unchanged');
+  assert.ok(lstatSync(join(data, 'ld.so.preload')).isFile(), 'the link was replaced by a file of the volume');
+  ok(run(['volume', 'rm', 'etcv']), 'volume rm');
+});
+
 test('a symlinked /etc/ld.so.preload in an image is refused before anything is created', async () => {
   const r = run(['run', '--rm', 'preload:link', 'true']);
   assert.is(r.code, 125, r.stderr);
