@@ -99,10 +99,12 @@ test('fast: the version probes run in parallel (well under 2 s)', () => {
   assert.ok(json.ms < 2000, `took ${json.ms} ms`);
 });
 
-test('unknown flags: one line, exit 125', () => {
+test('unknown flags: a one-line error naming the flag (and at most a hint line), exit 125', () => {
   const result = doctor('--bogus');
   assert.is(result.status, 125);
-  assert.is(result.stderr.trim().split('\n').length, 1, result.stderr);
+  const [error, ...rest] = result.stderr.trim().split('\n');
+  assert.is(error, 'nsbox: unknown flag --bogus for nsbox doctor', result.stderr);
+  assert.ok(rest.length <= 1 && rest.every((l) => l.startsWith('nsbox: hint: ')), result.stderr);
 });
 
 test.run();
