@@ -107,3 +107,17 @@ export function spawnOnPty(argv: readonly string[], options: { rows?: number; co
     exited,
   };
 }
+
+let lineCounter = 0;
+/**
+ * Types a shell line into `s` (a shell on the pty) that ends by echoing a marker only its execution prints
+ * ("=<tag><n>=", built with $((n*1)) so the echoed keys never match); resolves with what the line printed before it.
+ */
+export async function typeLine(s: PtySession, line: string, tag = 'L'): Promise<string> {
+  const n = ++lineCounter;
+  const from = s.output().length;
+  s.type(`${line}; echo "=${tag}$((${n}*1))="\r`);
+  await s.waitFor(`=${tag}${n}=`, 10_000, from);
+  const seen = s.output().slice(from);
+  return seen.slice(0, seen.lastIndexOf(`=${tag}${n}=`));
+}

@@ -7,6 +7,7 @@
 // .ci/run) a skip is a failure that names what was missing.
 
 import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
 
 type Hook = () => unknown;
 
@@ -117,4 +118,13 @@ export function gatedTest(skipReason: string | undefined): GatedTest {
 export function skipPart(what: string, reason: string): void {
   if (noSkip) throw new Error(`${what} skipped (${reason}), but NSBOX_TEST_NO_SKIP=1: it must run here`);
   console.log(`${PART_MARKER} ${what}: ${reason}`);
+}
+
+/** Polls `check` every 50 ms until it holds; fails with `what` after `withinMs`. */
+export async function eventually(check: () => boolean, what: string, withinMs = 5_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.unreachable(what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

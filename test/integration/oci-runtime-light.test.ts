@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
-import { gatedTest } from '../helpers/suite.js';
+import { eventually, gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
 import { RUNTIME, buildBusyboxTar } from '../helpers/oci-clients.js';
 
@@ -71,11 +71,6 @@ function status(id: string): string {
   return JSON.parse(light).status;
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(check(), `timed out waiting for ${what}`);
-}
-
 test.before(() => {
   before = snapshot();
   buildBusyboxTar(base);
@@ -104,7 +99,7 @@ test('a container\'s whole life in sh: state at every status as Node prints it, 
 
   const started = rt('light', 'start', 'life');
   assert.is(started.code, 0, started.stderr);
-  await until('the process to run', () => existsSync(join(b, 'rootfs/tmp/up')));
+  await eventually(() => existsSync(join(b, 'rootfs/tmp/up')), 'the process to run');
   assert.is(status('life'), 'running');
 
   assert.is(rt('any', 'pause', 'life').code, 0);
@@ -117,14 +112,14 @@ test('a container\'s whole life in sh: state at every status as Node prints it, 
   for (const [signal, seen] of [['USR1', 'usr1\n'], ['SIGHUP', 'usr1\nhup\n'], ['10', 'usr1\nhup\nusr1\n']] as const) {
     const r = rt('light', 'kill', 'life', signal);
     assert.is(r.code, 0, `${signal}: ${r.stderr}`);
-    await until(`${signal} to arrive`, () => got() === seen);
+    await eventually(() => got() === seen, `${signal} to arrive`);
   }
   assert.is(rt('light', 'delete', 'life').code, 127, 'running, no --force: sh leaves it to Node (not on this PATH)');
   assert.ok(existsSync(`/proc/${pid}`), 'and nothing was done');
 
   assert.is(rt('light', 'kill', 'life', 'KILL').code, 0);
   // One answer per poll while it dies (sh and Node asked a moment apart could see it either side of its end).
-  await until('the init to die', () => JSON.parse(stateOf('light', 'life')).status === 'stopped');
+  await eventually(() => JSON.parse(stateOf('light', 'life')).status === 'stopped', 'the init to die');
   assert.is(status('life'), 'stopped');
   assert.is(JSON.parse(stateOf('light', 'life')).pid, 0);
   const deleted = rt('light', 'delete', 'life');
@@ -139,7 +134,7 @@ test('delete --force of a running container in sh: every process of its cgroups 
   const b = bundle('busy', ['sh', '-c', 'sleep 1000 & sleep 1000 & echo up > /tmp/up; wait']);
   assert.is(rt('any', 'create', '--bundle', b, '--pid-file', join(base, 'busy.pid'), 'busy').code, 0);
   assert.is(rt('light', 'start', 'busy').code, 0);
-  await until('the process to run', () => existsSync(join(b, 'rootfs/tmp/up')));
+  await eventually(() => existsSync(join(b, 'rootfs/tmp/up')), 'the process to run');
   const state = JSON.parse(readFileSync(join(root, 'busy', 'state.json'), 'utf8'));
   const procs = readFileSync(join(state.cgroup.dirs[0].dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
   assert.is(procs.length, 3, `sh and two sleeps in ${state.cgroup.dirs[0].dir}: ${JSON.stringify(state.cgroup.dirs.map((d: { dir: string }) => [d.dir, readFileSync(join(d.dir, 'cgroup.procs'), 'utf8')]))}`);
@@ -155,7 +150,7 @@ test('an init named with a newline (/proc/PID/stat over two lines): sh declines,
   writeFileSync(join(b, 'rootfs/bin/x\nS) R 1 2 3 4'), '#!/bin/sh\necho up > /tmp/up\nwhile :; do sleep 1; done\n', { mode: 0o755 });
   assert.is(rt('any', 'create', '--bundle', b, '--pid-file', join(base, 'nl.pid'), 'nl').code, 0);
   assert.is(rt('light', 'start', 'nl').code, 0);
-  await until('the process to run', () => existsSync(join(b, 'rootfs/tmp/up')));
+  await eventually(() => existsSync(join(b, 'rootfs/tmp/up')), 'the process to run');
   const pid = Number(readFileSync(join(base, 'nl.pid'), 'utf8'));
   assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8'), /^\d+ \(x\n/);
   assert.is(rt('light', 'state', 'nl').code, 127, 'sh gave no answer of its own');

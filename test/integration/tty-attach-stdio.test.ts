@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { NSBOX, isRoot, nsbox, exitOf } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { eventually as waitUntil } from '../helpers/suite.js';
 import { spawnOnPty } from '../helpers/pty.js';
 
 const python = spawnSync('python3', ['-c', 'import pty, termios'], { encoding: 'utf8' }).status === 0;
@@ -36,13 +37,8 @@ function attach(args: string[], stdin: 'pipe' | 'ignore' = 'ignore') {
   return { child, output: () => out, exited: exitOf(child) };
 }
 
-async function eventually(check: () => boolean, what: string, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.unreachable(what);
-    await sleep(50);
-  }
-}
+/** This file's waits are longer (attach to boxes that start on a busy host). */
+const eventually = (check: () => boolean, what: string, withinMs = 10_000): Promise<void> => waitUntil(check, what, withinMs);
 
 /** SIGINT's bit in a SigIgn/SigCgt mask of /proc/PID/status. */
 const intIgnored = (pid: number): boolean => (BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`) & 2n) !== 0n;

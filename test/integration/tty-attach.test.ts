@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { NSBOX, isRoot, nsbox } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
-import { spawnOnPty, type PtySession } from '../helpers/pty.js';
+import { eventually } from '../helpers/suite.js';
+import { spawnOnPty, typeLine, type PtySession } from '../helpers/pty.js';
 
 const python = spawnSync('python3', ['-c', 'import pty, termios'], { encoding: 'utf8' }).status === 0;
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : !python ? 'needs python3 (the test drives a pty with it)' : undefined;
@@ -36,24 +37,8 @@ const socketOf = (id: string): string => join(state, 'boxes', id, 'attach.sock')
 const status = (name: string): string => cli(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']).stdout;
 
 /** Wait until `check` holds (the supervisor tidies up just after the relay sends the exit status). */
-async function eventually(check: () => boolean, what: string, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.unreachable(what);
-    await sleep(50);
-  }
-}
-
-let counter = 0;
 /** Type a command line and wait for the marker only its execution prints. */
-async function run(s: PtySession, line: string): Promise<string> {
-  const n = ++counter;
-  const from = s.output().length;
-  s.type(`${line}; echo "=A$((${n}*1))="\r`);
-  await s.waitFor(`=A${n}=`, 10_000, from);
-  const seen = s.output().slice(from);
-  return seen.slice(0, seen.lastIndexOf(`=A${n}=`));
-}
+const run = (s: PtySession, line: string): Promise<string> => typeLine(s, line, 'A');
 const attach = (name: string, extra: string[] = [], size = { rows: 30, cols: 100 }) => spawnOnPty([NSBOX, 'attach', ...extra, name], { env: env(), ...size });
 
 test.before(() => {
