@@ -89,7 +89,12 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     'cd "$1" 2>&9 || { echo "failed: cd $1" >&9; exit 125; }',
     'shift',
     'exec 8<&0',
-    pty === undefined ? '"$@" <&8 8<&- 9>&- &' : `"$@" 0<>/dev/pts/${pty} 1>&0 2>&0 8<&- 9>&- &`,
+    // Detached: the process waits until nsbox-runtime has exited (its end of fd 9 closes then), so it cannot end
+    // before the caller has read the pid file: containerd 1.6's shim drops an exit whose pid it does not know yet
+    // (and `ctr task exec` then waits forever).
+    ...(o.detach
+      ? [pty === undefined ? '{ read -r _ <&9; exec "$@" 9>&-; } <&8 8<&- &' : `{ read -r _ <&9; exec "$@" 9>&-; } 0<>/dev/pts/${pty} 1>&0 2>&0 8<&- &`]
+      : [pty === undefined ? '"$@" <&8 8<&- 9>&- &' : `"$@" 0<>/dev/pts/${pty} 1>&0 2>&0 8<&- 9>&- &`]),
     'echo "pid $!" >&9',
     'exec 9>&- 8<&-',
     ...(o.detach ? ['exit 0'] : ['wait $!', 'exit $?']),
@@ -121,7 +126,11 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
       pipe.on('data', (d: string) => {
         t += d;
         if (/^pid \d+$/m.test(t)) {
-          pipe.destroy();
+          // Detached, the process waits for this end to close: it stays open (not holding the event loop) until exit.
+          if (o.detach) {
+            pipe.pause();
+            (pipe as unknown as { unref(): void }).unref();
+          } else pipe.destroy();
           resolve(t);
         }
       });

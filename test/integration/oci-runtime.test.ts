@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { NSBOX, isRoot } from '../helpers/nsbox.js';
-import { gatedTest } from '../helpers/suite.js';
+import { eventually, gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
 import { RUNTIME, buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
 
@@ -134,6 +134,22 @@ test('/dev\'s nodes from the host: the default six and linux.devices (a nested o
   assert.equal(seen('myfifo'), ['myfifo', 'p', '', '640', '0:0']);
   assert.equal(readlinkSync(join(dev, 'fd')), '/proc/self/fd');
   assert.equal(rt('delete', '--force', 'nodes').code, 0);
+});
+
+test('exec --detach: the process runs only once nsbox-runtime has exited, its pid file written (containerd 1.6\'s shim loses an exit whose pid it has not read yet)', async () => {
+  const b = bundle('detached', ['sleep', '100']);
+  assert.equal(rt('create', '--bundle', b, '--pid-file', join(base, 'detached.pid'), 'detached').code, 0);
+  assert.equal(rt('start', 'detached').code, 0);
+  for (let i = 0; i < 5; i++) {
+    // The pid file is in the container's root: the process reads it the moment it runs.
+    const pidFile = join(b, 'rootfs', `exec${i}.pid`);
+    const seen = join(b, 'rootfs', `seen${i}`);
+    const r = rt('exec', '--detach', '--pid-file', pidFile, 'detached', 'sh', '-c', `cat /exec${i}.pid > /seen${i}.tmp 2>&1; mv /seen${i}.tmp /seen${i}`);
+    assert.equal(r.code, 0, r.stderr);
+    await eventually(() => existsSync(seen), `exec ${i} to run`);
+    assert.equal(readFileSync(seen, 'utf8'), readFileSync(pidFile, 'utf8'), `exec ${i}: the pid file was there when the process ran`);
+  }
+  assert.equal(rt('delete', '--force', 'detached').code, 0);
 });
 
 test('errors: one line on stderr and JSON lines in --log (level error, msg, time) and nothing else; delete --force of a missing id is 0', () => {
