@@ -15,16 +15,27 @@ export interface Result {
   readonly stderr: string;
 }
 
-/** Run nsbox to completion. */
+/**
+ * Run nsbox to completion. execve(2) of bin/nsbox (or its /bin/sh) fails with ETXTBSY while any process holds the
+ * file open for writing, which a fork elsewhere on the host can do for an instant: that start is tried again a few
+ * times, as src/commands/exec.ts does (seen once in CI). Nothing ran then, so nothing is repeated.
+ */
 export function nsbox(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Result {
-  const r = spawnSync(NSBOX, args, {
-    encoding: 'utf8',
-    input: options.input ?? '',
-    env: options.env ?? process.env,
-    timeout: options.timeoutMs ?? 30_000,
-  });
-  if (r.error) throw r.error;
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync(NSBOX, args, {
+      encoding: 'utf8',
+      input: options.input ?? '',
+      env: options.env ?? process.env,
+      timeout: options.timeoutMs ?? 30_000,
+    });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETXTBSY' && attempt < 5) {
+      process.stderr.write(`nsbox test helper: ${NSBOX}: ETXTBSY, starting it again (${attempt})\n`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 * attempt);
+      continue;
+    }
+    if (r.error) throw r.error;
+    return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  }
 }
 
 /** Asserts that a run exited 0 (the message names the step, its exit code and stderr); returns its stdout. */
