@@ -9,7 +9,7 @@
 
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
@@ -244,13 +244,17 @@ test('exec: a PID 1 that chroots itself into a jail with a fake toolbox does not
   const started = cli(['run', '-d', '--name', 'jailed', 'busybox', 'sh', '-c', jail]);
   assert.is(started.code, 0, started.stderr);
   try {
-    for (let i = 0; i < 100 && !cli(['logs', 'jailed']).stdout.includes('jailed'); i++) await new Promise((res) => setTimeout(res, 50));
+    // Until PID 1 has chrooted (its root is the jail, seen from the host): before that, the test would prove nothing.
+    const pid = cli(['inspect', '-f', '{{.State.Pid}}', 'jailed']).stdout.trim();
+    const jailed = (): boolean => { try { return readlinkSync(`/proc/${pid}/root`).endsWith('/jail'); } catch { return false; } };
+    for (let i = 0; i < 200 && !jailed(); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(jailed(), `PID 1 (${pid}) chrooted into /jail: ${cli(['logs', 'jailed']).stdout}`);
     const r = cli(['exec', 'jailed', '/bin/busybox', 'ls', '/']);
     assert.is(r.code, 0, r.stderr);
     assert.not.match(r.stdout + r.stderr, /FAKE-TOOLBOX-RAN/);
     assert.ok(r.stdout.split('\n').includes('jail') && r.stdout.split('\n').includes('etc'), `exec lands in the box's root, not PID 1's jail: ${r.stdout}`);
     const ran = cli(['exec', 'jailed', '/bin/busybox', 'sh', '-c', 'test -e /jail/ran && echo fake-ran || echo clean']);
-    assert.is(ran.stdout, 'clean\n');
+    assert.is(ran.stdout, 'clean\n', `exec after the jail: code ${ran.code} signal ${ran.signal} stderr ${ran.stderr}`);
     await assertVictimIntact(victim, before, r.stdout + r.stderr, [], 'jail');
     assertWatcherFoundNothing('jail');
   } finally {
