@@ -21,6 +21,7 @@ import { buildInitScript, initMountRuns, initCgroupBinds } from './init-script.j
 import { CONSOLE_FD, launchArgv } from './launch-scripts.js';
 import { parseBundle } from '../oci/parse-bundle.js';
 import type { OciContainer } from '../oci/container.js';
+import { procMountRefusal } from './proc-mounts.js';
 import { renderRuntimePlan, type RuntimePlan } from './render-plan.js';
 import { resolveInRoot, resolveParentInRoot, type CoveredPath } from './resolve-in-root.js';
 import { initPaths } from './init-script.js';
@@ -183,6 +184,8 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer, pres
   const fileSources: boolean[] = [];
   for (const [i, mount] of c.mounts.entries()) {
     const target = resolveInRoot(c.root.path, mount.destination, covered);
+    const refusal = procMountRefusal(mount, target);
+    if (refusal) throw new NsboxError(`cannot honour mounts[${i}] (${mount.destination}): ${refusal}`);
     targets.push(target);
     let isFile = false;
     if (mount.bind !== 'none') {

@@ -335,6 +335,39 @@ test('/proc and /sys: read-only /proc/sys and the masks hold against writes, rem
   assert.is(readFileSync(knob, 'utf8'), hostValue, `the host's ${knob} is unchanged`);
 });
 
+test('linux.readonlyPaths over a volume: the volume is read-only inside (mount --all would skip the bind as already mounted); a volume inside /proc is refused at create, nothing left', () => {
+  const volume = join(base, 'ro-volume');
+  mkdirSync(volume);
+  writeFileSync(join(volume, 'kept'), 'host data\n');
+  const hashBefore = sha(join(volume, 'kept'));
+  const b = bundle('rovol', ['sh', '-c', 'echo pwned > /data/kept 2>/dev/null && echo WROTE; echo new > /data/new 2>/dev/null && echo CREATED; mount -o remount,rw /data 2>/dev/null && echo REMOUNTED; echo done']);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+  mkdirSync(join(b, 'rootfs', 'data'));
+  config.mounts.push({ destination: '/data', type: 'bind', source: volume, options: ['rbind'] });
+  config.linux.readonlyPaths.push('/data');
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const run = rt('run', '--bundle', b, 'rovol');
+  assert.is(run.code, 0, run.stderr);
+  assert.is(run.stdout, 'done\n', `the volume under a read-only path took a write: ${run.stdout}`);
+  assert.is(sha(join(volume, 'kept')), hashBefore, 'the host file in the volume is unchanged');
+  assert.equal(readdirSync(volume), ['kept'], 'nothing was created in the host directory');
+
+  // Over /proc/sys (a read-only path of its own) a volume would hide the kernel's view; runc refuses it too.
+  for (const destination of ['/proc/sys', '/proc/self/attr', '/proc']) {
+    const name = `procvol${destination.replace(/\//g, '-')}`;
+    const pb = bundle(name, ['sh', '-c', 'echo pwned > /proc/sys/probe; echo ran']);
+    const pc = JSON.parse(readFileSync(join(pb, 'config.json'), 'utf8'));
+    pc.mounts.push({ destination, type: 'bind', source: volume, options: ['rbind'] });
+    writeFileSync(join(pb, 'config.json'), JSON.stringify(pc));
+    const refused = rt('create', '--bundle', pb, name);
+    assert.is(refused.code, 1, `${destination}: ${refused.stdout}${refused.stderr}`);
+    assert.match(refused.stderr, destination === '/proc' ? /\/proc takes only a mount of type proc/ : /is inside \/proc/);
+    assert.not.ok(existsSync(join(root, name)), `${destination}: no state left for the refused container`);
+  }
+  assert.equal(readdirSync(volume), ['kept'], 'the refused containers wrote nothing into the host directory');
+  assert.equal(cgroupsLeft().flatMap((d) => readdirSync(d).filter((e) => e.startsWith('procvol'))), [], 'no cgroup left by a refused create');
+});
+
 test('exec -t: a container that swaps its /dev for one whose pts links to a host directory does not make the host-side pty helper open the host\'s file there', async () => {
   // The host victim: a FIFO with a host writer waiting for someone to open it (a root helper opening it is the harm:
   // a /dev/watchdog there would arm the host's watchdog).
@@ -372,7 +405,7 @@ test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothin
     }
   }
   assert.not.ok(existsSync(victim), 'nothing made next to the state root');
-  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file'].includes(e)), []);
+  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file', 'ro-volume'].includes(e)), []);
 });
 
 test.run();
