@@ -6,6 +6,7 @@ import type { BoxPaths } from '../state/paths.js';
 import type { BoxState } from '../state/status.js';
 import { describeDockerState, lifecycleFields } from './docker-fields.js';
 import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
+import { nextRunLog } from './box-log.js';
 
 /** Docker's "no time" (Go's zero time.Time). */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -64,7 +65,7 @@ export function toDockerInspect({ record, paths, now, live = {} }: InspectInput)
       FinishedAt: now.finishedAt ?? ZERO_TIME,
     },
     Image: record.image ?? '',
-    LogPath: record.detached ? paths.log : '',
+    LogPath: record.detached ? nextRunLog(record, paths).path : '',
     Name: record.name === undefined ? '' : `/${record.name}`,
     RestartCount: extra.restartCount,
     Driver: record.image === undefined ? '' : 'overlay',

@@ -76,7 +76,7 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
   // What the box keeps (its container directory) is the first undo; the rest belongs to the last run.
   const kept = recipe.kind === 'image' ? record.undo.filter((u) => u.kind === 'remove' && u.path === recipe.facts.container.dir) : [];
   await runUndoList(record.undo.filter((u) => !kept.includes(u)));
-  const detach: DetachFiles = { log: box.paths.log, exitFile: box.paths.exit, after: afterExitArgv(box.state, record), attachSocket: box.paths.attach, stdinFifo: box.paths.stdin };
+  const detach: DetachFiles = { log: box.paths.log, streamLog: box.paths.streams, exitFile: box.paths.exit, after: afterExitArgv(box.state, record), attachSocket: box.paths.attach, stdinFifo: box.paths.stdin };
   const { plan, network } = await planAgain(recipe, detach, box.state.root, record.name).catch(async (error: unknown) => {
     // Refused at plan time (a cgroup that exists already, a frozen parent): the fresh lease goes back.
     if ((recipe.kind === 'image' ? recipe.spec.box.network : recipe.spec.network) !== undefined) (await import('../net/box-network.js')).detachBoxNetwork(record.id, box.state.root);

@@ -1,7 +1,6 @@
 // `start` and `restart`: a stopped box runs again, the same box (id, name, upper layer, limits) under a new
 // supervisor; `-a` then follows its output and ends with its exit code, like `docker start -a`.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NsboxError } from '../errors.js';
 import { withLock } from '../state/lock.js';
@@ -9,6 +8,7 @@ import { readRecordAt } from '../state/store.js';
 import { deriveState } from '../state/status.js';
 import { refreshBox, type OpenedBox } from './open-box.js';
 import { relaunchBox } from './relaunch.js';
+import { currentLog, fileSize, LogPrinter, nextRunLog, printFrom } from './box-log.js';
 
 /** Start a box that is not running (a running one is left alone, as Docker does); returns the log size before. */
 export async function startBox(box: OpenedBox): Promise<number> {
@@ -16,34 +16,25 @@ export async function startBox(box: OpenedBox): Promise<number> {
   return withLock(box.paths.lock, `box ${label}`, async () => {
     const current = refreshBox(box);
     const status = current.now.status;
-    if (status === 'running' || status === 'restarting') return logSize(box.paths.log);
+    if (status === 'running' || status === 'restarting') return logSize(current);
     if (status === 'creating') throw new NsboxError(`cannot start box ${label}: it is still being created`);
-    const offset = logSize(box.paths.log);
+    const offset = fileSize(nextRunLog(current.record, current.paths).path);
     await relaunchBox(current);
     return offset;
   });
 }
 
-/** The log's size now: where following it from now on starts. */
-export function logSize(path: string): number {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
+/** The size of the log the box writes now: where following it from now on starts. */
+export function logSize(box: OpenedBox): number {
+  return fileSize(currentLog(box.record, box.paths).path);
 }
 
 /**
- * Copy the box's log from `offset` to stdout until the box has ended; resolves to its exit code. `thisRun` (attach):
+ * Copy the box's log from `offset` (its stdout to stdout, its stderr to stderr) until the box has ended; resolves to its exit code. `thisRun` (attach):
  * until the run going now ends, even if a restart policy starts it again (as `docker attach`).
  */
 export async function followUntilExit(box: OpenedBox, offset: number, thisRun = false): Promise<number> {
-  const buffer = Buffer.alloc(64 * 1024);
+  const printer = new LogPrinter(false);
   let at = offset;
   const startedAt = box.record.startedAt;
   for (;;) {
@@ -52,20 +43,7 @@ export async function followUntilExit(box: OpenedBox, offset: number, thisRun = 
     // Restarting: the run attached to ended with that code. Restarted already (the restart slipped between two looks,
     // which its back-off makes unlikely): the record keeps the last exit while it relaunches, then no longer.
     const ended = thisRun && record !== undefined && (now?.status === 'restarting' || record.startedAt !== startedAt) ? now?.exitCode ?? record.exit?.code ?? 125 : undefined;
-    let fd: number | undefined;
-    try {
-      fd = openSync(box.paths.log, 'r');
-      for (;;) {
-        const n = readSync(fd, buffer, 0, buffer.length, at);
-        if (n <= 0) break;
-        at += n;
-        process.stdout.write(buffer.subarray(0, n));
-      }
-    } catch {
-      // no log yet
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    at = printFrom(currentLog(record ?? box.record, box.paths), at, printer);
     if (!now) return 0; // removed (--rm)
     if (ended !== undefined) return ended;
     if (now.status === 'exited' || now.status === 'dead') return now.exitCode ?? 125;

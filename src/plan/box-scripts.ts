@@ -3,9 +3,11 @@
 
 import type { BoxDescription } from '../spec/box-description.js';
 import { constants } from 'node:os';
+import { posix } from 'node:path';
 import { quoteWord } from './quote.js';
 import type { DetachFiles, ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
+import { LOG_WRITER_PERL } from './log-writer.js';
 
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
 export const FORWARDED_SIGNALS = ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'WINCH'] as const;
@@ -82,9 +84,36 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
   ].join('\n');
 }
 
+/** The two fifos a detached box without a terminal writes its stdout and stderr to (see log-writer.ts). */
+export interface StreamFifos {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * A detached box without a terminal whose caller gave a stream log: its launch appends to that log (records of the
+ * log writer), through fifos next to it. A terminal has one stream only: such a box writes the raw log as before.
+ */
+export function splitStreams(detach: DetachFiles | undefined, tty: boolean): { readonly detach: DetachFiles | undefined; readonly streams: StreamFifos | undefined } {
+  if (!detach?.streamLog || tty) return { detach, streams: undefined };
+  const dir = posix.dirname(detach.streamLog);
+  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo') } };
+}
+
 /** -d -i without -t: the box's stdin fifo (with -t the relay's socket takes the keys). */
 export function keptStdin(spec: BoxDescription, detach: DetachFiles | undefined): string | undefined {
   return spec.process.openStdin === true && !spec.process.tty ? detach?.stdinFifo : undefined;
+}
+
+/** The fifos of the box's stdout and stderr, made before the launch (the log writer removes them once it has them open). */
+export function streamFifosStep(streams: StreamFifos): ExecStep {
+  return {
+    kind: 'exec',
+    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, streams.stderr],
+    why: '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log).',
+    undo: { kind: 'remove', path: streams.stdout },
+    alsoUndo: [{ kind: 'remove', path: streams.stderr }],
+  };
 }
 
 /**
@@ -111,21 +140,27 @@ export function stdinFifoStep(path: string): ExecStep {
  * and, when its own stdin ends, sends CLOSE_STDIN_SIGNAL: the supervisor closes its end and removes the fifo, and
  * the box reads EOF once the last writer is gone. No process of its own: the shell that waits anyway holds it.
  */
-export function buildSupervisorScript(after: readonly string[] | undefined, attachSocket?: string, stdinFifo?: string): string {
+export function buildSupervisorScript(after: readonly string[] | undefined, attachSocket?: string, stdinFifo?: string, streams?: StreamFifos): string {
   const signal = CLOSE_STDIN_SIGNAL.replace(/^SIG/, '');
+  const output = streams ? ' >"$out" 2>"$err"' : '';
   return [
     '# The box\'s supervisor: starts it, waits, records its exit status on fd 4.',
     unsetLine(['supervisor']),
     'eval "set -- $NSBOX_BOX"; unset NSBOX_BOX  # the box\'s launch command, as quoted words',
-    ...(stdinFifo === undefined ? ['"$@" 4>&- &'] : [
+    ...(streams ? [
+      '# Its stdout and stderr kept apart: two fifos (made by nsbox) the log writer reads; opening one for writing waits for it.',
+      `out=${quoteWord(streams.stdout)} err=${quoteWord(streams.stderr)}`,
+    ] : []),
+    ...(stdinFifo === undefined ? [`"$@"${output} 4>&- &`] : [
       '# -d -i: the box\'s stdin is a fifo whose write end this shell holds (read-write: opening it does not block).',
       `fifo=${quoteWord(stdinFifo)}`,
       'exec 5<>"$fifo" || exit 125',
       `trap 'exec 5>&-; rm -f -- "$fifo"; woke=1' ${signal}  # nsbox attach: its stdin ended, so does the box's`,
-      '"$@" <"$fifo" 4>&- 5>&- &',
+      `"$@" <"$fifo"${output} 4>&- 5>&- &`,
     ]),
     'box=$!',
     'exec 3>&-  # the gate is the box\'s alone',
+    ...(streams ? ['# The log writer (after the box: the box must be this shell\'s first child), one record per line on our stdout, the log.', `perl -e ${quoteWord(LOG_WRITER_PERL)} "$out" "$err" "$box" </dev/null 4>&- 5>&- &`, 'writer=$!'] : []),
     ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [
       `# A wait the trap cut short says 128+${constants.signals.SIGWINCH}, even if the box has just ended: wait again for its own status (a wait`,
       '# that got the status first runs the trap after it: that status stands, the job is gone).',
@@ -134,6 +169,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     // The relay cannot: the box's pivot_root took the host's paths from its mount namespace.
     ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),
     ...(stdinFifo === undefined ? [] : [`trap - ${signal}; exec 5>&-; rm -f -- "$fifo"  # the box's stdin, gone with it`]),
+    ...(streams ? ['wait "$writer"  # the box\'s last lines are in the log before its exit status is'] : []),
     'echo "$status" >&4; exec 4>&-',
     ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');

@@ -18,7 +18,7 @@ import { guardsPreload, PRELOAD_FILE } from '../rootfs/preload-guard.js';
 import { buildImageInitScript, overlayOptions } from '../rootfs/image-init-script.js';
 import { planCgroupView } from '../rootfs/cgroup-view.js';
 import { renderHostnameFile, renderHostsFile } from '../rootfs/etc-files.js';
-import { buildDetachedReaperScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
+import { splitStreams, streamFifosStep, buildDetachedReaperScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
 import { buildTtyReaperScript, ownDevptsStep } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
@@ -153,8 +153,9 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
   const attachSocket = box.process.tty ? detach?.attachSocket : undefined;
   const stdinFifo = keptStdin(box, detach);
+  const { detach: launchDetach, streams } = splitStreams(detach, box.process.tty);
   const scripts: BoxScript[] = [
-    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo) }] : []),
+    ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo, streams) }] : []),
     attachSocket !== undefined
       ? { name: 'reaper', why: 'Outside the new pid namespace: becomes the terminal relay of PID 1 (-dit), which writes its output to the log and serves nsbox attach.', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, attachSocket }) }
       : detach
@@ -174,12 +175,12 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     gated: true,
     ...(tty ? { tty: true } : {}),
     why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation (PID 1 starts from an empty environment), ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,
-    ...(detach ? { detach, supervised: true } : {}),
+    ...(launchDetach ? { detach: launchDetach, supervised: true } : {}),
   };
   // The order: launch first, so that the box's namespaces are made while nsbox makes its cgroups and files (the box
   // only waits at its gate meanwhile); then the cgroups and the move into them, in the background (it waits for an
   // RCU grace period), which the container's files overlap; the checks from outside; the gate opens last.
-  steps.unshift(...(stdinFifo !== undefined ? [stdinFifoStep(stdinFifo)] : []), launch, ...(cgroup ? [...cgroup.setup, ...cgroup.join] : []));
+  steps.unshift(...(stdinFifo !== undefined ? [stdinFifoStep(stdinFifo)] : []), ...(streams ? [streamFifosStep(streams)] : []), launch, ...(cgroup ? [...cgroup.setup, ...cgroup.join] : []));
   steps.push({
     kind: 'await-namespaces',
     pid: 'box',

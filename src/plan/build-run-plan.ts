@@ -4,7 +4,7 @@ import type { BoxDescription } from '../spec/box-description.js';
 import { namespaceInfo } from '../host/namespaces.js';
 import { planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
-import { buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
+import { splitStreams, streamFifosStep, buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
 import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-network.js';
 import { buildTtyReaperScript } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
@@ -56,6 +56,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
   const attachSocket = spec.process.tty ? detach?.attachSocket : undefined;
   const stdinFifo = keptStdin(spec, detach);
+  const { detach: launchDetach, streams } = splitStreams(detach, spec.process.tty);
   if (usesReaper) {
     const reaper: BoxScript = attachSocket !== undefined
       ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-dit): output to the log, nsbox attach on its socket.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false, attachSocket }) }
@@ -64,7 +65,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
       : tty
         ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-t), outside its pid namespace if any.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false }) }
         : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
-    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo) });
+    if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo, streams) });
     scripts.push(reaper, init, ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []));
     boxArgv = [...runScriptArgv('reaper', helperTitle('reaper', spec.id)), ...spec.process.argv];
   } else {
@@ -73,6 +74,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   }
 
   if (stdinFifo !== undefined) steps.push(stdinFifoStep(stdinFifo));
+  if (streams) steps.push(streamFifosStep(streams));
   steps.push({
     kind: 'launch',
     as: 'box',
@@ -82,7 +84,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
     gated: true,
     ...(tty ? { tty: true } : {}),
     why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),
-    ...(detach ? { detach, supervised: true } : {}),
+    ...(launchDetach ? { detach: launchDetach, supervised: true } : {}),
   });
   // The cgroups are made, and the box moved into them in the background, while it waits at its gate: the move waits
   // for an RCU grace period, which the namespace check and the network steps overlap.

@@ -88,6 +88,8 @@ export interface LaunchStep {
 /** The files a detached box writes to instead of the user's terminal (in its state directory). */
 export interface DetachFiles {
   readonly log: string;
+  /** Without a terminal: stdout and stderr as records in this file instead (see log-writer.ts); absent: both in `log`. */
+  readonly streamLog?: string;
   readonly exitFile: string;
   /** What the supervisor becomes once the box has ended (restart policy, --rm): an nsbox argv, given the status. */
   readonly after?: readonly string[];

@@ -28,7 +28,7 @@ export async function startRecorded(kind: RecordedBoxKind, mode: Exclude<StartMo
   const paths = describeBoxDir(boxDirOf(state, description.id));
   // A restart policy or -d --rm: the supervisor hands over to nsbox when the box ends.
   const after = afterExitArgv(state, { id: description.id, autoRemove: args.rm === true, restartPolicy: settings.restartPolicy });
-  const { plan, cgroup } = planRecordedBox(kind, args, detached ? { log: paths.log, exitFile: paths.exit, ...(after ? { after } : {}), attachSocket: paths.attach, stdinFifo: paths.stdin } : undefined);
+  const { plan, cgroup } = planRecordedBox(kind, args, detached ? { log: paths.log, streamLog: paths.streams, exitFile: paths.exit, ...(after ? { after } : {}), attachSocket: paths.attach, stdinFifo: paths.stdin } : undefined);
   if (args['dry-run']) {
     process.stdout.write(planText(plan, args));
     return 0;

@@ -2,7 +2,8 @@
 //
 // STATE (default /run/nsbox: tmpfs, so a reboot starts clean; --state DIR or NSBOX_STATE move it):
 //   boxes/<id>/state.json   the box record, always replaced whole (written to a temp file, then renamed)
-//   boxes/<id>/log          the detached box's stdout and stderr
+//   boxes/<id>/log          a detached box's output: its terminal's (-t), or both streams (boxes from before streams.log)
+//   boxes/<id>/streams.log  a detached box's stdout and stderr without a terminal, a record per line (plan/log-writer.ts)
 //   boxes/<id>/exit         PID 1's exit status, written by the supervisor shell when it ends
 //   boxes/<id>/lock         held while one nsbox operates on the box (owner pid + start time inside)
 //   names/<name>            symlink to the id: created with symlink(2), which fails if the name is taken
@@ -49,6 +50,7 @@ export interface BoxPaths {
   readonly dir: string;
   readonly record: string;
   readonly log: string;
+  readonly streams: string;
   readonly exit: string;
   readonly lock: string;
   /** `run -dit`: the terminal relay's unix socket, for `nsbox attach`. */
@@ -59,7 +61,7 @@ export interface BoxPaths {
 
 /** The files of box `id` inside `dir` (its final dir, or its dir under tmp/ while being created). */
 export function describeBoxDir(dir: string): BoxPaths {
-  return { dir, record: join(dir, 'state.json'), log: join(dir, 'log'), exit: join(dir, 'exit'), lock: join(dir, 'lock'), attach: join(dir, 'attach.sock'), stdin: join(dir, 'stdin') };
+  return { dir, record: join(dir, 'state.json'), log: join(dir, 'log'), streams: join(dir, 'streams.log'), exit: join(dir, 'exit'), lock: join(dir, 'lock'), attach: join(dir, 'attach.sock'), stdin: join(dir, 'stdin') };
 }
 
 /** The final directory of box `id`. */

@@ -30,7 +30,7 @@ export interface OutputAttachOptions {
 
 /** Attach until the box ends; resolves to its exit code. */
 export async function attachToOutput(box: OpenedBox, options: OutputAttachOptions): Promise<number> {
-  const offset = options.offset ?? logSize(box.paths.log);
+  const offset = options.offset ?? logSize(box);
   const proxy = options.sigProxy ? proxySignals(box) : undefined;
   const input = options.stdin ? connectStdin(box) : undefined;
   const onOutputError = () => process.exit(0); // our stdout went away (| head): detach, the box runs on

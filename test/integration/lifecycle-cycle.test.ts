@@ -107,10 +107,12 @@ test('the whole cycle: run -d, ps, logs, exec, top, stats, stop -t 1, rm; checke
   // ps -q by short id; any prefix resolves.
   assert.is(run(['ps', '-q']).stdout.trim(), id.slice(0, 12));
   assert.is(run(['inspect', id.slice(0, 5)]).code, 0);
-  // logs: stdout and stderr, --tail.
+  // logs: stdout and stderr apart (as docker logs), --tail across both.
   await sleep(100);
-  assert.is(run(['logs', 'web']).stdout, 'hello\noops\n');
-  assert.is(run(['logs', '--tail', '1', 'web']).stdout, 'oops\n');
+  const logs = run(['logs', 'web']);
+  assert.equal([logs.stdout, logs.stderr], ['hello\n', 'oops\n']);
+  const last = run(['logs', '--tail', '1', 'web']);
+  assert.equal([last.stdout, last.stderr], ['', 'oops\n']);
   // exec: the same namespaces as PID 1, read from /proc on the host side; its exit code comes back.
   const inside = run(['exec', 'web', 'sh', '-c', `for n in ${NS_FILES.join(' ')}; do readlink /proc/self/ns/$n; done; hostname`]);
   assert.is(inside.code, 0, inside.stderr);

@@ -19,7 +19,7 @@ import type { BoxPaths } from '../../src/state/paths.js';
 const ID = `1d8c1a62e552${'0'.repeat(52)}`;
 const CREATED = '2026-12-01T08:00:00.000Z';
 const NOW = Date.parse('2026-12-01T08:00:05.500Z');
-const paths: BoxPaths = { dir: `/state/boxes/${ID}`, record: `/state/boxes/${ID}/state.json`, log: `/state/boxes/${ID}/log`, exit: `/state/boxes/${ID}/exit`, lock: `/state/boxes/${ID}/lock`, stdin: '/s/stdin', attach: `/state/boxes/${ID}/attach.sock` };
+const paths: BoxPaths = { dir: `/state/boxes/${ID}`, record: `/state/boxes/${ID}/state.json`, log: `/state/boxes/${ID}/log`, streams: `/state/boxes/${ID}/streams.log`, exit: `/state/boxes/${ID}/exit`, lock: `/state/boxes/${ID}/lock`, stdin: '/s/stdin', attach: `/state/boxes/${ID}/attach.sock` };
 const proc = { pid: 4242, startTime: 1, bootId: 'b' };
 
 function record(over: Partial<BoxRecord> & Record<string, unknown> = {}): BoxRecord {

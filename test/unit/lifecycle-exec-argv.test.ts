@@ -5,7 +5,6 @@ import * as assert from 'uvu/assert';
 import { buildHostExecArgv, buildImageExecArgv } from '../../src/lifecycle/exec-argv.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { buildBoxDescription } from '../../src/spec/run-flags.js';
-import { tailLines } from '../../src/commands/logs.js';
 import { splitExecWords } from '../../src/commands/exec.js';
 
 const FULL = '000001ffffffffff';
@@ -74,12 +73,6 @@ test('exec words: flags before the box are nsbox\'s, everything after is the com
   assert.equal(command, ['ls', '-la', '-e', 'x']);
   assert.equal(splitExecWords(['web', '--', 'ls'])[1], ['ls']);
   assert.throws(() => splitExecWords([]), /missing box/);
-});
-
-test('logs --tail', () => {
-  assert.is(tailLines('a\nb\nc\n', 2), 'b\nc\n');
-  assert.is(tailLines('a\nb', 1), 'b');
-  assert.is(tailLines('a\n', 0), '');
 });
 
 test('detached plan: a supervisor in its own session, the box dying with it, log and exit files, no wait step', () => {

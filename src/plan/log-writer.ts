@@ -1,0 +1,52 @@
+// The log writer of a detached box without a terminal: a small perl-base program (Essential on Debian) under the
+// box's supervisor that keeps the box's stdout and stderr apart in one log, in the order the lines came. The
+// supervisor gives it two fifos (the box's fd 1 and fd 2); it appends one record per line to its stdout (the log):
+//
+//   2026-12-01T22:40:00.123456000Z stdout F hello
+//
+// time (UTC; to the second where perl has no Time::HiRes), stream, F for a full line or P for a part of one (a
+// prompt with no newline yet: shown at once, the rest follows in later records), the bytes themselves. This is the
+// CRI log format Kubernetes writes: readable with cat, parsed by lifecycle/box-log.ts.
+//
+// It ends when both fifos do, or, should a process left behind by a box without its own pid namespace hold one open,
+// once the box's process is gone (reaped by the supervisor, which waits for this writer before it records the exit
+// status): it copies what is still buffered, then stops. No signal: one could come before perl has its handler.
+
+/** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID`. */
+export const LOG_WRITER_PERL = String.raw`use strict; use warnings; use POSIX ();
+my $hires = eval { require Time::HiRes; 1 };
+$SIG{$_} = 'IGNORE' for qw(HUP INT QUIT PIPE TERM WINCH USR1 USR2);
+my ($ended, $box) = (0, $ARGV[2]);
+my @name = ('stdout', 'stderr');
+my @in;
+for my $i (0, 1) { open($in[$i], '<', $ARGV[$i]) or die "nsbox-log: cannot open $ARGV[$i]: $!\n" }
+unlink @ARGV[0, 1];
+binmode STDOUT;
+sub stamp {
+  my ($s, $us) = $hires ? Time::HiRes::gettimeofday() : (time, 0);
+  return POSIX::strftime('%Y-%m-%dT%H:%M:%S', gmtime $s) . sprintf('.%09dZ', $us * 1000);
+}
+sub put { my $out = $_[0]; while (length $out) { my $n = syswrite(STDOUT, $out); last unless defined $n || $!{EINTR}; substr($out, 0, $n // 0) = '' } }
+my %open = (0 => 1, 1 => 1);
+my $rounds = 0;
+while (%open) {
+  my $rin = '';
+  vec($rin, fileno($in[$_]), 1) = 1 for keys %open;
+  my $n = select(my $rout = $rin, undef, undef, $ended ? 0 : 0.2);
+  if ($n < 0) { next if $!{EINTR}; die "nsbox-log: select: $!\n" }
+  if ($n == 0) { last if $ended; $ended = !kill(0, $box); next }
+  last if $ended && ++$rounds > 256;
+  for my $i (sort keys %open) {
+    next unless vec($rout, fileno($in[$i]), 1);
+    my $got = sysread($in[$i], my $data, 65536);
+    if (!defined $got) { next if $!{EINTR} || $!{EAGAIN}; delete $open{$i}; next }
+    if ($got == 0) { delete $open{$i}; next }
+    my $time = stamp();
+    my $out = '';
+    for my $piece (split /(?<=\n)/, $data) {
+      $out .= $piece =~ s/\n\z// ? "$time $name[$i] F $piece\n" : "$time $name[$i] P $piece\n";
+    }
+    put($out);
+  }
+}
+`;
