@@ -1,7 +1,7 @@
 // `create`: config.json -> a plan (state dir, gate, cgroups, the init script) -> executed with rollback. The
 // container's init is left waiting at its gate, reparented to the caller; its real host pid is in the pid file.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { NsboxError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.js';
@@ -179,7 +179,9 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer, pres
   }
   // Each destination is resolved inside the root as it will be when its turn comes: below earlier mounts, through
   // what they show (a bind's source on the host, nothing for a new filesystem).
-  const covered: CoveredPath[] = [];
+  // The init replaces a link or file at /dev by an empty directory (init-script.ts devMountPointLines): nothing below
+  // it is looked up in the image then.
+  const covered: CoveredPath[] = devIsDirectory(c.root.path) ? [] : [{ target: '/dev' }];
   const targets: string[] = [];
   const fileSources: boolean[] = [];
   for (const [i, mount] of c.mounts.entries()) {
@@ -205,6 +207,15 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer, pres
   const joins = c.namespaces.flatMap((n) => (n.mode === 'join' ? [{ type: n.name, path: n.path }] : []));
   if (!c.namespaces.some((n) => n.name === 'mount' && n.mode === 'new')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
   return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), deviceGuard, unshare, join: joins, apparmor: apparmorEnabled(), sysResource: hasCapability(CAP_SYS_RESOURCE) };
+}
+
+/** The root's /dev is a directory, or missing (not a link, not a file). */
+function devIsDirectory(root: string): boolean {
+  try {
+    return lstatSync(join(root, 'dev')).isDirectory();
+  } catch {
+    return true;
+  }
 }
 
 /** The paths the init makes things at itself, each resolved inside the root (its last component taken as it is). */

@@ -143,6 +143,7 @@ export function buildInitScript(input: InitInput): string {
   if (c.rootfsPropagation && c.rootfsPropagation !== 'private' && c.rootfsPropagation !== 'rprivate') {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
   }
+  lines.push(...devMountPointLines(input.targets));
   lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
   lines.push(...mountsStepLines(initMounts(input), c.root.path, input.cgroupFstab, input.mountRunFstabs));
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
@@ -164,7 +165,8 @@ export function buildInitScript(input: InitInput): string {
   lines.push(
     '',
     '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
-    devTmpfs ? 'step mkdir -m 755 "$T"' : 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"',
+    // Not in a fresh tmpfs: a link there (the image's) is removed, never mounted through (the container could repoint it).
+    ...(devTmpfs ? ['step mkdir -m 755 "$T"'] : ['if [ -L "$T" ] || { [ -e "$T" ] && ! [ -d "$T" ]; }; then step rm -f "$T"; fi', 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"']),
     `step mkfile ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
     `step mount -n --all --fstab ${quoteWord(input.toolboxFstab)}  # its last line seals the directory read-only`,
   );
@@ -178,7 +180,11 @@ export function buildInitScript(input: InitInput): string {
   }
   lines.push(...preloadMaskLines(at(PRELOAD_PATH)));
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
-  if (c.root.readonly) lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',')} "$R"`);
+  if (c.root.readonly) {
+    const flags = ['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',');
+    // /dev (when no mount is there) is a bind of the root's own directory made here: read-only with the root.
+    lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${flags} "$R"`, ...(devSelfBound(input.targets) ? [`step mount -n -o ${flags} "$R/dev"`] : []));
+  }
   if (input.rlimits && input.rlimits.length > 0) {
     lines.push('', '# process.rlimits, on this shell (the process inherits them): the host may not set them on the mapped root without', '# CAP_SYS_RESOURCE, which nsbox-runtime lacks here; lowering is all either side could do.', `step prlimit --pid $$ ${input.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`).join(' ')}`);
   }
@@ -293,6 +299,28 @@ const SYMLINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { -e $li
 /** The paths the init makes nodes, links and mount points at itself: `placed` says where each is in the root. */
 export function initPaths(c: OciContainer): string[] {
   return [...new Set([TOOLBOX_DIR, ...c.devices.map((d) => d.path), ...DEV_LINKS.map(([name]) => `/dev/${name}`), '/dev/ptmx', '/dev/console', '/dev/pts/ptmx', PRELOAD_PATH])];
+}
+
+/** No mount of config.json is at /dev itself: the init binds the root's /dev onto itself (devMountPointLines). */
+function devSelfBound(targets: readonly string[]): boolean {
+  return !targets.includes('/dev');
+}
+
+/**
+ * exec runs the toolbox by its path in the container, /dev/.nsbox, with the host root's capabilities: a container
+ * process must never be able to put a /dev of its own there. A link at /dev (the image's; create resolved every path
+ * as if /dev were an empty directory, gatherFacts) is replaced by a directory, and /dev is a mount point (a config
+ * mount there, or the root's own directory bound onto itself), which cannot be renamed away.
+ */
+function devMountPointLines(targets: readonly string[]): string[] {
+  return [
+    '',
+    '# /dev a real directory and a mount point: exec runs the toolbox from /dev/.nsbox, which the container must not be',
+    '# able to replace (a link at /dev is removed, never followed; a mount point cannot be renamed).',
+    'if [ -L "$R/dev" ] || { [ -e "$R/dev" ] && ! [ -d "$R/dev" ]; }; then step rm -f "$R/dev"; fi',
+    '[ -d "$R/dev" ] || step mkdir -m 755 "$R/dev"',
+    ...(devSelfBound(targets) ? ['step mount -n --rbind "$R/dev" "$R/dev"'] : []),
+  ];
 }
 
 /** The container's /etc/ld.so.preload, as the host's loader that runs the toolbox reads it. */

@@ -368,17 +368,16 @@ test('linux.readonlyPaths over a volume: the volume is read-only inside (mount -
   assert.equal(cgroupsLeft().flatMap((d) => readdirSync(d).filter((e) => e.startsWith('procvol'))), [], 'no cgroup left by a refused create');
 });
 
-test('exec -t: a container that swaps its /dev for one whose pts links to a host directory does not make the host-side pty helper open the host\'s file there', async () => {
+test('exec -t: a container whose /dev/pts is a link to a host directory (no devpts mount there) does not make the host-side pty helper open the host\'s file there', async () => {
   // The host victim: a FIFO with a host writer waiting for someone to open it (a root helper opening it is the harm:
   // a /dev/watchdog there would arm the host's watchdog).
   const victim = join(base, 'tty-victim');
   mkdirSync(victim);
   spawnSync('mkfifo', [join(victim, 'ptmx')]);
   const flag = join(base, 'tty-victim-opened');
-  const b = bundle('ttylink', ['sh', '-c', `mv /dev /dev.old && mkdir /dev && ln -s ${victim} /dev/pts && echo swapped > /tmp/swapped; sleep 30`]);
-  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string }[] };
-  config.mounts = [...config.mounts.filter((m) => m.destination !== '/dev'), { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] } as never];
-  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  // /dev itself is a mount point (it cannot be swapped: see the toolbox test below); without a devpts mount its pts is
+  // the container's to replace.
+  const b = bundle('ttylink', ['sh', '-c', `rm -rf /dev/pts && ln -s ${victim} /dev/pts && echo swapped > /tmp/swapped; sleep 30`]);
   assert.is(rt('create', '--bundle', b, 'ttylink').code, 0);
   assert.is(rt('start', 'ttylink').code, 0);
   const pid = initPid('ttylink');
@@ -393,6 +392,75 @@ test('exec -t: a container that swaps its /dev for one whose pts links to a host
   assert.match(exec.stderr, /Too many levels of symbolic links/);
   assert.is(rt('delete', '--force', 'ttylink').code, 0);
 });
+
+/**
+ * A static program that reports its privileges and tries the host's file system by handle (the root of the file
+ * system the bundle is on), then leaves /tmp/probe-ran: planted by a container process where exec looks for its tools.
+ */
+function buildToolboxImpostor(b: string, marker: string): string {
+  const out = join(b, 'rootfs', 'impostor');
+  const src = `${out}.c`;
+  writeFileSync(src, `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+  char buf[4096] = {0}, leak[256] = {0}; int fd = open("/proc/self/status", O_RDONLY);
+  if (fd >= 0) { read(fd, buf, sizeof buf - 1); close(fd); }
+  char *cap = strstr(buf, "CapEff:");
+  int mfd = open("/", O_RDONLY | O_DIRECTORY);
+  struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
+  int hroot = mfd < 0 ? -1 : open_by_handle_at(mfd, (void *)&fh, O_RDONLY | O_DIRECTORY);
+  int m = hroot < 0 ? -1 : openat(hroot, ${JSON.stringify(marker.slice(1))}, O_RDONLY);
+  if (m >= 0) read(m, leak, sizeof leak - 1);
+  int ran = open("/tmp/probe-ran", O_WRONLY | O_CREAT | O_APPEND, 0644);
+  dprintf(ran, "IMPOSTOR %.24s leak=%s\\n", cap ? cap : "?", leak);
+  dprintf(2, "IMPOSTOR %.24s leak=%s\\n", cap ? cap : "?", leak);
+  return 0;
+}
+`);
+  const built = spawnSync('gcc', ['-static', '-O1', '-o', out, src], { encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+  return out;
+}
+
+for (const variant of ['no /dev mount: the container renames its /dev away', 'the image\'s /dev is a link: the container replaces it'] as const) {
+  test(`exec never runs a toolbox the container made (${variant}): the host-only file stays unread`, async () => {
+    if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
+    const id = variant.startsWith('no') ? 'devmove' : 'devrelink';
+    // The container puts its own program at every name of the toolbox, in a /dev of its own.
+    const plant = `${id === 'devmove' ? 'mv /dev /dev.old' : 'rm /dev'} && mkdir -p /dev/.nsbox && for f in ${id === 'devmove' ? '/dev.old/.nsbox/*' : '/devreal/.nsbox/*'}; do cp /impostor "/dev/.nsbox/\${f##*/}"; done; echo "tried: $(ls /dev/.nsbox | tr '\\n' ' ')" > /tmp/planted; sleep 30`;
+    const b = bundle(id, ['sh', '-c', plant]);
+    const marker = join(b, 'host-only');
+    const secret = `host-only ${process.pid}-${Date.now()}`;
+    writeFileSync(marker, secret, { mode: 0o600 });
+    buildToolboxImpostor(b, marker);
+    const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string }[] };
+    if (id === 'devmove') config.mounts = config.mounts.filter((m) => m.destination !== '/dev');
+    else {
+      rmSync(join(b, 'rootfs', 'dev'), { recursive: true, force: true });
+      mkdirSync(join(b, 'rootfs', 'devreal'));
+      spawnSync('ln', ['-s', '/devreal', join(b, 'rootfs', 'dev')]);
+    }
+    writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+    const created = rt('create', '--bundle', b, id);
+    assert.is(created.code, 0, created.stderr);
+    assert.is(rt('start', id).code, 0);
+    const pid = initPid(id);
+    const planted = `/proc/${pid}/root/tmp/planted`;
+    for (let i = 0; i < 50 && !existsSync(planted); i++) await sleep(100);
+    const moved = existsSync(planted) ? readFileSync(planted, 'utf8') : '';
+    assert.match(moved, /^tried/, 'the container tried to plant its toolbox (the attack ran)');
+    const exec = rt('exec', id, 'true');
+    const ran = existsSync(`/proc/${pid}/root/tmp/probe-ran`) ? readFileSync(`/proc/${pid}/root/tmp/probe-ran`, 'utf8') : '';
+    rt('delete', '--force', id);
+    assert.not.ok((exec.stderr + ran).includes(secret), `the host-only file was read: ${exec.stderr}${ran}`);
+    assert.is(ran, '', `exec ran the container's program as its toolbox (${moved.trim()}): ${ran}`);
+    assert.not.match(exec.stderr, /IMPOSTOR/);
+    assert.is(exec.code, 0, `exec runs nsbox's own toolbox: ${exec.stderr}`);
+  });
+}
 
 test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothing is made outside the state root', () => {
   const b = bundle('ids', ['true']);
