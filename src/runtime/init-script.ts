@@ -182,8 +182,11 @@ export function buildInitScript(input: InitInput): string {
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
   if (c.root.readonly) {
     const flags = ['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',');
-    // /dev (when no mount is there) is a bind of the root's own directory made here: read-only with the root.
-    lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags).', `step mount -n -o ${flags} "$R"`, ...(devSelfBound(input.targets) ? [`step mount -n -o ${flags} "$R/dev"`] : []));
+    // /dev (when no mount is there) and /etc (unless a mount is there) are binds of the root's own directories made
+    // here (devMountPointLines, preloadMaskLines): read-only with the root.
+    const etc = (input.placed?.[PRELOAD_PATH] ?? PRELOAD_PATH).slice(0, -'/ld.so.preload'.length);
+    const selfBound = [...(devSelfBound(input.targets) ? ['/dev'] : []), ...(input.targets.includes(etc) ? [] : [etc])];
+    lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags), and its own /dev and /etc bound here.', `step mount -n -o ${flags} "$R"`, ...selfBound.map((d) => `step mount -n -o ${flags} "$R${escapeDoubleQuoted(d)}"`));
   }
   if (input.rlimits && input.rlimits.length > 0) {
     lines.push('', '# process.rlimits, on this shell (the process inherits them): the host may not set them on the mapped root without', '# CAP_SYS_RESOURCE, which nsbox-runtime lacks here; lowering is all either side could do.', `step prlimit --pid $$ ${input.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`).join(' ')}`);

@@ -462,6 +462,23 @@ for (const variant of ['no /dev mount: the container renames its /dev away', 'th
   });
 }
 
+test('root.readonly: the container writes nowhere in its root, /etc (bound onto itself for the /etc/ld.so.preload guard) and /dev (no mount there) included; the bundle\'s files on the host are unchanged', () => {
+  const tries = ['/etc/victim', '/etc/new', '/dev/new', '/new'].map((f) => `(echo pwned >> ${f}) 2>/dev/null && echo "WROTE ${f}"`).join('; ');
+  const b = bundle('rootro', ['sh', '-c', `${tries}; echo done`]);
+  writeFileSync(join(b, 'rootfs', 'etc', 'victim'), 'precious\n');
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { root: { readonly?: boolean }; mounts: { destination: string }[] };
+  config.root.readonly = true;
+  config.mounts = config.mounts.filter((m) => m.destination !== '/dev');
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const victimBefore = sha(join(b, 'rootfs', 'etc', 'victim'));
+  const run = rt('run', '--bundle', b, 'rootro');
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /done/, 'the writes were tried');
+  assert.not.match(run.stdout, /WROTE/, `the read-only root took a write: ${run.stdout}`);
+  assert.is(sha(join(b, 'rootfs', 'etc', 'victim')), victimBefore, 'the bundle\'s /etc/victim is unchanged');
+  for (const f of ['etc/new', 'dev/new', 'new']) assert.not.ok(existsSync(join(b, 'rootfs', f)), `${f} appeared in the bundle's rootfs`);
+});
+
 test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothing is made outside the state root', () => {
   const b = bundle('ids', ['true']);
   const victim = join(base, 'victim-dir');
