@@ -109,6 +109,7 @@ export const command: NsboxCommand<ExecArgs> = {
       const runAsFlag = user && { uid: user.uid, gid: user.gid };
       const request = {
         command: commandArgv,
+        label: record.name ?? record.id.slice(0, 12),
         workdir: args.workdir ?? record.process.workdir,
         runAs: runAsFlag ?? record.process.runAs,
         procsFiles: (record.cgroup?.dirs ?? []).map((d) => join(d, 'cgroup.procs')),

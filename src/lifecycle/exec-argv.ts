@@ -20,7 +20,8 @@
 
 import { joinPrefix } from '../cgroup/driver-fs.js';
 import { decodeCapabilities } from '../ns/cap-names.js';
-import { buildFinalExecArgv } from '../rootfs/final-exec.js';
+import { buildFinalExecArgv, environmentApplier, type FinalExecInput } from '../rootfs/final-exec.js';
+import { DEFAULT_EXEC_PATH, execCheckScript } from './exec-check.js';
 import { toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 
 /** What exec needs to know about the box's PID 1, read from /proc/<pid>/status. */
@@ -34,6 +35,8 @@ export interface InitFacts {
 
 export interface ExecRequest {
   readonly command: readonly string[];
+  /** The box's name (or short id), for the check's message (exec-check.ts). */
+  readonly label?: string;
   readonly workdir: string | undefined;
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
   /** cgroup.procs files of the box's cgroups. */
@@ -70,7 +73,7 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
   const t = request.tools;
   const caps = decodeCapabilities(facts.capBnd).map((c) => c.replace(/^cap_/, ''));
   const user = request.runAs ?? { uid: 0, gid: 0 };
-  const final = buildFinalExecArgv({
+  const input: FinalExecInput = {
     toolbox: request.toolbox,
     uid: user.uid,
     gid: user.gid,
@@ -82,7 +85,8 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     // The box's own filter, from its toolbox: an exec'd process is confined like the command (Docker does the same).
     ...(request.toolbox.seccomp ? { seccomp: request.toolbox.seccomp } : {}),
     pdeathsig: true,
-  });
+  };
+  const final = withCommandCheck(buildFinalExecArgv(input), input, request);
   return [
     ...DIE_WITH_NSBOX,
     ...joinPrefix(request.procsFiles),
@@ -94,17 +98,27 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     ...request.command,
   ];
 }
-const CTTY = ['setsid', '--ctty', '--'];
+/**
+ * The toolbox's sh checks the command (exec-check.ts) as the box's user, right before env applies the box's
+ * environment; the check reads the box's PATH from the words, so nothing of the box's environment reaches the shell.
+ * A box made before its toolbox had sh: no check (env's own message).
+ */
+function withCommandCheck(final: readonly string[], input: FinalExecInput, request: ImageExecRequest): string[] {
+  if (!request.toolbox.shell || request.command.length === 0) return [...final];
+  const env = environmentApplier(input);
+  const check = [...toolboxArgv(request.toolbox, request.toolbox.shell), '-c', execCheckScript(request.label ?? 'box', request.env.PATH ?? DEFAULT_EXEC_PATH), 'nsbox-exec', request.command[0]!, request.workdir ?? ''];
+  return [...final.slice(0, final.length - env.length), ...check, ...env];
+}
 
-/** cd inside the box (with the box's own sh: nsenter --wd=DIR would resolve DIR in the host's root). */
-const CD = ['/bin/sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'nsbox-exec'];
+const CTTY = ['setsid', '--ctty', '--'];
 
 /**
  * A host-root box: [sh join-cgroups] nsenter --all --root --wd [user] -- CMD; when PID 1 runs with fewer
  * capabilities or no_new_privs, the host's setpriv gives the command the same limits (and the user) first.
  */
 export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
-  const inBox = request.workdir === undefined ? [...request.command] : [...CD, request.workdir, ...request.command];
+  // The box's sh (the host's, in a host-root box) enters -w and checks the command, with the PATH it inherits.
+  const inBox = ['/bin/sh', '-c', execCheckScript(request.label ?? 'box', undefined, { enterWorkdir: true }), 'nsbox-exec', request.command[0] ?? '', request.workdir ?? '', ...request.command];
   const enter = [...DIE_WITH_NSBOX, ...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
   const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
   const ctty = request.ctty ? CTTY : [];
