@@ -178,14 +178,14 @@ export function buildInitScript(input: InitInput): string {
       `step mount -n --all --fstab ${quoteWord(input.kernelPathsFstab)}`,
     );
   }
-  lines.push(...preloadMaskLines(at(PRELOAD_PATH)));
+  lines.push(...preloadMaskLines(etcDirOf(input.placed)));
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
   if (c.root.readonly) {
     const flags = ['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',');
     // /dev (when no mount is there) and /etc (unless a mount is there) are binds of the root's own directories made
     // here (devMountPointLines, preloadMaskLines): read-only with the root.
-    const etc = (input.placed?.[PRELOAD_PATH] ?? PRELOAD_PATH).slice(0, -'/ld.so.preload'.length);
-    const selfBound = [...(devSelfBound(input.targets) ? ['/dev'] : []), ...(input.targets.includes(etc) ? [] : [etc])];
+    // (preloadMaskLines: /etc is always that mount, even where the image's /etc was a link.)
+    const selfBound = [...(devSelfBound(input.targets) ? ['/dev'] : []), ...(input.targets.includes(etcDirOf(input.placed)) ? [] : ['/etc'])];
     lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags), and its own /dev and /etc bound here.', `step mount -n -o ${flags} "$R"`, ...selfBound.map((d) => `step mount -n -o ${flags} "$R${escapeDoubleQuoted(d)}"`));
   }
   if (input.rlimits && input.rlimits.length > 0) {
@@ -337,17 +337,32 @@ const PRELOAD_PATH = '/etc/ld.so.preload';
  * caller's binds in it: it cannot be renamed away), and the file an empty read-only one (/dev/null). A link there
  * is removed (never written through); on a root where the file cannot be made, the container cannot make it either.
  */
-function preloadMaskLines(file: string): string[] {
-  const dir = file.replace(/\/ld\.so\.preload"$/, '"');
+function preloadMaskLines(etc: string): string[] {
+  const file = '"$R/etc/ld.so.preload"';
+  // An image's /etc that is a link (to `etc`, resolved inside the root) is replaced by a directory that its target is
+  // bound onto: a container process could otherwise repoint the link at an /etc of its own for the next exec.
+  const linked = etc !== '/etc';
   return [
     '',
     '# 6. /etc/ld.so.preload: empty and read-only, /etc a mount point of its own (the host\'s loader, which runs the',
     '#    toolbox before the capability drop, would load what it names).',
-    `{ [ -d ${dir} ] && ! [ -L ${dir} ]; } || step mkdir ${dir}`,
-    `step mount -n --rbind ${dir} ${dir}`,
+    ...(linked
+      ? [
+          `#    The image's /etc is a link (to ${etc.replace(/[\n\r]/g, '?')}): a directory takes its place, that directory bound onto it.`,
+          `{ [ -d "$R${escapeDoubleQuoted(etc)}" ] && ! [ -L "$R${escapeDoubleQuoted(etc)}" ]; } || step mkdir -p "$R${escapeDoubleQuoted(etc)}"`,
+          'if [ -L "$R/etc" ]; then step rm -f "$R/etc"; fi',
+          '[ -d "$R/etc" ] || step mkdir "$R/etc"',
+          `step mount -n --rbind "$R${escapeDoubleQuoted(etc)}" "$R/etc"`,
+        ]
+      : ['{ [ -d "$R/etc" ] && ! [ -L "$R/etc" ]; } || step mkdir "$R/etc"', 'step mount -n --rbind "$R/etc" "$R/etc"']),
     `if [ -L ${file} ] || { [ -e ${file} ] && ! [ -f ${file} ]; }; then step rm -rf ${file}; fi`,
     `if [ -f ${file} ] || { : > ${file}; } 2>/dev/null; then step mount -n -o bind,ro /dev/null ${file}; fi`,
   ];
+}
+
+/** Where the image's /etc is, resolved inside the root (itself, unless it is a link). */
+function etcDirOf(placed: InitInput['placed']): string {
+  return (placed?.[PRELOAD_PATH] ?? PRELOAD_PATH).slice(0, -'/ld.so.preload'.length) || '/';
 }
 
 function pathOf(env: readonly string[]): string {

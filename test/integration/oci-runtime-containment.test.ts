@@ -462,6 +462,47 @@ for (const variant of ['no /dev mount: the container renames its /dev away', 'th
   });
 }
 
+test('an image whose /etc is a link: a container process that replaces it with an /etc of its own naming its library in ld.so.preload does not get it loaded by exec (the host-only file stays unread)', () => {
+  if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
+  const b = bundle('etclink', ['sleep', '60']);
+  const marker = join(b, 'host-only');
+  const secret = `host-only ${process.pid}-${Date.now()}`;
+  writeFileSync(marker, secret, { mode: 0o600 });
+  const src = join(b, 'preload-probe.c');
+  writeFileSync(src, `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+__attribute__((constructor)) static void probe(void) {
+  char buf[256] = {0};
+  int mfd = open("/", O_RDONLY | O_DIRECTORY);
+  struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
+  int hroot = mfd < 0 ? -1 : open_by_handle_at(mfd, (void *)&fh, O_RDONLY | O_DIRECTORY);
+  int fd = hroot < 0 ? -1 : openat(hroot, ${JSON.stringify(marker.slice(1))}, O_RDONLY);
+  if (fd >= 0) read(fd, buf, sizeof buf - 1);
+  dprintf(2, "PRELOAD-PROBE leak=%s\\n", buf);
+}
+`);
+  mkdirSync(join(b, 'rootfs', 'lib'), { recursive: true });
+  const built = spawnSync('gcc', ['-shared', '-fPIC', '-O1', '-o', join(b, 'rootfs', 'lib', 'probe.so'), src], { encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+  rmSync(join(b, 'rootfs', 'etc'), { recursive: true, force: true });
+  mkdirSync(join(b, 'rootfs', 'etcreal'));
+  writeFileSync(join(b, 'rootfs', 'etcreal', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  spawnSync('ln', ['-s', 'etcreal', join(b, 'rootfs', 'etc')]);
+  const ran = rt('run', '--detach', '--bundle', b, 'etclink');
+  assert.is(ran.code, 0, ran.stderr);
+  const plant = rt('exec', 'etclink', 'sh', '-c', 'cat /etc/passwd; rm /etc 2>/dev/null || rm -rf /etc; mkdir /etc; echo /lib/probe.so > /etc/ld.so.preload; echo tried');
+  const exec = rt('exec', 'etclink', 'true');
+  rt('delete', '--force', 'etclink');
+  assert.match(plant.stdout, /^root:x:0:0/m, 'the container sees the image\'s /etc through the link');
+  assert.match(plant.stdout, /^tried$/m, 'the container tried to plant its /etc/ld.so.preload (the attack ran)');
+  const out = plant.stderr + exec.stderr;
+  assert.not.ok(out.includes(secret), `the host-only file was read: ${out}`);
+  assert.not.match(out, /PRELOAD-PROBE/, `exec's toolbox loaded the container's library: ${out}`);
+  assert.is(exec.code, 0, exec.stderr);
+});
+
 test('root.readonly: the container writes nowhere in its root, /etc (bound onto itself for the /etc/ld.so.preload guard) and /dev (no mount there) included; the bundle\'s files on the host are unchanged', () => {
   const tries = ['/etc/victim', '/etc/new', '/dev/new', '/new'].map((f) => `(echo pwned >> ${f}) 2>/dev/null && echo "WROTE ${f}"`).join('; ');
   const b = bundle('rootro', ['sh', '-c', `${tries}; echo done`]);
