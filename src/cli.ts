@@ -29,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   pause: () => import('./commands/pause.js'),
   unpause: () => import('./commands/unpause.js'),
   rm: () => import('./commands/rm.js'),
+  rename: () => import('./commands/rename.js'),
   wait: () => import('./commands/wait.js'),
   inspect: () => import('./commands/inspect.js'),
   port: () => import('./commands/port.js'),

@@ -10,7 +10,7 @@ import { injectFault } from '../exec/fault.js';
 import type { Execution } from '../exec/executor.js';
 import type { DetachFiles, Plan, UndoStep } from '../plan/types.js';
 import { boxDirOf, describeBoxDir, type StatePaths } from '../state/paths.js';
-import { createBoxDir, removeBoxDir, saveRecord } from '../state/store.js';
+import { createBoxDir, readRecordAt, removeBoxDir, saveRecord } from '../state/store.js';
 import { stampCgroupUndos } from '../cgroup/preexisting.js';
 import { releaseLock } from '../state/lock.js';
 import { releaseName, reserveName } from '../state/names.js';
@@ -115,7 +115,9 @@ export async function recordForegroundExit(run: RecordedRun, record: BoxRecord, 
   if (record.autoRemove) return forgetBox(run);
   const exit = { code, finishedAt: new Date().toISOString(), oomKilled };
   try {
-    saveRecord(run.state, { ...record, phase: 'started', undo: [...(run.kept ?? [])], exit });
+    // Its name as it is now: `nsbox rename` may have changed it while the box ran.
+    const name = readRecordAt(describeBoxDir(boxDirOf(run.state, record.id)).record)?.name ?? record.name;
+    saveRecord(run.state, { ...record, name, phase: 'started', undo: [...(run.kept ?? [])], exit });
   } catch {
     // removed meanwhile (nsbox rm -f): nothing to record
   }
