@@ -85,12 +85,25 @@ export function isPlainMount(m: InitMount): boolean {
   return m.mountpoint === 'directory' && !m.copyUp && !m.cgroup && !m.propagation;
 }
 
-/** The [start, end) ranges of two or more plain mounts in a row: the init makes each with one `mount --all`. */
+/**
+ * The fstab lines of a mount that can share a run's `mount --all`: a plain mount's one line, or a v1 cgroup view
+ * whose tmpfs, binds and seal are all fstab lines (no co-mounted controllers, whose names are links made in the
+ * tmpfs); undefined for any other mount.
+ */
+export function runEntriesOf(m: InitMount): FstabEntry[] | undefined {
+  if (isPlainMount(m)) return plainRunEntries([m]);
+  if (m.mountpoint !== 'directory' || m.copyUp || m.propagation) return undefined;
+  const [tmpfs, ...rest] = cgroupViewBinds(m);
+  if (tmpfs?.type !== 'tmpfs') return undefined;
+  return [{ ...tmpfs, options: `${tmpfs.options},X-mount.mkdir` }, ...rest];
+}
+
+/** The [start, end) ranges of two or more mounts in a row with fstab lines: the init makes each with one `mount --all`. */
 export function plainMountRuns(mounts: readonly InitMount[]): { start: number; end: number }[] {
   const runs: { start: number; end: number }[] = [];
   for (let i = 0; i < mounts.length; ) {
     let end = i;
-    while (end < mounts.length && isPlainMount(mounts[end]!)) end++;
+    while (end < mounts.length && runEntriesOf(mounts[end]!) !== undefined) end++;
     if (end - i >= 2) runs.push({ start: i, end });
     i = Math.max(end, i + 1);
   }
@@ -98,6 +111,11 @@ export function plainMountRuns(mounts: readonly InitMount[]): { start: number; e
 }
 
 /** A run's fstab entries, in order: each with X-mount.mkdir, so its mount point is made right before it is mounted. */
+export function runEntries(mounts: readonly InitMount[]): FstabEntry[] {
+  return mounts.flatMap((m) => runEntriesOf(m) ?? []);
+}
+
+/** Plain mounts' fstab entries, each with X-mount.mkdir. */
 export function plainRunEntries(mounts: readonly InitMount[]): FstabEntry[] {
   return mounts.map((m) => ({ source: m.source, target: m.target, type: m.type, options: [...m.options.split(',').filter((o) => o !== '' && o !== 'defaults'), 'X-mount.mkdir'].join(','), why: m.why }));
 }

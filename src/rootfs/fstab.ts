@@ -38,7 +38,7 @@ const BIND_FLAGS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexe
  */
 export function bindFlagsRemount(e: FstabEntry): string | undefined {
   const words = e.options.split(',');
-  if (!words.includes('bind') && !words.includes('rbind')) return undefined;
+  if ((!words.includes('bind') && !words.includes('rbind')) || words.includes('remount')) return undefined;
   const flags = words.filter((w) => BIND_FLAGS.has(w));
   return flags.length > 0 ? ['remount', 'bind', ...flags].join(',') : undefined;
 }

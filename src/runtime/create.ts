@@ -17,7 +17,7 @@ import { exitCodeOf } from '../exec/executor.js';
 import { runCreated } from '../start-box/run-plan.js';
 import type { RuntimeGlobals } from './argv.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
-import { buildInitScript, initMountRuns, initCgroupBinds } from './init-script.js';
+import { buildInitScript, initCanMakeGate, initMountRuns, initCgroupBinds, lateTailEntries } from './init-script.js';
 import { CONSOLE_FD, launchArgv } from './launch-scripts.js';
 import { parseBundle } from '../oci/parse-bundle.js';
 import type { OciContainer } from '../oci/container.js';
@@ -233,9 +233,11 @@ function initHooks(c: OciContainer, id: string, verdict: string): InitHooks {
 /** The create plan (pure given the facts). */
 export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, facts: CreateFacts, foreground: boolean, consoleSocket?: string, preserved?: PassedFds): RuntimePlan & { readonly init: string } {
   const paths = statePaths(g.root, id);
+  const gateByInit = userRoot(c) === undefined && initCanMakeGate({ userns: false });
   const steps: Step[] = [
     { kind: 'mkdir', path: paths.dir, why: `The container's state directory: state.json, the gate, this plan.`, undo: { kind: 'remove', path: paths.dir } },
-    { kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' },
+    // Without a user namespace the init makes the gate with its nodes' perl (one process fewer).
+    ...(gateByInit ? [] : [{ kind: 'exec' as const, argv: ['mkfifo', '-m', '0600', paths.fifo], why: 'The gate: the init waits on it after set-up; `start` writes the line that lets the process run.' }]),
     ...(c.hooks.startContainer.length > 0 ? [{ kind: 'exec' as const, argv: ['mkfifo', '-m', '0600', paths.verdict], why: 'The startContainer hooks\' verdict: the init writes it after the gate opens, `start` waits for it.' }] : []),
     ...planCgroupSteps(facts.cgroup, c.resources, facts.cgroup.version === 1 ? c.deviceRules : []),
   ];
@@ -251,20 +253,28 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     const fifos = [paths.fifo, ...(c.hooks.startContainer.length > 0 ? [paths.verdict] : [])];
     steps.push({ kind: 'exec', argv: ['chown', `${root.uid}:${root.gid}`, ...fifos], why: `The init opens its fifos as the container's root, host uid ${root.uid} (uid 0 of its user namespace).` });
   }
-  const toolboxFstab = join(paths.dir, 'toolbox.fstab');
-  const kernelEntries = kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, facts.covered);
-  const kernelPathsFstab = kernelEntries.length > 0 ? join(paths.dir, 'kernel-paths.fstab') : undefined;
-  steps.push({ kind: 'write-text', path: toolboxFstab, content: renderFstab('The toolbox, mounted by the init before pivot_root.', toolboxMounts(c.root.path, facts.toolbox, facts.placed[TOOLBOX_DIR])), why: 'The toolbox\'s mounts, for one `mount --all`.' });
+  // The last mounts before pivot_root, one mount(8) (init-script.ts, step 6): two files, with and without the preload
+  // mask (the init picks the one that fits the root it finds).
+  const lateFstabs = { withPreload: join(paths.dir, 'late.fstab'), withoutPreload: join(paths.dir, 'late-no-preload.fstab') };
   const deviceEntries = facts.deviceGuard ? deviceBindEntries(c.root.path, c.devices, c.deviceRules, (p) => facts.placed[p] ?? p) : [];
-  const devicesFstab = deviceEntries.length > 0 ? join(paths.dir, 'devices.fstab') : undefined;
-  if (devicesFstab) steps.push({ kind: 'write-text', path: devicesFstab, content: renderFstab('The device nodes that may open (all else is nodev), bound by the init after making them.', deviceEntries), why: 'The allowed devices\' binds, for one `mount --all`.' });
-  if (kernelPathsFstab) steps.push({ kind: 'write-text', path: kernelPathsFstab, content: renderFstab('Masked and read-only paths, mounted by the init after /proc and /sys.', kernelEntries), why: 'linux.maskedPaths and linux.readonlyPaths, for one `mount --all`.' });
+  const tail = lateTailEntries(c, facts.placed, facts.deviceGuard, facts.targets);
+  const lateEntries = [
+    ...deviceEntries,
+    ...toolboxMounts(c.root.path, facts.toolbox, facts.placed[TOOLBOX_DIR]),
+    ...kernelPathEntries(c.root.path, c.maskedPaths, c.readonlyPaths, facts.covered),
+    ...tail.always,
+  ];
+  const lateTitle = 'The last mounts before pivot_root, in one `mount --all`: the allowed devices, the toolbox, the masked and read-only paths, the root, /etc.';
+  steps.push(
+    { kind: 'write-text', path: lateFstabs.withPreload, content: renderFstab(lateTitle, [...lateEntries, tail.preload]), why: 'The allowed devices\' binds, the toolbox, linux.maskedPaths and readonlyPaths, /etc and its preload mask, for one `mount --all`.' },
+    { kind: 'write-text', path: lateFstabs.withoutPreload, content: renderFstab(`${lateTitle} No preload mask: the root cannot hold /etc/ld.so.preload.`, lateEntries), why: 'The same without the preload mask, for a root where /etc/ld.so.preload cannot be made.' },
+  );
   const initInput = {
-    toolboxFstab,
-    kernelPathsFstab,
+    lateFstabs,
     container: c,
     stateDir: paths.dir,
     fifo: paths.fifo,
+    gateByInit,
     targets: facts.targets,
     fileSources: facts.fileSources,
     cgroupDirs: facts.cgroup.dirs.map((d) => d.dir),
@@ -274,7 +284,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     toolbox: facts.toolbox,
     seccomp: facts.seccomp,
     placed: facts.placed,
-    ...(facts.deviceGuard ? { deviceGuard: { ...facts.deviceGuard, devicesFstab } } : {}),
+    ...(facts.deviceGuard ? { deviceGuard: facts.deviceGuard } : {}),
     cwd: resolveInRoot(c.root.path, c.process.cwd, facts.covered),
     apparmor: facts.apparmor,
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),

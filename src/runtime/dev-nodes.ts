@@ -24,13 +24,15 @@ export interface PlacedDevice {
 }
 
 /**
- * The perl program: @ARGV is the node count, then PATH MODE DEV UID GID per node, then TARGET LINK pairs. A node
- * replaces what is at its path (as rm -f then mknod did); a link is made only where nothing is (not even a dangling
- * link). umask 0: MODE is the node's mode exactly, as `mknod -m` gives it.
+ * The perl program: @ARGV is the directory count, then each directory (made 0755, as `mkdir -m 755`: it must not
+ * exist), then the node count, PATH MODE DEV UID GID per node, then TARGET LINK pairs. A node replaces what is at its
+ * path (as rm -f then mknod did); a link is made only where nothing is (not even a dangling link). umask 0: MODE is
+ * the node's mode exactly, as `mknod -m` gives it.
  */
 export function nodesAndLinksPerl(mknodat: number): string {
   return [
     'umask 0;',
+    'for (1 .. shift @ARGV) { my $dir = shift @ARGV; mkdir $dir, 0755 or die "mkdir $dir: $!\\n" }',
     'for (1 .. shift @ARGV) { my ($path, $mode, $dev, $uid, $gid) = splice @ARGV, 0, 5;',
     ' unlink $path if -e $path or -l $path;',
     ` syscall(${mknodat}, -100, $path, $mode + 0, $dev + 0) == 0 or die "mknod $path: $!\\n";`,
@@ -44,8 +46,8 @@ export function mknodatNumber(arch: string = process.arch): number | undefined {
   return MKNODAT[arch];
 }
 
-/** One `step perl` line for the nodes and the links (TARGET, LINK-word pairs). */
-export function nodesAndLinksLine(mknodat: number, nodes: readonly PlacedDevice[], links: readonly (readonly [string, string])[]): string {
+/** One `step perl` line for the directories (words), the nodes and the links (TARGET, LINK-word pairs). */
+export function nodesAndLinksLine(mknodat: number, nodes: readonly PlacedDevice[], links: readonly (readonly [string, string])[], dirs: readonly string[] = []): string {
   const nodeWords = nodes.flatMap(({ device: d, word }) => [word, String(FILE_TYPE[d.type] | d.fileMode), String(d.type === 'p' ? 0n : makedev(d.major, d.minor)), String(d.uid), String(d.gid)]);
-  return `step perl -e ${quoteWord(nodesAndLinksPerl(mknodat))} ${[String(nodes.length), ...nodeWords].join(' ')} ${links.map(([target, link]) => `${quoteWord(target)} ${link}`).join(' ')}`.trimEnd();
+  return `step perl -e ${quoteWord(nodesAndLinksPerl(mknodat))} ${[String(dirs.length), ...dirs, String(nodes.length), ...nodeWords].join(' ')} ${links.map(([target, link]) => `${quoteWord(target)} ${link}`).join(' ')}`.trimEnd();
 }

@@ -12,7 +12,7 @@ import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 import { commandCheckLines } from '../rootfs/command-check.js';
 import { consoleSocketArgv } from '../oci/console-socket.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
-import { cgroupViewBinds, MKDIRS_FUNCTION, mountsStepLines, plainMountRuns, plainRunEntries } from '../init/mount-steps.js';
+import { cgroupViewBinds, MKDIRS_FUNCTION, mountsStepLines, plainMountRuns, runEntries } from '../init/mount-steps.js';
 import type { InitMount } from '../init/mounts.js';
 import type { FstabEntry } from '../rootfs/fstab.js';
 import { ociInitMounts } from './oci-mounts.js';
@@ -30,6 +30,8 @@ export interface InitInput {
   readonly container: OciContainer;
   readonly stateDir: string;
   readonly fifo: string;
+  /** The init makes the gate (`fifo`) itself, with the nodes' perl, before it opens it (initCanMakeGate). */
+  readonly gateByInit?: boolean;
   /** Each mount's destination resolved inside the root (resolve-in-root.ts), in config order. */
   readonly targets: readonly string[];
   /** Which mounts bind a file (their mount point is an empty file). */
@@ -50,16 +52,19 @@ export interface InitInput {
    * The device guard (device-guard.ts), when the device rules restrict anything: the root's flags to repeat when it
    * is remounted nodev, each mount's flags with nodev added, and the fstab binding the allowed nodes (none: absent).
    */
-  readonly deviceGuard?: { readonly rootFlags: readonly string[]; readonly mountFlags: readonly (readonly string[])[]; readonly devicesFstab: string | undefined };
+  readonly deviceGuard?: { readonly rootFlags: readonly string[]; readonly mountFlags: readonly (readonly string[])[] };
   readonly cwd: string;
   readonly apparmor: boolean;
-  /** fstab files in the state dir the init mounts in one call each (batch-mounts.ts); kernelPaths absent when none. */
-  readonly toolboxFstab: string;
+  /**
+   * The fstab of the last mounts before pivot_root, one `mount --all` (lateMountEntries): the allowed devices' binds,
+   * the toolbox, the kernel paths, the root read-only, /etc and its preload mask. `withoutPreload`: the same without
+   * the mask, for a root where /etc/ld.so.preload cannot be made (nor made by the container).
+   */
+  readonly lateFstabs: { readonly withPreload: string; readonly withoutPreload: string };
   /** A v1 "cgroup" mount's binds (cgroupViewBinds), one `mount --all`; absent: one bind and remount each. */
   readonly cgroupFstab?: string;
   /** One fstab per run of plain mounts (initMountRuns), each one `mount --all`; absent: a mount(8) each. */
   readonly mountRunFstabs?: readonly string[];
-  readonly kernelPathsFstab: string | undefined;
   /** process.terminal: the caller's --console-socket, which gets the pty's master before create exits. */
   readonly consoleSocket?: string;
   /** hooks.createContainer and hooks.startContainer, which the init runs (init-hooks.ts). */
@@ -87,15 +92,50 @@ function initMounts(input: Omit<InitInput, 'cgroupFstab'>): InitMount[] {
   return ociInitMounts(c.root.path, mounts, input);
 }
 
-/** The binds of a v1 "cgroup" mount, for the fstab the init mounts them from (none: no such mount). */
+/** The binds of a v1 "cgroup" mount outside a run, for the fstab the init mounts them from (none: no such mount). */
 export function initCgroupBinds(input: Omit<InitInput, 'cgroupFstab'>): FstabEntry[] {
-  return initMounts(input).flatMap(cgroupViewBinds);
+  const mounts = initMounts(input);
+  const runs = plainMountRuns(mounts);
+  return mounts.filter((_, i) => !runs.some((r) => i >= r.start && i < r.end)).flatMap(cgroupViewBinds);
 }
 
-/** The runs of plain mounts in a row (plainMountRuns), as the fstab entries each is mounted from. */
+/**
+ * The runs of mounts in a row with fstab lines (plainMountRuns), as the fstab entries each is mounted from. A run
+ * at the very start also takes step 1's mounts of the root (rootJoinsFirstRun).
+ */
 export function initMountRuns(input: Omit<InitInput, 'cgroupFstab'>): FstabEntry[][] {
   const mounts = initMounts(input);
-  return plainMountRuns(mounts).map((r) => plainRunEntries(mounts.slice(r.start, r.end)));
+  return plainMountRuns(mounts).map((r, i) => [...(i === 0 && rootJoinsFirstRun(input) ? rootEntries(input) : []), ...runEntries(mounts.slice(r.start, r.end))]);
+}
+
+/**
+ * Step 1's root mounts are the first lines of the first run's fstab when that run starts with the first mount and
+ * nothing else comes between (no propagation change). Not in a user namespace: there the root's mounts are locked,
+ * and a self-bind that `mount --all` skips (a root the caller mounted shows as "already mounted") is not the same.
+ */
+function rootJoinsFirstRun(input: Omit<InitInput, 'cgroupFstab'>): boolean {
+  const p = input.container.rootfsPropagation;
+  return !input.userns && (!p || p === 'private' || p === 'rprivate') && plainMountRuns(initMounts(input))[0]?.start === 0;
+}
+
+/** The root a mount point of its own (pivot_root needs one) and, with the device guard, nodev. */
+function rootEntries(input: Omit<InitInput, 'cgroupFstab'>): FstabEntry[] {
+  const root = input.container.root.path;
+  const guard = input.deviceGuard;
+  return [
+    { source: root, target: root, type: 'none', options: 'rbind', why: 'The root a mount point of its own (pivot_root needs one), in this private mount namespace.' },
+    ...(guard ? [{ source: 'none', target: root, type: 'none', options: ['remount', 'bind', 'nodev', ...guard.rootFlags].join(','), why: 'The device rules restrict devices: the root is nodev (only the allowed nodes in /dev open).' }] : []),
+  ];
+}
+
+/** The gate opened read-write (it never blocks), read after set-up: `start` writes the line that opens it. */
+function gateOpenLines(fifo: string): string[] {
+  return ['# The gate: opened read-write now (it never blocks), read after set-up: `start` writes the line that opens it.', `exec 5<>${quoteWord(fifo)}`];
+}
+
+/** Whether the init can make the gate itself (with the nodes' perl; create.ts then runs no mkfifo). */
+export function initCanMakeGate(input: Pick<InitInput, 'userns' | 'mknodat'>): boolean {
+  return !input.userns && (input.mknodat ?? mknodatNumber()) !== undefined;
 }
 
 /** The init script's text; the container's argv arrives as "$@". */
@@ -113,8 +153,7 @@ export function buildInitScript(input: InitInput): string {
     `R=${quoteWord(c.root.path)}  # the container's root`,
     `T="$R${escapeDoubleQuoted(input.placed?.[TOOLBOX_DIR] ?? TOOLBOX_DIR)}"`,
     '',
-    '# The gate: opened read-write now (it never blocks), read after set-up: `start` writes the line that opens it.',
-    `exec 5<>${quoteWord(input.fifo)}`,
+    ...(input.gateByInit ? [] : gateOpenLines(input.fifo)),
     ...(input.hooks?.startContainer.length ? ['# The startContainer hooks\' verdict, for `start` (it blocks until this end is closed).', `exec 6<>${quoteWord(input.hooks.verdict)}`] : []),
   ];
   if (input.setHostname && c.hostname !== undefined) {
@@ -127,18 +166,18 @@ export function buildInitScript(input: InitInput): string {
     lines.push('# linux.sysctl: through /proc/sys, which shows this process\'s own (new) namespaces.');
     for (const [key, value] of sysctls) lines.push(`step put ${quoteWord(`/proc/sys/${key.replace(/\./g, '/')}`)} ${quoteWord(value)}`);
   }
-  lines.push(
-    '',
-    '# 1. The root becomes a mount point of its own (pivot_root needs one), in this private mount namespace.',
-    'step mount -n --rbind "$R" "$R"',
-  );
   const guard = input.deviceGuard;
-  if (guard) {
-    lines.push(
-      '# The device rules restrict devices, which cgroup v2 cannot enforce without eBPF: the root and every mount that',
-      '# could hold a node are nodev; only the allowed nodes in /dev open (each bound onto itself, step 3).',
-      `step mount -n -o ${['remount', 'bind', 'nodev', ...guard.rootFlags].join(',')} "$R"`,
-    );
+  if (input.mountRunFstabs !== undefined && rootJoinsFirstRun(input)) {
+    lines.push('', `# 1. The root becomes a mount point of its own (pivot_root needs one)${guard ? ' and nodev (the device rules)' : ''}: the first lines of step 2's first fstab.`);
+  } else {
+    lines.push('', '# 1. The root becomes a mount point of its own (pivot_root needs one), in this private mount namespace.', 'step mount -n --rbind "$R" "$R"');
+    if (guard) {
+      lines.push(
+        '# The device rules restrict devices, which cgroup v2 cannot enforce without eBPF: the root and every mount that',
+        '# could hold a node are nodev; only the allowed nodes in /dev open (each bound onto itself, step 6).',
+        `step mount -n -o ${['remount', 'bind', 'nodev', ...guard.rootFlags].join(',')} "$R"`,
+      );
+    }
   }
   if (c.rootfsPropagation && c.rootfsPropagation !== 'private' && c.rootfsPropagation !== 'rprivate') {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
@@ -153,41 +192,37 @@ export function buildInitScript(input: InitInput): string {
   const devices = c.devices.filter((device) => device.origin === 'config' || devTmpfs || guard);
   const links = [...DEV_LINKS.map(([name, target]) => [target, at(`/dev/${name}`)] as const), ...(c.mounts.some((m) => m.destination === '/dev/pts') ? [['pts/ptmx', at('/dev/ptmx')] as const] : [])];
   const mknodat = input.userns ? undefined : (input.mknodat ?? mknodatNumber());
+  if (input.gateByInit && mknodat === undefined) throw new Error('gateByInit needs the nodes\' perl (no user namespace, a known mknodat)');
+  // In a /dev tmpfs of its own the toolbox directory is new: the same perl makes it.
+  const toolboxByPerl = mknodat !== undefined && devTmpfs;
   if (mknodat !== undefined) {
-    // One perl makes every node (mknodat(2)) and link; the devices' binds (the guard) come after, as before.
-    lines.push(...devices.flatMap((d) => parentDirLines(at(d.path))), nodesAndLinksLine(mknodat, devices.map((device) => ({ device, word: at(device.path) })), links));
-    if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
+    // One perl makes every node (mknodat(2)) and link; the devices' binds (the guard) come in step 6.
+    // With gateByInit it makes the gate too (a FIFO node, in the state directory on the host).
+    const gate = input.gateByInit ? [{ device: { path: input.fifo, type: 'p' as const, major: 0, minor: 0, fileMode: 0o600, uid: 0, gid: 0, origin: 'config' as const }, word: quoteWord(input.fifo) }] : [];
+    lines.push(...devices.flatMap((d) => parentDirLines(at(d.path))), nodesAndLinksLine(mknodat, [...gate, ...devices.map((device) => ({ device, word: at(device.path) }))], links, toolboxByPerl ? ['"$T"'] : []));
+    if (input.gateByInit) lines.push(...gateOpenLines(input.fifo));
   } else {
     for (const device of devices) lines.push(...deviceLines(device, at(device.path), input.userns === true));
-    if (guard?.devicesFstab !== undefined) lines.push(`step mount -n --all --fstab ${quoteWord(guard.devicesFstab)}`);
     lines.push(...linkLines(links));
   }
   lines.push(
     '',
-    '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after pivot_root.',
+    '# 4. The toolbox: the host\'s setpriv, env and umount (with their loader and libraries), read-only, for after',
+    `#    pivot_root: ${toolboxByPerl ? 'its directory (made by the perl above) and ' : ''}its files' mount points now, their binds in step 6.`,
     // Not in a fresh tmpfs: a link there (the image's) is removed, never mounted through (the container could repoint it).
-    ...(devTmpfs ? ['step mkdir -m 755 "$T"'] : ['if [ -L "$T" ] || { [ -e "$T" ] && ! [ -d "$T" ]; }; then step rm -f "$T"; fi', 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"']),
+    ...(toolboxByPerl ? [] : devTmpfs ? ['step mkdir -m 755 "$T"'] : ['if [ -L "$T" ] || { [ -e "$T" ] && ! [ -d "$T" ]; }; then step rm -f "$T"; fi', 'step mkdir -p "$T" && step mount -n -t tmpfs -o nosuid,nodev,mode=755,size=64k tmpfs "$T"']),
     `step mkfile ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`,
-    `step mount -n --all --fstab ${quoteWord(input.toolboxFstab)}  # its last line seals the directory read-only`,
   );
-  if (input.kernelPathsFstab !== undefined) {
-    lines.push(
-      '',
-      '# 5. linux.maskedPaths (/dev/null over a file, an empty read-only tmpfs over a directory) and linux.readonlyPaths',
-      '#    (bound read-only onto themselves), in one mount(8) call (see the file for each line).',
-      `step mount -n --all --fstab ${quoteWord(input.kernelPathsFstab)}`,
-    );
-  }
-  lines.push(...preloadMaskLines(etcDirOf(input.placed)));
+  lines.push(...preloadCheckLines(etcDirOf(input.placed), input.lateFstabs));
   if (input.consoleSocket !== undefined) lines.push(...consoleLines(c, input.consoleSocket, at, input.consoleFd));
-  if (c.root.readonly) {
-    const flags = ['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',');
-    // /dev (when no mount is there) and /etc (unless a mount is there) are binds of the root's own directories made
-    // here (devMountPointLines, preloadMaskLines): read-only with the root.
-    // (preloadMaskLines: /etc is always that mount, even where the image's /etc was a link.)
-    const selfBound = [...(devSelfBound(input.targets) ? ['/dev'] : []), ...(input.targets.includes(etcDirOf(input.placed)) ? [] : ['/etc'])];
-    lines.push('', '# root.readonly: the root itself read-only (its submounts keep their own flags), and its own /dev and /etc bound here.', `step mount -n -o ${flags} "$R"`, ...selfBound.map((d) => `step mount -n -o ${flags} "$R${escapeDoubleQuoted(d)}"`));
-  }
+  lines.push(
+    '',
+    '# 6. One mount(8) for the rest, in this order (each line explained in the file): the allowed devices bound onto',
+    '#    themselves, the toolbox (sealed read-only), linux.maskedPaths (/dev/null over a file, an empty read-only tmpfs',
+    '#    over a directory) and linux.readonlyPaths (bound read-only onto themselves)' + (c.root.readonly ? ', the root read-only (root.readonly)' : '') + ',',
+    '#    /etc a mount point of its own and /etc/ld.so.preload empty and read-only.',
+    'step mount -n --all --fstab "$late"',
+  );
   if (input.rlimits && input.rlimits.length > 0) {
     lines.push('', '# process.rlimits, on this shell (the process inherits them): the host may not set them on the mapped root without', '# CAP_SYS_RESOURCE, which nsbox-runtime lacks here; lowering is all either side could do.', `step prlimit --pid $$ ${input.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`).join(' ')}`);
   }
@@ -337,32 +372,51 @@ const PRELOAD_PATH = '/etc/ld.so.preload';
  * caller's binds in it: it cannot be renamed away), and the file an empty read-only one (/dev/null). A link there
  * is removed (never written through); on a root where the file cannot be made, the container cannot make it either.
  */
-function preloadMaskLines(etc: string): string[] {
-  const file = '"$R/etc/ld.so.preload"';
+function preloadCheckLines(etc: string, fstabs: InitInput['lateFstabs']): string[] {
+  // The file where it is before step 6 binds /etc: in /etc itself, or in the directory an /etc link led to.
+  const file = `"$R${escapeDoubleQuoted(etc === '/' ? '' : etc)}/ld.so.preload"`;
   // An image's /etc that is a link (to `etc`, resolved inside the root) is replaced by a directory that its target is
-  // bound onto: a container process could otherwise repoint the link at an /etc of its own for the next exec.
+  // bound onto in step 6: a container process could otherwise repoint the link at an /etc of its own for the next exec.
   const linked = etc !== '/etc';
   return [
     '',
-    '# 6. /etc/ld.so.preload: empty and read-only, /etc a mount point of its own (the host\'s loader, which runs the',
-    '#    toolbox before the capability drop, would load what it names).',
+    '# 5. /etc/ld.so.preload: made an empty file now, masked in step 6 (the host\'s loader, which runs the toolbox before',
+    '#    the capability drop, would load what it names). Where it cannot be made, the container cannot make it either.',
     ...(linked
       ? [
-          `#    The image's /etc is a link (to ${etc.replace(/[\n\r]/g, '?')}): a directory takes its place, that directory bound onto it.`,
+          `#    The image's /etc is a link (to ${etc.replace(/[\n\r]/g, '?')}): a directory takes its place, that directory bound onto it in step 6.`,
           `{ [ -d "$R${escapeDoubleQuoted(etc)}" ] && ! [ -L "$R${escapeDoubleQuoted(etc)}" ]; } || step mkdir -p "$R${escapeDoubleQuoted(etc)}"`,
           'if [ -L "$R/etc" ]; then step rm -f "$R/etc"; fi',
           '[ -d "$R/etc" ] || step mkdir "$R/etc"',
-          `step mount -n --rbind "$R${escapeDoubleQuoted(etc)}" "$R/etc"`,
         ]
-      : ['{ [ -d "$R/etc" ] && ! [ -L "$R/etc" ]; } || step mkdir "$R/etc"', 'step mount -n --rbind "$R/etc" "$R/etc"']),
+      : ['{ [ -d "$R/etc" ] && ! [ -L "$R/etc" ]; } || step mkdir "$R/etc"']),
     `if [ -L ${file} ] || { [ -e ${file} ] && ! [ -f ${file} ]; }; then step rm -rf ${file}; fi`,
-    `if [ -f ${file} ] || { : > ${file}; } 2>/dev/null; then step mount -n -o bind,ro /dev/null ${file}; fi`,
+    `if [ -f ${file} ] || { : > ${file}; } 2>/dev/null; then late=${quoteWord(fstabs.withPreload)}; else late=${quoteWord(fstabs.withoutPreload)}; fi`,
   ];
 }
 
 /** Where the image's /etc is, resolved inside the root (itself, unless it is a link). */
 function etcDirOf(placed: InitInput['placed']): string {
   return (placed?.[PRELOAD_PATH] ?? PRELOAD_PATH).slice(0, -'/ld.so.preload'.length) || '/';
+}
+
+/**
+ * The end of the late fstab (after the devices, toolbox and kernel paths): with root.readonly the root's remount
+ * (before /etc is bound: the bind takes the root's read-only flag along), /etc recursively bound onto itself (a
+ * mount point cannot be renamed away; the caller's binds in it stay), and the preload mask last.
+ */
+export function lateTailEntries(c: OciContainer, placed: Readonly<Record<string, string>> | undefined, guard: InitInput['deviceGuard'], targets: readonly string[]): { readonly always: FstabEntry[]; readonly preload: FstabEntry } {
+  const etc = etcDirOf(placed);
+  const always: FstabEntry[] = [];
+  if (c.root.readonly) {
+    const flags = ['remount', 'bind', 'ro', ...(guard ? ['nodev', ...guard.rootFlags.filter((f) => f !== 'ro')] : [])].join(',');
+    always.push({ source: 'none', target: c.root.path, type: 'none', options: flags, why: 'root.readonly: the root itself read-only (its submounts keep their own flags).' });
+    // The root's own /dev, bound onto itself when no mount is there (devMountPointLines): read-only with the root.
+    if (devSelfBound(targets)) always.push({ source: 'none', target: `${c.root.path}/dev`, type: 'none', options: flags, why: 'root.readonly: the root\'s own /dev (bound onto itself in step 1) read-only with it.' });
+  }
+  // /etc is this mount even where the image's /etc was a link (preloadCheckLines put a directory in its place).
+  always.push({ source: `${c.root.path}${etc === '/' ? '' : etc}`, target: `${c.root.path}/etc`, type: 'none', options: 'rbind', why: `/etc a mount point of its own${etc === '/etc' ? '' : ` (the image's /etc led to ${etc})`}: it cannot be renamed away from its preload mask.` });
+  return { always, preload: { source: '/dev/null', target: `${c.root.path}/etc/ld.so.preload`, type: 'none', options: 'bind,ro', why: '/etc/ld.so.preload empty and read-only: the host\'s loader, which runs the toolbox with every capability, would load what it names.' } };
 }
 
 function pathOf(env: readonly string[]): string {

@@ -368,6 +368,21 @@ test('linux.readonlyPaths over a volume: the volume is read-only inside (mount -
   assert.equal(cgroupsLeft().flatMap((d) => readdirSync(d).filter((e) => e.startsWith('procvol'))), [], 'no cgroup left by a refused create');
 });
 
+test('root.readonly with a volume at /etc: the volume keeps its own flags (writable), the root stays read-only', () => {
+  const volume = join(base, 'etc-volume');
+  mkdirSync(volume);
+  const vb = bundle('rwetc', ['sh', '-c', 'touch /etc/new && echo CREATED-ETC; touch /new 2>/dev/null && echo CREATED-ROOT; echo done']);
+  const vc = JSON.parse(readFileSync(join(vb, 'config.json'), 'utf8'));
+  vc.root.readonly = true;
+  vc.mounts.push({ destination: '/etc', type: 'bind', source: volume, options: ['rbind'] });
+  writeFileSync(join(vb, 'config.json'), JSON.stringify(vc));
+  const rw = rt('run', '--bundle', vb, 'rwetc');
+  assert.is(rw.code, 0, rw.stderr);
+  assert.is(rw.stdout, 'CREATED-ETC\ndone\n', 'the writable volume at /etc stays writable under a read-only root');
+  assert.ok(existsSync(join(volume, 'new')));
+  assert.not.ok(existsSync(join(vb, 'rootfs', 'new')), 'nothing new in the bundle\'s root');
+});
+
 test('exec -t: a container whose /dev/pts is a link to a host directory (no devpts mount there) does not make the host-side pty helper open the host\'s file there', async () => {
   // The host victim: a FIFO with a host writer waiting for someone to open it (a root helper opening it is the harm:
   // a /dev/watchdog there would arm the host's watchdog).
@@ -531,7 +546,7 @@ test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothin
     }
   }
   assert.not.ok(existsSync(victim), 'nothing made next to the state root');
-  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file', 'ro-volume'].includes(e)), []);
+  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file', 'ro-volume', 'etc-volume'].includes(e)), []);
 });
 
 test.run();

@@ -26,7 +26,7 @@ test('one perl: a FIFO node with its exact mode (umask 077 around it) over a fil
   writeFileSync(join(tmp, 'fifo'), 'an old file');
   symlinkSync('/nowhere', join(tmp, 'dangling'));
   const fifo: OciDevice = { path: '/dev/fifo', type: 'p', major: 0, minor: 0, fileMode: 0o640, uid: 0, gid: 0, origin: 'config' };
-  const line = nodesAndLinksLine(nr, [{ device: fifo, word: '"$D/fifo"' }], [['/proc/self/fd', '"$D/fd"'], ['/elsewhere', '"$D/dangling"']]);
+  const line = nodesAndLinksLine(nr, [{ device: fifo, word: '"$D/fifo"' }], [['/proc/self/fd', '"$D/fd"'], ['/elsewhere', '"$D/dangling"']], ['"$D/toolbox"']);
   assert.ok(line.startsWith('step perl -e '));
   const r = spawnSync('sh', ['-c', `umask 077; step() { "$@"; }; D=${tmp}; ${line}`], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
@@ -35,6 +35,9 @@ test('one perl: a FIFO node with its exact mode (umask 077 around it) over a fil
   assert.is(node.mode & 0o7777, 0o640);
   assert.is(readlinkSync(join(tmp, 'fd')), '/proc/self/fd');
   assert.is(readlinkSync(join(tmp, 'dangling')), '/nowhere', 'a dangling link is left alone');
+  assert.is(lstatSync(join(tmp, 'toolbox')).mode & 0o7777, 0o755, 'the directory made first, mode 755 whatever the umask');
+  const again = spawnSync('sh', ['-c', `step() { "$@"; }; D=${tmp}; ${nodesAndLinksLine(nr, [], [], ['"$D/toolbox"'])}`], { encoding: 'utf8' });
+  assert.match(again.stderr, /^mkdir .*toolbox: File exists$/m, 'a directory that is there already is an error (as mkdir -m 755)');
   const bad = nodesAndLinksLine(nr, [{ device: fifo, word: `"${tmp}/no/such/dir/fifo"` }], []);
   const failed = spawnSync('sh', ['-c', `step() { "$@"; }; ${bad}`], { encoding: 'utf8' });
   assert.not.equal(failed.status, 0);

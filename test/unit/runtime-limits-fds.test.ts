@@ -108,8 +108,7 @@ function initInput(rawFile: string, extra: Partial<InitInput> = {}): InitInput {
     seccomp: undefined,
     cwd: '/',
     apparmor: false,
-    toolboxFstab: '/run/nsbox-runtime/ID/toolbox.fstab',
-    kernelPathsFstab: undefined,
+    lateFstabs: { withPreload: '/run/nsbox-runtime/ID/late.fstab', withoutPreload: '/run/nsbox-runtime/ID/late-no-preload.fstab' },
     ...extra,
   };
 }

@@ -202,8 +202,7 @@ test('init from podman\'s config.json: gate opened first, every mount, masks, pi
     seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64', profile: 'config.json', instructions: 100 },
     cwd: '/',
     apparmor: false,
-    toolboxFstab: '/run/nsbox-runtime/ID/toolbox.fstab',
-    kernelPathsFstab: '/run/nsbox-runtime/ID/kernel-paths.fstab',
+    lateFstabs: { withPreload: '/run/nsbox-runtime/ID/late.fstab', withoutPreload: '/run/nsbox-runtime/ID/late-no-preload.fstab' },
   });
   assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0, 'parses as sh');
   const at = (text: string) => {
@@ -213,8 +212,10 @@ test('init from podman\'s config.json: gate opened first, every mount, masks, pi
   };
   assert.ok(at('exec 5<>') < at('step mount -n --rbind "$R" "$R"'), 'the gate is opened before pivot_root hides its path');
   for (const m of c.mounts) assert.ok(script.includes(`"$R${m.destination}"`), `mounts ${m.destination}`);
-  assert.ok(at('step mount -n -t proc -o nosuid,noexec,nodev proc "$R/proc"') < at('--fstab /run/nsbox-runtime/ID/kernel-paths.fstab'), 'masks after /proc');
-  assert.ok(at('--fstab /run/nsbox-runtime/ID/toolbox.fstab') < at('step pivot_root . .'), 'the toolbox before pivot_root');
+  assert.ok(at('step mount -n -t proc -o nosuid,noexec,nodev proc "$R/proc"') < at('step mount -n --all --fstab "$late"'), 'masks (in the late fstab) after /proc');
+  assert.ok(at('late=/run/nsbox-runtime/ID/late.fstab; else late=/run/nsbox-runtime/ID/late-no-preload.fstab') < at('step mount -n --all --fstab "$late"'), 'the late fstab chosen first');
+  assert.ok(at('step mkfile "$T/setpriv"') < at('step mount -n --all --fstab "$late"'), 'the toolbox\'s mount points before its binds');
+  assert.ok(at('step mount -n --all --fstab "$late"') < at('step pivot_root . .'), 'the toolbox before pivot_root');
   assert.ok(at('step pivot_root . .') < at('echo ready >&3'));
   assert.ok(at('echo ready >&3') < at('read -r _ <&5'), 'create returns before the gate opens');
   assert.ok(at('read -r _ <&5') < at('exec /dev/.nsbox/setpriv'), 'the process runs only after start');
