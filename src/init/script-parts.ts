@@ -10,10 +10,12 @@ export const STEP_FUNCTION = 'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exi
 
 /**
  * Enter the root ($R): pivot_root puts the old root on top of it; detach that lazily (nothing can reach it again).
- * From here on only the box's files exist, so umount runs from the toolbox.
+ * From here on only the box's files exist, so umount runs from the toolbox. -i: umount(8) would otherwise run a
+ * /sbin/umount.<type> helper for the old root's type, found in the box's root: the image's program, with every
+ * capability and the host's root still attached.
  */
 export function enterRootLines(toolbox: Toolbox): string[] {
-  return ['cd "$R"', 'step pivot_root . .', `step ${toolboxArgv(toolbox, 'umount').join(' ')} -n -l .`];
+  return ['cd "$R"', 'step pivot_root . .', `step ${toolboxArgv(toolbox, 'umount').join(' ')} -i -n -l .`];
 }
 
 /** The --explain comment of the loading step: what is loaded, by which tool, and why there. */

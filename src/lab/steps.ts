@@ -270,7 +270,7 @@ export const STEPS: readonly LabStep[] = [
     task: 'Start a shell whose root is a busybox root file system (pivot_root, old root detached). Then: nsbox lab check pivot PID',
     image: true,
     args: () => ['--net', 'none', 'busybox', 'sleep', '600'],
-    planLines: /pivot_root|umount -n -l|overlay/,
+    planLines: /pivot_root|umount -i -n -l|overlay/,
     prove: (box) => {
       const listing = readdirSync(`/proc/${box.pid}/root`).sort();
       const hostRoot = readdirSync('/').sort();

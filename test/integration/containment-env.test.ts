@@ -8,6 +8,7 @@
 
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
@@ -144,6 +145,26 @@ test.before(async () => {
   const nssImported = cli(['image', 'import', nssFile, 'hostile-nss']);
   assert.is(nssImported.code, 0, nssImported.stderr);
   assert.ok(existsSync(join(layerFs, 'probe.so')) && existsSync(join(layerFs, 'hijack', 'nsenter')), 'the Env names real host files in the layer store');
+  // An image with a umount.<type> helper for every type a host's root may have (the init's umount of the old root
+  // would run it, with every capability): it runs the probe.
+  const hostType = spawnSync('findmnt', ['-n', '-o', 'FSTYPE', '/'], { encoding: 'utf8' }).stdout.trim();
+  const types = [...new Set(['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'overlay', 'tmpfs', 'zfs', 'f2fs', hostType].filter(Boolean))];
+  const busyboxTree = treeEntries(busyboxFs);
+  const helpers: FixtureEntry[] = [
+    ...busyboxTree,
+    binaryEntry('probe.so', join(base, 'probe.so')),
+    binaryEntry('bin/probe-cmd', join(base, 'probe-cmd')),
+    { name: 'lib/x86_64-linux-gnu/', type: 'directory' },
+    binaryEntry('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
+    { name: 'lib64/', type: 'directory' },
+    binaryEntry('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
+    ...(busyboxTree.some((e) => e.name === 'sbin/') ? [] : [{ name: 'sbin/', type: 'directory' as const }]),
+    ...types.map((t) => ({ name: `sbin/umount.${t}`, mode: 0o755, content: '#!/bin/sh\necho UMOUNT-HELPER ran >&2\nLD_PRELOAD=/probe.so /bin/probe-cmd >&2\n' })),
+  ];
+  const helpersFile = join(base, 'hostile-umount.tar');
+  await writeDockerSave(helpersFile, { layers: [helpers], config: { Cmd: ['/bin/busybox', 'echo', 'COMMAND ran'] } });
+  const helpersImported = cli(['image', 'import', helpersFile, 'hostile-umount']);
+  assert.is(helpersImported.code, 0, helpersImported.stderr);
 });
 
 test.after(() => {
@@ -186,6 +207,16 @@ test('exec: host tools never see the box\'s environment (PATH, LD_PRELOAD); -e t
     cli(['rm', '-f', 'envbox']);
   }
   await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'exec');
+});
+
+test('an image\'s /sbin/umount.<type> never runs in the init (its umount of the old root, with every capability): the victim is untouched', async () => {
+  const before = fingerprint(victim);
+  const r = cli(['run', '--rm', 'hostile-umount']);
+  const seen = r.stdout + r.stderr;
+  assert.is(r.code, 0, seen);
+  assert.match(r.stdout, /COMMAND ran/);
+  assert.not.match(seen, /UMOUNT-HELPER|PROBE/, `the image's umount helper ran: ${seen}`);
+  await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'umount helper');
 });
 
 test('an image\'s NSS module (its nsswitch.conf) runs only with the box\'s root\'s privileges: run, run --user, exec, exec -u', async () => {
