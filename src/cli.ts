@@ -29,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   pause: () => import('./commands/pause.js'),
   unpause: () => import('./commands/unpause.js'),
   rm: () => import('./commands/rm.js'),
+  create: () => import('./commands/create.js'),
   rename: () => import('./commands/rename.js'),
   wait: () => import('./commands/wait.js'),
   inspect: () => import('./commands/inspect.js'),
@@ -58,15 +59,16 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function dispatch(argvIn: readonly string[]): Promise<number> {
   let argv = argvIn;
   const name = argv.find((a) => !a.startsWith('-'));
-  if ((name === 'run' || name === 'sh') && argv[0] === name) {
+  const boxCommand = name === 'run' || name === 'sh' || name === 'create';
+  if (boxCommand && argv[0] === name) {
     const [flags] = (await import('./spec/command-line.js')).splitCommandLine(argv.slice(1), (await import('./spec/run-flags.js')).RUN_OPTIONS);
     if (!flags.some((a) => a === '--help' || a === '-h' || a === '--version')) return runBoxFast(argv, name);
   }
-  if (name === 'run' || name === 'sh') argv = await normalizeBoxArgv(argv, name);
+  if (boxCommand) argv = await normalizeBoxArgv(argv, name);
   const wanted = name !== undefined && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((n) => COMMANDS[n]!()));
   // A plain command line (the command first, flags it declares): parsed without loading yargs (src/fast-args.ts).
-  if (name !== undefined && argv[0] === name && modules.length === 1 && name !== 'run' && name !== 'sh') {
+  if (name !== undefined && argv[0] === name && modules.length === 1 && !boxCommand) {
     const { command } = modules[0]!;
     const words = argv.slice(1);
     if (command.parsesOwnWords?.(words)) return command.handler({ _: [name], $0: 'nsbox' } as never);
@@ -122,8 +124,11 @@ function helpWidth(): number {
   return Math.min(100, process.stdout.columns || Number(process.env.COLUMNS) || 100);
 }
 
-/** run/sh without --help: parse with the small table-driven parser and skip loading yargs (start-up time). */
-async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<number> {
+/**
+ * run/sh/create without --help: parse with the small table-driven parser and skip loading yargs (start-up time).
+ * create takes run's flags and words, and records the box that `start` runs (detached, as docker create).
+ */
+async function runBoxFast(argv: readonly string[], name: 'run' | 'sh' | 'create'): Promise<number> {
   const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }, { rewriteMountFlag }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
@@ -133,17 +138,24 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh'): Promise<
     import('./net/net-flag.js'),
     import('./spec/mount-flag.js'),
   ]);
-  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1), name), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
-  const args = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS) as Parameters<typeof runBox>[0];
+  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const parsed = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS) as Parameters<typeof runBox>[0];
+  const args = name === 'create' ? await createOnly(parsed) : parsed;
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
   // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
-  if (name === 'run' && (args.rootfs !== undefined || (!afterDash && command.length > 0))) {
+  if (name !== 'sh' && (args.rootfs !== undefined || (!afterDash && command.length > 0))) {
     const { runImageBox } = await import('./commands/run-image.js');
     return runImageBox(args, command, afterDash, title);
   }
   // On a terminal, the shell gets a pty of its own (like -t); from a pipe, it reads its commands from stdin.
   if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], isatty(0), title);
   return runBox(args, command, false, title);
+}
+
+/** create's run flags: detached, recorded, not started (lifecycle/run-options.ts). */
+async function createOnly<T extends Record<string, unknown>>(args: T): Promise<T> {
+  const { CREATE_ONLY } = await import('./lifecycle/run-options.js');
+  return { ...args, detach: true, [CREATE_ONLY]: true };
 }
 
 /**
@@ -159,7 +171,7 @@ async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<
     import('./spec/mount-flag.js'),
   ]);
   const at = argv.indexOf(name);
-  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1), name === 'run' ? 'run' : 'sh'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
 }
 

@@ -10,6 +10,7 @@ import { buildBoxDescription, type RunArgs } from '../spec/run-flags.js';
 import { quoteArgv } from '../plan/quote.js';
 import { resolveCommand } from '../exec/resolve-command.js';
 import { startBox } from '../start-box/start-box.js';
+import { startModeOf } from '../lifecycle/run-options.js';
 
 /** The command line after the flags: positionals that yargs stopped at, then everything after `--`. */
 export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: string): string[] {
@@ -24,7 +25,7 @@ export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonl
   if (args.entrypoint !== undefined) throw flagError('--entrypoint', args.entrypoint, 'only image boxes have an entrypoint (run IMAGE)');
   const spec = buildBoxDescription(args, command, { interactive });
   checkProcessDescription(spec);
-  return startBox({ kind: 'host', description: spec, title }, args.detach === true ? 'detached' : 'foreground', args);
+  return startBox({ kind: 'host', description: spec, title }, startModeOf(args), args);
 }
 
 /** Checks that need the host but change nothing: subordinate ids, the working directory, the program. */

@@ -16,6 +16,7 @@ import { describeImageBoxConfig } from '../lifecycle/record-config.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
 import { sensitiveSourceWarnings } from '../rootfs/sensitive-sources.js';
 import { startBox } from '../start-box/start-box.js';
+import { startModeOf } from '../lifecycle/run-options.js';
 
 /**
  * `command` is everything after the flags: [IMAGE, CMD...] when `afterDash` is false, or the CMD after `--` (with
@@ -56,7 +57,7 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
   const given = volumes.map((m, i) => ({ given: `${m.host}:/${m.target.join('/')}${m.readOnly ? ':ro' : ''}`, real: facts.volumeSources[i]!, readOnly: m.readOnly }));
   for (const warning of sensitiveSourceWarnings(given, description.privileged)) process.stderr.write(`nsbox: warning: ${warning}\n`);
   const config = describeImageBoxConfig(description, record?.config ?? {}, cmd, args);
-  return startBox({ kind: 'image', description, facts, title, config }, args.detach === true ? 'detached' : 'foreground', args);
+  return startBox({ kind: 'image', description, facts, title, config }, startModeOf(args), args);
 }
 
 function checkRootfs(value: unknown): string {

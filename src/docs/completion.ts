@@ -9,7 +9,7 @@ export type Shell = (typeof SHELLS)[number];
 /** What the first operand of a command names, for completing it. */
 export function operandKind(command: string): 'boxes' | 'images' | 'networks' | 'image-actions' | 'network-actions' | 'none' {
   if (['logs', 'attach', 'exec', 'stop', 'kill', 'rm', 'wait', 'inspect', 'stats', 'top', 'commit', 'export', 'start', 'restart', 'port', 'pause', 'unpause', 'rename'].includes(command)) return 'boxes';
-  if (command === 'run' || command === 'rmi') return 'images';
+  if (command === 'run' || command === 'create' || command === 'rmi') return 'images';
   if (command === 'image' || command === 'images') return 'image-actions';
   if (command === 'network') return 'network-actions';
   return 'none';

@@ -69,6 +69,7 @@ export function describeDockerStatus(state: BoxState, startedAt: string, extra: 
     case 'dead':
       return 'Dead';
     case 'creating':
+    case 'created':
       return 'Created';
   }
 }

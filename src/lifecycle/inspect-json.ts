@@ -61,7 +61,7 @@ export function toDockerInspect({ record, paths, now, live = {} }: InspectInput)
       Pid: now.pid ?? 0,
       ExitCode: now.exitCode ?? 0,
       Error: '',
-      StartedAt: extra.startedAt ?? live.startedAt ?? (now.status === 'creating' ? ZERO_TIME : record.created),
+      StartedAt: extra.startedAt ?? live.startedAt ?? (now.status === 'creating' || now.status === 'created' ? ZERO_TIME : record.created),
       FinishedAt: now.finishedAt ?? ZERO_TIME,
     },
     Image: record.image ?? '',

@@ -49,7 +49,7 @@ export async function prepareNetworkAgain<T extends BoxDescription>(spec: T, sta
 }
 
 /** The detached plan of a recorded box, built from its recipe (network resolved again). */
-async function planAgain(recipe: LaunchRecipe, detach: DetachFiles, stateRoot: string, name: string | undefined): Promise<{ plan: Plan; network: BoxDescription['network'] }> {
+async function planAgain(recipe: LaunchRecipe, detach: DetachFiles, stateRoot: string, name: string | undefined, first: { readonly autoRemove: boolean } | undefined): Promise<{ plan: Plan; network: BoxDescription['network'] }> {
   if (recipe.kind === 'host') {
     const spec = await prepareNetworkAgain(recipe.spec, stateRoot, name);
     const { buildRunPlan } = await import('../plan/build-run-plan.js');
@@ -57,7 +57,9 @@ async function planAgain(recipe: LaunchRecipe, detach: DetachFiles, stateRoot: s
   }
   const box = await prepareNetworkAgain(recipe.spec.box, stateRoot, name);
   const { buildImagePlan } = await import('../plan/build-image-plan.js');
-  return { plan: buildImagePlan({ ...recipe.spec, remove: false, box }, recipe.facts, recipe.title, { detach, reuseContainer: true }), network: box.network };
+  // A box `nsbox create` made runs for the first time: its container directory is made now, as by `run -d`.
+  const container = first ? { removedWithRecord: first.autoRemove } : { reuseContainer: true };
+  return { plan: buildImagePlan({ ...recipe.spec, remove: false, box }, recipe.facts, recipe.title, { detach, ...container }), network: box.network };
 }
 
 /**
@@ -77,7 +79,8 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
   const kept = recipe.kind === 'image' ? record.undo.filter((u) => u.kind === 'remove' && u.path === recipe.facts.container.dir) : [];
   await runUndoList(record.undo.filter((u) => !kept.includes(u)));
   const detach: DetachFiles = { log: box.paths.log, streamLog: box.paths.streams, exitFile: box.paths.exit, after: afterExitArgv(box.state, record), attachSocket: box.paths.attach, stdinFifo: box.paths.stdin };
-  const { plan, network } = await planAgain(recipe, detach, box.state.root, record.name).catch(async (error: unknown) => {
+  const created = record.phase === 'created';
+  const { plan, network } = await planAgain(recipe, detach, box.state.root, record.name, created ? { autoRemove: record.autoRemove } : undefined).catch(async (error: unknown) => {
     // Refused at plan time (a cgroup that exists already, a frozen parent): the fresh lease goes back.
     if ((recipe.kind === 'image' ? recipe.spec.box.network : recipe.spec.network) !== undefined) (await import('../net/box-network.js')).detachBoxNetwork(record.id, box.state.root);
     throw error;
@@ -113,7 +116,10 @@ export async function relaunchBox(box: OpenedBox, restartCount = box.record.rest
   } catch (error) {
     // Rolled back by the executor: the box is as stopped as before (its network lease went with the rollback).
     if (network?.reserved) (await import('../net/box-network.js')).detachBoxNetwork(record.id, box.state.root);
-    saveRecord(box.state, { ...starting, relaunching: false });
+    // A box that never ran stays Created (its planned undos are kept for rm), without the container directory its
+    // first run made: the next start makes it again.
+    if (created) await runUndoList(kept);
+    saveRecord(box.state, { ...starting, relaunching: false, ...(created ? { phase: 'created' as const, exit: undefined } : {}) });
     throw error;
   }
   return started!;

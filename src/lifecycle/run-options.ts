@@ -16,7 +16,15 @@ export const LIFECYCLE_OPTIONS: Readonly<Record<string, Options>> = {
   'stop-timeout': { type: 'string', group: GROUP, describe: 'seconds `stop` waits before SIGKILL (default 10)' },
 };
 
+/** Set by `nsbox create` on the run flags it parsed: record the box, start nothing (see startModeOf). */
+export const CREATE_ONLY = 'nsbox-create-only';
+
+/** How `run` (or `create`) starts the box: create-only records it for `start`; -d hands it to a supervisor. */
+export function startModeOf(args: Readonly<Record<string, unknown>>): 'foreground' | 'detached' | 'create-only' {
+  return args[CREATE_ONLY] === true ? 'create-only' : args.detach === true ? 'detached' : 'foreground';
+}
+
 /** True when the box is recorded in the state directory (detached or named); plain `run -- CMD` is not. */
 export function isRecorded(args: Readonly<Record<string, unknown>>): boolean {
-  return args.detach === true || args.name !== undefined;
+  return args.detach === true || args.name !== undefined || args[CREATE_ONLY] === true;
 }

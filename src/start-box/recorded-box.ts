@@ -123,6 +123,19 @@ export async function recordForegroundExit(run: RecordedRun, record: BoxRecord, 
   }
 }
 
+/**
+ * `nsbox create`: nothing ran. The record says so (phase 'created'; to undo, only what the box keeps), and its address
+ * lease goes back until `start` takes one, as for a stopped box.
+ */
+export async function recordCreated(run: RecordedRun): Promise<void> {
+  try {
+    saveRecord(run.state, { ...run.record, phase: 'created', undo: [...(run.kept ?? [])] });
+    detachBoxNetwork(run.record.id, run.state.root);
+  } finally {
+    unlockBox(run);
+  }
+}
+
 /** Detached, once the command runs: record who supervises it and let go (the supervisor outlives nsbox). */
 export async function recordDetachedStart(run: RecordedRun, execution: Execution): Promise<void> {
   // The box (the reaper) is the supervisor's child, and the command the reaper's child.

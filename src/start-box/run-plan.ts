@@ -8,8 +8,8 @@ import { executePlan, exitCodeOf, type Execution } from '../exec/executor.js';
 import { hostRunner, type Runner } from '../exec/runner.js';
 import { findCommandPid, forwardSignals } from '../exec/signals.js';
 
-/** foreground: nsbox waits (`nsbox run`); detached: `run -d`; oci-created: `nsbox-runtime create` (and `run`). */
-export type StartMode = 'foreground' | 'detached' | 'oci-created';
+/** foreground: nsbox waits (`nsbox run`); detached: `run -d`; create-only: `nsbox create` (recorded, not run); oci-created: `nsbox-runtime create` (and `run`). */
+export type StartMode = 'foreground' | 'detached' | 'create-only' | 'oci-created';
 
 export interface ForegroundOptions {
   /** The box has a pid namespace: the command is the reaper's child (PID 1 inside), not the box process. */

@@ -15,12 +15,13 @@ import { boxConfigFromFlags } from '../lifecycle/box-config.js';
 import { afterExitArgv } from '../lifecycle/relaunch.js';
 import { detachBoxNetwork } from '../net/box-network.js';
 import { runDetached, runForeground, type StartMode } from './run-plan.js';
-import { createRecordedBox, forgetBox, planRecordedBox, recordDetachedStart, recordForegroundExit, recordForegroundStart, unlockBox, type RecordedBoxKind, type RecordedRun } from './recorded-box.js';
+import { createRecordedBox, forgetBox, planRecordedBox, recordCreated, recordDetachedStart, recordForegroundExit, recordForegroundStart, unlockBox, type RecordedBoxKind, type RecordedRun } from './recorded-box.js';
 
 /** Plan, show, record and start a recorded box; resolves to nsbox's exit code. */
 export async function startRecorded(kind: RecordedBoxKind, mode: Exclude<StartMode, 'oci-created'>, args: Readonly<Record<string, unknown>>): Promise<number> {
   const description = kind.description;
-  const detached = mode === 'detached';
+  // create-only plans the detached run `start` will make, and records it without running it.
+  const detached = mode !== 'foreground';
   const settings = boxConfigFromFlags(args);
   if (Array.isArray(args.name)) throw flagError('--name', args.name.join(' '), 'given more than once');
   const name = args.name === undefined ? undefined : validateName(String(args.name));
@@ -39,6 +40,11 @@ export async function startRecorded(kind: RecordedBoxKind, mode: Exclude<StartMo
   const run: RecordedRun = { state, record, plan, kept: kind.kept };
   await createRecordedBox(run);
   if (!detached) return startForeground(run, description, args.json === true);
+  if (mode === 'create-only') {
+    await recordCreated(run);
+    process.stdout.write(`${description.id}\n`);
+    return 0;
+  }
   try {
     await runDetached(plan, (execution) => recordDetachedStart(run, execution));
   } catch (error) {

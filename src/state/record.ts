@@ -11,8 +11,11 @@ import type { RestartPolicy } from '../lifecycle/box-config.js';
 
 export const RECORD_VERSION = 1;
 
-/** 'creating' until set-up is done (its owner is the nsbox that creates it); then 'started'. */
-export type BoxPhase = 'creating' | 'started';
+/**
+ * 'creating' until set-up is done (its owner is the nsbox that creates it); then 'started'. 'created': `nsbox create`
+ * recorded it and nothing of it runs or exists yet but its record and name (`start` runs it as it runs a stopped box).
+ */
+export type BoxPhase = 'creating' | 'created' | 'started';
 
 export interface BoxRecord {
   readonly version: typeof RECORD_VERSION;

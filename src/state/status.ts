@@ -8,10 +8,10 @@ import type { BoxPaths } from './paths.js';
 import type { BoxRecord } from './record.js';
 
 /**
- * creating: being set up; restarting: the command ended and its supervisor starts it again after the back-off
+ * creating: being set up; created: made by `nsbox create`, never started; restarting: the command ended and its supervisor starts it again after the back-off
  * (Docker's "Restarting (N)"); dead: gone without a recorded exit (crash, killed supervisor, reboot).
  */
-export type BoxStatus = 'creating' | 'running' | 'restarting' | 'exited' | 'dead';
+export type BoxStatus = 'creating' | 'created' | 'running' | 'restarting' | 'exited' | 'dead';
 
 export interface BoxState {
   readonly status: BoxStatus;
@@ -47,6 +47,7 @@ export function deriveState(record: BoxRecord, paths: BoxPaths): BoxState {
   if (record.phase === 'creating') {
     return { ...none, status: isAlive(record.owner) ? 'creating' : 'dead' };
   }
+  if (record.phase === 'created') return { ...none, status: 'created' };
   if (isAlive(record.supervisor)) {
     // The supervisor outlives the command only to record its exit and, with a restart policy, start it again.
     // Its exit file is written once the box's processes are gone.

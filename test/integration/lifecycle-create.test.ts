@@ -1,15 +1,18 @@
 // Integration (root): box commands as a Docker user meets them, with an image box (busybox) and a host-root box:
-// `exec BOX nosuch` says what docker exec says (127, 126), never a path of nsbox's own; `rename` of running, stopped
-// and foreground boxes, refused names, a race for one name. Checked from the outside (state files, name links).
+// `create` (state "created", nothing runs or is made but the record and name; `start`, `start -a`, `start -ai` run it;
+// rm leaves nothing); `exec BOX nosuch` says what docker exec says (127, 126), never a path of nsbox's own; `rename`
+// of running, stopped and foreground boxes, refused names, a race for one name. Checked from the outside (state
+// files, name links, container directories, cgroups, processes).
 
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NSBOX, nsbox, isRoot, ok, type Result } from '../helpers/nsbox.js';
 import { assertNoLeaks, removeCgroupParents, snapshot, type Snapshot } from '../helpers/leaks.js';
-import { eventually, gatedTest } from '../helpers/suite.js';
+import { eventually, gatedTest, skipPart } from '../helpers/suite.js';
+import { spawnOnPty, typeLine } from '../helpers/pty.js';
 
 const test = gatedTest(!isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined);
 const BASE = mkdtempSync(join(tmpdir(), 'nsbox-create-'));
@@ -120,6 +123,77 @@ test('rename of a foreground box while it runs: its exit record keeps the new na
   assert.is((await fg).code, 4);
   assert.match(run(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout, /^renamed Exited \(4\)/);
   assert.equal(readdirSync(join(STATE, 'names')), ['renamed']);
+});
+
+
+const psRow = (name: string): string => run(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Names}} {{.Status}}']).stdout;
+/** Every process whose environment names box `id` (its supervisor, reaper and init carry it in their titles). */
+const processesOf = (id: string): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+  try {
+    return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(id.slice(0, 12));
+  } catch {
+    return false;
+  }
+});
+
+test('create: recorded as Created, nothing runs and no container directory; start -a runs it; start again; rm', async () => {
+  const out = run(['create', '--name', 'made', '-e', 'GREETING=hello', 'busybox', 'sh', '-c', 'echo "$GREETING"; echo oops >&2; exit 3']);
+  assert.is(out.code, 0, out.stderr);
+  const id = out.stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.equal(psRow('made'), 'made Created\n');
+  assert.is(run(['ps', '-q']).stdout, '', 'not running');
+  assert.equal(ok(run(['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.Pid}} {{.State.StartedAt}}', 'made']), 'inspect'), 'created false 0 0001-01-01T00:00:00Z\n');
+  assert.equal(containers(), [], 'no container directory before start');
+  assert.equal(processesOf(id), [], 'no process of the box');
+  assert.equal(['streams.log', 'log', 'exit', 'stdout.fifo'].filter((f) => existsSync(join(STATE, 'boxes', id, f))), [], 'no run has written anything');
+  assert.is(JSON.parse(readFileSync(join(STATE, 'boxes', id, 'state.json'), 'utf8')).phase, 'created');
+  assert.equal(run(['ps', '-a', '--filter', 'status=created', '--format', '{{.Names}}']).stdout, 'made\n');
+  const exec = run(['exec', 'made', 'true']);
+  assert.equal([exec.code, exec.stderr], [125, 'nsbox: cannot exec in box made: it is created\n']);
+  // start -a: its output, stdout and stderr apart, and its exit code; then it is an exited box like any other.
+  const started = run(['start', '-a', 'made']);
+  assert.equal([started.code, started.stdout, started.stderr], [3, 'hello\n', 'oops\n']);
+  assert.match(psRow('made'), /^made Exited \(3\)/);
+  assert.equal(containers(), [id], 'its container directory, made by its first start');
+  assert.is(run(['start', '-a', 'made']).code, 3, 'started again: a stopped box now');
+  assert.equal(run(['logs', 'made']).stdout, 'hello\nhello\n');
+  ok(run(['rm', 'made']), 'rm');
+  assert.equal([containers(), boxes()], [[], []]);
+});
+
+test('create of a host-root box and of a command the box lacks: start says so and it stays Created; create --rm; rm of a Created box', async () => {
+  ok(run(['create', '--name', 'hostc', '--pid', '--', 'sh', '-c', 'echo on-host']), 'create host root');
+  assert.equal(psRow('hostc'), 'hostc Created\n');
+  assert.equal(ok(run(['start', '-a', 'hostc']), 'start -a'), 'on-host\n');
+  ok(run(['create', '--name', 'lacks', 'busybox', 'nosuch']), 'create nosuch');
+  const bad = run(['start', 'lacks']);
+  assert.equal([bad.code, bad.stderr], [127, 'nsbox: nosuch: not found in the box\n']);
+  assert.equal(psRow('lacks'), 'lacks Created\n', 'still Created, as Docker leaves it');
+  assert.equal(containers(), [], 'the failed start left no container directory');
+  ok(run(['create', '--rm', '--name', 'once', 'busybox', 'true']), 'create --rm');
+  ok(run(['start', 'once']), 'start --rm box');
+  await eventually(() => psRow('once') === '', 'a --rm box is removed once it ends', 10_000);
+  // rm of a box that never ran: nothing of it left (the after-each audit checks cgroups, mounts, processes).
+  ok(run(['create', '--name', 'never', '--memory', '32m', 'busybox', 'sleep', '1000']), 'create with a limit');
+  ok(run(['rm', 'never']), 'rm created');
+  const taken = run(['create', '--name', 'hostc', 'busybox', 'true']);
+  assert.is(taken.code, 125);
+  assert.match(taken.stderr, /the name "hostc" is in use/);
+  assert.equal(run(['ps', '-a', '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean).sort(), ['hostc', 'lacks']);
+});
+
+test('create -it, then start -ai on a real terminal: the shell, its exit code', async () => {
+  if (spawnSync('python3', ['-c', 'import pty']).status !== 0) return skipPart('create -it + start -ai', 'needs python3 (the test drives a pty with it)');
+  ok(run(['create', '-it', '--name', 'term', 'busybox', 'sh']), 'create -it');
+  const s = spawnOnPty([NSBOX, 'start', '-ai', 'term'], { env: ENV });
+  await s.ready;
+  await s.waitFor('/ # ');
+  const seen = await typeLine(s, 'tty; echo "in-$((6*7))"', 'C');
+  assert.match(seen, /\/dev\/pts\/0\r\nin-42\r\n/, JSON.stringify(seen));
+  s.type('exit 5\r');
+  assert.is((await s.exited).code, 5, s.output().slice(-300));
+  assert.match(psRow('term'), /^term Exited \(5\)/);
 });
 
 test.run();

@@ -12,6 +12,8 @@ import { describeDuration } from '../../src/lifecycle/format.js';
 import { listPortLines, parsePrivatePort } from '../../src/lifecycle/port-lines.js';
 import { formatRows, renderTemplate } from '../../src/format/template.js';
 import { RECORD_VERSION, type BoxRecord } from '../../src/state/record.js';
+import { deriveState } from '../../src/state/status.js';
+import { CREATE_ONLY, isRecorded, startModeOf } from '../../src/lifecycle/run-options.js';
 import type { BoxState } from '../../src/state/status.js';
 import type { ListedBox } from '../../src/lifecycle/list-boxes.js';
 import type { BoxPaths } from '../../src/state/paths.js';
@@ -215,6 +217,21 @@ test('status words and durations as Docker prints them', () => {
   assert.is(describeDockerStatus(running, CREATED, { restarting: false, paused: true }, NOW), 'Up 5 seconds (Paused)');
   assert.is(describeDockerState(running, { restarting: false, paused: true }), 'paused');
   assert.is(describeDockerState({ ...running, status: 'exited' }, { restarting: false, paused: true }), 'exited', 'a stopped box is never paused');
+});
+
+test('a box nsbox create made: status created from its record alone, Created in ps, zero StartedAt; create\'s start mode', () => {
+  const r = record({ phase: 'created', supervisor: undefined, init: undefined, startedAt: undefined });
+  const now = deriveState(r, paths);
+  assert.equal(now, { status: 'created', exitCode: undefined, finishedAt: undefined, oomKilled: false, pid: undefined });
+  assert.is(describeDockerStatus(now, CREATED, { restarting: false }, NOW), 'Created');
+  assert.is(describeDockerState(now, { restarting: false }), 'created');
+  const j = toDockerInspect({ record: r, paths, now, live: {} }) as any;
+  assert.equal([j.State.Status, j.State.Running, j.State.Pid, j.State.StartedAt], ['created', false, 0, ZERO_TIME]);
+  assert.equal(matchesPsFilters(listed(r, now), parsePsFilters(['status=created'])), true);
+  assert.is(startModeOf({ [CREATE_ONLY]: true, detach: true }), 'create-only');
+  assert.is(startModeOf({ detach: true }), 'detached');
+  assert.is(startModeOf({}), 'foreground');
+  assert.ok(isRecorded({ [CREATE_ONLY]: true }));
 });
 
 test('port: Docker\'s lines, one private port, none once stopped, a clear error for an unpublished one', () => {
