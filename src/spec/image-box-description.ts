@@ -1,5 +1,6 @@
 // ImageBoxDescription: a box with its own root file system (an image's layers or a --rootfs directory), validated.
 
+import { posix } from 'node:path';
 import { NsboxError, flagError } from '../errors.js';
 import type { ImageConfig } from '../image/records.js';
 import type { ImageRef } from '../image/reference.js';
@@ -78,8 +79,11 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
   for (const flag of ['map-root-user', 'map-current-user', 'map-auto', 'uid-map', 'gid-map', 'user'] as const) {
     if (args[flag] !== undefined && args[flag] !== false) throw flagError(`--${flag}`, args[flag], 'user namespaces are not supported for image boxes yet');
   }
-  const workdir = typeof args.workdir === 'string' ? args.workdir : input.config.WorkingDir ?? '/';
-  if (!workdir.startsWith('/')) throw flagError(typeof args.workdir === 'string' ? '--workdir' : 'image WorkingDir', workdir, 'must be an absolute path');
+  const givenWorkdir = typeof args.workdir === 'string' ? args.workdir : input.config.WorkingDir ?? '/';
+  if (!givenWorkdir.startsWith('/')) throw flagError(typeof args.workdir === 'string' ? '--workdir' : 'image WorkingDir', givenWorkdir, 'must be an absolute path');
+  // Cleaned as Docker does (/../x is /x): nsbox makes a missing working directory in the box's init layer, and a ".."
+  // kept there would name the host's directories around it.
+  const workdir = posix.resolve('/', givenWorkdir);
 
   // A bare --net keeps meaning "only lo"; no network flag at all gets the default (bridge like Docker, or none).
   const network = args.network ?? (args.net === true ? undefined : input.defaultNetwork === 'bridge' ? 'bridge' : undefined);

@@ -209,6 +209,26 @@ test('exec: host tools never see the box\'s environment (PATH, LD_PRELOAD); -e t
   await assertVictimIntact(victim, before, seen, [join(root, 'containers')], 'exec');
 });
 
+test('an image WorkingDir with .. above the root (and --workdir so) makes no directory on the host: it is the box\'s own path', async () => {
+  const before = fingerprint(victim);
+  const busyboxFs = (JSON.parse(cli(['image', 'inspect', 'busybox']).stdout) as { lowerDirs: string[] }).lowerDirs[0]!;
+  const up = '../'.repeat(24);
+  const file = join(base, 'hostile-workdir.tar');
+  await writeDockerSave(file, { layers: [treeEntries(busyboxFs)], config: { WorkingDir: `/${up}${victim.dir.slice(1)}/pwned-workdir/sub`, Cmd: ['/bin/busybox', 'pwd'] } });
+  const imported = cli(['image', 'import', file, 'hostile-workdir']);
+  assert.is(imported.code, 0, imported.stderr);
+  let seen = '';
+  const r = cli(['run', '--rm', 'hostile-workdir']);
+  seen += r.stdout + r.stderr;
+  assert.is(r.code, 0, seen);
+  assert.is(r.stdout.trim(), `${victim.dir}/pwned-workdir/sub`, 'the working directory is that path inside the box');
+  const flag = cli(['run', '--rm', '--workdir', `/${up}${victim.dir.slice(1)}/pwned-flag`, 'busybox', '/bin/busybox', 'pwd']);
+  seen += flag.stdout + flag.stderr;
+  assert.is(flag.code, 0, seen);
+  assert.is(flag.stdout.trim(), `${victim.dir}/pwned-flag`);
+  await assertVictimIntact(victim, before, seen, [], 'workdir');
+});
+
 test('an image\'s /sbin/umount.<type> never runs in the init (its umount of the old root, with every capability): the victim is untouched', async () => {
   const before = fingerprint(victim);
   const r = cli(['run', '--rm', 'hostile-umount']);
