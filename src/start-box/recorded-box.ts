@@ -85,7 +85,9 @@ export async function createRecordedBox(run: RecordedRun): Promise<void> {
 export async function forgetBox(run: RecordedRun): Promise<void> {
   detachBoxNetwork(run.record.id, run.state.root);
   if (run.kept) await runUndoList(run.kept);
-  if (run.record.name !== undefined) await releaseName(run.state, run.record.name, run.record.id);
+  // Its name now, too: `nsbox rename` may have given it another while it ran.
+  const current = readRecordAt(describeBoxDir(boxDirOf(run.state, run.record.id)).record)?.name;
+  for (const name of new Set([run.record.name, current])) if (name !== undefined) await releaseName(run.state, name, run.record.id);
   removeBoxDir(run.state, run.record.id);
 }
 

@@ -123,6 +123,12 @@ test('rename of a foreground box while it runs: its exit record keeps the new na
   assert.is((await fg).code, 4);
   assert.match(run(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout, /^renamed Exited \(4\)/);
   assert.equal(readdirSync(join(STATE, 'names')), ['renamed']);
+  // --rm: removed at its end under whichever name it has then, no name link left.
+  const rm = runAsync(['run', '--rm', '--name', 'brief', 'busybox', 'sleep', '1.5']);
+  await eventually(() => run(['ps', '--format', '{{.Names}}']).stdout === 'brief\n', 'the --rm box runs', 10_000);
+  ok(run(['rename', 'brief', 'briefer']), 'rename --rm box');
+  assert.is((await rm).code, 0);
+  assert.equal(readdirSync(join(STATE, 'names')), ['renamed']);
 });
 
 
