@@ -1,4 +1,5 @@
-// The log writer of a detached box without a terminal: a small perl-base program (Essential on Debian) under the
+// The log writer of a detached box without a terminal: a small perl-base program (Essential on Debian; no modules
+// but Time::HiRes, where there: ~0.9 MiB private per box, POSIX alone would add 1.3 MiB) under the
 // box's supervisor that keeps the box's stdout and stderr apart in one log, in the order the lines came. The
 // supervisor gives it two fifos (the box's fd 1 and fd 2); it appends one record per line to its stdout (the log):
 //
@@ -13,7 +14,10 @@
 // status): it copies what is still buffered, then stops. No signal: one could come before perl has its handler.
 
 /** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID`. */
-export const LOG_WRITER_PERL = String.raw`use strict; use warnings; use POSIX ();
+export const LOG_WRITER_PERL = String.raw`# No strict or warnings (written clean under both): 240 KiB less per box.
+# ps -ef shows it as what it is, with its box's short id (the fifos are in the box's state dir, named by its id).
+my ($id) = $ARGV[0] =~ m{([0-9a-f]{12})[0-9a-f]*/[^/]+\z};
+$0 = 'nsbox-log ' . ($id // '');
 my $hires = eval { require Time::HiRes; 1 };
 $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT PIPE TERM WINCH USR1 USR2);
 my ($ended, $box) = (0, $ARGV[2]);
@@ -24,7 +28,8 @@ unlink @ARGV[0, 1];
 binmode STDOUT;
 sub stamp {
   my ($s, $us) = $hires ? Time::HiRes::gettimeofday() : (time, 0);
-  return POSIX::strftime('%Y-%m-%dT%H:%M:%S', gmtime $s) . sprintf('.%09dZ', $us * 1000);
+  my @t = gmtime $s;
+  return sprintf('%04d-%02d-%02dT%02d:%02d:%02d.%09dZ', $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0], $us * 1000);
 }
 sub put { my $out = $_[0]; while (length $out) { my $n = syswrite(STDOUT, $out); last unless defined $n || $!{EINTR}; substr($out, 0, $n // 0) = '' } }
 my %open = (0 => 1, 1 => 1);
