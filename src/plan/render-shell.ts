@@ -83,6 +83,8 @@ export function renderShell(plan: Plan): string {
   if (usesGate) out.push('  [ -z "${gate:-}" ] || rm -f "$gate"');
   for (const dir of detachedDirs) out.push(`  rm -rf ${quoteTemplate(dir)}`);
   out.push('}', 'trap cleanup EXIT');
+  // Before the first step: the fifos of a detached box (its stdin, its stdout and stderr) are made in it before its launch.
+  for (const dir of detachedDirs) out.push(`(umask 077 && mkdir -p ${quoteTemplate(dir)})`);
   const awaits = plan.steps.some((s) => s.kind === 'await-namespaces');
   const supervised = plan.steps.some((s) => s.kind === 'launch' && s.supervised && s.detach);
   if (awaits || supervised) {
