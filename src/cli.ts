@@ -40,6 +40,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   'box-exited': () => import('./commands/box-exited.js'),
   commit: () => import('./commands/commit.js'),
   export: () => import('./commands/export.js'),
+  diff: () => import('./commands/diff.js'),
   version: () => import('./commands/version.js'),
   lab: () => import('./commands/lab.js'),
   completion: () => import('./commands/completion.js'),
