@@ -4,7 +4,7 @@
 
 import { quoteWord } from '../plan/quote.js';
 import { escapeDoubleQuoted } from '../runtime/resolve-in-root.js';
-import type { FstabEntry } from '../rootfs/fstab.js';
+import { commentText, type FstabEntry } from '../rootfs/fstab.js';
 import type { InitMount } from './mounts.js';
 
 /**
@@ -16,7 +16,7 @@ export function mountStepLines(m: InitMount, root: string, cgroupFstab?: string,
   const t = `"${target}"`;
   const { bind, flags } = splitOptions(m);
   // The test is a builtin: mkdir is a process, and most mount points (proc, dev, sys) exist in an image.
-  const lines: string[] = [`# ${m.why}`, ...(premade ? [] : [m.mountpoint === 'file' ? `step mkfile ${t}` : `[ -d ${t} ] || step mkdir -p ${t}`])];
+  const lines: string[] = [`# ${commentText(m.why)}`, ...(premade ? [] : [m.mountpoint === 'file' ? `step mkfile ${t}` : `[ -d ${t} ] || step mkdir -p ${t}`])];
   if (m.cgroup) {
     lines.push(...cgroupLines(m.cgroup, target, flags, cgroupFstab));
   } else if (bind) {
@@ -70,7 +70,7 @@ export function mountsStepLines(mounts: readonly InitMount[], root: string, cgro
     // A run: one mount(8) for all of it (X-mount.mkdir makes each mount point just before its mount), then the other
     // mount points that land in what it mounted.
     const { end } = runs[run]!;
-    lines.push(...mounts.slice(i, end).map((m) => `# ${m.why}`), `step mount -n --all --fstab ${quoteWord(runFstabs![run]!)}`);
+    lines.push(...mounts.slice(i, end).map((m) => `# ${commentText(m.why)}`), `step mount -n --all --fstab ${quoteWord(runFstabs![run]!)}`);
     for (let k = i; k < end; k++) lines.push(...group(after[k + 1]!));
     i = end - 1;
   }

@@ -12,14 +12,23 @@ export interface FstabEntry {
 
 /** fstab(5) text; spaces, tabs, newlines, backslashes and '#' in fields are written as octal escapes. */
 export function renderFstab(title: string, entries: readonly FstabEntry[]): string {
-  const out = [`# ${title}`];
+  const out = [`# ${commentText(title)}`];
   if (entries.some((e) => bindFlagsRemount(e))) out.push('# A bind\'s flags are set again by a remount line after it: mount --all skips an entry whose source already shows at its target.');
   for (const e of entries) {
-    out.push(`# ${e.why}`, [e.source, e.target, e.type, e.options, '0', '0'].map(escapeField).join(' '));
+    out.push(`# ${commentText(e.why)}`, [e.source, e.target, e.type, e.options, '0', '0'].map(escapeField).join(' '));
     const again = bindFlagsRemount(e);
     if (again) out.push(['none', e.target, 'none', again, '0', '0'].map(escapeField).join(' '));
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Text for a comment line of an fstab or a script: its why names paths the container's config or image chose (a mount
+ * destination, where an image's /etc leads), and a line break there would start a line of its own, an fstab entry or a
+ * shell command run as the host's root. Line breaks are written as \n, \r.
+ */
+export function commentText(text: string): string {
+  return text.replace(/[\n\r]/g, (c) => (c === '\n' ? '\\n' : '\\r'));
 }
 
 /** libmount decodes \ooo octal escapes in every field (mnt_unmangle). */

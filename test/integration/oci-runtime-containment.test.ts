@@ -540,6 +540,30 @@ test('the image\'s umount.<type> helpers never run: the init\'s toolbox umount (
   assert.match(run.stdout, /^ran$/m, 'the container\'s process ran');
 });
 
+test('a newline in a mount destination (config.json, or an image VOLUME podman makes one of) or in the link an image\'s /etc is runs nothing in the init: no shell line, no fstab line (host paths checked)', () => {
+  const made = join(base, 'inject-victim');
+  mkdirSync(made);
+  const shellMark = join(made, 'shell-ran');
+  const fstabMark = join(made, 'fstab-made');
+  // A destination (two plain mounts in a row: the run's comments and fstab too).
+  const b = bundle('inject', ['sh', '-c', 'echo ran']);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string; type: string; source: string }[] };
+  config.mounts.push({ destination: `/data\ntouch ${shellMark}\n`, type: 'tmpfs', source: 'tmpfs' }, { destination: '/data2', type: 'tmpfs', source: 'tmpfs' });
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const run = rt('run', '--bundle', b, 'inject');
+  assert.equal(readdirSync(made), [], `the init ran the shell line a destination named: ${run.stderr}`);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^ran$/m);
+  // The image's /etc link, named in the why of /etc's bind in the fstab: an entry of its own would make a host directory.
+  const linked = bundle('inject-etc', ['sh', '-c', 'echo ran']);
+  rmSync(join(linked, 'rootfs', 'etc'), { recursive: true, force: true });
+  spawnSync('ln', ['-s', `etcreal\ntmpfs ${fstabMark} tmpfs X-mount.mkdir 0 0\n#`, join(linked, 'rootfs', 'etc')]);
+  const run2 = rt('run', '--bundle', linked, 'inject-etc');
+  assert.equal(readdirSync(made), [], `mount(8) took an fstab entry from where the image's /etc leads: ${run2.stderr}`);
+  assert.is(run2.code, 0, run2.stderr);
+  assert.match(run2.stdout, /^ran$/m);
+});
+
 test('root.readonly: the container writes nowhere in its root, /etc (bound onto itself for the /etc/ld.so.preload guard) and /dev (no mount there) included; the bundle\'s files on the host are unchanged', () => {
   const tries = ['/etc/victim', '/etc/new', '/dev/new', '/new'].map((f) => `(echo pwned >> ${f}) 2>/dev/null && echo "WROTE ${f}"`).join('; ');
   const b = bundle('rootro', ['sh', '-c', `${tries}; echo done`]);
@@ -568,7 +592,7 @@ test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothin
     }
   }
   assert.not.ok(existsSync(victim), 'nothing made next to the state root');
-  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file', 'ro-volume', 'etc-volume'].includes(e)), []);
+  assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file', 'ro-volume', 'etc-volume', 'inject-victim'].includes(e)), []);
 });
 
 test.run();
