@@ -41,6 +41,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   commit: () => import('./commands/commit.js'),
   export: () => import('./commands/export.js'),
   diff: () => import('./commands/diff.js'),
+  update: () => import('./commands/update.js'),
   version: () => import('./commands/version.js'),
   lab: () => import('./commands/lab.js'),
   completion: () => import('./commands/completion.js'),

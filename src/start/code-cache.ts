@@ -19,7 +19,7 @@ export interface CodeCacheFile {
 /** cli.ts's commands (a unit test keeps the two lists equal): each has a cache; any other first word shares "other". */
 export const CACHED_COMMANDS: readonly string[] = [
   'run', 'sh', 'ns', 'doctor', 'image', 'images', 'rmi', 'volume', 'network', 'ps', 'logs', 'attach', 'exec', 'start', 'stop', 'restart',
-  'kill', 'pause', 'unpause', 'rm', 'rename', 'create', 'wait', 'inspect', 'port', 'stats', 'top', 'gc', 'box-exited', 'commit', 'export', 'diff', 'version', 'lab', 'completion',
+  'kill', 'pause', 'unpause', 'rm', 'rename', 'create', 'wait', 'inspect', 'port', 'stats', 'top', 'gc', 'box-exited', 'commit', 'export', 'diff', 'update', 'version', 'lab', 'completion',
   'manpage', '__complete',
 ];
 
