@@ -182,7 +182,7 @@ export function buildInitScript(input: InitInput): string {
   if (c.rootfsPropagation && c.rootfsPropagation !== 'private' && c.rootfsPropagation !== 'rprivate') {
     lines.push(`step mount -n --make-${c.rootfsPropagation} "$R"`);
   }
-  lines.push(...devMountPointLines(input.targets));
+  lines.push(...devMountPointLines(input.targets, guard?.rootFlags));
   lines.push('', '# 2. config.json\'s mounts, in order (destinations resolved inside the root: no symlink leads out of it).');
   lines.push(...mountsStepLines(initMounts(input), c.root.path, input.cgroupFstab, input.mountRunFstabs));
   const devTmpfs = c.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs');
@@ -350,7 +350,7 @@ function devSelfBound(targets: readonly string[]): boolean {
  * as if /dev were an empty directory, gatherFacts) is replaced by a directory, and /dev is a mount point (a config
  * mount there, or the root's own directory bound onto itself), which cannot be renamed away.
  */
-function devMountPointLines(targets: readonly string[]): string[] {
+function devMountPointLines(targets: readonly string[], guardRootFlags?: readonly string[]): string[] {
   return [
     '',
     '# /dev a real directory and a mount point: exec runs the toolbox from /dev/.nsbox, which the container must not be',
@@ -358,6 +358,8 @@ function devMountPointLines(targets: readonly string[]): string[] {
     'if [ -L "$R/dev" ] || { [ -e "$R/dev" ] && ! [ -d "$R/dev" ]; }; then step rm -f "$R/dev"; fi',
     '[ -d "$R/dev" ] || step mkdir -m 755 "$R/dev"',
     ...(devSelfBound(targets) ? ['step mount -n --rbind "$R/dev" "$R/dev"'] : []),
+    // The root's nodev (the device guard) may come later, in step 2's first run: it would not reach this mount.
+    ...(devSelfBound(targets) && guardRootFlags ? [`step mount -n -o ${['remount', 'bind', 'nodev', ...guardRootFlags].join(',')} "$R/dev"`] : []),
   ];
 }
 

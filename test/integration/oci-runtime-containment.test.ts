@@ -564,6 +564,23 @@ test('a newline in a mount destination (config.json, or an image VOLUME podman m
   assert.match(run2.stdout, /^ran$/m);
 });
 
+test('device rules that deny (the device guard) and no mount at /dev: the root\'s own /dev, bound onto itself, is nodev as the root is (read from the host)', () => {
+  const b = bundle('devguard', ['sleep', '30']);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string }[] };
+  config.mounts = config.mounts.filter((m) => m.destination !== '/dev');
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const created = rt('create', '--bundle', b, 'devguard');
+  assert.is(created.code, 0, created.stderr);
+  const pid = initPid('devguard');
+  // The init waits at the gate after pivot_root: its mountinfo shows the container's mounts, / first.
+  const mounts = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+  rt('delete', '--force', 'devguard');
+  const at = (path: string) => mounts.filter((f) => f[4] === path).at(-1);
+  assert.ok(at('/')?.[5]?.split(',').includes('nodev'), `the root is nodev (the guard is on): ${at('/')?.join(' ')}`);
+  assert.ok(at('/dev') !== undefined, 'the root\'s /dev is a mount point of its own');
+  assert.ok(at('/dev')![5]!.split(',').includes('nodev'), `the root's /dev is nodev too: ${at('/dev')!.join(' ')}`);
+});
+
 test('root.readonly: the container writes nowhere in its root, /etc (bound onto itself for the /etc/ld.so.preload guard) and /dev (no mount there) included; the bundle\'s files on the host are unchanged', () => {
   const tries = ['/etc/victim', '/etc/new', '/dev/new', '/new'].map((f) => `(echo pwned >> ${f}) 2>/dev/null && echo "WROTE ${f}"`).join('; ');
   const b = bundle('rootro', ['sh', '-c', `${tries}; echo done`]);
