@@ -78,8 +78,9 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
     `${pid1Launch({ ...options, defaultSignals: true })} <&4 4<&- &`,
     'child=$!',
     'exec 3>&- 4<&-  # PID 1 alone holds the gate now: nsbox sees it close when the command starts',
+    '# Only builtins from here: no "Killed" job notice from wait in the box\'s log (PID 1 keeps its own stderr).',
+    'exec 2>/dev/null',
     'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
-    'exec 2>/dev/null  # no "Killed" job notice in the box\'s log',
     'exit "$status"',
   ].join('\n');
 }

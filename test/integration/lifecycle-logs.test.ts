@@ -91,6 +91,15 @@ test('attach to a -d -i box: its output comes back split, our stdin goes in', as
   assert.equal([code, out, err], [0, 'out:a\nout:b\nbye\n', 'err:a\nerr:b\n']);
 });
 
+test('a box stop kills: its log has what it wrote, no "Killed" notice of nsbox\'s shells', async () => {
+  ok(run(['run', '-d', '--name', 'stubborn', '--pid', '--', 'sh', '-c', 'trap "" TERM; echo up; echo up-err >&2; exec sleep 1000']), 'run -d');
+  await eventually(() => run(['logs', 'stubborn']).stdout === 'up\n', 'the box wrote its line', 5_000);
+  ok(run(['stop', '-t', '1', 'stubborn']), 'stop');
+  assert.match(status('stubborn'), /^Exited \(137\)/);
+  const r = run(['logs', 'stubborn']);
+  assert.equal([r.stdout, r.stderr], ['up\n', 'up-err\n']);
+});
+
 test('a box whose log an older nsbox wrote (one raw file) still reads, before what it wrote since', async () => {
   ok(run(['run', '-d', '--name', 'old', '--', 'sh', '-c', 'echo new-out; echo new-err >&2']), 'run -d');
   await eventually(() => /^Exited \(0\)/.test(status('old')), 'the box exits', 10_000);
