@@ -1,5 +1,6 @@
-// `nsbox update [limit flags] BOX...`, as `docker update`: new memory, swap, CPU and process limits for boxes,
-// written into a running box's cgroups at once and kept in its record, so start and restart keep them too.
+// `nsbox update [limit flags] [--restart P] BOX...`, as `docker update`: new memory, swap, CPU and process limits for
+// boxes, written into a running box's cgroups at once and kept in its record (start and restart keep them too), and
+// a new restart policy.
 
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
@@ -14,7 +15,10 @@ import { detectCgroupHost } from '../cgroup/detect.js';
 import type { CgroupRequest } from '../cgroup/request.js';
 import type { BoxRecord } from '../state/record.js';
 import { applyLimitWrites, planLimitUpdate } from '../lifecycle/update-limits.js';
+import { parseRestartPolicy } from '../lifecycle/box-config.js';
+import { afterExitArgv } from '../lifecycle/relaunch.js';
 
+const NOTHING = 'nothing to update: give a limit (--memory, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit) or --restart';
 const LIMIT_FLAGS = ['memory', 'memory-swap', 'cpus', 'cpu-shares', 'cpuset-cpus', 'pids-limit'] as const;
 const { 'cgroup-parent': _parent, ...LIMIT_OPTIONS } = CGROUP_OPTIONS;
 
@@ -29,7 +33,7 @@ export function mergeLimits(old: CgroupRequest | undefined, args: Readonly<Recor
   // --memory-swap alone is checked against the memory limit the box has.
   const withMemory = args['memory-swap'] !== undefined && args.memory === undefined && old?.memoryBytes !== undefined ? { ...args, memory: String(old.memoryBytes) } : args;
   const given = cgroupRequestFromFlags({ ...withMemory, 'cgroup-parent': undefined });
-  if (given === undefined) throw new NsboxError('nothing to update: give a limit (--memory, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit)');
+  if (given === undefined) throw new NsboxError(NOTHING);
   const base: CgroupRequest = old ?? { memoryBytes: undefined, memorySwapBytes: undefined, cpuQuotaUs: undefined, cpuPeriodUs: undefined, cpuShares: undefined, cpusetCpus: undefined, pidsLimit: undefined, parent: given.parent, parentBase: given.parentBase };
   const pick = <K extends keyof CgroupRequest>(key: K, flag: string): CgroupRequest[K] => (args[flag] !== undefined ? given[key] : base[key]);
   const next: CgroupRequest = {
@@ -62,29 +66,44 @@ function withLimits(record: BoxRecord, next: CgroupRequest): BoxRecord {
 
 export const command: NsboxCommand<UpdateArgs> = {
   usage: 'update <boxes..>',
-  describe: 'change the memory, CPU and process limits of boxes (running ones at once), as docker update',
+  describe: 'change the memory, CPU and process limits (running boxes at once) and the restart policy of boxes, as docker update',
   builder: (y: Argv) =>
     y
       .positional('boxes', { type: 'string', array: true })
       .options(LIMIT_OPTIONS)
+      .option('restart', { type: 'string', describe: 'restart policy: no, on-failure[:N], always or unless-stopped (as run --restart)' })
       .options(STATE_OPTION)
       .example('$0 update --memory 512m --memory-swap 1g --cpus 1.5 web', 'new limits for the running box web')
       .example('$0 update --pids-limit 200 a b', 'the same limit for two boxes') as unknown as Argv<UpdateArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);
-    if (!LIMIT_FLAGS.some((f) => args[f] !== undefined)) throw new NsboxError('nothing to update: give a limit (--memory, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit)');
+    const limits = LIMIT_FLAGS.some((f) => args[f] !== undefined);
+    const restart = args.restart === undefined ? undefined : parseRestartPolicy(String(args.restart));
+    if (!limits && restart === undefined) throw new NsboxError(NOTHING);
     return eachBox(args.boxes.map(String), async (ref) => {
       const box = openBox(state, ref);
       const label = box.record.name ?? box.record.id.slice(0, 12);
       await withLock(box.paths.lock, `box ${label}`, async () => {
         const { record, now } = refreshBox(box);
-        const old = record.config?.resources;
-        const next = mergeLimits(old, args);
-        if (now.status === 'running') {
-          if (!record.cgroup) throw new NsboxError(`cannot update box ${label}: it has no cgroup of its own`);
-          applyLimitWrites(planLimitUpdate(old, next, record.id, detectCgroupHost(), record.cgroup.dirs));
+        let updated = record;
+        if (limits) {
+          const old = record.config?.resources;
+          const next = mergeLimits(old, args);
+          if (now.status === 'running') {
+            if (!record.cgroup) throw new NsboxError(`cannot update box ${label}: it has no cgroup of its own`);
+            applyLimitWrites(planLimitUpdate(old, next, record.id, detectCgroupHost(), record.cgroup.dirs));
+          }
+          updated = withLimits(updated, next);
         }
-        saveRecord(state, withLimits(record, next));
+        if (restart !== undefined) {
+          // The box's exit hook reads the policy from the record when the box ends; a box started without a policy
+          // (and without --rm) has no such hook until its next start.
+          if (now.status === 'running' && restart.name !== 'no' && afterExitArgv(state, record) === undefined) {
+            process.stderr.write(`nsbox: box ${label} was started without a restart policy: --restart ${String(args.restart)} applies from its next start\n`);
+          }
+          updated = { ...updated, restartPolicy: restart };
+        }
+        saveRecord(state, updated);
       });
     });
   },

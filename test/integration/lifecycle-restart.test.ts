@@ -212,6 +212,23 @@ test('restart policies: on-failure:N counts, always restarts (Restarting in ps),
   assert.is(row('us')!.status, 'running');
 });
 
+test('update --restart: a running box\'s new policy is the one its supervisor follows when it exits; a box started without one is told it applies from its next start', async () => {
+  ok(run(['run', '-d', '--name', 'upr', '--restart', 'on-failure', 'busybox', 'sh', '-c', 'sleep 1; exit 0']), 'on-failure');
+  const updated = run(['update', '--restart', 'always', 'upr']);
+  assert.is(updated.code, 0, updated.stderr);
+  assert.is(updated.stderr, '', 'the box has a supervisor: no warning');
+  assert.is(run(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'upr']).stdout.trim(), 'always');
+  await until('the updated policy (always) to restart a box that exited 0', () => (row('upr')?.restartCount ?? 0) >= 1, 20_000);
+  ok(run(['rm', '-f', 'upr']), 'rm -f');
+  ok(run(['run', '-d', '--name', 'upn', 'busybox', 'sleep', '100']), 'no policy');
+  const told = run(['update', '--restart', 'unless-stopped', 'upn']);
+  assert.is(told.code, 0, told.stderr);
+  assert.match(told.stderr, /^nsbox: box upn was started without a restart policy: --restart unless-stopped applies from its next start$/m);
+  assert.match(run(['update', '--restart', 'sometimes', 'upn']).stderr, /invalid --restart/);
+  assert.is(run(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'upn']).stdout.trim(), 'unless-stopped', 'the bad value changed nothing');
+  ok(run(['rm', '-f', 'upn']), 'rm -f');
+});
+
 test('--init: PID 1 is a reaper that forwards SIGTERM, so stopping `sleep infinity` takes well under the 10 s timeout', async () => {
   ok(run(['run', '-d', '--name', 'init', '--init', 'busybox', 'sleep', 'infinity']), 'run --init');
   const top = ok(run(['exec', 'init', 'ps', '-o', 'pid,args']), 'ps');
