@@ -4,9 +4,10 @@
 // with --library-path, so the host's /lib paths are never needed inside. Where setpriv has no --seccomp-filter, perl
 // (and the libraries only it needs) joins them to load a box's seccomp filter, with the box's program file.
 
-import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fnvHex } from '../host/fnv.js';
 import { NsboxError } from '../errors.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { HOST_ENV } from '../host/host-env.js';
@@ -19,7 +20,10 @@ export const TOOLBOX_DIR = '/dev/.nsbox';
 export interface ToolboxFile {
   /** File name inside the toolbox directory. */
   readonly name: string;
-  /** Real path on the host (symlinks resolved before pivot_root: they would not resolve after it). */
+  /**
+   * Real path on the host (symlinks resolved before pivot_root: they would not resolve after it): with a store, the
+   * toolbox's own copy of the host's file (pinToolbox), never the host's file itself.
+   */
   readonly source: string;
 }
 
@@ -65,7 +69,7 @@ export function resolveToolbox(cacheFile: string | undefined): Toolbox {
   if (cacheFile) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; toolbox: Toolbox };
-      if (cached.key === key) return cached.toolbox;
+      if (cached.key === key) return pinToolbox(cached.toolbox, copiesDir(cacheFile, key));
     } catch {
       // no cache yet, or unreadable: resolve again
     }
@@ -78,8 +82,43 @@ export function resolveToolbox(cacheFile: string | undefined): Toolbox {
     } catch {
       // the cache is an optimisation only
     }
+    return pinToolbox(toolbox, copiesDir(cacheFile, key));
   }
   return toolbox;
+}
+
+/** The directory of the toolbox's copies beside its cache, one per toolbox identity (a host upgrade: a new one). */
+function copiesDir(cacheFile: string, key: string): string {
+  return join(dirname(cacheFile), 'toolbox-copies', fnvHex(key, 2));
+}
+
+/**
+ * The toolbox as copies of the host's files, made once (then only checked), and what boxes get bound: never the
+ * host's own inodes. A box process can open a toolbox file (or /proc/PID/exe of one running) for writing: the
+ * kernel refuses it on the read-only bind, but only after it has counted the inode as open for writing for an
+ * instant, and an execve(2) of that inode meanwhile fails with ETXTBSY. With the host's loader or libc bound in, a
+ * box that opens them in a loop makes the host's own programs fail at random (seen: a test's probe did it to
+ * nsbox's own tools). The copies are nsbox's alone: only boxes and their toolbox run them.
+ */
+function pinToolbox(toolbox: Toolbox, dir: string): Toolbox {
+  const pinned = (f: ToolboxFile): ToolboxFile => ({ name: f.name, source: join(dir, f.name) });
+  if (!existsSync(dir)) {
+    const temp = `${dir}.${process.pid}.tmp`;
+    try {
+      rmSync(temp, { recursive: true, force: true });
+      mkdirSync(temp, { recursive: true, mode: 0o755 });
+      for (const f of toolbox.files) {
+        copyFileSync(f.source, join(temp, f.name));
+        chmodSync(join(temp, f.name), 0o555);
+      }
+      renameSync(temp, dir);
+    } catch (error) {
+      rmSync(temp, { recursive: true, force: true });
+      // Another nsbox made it meanwhile (the rename found it there): theirs is the same.
+      if (!existsSync(dir)) throw new NsboxError(`cannot copy the toolbox into ${dir}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { ...toolbox, files: toolbox.files.map(pinned) };
 }
 
 /** Adds perl (when it uses the same loader) and whether setpriv has --seccomp-filter. */
