@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { packTar, sha256, writeDockerSave, type FixtureEntry } from './image-fixtures.js';
-import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, hasGcc, makeVictim, treeEntries, type Victim } from './containment-fixtures.js';
+import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, hasGcc, makeVictim, STATUS_FIELD_C, treeEntries, type Victim } from './containment-fixtures.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : !hasGcc ? 'needs gcc (apt-get install gcc libc6-dev)' : undefined;
@@ -35,13 +35,7 @@ function probeSource(v: Victim): string {
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-static void field(const char *key, char *out, int n) {
-  char buf[4096] = {0}; int fd = open("/proc/self/status", O_RDONLY); if (fd < 0) return;
-  read(fd, buf, sizeof buf - 1); close(fd);
-  char *p = strstr(buf, key); if (!p) return; p += strlen(key);
-  while (*p == ' ' || *p == '\\t') p++;
-  int i = 0; while (p[i] && p[i] != '\\n' && i < n - 1) { out[i] = p[i]; i++; } out[i] = 0;
-}
+${STATUS_FIELD_C}
 static void attack(int root, const char *how) {
   char buf[256] = {0}, name[512];
   int fd = openat(root, ${rel(v.marker)}, O_RDONLY);
@@ -102,6 +96,18 @@ function assertNssConfined(out: string, what: string): void {
   }
 }
 
+/** The probe library and command, and the host's libc and loader they need, as image entries. */
+function probeEntries(): FixtureEntry[] {
+  return [
+    binaryEntry('probe.so', join(base, 'probe.so')),
+    binaryEntry('bin/probe-cmd', join(base, 'probe-cmd')),
+    { name: 'lib/x86_64-linux-gnu/', type: 'directory' },
+    binaryEntry('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
+    { name: 'lib64/', type: 'directory' },
+    binaryEntry('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
+  ];
+}
+
 test.before(async () => {
   if (skipReason) return;
   victim = makeVictim(base);
@@ -112,12 +118,7 @@ test.before(async () => {
   compile('#include <stdio.h>\nint main(void) { puts("COMMAND ran"); return 0; }\n', join(base, 'probe-cmd'), []);
   const entries: FixtureEntry[] = [
     ...treeEntries(busyboxFs),
-    binaryEntry('probe.so', join(base, 'probe.so')),
-    binaryEntry('bin/probe-cmd', join(base, 'probe-cmd')),
-    { name: 'lib/x86_64-linux-gnu/', type: 'directory' },
-    binaryEntry('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
-    { name: 'lib64/', type: 'directory' },
-    binaryEntry('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
+    ...probeEntries(),
     { name: 'hijack/', type: 'directory' },
     ...['nsenter', 'setpriv', 'unshare', 'chroot', 'env', 'mount', 'sh'].map((n) => fakeTool(victim, n)),
   ];
@@ -152,12 +153,7 @@ test.before(async () => {
   const busyboxTree = treeEntries(busyboxFs);
   const helpers: FixtureEntry[] = [
     ...busyboxTree,
-    binaryEntry('probe.so', join(base, 'probe.so')),
-    binaryEntry('bin/probe-cmd', join(base, 'probe-cmd')),
-    { name: 'lib/x86_64-linux-gnu/', type: 'directory' },
-    binaryEntry('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
-    { name: 'lib64/', type: 'directory' },
-    binaryEntry('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
+    ...probeEntries(),
     ...(busyboxTree.some((e) => e.name === 'sbin/') ? [] : [{ name: 'sbin/', type: 'directory' as const }]),
     ...types.map((t) => ({ name: `sbin/umount.${t}`, mode: 0o755, content: '#!/bin/sh\necho UMOUNT-HELPER ran >&2\nLD_PRELOAD=/probe.so /bin/probe-cmd >&2\n' })),
   ];

@@ -90,3 +90,12 @@ export function cString(text: string): string {
 export function binaryEntry(name: string, path: string): FixtureEntry {
   return { name, content: readFileSync(path), mode: 0o755 };
 }
+
+/** C for a probe: field("CapEff:", out, n) copies that line's value of /proc/self/status (needs fcntl.h, string.h, unistd.h). */
+export const STATUS_FIELD_C = `static void field(const char *key, char *out, int n) {
+  char buf[4096] = {0}; int fd = open("/proc/self/status", O_RDONLY); if (fd < 0) return;
+  read(fd, buf, sizeof buf - 1); close(fd);
+  char *p = strstr(buf, key); if (!p) return; p += strlen(key);
+  while (*p == ' ' || *p == '\\t') p++;
+  int i = 0; while (p[i] && p[i] != '\\n' && i < n - 1) { out[i] = p[i]; i++; } out[i] = 0;
+}`;

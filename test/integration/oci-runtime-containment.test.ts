@@ -23,6 +23,7 @@ import { isRoot } from '../helpers/nsbox.js';
 import { gatedTest } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
 import { RUNTIME, buildBusyboxTar, runtimeWithFiles } from '../helpers/oci-clients.js';
+import { STATUS_FIELD_C } from './containment-fixtures.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -216,13 +217,7 @@ test('the image\'s NSS module (its nsswitch.conf) runs only with the container\'
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-static void field(const char *key, char *out, int n) {
-  char buf[4096] = {0}; int fd = open("/proc/self/status", O_RDONLY); if (fd < 0) return;
-  read(fd, buf, sizeof buf - 1); close(fd);
-  char *p = strstr(buf, key); if (!p) return; p += strlen(key);
-  while (*p == ' ' || *p == '\\t') p++;
-  int i = 0; while (p[i] && p[i] != '\\n' && i < n - 1) { out[i] = p[i]; i++; } out[i] = 0;
-}
+${STATUS_FIELD_C}
 __attribute__((constructor)) static void probe(void) {
   char cap[32] = "?", nnp[8] = "?", sec[8] = "?", buf[256] = {0};
   field("CapEff:", cap, sizeof cap); field("NoNewPrivs:", nnp, sizeof nnp); field("Seccomp:", sec, sizeof sec);
