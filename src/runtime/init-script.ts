@@ -244,7 +244,7 @@ export function buildInitScript(input: InitInput): string {
     'exec 3>&-',
     ...(input.hooks?.startContainer.length ? ['read -r state <&5 || exit 125  # the state JSON, for the startContainer hooks'] : ['read -r _ <&5 || exit 125']),
     'exec 5<&-',
-    ...(input.hooks ? startContainerLines(input.hooks, toolboxArgv(input.toolbox, 'env'), toolboxArgv(input.toolbox, 'perl')) : []),
+    ...(input.hooks ? startContainerLines(input.hooks, (env) => processExecArgv({ ...c.process, env }, input.toolbox, input.seccomp, input.apparmor), toolboxArgv(input.toolbox, 'perl')) : []),
     ...(input.consoleSocket !== undefined ? ['# process.terminal: the pty (its stdio since set-up) becomes its controlling terminal (setsid --ctty).'] : []),
     '',
     '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',

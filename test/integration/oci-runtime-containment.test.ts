@@ -535,6 +535,28 @@ test('the image\'s umount.<type> helpers never run: the init\'s toolbox umount (
   assert.match(run.stdout, /^ran$/m, 'the container\'s process ran');
 });
 
+test('a startContainer hook (its path resolves in the container: the image\'s program) runs with the process\'s privileges, as runc runs it: the container\'s capabilities, no_new_privs and filter; the host-only file stays unread', () => {
+  if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
+  const b = bundle('starthook', ['sh', '-c', 'echo ran']);
+  const marker = join(b, 'host-only');
+  const secret = `host-only ${process.pid}-${Date.now()}`;
+  writeFileSync(marker, secret, { mode: 0o600 });
+  buildToolboxImpostor(b, marker);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Record<string, unknown>;
+  // The caller (a hooks.d entry of podman, say) names a program; the image decides what is there.
+  config.hooks = { startContainer: [{ path: '/impostor', args: ['impostor'] }] };
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const run = rt('run', '--bundle', b, 'starthook');
+  const report = join(b, 'rootfs', 'probe-ran');
+  const ran = existsSync(report) ? readFileSync(report, 'utf8') : '';
+  assert.match(ran, /^IMPOSTOR CapEff:/m, `the hook ran (the attack ran): ${run.stderr}`);
+  assert.not.ok((run.stdout + run.stderr + ran).includes(secret), `the host-only file was read by the image's hook: ${ran}`);
+  // The container's own set (CAPS: no CAP_DAC_READ_SEARCH, no CAP_SYS_ADMIN), never the host root's.
+  assert.match(ran, /CapEff:\s+00000000a80425fb/, `the hook ran with more than the container's capabilities: ${ran}`);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^ran$/m, 'the container\'s process ran after the hook');
+});
+
 test('a newline in a mount destination (config.json, or an image VOLUME podman makes one of) or in the link an image\'s /etc is runs nothing in the init: no shell line, no fstab line (host paths checked)', () => {
   const made = join(base, 'inject-victim');
   mkdirSync(made);

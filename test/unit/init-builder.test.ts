@@ -182,8 +182,10 @@ test('hooks in the init: createContainer gets the state with the host pid and fa
   assert.match(create, /read -r hostpid _ < \/proc\/self\/stat/);
   assert.match(create, /state='\{"id":"c","pid":'"\$hostpid"',"status":"creating"\}'/);
   assert.match(create, /env -i -- X=1 perl -e .* 5 \/usr\/bin\/hook hook 'a b' 2>&3 5<&- 6>&- \|\| \{ echo 'failed: createContainer hook #0 \(\/usr\/bin\/hook\)' >&3; exit 125; \}/);
-  const start = startContainerLines(hooks, ['/dev/.nsbox/env'], ['/dev/.nsbox/perl']).join('\n');
-  assert.match(start, /\/dev\/.nsbox\/env -i -- \/dev\/.nsbox\/perl -e .* 0 \/bin\/ldconfig ldconfig 2>&6 6>&- \|\|/);
+  // startContainer's program is the image's: it runs behind the process's drop (asProcess), given the hook's env.
+  const asProcess = (env: readonly string[]) => ['/dev/.nsbox/setpriv', '--bounding-set=-all', '--', '/dev/.nsbox/env', '-i', '--', ...env];
+  const start = startContainerLines({ ...hooks, startContainer: [{ ...hooks.startContainer[0]!, env: ['Y=2'] }] }, asProcess, ['/dev/.nsbox/perl']).join('\n');
+  assert.match(start, /\/dev\/.nsbox\/setpriv --bounding-set=-all -- \/dev\/.nsbox\/env -i -- Y=2 \/dev\/.nsbox\/perl -e .* 0 \/bin\/ldconfig ldconfig 2>&6 6>&- \|\|/);
   assert.match(start, /exec 6>&-$/, 'the verdict is closed before the process: start stops waiting');
   assert.equal(spawnSync('sh', ['-n', '-c', `${create}\n${start}`]).status, 0, 'parses as sh');
   assert.equal(createContainerLines({ ...hooks, createContainer: [] }), []);
