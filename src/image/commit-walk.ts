@@ -1,38 +1,54 @@
 // Reads a container's upper dir (and its init layer) from disk into the entries commit-entries.ts converts.
-// node:fs cannot read xattrs: one `getfattr -R -e hex` (package attr) dumps every xattr of the whole tree: the
+// node:fs cannot read xattrs: `getfattr -h -e hex` (package attr) on the entries found dumps their xattrs: the
 // overlay ones say what the upper dir means, the others (file capabilities, user.*) go into the layer.
+//
+// The upper dir of a running box (diff) changes while it is read, and a box process can swap a directory for a link
+// to a host directory between a check and a use (renameat2 RENAME_EXCHANGE in a loop): read by path, the host's
+// directory was listed as the box's (diff printed its names) and getfattr -R walked the host's tree. Each directory
+// is therefore opened without following a link at its name and read through its fd (/proc/self/fd/N/NAME), never by
+// its path again; an entry that is gone (or swapped) meanwhile is skipped, as Docker's diff skips it.
 
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { requireTool } from '../host/tools.js';
-import { runProgram } from './host-tools.js';
 import type { InitMark, UpperEntry, UpperKind } from './commit-entries.js';
 import { isKeptXattr } from './pax-xattrs.js';
 
 /** Every xattr name (getfattr -m): overlay's are interpreted, the kept ones (isKeptXattr) carried into the layer. */
 const XATTR_PATTERN = '-';
 
+/** A directory, never through a link at its own name. */
+const OPEN_DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/** What a path that changed under the walk gives: gone, or no longer a directory (a link swapped in). */
+const CHANGED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EINVAL']);
+
+function changedMeanwhile(error: unknown): boolean {
+  return CHANGED.has((error as NodeJS.ErrnoException).code ?? '');
+}
+
 /** Every entry below dir (not dir itself), parents before children, names sorted (the same tree, the same tar). */
 export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> {
-  const xattrs = parseGetfattr(await runProgram(requireTool('getfattr'), ['-R', '-h', '--absolute-names', '-d', '-e', 'hex', '-m', XATTR_PATTERN, '--', dir], `read the extended attributes of ${dir}`), dir);
-  for (const [path, attrs] of xattrs) {
-    const feature = ['redirect', 'metacopy'].find((n) => attrs.has(`trusted.overlay.${n}`));
-    if (feature) {
-      throw new NsboxError(`cannot commit: /${path} in the upper layer uses overlayfs ${feature === 'redirect' ? 'redirect_dir' : 'metacopy'}, which a layer tar cannot express`, {
-        hint: 'mount overlayfs without redirect_dir/metacopy (the kernel defaults) and run the box again',
-      });
-    }
-  }
-  const out: UpperEntry[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    const names = (await readdir(rel === '' ? dir : join(dir, rel))).sort();
-    for (const name of names) {
+  const found: Omit<UpperEntry, 'opaque' | 'xattrs'>[] = [];
+  const visit = (fd: number, rel: string): void => {
+    const at = `/proc/self/fd/${fd}`;
+    for (const name of readdirSync(at).sort()) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      const info = await lstat(join(dir, path));
+      let info: Stats;
+      let linkTarget: string | undefined;
+      try {
+        info = lstatSync(`${at}/${name}`);
+        if (info.isSymbolicLink()) linkTarget = readlinkSync(`${at}/${name}`);
+      } catch (error) {
+        if (changedMeanwhile(error)) continue;
+        throw error;
+      }
       const kind = kindOf(info);
-      out.push({
+      found.push({
         path,
         kind,
         mode: info.mode & 0o7777,
@@ -44,15 +60,78 @@ export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> 
         rdevMinor: (info.rdev & 0xff) | ((info.rdev >> 12) & 0xfff00),
         ino: info.ino,
         nlink: info.nlink,
-        ...(kind === 'symlink' ? { linkTarget: await readlink(join(dir, path)) } : {}),
-        opaque: kind === 'directory' && decodeValue(xattrs.get(path)?.get('trusted.overlay.opaque')).toString() === 'y',
-        ...keptOf(xattrs.get(path)),
+        ...(linkTarget !== undefined ? { linkTarget } : {}),
       });
-      if (kind === 'directory') await visit(path);
+      if (kind !== 'directory') continue;
+      let child: number;
+      try {
+        child = openSync(`${at}/${name}`, OPEN_DIRECTORY);
+      } catch (error) {
+        if (changedMeanwhile(error)) continue;
+        throw error;
+      }
+      try {
+        visit(child, path);
+      } finally {
+        closeSync(child);
+      }
     }
   };
-  await visit('');
+  const top = openSync(dir, OPEN_DIRECTORY);
+  try {
+    visit(top, '');
+  } finally {
+    closeSync(top);
+  }
+  const xattrs = parseGetfattr(await dumpXattrs(dir, found.map((e) => e.path)), dir);
+  for (const [path, attrs] of xattrs) {
+    const feature = ['redirect', 'metacopy'].find((n) => attrs.has(`trusted.overlay.${n}`));
+    if (feature) {
+      throw new NsboxError(`cannot commit: /${path} in the upper layer uses overlayfs ${feature === 'redirect' ? 'redirect_dir' : 'metacopy'}, which a layer tar cannot express`, {
+        hint: 'mount overlayfs without redirect_dir/metacopy (the kernel defaults) and run the box again',
+      });
+    }
+  }
+  return found.map((e) => ({
+    ...e,
+    opaque: e.kind === 'directory' && decodeValue(xattrs.get(e.path)?.get('trusted.overlay.opaque')).toString() === 'y',
+    ...keptOf(xattrs.get(e.path)),
+  }));
+}
+
+/** Arguments per getfattr run: well below ARG_MAX with the environment. */
+const ARGV_BYTES = 96 * 1024;
+
+/**
+ * The xattrs of the entries (relative to dir) as getfattr's dump: the paths given, never a walk of its own (-R
+ * would list whatever a swapped link led to). An entry gone meanwhile is no error.
+ */
+async function dumpXattrs(dir: string, paths: readonly string[]): Promise<string> {
+  const getfattr = requireTool('getfattr');
+  let out = '';
+  for (let i = 0; i < paths.length;) {
+    const batch: string[] = [];
+    for (let bytes = 0; i < paths.length && (batch.length === 0 || bytes < ARGV_BYTES); i++) {
+      const path = join(dir, paths[i]!);
+      batch.push(path);
+      bytes += Buffer.byteLength(path) + 1;
+    }
+    out += await runGetfattr(getfattr, ['-h', '--absolute-names', '-d', '-e', 'hex', '-m', XATTR_PATTERN, '--', ...batch], dir);
+  }
   return out;
+}
+
+function runGetfattr(getfattr: string, args: readonly string[], dir: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(getfattr, [...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const complaints = String(stderr).split('\n').filter((line) => line !== '' && !/: No such file or directory$/.test(line));
+      if (error && (complaints.length > 0 || (error as { code?: unknown }).code !== 1)) {
+        reject(new NsboxError(`cannot read the extended attributes of ${dir}: getfattr: ${complaints[0] ?? error.message}`));
+      } else {
+        resolvePromise(String(stdout));
+      }
+    });
+  });
 }
 
 /** A value as getfattr -e hex prints it (0x...), or quoted text from an older dump, as bytes. */

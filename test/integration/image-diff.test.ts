@@ -5,14 +5,14 @@
 // and the host's files are untouched.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 import { writeDockerSave } from './image-fixtures.js';
-import { assertVictimIntact, fingerprint, makeVictim, treeEntries } from './containment-fixtures.js';
+import { assertVictimIntact, compile, fingerprint, hasGcc, makeVictim, treeEntries } from './containment-fixtures.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -29,7 +29,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) run(['rm', '-f', 'df', 'dh']);
+  if (!skipReason) run(['rm', '-f', 'df', 'dh', 'dswap']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -76,6 +76,45 @@ test('diff: an image link to a host-only directory, replaced in the box by a dir
   assert.is(d.stdout, 'C /x\nA /x/host-only-marker\n', `the host's ${victim.dir}/host-only-marker must not make it C`);
   await assertVictimIntact(victim, before, d.stdout + d.stderr, [join(store, 'containers')], 'diff');
   assert.is(run(['rm', 'dh']).code, 0);
+});
+
+/** Swaps two names for ever (renameat2 RENAME_EXCHANGE: each is always there, as a directory or as a link). */
+const SWAPPER = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/fs.h>
+int main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  for (;;) syscall(SYS_renameat2, AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE);
+}
+`;
+
+test('diff of a running box that swaps a directory for a link to a host directory in a loop (CVE-2018-15664\'s race): the host\'s directory is never listed as the box\'s, every diff succeeds, the host\'s files are untouched', async () => {
+  if (!hasGcc) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
+  const victim = makeVictim(join(base, 'swap'));
+  const before = fingerprint(victim);
+  mkdirSync(join(base, 'probe'), { recursive: true });
+  compile(SWAPPER, join(base, 'probe', 'swap'), ['-static']);
+  const script = `mkdir /d && echo box > /d/boxfile && ln -s ${victim.dir} /l && echo ready && exec /probe/swap /d /l`;
+  const r = run(['run', '-d', '--name', 'dswap', '-v', `${join(base, 'probe')}:/probe:ro`, 'busybox', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  for (let i = 0; i < 100 && !run(['logs', 'dswap']).stdout.includes('ready'); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.match(run(['top', 'dswap', '-o', 'pid,args']).stdout, /\/probe\/swap/, 'the swapper runs (the attack ran)');
+  const hostNames = readdirSync(victim.dir);
+  const seen: string[] = [];
+  // Before the fix about one diff in four listed the host's directory (lstat saw the box's directory, readdir the link).
+  for (let i = 0; i < 30; i++) {
+    const d = run(['diff', 'dswap']);
+    seen.push(d.stdout + d.stderr);
+    assert.is(d.code, 0, `diff #${i} failed while the box changed its files: ${d.stderr}`);
+    const listed = hostNames.filter((name) => d.stdout.split('\n').some((line) => line.endsWith(`/${name}`)));
+    assert.equal(listed, [], `diff #${i} listed the host's ${victim.dir} as the box's: ${d.stdout}`);
+    assert.match(d.stdout, /^A \/d$/m);
+  }
+  await assertVictimIntact(victim, before, seen.join(''), [join(store, 'containers')], 'diff under a swap');
+  assert.is(run(['rm', '-f', 'dswap']).code, 0);
 });
 
 test.run();
