@@ -11,7 +11,6 @@ import { ok, NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot as fullSnapshot, type Snapshot } from '../helpers/leaks.js';
 import { hashTree, packTar, treeEntries, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
 import { gatedTest } from '../helpers/suite.js';
-import { MASKED_PATHS, probeKernelPaths } from '../../src/rootfs/proc-masks.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -98,9 +97,23 @@ test('copy-on-write: a write lands in the container\'s upper layer, not in the i
   await assertNoLeaks(before, 'copy-on-write');
 });
 
+/** Which of these paths the host's kernel has (the box's fresh /proc and /sys show the same), file or directory. */
+function existingKernelPaths(paths: readonly string[]): { path: string; kind: 'file' | 'directory' }[] {
+  return paths.flatMap((path) => {
+    try {
+      const info = lstatSync(path);
+      return info.isSymbolicLink() ? [] : [{ path, kind: info.isDirectory() ? 'directory' as const : 'file' as const }];
+    } catch {
+      return []; // absent on this kernel
+    }
+  });
+}
+
 test('hardened: host unreachable, Docker\'s caps, no_new_privs, masked and read-only /proc, no usable block device, fds 0-2', async () => {
   writeFileSync('/tmp/nsbox-host-marker', 'host\n');
-  const masked = probeKernelPaths(MASKED_PATHS.filter((p) => p.startsWith('/proc/')));
+  // Docker's lists (moby oci/defaults.go), written out here: nsbox's own constant would agree with itself.
+  const masked = existingKernelPaths(['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']);
+  const readOnly = existingKernelPaths(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
   const script = [
     'test -e /tmp/nsbox-host-marker && echo marker-visible',
     'echo root=$(readlink /proc/1/root)',
@@ -112,6 +125,8 @@ test('hardened: host unreachable, Docker\'s caps, no_new_privs, masked and read-
     ...masked.map(({ path, kind }) => kind === 'file'
       ? `echo "mask ${path} $(stat -c %t:%T ${path}) $(grep -c " ${path} " /proc/self/mountinfo)"`
       : `echo "mask ${path} $(ls -A ${path} | wc -l) $(grep " ${path} " /proc/self/mountinfo | grep -c " - tmpfs ")"`),
+    // Read-only: the options of the top mount at the path (field 6 of mountinfo).
+    ...readOnly.map(({ path }) => `echo "ro ${path} $(awk '$5 == "${path}" { o = $6 } END { print o }' /proc/self/mountinfo)"`),
     'mknod /tmp/blk b 8 0 2>/dev/null && echo block-made; head -c 1 /tmp/blk >/dev/null 2>&1 && echo block-readable',
     'echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
     'echo dev=$(ls /dev | tr "\\n" " ")',
@@ -135,6 +150,8 @@ test('hardened: host unreachable, Docker\'s caps, no_new_privs, masked and read-
     if (kind === 'file') assert.match(out, new RegExp(`^mask ${path} 1:3 [1-9]\\d*$`, 'm'), `${path} is /dev/null bind-mounted over it`);
     else assert.match(out, new RegExp(`^mask ${path} 0 [1-9]\\d*$`, 'm'), `${path} is an empty tmpfs`);
   }
+  assert.ok(readOnly.length >= 3, `this kernel has read-only paths to check: ${JSON.stringify(readOnly)}`);
+  for (const { path } of readOnly) assert.match(out, new RegExp(`^ro ${path} ro(,|$)`, 'm'), `${path} is mounted read-only in the box`);
   assert.match(out, /^fds=0 1 2 3$/m, 'only 0, 1, 2 and ls\'s own directory fd');
   assert.match(out, /^dev=(console )?fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero$/m);
   assert.match(out, /^pid=1$/m);
