@@ -30,15 +30,19 @@ for (const suite of suites) {
     const cgroupsBefore = ownCgroupChildren();
     const result = spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 900_000 });
     const out = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-    const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
-    const pass = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    // uvu's summary is the last block of its stdout: a "Total:" a test printed earlier must not be read as it.
+    const summary = [...(result.stdout ?? '').matchAll(/^\s*Total:\s+(\d+)\n\s*Passed:\s+(\d+)\n\s*Skipped:\s+(\d+)$/gm)].pop();
+    const total = Number(summary?.[1] ?? 0);
+    const pass = Number(summary?.[2] ?? 0);
     const skipLines = out.split('\n').filter((l) => /^\s*SKIP( \(part\))?:/.test(l));
     // uvu's Total counts the tests that ran (test.skip is outside it); a skipped part is one more skip.
-    const skip = Number(/Skipped:\s+(\d+)/.exec(out)?.[1] ?? 0) + skipLines.filter((l) => /^\s*SKIP \(part\):/.test(l)).length;
+    const skip = Number(summary?.[3] ?? 0) + skipLines.filter((l) => /^\s*SKIP \(part\):/.test(l)).length;
     let fail = total - pass;
     if (result.status !== 0 && fail === 0) fail = 1; // crashed before uvu could count, or a hook failed
     if (noSkip && skip) fail += skip; // CI: a skip is a failure (the helpers already fail them; raw test.skip too)
-    if (!/Total:\s+\d+/.test(out) && fail === 0) fail = 1; // no uvu summary: the file never ran its tests
+    if (!summary && fail === 0) fail = 1; // no uvu summary: the file never ran its tests
+    const ranNothing = summary && total === 0 && skip === 0; // a file that registered no test proves nothing
+    if (ranNothing && fail === 0) fail = 1;
     // A file must leave the runner's cgroups as it found them: a cgroup parent of its own (./name-PID) it never
     // removed is invisible to its own leak audit (which counts only what lies below its parents). Only names a test
     // file makes count (NAME-PID with the file's own PID, or nsbox's default parent "nsbox"): other work on a shared
@@ -52,6 +56,7 @@ for (const suite of suites) {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`${fail ? 'FAIL' : 'ok  '} ${suite}/${file}: ${pass} passed, ${fail} failed, ${skip} skipped (${secs}s)`);
     if (fail) { failures.push(file); console.log(out.split('\n').map((l) => `    ${l}`).join('\n')); }
+    if (ranNothing) console.log('    the file ran no test (uvu counted 0): counted as a failure');
     if (leftCgroups.length) console.log(`    the file left cgroups behind (counted as a failure): ${leftCgroups.join(' ')}`);
     else if (skipLines.length) console.log(skipLines.map((l) => `    ${l.trim()}`).join('\n'));
     if (result.error) console.log(`    (${result.error.message}${result.error.code === 'ETIMEDOUT' ? ': the file ran longer than 900 s and was killed; the last "[test]" line above is the one that hung' : ''})`);
