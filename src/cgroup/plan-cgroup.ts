@@ -1,7 +1,8 @@
 // The plan steps that create, limit and join a box's cgroup(s): v1 or v2 layout, rendered by one driver.
 //
-// Placement: with either driver, the `join` steps write the box's PID into each cgroup.procs while it waits at its
-// gate: the box and everything it forks is inside the limits before the command's first instruction.
+// Placement: with either driver, the box joins while it waits at its gate, before it forks anything: its gate
+// shell writes 0 into `selfJoin` itself, or nsbox runs the `join` steps (its PID into each cgroup.procs). Either
+// way the box and everything it forks is inside the limits before the command's first instruction.
 
 import { NsboxError } from '../errors.js';
 import type { Step } from '../plan/types.js';
@@ -13,6 +14,7 @@ import { dirOf, type CgroupLayout } from './layout.js';
 import { layoutV1 } from './layout-v1.js';
 import { layoutV2 } from './layout-v2.js';
 import { refusePreexistingCgroups } from './preexisting.js';
+import { selfJoinFile } from './self-join.js';
 import type { CgroupRequest } from './request.js';
 
 /** What the rest of nsbox needs to know about a box's cgroup(s) after planning. */
@@ -34,6 +36,12 @@ export interface CgroupPlan {
   readonly setup: readonly Step[];
   /** After launch, before release: move {box} into the cgroup(s), if not done by launchPrefix. */
   readonly join: readonly Step[];
+  /**
+   * The files the box's gate shell writes 0 into instead (selfJoinLines), after the gate and before it forks: the
+   * faster way where there is one (v1). Used unless the box has a user namespace of its own: its root cannot open
+   * the host's cgroup files, so nsbox's `join` steps move it.
+   */
+  readonly selfJoin: readonly string[];
   /** Prepended to the launch argv (e.g. cgexec -g ...), or empty. */
   readonly launchPrefix: readonly string[];
   readonly box: BoxCgroup;
@@ -60,6 +68,7 @@ export function planCgroup(
   return {
     setup: steps.setup,
     join: steps.join,
+    selfJoin: layout.version === 1 ? layout.boxes.map((b) => selfJoinFile(dirOf(b), 1)) : [],
     launchPrefix: steps.launchPrefix,
     box: {
       dirs: layout.boxes.map(dirOf),
@@ -71,4 +80,14 @@ export function planCgroup(
       pidsLimit: request.pidsLimit,
     },
   };
+}
+
+/**
+ * How the box joins its cgroups: its gate shell moves itself (selfJoin, v1) or nsbox moves it (join steps), the
+ * latter with a user namespace (its root cannot open the host's cgroup files).
+ */
+export function chooseJoin(cgroup: CgroupPlan | undefined, namespaces: readonly string[]): { readonly steps: readonly Step[]; readonly selfJoin: readonly string[] } {
+  if (!cgroup) return { steps: [], selfJoin: [] };
+  if (cgroup.selfJoin.length === 0 || namespaces.includes('user')) return { steps: cgroup.join, selfJoin: [] };
+  return { steps: [], selfJoin: cgroup.selfJoin };
 }

@@ -8,6 +8,7 @@ import { quoteWord } from './quote.js';
 import type { DetachFiles, ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
 import { LOG_WRITER_PERL } from './log-writer.js';
+import { selfJoinLines } from '../cgroup/self-join.js';
 
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
 export const FORWARDED_SIGNALS = ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'WINCH'] as const;
@@ -24,6 +25,11 @@ export const GATE = [
   'read -r _ <&3 || exit 125',
 ];
 
+/** The gate, then the box's own move into its cgroups when the plan has it join them itself (selfJoinLines). */
+export function gateLines(selfJoin: readonly string[] = []): string[] {
+  return [...GATE, ...selfJoinLines(selfJoin)];
+}
+
 /** How a reaper starts PID 1. */
 export interface Pid1Options {
   /**
@@ -37,6 +43,8 @@ export interface Pid1Options {
    * so `nsbox kill -s INT` and attach's Ctrl-C reach it.
    */
   readonly defaultSignals?: boolean;
+  /** The cgroup files this shell writes 0 into after its gate (chooseJoin's selfJoin). */
+  readonly selfJoin?: readonly string[];
 }
 
 /** The reaper's line that starts the init (script "init", from NSBOX_INIT) as PID 1, dying with the reaper. */
@@ -56,7 +64,7 @@ export function buildReaperScript(options: Pid1Options = {}): string {
     '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
     unsetLine(['reaper']),
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals; nsbox sends them to PID 1 itself`,
-    ...GATE,
+    ...gateLines(options.selfJoin),
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
     pid1Launch(options),
   ].join('\n');
@@ -72,7 +80,7 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
     '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
     unsetLine(['reaper']),
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals meant for the box`,
-    ...GATE,
+    ...gateLines(options.selfJoin),
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
     'exec 4<&0  # a background job would get /dev/null as stdin: hand it the real one (-d -i: the box\'s fifo)',
     `${pid1Launch({ ...options, defaultSignals: true })} <&4 4<&- &`,
@@ -177,13 +185,13 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
 }
 
 /** The init: finishes set-up that only a process inside can do, then becomes (or, with --init, supervises) the command. */
-export function buildInitScript(spec: BoxDescription, gated: boolean): string {
+export function buildInitScript(spec: BoxDescription, gated: boolean, selfJoin: readonly string[] = []): string {
   const lines: string[] = [
     '# Runs inside the new namespaces, then becomes the command. A failed step reports on fd 3 and exits 125.',
     unsetLine(['init']),
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
   ];
-  if (gated) lines.push(...GATE);
+  if (gated) lines.push(...gateLines(selfJoin));
   if (spec.namespaces.includes('net')) {
     lines.push('# --net: a new network namespace has only lo, and it is down: bring it up.', 'step ip link set lo up');
   }

@@ -7,7 +7,7 @@
 import { NsboxError } from '../errors.js';
 import { HOST_PATH as HOST_TOOL_PATH } from '../host/host-env.js';
 import { namespaceInfo } from '../host/namespaces.js';
-import { planCgroup } from '../cgroup/plan-cgroup.js';
+import { chooseJoin, planCgroup } from '../cgroup/plan-cgroup.js';
 import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ContainerRecord } from '../rootfs/container-dir.js';
 import type { InitEntry } from '../rootfs/mountpoints.js';
@@ -73,6 +73,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   // The container's files, made while the launched box waits at its gate (see the order at the end).
   const steps: Step[] = [];
   const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
+  const { steps: joinSteps, selfJoin } = chooseJoin(cgroup, box.namespaces);
   const cgroupView = planCgroupView(cgroup?.box, spec.privileged);
 
   for (const dir of facts.createDirs ?? []) {
@@ -157,12 +158,12 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   const scripts: BoxScript[] = [
     ...(detach ? [{ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo, streams) }] : []),
     attachSocket !== undefined
-      ? { name: 'reaper', why: 'Outside the new pid namespace: becomes the terminal relay of PID 1 (-dit), which writes its output to the log and serves nsbox attach.', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, attachSocket }) }
+      ? { name: 'reaper', why: 'Outside the new pid namespace: becomes the terminal relay of PID 1 (-dit), which writes its output to the log and serves nsbox attach.', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, attachSocket, selfJoin }) }
       : detach
-      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript({ cleanEnv: HOST_PATH }) }
+      ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript({ cleanEnv: HOST_PATH, selfJoin }) }
       : tty
-        ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH }) }
-        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ cleanEnv: HOST_PATH }) },
+        ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, selfJoin }) }
+        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ cleanEnv: HOST_PATH, selfJoin }) },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
     ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []),
   ];
@@ -178,9 +179,10 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     ...(launchDetach ? { detach: launchDetach, supervised: true } : {}),
   };
   // The order: launch first, so that the box's namespaces are made while nsbox makes its cgroups and files (the box
-  // only waits at its gate meanwhile); then the cgroups and the move into them, in the background (it waits for an
-  // RCU grace period), which the container's files overlap; the checks from outside; the gate opens last.
-  steps.unshift(...(stdinFifo !== undefined ? [stdinFifoStep(stdinFifo)] : []), ...(streams ? [streamFifosStep(streams)] : []), launch, ...(cgroup ? [...cgroup.setup, ...cgroup.join] : []));
+  // only waits at its gate meanwhile); then the cgroups (the reaper joins them itself after its gate; with a user
+  // namespace nsbox moves it, in the background, which the container's files overlap); the checks from outside;
+  // the gate opens last.
+  steps.unshift(...(stdinFifo !== undefined ? [stdinFifoStep(stdinFifo)] : []), ...(streams ? [streamFifosStep(streams)] : []), launch, ...(cgroup ? [...cgroup.setup, ...joinSteps] : []));
   steps.push({
     kind: 'await-namespaces',
     pid: 'box',

@@ -2,7 +2,7 @@
 
 import type { BoxDescription } from '../spec/box-description.js';
 import { namespaceInfo } from '../host/namespaces.js';
-import { planCgroup } from '../cgroup/plan-cgroup.js';
+import { chooseJoin, planCgroup } from '../cgroup/plan-cgroup.js';
 import { renderIdMap } from '../spec/id-map.js';
 import { splitStreams, streamFifosStep, buildDetachedReaperScript, buildInitScript, buildReaperScript, buildSupervisorScript, keptStdin, stdinFifoStep } from './box-scripts.js';
 import { enterBoxStep, planNetwork, type InBoxCommand } from '../net/plan-network.js';
@@ -29,6 +29,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   const explicitMap = spec.idMapping.kind === 'explicit' ? spec.idMapping : undefined;
 
   const cgroup = spec.cgroup ? planCgroup(spec.cgroup, spec.id) : undefined;
+  const { steps: joinSteps, selfJoin } = chooseJoin(cgroup, spec.namespaces);
 
   if (explicitMap) {
     steps.push(
@@ -51,7 +52,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   }
 
   const scripts: BoxScript[] = [];
-  const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, !usesReaper) };
+  const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, !usesReaper, usesReaper ? [] : selfJoin) };
   let boxArgv: string[];
   // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
   const attachSocket = spec.process.tty ? detach?.attachSocket : undefined;
@@ -59,12 +60,12 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   const { detach: launchDetach, streams } = splitStreams(detach, spec.process.tty);
   if (usesReaper) {
     const reaper: BoxScript = attachSocket !== undefined
-      ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-dit): output to the log, nsbox attach on its socket.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false, attachSocket }) }
+      ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-dit): output to the log, nsbox attach on its socket.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false, attachSocket, selfJoin }) }
       : detach
-      ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and exits with its status.', text: buildDetachedReaperScript() }
+      ? { name: 'reaper', why: 'Waits for PID 1 (outside its pid namespace, if any) and exits with its status.', text: buildDetachedReaperScript({ selfJoin }) }
       : tty
-        ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-t), outside its pid namespace if any.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false }) }
-        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript() };
+        ? { name: 'reaper', why: 'Becomes the terminal relay of the box\'s first process (-t), outside its pid namespace if any.', text: buildTtyReaperScript({ id: spec.id, ownDevpts: false, selfJoin }) }
+        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ selfJoin }) };
     if (detach) scripts.push({ name: 'supervisor', why: 'Outlives nsbox: starts the box, writes its exit status to the box\'s exit file, restarts or removes it.', text: buildSupervisorScript(detach.after, attachSocket, stdinFifo, streams) });
     scripts.push(reaper, init, ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []));
     boxArgv = [...runScriptArgv('reaper', helperTitle('reaper', spec.id)), ...spec.process.argv];
@@ -86,9 +87,10 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
     why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),
     ...(launchDetach ? { detach: launchDetach, supervised: true } : {}),
   });
-  // The cgroups are made, and the box moved into them in the background, while it waits at its gate: the move waits
-  // for an RCU grace period, which the namespace check and the network steps overlap.
-  if (cgroup) steps.push(...cgroup.setup, ...cgroup.join);
+  // The cgroups are made while the box waits at its gate; it joins them itself after the gate (selfJoin), or (a user
+  // namespace, v2) nsbox moves it in the background: that move waits for an RCU grace period, which the namespace
+  // check and the network steps overlap.
+  if (cgroup) steps.push(...cgroup.setup, ...joinSteps);
   steps.push({
     kind: 'await-namespaces',
     pid: 'box',

@@ -80,6 +80,13 @@ function undoOf(undo: UndoStep): string {
   }
 }
 
+/** A gate shell's move into its cgroups (selfJoinLines): shown as the write it is, without its failure report. */
+const SELF_JOIN = /^echo 0 2>&3 >(\S+) \|\|/;
+
+function selfJoinCommand(line: string): string {
+  return `echo 0 > ${SELF_JOIN.exec(line)![1]}  # joins its cgroup itself`;
+}
+
 /** A box script's stages: its numbered headings ("# 1. ...") with the `step` commands below each. */
 function scriptOutline(script: BoxScript): string[] {
   const out: string[] = [];
@@ -94,11 +101,13 @@ function scriptOutline(script: BoxScript): string[] {
       out[out.length - 1] += ` ${more[1]}`; // a heading's continuation line
     } else if (heading && /^(step |exec |cd )/.test(line)) {
       out.push(`        ${line.replace(/^step /, '').slice(0, 160)}${line.length > 166 ? ' …' : ''}`);
+    } else if (heading && SELF_JOIN.test(line)) {
+      out.push(`        ${selfJoinCommand(line)}`);
     }
   }
   if (out.length === 0) {
-    const commands = script.text.split('\n').filter((l) => /^(step |exec |setpriv |env |mount )/.test(l));
-    for (const c of commands) out.push(`        ${c.replace(/^step /, '')}`);
+    const commands = script.text.split('\n').filter((l) => /^(step |exec |setpriv |env |mount )/.test(l) || SELF_JOIN.test(l));
+    for (const c of commands) out.push(`        ${SELF_JOIN.test(c) ? selfJoinCommand(c) : c.replace(/^step /, '')}`);
   }
   return out;
 }

@@ -3,7 +3,7 @@
 // like every reaper, so no box process can reach the relay that holds the caller's terminal.
 
 import { quoteWord } from '../plan/quote.js';
-import { GATE, pid1Launch } from '../plan/box-scripts.js';
+import { gateLines, pid1Launch } from '../plan/box-scripts.js';
 import { unsetLine } from '../plan/script-env.js';
 import type { ExecStep } from '../plan/types.js';
 
@@ -21,6 +21,8 @@ export interface TtyReaperOptions {
   readonly ownDevpts: boolean;
   /** Image boxes: PID 1's environment (see Pid1Options). */
   readonly cleanEnv?: string;
+  /** The cgroup files this shell writes 0 into after its gate (see Pid1Options). */
+  readonly selfJoin?: readonly string[];
   /**
    * `run -dit`: no caller terminal; the relay writes the pty's output to the box's log and serves `nsbox attach` on
    * this unix socket (the box's attach.sock).
@@ -49,7 +51,7 @@ export function buildTtyReaperScript(options: TtyReaperOptions): string {
     '# Parent of the box\'s PID 1, outside its pid namespace: becomes the terminal relay, which runs PID 1 on a pty',
     '# of the box\'s own and exits with its status. Only the relay holds your terminal; the box gets the pty\'s slave.',
     unsetLine(['reaper']),
-    ...GATE,
+    ...gateLines(options.selfJoin),
     'relay=$NSBOX_RELAY; unset NSBOX_RELAY',
   ];
   const ptmx = options.ownDevpts ? '/dev/pts/ptmx' : '/dev/ptmx';

@@ -11,7 +11,8 @@ import { NsboxError } from '../../src/errors.js';
 import { detectCgroupHost } from '../../src/cgroup/detect.js';
 import { chooseCgroupDriver } from '../../src/cgroup/driver.js';
 import { convertSharesToWeight } from '../../src/cgroup/layout-v2.js';
-import { planCgroup } from '../../src/cgroup/plan-cgroup.js';
+import { chooseJoin, planCgroup } from '../../src/cgroup/plan-cgroup.js';
+import { selfJoinFile, selfJoinLines } from '../../src/cgroup/self-join.js';
 import { renderRemoveCgroup } from '../../src/cgroup/remove.js';
 import type { CgroupRequest } from '../../src/cgroup/request.js';
 import { undosOf } from '../../src/plan/types.js';
@@ -167,6 +168,32 @@ test('v2, cgroup-tools: one cgcreate and one cgset; subtree_control stays a file
   ]);
   assert.equal(plan.launchPrefix, []);
   assert.equal(plan.join.map((s) => (s.kind === 'write-file' ? [s.path.slice(root.length), s.content] : [s.kind])), [[`/nsbox/${BOX}/cgroup.procs`, '{box}']]);
+});
+
+test('joining: on v1 the box\'s gate shell moves itself (0 into each tasks file); on v2 and with a user namespace nsbox moves it', () => {
+  const root = tree('hybrid');
+  const self = '8:pids:/\n4:memory:/process_api/abc\n1:cpu:/\n2:cpuacct:/\n0::/\n';
+  const v1 = planCgroup({ ...NONE, memoryBytes: 104857600, pidsLimit: 20, parent: 't', parentBase: 'self' }, ID, detectCgroupHost(root, { selfCgroup: self, swaps: '' }), 'cgroupfs');
+  assert.equal(v1.selfJoin.map((f) => f.slice(root.length)), [`/memory/process_api/abc/t/${BOX}/tasks`, `/pids/t/${BOX}/tasks`]);
+  const own = chooseJoin(v1, ['mount', 'uts', 'ipc', 'net', 'pid']);
+  assert.equal(own.steps, []);
+  assert.equal(own.selfJoin, v1.selfJoin);
+  // a user namespace's root cannot open the host's cgroup files: nsbox writes the box's PID, as on v2
+  const userns = chooseJoin(v1, ['user', 'mount', 'pid']);
+  assert.equal(userns.selfJoin, []);
+  assert.equal(userns.steps, v1.join);
+  assert.is(userns.steps.length, 2);
+  assert.equal(chooseJoin(undefined, ['pid']), { steps: [], selfJoin: [] });
+  const lines = selfJoinLines(own.selfJoin);
+  assert.ok(lines.some((l) => l.startsWith(`echo 0 2>&3 >${root}/pids/t/${BOX}/tasks || {`) && l.includes('>&3; exit 125; }')), lines.join('\n'));
+
+  const v2root = tree('v2');
+  writeFileSync(join(v2root, 'cgroup.subtree_control'), 'memory pids\n');
+  const v2 = planCgroup({ ...NONE, memoryBytes: 8388608 }, ID, detectCgroupHost(v2root, { selfCgroup: '0::/\n', swaps: '' }), 'cgroupfs');
+  assert.equal(v2.selfJoin, []);
+  assert.equal(chooseJoin(v2, ['pid']).steps, v2.join);
+  assert.is(v2.join.length, 1);
+  assert.is(selfJoinFile('/sys/fs/cgroup/x', 2), '/sys/fs/cgroup/x/cgroup.procs');
 });
 
 test('fail closed at plan time: missing controller, v2 internal processes, no cgroupfs', () => {
