@@ -19,5 +19,6 @@ void (runtime ? import('./runtime/main.js').then((m) => m.runtimeMain(argv)) : m
   // Node restores a terminal's modes at exit and aborts (an assertion, SIGABRT) when the terminal has been hung up;
   // a closed fd it skips. So a hung-up terminal is closed first (run -it, exec -it, attach, nsbox sh).
   for (const fd of terminals) if (!isatty(fd)) closeSync(fd);
+  if (process.env.NSBOX_TRACE) process.stderr.write(`nsbox: trace +${performance.now().toFixed(1)}ms exit ${code}\n`);
   process.exit(code);
 });

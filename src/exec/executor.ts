@@ -136,6 +136,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   if (status === undefined) throw new Error('internal: plan has no wait step');
   try {
     await options.beforeTeardown?.(status);
+    if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms before-teardown\n`);
   } finally {
     await rollBack(undos, runner, fill, undefined);
   }
@@ -268,6 +269,7 @@ async function rollBack(undos: UndoStep[], runner: Runner, fill: (w: string) => 
   for (const undo of [...undos].reverse()) {
     try {
       await runUndo(undo, runner, fill);
+      if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms undo ${undo.kind}\n`);
     } catch (error) {
       if (original instanceof NsboxError && !original.cleanupError) original.cleanupError = error as Error;
       else if (!original) throw new NsboxError(`cannot clean up: ${(error as Error).message}`);
