@@ -8,7 +8,7 @@
 // when that is a systemd scope (runc: a scope holds processes, so it can have no child cgroups with controllers), and
 // every level above the container offers it the controllers of its parent (cgroup.subtree_control, top-down).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { detectCgroupHost, findProcCgroupPath, type CgroupHierarchy, type CgroupHost } from '../cgroup/detect.js';
@@ -178,10 +178,31 @@ function inheritedCpuset(dir: string, knob: string): string {
   throw new NsboxError(`cannot place the container: no ${knob} above ${dir}`);
 }
 
-/** Every pid in the container's cgroups (pids hierarchy first: it tracks every process). */
+/**
+ * The directories and every cgroup below them, parents first. A container whose cgroups are mounted writable
+ * (podman's systemd mode) makes cgroups of its own there and moves its processes in: they are the container's too,
+ * as runc counts them (GetAllPids, RemovePath).
+ */
+export function cgroupTree(dirs: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    out.push(dir);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone
+    }
+    for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name));
+  };
+  for (const dir of dirs) walk(dir);
+  return out;
+}
+
+/** Every pid in the container's cgroups and the cgroups below them (pids hierarchy first: it tracks every process). */
 export function listCgroupPids(dirs: readonly string[]): number[] {
   const found = new Set<number>();
-  for (const dir of dirs) {
+  for (const dir of cgroupTree(dirs)) {
     try {
       for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) found.add(Number(line));
     } catch {

@@ -80,6 +80,10 @@ nsbox_light() {
       while read -r _ _ _ _ nsbox_mount _; do
         case $nsbox_mount in "$light_dir"/*) return 1 ;; esac
       done </proc/self/mountinfo
+      # Cgroups the container made below its own (a writable cgroup mount): Node kills and removes those too.
+      for nsbox_file in $light_procs; do
+        for nsbox_child in "${nsbox_file%/cgroup.procs}"/*/; do [ -d "$nsbox_child" ] && return 1; done
+      done
       nsbox_kill_everything || return 1
       nsbox_remove_cgroups || return 1
       rm -rf -- "$light_dir" || return 1

@@ -1,9 +1,10 @@
 // Ending a container: SIGKILL every process in its cgroups, then remove the cgroup directories create made
-// (children first), retrying while the kernel still counts exiting tasks. Never a directory create did not make.
+// (children first), retrying while the kernel still counts exiting tasks. Never a directory create did not make,
+// but the cgroups a container made below its own (a writable cgroup mount) go with it, as runc's RemovePath does.
 
 import { rmdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listCgroupPids, type ContainerCgroup } from './cgroups.js';
+import { cgroupTree, listCgroupPids, type ContainerCgroup } from './cgroups.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -30,10 +31,12 @@ export async function killEverything(cgroup: ContainerCgroup, initPid: number | 
   }
 }
 
-/** rmdir the directories create made, deepest first. */
+/** rmdir the directories create made, deepest first, with what the container made below its own. */
 export async function removeCgroupDirs(cgroup: ContainerCgroup): Promise<void> {
   const deadline = Date.now() + TIMEOUT_MS;
-  for (const dir of [...cgroup.created].sort((a, b) => b.length - a.length)) {
+  const own = cgroup.dirs.map((d) => d.dir).filter((dir) => cgroup.created.includes(dir));
+  const below = cgroupTree(own).filter((dir) => !own.includes(dir));
+  for (const dir of [...below, ...cgroup.created].sort((a, b) => b.length - a.length)) {
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       try {
         rmdirSync(dir);

@@ -615,6 +615,47 @@ test('root.readonly: the container writes nowhere in its root, /etc (bound onto 
   for (const f of ['etc/new', 'dev/new', 'new']) assert.not.ok(existsSync(join(b, 'rootfs', f)), `${f} appeared in the bundle's rootfs`);
 });
 
+test('a container with its cgroups mounted writable (podman\'s systemd mode) that moves its processes into cgroups of its own below them: delete --force kills every one and leaves no cgroup', async () => {
+  const id = 'cgescape';
+  // No pid namespace: killing the init does not take the rest with it, so only the cgroups find them.
+  const script = [
+    'if [ -e /sys/fs/cgroup/cgroup.procs ]; then dirs=/sys/fs/cgroup; else dirs=$(echo /sys/fs/cgroup/*/); fi',
+    'for d in $dirs; do',
+    '  mkdir -p "$d/esc" && { [ ! -e "$d/cpuset.cpus" ] || { cat "$d/cpuset.cpus" > "$d/esc/cpuset.cpus" && cat "$d/cpuset.mems" > "$d/esc/cpuset.mems"; }; } && echo $$ > "$d/esc/cgroup.procs" && echo "moved $d" >> /moved',
+    'done',
+    'sleep 1000 & echo $! > /child',
+    'exec sleep 1000',
+  ].join('\n');
+  const b = bundle(id, ['sh', '-c', script]);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: unknown[]; linux: { namespaces: { type: string }[] } };
+  config.linux.namespaces = config.linux.namespaces.filter((n) => n.type !== 'pid');
+  config.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'rw'] });
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const childFile = join(b, 'rootfs', 'child');
+  const mine = () => cgroupsLeft().map((d) => join(d, id)).filter((d) => existsSync(d));
+  let child = 0;
+  try {
+    const ran = rt('run', '--detach', '--bundle', b, id);
+    assert.is(ran.code, 0, ran.stderr);
+    for (let i = 0; i < 100 && !existsSync(childFile); i++) await sleep(50);
+    child = Number(readFileSync(childFile, 'utf8'));
+    const moved = readFileSync(join(b, 'rootfs', 'moved'), 'utf8');
+    assert.ok(child > 0 && readFileSync(`/proc/${child}/cgroup`, 'utf8').includes(`/${id}/esc`), `the container moved its processes into a cgroup of its own (the attack ran): ${moved}`);
+    const deleted = rt('delete', '--force', id);
+    assert.is(deleted.code, 0, deleted.stderr);
+    for (let i = 0; i < 40 && existsSync(`/proc/${child}/stat`) && !/\) [ZX] /.test(readFileSync(`/proc/${child}/stat`, 'utf8')); i++) await sleep(50);
+    const left = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
+    assert.ok(left === '' || /\) [ZX] /.test(left), `a process of the deleted container still runs: ${left}`);
+    assert.equal(mine(), [], 'the container\'s cgroups (and the ones it made below them) are gone');
+  } finally {
+    // Before the fix the survivor and the cgroups stayed: end them here, so the files after this one run clean.
+    if (child > 0 && existsSync(`/proc/${child}/cmdline`) && readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep')) process.kill(child, 'SIGKILL');
+    await sleep(100);
+    for (const dir of mine()) spawnSync('sh', ['-c', 'find "$1" -depth -type d -exec rmdir {} +', 'sh', dir]);
+    rt('delete', '--force', id);
+  }
+});
+
 test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothing is made outside the state root', () => {
   const b = bundle('ids', ['true']);
   const victim = join(base, 'victim-dir');
