@@ -3,7 +3,6 @@
 // foreground job, the exit status; and from the host, that no box process ever holds the caller's terminal and
 // that the relay which does is outside the box's pid namespace. Without -t, the box gets pipes, never the terminal.
 
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { NSBOX, isRoot, nsbox } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
 import { spawnOnPty, type PtySession } from '../helpers/pty.js';
+import { gatedTest } from '../helpers/suite.js';
 
 const python = spawnSync('python3', ['-c', 'import pty, termios'], { encoding: 'utf8' }).status === 0;
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (busybox-static)' : !python ? 'needs python3 (the test drives a pty with it)' : undefined;
+// A counted skip (a failure under NSBOX_TEST_NO_SKIP=1), never a test that returns early and passes.
+const test = gatedTest(skipReason);
 const base = mkdtempSync(join(tmpdir(), 'nsbox-tty-'));
 const root = join(base, 'store');
 const state = join(base, 'state');
@@ -137,7 +139,6 @@ test.after(() => {
 });
 
 test('run -it IMAGE sh: a pty of the box\'s own devpts, TERM, window size, Ctrl-C/Ctrl-Z, exit status', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = snapshot({ stateDirs: [state] });
   const s = spawnOnPty([NSBOX, 'run', '--rm', '-it', 'busybox', 'sh'], { env: env() });
   const outer = await s.ready;
@@ -155,7 +156,6 @@ test('run -it IMAGE sh: a pty of the box\'s own devpts, TERM, window size, Ctrl-
 });
 
 test('exec -it BOX sh: a new pty per exec from the box\'s devpts, with TERM, size, Ctrl-C/Ctrl-Z, exit status', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   assert.is(cli(['run', '-d', '--name', 'ttybox', 'busybox', 'sleep', '1000']).code, 0);
   const s = spawnOnPty([NSBOX, 'exec', '-it', 'ttybox', 'sh'], { env: env() });
   const outer = await s.ready;
@@ -172,7 +172,6 @@ test('exec -it BOX sh: a new pty per exec from the box\'s devpts, with TERM, siz
 });
 
 test('host-root boxes: run -it --pid and nsbox sh get a pty, TERM, size, Ctrl-C/Ctrl-Z, exit status; exec -it too', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = snapshot({ stateDirs: [state] });
   const s = spawnOnPty([NSBOX, 'run', '-it', '--pid', '--mount-proc', '--', '/bin/sh'], { env: env() });
   const outer = await s.ready;
@@ -216,7 +215,6 @@ async function closeTerminal(s: PtySession, pids: readonly number[], withinMs: n
 }
 
 test('the caller\'s terminal goes away: the box is hung up and ends, nsbox exits, nothing is left', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const before = snapshot({ stateDirs: [state] });
   const containers = () => (existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')).sort() : []);
   const dirsBefore = containers();
@@ -265,7 +263,6 @@ test('the caller\'s terminal goes away: the box is hung up and ends, nsbox exits
 });
 
 test('without -t, the box never gets the caller\'s terminal: stdin a pipe (-i), no controlling terminal', async () => {
-  if (skipReason) return console.log(`SKIP: ${skipReason}`);
   const probe = 'tty; for f in 0 1 2; do [ -t $f ] && echo "fd$f-is-a-tty"; done; (: </dev/tty) 2>/dev/null && echo has-dev-tty; echo "end$((6*7))"';
   for (const argv of [['run', '--rm', '-i', 'busybox', 'sh', '-c', probe], ['run', '-i', '--pid', '--', 'sh', '-c', probe]]) {
     const s = spawnOnPty([NSBOX, ...argv], { env: env() });
