@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { isRoot } from '../helpers/nsbox.js';
-import { gatedTest } from '../helpers/suite.js';
+import { gatedTest, skipPart } from '../helpers/suite.js';
 import { snapshot, assertNoLeaks, type Snapshot } from '../helpers/leaks.js';
 import { PODMAN_ULIMITS, RUNTIME, buildBusyboxTar, has, makeCgroupParent, privatePodman } from '../helpers/oci-clients.js';
 
@@ -147,7 +147,7 @@ test('--memory: the kernel\'s OOM kill ends the container, podman sees 137 (and 
   assert.ok(existsSync(join(base, 'oom')), 'conmon recorded the OOM kill');
   assert.equal(podman('rm', 'oom').code, 0);
   // conmon 2.1.6 on this cgroup v1 host reports OOMKilled false under runc too: nsbox-runtime must match runc.
-  if (!has('runc')) return;
+  if (!has('runc')) return skipPart('the OOMKilled comparison with runc', 'needs runc (apt-get install runc)');
   const runc = privatePodman(base, 'runc');
   const peer = runc('run', '--name', 'oom-runc', ...RUN(), '--memory', '24m', '--memory-swap', '24m', 'localhost/nsbox-bb', ...eat);
   assert.equal(peer.code, 137, peer.stderr);
