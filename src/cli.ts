@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import type { NsboxCommand } from './commands/command.js';
 import { NsboxError, EXIT_NSBOX } from './errors.js';
+import { rewriteDockerWords } from './commands/docker-words.js';
 
 type Loader = () => Promise<{ command: NsboxCommand<any> }>;
 
@@ -46,6 +47,18 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   lab: () => import('./commands/lab.js'),
   completion: () => import('./commands/completion.js'),
   manpage: () => import('./commands/manpage.js'),
+  load: () => import('./commands/load.js'),
+  save: () => import('./commands/save.js'),
+  tag: () => import('./commands/tag.js'),
+  history: () => import('./commands/history.js'),
+  container: () => import('./commands/container.js'),
+  system: () => import('./commands/system.js'),
+  pull: async () => ({ command: (await import('./commands/no-registry.js')).pull }),
+  build: async () => ({ command: (await import('./commands/no-registry.js')).build }),
+  push: async () => ({ command: (await import('./commands/no-registry.js')).push }),
+  login: async () => ({ command: (await import('./commands/no-registry.js')).login }),
+  logout: async () => ({ command: (await import('./commands/no-registry.js')).logout }),
+  search: async () => ({ command: (await import('./commands/no-registry.js')).search }),
   __complete: () => import('./commands/complete-words.js'),
 };
 
@@ -59,8 +72,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function dispatch(argvIn: readonly string[]): Promise<number> {
-  let argv = argvIn;
+  let argv = rewriteDockerWords(argvIn, (n) => Object.hasOwn(COMMANDS, n));
   const name = argv.find((a) => !a.startsWith('-'));
+  refuseUnknownCommand(argv, name);
   const boxCommand = name === 'run' || name === 'sh' || name === 'create';
   if (boxCommand && argv[0] === name) {
     const [flags] = (await import('./spec/command-line.js')).splitCommandLine(argv.slice(1), (await import('./spec/run-flags.js')).RUN_OPTIONS);
@@ -113,6 +127,16 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
 }
 
 /**
+ * A word nsbox has no command for, or a flag before any command: one line, exit 125 as for every usage error
+ * (docker exits 1 for an unknown command, 125 for an unknown flag; nsbox keeps one code for a wrong command line).
+ */
+function refuseUnknownCommand(argv: readonly string[], name: string | undefined): void {
+  if (name !== undefined && argv[0] === name && !Object.hasOwn(COMMANDS, name)) throw new NsboxError(`unknown command ${JSON.stringify(name)} (see nsbox --help)`);
+  const flag = argv[0];
+  if (flag !== undefined && flag.startsWith('-') && !['--help', '-h', '--version', '--'].includes(flag)) throw new NsboxError(`unknown flag ${flag.split('=')[0]} (see nsbox --help)`);
+}
+
+/**
  * yargs through its CommonJS entry: the ESM build lays out --help with a wrapper that cuts words in the middle
  * ("l ike unshare"); the CommonJS one wraps at word boundaries (wrap-ansi).
  */
@@ -141,7 +165,7 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh' | 'create'
     import('./spec/mount-flag.js'),
   ]);
   const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
-  const parsed = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS) as Parameters<typeof runBox>[0];
+  const parsed = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS, name) as Parameters<typeof runBox>[0];
   const args = name === 'create' ? await createOnly(parsed) : parsed;
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
   // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.

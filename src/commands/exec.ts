@@ -47,7 +47,7 @@ function rawWordsAfter(name: string): string[] {
 /** Like docker exec: flags, then BOX, then the command, whose words are never taken for nsbox flags. */
 export function splitExecWords(words: readonly string[]): [ExecArgs, string[]] {
   const [flags, rest] = splitCommandLine(words, EXEC_OPTIONS);
-  const parsed = parseFlags(flags, EXEC_OPTIONS) as Partial<ExecArgs>;
+  const parsed = parseFlags(flags, EXEC_OPTIONS, 'exec') as Partial<ExecArgs>;
   const [box, ...command] = rest;
   if (box === undefined) throw new NsboxError('missing box: nsbox exec [flags] BOX CMD [ARG...]');
   if (command[0] === '--') command.shift();

@@ -4,6 +4,7 @@
 import type { Argv } from 'yargs';
 import { NsboxError } from '../errors.js';
 import type { NsboxCommand } from './command.js';
+import { PRUNE_OPTIONS } from './prune-flags.js';
 import { resolveStoreRoot } from '../image/store.js';
 import { runHistory, runImport, runInspect, runList, runRemove, runSave, runTag } from './image-actions.js';
 
@@ -15,13 +16,16 @@ interface ImageArgs {
   format: string | undefined;
   fromHostBusybox: boolean;
   output: string | undefined;
+  force: boolean;
+  all: boolean;
+  filter: string[] | undefined;
 }
 
-const ACTIONS = ['import', 'ls', 'inspect', 'rm', 'tag', 'history', 'save'] as const;
+const ACTIONS = ['import', 'ls', 'inspect', 'rm', 'tag', 'history', 'save', 'prune'] as const;
 
 export const command: NsboxCommand<ImageArgs> = {
   usage: 'image <action> [operands..]',
-  describe: 'manage images: import SOURCE[:TAG] [NAME[:TAG]] | ls | inspect NAME | rm NAME... | tag SRC DST | history NAME | save NAME... -o FILE',
+  describe: 'manage images: import SOURCE[:TAG] [NAME[:TAG]] | ls | inspect NAME | rm NAME... | tag SRC DST | history NAME | save NAME... -o FILE | prune [-a] [-f]',
   builder: (y: Argv) =>
     y
       // Flags may follow the action (`image import --from-host-busybox busybox`): do not halt at "import".
@@ -32,6 +36,7 @@ export const command: NsboxCommand<ImageArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })
       .option('format', { type: 'string', describe: 'ls: Go template over {{.Repository}} {{.Tag}} {{.ID}} {{.Size}} ...; "table ..." adds a header' })
       .option('output', { alias: 'o', type: 'string', describe: 'save: the archive to write (default: stdout, if not a terminal)' })
+      .options(PRUNE_OPTIONS)
       .option('from-host-busybox', { type: 'boolean', default: false, describe: "import: build the image from the host's static busybox" })
       .example('nsbox image import --from-host-busybox busybox', 'a tiny image, no download')
       .example('nsbox image import rootfs.tar.xz debian:12', 'a rootfs tarball, an OCI layout or a docker save archive')
@@ -62,6 +67,11 @@ export const command: NsboxCommand<ImageArgs> = {
       case 'save':
         if (operands.length === 0) expectOperands('save NAME... -o FILE', operands, 1);
         return runSave(root, operands, args.output);
+      case 'prune': {
+        expectOperands('prune [-a] [-f]', operands, 0);
+        const { runPrune } = await import('./prune.js');
+        return runPrune('image', { force: args.force, all: args.all, volumes: false, filter: args.filter ?? [], root: args.root, state: undefined });
+      }
       default:
         throw new NsboxError(`unknown image action ${JSON.stringify(args.action)}: use ${ACTIONS.join(', ')}`);
     }

@@ -12,21 +12,26 @@ interface NetworkArgs {
   json: boolean;
   format: string | undefined;
   dryRun: boolean;
+  force: boolean;
+  filter: string[] | undefined;
   state: string | undefined;
 }
 
 export const command: NsboxCommand<NetworkArgs> = {
   usage: 'network <action> [operands..]',
-  describe: 'manage networks: create NAME [--subnet CIDR] | ls [--json] | inspect NAME... | connect NAME BOX | disconnect NAME BOX | rm NAME... | gc [--dry-run]',
+  describe: 'manage networks: create NAME [--subnet CIDR] | ls [--json] | inspect NAME... | connect NAME BOX | disconnect NAME BOX | rm NAME... | prune [-f] | gc [--dry-run]',
   builder: (y: Argv) =>
     y
       .parserConfiguration({ 'populate--': true, 'halt-at-non-option': false })
-      .positional('action', { type: 'string', describe: 'one of: create, ls, inspect, connect, disconnect, rm, gc' })
+      .positional('action', { type: 'string', describe: 'one of: create, ls, inspect, connect, disconnect, rm, prune, gc' })
       .positional('operands', { type: 'string', array: true, describe: 'network names (connect/disconnect: NETWORK BOX)' })
       .options(STATE_OPTION)
       .option('subnet', { type: 'string', describe: 'create: IPv4 subnet, e.g. 10.89.0.0/24 (default: the first free one of Docker\'s pools, 172.17-31.0.0/16 then 192.168.N.0/20)' })
       .option('json', { type: 'boolean', default: false, describe: 'ls: print JSON' })
       .option('format', { alias: 'f', type: 'string', describe: 'inspect: Go template, e.g. {{range .IPAM.Config}}{{.Subnet}}{{end}}' })
+      // -f is --format (inspect) here; docker's prune -f is --force: see the handler
+      .option('force', { type: 'boolean', default: false, describe: 'prune: do not ask first' })
+      .option('filter', { type: 'string', array: true, describe: 'prune: not supported yet (refused)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'gc: list what would be released' })
       .example('$0 network create web', 'a user network on a free subnet; boxes on it find each other by name')
       .example('$0 network connect web mybox', 'add a running box to it (as eth1)')
@@ -77,13 +82,18 @@ export const command: NsboxCommand<NetworkArgs> = {
           process.stdout.write(`${name}\n`);
         }
         return 0;
+      case 'prune': {
+        if (operands.length > 0) throw new NsboxError('usage: nsbox network prune [-f]');
+        const { runPrune } = await import('./prune.js');
+        return runPrune('network', { force: args.force || args.format !== undefined, all: false, volumes: false, filter: args.filter ?? [], root: undefined, state: args.state });
+      }
       case 'gc': {
         const { gcNetworks } = await import('../net/release.js');
         for (const line of gcNetworks(process.env, args.dryRun)) process.stdout.write(`${args.dryRun ? 'would release' : 'released'} ${line}\n`);
         return 0;
       }
       default:
-        throw new NsboxError(`unknown network action ${JSON.stringify(args.action)}: use create, ls, inspect, connect, disconnect, rm or gc`);
+        throw new NsboxError(`unknown network action ${JSON.stringify(args.action)}: use create, ls, inspect, connect, disconnect, rm, prune or gc`);
     }
   },
 };

@@ -29,7 +29,7 @@ export const command: NsboxCommand<TopArgs> = {
     const raw = process.argv.slice(2);
     if (raw[0] === '--') raw.shift();
     const [flags, rest] = splitCommandLine(raw.slice(raw.indexOf('top') + 1), STATE_OPTION);
-    const { state } = parseFlags(flags, STATE_OPTION) as { state?: string };
+    const { state } = parseFlags(flags, STATE_OPTION, 'top') as { state?: string };
     const [ref, ...psOptions] = rest;
     if (ref === undefined) throw new NsboxError('missing box: nsbox top BOX [PS_OPTIONS]');
     const box = openBox(openStateFromArgs({ state }), ref);

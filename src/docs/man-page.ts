@@ -61,7 +61,7 @@ export function renderManPage(input: ManPageInput): string {
     '.TP', '\\fBNSBOX_STATE\\fR', roffEscape('state of running boxes (default /run/nsbox)'),
     '.TP', '\\fBNSBOX_CGROUP_PARENT\\fR', roffEscape('default of --cgroup-parent'),
     '.SH EXIT STATUS',
-    roffEscape('The command\'s own status; 125 when nsbox itself fails, 126 when the command cannot be run, 127 when it is not found, 128+N when it is killed by signal N.'),
+    roffEscape('The command\'s own status; 125 when nsbox itself fails or the command line is wrong (an unknown command or flag), 126 when the command cannot be run, 127 when it is not found, 128+N when it is killed by signal N.'),
     '.SH SEE ALSO',
     '\\fBunshare\\fR(1), \\fBnsenter\\fR(1), \\fBsetpriv\\fR(1), \\fBpivot_root\\fR(8), \\fBnamespaces\\fR(7), \\fBcgroups\\fR(7)',
   );

@@ -7,7 +7,9 @@ import { NsboxError } from '../errors.js';
 export type ParsedFlags = Record<string, unknown>;
 
 /** Parse `flags` (no positionals: the command line was already split) like yargs' strict mode would. */
-export function parseFlags(flags: readonly string[], options: Readonly<Record<string, Options>>): ParsedFlags {
+export function parseFlags(flags: readonly string[], options: Readonly<Record<string, Options>>, command = 'run'): ParsedFlags {
+  // Docker's wording ("unknown flag: --bogus"), with the command whose --help lists the real ones.
+  const unknown = (flag: string): NsboxError => new NsboxError(`unknown flag ${flag} for nsbox ${command}`, { hint: `nsbox ${command} --help lists its flags` });
   const byName = new Map<string, [string, Options]>();
   for (const [name, opt] of Object.entries(options)) {
     byName.set(name, [name, opt]);
@@ -27,7 +29,7 @@ export function parseFlags(flags: readonly string[], options: Readonly<Record<st
     }
     const match = /^--?([^=]+)(?:=([\s\S]*))?$/.exec(word);
     if (!match || word === '-' || (word.startsWith('-') && !word.startsWith('--') && match[1]!.length > 1)) {
-      throw new NsboxError(`Unknown argument: ${word}`);
+      throw unknown(word.split('=')[0]!);
     }
     let key = match[1]!;
     let inline = match[2];
@@ -37,7 +39,7 @@ export function parseFlags(flags: readonly string[], options: Readonly<Record<st
       negated = true;
     }
     const entry = byName.get(key);
-    if (!entry) throw new NsboxError(`Unknown argument: ${key}`);
+    if (!entry) throw unknown(`${key.length === 1 ? '-' : '--'}${key}`);
     const [name, opt] = entry;
     if (opt.type === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new NsboxError(`Not a boolean: --${key}=${inline}`);
@@ -46,7 +48,7 @@ export function parseFlags(flags: readonly string[], options: Readonly<Record<st
     }
     if (inline === undefined) {
       inline = flags[i + 1];
-      if (inline === undefined) throw new NsboxError(`Not enough arguments following: ${key}`);
+      if (inline === undefined) throw new NsboxError(`flag ${key.length === 1 ? '-' : '--'}${key} of nsbox ${command} needs a value`);
       i++;
     }
     const value = opt.type === 'number' ? Number(inline) : inline;

@@ -19,11 +19,11 @@ test('booleans, values, = form, aliases, repeatable arrays, bundled short boolea
 
 test('unknown flags and missing values are one-line errors', () => {
   for (const [argv, pattern] of [
-    [['--bogus'], /Unknown argument: bogus/],
-    [['-x'], /Unknown argument: x/],
-    [['--hostname'], /Not enough arguments following: hostname/],
+    [['--bogus'], /^unknown flag --bogus for nsbox run$/],
+    [['-x'], /^unknown flag -x for nsbox run$/],
+    [['--hostname'], /^flag --hostname of nsbox run needs a value$/],
     [['--uts=maybe'], /Not a boolean/],
-    [['-iq'], /Unknown argument: -iq/],
+    [['-iq'], /^unknown flag -iq for nsbox run$/],
   ] as const) {
     try {
       parseFlags(argv, RUN_OPTIONS);

@@ -1,0 +1,69 @@
+// Docker's spellings of nsbox commands (container X, image list/load/pull, import), the prune report's words and
+// sizes, and the no-registry errors: pure functions, no processes.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { rewriteDockerWords } from '../../src/commands/docker-words.js';
+import { formatPruned, humanSize } from '../../src/commands/prune-actions.js';
+import { pruneWarning } from '../../src/commands/prune.js';
+import { missingFeatureError } from '../../src/commands/no-registry.js';
+import { COMMANDS } from '../../src/cli.js';
+
+const known = (n: string) => Object.hasOwn(COMMANDS, n);
+
+test('docker container X is the top-level X; ls, list and ps are ps; prune and unknown words stay', () => {
+  assert.equal(rewriteDockerWords(['container', 'ls', '-a'], known), ['ps', '-a']);
+  assert.equal(rewriteDockerWords(['container', 'list'], known), ['ps']);
+  assert.equal(rewriteDockerWords(['container', 'ps', '-q'], known), ['ps', '-q']);
+  assert.equal(rewriteDockerWords(['container', 'run', '--rm', 'busybox', 'container', 'ls'], known), ['run', '--rm', 'busybox', 'container', 'ls']);
+  assert.equal(rewriteDockerWords(['container', 'logs', '-f', 'web'], known), ['logs', '-f', 'web']);
+  assert.equal(rewriteDockerWords(['container', 'prune', '-f'], known), ['container', 'prune', '-f']);
+  assert.equal(rewriteDockerWords(['container', 'bogus'], known), ['container', 'bogus']);
+  // a container command nsbox lacks is not turned into a top-level word
+  assert.equal(rewriteDockerWords(['container', 'cp', 'a', 'b'], () => false), ['container', 'cp', 'a', 'b']);
+  for (const word of ['attach', 'create', 'exec', 'inspect', 'kill', 'rm', 'start', 'stop', 'wait', 'stats', 'top']) {
+    assert.equal(rewriteDockerWords(['container', word, 'x'], known), [word, 'x'], word);
+  }
+});
+
+test('docker image list/load/pull/push/build and docker import; a word after the command is never rewritten', () => {
+  assert.equal(rewriteDockerWords(['image', 'list'], known), ['image', 'ls']);
+  assert.equal(rewriteDockerWords(['image', 'load', '-i', 'f.tar'], known), ['load', '-i', 'f.tar']);
+  assert.equal(rewriteDockerWords(['image', 'pull', 'busybox'], known), ['pull', 'busybox']);
+  assert.equal(rewriteDockerWords(['image', 'prune', '-a'], known), ['image', 'prune', '-a']);
+  assert.equal(rewriteDockerWords(['import', 'root.tar', 'app:1'], known), ['image', 'import', 'root.tar', 'app:1']);
+  assert.equal(rewriteDockerWords(['run', 'container', 'ls'], known), ['run', 'container', 'ls']);
+  assert.equal(rewriteDockerWords([], known), []);
+});
+
+test("sizes in docker's spelling (go-units HumanSize); the report lists only sections with removals", () => {
+  assert.equal([0, 212, 1000, 1234, 69210, 2_129_000, 12_345_678, 1e9].map(humanSize), ['0B', '212B', '1kB', '1.234kB', '69.21kB', '2.129MB', '12.35MB', '1GB']);
+  const containers = { lines: ['a'.repeat(64)], reclaimed: 1234, failed: 0 };
+  const images = { lines: [], reclaimed: 0, failed: 0 };
+  assert.is(formatPruned([['Deleted Containers', containers], ['Deleted Images', images]]), `Deleted Containers:\n${'a'.repeat(64)}\n\nTotal reclaimed space: 1.234kB\n`);
+  assert.is(formatPruned([['Deleted Images', images]]), 'Total reclaimed space: 0B\n');
+  assert.is(formatPruned([['Deleted Networks', { lines: ['web'], reclaimed: 0, failed: 0 }]], false), 'Deleted Networks:\nweb\n');
+});
+
+test("prune warnings are docker's; system prune lists what it will remove", () => {
+  assert.is(pruneWarning('container', { all: false, volumes: false }), 'WARNING! This will remove all stopped containers.');
+  assert.is(pruneWarning('image', { all: true, volumes: false }), 'WARNING! This will remove all images without at least one container associated to them.');
+  assert.is(pruneWarning('volume', { all: false, volumes: false }), 'WARNING! This will remove anonymous local volumes not used by at least one container.');
+  assert.is(pruneWarning('volume', { all: true, volumes: false }), 'WARNING! This will remove all local volumes not used by at least one container.');
+  const system = pruneWarning('system', { all: true, volumes: true });
+  assert.match(system, /^WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all anonymous volumes not used by at least one container\n  - all images without at least one container associated to them\n$/);
+  assert.not.match(pruneWarning('system', { all: false, volumes: false }), /volumes/);
+});
+
+test('pull, push and build say what nsbox lacks and what to run instead', () => {
+  const pull = missingFeatureError('pull', 'alpine:3.19');
+  assert.is(pull.message, 'cannot pull alpine:3.19: nsbox has no registry client');
+  assert.match(pull.hint ?? '', /skopeo copy docker:\/\/alpine:3\.19 docker-archive:alpine\.tar:alpine:3\.19 && nsbox load -i alpine\.tar/);
+  assert.match(missingFeatureError('pull', 'busybox').hint ?? '', /docker-archive:busybox\.tar:busybox:latest/);
+  assert.match(missingFeatureError('pull', undefined).message, /cannot pull IMAGE/);
+  assert.match(missingFeatureError('push', 'app:1').hint ?? '', /nsbox save app:1 -o app\.tar/);
+  assert.is(missingFeatureError('build', undefined).message, 'cannot build: nsbox has no image builder');
+  assert.is(pull.exitCode, 125);
+});
+
+test.run();
