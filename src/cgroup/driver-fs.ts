@@ -41,12 +41,12 @@ function writeStep(write: KnobWrite): Step {
 }
 
 /**
- * `sh -c` writes its own PID into every cgroup.procs and execs the launcher: the box is in its cgroups before
- * its first instruction, and any failure stops it with 125 before it runs.
+ * `sh -c` moves itself into every cgroup (0 into each selfJoinFile: on v1 no RCU wait) and execs the launcher: the
+ * process is in its cgroups before its first instruction, and any failure stops it with 125 before it runs.
  */
-export function joinPrefix(procsFiles: readonly string[]): readonly string[] {
-  if (procsFiles.length === 0) return [];
-  const lines = procsFiles.map((_f, i) => `echo $$ >"$${i + 1}" || exit 125`);
-  const script = `${lines.join('; ')}; shift ${procsFiles.length}; exec "$@"`;
-  return ['/bin/sh', '-c', script, 'nsbox-join', ...procsFiles];
+export function joinPrefix(joinFiles: readonly string[]): readonly string[] {
+  if (joinFiles.length === 0) return [];
+  const lines = joinFiles.map((_f, i) => `echo 0 >"$${i + 1}" || exit 125`);
+  const script = `${lines.join('; ')}; shift ${joinFiles.length}; exec "$@"`;
+  return ['/bin/sh', '-c', script, 'nsbox-join', ...joinFiles];
 }

@@ -2,12 +2,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, Options } from 'yargs';
 import type { NsboxCommand } from './command.js';
 import { NsboxError, flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
+import { selfJoinFile } from '../cgroup/self-join.js';
 import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
 import { buildHostExecArgv, buildImageExecArgv, type InitFacts } from '../lifecycle/exec-argv.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
@@ -112,7 +112,7 @@ export const command: NsboxCommand<ExecArgs> = {
         label: record.name ?? record.id.slice(0, 12),
         workdir: args.workdir ?? record.process.workdir,
         runAs: runAsFlag ?? record.process.runAs,
-        procsFiles: (record.cgroup?.dirs ?? []).map((d) => join(d, 'cgroup.procs')),
+        cgroupJoinFiles: (record.cgroup?.dirs ?? []).map((d) => selfJoinFile(d, record.cgroup!.version)),
         ctty: args.tty,
       };
       // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.

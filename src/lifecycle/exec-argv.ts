@@ -39,8 +39,8 @@ export interface ExecRequest {
   readonly label?: string;
   readonly workdir: string | undefined;
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
-  /** cgroup.procs files of the box's cgroups. */
-  readonly procsFiles: readonly string[];
+  /** The files of the box's cgroups a self-move writes 0 into (selfJoinFile). */
+  readonly cgroupJoinFiles: readonly string[];
   /**
    * -t: inside the box's pid namespace, `setsid --ctty` (the toolbox's in an image box, the host's in a host-root box)
    * makes the command the leader of a new session whose controlling terminal is the pty on its fd 0 (a leader outside,
@@ -89,7 +89,7 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
   const final = withCommandCheck(buildFinalExecArgv(input), input, request);
   return [
     ...DIE_WITH_NSBOX,
-    ...joinPrefix(request.procsFiles),
+    ...joinPrefix(request.cgroupJoinFiles),
     t.unshare, '--mount', '--propagation', 'private', '--',
     t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
     '--target', String(facts.pid), '--all', '--',
@@ -119,7 +119,7 @@ const CTTY = ['setsid', '--ctty', '--'];
 export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
   // The box's sh (the host's, in a host-root box) enters -w and checks the command, with the PATH it inherits.
   const inBox = ['/bin/sh', '-c', execCheckScript(request.label ?? 'box', undefined, { enterWorkdir: true }), 'nsbox-exec', request.command[0] ?? '', request.workdir ?? '', ...request.command];
-  const enter = [...DIE_WITH_NSBOX, ...joinPrefix(request.procsFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
+  const enter = [...DIE_WITH_NSBOX, ...joinPrefix(request.cgroupJoinFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
   const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
   const ctty = request.ctty ? CTTY : [];
   if (!restricted) {

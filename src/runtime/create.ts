@@ -16,6 +16,7 @@ import type { LaunchStep, Plan, Step } from '../plan/types.js';
 import { exitCodeOf } from '../exec/executor.js';
 import { runCreated } from '../start-box/run-plan.js';
 import type { RuntimeGlobals } from './argv.js';
+import { selfJoinFile } from '../cgroup/self-join.js';
 import { cgroupPathOf, planCgroupSteps, resolveContainerCgroup, type ContainerCgroup } from './cgroups.js';
 import { buildInitScript, initCanMakeGate, initMountRuns, initCgroupBinds, lateTailEntries } from './init-script.js';
 import { CONSOLE_FD, launchArgv } from './launch-scripts.js';
@@ -302,7 +303,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   mountRuns.forEach((entries, i) => steps.push({ kind: 'write-text', path: mountRunFstabs[i]!, content: renderFstab('config.json\'s mounts in a row, mounted by the init in one call (X-mount.mkdir: each mount point made just before it).', entries), why: `config.json's mounts ${entries.map((e) => e.target.slice(c.root.path.length) || '/').join(' ')}, for one \`mount --all\`.` }));
   const init = buildInitScript({ ...initInput, ...(cgroupFstab ? { cgroupFstab } : {}), ...(mountRunFstabs.length > 0 ? { mountRunFstabs } : {}) });
   const launchInput = {
-    procsFiles: facts.cgroup.dirs.map((d) => join(d.dir, 'cgroup.procs')),
+    cgroupJoinFiles: facts.cgroup.dirs.map((d) => selfJoinFile(d.dir, facts.cgroup.version)),
     join: facts.join,
     unshare: facts.unshare,
     foreground,

@@ -10,7 +10,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
@@ -30,6 +29,7 @@ import { parseProcess } from '../oci/parse-process.js';
 import type { OciProcess } from '../oci/container.js';
 import { readState, statusOf } from './state.js';
 import { listCgroupPids } from './cgroups.js';
+import { selfJoinFile } from '../cgroup/self-join.js';
 import { relayArgv } from '../tty/relay-program.js';
 import { relayTitle } from '../tty/tty-reaper-script.js';
 import { identify, isAlive, type ProcessIdentity } from '../state/proc-identity.js';
@@ -79,7 +79,7 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   // preserved fds 3..7, and still within the fds 0-9 sh can name.
   const outer = [
     'exec 8>&2 2>&9',
-    `for f in ${state.cgroup.dirs.map((d) => quoteWord(join(d.dir, 'cgroup.procs'))).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&9; exit 125; }; done`,
+    `for f in ${state.cgroup.dirs.map((d) => quoteWord(selfJoinFile(d.dir, state.cgroup.version))).join(' ')}; do echo 0 > "$f" || { echo "failed: join the cgroup $f" >&9; exit 125; }; done`,
     ...execLimitLines(proc, 9),
     'fork=$1; shift',
     `exec nsenter --target ${state.init.pid} ${nsFlags.join(' ')} --root --no-fork -- ${toolboxArgv(state.toolbox, state.toolbox.shell ?? 'sh').map(quoteWord).join(' ')} -c "$fork" nsbox-exec "$@"`,

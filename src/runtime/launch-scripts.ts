@@ -14,8 +14,8 @@ import { timeNamespaceWords } from './time-offsets.js';
 export const CONSOLE_FD = 8;
 
 export interface LaunchInput {
-  /** Each container cgroup's cgroup.procs: joined before anything forks, so everything starts inside. */
-  readonly procsFiles: readonly string[];
+  /** Each container cgroup's file a self-move writes 0 into (selfJoinFile): joined before anything forks, so everything starts inside. */
+  readonly cgroupJoinFiles: readonly string[];
   /** Namespaces to join by path (nsenter), e.g. the pod's network namespace. */
   readonly join: readonly { readonly type: NamespaceName; readonly path: string }[];
   /** New namespaces (unshare). */
@@ -54,9 +54,7 @@ export function outerScript(input: LaunchInput): string {
     return [
       '# Tool errors go to nsbox-runtime (fd 3), not to the container\'s stderr (fd 2 is the caller\'s, kept on fd 4).',
       'exec 4>&2 2>&3',
-      ...(input.procsFiles.length > 0
-        ? ['# Join the container\'s cgroups first: the init and all it forks start inside the limits.', `for f in ${input.procsFiles.map(quoteWord).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`]
-        : []),
+      ...joinLines(input),
       'fork=$1; shift',
       '# linux.uidMappings: a holder makes the user namespace; root writes its maps itself (newuidmap would refuse ranges',
       '# not in /etc/subuid; setgroups stays "allow", as runc leaves it). The holder waits at the fifo, and ends once',
@@ -74,9 +72,7 @@ export function outerScript(input: LaunchInput): string {
   return [
     '# Tool errors go to nsbox-runtime (fd 3), not to the container\'s stderr (fd 2 is the caller\'s, kept on fd 4).',
     'exec 4>&2 2>&3',
-    ...(input.procsFiles.length > 0
-      ? ['# Join the container\'s cgroups first: the init and all it forks start inside the limits.', `for f in ${input.procsFiles.map(quoteWord).join(' ')}; do echo $$ > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`]
-      : []),
+    ...joinLines(input),
     'fork=$1; shift',
     ...(input.connectConsole !== undefined ? ['# The console socket is connected here, before nsenter joins the user namespace (the init sends the master on fd 8).'] : []),
     `exec ${[...(input.connectConsole !== undefined ? connectConsoleArgv(input.connectConsole, CONSOLE_FD) : []), ...nsenter, ...unshare].map(quoteWord).join(' ')} /bin/sh -c "$fork" nsbox-fork "$@"`,
@@ -101,3 +97,12 @@ export function forkerScript(input: LaunchInput): string {
 
 /** The user namespace's holder: unshare, then wait at the fifo until its writers (the outer shell, then the forker) close. */
 const USERNS_HOLDER = 'exec 6<"$1"; read -r _ <&6';
+
+/**
+ * This shell moves itself into the container's cgroups (0: the writer; on v1 into `tasks`, which skips the lock a
+ * move by PID takes and its RCU wait, see selfJoinFile), before it forks anything.
+ */
+function joinLines(input: LaunchInput): string[] {
+  if (input.cgroupJoinFiles.length === 0) return [];
+  return ['# Join the container\'s cgroups first (a self-move): the init and all it forks start inside the limits.', `for f in ${input.cgroupJoinFiles.map(quoteWord).join(' ')}; do echo 0 > "$f" || { echo "failed: join the cgroup $f" >&3; exit 125; }; done`];
+}

@@ -9,7 +9,7 @@ import { splitExecWords } from '../../src/commands/exec.js';
 import { execCheckScript } from '../../src/lifecycle/exec-check.js';
 
 const FULL = '000001ffffffffff';
-const procs = ['/sys/fs/cgroup/pids/x/nsbox-aaaaaaaaaaaa/cgroup.procs'];
+const procs = ['/sys/fs/cgroup/pids/x/nsbox-aaaaaaaaaaaa/tasks'];
 
 const TOOLBOX = { loader: 'ld-linux-x86-64.so.2', files: [] };
 const TOOLS = { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh' };
@@ -18,26 +18,28 @@ const LD = ['/dev/.nsbox/ld-linux-x86-64.so.2', '--library-path', '/dev/.nsbox']
 const hostCheck = (label: string, program: string, workdir = '') => ['/bin/sh', '-c', execCheckScript(label, undefined, { enterWorkdir: true }), 'nsbox-exec', program, workdir];
 
 test('host-root box: join the cgroup, then nsenter every namespace, root and cwd of PID 1', () => {
-  const argv = buildHostExecArgv({ pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls', '-la'], workdir: undefined, runAs: undefined, procsFiles: procs });
+  const argv = buildHostExecArgv({ pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls', '-la'], workdir: undefined, runAs: undefined, cgroupJoinFiles: procs });
   assert.equal(argv.slice(argv.indexOf('nsenter')), ['nsenter', '--target', '42', '--all', '--root', '--wd', '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...hostCheck('box', 'ls'), 'ls', '-la']);
   assert.equal(argv.slice(0, 6), ['setpriv', '--pdeathsig', 'KILL', '--', '/bin/sh', '-c'], 'dies with nsbox, then joins the cgroup');
   assert.ok(argv.includes(procs[0]!));
+  // a self-move (0 = the writer: on v1 no RCU wait), not a move by PID
+  assert.ok(argv.some((w) => w.includes('echo 0 >"$1"')), argv.join(' '));
 });
 
 test('host-root box: -u and -w', () => {
-  const argv = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['id'], label: 'web', workdir: '/srv', runAs: { uid: 1000, gid: 100 }, procsFiles: [] });
+  const argv = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['id'], label: 'web', workdir: '/srv', runAs: { uid: 1000, gid: 100 }, cgroupJoinFiles: [] });
   assert.equal(argv, ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', '--target', '7', '--all', '--root', '--wd', '--setuid', '1000', '--setgid', '100', '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...hostCheck('web', 'id', '/srv'), 'id']);
 });
 
 test('host-root box with dropped capabilities and no_new_privs: the same through the host\'s setpriv', () => {
-  const argv = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [] });
+  const argv = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [] });
   assert.equal(argv, ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', '--target', '9', '--all', '--root', '--wd', '--', 'setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot', '--inh-caps=-all', '--no-new-privs', '--pdeathsig=KILL', '--', ...hostCheck('box', 'sh'), 'sh']);
 });
 
 test('image box: read-only nsenter in a private mount namespace, no --root/--wd, then the toolbox\'s setpriv and env', () => {
   const argv = buildImageExecArgv(
     { pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true },
-    { command: ['sh'], workdir: '/srv', runAs: { uid: 5, gid: 6 }, procsFiles: [], toolbox: TOOLBOX, env: { PATH: '/bin', LD_PRELOAD: '/x.so' }, tools: TOOLS },
+    { command: ['sh'], workdir: '/srv', runAs: { uid: 5, gid: 6 }, cgroupJoinFiles: [], toolbox: TOOLBOX, env: { PATH: '/bin', LD_PRELOAD: '/x.so' }, tools: TOOLS },
   );
   assert.equal(argv, [
     'setpriv', '--pdeathsig', 'KILL', '--',
@@ -56,13 +58,13 @@ test('image box: read-only nsenter in a private mount namespace, no --root/--wd,
 });
 
 test('exec -t: setsid --ctty runs inside the box\'s pid namespace, just before the command (host-root) or the drop (image)', () => {
-  const plain = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [], ctty: true });
+  const plain = buildHostExecArgv({ pid: 7, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['sh'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], ctty: true });
   assert.equal(plain.slice(plain.indexOf('nsenter')), ['nsenter', '--target', '7', '--all', '--root', '--wd', '--', 'setsid', '--ctty', '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...hostCheck('box', 'sh'), 'sh']);
-  const limited = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [], ctty: true });
+  const limited = buildHostExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], ctty: true });
   const at = limited.indexOf('setsid');
   assert.ok(at > limited.indexOf('nsenter'), 'setsid runs after nsenter (inside the box)');
   assert.equal(limited.slice(at, at + 4), ['setsid', '--ctty', '--', 'setpriv']);
-  const image = buildImageExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, procsFiles: [], toolbox: TOOLBOX, env: {}, tools: TOOLS, ctty: true });
+  const image = buildImageExecArgv({ pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true }, { command: ['sh'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], toolbox: TOOLBOX, env: {}, tools: TOOLS, ctty: true });
   const start = image.indexOf('--all') + 2;
   assert.equal(image.slice(start, start + 6), [...LD, '/dev/.nsbox/setsid', '--ctty', '--']);
   assert.equal(image.slice(start + 6, start + 10), [...LD, '/dev/.nsbox/setpriv'], 'the capability drop follows');
@@ -72,7 +74,7 @@ test('image box: the toolbox\'s sh checks the command as the box\'s user, in its
   const toolbox = { ...TOOLBOX, shell: 'dash' };
   const argv = buildImageExecArgv(
     { pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true },
-    { command: ['nosuch', 'x'], label: 'web', workdir: '/srv', runAs: { uid: 5, gid: 6 }, procsFiles: [], toolbox, env: { PATH: '/usr/bin:/bin', A: '1' }, tools: TOOLS },
+    { command: ['nosuch', 'x'], label: 'web', workdir: '/srv', runAs: { uid: 5, gid: 6 }, cgroupJoinFiles: [], toolbox, env: { PATH: '/usr/bin:/bin', A: '1' }, tools: TOOLS },
   );
   const check = argv.indexOf('/dev/.nsbox/dash');
   assert.ok(check > argv.indexOf('--reuid=5'), 'after the change of user');
@@ -82,8 +84,8 @@ test('image box: the toolbox\'s sh checks the command as the box\'s user, in its
   assert.match(execCheckScript('web', '/bin'), /executable file not found in \\\$PATH/);
   assert.match(execCheckScript("it's", undefined), /^box='it'\\''s' /, 'the label is quoted');
   // without a PATH, execvp's default; a toolbox without sh (an older box): env's own message
-  assert.ok(buildImageExecArgv({ pid: 9, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls'], workdir: undefined, runAs: undefined, procsFiles: [], toolbox, env: {}, tools: TOOLS }).includes(execCheckScript('box', '/bin:/usr/bin')));
-  assert.not.ok(buildImageExecArgv({ pid: 9, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls'], workdir: undefined, runAs: undefined, procsFiles: [], toolbox: TOOLBOX, env: {}, tools: TOOLS }).includes('nsbox-exec'));
+  assert.ok(buildImageExecArgv({ pid: 9, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], toolbox, env: {}, tools: TOOLS }).includes(execCheckScript('box', '/bin:/usr/bin')));
+  assert.not.ok(buildImageExecArgv({ pid: 9, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, { command: ['ls'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], toolbox: TOOLBOX, env: {}, tools: TOOLS }).includes('nsbox-exec'));
 });
 
 test('exec words: flags before the box are nsbox\'s, everything after is the command\'s', () => {

@@ -130,9 +130,9 @@ test('below an earlier bind, links are looked up in its source (a volume the con
 });
 
 test('launch: cgroups joined before anything forks; unshare without --fork; create\'s forker exits, run\'s waits', () => {
-  const input = { procsFiles: ['/sys/fs/cgroup/pids/c/cgroup.procs'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'uts', 'ipc', 'pid'] as const, foreground: false };
+  const input = { cgroupJoinFiles: ['/sys/fs/cgroup/pids/c/tasks'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'uts', 'ipc', 'pid'] as const, foreground: false };
   const outer = outerScript({ ...input, unshare: [...input.unshare] });
-  assert.ok(outer.indexOf('cgroup.procs') < outer.indexOf('exec nsenter'), 'join the cgroups first');
+  assert.ok(outer.indexOf('echo 0 > "$f"') < outer.indexOf('exec nsenter'), 'join the cgroups first (a self-move)');
   assert.match(outer, /exec nsenter --net=\/run\/netns\/n1 -- unshare --mount --uts --ipc --pid --propagation private -- \/bin\/sh/);
   assert.not.match(outer, /--fork/);
   const forker = forkerScript({ ...input, unshare: [...input.unshare] });
@@ -143,7 +143,7 @@ test('launch: cgroups joined before anything forks; unshare without --fork; crea
 });
 
 test('launch with a time namespace: unshare --time with linux.timeOffsets as --monotonic/--boottime (written before its exec enters the namespace), in a user namespace too; none without offsets', () => {
-  const base = { procsFiles: [], join: [], unshare: ['mount', 'pid', 'time'] as ('mount' | 'pid' | 'time' | 'user')[], foreground: false };
+  const base = { cgroupJoinFiles: [], join: [], unshare: ['mount', 'pid', 'time'] as ('mount' | 'pid' | 'time' | 'user')[], foreground: false };
   const outer = outerScript({ ...base, timeOffsets: [{ clock: 'monotonic', secs: 3600, nanosecs: 0 }, { clock: 'boottime', secs: -20, nanosecs: 0 }] });
   assert.match(outer, /exec unshare --mount --pid --time --monotonic 3600 --boottime -20 --propagation private -- \/bin\/sh/);
   assert.match(outerScript(base), /exec unshare --mount --pid --time --propagation private -- /);
@@ -157,7 +157,7 @@ test('launch with a time namespace: unshare --time with linux.timeOffsets as --m
 });
 
 test('launch into a joined user namespace with a terminal: the console socket is connected on the host first (fd 8), then nsenter joins the pod\'s namespaces', () => {
-  const input = { procsFiles: [], join: [{ type: 'user' as const, path: '/proc/7/ns/user' }], unshare: ['mount', 'pid'] as ('mount' | 'pid')[], foreground: false, connectConsole: '/run/shim/console.sock' };
+  const input = { cgroupJoinFiles: [], join: [{ type: 'user' as const, path: '/proc/7/ns/user' }], unshare: ['mount', 'pid'] as ('mount' | 'pid')[], foreground: false, connectConsole: '/run/shim/console.sock' };
   const outer = outerScript(input);
   assert.match(outer, /\nexec perl -e '.*' \/run\/shim\/console\.sock 8 nsenter --user=\/proc\/7\/ns\/user -- unshare --mount --pid --propagation private -- \/bin\/sh -c "\$fork"/s);
   assert.not.match(outerScript({ ...input, connectConsole: undefined }), /perl/, 'no terminal: no connection');
@@ -166,14 +166,14 @@ test('launch into a joined user namespace with a terminal: the console socket is
 
 test('launch with linux.uidMappings: a holder makes the user namespace, root writes its maps, the pod\'s namespaces are joined before it, the rest is made inside', () => {
   const userns = { uidMap: '0 100000 65536\n', gidMap: '0 100000 65536\n', gate: '/run/nsbox-runtime/ID/userns.fifo' };
-  const input = { procsFiles: ['/sys/fs/cgroup/pids/c/cgroup.procs'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'pid', 'user'] as ('mount' | 'pid' | 'user')[], foreground: false, userns };
+  const input = { cgroupJoinFiles: ['/sys/fs/cgroup/pids/c/tasks'], join: [{ type: 'net' as const, path: '/run/netns/n1' }], unshare: ['mount', 'pid', 'user'] as ('mount' | 'pid' | 'user')[], foreground: false, userns };
   const outer = outerScript(input);
   const at = (text: string) => {
     const i = outer.indexOf(text);
     assert.ok(i >= 0, `has ${text}`);
     return i;
   };
-  assert.ok(at('cgroup.procs') < at('unshare --user --'), 'the holder starts inside the cgroups (a failed create kills it)');
+  assert.ok(at('pids/c/tasks') < at('unshare --user --'), 'the holder starts inside the cgroups (a failed create kills it)');
   assert.ok(at('unshare --user --') < at('holder=$!') && at('holder=$!') < at("exec 7>/run/nsbox-runtime/ID/userns.fifo"));
   assert.ok(at('exec 7>') < at("> /proc/$holder/uid_map") && at("> /proc/$holder/uid_map") < at("> /proc/$holder/gid_map"), 'maps written once the holder is in its namespace');
   assert.not.match(outer.split('\n').filter((l) => !l.startsWith('#')).join('\n'), /newuidmap|setgroups/, 'root writes the maps itself; setgroups stays allowed (runc)');
