@@ -5,7 +5,7 @@
 // A skip is never a pass: skipped tests (uvu's Skipped count) and skipped parts of tests (lines starting with
 // "SKIP (part):", see test/helpers/suite.ts) are counted and printed with their reason. With
 // NSBOX_TEST_NO_SKIP=1 (CI: root, every tool installed) any skip fails the run.
-import { readdirSync, existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -28,6 +28,7 @@ for (const suite of suites) {
   for (const file of files) {
     const started = Date.now();
     const cgroupsBefore = ownCgroupChildren();
+    const hostStateBefore = hostDefaultState();
     const result = spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 900_000 });
     const out = `${result.stdout ?? ''}${result.stderr ?? ''}`;
     // uvu's summary is the last block of its stdout: a "Total:" a test printed earlier must not be read as it.
@@ -52,13 +53,17 @@ for (const suite of suites) {
     // in any hierarchy, is its leak (files run one at a time, so whatever is below it now is this file's).
     const leftCgroups = ownCgroupChildren().filter((dir) => !cgroupsBefore.includes(dir) && mine(dir)).concat(sharedParentChildren());
     if (leftCgroups.length) fail += 1;
+    // Hermetic: a test never writes the host's own nsbox state (another nsbox may be in use there).
+    const touchedHostState = changedHostState(hostStateBefore, hostDefaultState());
+    if (touchedHostState.length) fail += 1;
     passed += pass; failed += fail; skipped += skip;
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`${fail ? 'FAIL' : 'ok  '} ${suite}/${file}: ${pass} passed, ${fail} failed, ${skip} skipped (${secs}s)`);
     if (fail) { failures.push(file); console.log(out.split('\n').map((l) => `    ${l}`).join('\n')); }
     if (ranNothing) console.log('    the file ran no test (uvu counted 0): counted as a failure');
     if (leftCgroups.length) console.log(`    the file left cgroups behind (counted as a failure): ${leftCgroups.join(' ')}`);
-    else if (skipLines.length) console.log(skipLines.map((l) => `    ${l.trim()}`).join('\n'));
+    if (touchedHostState.length) console.log(`    the file wrote nsbox's default state on the host (counted as a failure; give nsbox NSBOX_STATE/NSBOX_ROOT, nsbox-runtime --root): ${touchedHostState.join(' ')}`);
+    if (!leftCgroups.length && !touchedHostState.length && skipLines.length) console.log(skipLines.map((l) => `    ${l.trim()}`).join('\n'));
     if (result.error) console.log(`    (${result.error.message}${result.error.code === 'ETIMEDOUT' ? ': the file ran longer than 900 s and was killed; the last "[test]" line above is the one that hung' : ''})`);
   }
 }
@@ -68,6 +73,39 @@ if (noSkip && skipped) console.log(`${skipped} skipped with NSBOX_TEST_NO_SKIP=1
 else if (skipped) console.log(`note: ${skipped} skipped (listed above): what they check was not checked`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);
+
+/**
+ * What lies in nsbox's default state and store dirs (paths to two levels, with mtimes, and the tool cache's own
+ * mtime), to tell whether a test file wrote there. Entries that vanish are not counted: a host's own nsbox may
+ * end a box meanwhile.
+ */
+function hostDefaultState() {
+  const seen = new Map();
+  const look = (path, depth) => {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return;
+    }
+    seen.set(path, path.endsWith('.json') ? st.mtimeMs : 0);
+    if (depth === 0 || !st.isDirectory()) return;
+    let names = [];
+    try {
+      names = readdirSync(path);
+    } catch {
+      return;
+    }
+    for (const name of names) look(`${path}/${name}`, depth - 1);
+  };
+  for (const dir of ['/run/nsbox', '/var/lib/nsbox', '/run/nsbox-runtime']) look(dir, 2);
+  return seen;
+}
+
+/** The paths made, or the JSON files rewritten, between two hostDefaultState() looks. */
+function changedHostState(before, after) {
+  return [...after].filter(([path, mtime]) => !before.has(path) || before.get(path) !== mtime).map(([path]) => path);
+}
 
 /** The runner's own cgroup directory in every hierarchy (where tests make their cgroup parents). */
 function ownCgroupDirs() {

@@ -42,11 +42,20 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** The absolute path of an executable found in PATH (plus the sbin dirs root expects), or undefined. */
 export function findTool(name: string, pathVar: string = process.env.PATH ?? ''): string | undefined {
   if (pathVar !== (process.env.PATH ?? '') || process.env.NSBOX_NO_FACTS_CACHE) return scanForTool(name, searchDirs(pathVar));
-  processFinder ??= createToolFinder(join(process.env.NSBOX_STATE || '/run/nsbox', 'host-facts.json'), pathVar, readBootId());
+  processFinder ??= createToolFinder(join(factsDir ?? (process.env.NSBOX_STATE || '/run/nsbox'), 'host-facts.json'), pathVar, readBootId());
   return processFinder.find(name);
 }
 
 let processFinder: ToolFinder | undefined;
+let factsDir: string | undefined;
+
+/**
+ * Keeps the tool-path cache in DIR instead of nsbox's state dir: nsbox-runtime's is its --root, so a runtime
+ * called by podman or containerd never writes nsbox's own state (/run/nsbox). Call before the first findTool.
+ */
+export function keepToolFactsIn(dir: string): void {
+  factsDir = dir;
+}
 
 export interface ToolFinder {
   find(name: string): string | undefined;

@@ -8,6 +8,7 @@ import { NSBOX_VERSION as VERSION } from '../version.js';
 import { parseRuntimeArgv, type RuntimeGlobals } from './argv.js';
 import { checkId, statePaths } from './state.js';
 import { listenFdsOf, parsePreserveFds } from './preserve-fds.js';
+import { keepToolFactsIn } from '../host/tools.js';
 
 // Each command loads only its own modules: callers run state, start, kill and delete once per container (and podman
 // polls state), so those must not pay for create's planner, seccomp compiler and child_process/crypto/stream.
@@ -34,6 +35,7 @@ export async function runtimeMain(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const g = inv.globals;
+    keepToolFactsIn(g.root);
     const f = inv.flags;
     const s = (name: string) => (typeof f[name] === 'string' ? (f[name] as string) : undefined);
     const id = () => checkId(inv.args[0]);
