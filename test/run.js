@@ -5,7 +5,8 @@
 // A skip is never a pass: skipped tests (uvu's Skipped count) and skipped parts of tests (lines starting with
 // "SKIP (part):", see test/helpers/suite.ts) are counted and printed with their reason. With
 // NSBOX_TEST_NO_SKIP=1 (CI: root, every tool installed) any skip fails the run.
-import { readdirSync, existsSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { readdirSync, existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -18,6 +19,11 @@ const cgroupParent = `t-${process.pid}`;
 process.env.NSBOX_CGROUP_PARENT ??= `./${cgroupParent}`;
 // Image boxes default to the host-wide nsbox0 bridge; tests that want a network ask for their own.
 process.env.NSBOX_IMAGE_NETWORK ??= 'none';
+// nsbox's state and store default to the host's own (/run/nsbox, /var/lib/nsbox), where another nsbox may be in use:
+// a file that does not pick its own gets this run's (even a host-root run keeps its tool cache in the state dir).
+const runDir = mkdtempSync(join(tmpdir(), 'nsbox-test-run-'));
+process.env.NSBOX_STATE ??= join(runDir, 'state');
+process.env.NSBOX_ROOT ??= join(runDir, 'root');
 const failures = [];
 const noSkip = process.env.NSBOX_TEST_NO_SKIP === '1';
 
@@ -68,11 +74,35 @@ for (const suite of suites) {
   }
 }
 removeCgroupParent(cgroupParent);
+removeRunDir();
 if (failures.length) console.log(`failed files: ${failures.join(', ')}`);
 if (noSkip && skipped) console.log(`${skipped} skipped with NSBOX_TEST_NO_SKIP=1: every test must run here (counted as failed)`);
 else if (skipped) console.log(`note: ${skipped} skipped (listed above): what they check was not checked`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);
+
+/** The run's default state and store: a box left in it is a leak (each file must remove its own). */
+function removeRunDir() {
+  let left = [];
+  try {
+    left = readdirSync(join(runDir, 'state', 'boxes'));
+  } catch {
+    // no box was ever recorded there
+  }
+  if (left.length) {
+    console.log(`FAIL boxes left in the run's default state ${runDir}/state (kept for a look): ${left.join(' ')}`);
+    failed += 1;
+    return;
+  }
+  // Never a recursive remove through a mount a file left there (a bind of a host directory would lose its files).
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === runDir || m.startsWith(`${runDir}/`)));
+  if (mounted.length) {
+    console.log(`FAIL mounts left in the run's default store/state (kept): ${mounted.join(' ')}`);
+    failed += 1;
+    return;
+  }
+  rmSync(runDir, { recursive: true, force: true });
+}
 
 /**
  * What lies in nsbox's default state and store dirs (paths to two levels, with mtimes, and the tool cache's own
