@@ -105,12 +105,12 @@ function removeRunDir() {
 }
 
 /**
- * What lies in nsbox's default state and store dirs (paths to two levels, with mtimes, and the tool cache's own
- * mtime), to tell whether a test file wrote there. Entries that vanish are not counted: a host's own nsbox may
- * end a box meanwhile.
+ * What lies in nsbox's default state and store dirs (paths to two levels), to tell whether a test file made
+ * something there. Only new paths count: entries that vanish, or files rewritten, may be another nsbox's on this
+ * host (a box ending, its tool cache updated); on a clean host the cache's very creation is caught.
  */
 function hostDefaultState() {
-  const seen = new Map();
+  const seen = new Set();
   const look = (path, depth) => {
     let st;
     try {
@@ -118,7 +118,7 @@ function hostDefaultState() {
     } catch {
       return;
     }
-    seen.set(path, path.endsWith('.json') ? st.mtimeMs : 0);
+    seen.add(path);
     if (depth === 0 || !st.isDirectory()) return;
     let names = [];
     try {
@@ -132,9 +132,9 @@ function hostDefaultState() {
   return seen;
 }
 
-/** The paths made, or the JSON files rewritten, between two hostDefaultState() looks. */
+/** The paths made between two hostDefaultState() looks. */
 function changedHostState(before, after) {
-  return [...after].filter(([path, mtime]) => !before.has(path) || before.get(path) !== mtime).map(([path]) => path);
+  return [...after].filter((path) => !before.has(path));
 }
 
 /** The runner's own cgroup directory in every hierarchy (where tests make their cgroup parents). */
