@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { quoteWord } from './quote.js';
 import type { DetachFiles, ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
-import { LOG_WRITER_PERL } from './log-writer.js';
+import { logWriterPerl } from './log-writer.js';
 import { selfJoinLines } from '../cgroup/self-join.js';
 
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
@@ -93,10 +93,12 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
   ].join('\n');
 }
 
-/** The two fifos a detached box without a terminal writes its stdout and stderr to (see log-writer.ts). */
+/** The two fifos a detached box without a terminal writes its stdout and stderr to, and its supervisor's (see log-writer.ts). */
 export interface StreamFifos {
   readonly stdout: string;
   readonly stderr: string;
+  /** Held open by the supervisor while the box runs: its end tells the log writer the box is gone. */
+  readonly boxEnd: string;
 }
 
 /**
@@ -106,7 +108,7 @@ export interface StreamFifos {
 export function splitStreams(detach: DetachFiles | undefined, tty: boolean): { readonly detach: DetachFiles | undefined; readonly streams: StreamFifos | undefined } {
   if (!detach?.streamLog || tty) return { detach, streams: undefined };
   const dir = posix.dirname(detach.streamLog);
-  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo') } };
+  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo'), boxEnd: posix.join(dir, 'box-end.fifo') } };
 }
 
 /** -d -i without -t: the box's stdin fifo (with -t the relay's socket takes the keys). */
@@ -114,14 +116,14 @@ export function keptStdin(spec: BoxDescription, detach: DetachFiles | undefined)
   return spec.process.openStdin === true && !spec.process.tty ? detach?.stdinFifo : undefined;
 }
 
-/** The fifos of the box's stdout and stderr, made before the launch (the log writer removes them once it has them open). */
+/** The fifos of the box's stdout and stderr and the supervisor's, made before the launch (the log writer removes them once it has them open). */
 export function streamFifosStep(streams: StreamFifos): ExecStep {
   return {
     kind: 'exec',
-    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, streams.stderr],
-    why: '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log).',
+    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, streams.stderr, streams.boxEnd],
+    why: '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log), and one its supervisor holds until the box is gone.',
     undo: { kind: 'remove', path: streams.stdout },
-    alsoUndo: [{ kind: 'remove', path: streams.stderr }],
+    alsoUndo: [{ kind: 'remove', path: streams.stderr }, { kind: 'remove', path: streams.boxEnd }],
   };
 }
 
@@ -169,7 +171,13 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     ]),
     'box=$!',
     'exec 3>&-  # the gate is the box\'s alone',
-    ...(streams ? ['# The log writer (after the box: the box must be this shell\'s first child), one record per line on our stdout, the log.', `perl -e ${quoteWord(LOG_WRITER_PERL)} "$out" "$err" "$box" </dev/null 4>&- 5>&- &`, 'writer=$!'] : []),
+    ...(streams ? [
+      '# The log writer (after the box: the box must be this shell\'s first child), one record per line on our stdout, the log.',
+      `perl -e ${quoteWord(logWriterPerl())} "$out" "$err" ${quoteWord(streams.boxEnd)} </dev/null 4>&- 5>&- &`,
+      'writer=$!',
+      '# Held until the box is gone (read-write: opening it does not wait); then the writer copies what is left and ends.',
+      `exec 6<>${quoteWord(streams.boxEnd)}`,
+    ] : []),
     ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [
       `# A wait the trap cut short says 128+${constants.signals.SIGWINCH}, even if the box has just ended: wait again for its own status (a wait`,
       '# that got the status first runs the trap after it: that status stands, the job is gone).',
@@ -178,7 +186,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     // The relay cannot: the box's pivot_root took the host's paths from its mount namespace.
     ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),
     ...(stdinFifo === undefined ? [] : [`trap - ${signal}; exec 5>&-; rm -f -- "$fifo"  # the box's stdin, gone with it`]),
-    ...(streams ? ['wait "$writer"  # the box\'s last lines are in the log before its exit status is'] : []),
+    ...(streams ? ['exec 6>&-; wait "$writer"  # the box\'s last lines are in the log before its exit status is'] : []),
     'echo "$status" >&4; exec 4>&-',
     ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');

@@ -6,6 +6,13 @@ import { parseRaw, parseStreams, tailChunks, type LogChunk } from '../../src/lif
 import { parseTail } from '../../src/commands/logs.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { buildBoxDescription } from '../../src/spec/run-flags.js';
+import { CLOCK_GETTIME, logWriterPerl } from '../../src/plan/log-writer.js';
+import { X86_64_SYSCALLS } from '../../src/seccomp/tables/x86_64.js';
+import { AARCH64_SYSCALLS } from '../../src/seccomp/tables/aarch64.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const text = (chunks: readonly LogChunk[]) => chunks.map((c) => `${c.stream}:${c.text.toString()}${c.ends ? '$' : ''}`);
 
@@ -52,12 +59,87 @@ test('a detached box without a terminal writes its streams through fifos; with o
   const supervisor = plain.scripts.find((s) => s.name === 'supervisor')!.text;
   assert.match(supervisor, /out=\/s\/stdout.fifo err=\/s\/stderr.fifo/);
   assert.match(supervisor, /"\$@" >"\$out" 2>"\$err" 4>&- &\nbox=\$!/, 'the box is the supervisor\'s first child');
-  assert.match(supervisor, /\nwait "\$writer"[^\n]*\necho "\$status" >&4/, 'its last lines are in before its status');
+  assert.match(supervisor, /\nexec 6>&-; wait "\$writer"[^\n]*\necho "\$status" >&4/, 'its last lines are in before its status');
+  assert.match(supervisor, /\nexec 6<>\/s\/box-end.fifo\n/, 'the supervisor holds its fifo until the box is gone');
   const tty = buildRunPlan(buildBoxDescription({ pid: true, tty: true }, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { ...detach, attachSocket: '/s/a.sock' } });
   const ttyLaunch = tty.steps.find((s) => s.kind === 'launch');
   assert.ok(ttyLaunch && ttyLaunch.kind === 'launch');
   assert.is(ttyLaunch.detach?.log, '/s/log');
   assert.not.match(tty.scripts.find((s) => s.name === 'supervisor')!.text, /fifo/);
+});
+
+test('the writer\'s clock_gettime numbers are the kernel\'s', () => {
+  assert.is(CLOCK_GETTIME.x64, X86_64_SYSCALLS.clock_gettime);
+  assert.is(CLOCK_GETTIME.arm64, AARCH64_SYSCALLS.clock_gettime);
+  assert.match(logWriterPerl('riscv64'), /sub now \{ \(time, 0\) \}/, 'no number: whole seconds');
+});
+
+/** The real writer on three fifos (perl-base is on every Debian), with the box's two held open by `box`. */
+function startWriter(program: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'nsbox-logw-0123456789ab-'));
+  const [out, err, end] = ['stdout.fifo', 'stderr.fifo', 'box-end.fifo'].map((n) => join(dir, n)) as [string, string, string];
+  assert.is(spawnSync('mkfifo', [out, err, end]).status, 0);
+  const log = openSync(join(dir, 'streams.log'), 'a');
+  const writer = spawn('perl', ['-e', program, out, err, end], { stdio: ['ignore', log, 'pipe'] });
+  closeSync(log);
+  let stderr = '';
+  writer.stderr!.on('data', (d) => (stderr += d));
+  const supervisor = openSync(end, 'r+'); // as the supervisor's exec 6<>
+  const box = [openSync(out, 'w'), openSync(err, 'w')] as const;
+  const ended = new Promise<number | null>((resolve) => writer.on('exit', (code) => resolve(code)));
+  return { dir, writer, supervisor, box, ended, stderr: () => stderr, log: () => readFileSync(join(dir, 'streams.log'), 'utf8') };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('the writer: records in order, a part of a line shown at once, and no module loaded', async () => {
+  const w = startWriter(`${logWriterPerl()}\nEND { print STDERR "modules: ", join(",", sort keys %INC), "\\n" }`);
+  try {
+    writeSync(w.box[0], 'hello\n');
+    await sleep(50);
+    writeSync(w.box[1], 'oops\nName? ');
+    await sleep(50);
+    writeSync(w.box[0], 'bye\n');
+    await sleep(50);
+    closeSync(w.box[0]);
+    closeSync(w.box[1]);
+    assert.is(await w.ended, 0, w.stderr());
+    const lines = w.log().trimEnd().split('\n');
+    assert.equal(lines.map((l) => l.replace(/^\S+ /, '')), ['stdout F hello', 'stderr F oops', 'stderr P Name? ', 'stdout F bye']);
+    for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /);
+    if (CLOCK_GETTIME[process.arch] !== undefined) assert.ok(lines.some((l) => !/\.000000000Z/.test(l)), 'sub-second times');
+    assert.match(w.stderr(), /^modules: \n$/m, 'no module: each costs memory in every box');
+  } finally {
+    closeSync(w.supervisor);
+    rmSync(w.dir, { recursive: true, force: true });
+  }
+});
+
+test('the writer sleeps while the box is idle, and ends once the supervisor\'s fifo does even if a leftover holds the box\'s', async () => {
+  const w = startWriter(logWriterPerl());
+  try {
+    writeSync(w.box[0], 'up\n');
+    await sleep(100);
+    if (process.arch === 'x64') {
+      // /proc/PID/syscall: the call it sleeps in and its arguments; select (23) or pselect6 (270), each with a NULL
+      // timeout (5th argument).
+      const [nr, , , , , timeout] = readFileSync(`/proc/${w.writer.pid}/syscall`, 'utf8').trim().split(' ');
+      assert.ok(nr === '23' || nr === '270', `asleep in select, not in syscall ${nr}`);
+      assert.is(timeout, '0x0', 'with no timeout: no wake-ups while the box is idle');
+    }
+    let done = false;
+    void w.ended.then(() => (done = true));
+    await sleep(300);
+    assert.not.ok(done, 'still running while the box is');
+    writeSync(w.box[1], 'last words\n');
+    closeSync(w.supervisor); // the box is gone; w.box stays open, as a leftover process would hold it
+    assert.is(await w.ended, 0, w.stderr());
+    assert.match(w.log(), / stderr F last words\n$/, 'what was left is copied first');
+  } finally {
+    closeSync(w.box[0]);
+    closeSync(w.box[1]);
+    rmSync(w.dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
