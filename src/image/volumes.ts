@@ -2,12 +2,13 @@
 // A box's container record (containers/<id>/config.json) lists the volumes it mounts; while that record exists
 // (the box is running, or stopped and not yet removed), `volume rm` refuses, as Docker does.
 
-import { readdir, readFile, rename, rm, mkdir, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { VOLUME_NAME } from '../rootfs/mount-flags.js';
 import { newTempName } from './staging.js';
 import { describeStore, ensureStoreRoot } from './store.js';
+import { removeTree } from '../host/remove-tree.js';
 
 /** ROOT/volumes */
 export function volumesDir(root: string): string {
@@ -74,7 +75,7 @@ export async function removeVolume(root: string, name: string): Promise<void> {
   await mkdir(store.tmp, { recursive: true, mode: 0o700 });
   const trash = join(store.tmp, newTempName(`volume-${name}`));
   await rename(volumePaths(root, name).dir, trash);
-  await rm(trash, { recursive: true, force: true });
+  removeTree(trash);
 }
 
 /** Ids of the containers (ROOT/containers/<id>/config.json) that mount the volume. */
