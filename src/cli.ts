@@ -155,7 +155,7 @@ function helpWidth(): number {
  * create takes run's flags and words, and records the box that `start` runs (detached, as docker create).
  */
 async function runBoxFast(argv: readonly string[], name: 'run' | 'sh' | 'create'): Promise<number> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }, { rewriteMountFlag }] = await Promise.all([
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }, { rewriteMountFlag }, { rewriteHostNamespaceFlags }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
@@ -163,8 +163,9 @@ async function runBoxFast(argv: readonly string[], name: 'run' | 'sh' | 'create'
     import('./commands/box-command.js'),
     import('./net/net-flag.js'),
     import('./spec/mount-flag.js'),
+    import('./spec/host-namespace-flag.js'),
   ]);
-  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteHostNamespaceFlags(rewriteUserFlag(argv.slice(1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   const parsed = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS, name) as Parameters<typeof runBox>[0];
   const args = name === 'create' ? await createOnly(parsed) : parsed;
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
@@ -189,15 +190,16 @@ async function createOnly<T extends Record<string, unknown>>(args: T): Promise<T
  * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
  */
 async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<string[]> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { rewriteNetFlag }, { rewriteMountFlag }] = await Promise.all([
+  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { rewriteNetFlag }, { rewriteMountFlag }, { rewriteHostNamespaceFlags }] = await Promise.all([
     import('./spec/user-flag.js'),
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
     import('./net/net-flag.js'),
     import('./spec/mount-flag.js'),
+    import('./spec/host-namespace-flag.js'),
   ]);
   const at = argv.indexOf(name);
-  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteUserFlag(argv.slice(at + 1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteHostNamespaceFlags(rewriteUserFlag(argv.slice(at + 1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
 }
 

@@ -32,6 +32,8 @@ export interface PrepareOptions {
 export function prepareNetwork(request: NetworkRequest, boxId: string, options: PrepareOptions): NetworkSetup {
   const stateDir = netStateDir(options.env);
   if (request.mode === 'none' || request.mode === 'host') {
+    // --add-host and --dns still give the box its own /etc/hosts and resolv.conf, made in STATE/net/boxes/<id>
+    if (!options.dryRun && (request.addHosts.length > 0 || request.dns.length > 0)) privateBoxesDir(netPaths(stateDir).boxes);
     return { request, stateDir, firewall: 'none', hostNameservers: [], reserved: false, network: undefined, lease: undefined, peers: [] };
   }
   const facts = options.facts ?? readHostNetFacts();

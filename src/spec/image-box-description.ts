@@ -76,6 +76,10 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
   const argv = imageArgv(input.config, input.command, input.source, entrypointFlag);
   const entrypoint = entrypointFlag === undefined ? [...(input.config.Entrypoint ?? [])] : entrypointFlag === '' ? [] : [entrypointFlag];
 
+  // Docker's --pid host / --ipc host / --uts host / --cgroupns host (src/spec/host-namespace-flag.ts): false here
+  for (const ns of ['pid', 'ipc', 'uts', 'cgroup'] as const) {
+    if (args[ns] === false) throw flagError(`--${ns === 'cgroup' ? 'cgroupns' : ns}`, 'host', `an image box always has its own ${ns} namespace (sharing the host's is not supported yet)`);
+  }
   for (const flag of ['map-root-user', 'map-current-user', 'map-auto', 'uid-map', 'gid-map', 'user'] as const) {
     if (args[flag] !== undefined && args[flag] !== false) throw flagError(`--${flag}`, args[flag], 'user namespaces are not supported for image boxes yet');
   }

@@ -90,6 +90,24 @@ test('unknown commands and flags, and the registry commands nsbox lacks: one lin
   assert.equal([A.boxes(), A.containers(), A.images()], [[], [], images], 'no box, container or image made');
 });
 
+test('docker run flags: --add-host and --dns without a network (a fresh state dir), --pid/--ipc/--uts host refused, --userns host accepted', () => {
+  assert.not.ok(existsSync(join(A.state, 'net', 'boxes')), 'precondition: no box has had network files in this state dir yet');
+  assert.match(ok(A.run(['run', '--rm', '--net', 'none', '--add-host', 'db:10.1.2.3', 'busybox', 'cat', '/etc/hosts']), 'run --add-host'), /^10\.1\.2\.3\tdb$/m);
+  assert.is(ok(A.run(['run', '--rm', '--net', 'none', '--dns', '9.9.9.9', 'busybox', 'cat', '/etc/resolv.conf']), 'run --dns'), 'nameserver 9.9.9.9\n');
+  assert.equal(readdirSync(join(A.state, 'net', 'boxes')), [], 'the boxes\' network files are gone with them');
+  for (const [flag, ns] of [['--pid', 'pid'], ['--ipc', 'ipc'], ['--uts', 'uts'], ['--cgroupns', 'cgroup']] as const) {
+    for (const args of [[flag, 'host'], [`${flag}=host`]]) {
+      assertUsageError(A.run(['run', '--rm', ...args, 'busybox', 'true']), new RegExp(`^nsbox: invalid ${flag} "host": an image box always has its own ${ns} namespace`, 'm'), args.join(' '));
+    }
+  }
+  assert.is(ok(A.run(['run', '--rm', '--userns', 'host', 'busybox', 'id', '-u']), '--userns host (docker: no remapping, nsbox\'s default)'), '0\n');
+  assert.is(ok(A.run(['run', '--rm', '--pid=private', 'busybox', 'sh', '-c', 'echo $$']), '--pid=private'), '1\n');
+  // A host-root box shares the host's PID namespace unless asked: --pid host says so explicitly.
+  const hostPid = Number(ok(A.run(['run', '--pid', 'host', '--', 'sh', '-c', 'echo $$']), 'host-root --pid host').trim());
+  assert.ok(hostPid > 1, `the host's PID namespace: ${hostPid}`);
+  assert.equal([A.boxes(), A.containers()], [[], []], 'nothing left');
+});
+
 test('save, load (-i, < FILE, a pipe), tag, history and image list: docker\'s top-level names for the image actions', () => {
   const archive = join(BASE, 'bb.tar');
   ok(A.run(['tag', 'busybox', 'bb:2']), 'tag');

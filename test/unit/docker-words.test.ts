@@ -8,6 +8,10 @@ import { formatPruned, humanSize } from '../../src/commands/prune-actions.js';
 import { pruneWarning } from '../../src/commands/prune.js';
 import { missingFeatureError } from '../../src/commands/no-registry.js';
 import { COMMANDS } from '../../src/cli.js';
+import { rewriteHostNamespaceFlags as rewriteNs } from '../../src/spec/host-namespace-flag.js';
+import { RUN_OPTIONS } from '../../src/spec/run-flags.js';
+
+const rewriteHostNamespaceFlags = (argv: readonly string[]) => rewriteNs(argv, RUN_OPTIONS);
 
 const known = (n: string) => Object.hasOwn(COMMANDS, n);
 
@@ -64,6 +68,17 @@ test('pull, push and build say what nsbox lacks and what to run instead', () => 
   assert.match(missingFeatureError('push', 'app:1').hint ?? '', /nsbox save app:1 -o app\.tar/);
   assert.is(missingFeatureError('build', undefined).message, 'cannot build: nsbox has no image builder');
   assert.is(pull.exitCode, 125);
+});
+
+test("docker's --pid/--ipc/--uts/--userns host and --cgroupns in nsbox's spelling; words after the flags untouched", () => {
+  assert.equal(rewriteHostNamespaceFlags(['--pid', 'host', 'busybox', 'ps']), ['--pid=false', 'busybox', 'ps']);
+  assert.equal(rewriteHostNamespaceFlags(['--ipc=host', '--uts', 'private', '-e', 'A=1', 'img']), ['--ipc=false', '--uts', '-e', 'A=1', 'img']);
+  assert.equal(rewriteHostNamespaceFlags(['-e', 'A=1', '--name', 'x', '--pid', 'host', 'img']), ['-e', 'A=1', '--name', 'x', '--pid=false', 'img']);
+  assert.equal(rewriteHostNamespaceFlags(['--userns=host', '--cgroupns', 'private', 'img']), ['--userns=false', '--cgroup', 'img']);
+  // a bare namespace flag stays unshare's boolean; the command's own words are never touched
+  assert.equal(rewriteHostNamespaceFlags(['--pid', '--', 'sh', '--pid', 'host']), ['--pid', '--', 'sh', '--pid', 'host']);
+  assert.equal(rewriteHostNamespaceFlags(['--pid', 'busybox', 'host']), ['--pid', 'busybox', 'host']);
+  assert.equal(rewriteHostNamespaceFlags(['img', '--pid', 'host']), ['img', '--pid', 'host']);
 });
 
 test.run();
