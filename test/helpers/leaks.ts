@@ -32,7 +32,7 @@ export interface SnapshotOptions {
 export function snapshot(options: SnapshotOptions = {}): Snapshot {
   const stateDirs = options.stateDirs ?? (process.env.NSBOX_STATE ? [process.env.NSBOX_STATE] : []);
   const cgroupParents = options.cgroupParents ?? (process.env.NSBOX_CGROUP_PARENT ? [process.env.NSBOX_CGROUP_PARENT] : []);
-  const pids = new Set([...descendantPids(process.pid), ...cgroupPids(cgroupParents), ...stateDirPids(stateDirs)]);
+  const pids = new Set([...descendantPids(process.pid), ...cgroupPids(cgroupParents), ...stateDirPids(stateDirs), ...stateDirNamers(stateDirs)]);
   pids.delete(process.pid);
   const processes = [...pids].flatMap((pid) => {
     const comm = commOf(pid);
@@ -182,6 +182,26 @@ function stateDirPids(dirs: readonly string[]): number[] {
       } catch {
         // a record being written or removed
       }
+    }
+  }
+  return found;
+}
+
+/**
+ * Processes that name a state dir (an argument in it, or NSBOX_STATE set to it): a box's supervisor (`nsbox
+ * box-exited --state DIR ...`, its log and reaper shells) outlives its record when it fails to end, and is then in
+ * no state dir, no cgroup of the box's and, reparented to init, no descendant of the test.
+ */
+function stateDirNamers(dirs: readonly string[]): number[] {
+  if (!dirs.length) return [];
+  const names = (text: string) => text.split('\0').some((arg) => dirs.some((dir) => arg === dir || arg.startsWith(`${dir}/`) || arg === `NSBOX_STATE=${dir}`));
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (names(readFileSync(`/proc/${entry}/cmdline`, 'utf8')) || names(readFileSync(`/proc/${entry}/environ`, 'utf8'))) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or a kernel thread
     }
   }
   return found;

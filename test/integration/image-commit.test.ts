@@ -21,6 +21,8 @@ const root = join(base, 'store');
 const containers = join(root, 'containers');
 const PARENT = `imgcommit-${process.pid}`;
 const ENV = { ...process.env, NSBOX_CGROUP_PARENT: `./${PARENT}`, NSBOX_STATE: join(base, 'state') };
+/** The leak audit's scope: this file's own state dir (its boxes' processes, supervisors included) and cgroup parent. */
+const OWN = { stateDirs: [ENV.NSBOX_STATE!], cgroupParents: [`./${PARENT}`] };
 const host = detectCgroupHost();
 const devicesCgroup = canUseDevicesCgroup(host);
 
@@ -42,7 +44,7 @@ function parentDirs(): string[] {
 async function assertClean(before: Snapshot, what: string): Promise<void> {
   let diff = '';
   for (let attempt = 0; attempt < 20; attempt++) {
-    const after = snapshot();
+    const after = snapshot(OWN);
     const ours = (list: readonly string[]) => list.filter((c) => c.includes(PARENT));
     diff = [
       ['mounts', before.mounts, after.mounts],
@@ -73,7 +75,7 @@ test.after(() => {
 });
 
 test('commit: a new file, a whiteout and an opaque dir land in one new layer on top of the shared base', async () => {
-  const before = snapshot();
+  const before = snapshot(OWN);
   const had = listContainers();
   ok(cli(['run', '--root', root, 'busybox', 'sh', '-c', CHANGES]), 'make changes');
   const made = listContainers().filter((c) => !had.includes(c));
@@ -115,7 +117,7 @@ test('commit: a new file, a whiteout and an opaque dir land in one new layer on 
 
 test('export: the merged view as a tar (new file in, deleted file out), nothing mounted afterwards', async () => {
   assert.ok(changed, 'the commit test made a container');
-  const before = snapshot();
+  const before = snapshot(OWN);
   const file = join(base, 'export.tar');
   ok(cli(['export', '--root', root, changed.slice(0, 12), '-o', file]), 'export -o');
   const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
@@ -141,7 +143,7 @@ test('export: the merged view as a tar (new file in, deleted file out), nothing 
 });
 
 test('commit refuses a running box (exit 125, one line), then works once it has stopped', async () => {
-  const before = snapshot();
+  const before = snapshot(OWN);
   const had = listContainers();
   const child = startNsbox(['run', '--root', root, 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo data > /running.txt; echo ready; while :; do sleep 0.1; done'], ENV);
   try {
@@ -165,7 +167,7 @@ test('commit refuses a running box (exit 125, one line), then works once it has 
 });
 
 test('block devices: mknod of one fails inside an image box (a char device still works); --explain says why', async () => {
-  const before = snapshot();
+  const before = snapshot(OWN);
   const out = ok(cli(['run', '--rm', '--root', root, 'busybox', 'sh', '-c', 'mknod /tmp/blk b 8 0 2>/dev/null && echo block-made || echo block-refused; grep CapBnd /proc/self/status']), 'mknod');
   assert.match(out, /^block-refused\n/);
   const capBnd = BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(out)![1]}`);

@@ -34,6 +34,8 @@ const STATE = join(BASE, 'state');
 const DATA = join(BASE, 'data');
 const PARENT = `ips-${process.pid}`;
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: `./${PARENT}`, NSBOX_IMAGE_NETWORK: 'none' };
+/** The leak audit's scope: this file's own state dir (its boxes' processes, supervisors included) and cgroup parent. */
+const OWN = { stateDirs: [STATE], cgroupParents: [`./${PARENT}`] };
 const NET = `ips${process.pid % 100000}`;
 const OCTET = 100 + (process.pid % 150);
 const SUBNET = `10.234.${OCTET}.0/24`;
@@ -56,14 +58,14 @@ test.before(() => {
   mkdirSync(DATA);
   ok(run(['image', 'import', '--from-host-busybox', 'busybox']), 'import busybox');
   ok(run(['network', 'create', NET, '--subnet', SUBNET]), 'network create');
-  before = snapshot();
+  before = snapshot(OWN);
 });
 
 test.after.each(async () => {
   if (skip) return;
   for (const id of psIds()) run(['rm', '-f', id]);
-  for (let i = 0; i < 50 && snapshot().processes.length !== before.processes.length; i++) await sleep(20);
-  const now = snapshot();
+  for (let i = 0; i < 50 && snapshot(OWN).processes.length !== before.processes.length; i++) await sleep(20);
+  const now = snapshot(OWN);
   assert.equal(now.mounts, before.mounts, 'no mount left on the host');
   assert.equal(now.processes, before.processes, 'no process left');
   assert.equal(psIds(), [], 'no box left');

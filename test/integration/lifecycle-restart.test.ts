@@ -25,6 +25,8 @@ const STORE = join(BASE, 'store');
 const STATE = join(BASE, 'state');
 const PARENT = `lr-${process.pid}`;
 const ENV: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: `./${PARENT}`, NSBOX_IMAGE_NETWORK: 'none' };
+/** The leak audit's scope: this file's own state dir (its boxes' processes, supervisors included) and cgroup parent. */
+const OWN = { stateDirs: [STATE], cgroupParents: [`./${PARENT}`] };
 const CONTROLLERS = ['pids', 'memory'].filter((c) => findHierarchy(host, c));
 
 const run = (args: readonly string[]): Result => nsbox(args, { env: ENV, timeoutMs: 60_000 });
@@ -62,14 +64,14 @@ test.before(() => {
 });
 test.before.each(() => {
   if (skip) return;
-  before = snapshot();
+  before = snapshot(OWN);
 });
 test.after.each(async () => {
   if (skip) return;
   for (const box of ps()) run(['rm', '-f', box.id]);
-  await until('the boxes\' processes to end', () => snapshot().processes.length === before.processes.length).catch(() => undefined);
+  await until('the boxes\' processes to end', () => snapshot(OWN).processes.length === before.processes.length).catch(() => undefined);
   assert.equal(residue(), NOTHING, 'nothing left behind');
-  const after = snapshot();
+  const after = snapshot(OWN);
   assert.equal(after.mounts, before.mounts, 'no mount left');
   assert.equal(after.processes, before.processes, 'no process left');
 });
@@ -142,7 +144,7 @@ test('-d whose set-up fails: 125, the foreground\'s one-line error, nothing left
   const missing = run(['run', '-d', 'busybox', 'no-such-command']);
   assert.is(missing.code, 127, missing.stderr);
   assert.equal(residue(), NOTHING);
-  assert.equal(snapshot().mounts, before.mounts);
+  assert.equal(snapshot(OWN).mounts, before.mounts);
 });
 
 test('-d --rm: the supervisor removes the box as soon as it exits (no gc)', async () => {
