@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   logs: () => import('./commands/logs.js'),
   attach: () => import('./commands/attach.js'),
   exec: () => import('./commands/exec.js'),
+  cp: () => import('./commands/cp.js'),
   start: () => import('./commands/start.js'),
   stop: () => import('./commands/stop.js'),
   restart: () => import('./commands/restart.js'),

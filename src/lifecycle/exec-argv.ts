@@ -88,14 +88,21 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
   };
   const final = withCommandCheck(buildFinalExecArgv(input), input, request);
   return [
-    ...DIE_WITH_NSBOX,
-    ...joinPrefix(request.cgroupJoinFiles),
-    t.unshare, '--mount', '--propagation', 'private', '--',
-    t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
-    '--target', String(facts.pid), '--all', '--',
+    ...enterImageBox(facts, request.cgroupJoinFiles, t),
     ...(request.ctty ? [...toolboxArgv(request.toolbox, 'setsid'), '--ctty', '--'] : []),
     ...final,
     ...request.command,
+  ];
+}
+
+/** The way into an image box that exec takes (1 and 2 above), up to the words that run inside it (nsbox cp's too). */
+export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string[], t: ImageExecRequest['tools']): string[] {
+  return [
+    ...DIE_WITH_NSBOX,
+    ...joinPrefix(cgroupJoinFiles),
+    t.unshare, '--mount', '--propagation', 'private', '--',
+    t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
+    '--target', String(facts.pid), '--all', '--',
   ];
 }
 /**

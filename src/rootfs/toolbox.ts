@@ -44,12 +44,13 @@ export interface Toolbox {
 /** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);
  * unshare gives the command a cgroup namespace once the box joined its cgroup (src/rootfs/cgroup-view.ts);
  * sh is the reaper that --init makes PID 1 once the box has dropped its privileges (it runs only builtins);
- * setsid: `nsbox exec -t` makes the command a session leader with the pty as its terminal, inside the box. */
-const TOOLS = ['setpriv', 'umount', 'env', 'unshare', 'sh', 'setsid'] as const;
+ * setsid: `nsbox exec -t` makes the command a session leader with the pty as its terminal, inside the box;
+ * tar: `nsbox cp` archives and extracts the box's files inside the box, so no box path is resolved on the host. */
+const TOOLS = ['setpriv', 'umount', 'env', 'unshare', 'sh', 'setsid', 'tar'] as const;
 /** Optional: perl loads the seccomp filter where setpriv cannot (src/seccomp/loader.ts). */
 const OPTIONAL_TOOLS = ['perl'] as const;
 /** Bumped when the cached toolbox's shape changes. */
-const CACHE_VERSION = 'v3';
+const CACHE_VERSION = 'v4';
 
 /** argv that runs toolbox tool `name` inside the box (after pivot_root). */
 export function toolboxArgv(toolbox: Toolbox, name: string): string[] {
