@@ -90,6 +90,7 @@ export async function filterArchive(input: Readable, options: FilterOptions): Pr
         }
         ({ to, sink } = options.decide(header));
         piped = pipeInto(pack, sink);
+        piped.catch(() => undefined); // awaited below; a failure before that is the one reported
       }
       const out = renameParts(parts, from, to);
       if (!out) throw refused(options.label, header.name, `not below ${JSON.stringify(`./${from}`)}`);
@@ -166,10 +167,14 @@ function copyEntry(pack: tarStream.Pack, header: tarStream.Header, data: Readabl
     data.on('error', reject);
     if (header.type !== 'file' || header.size === 0) {
       data.resume();
-      pack.entry(header, done);
+      // A file's entry without a buffer waits for its data: an empty one gets an empty buffer.
+      if (header.type === 'file') pack.entry(header, Buffer.alloc(0), done);
+      else pack.entry(header, done);
       return;
     }
-    data.pipe(pack.entry(header, done) as unknown as NodeJS.WritableStream);
+    const sink = pack.entry(header, done);
+    sink.on('error', reject); // a truncated member destroys it too
+    data.pipe(sink as unknown as NodeJS.WritableStream);
   });
 }
 

@@ -20,11 +20,13 @@ export const BOX_EXIT = { noDir: 3, noPath: 4, notDir: 5, cannotEnter: 6 } as co
 export const ARCHIVE_SCRIPT = [
   'd=$1 n=$2 follow=$3 contents=$4; shift 4',
   `cd -- "$d" 2>/dev/null || exit ${BOX_EXIT.noDir}`,
-  'if [ -z "$n" ]; then exec "$@" .; fi',
+  // The box's root: not the kernel's files at /proc and /sys (docker cp archives the root without them either).
+  'if [ -z "$n" ]; then exec "$@" --anchored \'--exclude=./proc/*\' \'--exclude=./sys/*\' .; fi',
   `[ -e "$n" ] || [ -L "$n" ] || exit ${BOX_EXIT.noPath}`,
   `if [ "$follow" = 1 ] && ! [ -e "$n" ]; then exit ${BOX_EXIT.noPath}; fi`,
   'if [ "$contents" = 1 ] || { [ "$follow" = 1 ] && [ -L "$n" ] && [ -d "$n" ]; }; then',
   `  cd -P -- "$n" 2>/dev/null || exit ${BOX_EXIT.notDir}`,
+  '  if [ "$PWD" = / ]; then exec "$@" --anchored \'--exclude=./proc/*\' \'--exclude=./sys/*\' .; fi',
   '  exec "$@" .',
   'fi',
   'if [ "$follow" = 1 ]; then exec "$@" --dereference "./$n"; fi',

@@ -41,13 +41,14 @@ export async function copyFromBox(run: CopyRun): Promise<number> {
   let hostSide: Started | undefined;
   let failure: unknown;
   let members = 0;
+  const skipped: string[] = [];
   try {
     const result = await filterArchive(boxSide.child.stdout!, {
       tops,
       hostile: true,
       keepSetId: spec.archive,
       label: `box ${run.label}`,
-      onSkip: (name, type) => process.stderr.write(`nsbox: skipped ${printable(name)}: a ${type.replace('-', ' ')} is not copied out of a box\n`),
+      onSkip: (name) => skipped.push(name),
       decide: (first) => {
         if (!spec.hostPath) return { to: src.contents || src.name === '' ? '' : src.name, sink: process.stdout };
         const landing = landOnHost(src, first.type === 'directory', spec.hostPath, hostDestKind(spec.hostPath.path));
@@ -66,12 +67,19 @@ export async function copyFromBox(run: CopyRun): Promise<number> {
   const host = await hostSide?.done;
   const boxError = boxExitError(box, spec, run.label);
   if (boxError) throw boxError;
+  if (skipped.length > 0) {
+    const more = skipped.length > 1 ? ` and ${skipped.length - 1} more` : '';
+    process.stderr.write(`nsbox: skipped ${printable(skipped[0]!)}${more}: device nodes and fifos are not copied out of a box\n`);
+  }
   if (failure) {
     if ((failure as NodeJS.ErrnoException).code === 'EPIPE') return 141; // the reader of stdout went away
     throw failure;
   }
-  if (box.code !== 0) throw new NsboxError(`cannot copy from box ${run.label}: its tar failed: ${printable(box.stderr) || `exit ${box.code ?? box.signal}`}`);
-  if (members === 0) throw new NsboxError(`cannot copy from box ${run.label}: its tar sent no archive`);
+  if (members === 0 || (box.code !== 0 && box.code !== 1)) {
+    throw new NsboxError(`cannot copy from box ${run.label}: ${box.code === 0 ? 'its tar sent no archive' : `its tar failed: ${printable(box.stderr) || `exit ${box.code ?? box.signal}`}`}`);
+  }
+  // tar's 1: a file changed while it was read (a running box's log); the archive is complete, as with tar itself.
+  if (box.code === 1) process.stderr.write(`nsbox: warning: box ${run.label}: ${printable(box.stderr) || 'tar exited 1'}\n`);
   if (host && host.code !== 0) throw new NsboxError(`cannot copy to ${spec.hostPath!.given}: tar: ${printable(host.stderr) || `exit ${host.code ?? host.signal}`}`);
   return 0;
 }
@@ -164,7 +172,7 @@ function boxExitError(box: Finished, spec: CopySpec, label: string): NsboxError 
   if (spec.direction === 'from-box') {
     if (box.code === BOX_EXIT.noDir) return new NsboxError(`no such directory in box ${label}: ${path.dir}`);
     if (box.code === BOX_EXIT.noPath) return new NsboxError(`no such file or directory in box ${label}: ${path.given}`);
-    if (box.code === BOX_EXIT.notDir) return new NsboxError(`cannot copy ${where}: not a directory`);
+    if (box.code === BOX_EXIT.notDir) return new NsboxError(`cannot copy the contents of ${where}: it is not a directory`);
     return undefined;
   }
   if (box.code === BOX_EXIT.noDir) return new NsboxError(`cannot copy to ${where}: no such directory in the box: ${path.dir}`);
