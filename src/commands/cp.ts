@@ -11,6 +11,7 @@ import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js
 import { isFrozen } from '../lifecycle/freeze-box.js';
 import { acquireLock } from '../state/lock.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
+import { selfJoinFile } from '../cgroup/self-join.js';
 import { HOST_PATH } from '../host/host-env.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { buildCopySpec } from '../copy/cp-spec.js';
@@ -68,7 +69,7 @@ export const command: NsboxCommand<CpArgs> = {
       if (!record.toolbox.files.some((f) => f.name === 'tar')) {
         throw new NsboxError(`cannot ${verb} box ${label}: it was started by an older nsbox (no tar in its toolbox); restart it`);
       }
-      input = { facts: readInitFacts(record.init.pid), toolbox: record.toolbox, procsFiles: (record.cgroup?.dirs ?? []).map((d) => `${d}/cgroup.procs`), tools };
+      input = { facts: readInitFacts(record.init.pid), toolbox: record.toolbox, cgroupJoinFiles: (record.cgroup?.dirs ?? []).map((d) => selfJoinFile(d, record.cgroup!.version)), tools };
     } catch (error) {
       lock.release();
       throw error;

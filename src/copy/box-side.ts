@@ -62,7 +62,8 @@ export type BoxDestKind = 'dir' | 'file' | 'missing';
 export interface BoxSideInput {
   readonly facts: InitFacts;
   readonly toolbox: Toolbox;
-  readonly procsFiles: readonly string[];
+  /** The files of the box's cgroups a self-move writes 0 into (selfJoinFile), as exec's. */
+  readonly cgroupJoinFiles: readonly string[];
   readonly tools: ImageExecRequest['tools'];
 }
 
@@ -101,5 +102,5 @@ function boxCommand(input: BoxSideInput, script: readonly string[]): string[] {
     ...(input.toolbox.seccomp ? { seccomp: input.toolbox.seccomp } : {}),
     pdeathsig: true,
   };
-  return [...enterImageBox(input.facts, input.procsFiles, input.tools), ...buildFinalExecArgv(final), ...toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), '-c', ...script];
+  return [...enterImageBox(input.facts, input.cgroupJoinFiles, input.tools), ...buildFinalExecArgv(final), ...toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), '-c', ...script];
 }

@@ -69,7 +69,7 @@ test('landing in the box: docker cp\'s rules; a tar on stdin goes into a directo
 
 test('box side: exec\'s entry (read-only nsenter, no --root), the box\'s bounding set, a fixed environment, the toolbox\'s sh and tar', () => {
   const facts = { pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true };
-  const input = { facts, toolbox: TOOLBOX, procsFiles: ['/cg/cgroup.procs'], tools: TOOLS };
+  const input = { facts, toolbox: TOOLBOX, cgroupJoinFiles: ['/cg/cgroup.procs'], tools: TOOLS };
   const argv = buildArchiveArgv(input, readCopyPath('/data', 'box'), false);
   const nsenter = argv.indexOf('/usr/bin/nsenter');
   assert.equal(argv.slice(nsenter, nsenter + 5), ['/usr/bin/nsenter', '--target', '9', '--all', '--']);
