@@ -36,7 +36,7 @@ export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> 
   const found: Omit<UpperEntry, 'opaque' | 'xattrs'>[] = [];
   const visit = (fd: number, rel: string): void => {
     const at = `/proc/self/fd/${fd}`;
-    for (const name of readdirSync(at).sort()) {
+    for (const name of readdirSync(at, { encoding: 'buffer' }).map(utf8Name).sort()) {
       const path = rel === '' ? name : `${rel}/${name}`;
       let info: Stats;
       let linkTarget: string | undefined;
@@ -99,12 +99,19 @@ export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> 
   }));
 }
 
+/** A name as node reads it (UTF-8); one that is not would be looked up as another name (and skipped as gone). */
+function utf8Name(raw: Buffer): string {
+  const name = raw.toString('utf8');
+  if (!Buffer.from(name, 'utf8').equals(raw)) throw new NsboxError(`cannot read ${JSON.stringify(raw.toString('latin1'))} in the upper layer: its name is not valid UTF-8`);
+  return name;
+}
+
 /** Arguments per getfattr run: well below ARG_MAX with the environment. */
 const ARGV_BYTES = 96 * 1024;
 
 /**
  * The xattrs of the entries (relative to dir) as getfattr's dump: the paths given, never a walk of its own (-R
- * would list whatever a swapped link led to). An entry gone meanwhile is no error.
+ * would list whatever a swapped link led to). An entry gone (or swapped: an xattr listed then not there) meanwhile is no error.
  */
 async function dumpXattrs(dir: string, paths: readonly string[]): Promise<string> {
   const getfattr = requireTool('getfattr');
@@ -124,7 +131,7 @@ async function dumpXattrs(dir: string, paths: readonly string[]): Promise<string
 function runGetfattr(getfattr: string, args: readonly string[], dir: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(getfattr, [...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const complaints = String(stderr).split('\n').filter((line) => line !== '' && !/: No such file or directory$/.test(line));
+      const complaints = String(stderr).split('\n').filter((line) => line !== '' && !/: (No such file or directory|No such attribute)$/.test(line));
       if (error && (complaints.length > 0 || (error as { code?: unknown }).code !== 1)) {
         reject(new NsboxError(`cannot read the extended attributes of ${dir}: getfattr: ${complaints[0] ?? error.message}`));
       } else {

@@ -111,8 +111,11 @@ test('diff of a running box that swaps a directory for a link to a host director
     assert.is(d.code, 0, `diff #${i} failed while the box changed its files: ${d.stderr}`);
     const listed = hostNames.filter((name) => d.stdout.split('\n').some((line) => line.endsWith(`/${name}`)));
     assert.equal(listed, [], `diff #${i} listed the host's ${victim.dir} as the box's: ${d.stdout}`);
-    assert.match(d.stdout, /^A \/d$/m);
   }
+  // A listing made while names are renamed may miss one (readdir's rule), so only most of them must show the box's.
+  assert.ok(seen.filter((out) => /^A \/d$/m.test(out)).length >= 20, `diff lists the box's own directory: ${seen.slice(0, 3).join('|')}`);
+  // Stopped first: the store is searched for the marker, and the box's swapping would race that search too.
+  assert.is(run(['stop', '-t', '0', 'dswap']).code, 0);
   await assertVictimIntact(victim, before, seen.join(''), [join(store, 'containers')], 'diff under a swap');
   assert.is(run(['rm', '-f', 'dswap']).code, 0);
 });
