@@ -17,6 +17,7 @@ import { findTool, requireTool } from '../host/tools.js';
 import { buildCopySpec } from '../copy/cp-spec.js';
 import type { BoxSideInput } from '../copy/box-side.js';
 import { copyFromBox, copyToBox, readInitFacts } from '../copy/run-copy.js';
+import { explainCopy } from '../copy/explain-copy.js';
 
 interface CpArgs {
   src: string;
@@ -24,6 +25,8 @@ interface CpArgs {
   archive: boolean;
   followLink: boolean;
   quiet: boolean;
+  explain: boolean;
+  dryRun: boolean;
   state: string | undefined;
 }
 
@@ -37,14 +40,19 @@ export const command: NsboxCommand<CpArgs> = {
       .option('archive', { alias: 'a', type: 'boolean', default: false, describe: 'keep uid/gid (and setuid/setgid bits) from the source' })
       .option('follow-link', { alias: 'L', type: 'boolean', default: false, describe: 'copy what a symlink SRC points to, not the link' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'accepted for docker cp (nsbox cp prints nothing on success)' })
+      .option('explain', { type: 'boolean', default: false, describe: 'print the copy as a sh script on stderr, then run it' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the copy as a sh script on stdout and stop' })
       .options(STATE_OPTION)
       .example('nsbox cp web:/etc/nginx/nginx.conf .', 'a file out of the box')
       .example('nsbox cp ./site/. web:/usr/share/nginx/html', 'a directory\'s contents into the box')
       .example('nsbox cp web:/var/log - | tar -t', 'a tar stream of the box\'s directory') as unknown as Argv<CpArgs>,
   async handler(args) {
     const spec = buildCopySpec(String(args.src), String(args.dest), { archive: args.archive, followLink: args.followLink });
-    if (spec.direction === 'from-box' && !spec.hostPath && process.stdout.isTTY) {
+    if (spec.direction === 'from-box' && !spec.hostPath && process.stdout.isTTY && !args.dryRun) {
       throw new NsboxError('refusing to write a tar archive to a terminal', { hint: 'redirect stdout, or give a host path' });
+    }
+    if (spec.direction === 'to-box' && !spec.hostPath && process.stdin.isTTY && !args.dryRun) {
+      throw new NsboxError('refusing to read a tar archive from a terminal', { hint: 'pipe one in: tar -cf - DIR | nsbox cp - BOX:DEST' });
     }
     const tool = (name: string): string => requireTool(name, (n) => findTool(n, HOST_PATH));
     const tools = { nsenter: realpathSync(tool('nsenter')), unshare: tool('unshare'), mount: tool('mount'), sh: tool('sh') };
@@ -73,6 +81,15 @@ export const command: NsboxCommand<CpArgs> = {
     } catch (error) {
       lock.release();
       throw error;
+    }
+    if (args.dryRun || args.explain) {
+      const script = explainCopy(spec, input, hostTar);
+      if (args.dryRun) {
+        lock.release();
+        process.stdout.write(script);
+        return 0;
+      }
+      process.stderr.write(script);
     }
     const run = { spec, input, hostTar, label, answered: () => lock.release() };
     try {

@@ -50,6 +50,7 @@ export async function copyFromBox(run: CopyRun): Promise<number> {
       label: `box ${run.label}`,
       onSkip: (name) => skipped.push(name),
       decide: (first) => {
+        if (src.trailingSlash && first.type !== 'directory') throw new NsboxError(`cannot copy ${run.label}:${src.given}: not a directory`);
         if (!spec.hostPath) return { to: src.contents || src.name === '' ? '' : src.name, sink: process.stdout };
         const landing = landOnHost(src, first.type === 'directory', spec.hostPath, hostDestKind(spec.hostPath.path));
         hostSide = start(hostExtractArgv(run.hostTar, landing.dir, spec.archive), ['pipe', 'ignore', 'pipe']);
@@ -145,6 +146,7 @@ function readHostSource(spec: CopySpec): { readonly dir: string; readonly name: 
   } catch {
     throw new NsboxError(`cannot copy ${path.given}: no such file or directory`);
   }
+  if (path.trailingSlash && !isDir && !path.contents) throw new NsboxError(`cannot copy ${path.given}: not a directory`);
   if (path.contents && !isDir) throw new NsboxError(`cannot copy the contents of ${path.given}: it is not a directory`);
   const real = spec.followLink ? realpathSync(path.path) : path.path;
   if (path.contents || real === '/') return { dir: real, name: '', isDir };
@@ -237,7 +239,8 @@ function firstLine(stream: Readable): Promise<string | undefined> {
  * box's tar), and terminal control sequences must not reach the caller's terminal.
  */
 export function printable(text: string): string {
-  const line = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join('; ');
+  // The toolbox's tar names itself by its path in the box.
+  const line = text.replaceAll('/dev/.nsbox/tar:', 'tar:').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join('; ');
   // eslint-disable-next-line no-control-regex
   return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 400);
 }

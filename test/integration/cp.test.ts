@@ -73,6 +73,12 @@ test('box -> host: docker cp\'s rules (into a dir, a new name, SRC/., a file, a 
   assert.is(tar.status, 0, String(tar.stderr));
   const listing = spawnSync('tar', ['-tvf', '-'], { input: tar.stdout, encoding: 'utf8' });
   assert.match(listing.stdout, /\.\/sub\/a\n/);
+  // --dry-run: the script, nothing copied.
+  const dry = run(['cp', '--dry-run', 'cpa:/data/sub/a', join(out, 'dry')]);
+  assert.is(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /--all -- \/dev\/\.nsbox\/ld-linux[^\n]* \/dev\/\.nsbox\/setpriv /);
+  assert.match(dry.stdout, /nsbox-cp \/data\/sub a 0 0 [^\n]*\/dev\/\.nsbox\/tar --create --file=- --numeric-owner \|\n/);
+  assert.not.ok(existsSync(join(out, 'dry')));
   // One-line errors, exit 125, nothing created.
   const errors: [string[], string][] = [
     [['cp', 'cpa:/nope', out], 'nsbox: no such file or directory in box cpa: /nope\n'],
@@ -80,6 +86,7 @@ test('box -> host: docker cp\'s rules (into a dir, a new name, SRC/., a file, a 
     [['cp', 'cpa:/data', join(out, 'missing/x')], `nsbox: cannot copy to ${join(out, 'missing/x')}: no such directory: ${join(out, 'missing')}\n`],
     [['cp', 'cpa:/data', join(out, 'old')], `nsbox: cannot copy a directory to a file: ${join(out, 'old')} is not a directory\n`],
     [['cp', 'cpa:/data/t/.', out], 'nsbox: cannot copy the contents of cpa:/data/t/.: it is not a directory\n'],
+    [['cp', 'cpa:/data/t/', out], 'nsbox: cannot copy cpa:/data/t/: not a directory\n'],
     [['cp', 'nobox:/x', out], 'nsbox: no such box: nobox\n'],
     [['cp', 'a', 'b'], 'nsbox: cannot copy: neither "a" nor "b" names a box (BOX:PATH): nsbox cp [-aL] BOX:SRC DEST|-  or  nsbox cp [-aL] SRC|- BOX:DEST\n'],
     [['cp', 'cpa:/a', 'cpa:/b'], 'nsbox: cannot copy between two boxes (cpa and cpa): copy through the host, or pipe one cp into another with -\n'],
@@ -120,6 +127,7 @@ test('host -> box: docker cp\'s rules, -a, a tar on stdin, and a stopped box ref
     [['cp', src, 'cpa:/nope/x'], 'nsbox: cannot copy to cpa:/nope/x: no such directory in the box: /nope\n'],
     [['cp', join(src, 'index.html'), 'cpa:/newdir/'], 'nsbox: cannot copy to cpa:/newdir/: no such directory in the box\n'],
     [['cp', join(base, 'absent'), 'cpa:/tmp'], `nsbox: cannot copy ${join(base, 'absent')}: no such file or directory\n`],
+    [['cp', `${join(src, 'index.html')}/`, 'cpa:/tmp'], `nsbox: cannot copy ${join(src, 'index.html')}/: not a directory\n`],
     [['cp', '-', 'cpa:/etc/hostname2'], 'nsbox: cannot extract into cpa:/etc/hostname2: not a directory (a tar from stdin goes into a directory)\n'],
   ];
   for (const [args, message] of errors) {

@@ -10,6 +10,7 @@ import { hostExtractArgv, landInBox, landOnHost } from '../../src/copy/cp-rules.
 import { ARCHIVE_SCRIPT, EXTRACT_SCRIPT, buildArchiveArgv, buildExtractArgv } from '../../src/copy/box-side.js';
 import { filterArchive } from '../../src/copy/archive-filter.js';
 import { printable } from '../../src/copy/run-copy.js';
+import { explainCopy } from '../../src/copy/explain-copy.js';
 
 const FULL = '000001ffffffffff';
 const TOOLBOX = { loader: 'ld-linux-x86-64.so.2', files: [], shell: 'dash' };
@@ -85,6 +86,16 @@ test('box side: exec\'s entry (read-only nsenter, no --root), the box\'s boundin
   assert.equal(extract.slice(extract.indexOf(EXTRACT_SCRIPT)), [EXTRACT_SCRIPT, 'nsbox-cp', '/srv/x', '/srv', ...LD, '/dev/.nsbox/tar', '--extract', '--file=-', '--numeric-owner', '--no-overwrite-dir', '--no-same-owner']);
   assert.ok(buildExtractArgv(input, readCopyPath('/srv', 'box'), true).includes('--same-owner'));
   assert.equal(hostExtractArgv('/bin/tar', '/h', false), ['/bin/tar', '--extract', '--file=-', '--numeric-owner', '--no-overwrite-dir', '--no-same-owner', '-C', '/h']);
+});
+
+test('--explain: the box side exactly as run, then the filter and the host\'s tar', () => {
+  const input = { facts: { pid: 9, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false }, toolbox: TOOLBOX, cgroupJoinFiles: [], tools: TOOLS };
+  const script = explainCopy(buildCopySpec('web:/etc/passwd', '/h/p', {}), input, '/usr/bin/tar');
+  assert.ok(script.startsWith('# nsbox cp: web:/etc/passwd -> /h/p\n'));
+  assert.match(script, /nsbox-cp \/etc passwd 0 0 .*--numeric-owner \|\n# nsbox checks/);
+  assert.match(script, /\n\/usr\/bin\/tar --extract --file=- --numeric-owner --no-overwrite-dir --no-same-owner -C \/h\/p  # or -C \/h:/);
+  const into = explainCopy(buildCopySpec('/h/site/.', 'web:/srv', {}), input, '/usr/bin/tar');
+  assert.match(into, /\n\/usr\/bin\/tar --create --file=- --numeric-owner -C \/h\/site \. \|\n/);
 });
 
 test('printable: a box\'s message reaches the terminal without control sequences', () => {
