@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { NsboxError } from '../errors.js';
 import { describeStore, openStore, layerFsDir } from '../image/store.js';
-import { formatImageRef, parseImageRef } from '../image/reference.js';
+import { formatImageRef, parseImageRef, type ImageRef } from '../image/reference.js';
 import { listImageRecords, readImageRecord, writeImageRecord, type ImageRecord } from '../image/records.js';
 import { findContainersUsingImage } from '../image/in-use.js';
 import { importFromPath, importImage } from '../image/import-image.js';
@@ -74,11 +74,21 @@ export async function runRemove(root: string, names: readonly string[]): Promise
   const store = describeStore(root);
   const refs = names.map((n) => parseImageRef(n));
   for (const ref of refs) {
+    await refuseIfCreatedBoxUses(ref, (await readImageRecord(store, ref)).id);
     const deleted = await removeImage(store, ref);
     process.stdout.write(`removed ${formatImageRef(ref)}\n`);
     for (const digest of deleted) process.stdout.write(`deleted layer ${digest}\n`);
   }
   return 0;
+}
+
+/** A created box (no container directory yet, which removeImage reads) would fail at its start without its image. */
+async function refuseIfCreatedBoxUses(ref: ImageRef, id: string): Promise<void> {
+  const [{ boxesUsingImage }, { describeState, resolveStateRoot }] = await Promise.all([import('../lifecycle/boxes-using.js'), import('../state/paths.js')]);
+  const users = boxesUsingImage(describeState(resolveStateRoot(undefined)), formatImageRef(ref), id).filter((r) => r.phase !== 'started');
+  if (users.length === 0) return;
+  const names = users.map((r) => r.name ?? r.id.slice(0, 12));
+  throw new NsboxError(`cannot remove image ${formatImageRef(ref)}: in use by box${names.length > 1 ? 'es' : ''} ${names.join(', ')}`, { hint: `remove ${names.length > 1 ? 'them' : 'it'} first: nsbox rm ${names.join(' ')}` });
 }
 
 /** `image tag SOURCE TARGET`: a second name for the same layers and config (TARGET is replaced if it exists). */

@@ -23,6 +23,8 @@ export const command: NsboxCommand<RmArgs> = {
     y
       .positional('boxes', { type: 'string', array: true })
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running box, then remove it' })
+      // docker rm -v: its anonymous volumes; nsbox boxes have none (named volumes stay, as in docker), so -fv works as typed
+      .option('volumes', { alias: 'v', type: 'boolean', default: false, describe: 'as docker rm -v (nsbox boxes have no anonymous volumes; named ones stay)' })
       .options(STATE_OPTION) as unknown as Argv<RmArgs>,
   async handler(args) {
     const state = openStateFromArgs(args);

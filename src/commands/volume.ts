@@ -59,7 +59,11 @@ export const command: NsboxCommand<VolumeArgs> = {
         // `volume rm -f NAME` (docker's force): -f took NAME as its --format value
         const targets = args.format ? [args.format, ...names] : names;
         if (targets.length === 0) throw new NsboxError('usage: nsbox volume rm NAME...');
+        const [{ boxesUsingVolume }, { describeState, resolveStateRoot }] = await Promise.all([import('../lifecycle/boxes-using.js'), import('../state/paths.js')]);
         for (const name of targets) {
+          // a created box has no container directory yet (what removeVolume reads): its record names the volume
+          const users = boxesUsingVolume(describeState(resolveStateRoot(undefined)), name).filter((r) => r.phase !== 'started').map((r) => r.name ?? r.id.slice(0, 12));
+          if (users.length > 0) throw new NsboxError(`cannot remove volume ${name}: in use by box ${users.join(', ')}`, { hint: `remove the box first: nsbox rm ${users.join(' ')}` });
           await removeVolume(root, name);
           process.stdout.write(`${name}\n`);
         }

@@ -155,6 +155,35 @@ test('container X is the top-level X: run, ls, inspect, logs, exec, stop, rm', (
   assert.equal(A.boxes(), [], 'removed');
 });
 
+test('logs --since/--until (a time, Unix seconds, a duration back); rm -fv; rmi and volume rm refuse while a created box needs them', async () => {
+  ok(A.run(['run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'echo early; sleep 3; echo late; sleep 100']), 'run -d');
+  await new Promise((r) => setTimeout(r, 4500));
+  const stamped = ok(A.run(['logs', '-t', 'talker']), 'logs -t').trim().split('\n');
+  assert.is(stamped.length, 2, stamped.join('|'));
+  const lateAt = stamped[1]!.split(' ')[0]!;
+  // A duration back from now to the middle of the 3 s between the lines (nsbox's own start-up shifts it a little).
+  const middle = (Date.parse(stamped[0]!.split(' ')[0]!) + Date.parse(lateAt)) / 2;
+  const back = () => `${((Date.now() - middle) / 1000).toFixed(3)}s`;
+  assert.is(ok(A.run(['logs', '--since', back(), 'talker']), 'since a duration'), 'late\n');
+  assert.is(ok(A.run(['logs', '--until', back(), 'talker']), 'until a duration'), 'early\n');
+  assert.is(ok(A.run(['logs', '--since', lateAt, 'talker']), 'since the late line\'s own time (inclusive)'), 'late\n');
+  assert.is(ok(A.run(['logs', '--until', lateAt, 'talker']), 'until it (exclusive)'), 'early\n');
+  assert.is(ok(A.run(['logs', '--since', '0', 'talker']), 'since the epoch'), 'early\nlate\n');
+  assert.is(ok(A.run(['logs', '-f', '--until', '1s', 'talker'], ), '-f --until in the past returns at once'), 'early\nlate\n');
+  assertUsageError(A.run(['logs', '--since', 'yesterday', 'talker']), /^nsbox: invalid --since "yesterday": expected a time/m, 'a bad --since');
+  ok(A.run(['rm', '-fv', 'talker']), 'rm -fv');
+  // A created box has no container directory yet: its record alone says it needs the image and the volume.
+  ok(A.run(['tag', 'busybox', 'needed:1']), 'tag');
+  ok(A.run(['volume', 'create', 'needed']), 'volume create');
+  ok(A.run(['create', '--name', 'later', '-v', 'needed:/data', 'needed:1', 'true']), 'create');
+  assertUsageError(A.run(['rmi', 'needed:1']), /^nsbox: cannot remove image needed:1: in use by box later$/m, 'rmi');
+  assertUsageError(A.run(['volume', 'rm', 'needed']), /^nsbox: cannot remove volume needed: in use by box later$/m, 'volume rm');
+  assert.is(ok(A.run(['start', '-a', 'later']), 'the created box still starts'), '');
+  ok(A.run(['rm', 'later']), 'rm');
+  ok(A.run(['rmi', 'needed:1']), 'rmi once the box is gone');
+  ok(A.run(['volume', 'rm', 'needed']), 'volume rm once the box is gone');
+});
+
 test('container prune: stopped and created boxes go (ids, reclaimed space), a running one stays; no answer, nothing goes; the other state dir untouched', () => {
   ok(A.run(['run', '--name', 'done', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1000', 'count=50']), 'run to exit');
   ok(A.run(['create', '--name', 'made', 'busybox', 'true']), 'create');

@@ -10,6 +10,7 @@ import { missingFeatureError } from '../../src/commands/no-registry.js';
 import { COMMANDS } from '../../src/cli.js';
 import { rewriteHostNamespaceFlags as rewriteNs } from '../../src/spec/host-namespace-flag.js';
 import { RUN_OPTIONS } from '../../src/spec/run-flags.js';
+import { parseLogTime } from '../../src/lifecycle/log-time.js';
 
 const rewriteHostNamespaceFlags = (argv: readonly string[]) => rewriteNs(argv, RUN_OPTIONS);
 
@@ -79,6 +80,21 @@ test("docker's --pid/--ipc/--uts/--userns host and --cgroupns in nsbox's spellin
   assert.equal(rewriteHostNamespaceFlags(['--pid', '--', 'sh', '--pid', 'host']), ['--pid', '--', 'sh', '--pid', 'host']);
   assert.equal(rewriteHostNamespaceFlags(['--pid', 'busybox', 'host']), ['--pid', 'busybox', 'host']);
   assert.equal(rewriteHostNamespaceFlags(['img', '--pid', 'host']), ['img', '--pid', 'host']);
+});
+
+test('logs --since/--until: RFC 3339 times and dates, Unix seconds, Go durations back from now; anything else refused', () => {
+  const now = Date.parse('2026-12-02T10:00:00Z');
+  assert.is(parseLogTime('--since', '2026-12-02T09:00:00Z', now), Date.parse('2026-12-02T09:00:00Z'));
+  assert.is(parseLogTime('--since', '2026-12-02T09:00:00.123456789Z', now), Date.parse('2026-12-02T09:00:00.123Z'));
+  assert.is(parseLogTime('--since', '2026-12-01', now), Date.parse('2026-12-01'));
+  assert.is(parseLogTime('--since', '1764669600', now), 1764669600_000);
+  assert.is(parseLogTime('--since', '1764669600.5', now), 1764669600_500);
+  assert.is(parseLogTime('--since', '10m', now), now - 600_000);
+  assert.is(parseLogTime('--until', '1h30m', now), now - 5_400_000);
+  assert.is(parseLogTime('--until', '1.5s', now), now - 1500);
+  for (const bad of ['yesterday', '10x', '', '-5m', '12:00']) {
+    assert.throws(() => parseLogTime('--since', bad, now), (e: Error) => e.message.startsWith(`invalid --since ${JSON.stringify(bad)}`), bad);
+  }
 });
 
 test.run();
