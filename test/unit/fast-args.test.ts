@@ -99,7 +99,7 @@ test('a flag the command lacks is found (yargs first trips on the operand it too
   const stop = (await COMMANDS.stop!()).command;
   assert.is(findUnknownFlag(logs, ['-z', 'web']), '-z');
   assert.is(findUnknownFlag(logs, ['-fz', 'web']), '-z', 'a letter in a group');
-  assert.is(findUnknownFlag(logs, ['--since', 'web']), '--since');
+  assert.is(findUnknownFlag(logs, ['--details', 'web']), '--details');
   assert.is(findUnknownFlag(logs, ['-f', '-t', '--tail=3', '-n', '2', '--no-follow', '--timestamps', '--state', '/s', 'web']), undefined, 'every flag known, negations and aliases too');
   assert.is(findUnknownFlag(stop, ['--time', '3', 'web', '--', '-x']), undefined, 'nothing after --');
   assert.is(findUnknownFlag(stop, ['-t', '-1', 'web']), undefined, 'a negative number is a value');
