@@ -31,6 +31,25 @@ function changedMeanwhile(error: unknown): boolean {
   return CHANGED.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
+/**
+ * lstat, and readlink for a link. A name swapped between the two (a link when lstat looked, a directory when readlink
+ * did: renameat2 RENAME_EXCHANGE leaves the name there all along) is looked at again, so the entry is still listed, as
+ * what it is now; a name gone is undefined.
+ */
+function statEntry(path: string): { info: Stats; linkTarget?: string } | undefined {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const info = lstatSync(path);
+      return info.isSymbolicLink() ? { info, linkTarget: readlinkSync(path) } : { info };
+    } catch (error) {
+      if (!changedMeanwhile(error) || (error as NodeJS.ErrnoException).code === 'ENOENT' || attempt >= 8) {
+        if (changedMeanwhile(error)) return undefined;
+        throw error;
+      }
+    }
+  }
+}
+
 /** Every entry below dir (not dir itself), parents before children, names sorted (the same tree, the same tar). */
 export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> {
   const found: Omit<UpperEntry, 'opaque' | 'xattrs'>[] = [];
@@ -38,15 +57,9 @@ export async function walkUpperDir(dir: string): Promise<readonly UpperEntry[]> 
     const at = `/proc/self/fd/${fd}`;
     for (const name of readdirSync(at, { encoding: 'buffer' }).map(utf8Name).sort()) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      let info: Stats;
-      let linkTarget: string | undefined;
-      try {
-        info = lstatSync(`${at}/${name}`);
-        if (info.isSymbolicLink()) linkTarget = readlinkSync(`${at}/${name}`);
-      } catch (error) {
-        if (changedMeanwhile(error)) continue;
-        throw error;
-      }
+      const seen = statEntry(`${at}/${name}`);
+      if (seen === undefined) continue;
+      const { info, linkTarget } = seen;
       const kind = kindOf(info);
       found.push({
         path,

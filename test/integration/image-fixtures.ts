@@ -174,7 +174,11 @@ export async function findFilesWithContent(root: string, needle: Buffer): Promis
   const walk = async (dir: string): Promise<void> => {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const path = join(dir, name);
-      const info = await lstat(path);
+      const info = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined; // gone meanwhile (a box still running changes its files)
+        throw error;
+      });
+      if (info === undefined) continue;
       if (info.isDirectory()) await walk(path);
       else if (info.isFile() && info.size === needle.length && (await readFile(path)).equals(needle)) found.push(path);
     }
