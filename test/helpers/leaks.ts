@@ -1,5 +1,5 @@
-// Leak auditor for integration tests: what nsbox may create (mounts, cgroups, links, processes, temp and state
-// dirs) is snapshotted before a test and must be the same after it.
+// Leak auditor for integration tests: what nsbox may create (mounts, cgroups, links, processes, the state dirs'
+// per-box entries) is snapshotted before a test and must be the same after it.
 
 import { readFileSync, readdirSync, existsSync, lstatSync, rmdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,8 @@ export interface Snapshot {
   readonly processes: readonly string[];
   /** What is at each watched path (the target of an escape attempt): type, inode, mtime, entries. */
   readonly watched: readonly string[];
+  /** What lies in the state dirs' per-box places (boxes/, names/, tmp/, net/boxes/): a record or its trash left. */
+  readonly state: readonly string[];
   readonly options: SnapshotOptions;
 }
 
@@ -47,6 +49,7 @@ export function snapshot(options: SnapshotOptions = {}): Snapshot {
     links: links().filter((name) => !isForeignLink(name, options.bridges ?? [], hostCgroups, ownDirs)),
     processes: processes.sort(),
     watched: (options.watch ?? []).map(describePath),
+    state: stateEntries(stateDirs),
     options,
   };
 }
@@ -56,9 +59,10 @@ export async function assertNoLeaks(before: Snapshot, what = 'test'): Promise<vo
   let diff = '';
   for (let attempt = 0; attempt < 20; attempt++) {
     const after = snapshot(before.options);
-    diff = (['mounts', 'cgroups', 'links', 'processes', 'watched'] as const)
-      // A mount that went away is no leak: another suite on this host unmounting its own must not fail this one.
-      .map((key) => describe(key, before[key], after[key], key !== 'mounts'))
+    diff = (['mounts', 'cgroups', 'links', 'processes', 'watched', 'state'] as const)
+      // A mount that went away is no leak: another suite on this host unmounting its own must not fail this one;
+      // nor is a box record the test removed.
+      .map((key) => describe(key, before[key], after[key], key !== 'mounts' && key !== 'state'))
       .filter(Boolean)
       .join('; ');
     if (!diff) return;
@@ -205,6 +209,17 @@ function stateDirNamers(dirs: readonly string[]): number[] {
     }
   }
   return found;
+}
+
+/** The entries of each state dir's per-box places, as paths. */
+function stateEntries(dirs: readonly string[]): string[] {
+  return dirs.flatMap((dir) => ['boxes', 'names', 'tmp', join('net', 'boxes')].flatMap((place) => {
+    try {
+      return readdirSync(join(dir, place)).map((name) => join(dir, place, name));
+    } catch {
+      return []; // not made (yet)
+    }
+  })).sort();
 }
 
 /** A watched path as one line: missing, or its type, inode, mtime and (for a directory) its entries. */

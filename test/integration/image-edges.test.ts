@@ -52,7 +52,10 @@ test('a store path with "," ":" and "=" runs (overlay options escaped); one that
     assert.ok(id, `${name}: the container is kept (no --rm)`);
     assert.is(readFileSync(join(odd, 'containers', id!, 'upper', 'new'), 'utf8'), 'pwned\n', `${name}: the write is in the container's own upper layer`);
     assert.fixture(await victimState(), victimBefore, `${name}: the victim is unchanged`);
-    rmSync(join(odd, 'containers', id!), { recursive: true });
+    // nsbox rm, not a removal by hand: the box's record in the state dir goes too (the leak audit counts it).
+    const removed = nsbox(['rm', id!], { env: { ...env, NSBOX_ROOT: odd }, timeoutMs: 60_000 });
+    assert.is(removed.code, 0, removed.stderr);
+    assert.equal(containersOf(odd), [], `${name}: rm removed the container dir`);
     await assertNoLeaks(before, name);
   }
 });
