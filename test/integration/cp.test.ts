@@ -1,6 +1,6 @@
 // Integration (root): `nsbox cp` on real boxes, as docker cp: its directory/file rules both ways, -a, -L, - as a tar
-// stream, its one-line errors; and a hostile box (its root plants symlinks to host paths; an archive it could send)
-// against host-side victims: hashed before and after, a host-only marker never read.
+// stream, its one-line errors; and a hostile box (its root plants symlinks to host paths, and rewrites the archive its
+// tar sends through ptrace) against host-side victims: hashed before and after, a host-only marker never read.
 
 import * as assert from 'uvu/assert';
 import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { nsbox, isRoot, ok, NSBOX, type Result } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
-import { assertVictimIntact, fingerprint, makeVictim } from './containment-fixtures.js';
+import { assertVictimIntact, compile, fingerprint, hasGcc, makeVictim } from './containment-fixtures.js';
 import { packTar } from './image-fixtures.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
@@ -31,7 +31,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) run(['rm', '-f', 'cpa', 'cpevil', 'cpstopped']);
+  if (!skipReason) run(['rm', '-f', 'cpa', 'cpevil', 'cpstopped', 'cpinject']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -228,6 +228,129 @@ test('a hostile box\'s archive (links then members through them, hardlinks to ho
     assert.match(refusal, /^cannot copy from box evil: refusing archive member /, `${what}: refused`);
     await assertVictimIntact(victim, fp, '', [dest], what);
   }
+});
+
+/**
+ * The box's root rewrites its copy's archive: it watches the toolbox's tar being opened (inotify), attaches to it with
+ * ptrace before it wrote a byte (/proc/PID/io), writes an archive of its own to the tar's stdout (a write(2) run in the
+ * tar), and kills it. Log in the box: "landed" per copy it rewrote. (Opening the tar's /proc/PID/fd/1 fails: the
+ * stream is a socket.)
+ */
+const INJECTOR = `#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static int find_tar(void) {
+  DIR *d = opendir("/proc"); struct dirent *e; int found = 0;
+  while (d && (e = readdir(d))) {
+    int pid = atoi(e->d_name); if (pid <= 1 || pid == getpid()) continue;
+    char path[64], buf[512] = {0}; snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    int fd = open(path, O_RDONLY); if (fd < 0) continue; int n = read(fd, buf, sizeof buf - 1); close(fd);
+    for (int i = 0; i < n; i++) if (buf[i] == 0) buf[i] = ' ';
+    if (strstr(buf, "/dev/.nsbox/tar --create")) { found = pid; break; }
+  }
+  if (d) closedir(d);
+  return found;
+}
+static long written(int pid) {
+  char path[64], buf[1024] = {0}; snprintf(path, sizeof path, "/proc/%d/io", pid);
+  int fd = open(path, O_RDONLY); if (fd < 0) return -1; read(fd, buf, sizeof buf - 1); close(fd);
+  char *w = strstr(buf, "wchar:"); return w ? atol(w + 6) : -1;
+}
+/* A writable mapping (for the archive) and the address of a syscall instruction (0f 05) in an executable one. */
+static int layout(int pid, unsigned long *rw, unsigned long *sc) {
+  char path[64]; snprintf(path, sizeof path, "/proc/%d/maps", pid);
+  FILE *m = fopen(path, "r"); if (!m) return -1;
+  snprintf(path, sizeof path, "/proc/%d/mem", pid); int mem = open(path, O_RDONLY);
+  char line[512]; *rw = 0; *sc = 0;
+  while (fgets(line, sizeof line, m)) {
+    unsigned long a, b; char perms[8]; if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) != 3) continue;
+    if (!*rw && perms[0] == 'r' && perms[1] == 'w' && strstr(line, "[stack]")) *rw = a;
+    if (!*sc && perms[2] == 'x' && !strstr(line, "[vsyscall]")) {
+      static unsigned char text[1 << 20]; long n = pread(mem, text, b - a < sizeof text ? b - a : sizeof text, a);
+      for (long i = 0; i + 1 < n; i++) if (text[i] == 0x0f && text[i + 1] == 0x05) { *sc = a + i; break; }
+    }
+  }
+  fclose(m); close(mem);
+  return *rw && *sc ? 0 : -1;
+}
+int main(int argc, char **argv) {
+  int in = inotify_init(); inotify_add_watch(in, "/dev/.nsbox/tar", IN_OPEN);
+  char ev[4096];
+  static unsigned char archive[1 << 16]; int fd = open(argv[1], O_RDONLY); int len = read(fd, archive, sizeof archive); close(fd);
+  for (;;) {
+    if (read(in, ev, sizeof ev) <= 0) return 1;
+    int pid = 0;
+    for (int i = 0; i < 20000 && !(pid = find_tar()); i++) ;
+    FILE *log = fopen("/injector.log", "a");
+    if (!pid) { fprintf(log, "nopid\\n"); fclose(log); continue; }
+    if (ptrace(PTRACE_SEIZE, pid, 0, 0) || ptrace(PTRACE_INTERRUPT, pid, 0, 0)) { fprintf(log, "seize %m\\n"); fclose(log); continue; }
+    int st; waitpid(pid, &st, __WALL);
+    long w = written(pid);
+    unsigned long rw, sc;
+    if (w != 0 || layout(pid, &rw, &sc)) { fprintf(log, "missed %ld\\n", w); fclose(log); kill(pid, SIGKILL); waitpid(pid, &st, __WALL); continue; }
+    for (int i = 0; i < len; i += 8) ptrace(PTRACE_POKEDATA, pid, rw + i, *(long *)(archive + i));
+    struct user_regs_struct r; ptrace(PTRACE_GETREGS, pid, 0, &r);
+    int sent = 0;
+    while (sent < len) {
+      r.orig_rax = -1; r.rax = 1; r.rdi = 1; r.rsi = rw + sent; r.rdx = len - sent; r.rip = sc;
+      ptrace(PTRACE_SETREGS, pid, 0, &r);
+      ptrace(PTRACE_SINGLESTEP, pid, 0, 0); waitpid(pid, &st, __WALL);
+      ptrace(PTRACE_GETREGS, pid, 0, &r);
+      if ((long)r.rax <= 0) break;
+      sent += r.rax;
+    }
+    kill(pid, SIGKILL); waitpid(pid, &st, __WALL);
+    fprintf(log, sent == len ? "landed\\n" : "short %d\\n", sent); fclose(log);
+  }
+}
+`;
+
+test('a hostile box rewrites the archive its tar sends (x -> host dir, then x/file): refused, the host directory unchanged', async () => {
+  assert.ok(hasGcc, 'needs gcc for the injector probe');
+  const victim = makeVictim(join(base, 'v3'));
+  const probeDir = join(base, 'probe');
+  mkdirSync(probeDir);
+  compile(INJECTOR, join(probeDir, 'injector'), ['-static']);
+  writeFileSync(join(probeDir, 'evil.tar'), await packTar([
+    { name: './data/', type: 'directory' },
+    { name: './data/x', type: 'symlink', linkname: victim.dir },
+    { name: './data/x/file', content: 'pwned by the box\n' },
+    { name: './data/x/host-only-marker', content: 'pwned\n' },
+  ]));
+  const before = snapshot({ stateDirs: [state], watch: [victim.dir] });
+  const fp = fingerprint(victim);
+  ok(run(['run', '-d', '--name', 'cpinject', 'busybox', 'sh', '-c', 'until [ -x /injector ]; do sleep 0.05; done; exec /injector /evil.tar']), 'run');
+  ok(run(['cp', join(probeDir, 'evil.tar'), 'cpinject:/evil.tar']), 'cp the archive in');
+  // Renamed into place once complete: PID 1 execs it as soon as it is there.
+  ok(run(['cp', join(probeDir, 'injector'), 'cpinject:/injector.part']), 'cp the injector in');
+  // A big directory: the box's tar reads all of it before its first write.
+  inBox('cpinject', 'mv /injector.part /injector && mkdir /data && i=0; while [ $i -lt 20000 ]; do : > /data/f$i; i=$((i+1)); done');
+  const out = join(base, 'inject-out');
+  mkdirSync(out);
+  const outputs: string[] = [];
+  let landed: Result | undefined;
+  let log = '';
+  for (let attempt = 0; attempt < 5 && !landed; attempt++) {
+    const r = run(['cp', 'cpinject:/data', out]);
+    outputs.push(r.stdout, r.stderr);
+    log = inBox('cpinject', 'cat /injector.log; rm -f /injector.log');
+    if (log === 'landed\n') landed = r;
+    rmSync(join(out, 'data'), { recursive: true, force: true });
+  }
+  assert.ok(landed, `the box rewrote one of 5 copies: injector: ${log}, cp: ${outputs.join(' | ')}`);
+  assert.is(landed!.code, 125);
+  assert.match(landed!.stderr, /^nsbox: cannot copy from box cpinject: refusing archive member "\.\/data\/x\/file": its parent "data\/x" is a symlink member\n/);
+  await assertVictimIntact(victim, fp, outputs.join('\n'), [out], 'cp of a rewritten archive');
+  ok(run(['rm', '-f', 'cpinject']), 'rm');
+  await assertNoLeaks(before, 'cp rewritten archive');
 });
 
 test.run();
