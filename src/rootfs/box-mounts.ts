@@ -68,7 +68,13 @@ export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, ro
     facts.console
       ? { source: '/dev/pts', target: `${root}/dev/pts`, type: 'none', options: 'bind', why: 'The devpts instance of the box\'s own that its reaper made for -t: the command\'s pty is in it, the host\'s are not.' }
       : { source: 'devpts', target: `${root}/dev/pts`, type: 'devpts', options: BOX_DEVPTS_OPTIONS, why: 'A devpts instance of the box\'s own: its ptys are not the host\'s.' },
-    { source: 'shm', target: `${root}/dev/shm`, type: 'tmpfs', options: 'nosuid,nodev,noexec,mode=1777,size=65536k', why: 'POSIX shared memory, 64 MB like Docker.' },
+    {
+      source: 'shm',
+      target: `${root}/dev/shm`,
+      type: 'tmpfs',
+      options: `nosuid,nodev,noexec,mode=1777,size=${spec.shmSize ?? '65536k'}`,
+      why: spec.shmSize === undefined ? 'POSIX shared memory, 64 MB like Docker.' : 'POSIX shared memory, of the size --shm-size asked.',
+    },
     { source: 'mqueue', target: `${root}/dev/mqueue`, type: 'mqueue', options: 'nosuid,nodev,noexec', why: 'POSIX message queues of the box\'s ipc namespace.' },
   );
   const covered = new Set(spec.mounts.map((m) => m.target.join('/')));

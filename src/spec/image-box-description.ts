@@ -1,5 +1,7 @@
 // ImageBoxDescription: a box with its own root file system (an image's layers or a --rootfs directory), validated.
 
+import { parseSize } from '../cgroup/size.js';
+import { checkPullFlags } from './docker-pull-flags.js';
 import { posix } from 'node:path';
 import { NsboxError, flagError } from '../errors.js';
 import type { ImageConfig } from '../image/records.js';
@@ -41,6 +43,8 @@ export interface ImageBoxDescription {
   readonly user: string | undefined;
   /** The entrypoint part of the command (--entrypoint, else the image's): the record keeps it for inspect. */
   readonly entrypoint: readonly string[];
+  /** --shm-size in bytes (undefined: Docker's 64 MB). */
+  readonly shmSize?: number;
 }
 
 /** Docker's namespaces for a box with an image: everything except user and time (flags may add those). */
@@ -80,6 +84,7 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
   for (const ns of ['pid', 'ipc', 'uts', 'cgroup'] as const) {
     if (args[ns] === false) throw flagError(`--${ns === 'cgroup' ? 'cgroupns' : ns}`, 'host', `an image box always has its own ${ns} namespace (sharing the host's is not supported yet)`);
   }
+  checkPullFlags(args.pull, args.platform);
   for (const flag of ['map-root-user', 'map-current-user', 'map-auto', 'uid-map', 'gid-map', 'user'] as const) {
     if (args[flag] !== undefined && args[flag] !== false) throw flagError(`--${flag}`, args[flag], 'user namespaces are not supported for image boxes yet');
   }
@@ -113,7 +118,16 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
     blockDevices,
     user: user === '' ? undefined : user,
     entrypoint,
+    ...shmSizeOf(args['shm-size']),
   };
+}
+
+/** --shm-size as tmpfs wants it (bytes); "0" means the default, as in Docker. */
+function shmSizeOf(value: unknown): { shmSize?: number } {
+  if (value === undefined) return {};
+  const size = parseSize(String(value));
+  if (!size.ok) throw flagError('--shm-size', value, size.reason);
+  return size.bytes === 0n ? {} : { shmSize: Number(size.bytes) };
 }
 
 /**

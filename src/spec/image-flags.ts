@@ -12,6 +12,11 @@ export const IMAGE_OPTIONS: Readonly<Record<string, Options>> = {
   'cap-drop': { type: 'string', array: true, group: GROUP, describe: 'drop a capability from the set (CHOWN, ALL, ...)' },
   privileged: { type: 'boolean', group: GROUP, describe: 'every capability, no masked or read-only /proc paths, /sys writable, no seccomp' },
   'security-opt': { type: 'string', array: true, group: GROUP, describe: 'seccomp=unconfined or seccomp=PROFILE.json (Docker\'s format); default: Docker\'s profile' },
+  'shm-size': { type: 'string', group: GROUP, describe: 'size of the box\'s /dev/shm (default 64m, as in Docker)' },
+  // Docker's image-fetching flags, as copied command lines carry them: nsbox never pulls (see docker-pull-flags.ts)
+  pull: { type: 'string', group: GROUP, describe: 'missing or never: nsbox uses only the images in its store (always is refused: no registry client)' },
+  platform: { type: 'string', group: GROUP, describe: "this host's platform only (linux/amd64 here on x86-64); another is refused" },
+  quiet: { alias: 'q', type: 'boolean', group: GROUP, describe: 'as docker run -q (no pull output): nsbox never pulls' },
   entrypoint: { type: 'string', group: GROUP, describe: 'replace the image\'s Entrypoint (and its Cmd); "" clears it' },
   rootfs: { type: 'string', group: GROUP, describe: 'run on a root file system directory instead of an image (never modified)' },
   root: { type: 'string', group: GROUP, describe: 'image store directory (default $NSBOX_ROOT, else /var/lib/nsbox)' },

@@ -90,7 +90,7 @@ test('unknown commands and flags, and the registry commands nsbox lacks: one lin
   assert.equal([A.boxes(), A.containers(), A.images()], [[], [], images], 'no box, container or image made');
 });
 
-test('docker run flags: --add-host and --dns without a network (a fresh state dir), --pid/--ipc/--uts host refused, --userns host accepted', () => {
+test('docker run flags: --add-host and --dns without a network (a fresh state dir), --pid/--ipc/--uts host refused, --userns host accepted, --shm-size, --pull, --platform, -q', () => {
   assert.not.ok(existsSync(join(A.state, 'net', 'boxes')), 'precondition: no box has had network files in this state dir yet');
   assert.match(ok(A.run(['run', '--rm', '--net', 'none', '--add-host', 'db:10.1.2.3', 'busybox', 'cat', '/etc/hosts']), 'run --add-host'), /^10\.1\.2\.3\tdb$/m);
   assert.is(ok(A.run(['run', '--rm', '--net', 'none', '--dns', '9.9.9.9', 'busybox', 'cat', '/etc/resolv.conf']), 'run --dns'), 'nameserver 9.9.9.9\n');
@@ -105,6 +105,19 @@ test('docker run flags: --add-host and --dns without a network (a fresh state di
   // A host-root box shares the host's PID namespace unless asked: --pid host says so explicitly.
   const hostPid = Number(ok(A.run(['run', '--pid', 'host', '--', 'sh', '-c', 'echo $$']), 'host-root --pid host').trim());
   assert.ok(hostPid > 1, `the host's PID namespace: ${hostPid}`);
+  // --shm-size: the box's /dev/shm, seen in its own mount table; Docker's 64 MB without it (and with 0).
+  const shm = (args: string[]) => ok(A.run(['run', '--rm', ...args, 'busybox', 'sh', '-c', 'grep " /dev/shm " /proc/self/mounts']), args.join(' '));
+  assert.match(shm(['--shm-size', '1m']), /size=1024k/);
+  assert.match(shm(['--shm-size=256m']), /size=262144k/);
+  assert.match(shm([]), /size=65536k/);
+  assert.match(shm(['--shm-size', '0']), /size=65536k/);
+  assertUsageError(A.run(['run', '--rm', '--shm-size', 'lots', 'busybox', 'true']), /^nsbox: invalid --shm-size "lots"/m, 'a bad --shm-size');
+  // Docker's fetching flags from a copied command line: what means "use the local image" runs, the rest is refused.
+  const host = `linux/${({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch}`;
+  assert.is(ok(A.run(['run', '--rm', '--pull', 'never', '--platform', host, '-q', 'busybox', 'echo', 'ran']), 'pull never, platform, -q'), 'ran\n');
+  assert.is(ok(A.run(['run', '--rm', '--pull=missing', 'busybox', 'echo', 'ran']), 'pull missing'), 'ran\n');
+  assertUsageError(A.run(['run', '--rm', '--pull', 'always', 'busybox', 'true']), /^nsbox: invalid --pull "always": nsbox has no registry client/m, 'pull always');
+  assertUsageError(A.run(['run', '--rm', '--platform', 'linux/s390x', 'busybox', 'true']), /^nsbox: invalid --platform "linux\/s390x": nsbox runs images for this host only/m, 'another platform');
   assert.equal([A.boxes(), A.containers()], [[], []], 'nothing left');
 });
 

@@ -23,7 +23,7 @@ test('unknown flags and missing values are one-line errors', () => {
     [['-x'], /^unknown flag -x for nsbox run$/],
     [['--hostname'], /^flag --hostname of nsbox run needs a value$/],
     [['--uts=maybe'], /Not a boolean/],
-    [['-iq'], /^unknown flag -iq for nsbox run$/],
+    [['-iZ'], /^unknown flag -iZ for nsbox run$/],
   ] as const) {
     try {
       parseFlags(argv, RUN_OPTIONS);
