@@ -92,6 +92,7 @@ test('logs --since/--until: RFC 3339 times and dates, Unix seconds, Go durations
   assert.is(parseLogTime('--since', '10m', now), now - 600_000);
   assert.is(parseLogTime('--until', '1h30m', now), now - 5_400_000);
   assert.is(parseLogTime('--until', '1.5s', now), now - 1500);
+  assert.is(parseLogTime('--since', '1500\u00b5s', now), now - 1.5, 'Go\'s micro sign (kept out of the ASCII-only bundle as an escape)');
   for (const bad of ['yesterday', '10x', '', '-5m', '12:00']) {
     assert.throws(() => parseLogTime('--since', bad, now), (e: Error) => e.message.startsWith(`invalid --since ${JSON.stringify(bad)}`), bad);
   }
