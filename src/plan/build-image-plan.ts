@@ -22,6 +22,7 @@ import { splitStreams, streamFifosStep, buildDetachedReaperScript, buildReaperSc
 import { buildTtyReaperScript, ownDevptsStep } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
+import { ulimitSteps } from './rlimit-step.js';
 import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
@@ -190,6 +191,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     checkShared: true,
     why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
   });
+  steps.push(...ulimitSteps(box));
   if (net) steps.push(...net.steps);
   const enter = net ? enterBoxStep(net.inBox) : undefined;
   if (enter) steps.push(enter);

@@ -10,6 +10,7 @@ import { buildTtyReaperScript } from '../tty/tty-reaper-script.js';
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
+import { ulimitSteps } from './rlimit-step.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
 const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
@@ -98,6 +99,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
     checkShared: true,
     why: 'Wait until the namespaces exist, and check from /proc that each one asked for is new and every other one is shared.',
   });
+  steps.push(...ulimitSteps(spec));
   if (explicitMap) steps.push({ kind: 'kill', pid: 'holder', why: 'The box now holds the user namespace; the holder can go.' });
   const net = spec.network ? planNetwork(spec.network, spec.id, { bindFiles: true }) : undefined;
   if (net) steps.push(...net.steps);

@@ -3,6 +3,7 @@
 
 import type { Step } from '../plan/types.js';
 import type { OciProcess } from '../oci/container.js';
+import { rlimitStep } from '../plan/rlimit-step.js';
 import { renderStep } from './render-plan.js';
 
 /**
@@ -13,8 +14,7 @@ import { renderStep } from './render-plan.js';
  */
 export function processLimitSteps(p: OciProcess, rlimits = true): Step[] {
   const steps: Step[] = [];
-  const limits = p.rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`);
-  if (rlimits && limits.length > 0) steps.push({ kind: 'exec', argv: ['prlimit', '--pid', '{box}', ...limits], why: 'process.rlimits, on the init from the host (it waits at its gate; the process inherits them).' });
+  if (rlimits && p.rlimits.length > 0) steps.push(rlimitStep(p.rlimits, 'process.rlimits, on the init from the host (it waits at its gate; the process inherits them).'));
   if (p.oomScoreAdj !== undefined) steps.push({ kind: 'write-file', path: '/proc/{box}/oom_score_adj', content: String(p.oomScoreAdj), why: 'process.oomScoreAdj, from the host (a lower score needs the host\'s CAP_SYS_RESOURCE).' });
   return steps;
 }

@@ -41,6 +41,8 @@ export interface ProcessDescription {
   readonly tty: boolean;
   /** -i (Docker's OpenStdin): a detached box's stdin stays open for `nsbox attach` (without it, /dev/null). */
   readonly openStdin?: boolean;
+  /** --ulimit: set from the host on the box's first process before its gate opens; absent or empty: nsbox's own. */
+  readonly rlimits?: readonly import('../oci/container.js').OciRlimit[];
 }
 
 export interface BoxDescription {

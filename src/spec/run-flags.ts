@@ -12,6 +12,7 @@ import { parseIdMap } from './id-map.js';
 import { buildEnv } from './env.js';
 import { validateHostname } from './hostname.js';
 import { parseRunAs } from './run-as.js';
+import { parseUlimits } from './ulimit-flag.js';
 import { NET_OPTIONS, networkRequestFromFlags, prepareBoxNetwork } from '../net/flags.js';
 
 const NS_GROUP = 'Namespaces (each one asked for is new; every other one is shared with the host):';
@@ -42,6 +43,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   workdir: { alias: 'w', type: 'string', group: PROC_GROUP, describe: 'working directory inside' },
   interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'keep stdin open: in the foreground it always is (a pipe without -t); -d -i: nsbox attach writes to it' },
   tty: { alias: 't', type: 'boolean', group: PROC_GROUP, describe: 'a pty of the box\'s own for the command, relayed to your terminal (TERM=xterm unless given)' },
+  ulimit: { type: 'string', array: true, group: PROC_GROUP, describe: 'NAME=SOFT[:HARD] resource limit of the command (nofile, nproc, core, memlock, stack, cpu, fsize...; -1 is unlimited), repeatable' },
   'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as, looked up in the box\'s /etc/passwd and /etc/group (image boxes) or the host\'s. --user VALUE means the same when a value follows; a bare --user (or --userns) is the user namespace' },
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it (--explain=steps: the short numbered list)' },
   'explain-steps': { type: 'boolean', hidden: true, describe: 'set by --explain=steps' },
@@ -79,6 +81,7 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
 
   const workdir = typeof args.workdir === 'string' ? args.workdir : undefined;
   if (workdir !== undefined && !workdir.startsWith('/')) throw flagError('--workdir', workdir, 'must be an absolute path');
+  const rlimits = parseUlimits(stringList(args.ulimit));
   const id = randomId();
   const netRequest = networkRequestFromFlags(args, wanted, hostname, options.exposedPorts);
   const tty = args.tty === true || options.interactive;
@@ -101,6 +104,7 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
       interactive: options.interactive,
       tty,
       ...(args.interactive === true ? { openStdin: true } : {}),
+      ...(rlimits.length > 0 ? { rlimits } : {}),
     },
     cgroup: cgroupRequestFromFlags(args),
     // Last: it takes an address lease, so every other flag must have been checked first.

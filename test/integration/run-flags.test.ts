@@ -1,0 +1,115 @@
+// Integration (root): docker run's process flags on real boxes, checked from the host. --ulimit: the limits in
+// /proc/<pid of the box's command>/limits (an image box and a host-root box, detached and in the foreground, with
+// and without a user namespace) and `ulimit` inside; bad values: one line, exit 125, nothing made; a limit the kernel
+// refuses (nofile above fs.nr_open) rolls the box back. Every test ends with the leak audit.
+
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nsbox, isRoot, ok, type Result } from '../helpers/nsbox.js';
+import { assertNoLeaks, removeCgroupParents, snapshot, type Snapshot } from '../helpers/leaks.js';
+import { gatedTest } from '../helpers/suite.js';
+
+const test = gatedTest(!isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined);
+const BASE = mkdtempSync(join(tmpdir(), 'nsbox-runflags-'));
+const PARENT = `./runflags-${process.pid}`;
+const STORE = join(BASE, 'store');
+const STATE = join(BASE, 'state');
+const env = { ...process.env, NSBOX_ROOT: STORE, NSBOX_STATE: STATE, NSBOX_CGROUP_PARENT: PARENT, NSBOX_IMAGE_NETWORK: 'none' };
+const run = (args: readonly string[]): Result => nsbox(args, { env, timeoutMs: 60_000 });
+const list = (...parts: string[]): string[] => (existsSync(join(...parts)) ? readdirSync(join(...parts)).sort() : []);
+
+let before: Snapshot;
+test.before(() => {
+  ok(run(['image', 'import', '--from-host-busybox', 'busybox']), 'import busybox');
+});
+test.before.each(() => {
+  before = snapshot({ stateDirs: [STATE], cgroupParents: [PARENT] });
+});
+test.after.each(async () => {
+  for (const id of run(['ps', '-aq']).stdout.split('\n').filter(Boolean)) run(['rm', '-f', id]);
+  assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], 'no state or container directory left');
+  await assertNoLeaks(before, 'run flags');
+});
+test.after(() => {
+  removeCgroupParents([PARENT]);
+  rmSync(BASE, { recursive: true, force: true });
+});
+
+/** One row of /proc/PID/limits, read from the host: [soft, hard] as the kernel prints them. */
+function limitOf(pid: number, row: string): [string, string] {
+  const text = readFileSync(`/proc/${pid}/limits`, 'utf8');
+  const m = new RegExp(`^${row}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(text);
+  assert.ok(m, `no "${row}" row in /proc/${pid}/limits:\n${text}`);
+  return [m![1]!, m![2]!];
+}
+
+/** The detached box's command, from the host: its pid (State.Pid) after checking that it is that command. */
+function commandPid(name: string, program: string): number {
+  const pid = Number(run(['inspect', '-f', '{{.State.Pid}}', name]).stdout.trim());
+  assert.ok(pid > 0, `${name}: State.Pid`);
+  assert.is(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0], program, `${name}: State.Pid is the box's command`);
+  return pid;
+}
+
+const ownLimits = (): [string, string] => limitOf(process.pid, 'Max open files');
+
+test('--ulimit on an image box: /proc/PID/limits of its command from the host, ulimit inside; the host keeps its own', () => {
+  const mine = ownLimits();
+  assert.not.equal(mine, ['123', '456'], 'the test\'s own limit differs from the one asked for');
+  ok(run(['run', '-d', '--name', 'lim', '--ulimit', 'nofile=123:456', '--ulimit', 'core=-1', '--ulimit', 'nproc=300:400', 'busybox', 'sleep', '1000']), 'run -d --ulimit');
+  const pid = commandPid('lim', 'sleep');
+  assert.equal(limitOf(pid, 'Max open files'), ['123', '456']);
+  assert.equal(limitOf(pid, 'Max core file size'), ['unlimited', 'unlimited']);
+  assert.equal(limitOf(pid, 'Max processes'), ['300', '400']);
+  assert.equal(ownLimits(), mine, 'nsbox\'s caller keeps its limits');
+  ok(run(['rm', '-f', 'lim']), 'rm');
+  const inside = ok(run(['run', '--rm', '--ulimit', 'nofile=77:88', '--ulimit', 'stack=16777216', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -s; grep "open files" /proc/self/limits']), 'run --rm --ulimit');
+  assert.match(inside, /^77\n88\n16384\nMax open files\s+77\s+88\s+files/, `ulimit inside: ${inside}`);
+  // Without the flag the box keeps the limits it inherits (no step, no change).
+  const plain = ok(run(['run', '--rm', 'busybox', 'sh', '-c', 'ulimit -n']), 'run without --ulimit').trim();
+  assert.is(plain, mine[0]);
+});
+
+test('--ulimit on host-root boxes: foreground with and without a pid and user namespace, detached; raising a hard limit', () => {
+  for (const ns of [[], ['--pid', '--mount-proc'], ['--user', '--pid']]) {
+    const out = ok(run(['run', ...ns, '--ulimit', 'nofile=50:60', '--ulimit', 'fsize=2048', '--', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -f']), `run ${ns.join(' ')} --ulimit`);
+    assert.is(out, '50\n60\n4\n', `${ns.join(' ') || 'no namespace'}: ulimit inside`);
+  }
+  // A hard limit above nsbox's own: set from the host (a user namespace's root could not raise it).
+  const mine = ownLimits();
+  const higher = String(Number(mine[1]) + 1000);
+  ok(run(['run', '-d', '--name', 'hostlim', '--user', '--pid', '--ulimit', `nofile=70:${higher}`, '--', 'sleep', '1000']), 'run -d host box');
+  const pid = commandPid('hostlim', 'sleep');
+  assert.equal(limitOf(pid, 'Max open files'), ['70', higher]);
+  assert.equal(ownLimits(), mine);
+  ok(run(['rm', '-f', 'hostlim']), 'rm');
+});
+
+test('--ulimit bad values: one line, exit 125, nothing made; a limit the kernel refuses rolls the box back', () => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--ulimit', 'nofiles=10', 'busybox', 'true'], /^nsbox: invalid --ulimit "nofiles=10": unknown limit "nofiles"/],
+    [['run', '--ulimit', 'nofile=20:10', 'busybox', 'true'], /^nsbox: invalid --ulimit "nofile=20:10": the soft limit is above the hard limit/],
+    [['run', '-d', '--ulimit', 'nofile=many', 'busybox', 'true'], /^nsbox: invalid --ulimit "nofile=many": not a limit: "many"/],
+    [['run', '--ulimit', 'nofile=1:x', '--', 'true'], /^nsbox: invalid --ulimit "nofile=1:x": not a limit: "x"/],
+    [['create', '--ulimit', 'core', 'busybox'], /^nsbox: invalid --ulimit "core": expected NAME=SOFT\[:HARD\]/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(args);
+    assert.is(r.code, 125, `${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+    assert.is(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line: ${r.stderr}`);
+    assert.is(r.stdout, '', 'nothing on stdout');
+    assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], `${args.join(' ')}: nothing made`);
+  }
+  // RLIMIT_NOFILE may not exceed fs.nr_open: the kernel refuses prlimit, nsbox says so and undoes the box.
+  for (const args of [['busybox', 'true'], ['--pid', '--', 'true']]) {
+    const r = run(['run', '--ulimit', 'nofile=unlimited', ...args]);
+    assert.is.not(r.code, 0, `nofile=unlimited ${args[0]}: refused by the kernel`);
+    assert.match(r.stderr, /prlimit/, `nofile=unlimited: the failing tool is named: ${r.stderr}`);
+    assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], 'rolled back');
+  }
+});
+
+test.run();
