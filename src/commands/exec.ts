@@ -114,6 +114,7 @@ export const command: NsboxCommand<ExecArgs> = {
         runAs: runAsFlag ?? record.process.runAs,
         cgroupJoinFiles: (record.cgroup?.dirs ?? []).map((d) => selfJoinFile(d, record.cgroup!.version)),
         ctty: args.tty,
+        rlimits: record.process.rlimits,
       };
       // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
       const [execArgv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools, args.tty);

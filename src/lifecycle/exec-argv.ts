@@ -23,6 +23,8 @@ import { decodeCapabilities } from '../ns/cap-names.js';
 import { buildFinalExecArgv, environmentApplier, type FinalExecInput } from '../rootfs/final-exec.js';
 import { DEFAULT_EXEC_PATH, execCheckScript } from './exec-check.js';
 import { toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
+import { prlimitPrefix } from '../plan/rlimit-step.js';
+import type { OciRlimit } from '../oci/container.js';
 
 /** What exec needs to know about the box's PID 1, read from /proc/<pid>/status. */
 export interface InitFacts {
@@ -47,6 +49,8 @@ export interface ExecRequest {
    * invisible to the box, breaks job control: a shell cannot give the terminal back when it exits).
    */
   readonly ctty?: boolean;
+  /** The box's --ulimit: set on the host, before nsenter, so the command inherits them (Docker's exec has them too). */
+  readonly rlimits?: readonly OciRlimit[];
 }
 
 export interface ImageExecRequest extends ExecRequest {
@@ -88,6 +92,7 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
   };
   const final = withCommandCheck(buildFinalExecArgv(input), input, request);
   return [
+    ...prlimitPrefix(request.rlimits),
     ...enterImageBox(facts, request.cgroupJoinFiles, t),
     ...(request.ctty ? [...toolboxArgv(request.toolbox, 'setsid'), '--ctty', '--'] : []),
     ...final,
@@ -126,7 +131,7 @@ const CTTY = ['setsid', '--ctty', '--'];
 export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
   // The box's sh (the host's, in a host-root box) enters -w and checks the command, with the PATH it inherits.
   const inBox = ['/bin/sh', '-c', execCheckScript(request.label ?? 'box', undefined, { enterWorkdir: true }), 'nsbox-exec', request.command[0] ?? '', request.workdir ?? '', ...request.command];
-  const enter = [...DIE_WITH_NSBOX, ...joinPrefix(request.cgroupJoinFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
+  const enter = [...prlimitPrefix(request.rlimits), ...DIE_WITH_NSBOX, ...joinPrefix(request.cgroupJoinFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
   const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
   const ctty = request.ctty ? CTTY : [];
   if (!restricted) {

@@ -128,6 +128,8 @@ function hostConfig(record: BoxRecord, config: RecordedConfig, extra: ReturnType
     CpuShares: r?.cpuShares ?? 0,
     CpusetCpus: r?.cpusetCpus ?? '',
     PidsLimit: r?.pidsLimit ?? null,
+    // Docker's spelling: -1 is unlimited; null when none was given.
+    Ulimits: record.process.rlimits?.map((l) => ({ Name: l.name, Soft: l.soft === 'unlimited' ? -1 : l.soft, Hard: l.hard === 'unlimited' ? -1 : l.hard })) ?? null,
     CgroupParent: r ? `${r.parentBase === 'self' ? './' : '/'}${r.parent}` : '',
   };
 }

@@ -56,6 +56,7 @@ export function buildNewRecord(spec: BoxDescription, plan: Plan, options: NewBox
       inheritEnv: options.inheritEnv ?? true,
       workdir: spec.process.workdir,
       runAs: spec.process.runAs,
+      ...(spec.process.rlimits ? { rlimits: spec.process.rlimits } : {}),
     },
     supervisor: undefined,
     init: undefined,

@@ -10,7 +10,17 @@ import type { Step } from './types.js';
  * may not raise a hard limit (that needs CAP_SYS_RESOURCE of the host's namespace). Nothing to undo: they end with it.
  */
 export function rlimitStep(rlimits: readonly OciRlimit[], why: string): Step {
-  return { kind: 'exec', argv: ['prlimit', '--pid', '{box}', ...rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`)], why };
+  return { kind: 'exec', argv: ['prlimit', '--pid', '{box}', ...prlimitOptions(rlimits)], why };
+}
+
+/** prlimit(1)'s options for the limits: --nofile=SOFT:HARD ... */
+export function prlimitOptions(rlimits: readonly OciRlimit[]): string[] {
+  return rlimits.map((r) => `--${r.name}=${r.soft}:${r.hard}`);
+}
+
+/** `exec` into a box with --ulimit: prlimit sets them on itself on the host, then execs the rest (Docker's exec gets them too). */
+export function prlimitPrefix(rlimits: readonly OciRlimit[] | undefined): string[] {
+  return rlimits === undefined || rlimits.length === 0 ? [] : ['prlimit', ...prlimitOptions(rlimits), '--'];
 }
 
 /**

@@ -86,6 +86,8 @@ export interface RecordedProcess {
   readonly inheritEnv: boolean;
   readonly workdir: string | undefined;
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
+  /** --ulimit: exec's processes get them too (as in Docker); absent: none asked (or a record made before it). */
+  readonly rlimits?: readonly import('../oci/container.js').OciRlimit[];
 }
 
 /** The flags and image settings inspect shows; each feature that adds a run flag records it here. */

@@ -1,7 +1,7 @@
 // Integration (root): docker run's process flags on real boxes, checked from the host. --ulimit: the limits in
 // /proc/<pid of the box's command>/limits (an image box and a host-root box, detached and in the foreground, with
 // and without a user namespace) and `ulimit` inside; bad values: one line, exit 125, nothing made; a limit the kernel
-// refuses (nofile above fs.nr_open) rolls the box back. Every test ends with the leak audit.
+// refuses (nofile above fs.nr_open) rolls the box back; exec's processes get the box's limits, inspect shows them. Every test ends with the leak audit.
 
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -64,6 +64,11 @@ test('--ulimit on an image box: /proc/PID/limits of its command from the host, u
   assert.equal(limitOf(pid, 'Max core file size'), ['unlimited', 'unlimited']);
   assert.equal(limitOf(pid, 'Max processes'), ['300', '400']);
   assert.equal(ownLimits(), mine, 'nsbox\'s caller keeps its limits');
+  // exec's processes get the box's limits too (Docker's exec does); inspect shows them in Docker's spelling.
+  assert.is(ok(run(['exec', 'lim', 'sh', '-c', 'ulimit -n; ulimit -Hn']), 'exec'), '123\n456\n');
+  assert.equal(JSON.parse(ok(run(['inspect', '-f', '{{json .HostConfig.Ulimits}}', 'lim']), 'inspect')), [
+    { Name: 'nofile', Soft: 123, Hard: 456 }, { Name: 'core', Soft: -1, Hard: -1 }, { Name: 'nproc', Soft: 300, Hard: 400 },
+  ]);
   ok(run(['rm', '-f', 'lim']), 'rm');
   const inside = ok(run(['run', '--rm', '--ulimit', 'nofile=77:88', '--ulimit', 'stack=16777216', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -s; grep "open files" /proc/self/limits']), 'run --rm --ulimit');
   assert.match(inside, /^77\n88\n16384\nMax open files\s+77\s+88\s+files/, `ulimit inside: ${inside}`);
@@ -84,6 +89,7 @@ test('--ulimit on host-root boxes: foreground with and without a pid and user na
   const pid = commandPid('hostlim', 'sleep');
   assert.equal(limitOf(pid, 'Max open files'), ['70', higher]);
   assert.equal(ownLimits(), mine);
+  assert.is(ok(run(['exec', 'hostlim', 'sh', '-c', 'ulimit -n; ulimit -Hn']), 'exec'), `70\n${higher}\n`);
   ok(run(['rm', '-f', 'hostlim']), 'rm');
 });
 

@@ -11,6 +11,8 @@ import { buildImagePlan, type ImagePlanFacts } from '../../src/plan/build-image-
 import { describeContainerDir } from '../../src/rootfs/container-dir.js';
 import { renderShell } from '../../src/plan/render-shell.js';
 import { renderSteps } from '../../src/plan/render-steps.js';
+import { buildHostExecArgv, buildImageExecArgv } from '../../src/lifecycle/exec-argv.js';
+import { buildNewRecord } from '../../src/lifecycle/new-record.js';
 
 function refused(values: string[], pattern: RegExp): void {
   try {
@@ -115,6 +117,29 @@ test('image box plan: the same step, before the gate; bad values refused by the 
   if (step.kind === 'exec') assert.equal(step.argv, ['prlimit', '--pid', '{box}', '--nofile=64:64']);
   assert.ok(plan.steps.findIndex((st) => st.kind === 'await-namespaces') < at && at < plan.steps.findIndex((st) => st.kind === 'release'));
   assert.throws(() => describe(['fsize=x']), /invalid --ulimit "fsize=x": not a limit/);
+});
+
+test('exec into a box with --ulimit: host prlimit sets them on itself first, then the usual way in (host-root and image)', () => {
+  const FULL = '000001ffffffffff';
+  const facts = { pid: 42, capBnd: FULL, ownCapBnd: FULL, noNewPrivs: false };
+  const rlimits = [{ name: 'nofile' as const, soft: 10, hard: 'unlimited' as const }];
+  const host = buildHostExecArgv(facts, { command: ['sh'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], rlimits });
+  assert.equal(host.slice(0, 7), ['prlimit', '--nofile=10:unlimited', '--', 'setpriv', '--pdeathsig', 'KILL', '--']);
+  const plainHost = buildHostExecArgv(facts, { command: ['sh'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [] });
+  assert.equal(host.slice(3), plainHost, 'only the prefix differs');
+  const image = { command: ['sh'], workdir: '/', runAs: undefined, cgroupJoinFiles: [], toolbox: { loader: 'ld-linux-x86-64.so.2', files: [] }, env: { PATH: '/bin' }, tools: { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh' } };
+  const withLimits = buildImageExecArgv(facts, { ...image, rlimits });
+  assert.equal(withLimits.slice(3), buildImageExecArgv(facts, image));
+  assert.equal(withLimits.slice(0, 3), ['prlimit', '--nofile=10:unlimited', '--']);
+  assert.equal(buildImageExecArgv(facts, { ...image, rlimits: [] }), buildImageExecArgv(facts, image), 'none: no prefix');
+});
+
+test('the record keeps the limits (exec and inspect read them); none: no field', () => {
+  const s = buildBoxDescription({ ulimit: ['core=0'] }, ['true'], { interactive: false, hostEnv: {} });
+  const plan = buildRunPlan(s, 't');
+  assert.equal(buildNewRecord(s, plan, { name: undefined, detached: true, autoRemove: false }).process.rlimits, [{ name: 'core', soft: 0, hard: 0 }]);
+  const none = buildBoxDescription({}, ['true'], { interactive: false, hostEnv: {} });
+  assert.not.ok('rlimits' in buildNewRecord(none, buildRunPlan(none, 't'), { name: undefined, detached: true, autoRemove: false }).process);
 });
 
 test.run();
