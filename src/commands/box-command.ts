@@ -22,6 +22,7 @@ export function commandArgv(args: ArgumentsCamelCase<RunArgs>, subcommand: strin
 
 /** Build, show and run a box; resolves to nsbox's exit code. */
 export async function runBox(args: ArgumentsCamelCase<RunArgs>, command: readonly string[], interactive: boolean, title: string): Promise<number> {
+  if (args['group-add'] !== undefined) throw flagError('--group-add', String(args['group-add']), 'only image boxes take it for now (run IMAGE): a host-root box\'s command keeps nsbox\'s groups');
   if (args.entrypoint !== undefined) throw flagError('--entrypoint', args.entrypoint, 'only image boxes have an entrypoint (run IMAGE)');
   const spec = buildBoxDescription(args, command, { interactive });
   checkProcessDescription(spec);

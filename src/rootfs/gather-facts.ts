@@ -13,7 +13,7 @@ import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ImagePlanFacts } from '../plan/build-image-plan.js';
 import { describeContainerDir, type ContainerRecord } from './container-dir.js';
 import { planInitLayer, planWorkdir, type MountTarget } from './mountpoints.js';
-import { resolveBoxUser } from './image-user.js';
+import { addGroups, layerTables, resolveBoxUser } from './image-user.js';
 import { MASKED_PATHS, READONLY_PATHS, probeKernelPaths } from './proc-masks.js';
 import { resolveToolbox } from './toolbox.js';
 import { prepareSeccomp } from '../seccomp/prepare.js';
@@ -56,7 +56,7 @@ export async function gatherImageFacts(spec: ImageBoxDescription, store: Store, 
   const initEntries = await planInitLayer(lowerDirs, targets);
   const workdir = (spec.box.process.workdir ?? '/').split('/').filter(Boolean);
   const workdirEntries = await planWorkdir(lowerDirs, initEntries, workdir);
-  const user = await resolveBoxUser(lowerDirs, spec.user);
+  const user = await addGroups(await resolveBoxUser(lowerDirs, spec.user), spec.groupAdd ?? [], layerTables(lowerDirs));
   // The seccomp program and its loader (or an error naming the fix) before anything is created.
   const { seccomp, toolbox } = prepareSeccomp(spec.seccomp, spec.capabilities, store.root, resolveToolbox(join(store.root, 'toolbox.json')));
   const record: ContainerRecord = {

@@ -51,6 +51,27 @@ export async function resolveUserFromTables(user: string | undefined, read: Tabl
   return { uid, gid, groups: [...new Set(groups)], home: entry?.[5] || '/' };
 }
 
+/**
+ * --group-add: each gid as it is, each name through the box's /etc/group (read by `read`, as for --user); an unknown
+ * name is an error naming it. Added after the user's own groups, as Docker does.
+ */
+export async function addGroups(user: BoxUser, added: readonly string[], read: TableReader, where = 'the image\'s'): Promise<BoxUser> {
+  if (added.length === 0) return user;
+  const table = await read('group');
+  const gids = added.map((g) => {
+    if (/^\d+$/.test(g)) return Number(g);
+    const row = table.find((r) => r[0] === g);
+    if (!row || !/^\d+$/.test(row[2] ?? '')) throw new NsboxError(`invalid --group-add ${JSON.stringify(g)}: no such group in ${where} /etc/group`);
+    return Number(row[2]);
+  });
+  return { ...user, groups: [...new Set([...user.groups, ...gids])] };
+}
+
+/** The image's /etc/group or /etc/passwd from its layers (TableReader for --user and --group-add). */
+export function layerTables(layers: readonly string[]): TableReader {
+  return (name) => readTable(layers, name);
+}
+
 async function readTable(layers: readonly string[], name: 'passwd' | 'group'): Promise<string[][]> {
   const entry = await lookupMerged(layers, ['etc', name]);
   if (entry.kind !== 'file') return [];

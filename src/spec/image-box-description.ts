@@ -14,6 +14,7 @@ import type { CgroupRequest } from '../cgroup/request.js';
 import { checkMountOverlap, parseMountSpec, parseTmpfs, parseVolume, type UserMount } from '../rootfs/mount-flags.js';
 import type { BoxDescription } from './box-description.js';
 import { buildBoxDescription, type RunArgs } from './run-flags.js';
+import { parseGroupAdd } from './group-add-flag.js';
 import { parseSecurityOpts, type SeccompChoice } from '../seccomp/security-opt.js';
 
 /** Where the root file system comes from. */
@@ -43,6 +44,8 @@ export interface ImageBoxDescription {
   readonly user: string | undefined;
   /** The entrypoint part of the command (--entrypoint, else the image's): the record keeps it for inspect. */
   readonly entrypoint: readonly string[];
+  /** --group-add as given (gids, names of the image's /etc/group), resolved with --user's tables. */
+  readonly groupAdd?: readonly string[];
   /** --shm-size in bytes (undefined: Docker's 64 MB). */
   readonly shmSize?: number;
 }
@@ -76,6 +79,7 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
   checkMountOverlap(mounts);
   const capabilities = resolveCapabilities(stringList(args['cap-add']), stringList(args['cap-drop']), args.privileged === true);
   const seccomp = parseSecurityOpts(stringList(args['security-opt']), args.privileged === true);
+  const groupAdd = parseGroupAdd(stringList(args['group-add']));
   const entrypointFlag = args.entrypoint === undefined ? undefined : String(args.entrypoint);
   const argv = imageArgv(input.config, input.command, input.source, entrypointFlag);
   const entrypoint = entrypointFlag === undefined ? [...(input.config.Entrypoint ?? [])] : entrypointFlag === '' ? [] : [entrypointFlag];
@@ -118,6 +122,7 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
     blockDevices,
     user: user === '' ? undefined : user,
     entrypoint,
+    ...(groupAdd.length > 0 ? { groupAdd } : {}),
     ...shmSizeOf(args['shm-size']),
   };
 }

@@ -1,4 +1,5 @@
-// Integration (root): docker run's process flags on real boxes, checked from the host. --ulimit: the limits in
+// Integration (root): docker run's process flags on real boxes, checked from the host. --group-add: the command's
+// Groups in /proc/PID/status, names from the image's /etc/group, bad values refused before anything is made. --ulimit: the limits in
 // /proc/<pid of the box's command>/limits (an image box and a host-root box, detached and in the foreground, with
 // and without a user namespace) and `ulimit` inside; bad values: one line, exit 125, nothing made; a limit the kernel
 // refuses (nofile above fs.nr_open) rolls the box back; exec's processes get the box's limits, inspect shows them. Every test ends with the leak audit.
@@ -115,6 +116,43 @@ test('--ulimit bad values: one line, exit 125, nothing made; a limit the kernel 
     assert.is.not(r.code, 0, `nofile=unlimited ${args[0]}: refused by the kernel`);
     assert.match(r.stderr, /prlimit/, `nofile=unlimited: the failing tool is named: ${r.stderr}`);
     assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], 'rolled back');
+  }
+});
+
+/** A field of /proc/PID/status, read from the host. */
+function statusField(pid: number, field: string): string {
+  const m = new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m, `no ${field} in /proc/${pid}/status`);
+  return m![1]!.trim();
+}
+
+test('--group-add: the command\'s supplementary groups from the host (/proc/PID/status), names from the image\'s /etc/group', () => {
+  ok(run(['run', '-d', '--name', 'grp', '-u', 'nobody', '--group-add', 'tty', '--group-add', '1234', 'busybox', 'sleep', '1000']), 'run -d --group-add');
+  const pid = commandPid('grp', 'sleep');
+  assert.is(statusField(pid, 'Groups'), '5 1234', 'tty (5, the image\'s) and 1234');
+  assert.match(statusField(pid, 'Uid'), /^65534\s/, 'still the user asked for');
+  assert.match(statusField(pid, 'Gid'), /^65534\s/, 'and its own group');
+  ok(run(['rm', '-f', 'grp']), 'rm');
+  // Without the flag: none (nobody is listed in no group of the image).
+  ok(run(['run', '-d', '--name', 'nogrp', '-u', 'nobody', 'busybox', 'sleep', '1000']), 'run -d');
+  assert.is(statusField(commandPid('nogrp', 'sleep'), 'Groups'), '');
+  ok(run(['rm', '-f', 'nogrp']), 'rm');
+  assert.is(ok(run(['run', '--rm', '--group-add', 'nogroup', 'busybox', 'id', '-G']), 'id -G'), '0 65534\n', 'root keeps gid 0 and gets nogroup');
+});
+
+test('--group-add bad values: one line, exit 125, nothing made (an unknown name, a bad word, a host-root box)', () => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--group-add', 'wheel', 'busybox', 'true'], /^nsbox: invalid --group-add "wheel": no such group in the image's \/etc\/group$/],
+    [['run', '-d', '--group-add', 'a:b', 'busybox', 'true'], /^nsbox: invalid --group-add "a:b": expected a gid or a group name$/],
+    [['run', '--group-add', '4294967295', 'busybox', 'true'], /^nsbox: invalid --group-add "4294967295": gid out of range$/],
+    [['run', '--group-add', '10', '--', 'true'], /^nsbox: invalid --group-add "10": only image boxes take it/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(args);
+    assert.is(r.code, 125, `${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, `${args.join(' ')}: ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line: ${r.stderr}`);
+    assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], `${args.join(' ')}: nothing made`);
   }
 });
 
