@@ -38,7 +38,7 @@ export function namespacesFor(request: NetworkRequest | undefined): NamespaceNam
 
 /** A command that runs inside the box's namespaces; the caller joins all of them into one nsenter (enterBoxStep). */
 export interface InBoxCommand {
-  readonly namespaces: readonly ('net' | 'mount' | 'uts')[];
+  readonly namespaces: readonly ('net' | 'ipc' | 'mount' | 'uts')[];
   readonly argv: readonly string[];
   readonly why: string;
 }
@@ -130,7 +130,7 @@ export function planAttachSteps(network: NetworkRecord, lease: Lease, ifname: st
 /** All in-box commands as one step: a single nsenter into the namespaces they need (sh -c only when there are several). */
 export function enterBoxStep(commands: readonly InBoxCommand[]): ExecStep | undefined {
   if (commands.length === 0) return undefined;
-  const order = ['net', 'mount', 'uts'] as const;
+  const order = ['net', 'ipc', 'mount', 'uts'] as const;
   const wanted = new Set(commands.flatMap((c) => c.namespaces));
   const enter = ['nsenter', '--target', '{box}', ...order.filter((n) => wanted.has(n)).map((n) => `--${n}`), '--'];
   const argv = commands.length === 1 ? [...enter, ...commands[0]!.argv] : [...enter, 'sh', '-c', commands.map((c) => quoteArgv(c.argv)).join(' && ')];

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
+import { SYSCTL_NAME, sysctlScope } from '../spec/namespaced-sysctl.js';
 import { quoteBigIntegers, validateProfile } from '../seccomp/profile.js';
 import type { IdMapRange } from '../spec/box-description.js';
 import { HOOK_PHASES, type OciContainer, type OciHook, type OciHooks, type OciNamespace, type OciPropagation, type OciSeccomp, type OciTimeOffset } from './container.js';
@@ -198,14 +199,11 @@ function parsePaths(raw: unknown, path: string): readonly string[] {
 /** Namespaced sysctls only, each with the namespace that scopes it (runc's validator): never the host's. */
 function parseSysctl(raw: unknown, has: (name: NamespaceName) => OciNamespace | undefined): readonly (readonly [string, string])[] {
   const s = readObject(raw, 'linux.sysctl') ?? {};
-  const IPC = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
   return Object.entries(s).map(([key, value]) => {
     const where = `linux.sysctl.${key}`;
     const text = readString(value, where) ?? fail(where, 'must be a string');
-    if (!/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/.test(key)) fail(where, 'not a sysctl name');
-    const scope: NamespaceName | undefined = IPC.includes(key) || key.startsWith('fs.mqueue.') ? 'ipc'
-      : key.startsWith('net.') ? 'net'
-      : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : undefined;
+    if (!SYSCTL_NAME.test(key)) fail(where, 'not a sysctl name');
+    const scope = sysctlScope(key);
     if (scope === undefined) throw new OciUnsupported(where, 'not a namespaced sysctl (it would change the host)');
     if (!has(scope)) fail(where, `needs a ${NAMESPACES.find((n) => n.name === scope)!.name} namespace in linux.namespaces`);
     return [key, text] as const;

@@ -23,6 +23,7 @@ import { buildTtyReaperScript, ownDevptsStep } from '../tty/tty-reaper-script.js
 import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
 import { ulimitSteps } from './rlimit-step.js';
+import { sysctlCommands } from '../spec/sysctl-flag.js';
 import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
@@ -193,7 +194,8 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   });
   steps.push(...ulimitSteps(box));
   if (net) steps.push(...net.steps);
-  const enter = net ? enterBoxStep(net.inBox) : undefined;
+  // --sysctl after the network's own (an interface's sysctl needs eth0 there), in the same entry into the box.
+  const enter = enterBoxStep([...(net?.inBox ?? []), ...sysctlCommands(box.sysctls)]);
   if (enter) steps.push(enter);
   if (tty || attachSocket !== undefined) steps.push(ownDevptsStep());
   steps.push({ kind: 'release', why: 'Open the gate: the box builds its root and runs its command now.' });

@@ -11,6 +11,7 @@ import { RELAY_SCRIPT } from '../tty/relay-program.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 import { helperTitle, launchArgv, runScriptArgv } from './script-env.js';
 import { ulimitSteps } from './rlimit-step.js';
+import { sysctlCommands } from '../spec/sysctl-flag.js';
 
 /** setpriv sets the parent-death signal, then execs the rest: if nsbox is killed, the box dies with it. */
 const DIE_WITH_NSBOX = ['setpriv', '--pdeathsig', 'KILL', '--'];
@@ -104,7 +105,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   const net = spec.network ? planNetwork(spec.network, spec.id, { bindFiles: true }) : undefined;
   if (net) steps.push(...net.steps);
   // Every in-box step (network, bound files, hostname) in one nsenter: one process instead of one per step.
-  const inBox: InBoxCommand[] = [...(net?.inBox ?? [])];
+  const inBox: InBoxCommand[] = [...(net?.inBox ?? []), ...sysctlCommands(spec.sysctls)];
   if (spec.hostname !== undefined) {
     inBox.push({ namespaces: ['uts'], argv: ['hostname', spec.hostname], why: 'set the hostname in the box\'s own uts namespace (the host\'s is untouched)' });
   }

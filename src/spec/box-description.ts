@@ -58,6 +58,8 @@ export interface BoxDescription {
   readonly process: ProcessDescription;
   /** Resource limits and cgroup placement; undefined when no limit was asked for. */
   readonly cgroup: CgroupRequest | undefined;
+  /** --sysctl KEY=VALUE, namespaced ones only (checked against `namespaces`); absent: none. */
+  readonly sysctls?: readonly (readonly [string, string])[];
   /** --net MODE, -p, --dns, --add-host: the request resolved against the host (lease taken); absent: no network set-up. */
   readonly network?: import('../net/setup.js').NetworkSetup;
 }

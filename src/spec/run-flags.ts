@@ -13,6 +13,7 @@ import { buildEnv } from './env.js';
 import { validateHostname } from './hostname.js';
 import { parseRunAs } from './run-as.js';
 import { parseUlimits } from './ulimit-flag.js';
+import { parseSysctls } from './sysctl-flag.js';
 import { NET_OPTIONS, networkRequestFromFlags, prepareBoxNetwork } from '../net/flags.js';
 
 const NS_GROUP = 'Namespaces (each one asked for is new; every other one is shared with the host):';
@@ -44,6 +45,7 @@ export const RUN_OPTIONS: Readonly<Record<string, Options>> = {
   interactive: { alias: 'i', type: 'boolean', group: PROC_GROUP, describe: 'keep stdin open: in the foreground it always is (a pipe without -t); -d -i: nsbox attach writes to it' },
   tty: { alias: 't', type: 'boolean', group: PROC_GROUP, describe: 'a pty of the box\'s own for the command, relayed to your terminal (TERM=xterm unless given)' },
   ulimit: { type: 'string', array: true, group: PROC_GROUP, describe: 'NAME=SOFT[:HARD] resource limit of the command (nofile, nproc, core, memlock, stack, cpu, fsize...; -1 is unlimited), repeatable' },
+  sysctl: { type: 'string', array: true, group: PROC_GROUP, describe: 'KEY=VALUE a namespaced sysctl in the box\'s own namespace (net.* with a network namespace of its own; kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* with --ipc), repeatable' },
   'run-as': { alias: 'u', type: 'string', group: PROC_GROUP, describe: 'UID[:GID] or NAME[:GROUP] to run the command as, looked up in the box\'s /etc/passwd and /etc/group (image boxes) or the host\'s. --user VALUE means the same when a value follows; a bare --user (or --userns) is the user namespace' },
   explain: { type: 'boolean', group: OUT_GROUP, describe: 'print the plan as a runnable sh script, then run it (--explain=steps: the short numbered list)' },
   'explain-steps': { type: 'boolean', hidden: true, describe: 'set by --explain=steps' },
@@ -84,6 +86,8 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
   const rlimits = parseUlimits(stringList(args.ulimit));
   const id = randomId();
   const netRequest = networkRequestFromFlags(args, wanted, hostname, options.exposedPorts);
+  // After the network flags (they decide whether the box has a network namespace of its own), before its lease.
+  const sysctls = parseSysctls(stringList(args.sysctl), wanted);
   const tty = args.tty === true || options.interactive;
   const env = buildEnv(stringList(args.env), stringList(args['env-file']), hostEnv);
   // A pty needs a terminal type: the caller's (inherited), else xterm as Docker sets it.
@@ -107,6 +111,7 @@ export function buildBoxDescription(args: RunArgs, command: readonly string[], o
       ...(rlimits.length > 0 ? { rlimits } : {}),
     },
     cgroup: cgroupRequestFromFlags(args),
+    ...(sysctls.length > 0 ? { sysctls } : {}),
     // Last: it takes an address lease, so every other flag must have been checked first.
     ...prepareBoxNetwork(netRequest, id, args),
   };

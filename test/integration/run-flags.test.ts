@@ -1,4 +1,5 @@
-// Integration (root): docker run's process flags on real boxes, checked from the host. --group-add: the command's
+// Integration (root): docker run's process flags on real boxes, checked from the host. --sysctl: the value in the
+// box's own /proc/sys, the host's unchanged, host-wide keys refused. --group-add: the command's
 // Groups in /proc/PID/status, names from the image's /etc/group, bad values refused before anything is made. --ulimit: the limits in
 // /proc/<pid of the box's command>/limits (an image box and a host-root box, detached and in the foreground, with
 // and without a user namespace) and `ulimit` inside; bad values: one line, exit 125, nothing made; a limit the kernel
@@ -154,6 +155,55 @@ test('--group-add bad values: one line, exit 125, nothing made (an unknown name,
     assert.is(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line: ${r.stderr}`);
     assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], `${args.join(' ')}: nothing made`);
   }
+});
+
+const hostSysctl = (key: string): string => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
+
+test('--sysctl: the value in the box\'s own /proc/sys (image box, host-root box), the host\'s unchanged', () => {
+  const keys = ['net.core.somaxconn', 'net.ipv4.ip_forward', 'kernel.shmmni', 'fs.mqueue.msg_max'];
+  const host = Object.fromEntries(keys.map((k) => [k, hostSysctl(k)]));
+  const wanted: Record<string, string> = {
+    'net.core.somaxconn': String(Number(host['net.core.somaxconn']) + 7),
+    'net.ipv4.ip_forward': host['net.ipv4.ip_forward'] === '1' ? '0' : '1',
+    'kernel.shmmni': String(Number(host['kernel.shmmni']) - 3),
+    'fs.mqueue.msg_max': String(Number(host['fs.mqueue.msg_max']) + 5),
+  };
+  const flags = keys.flatMap((k) => ['--sysctl', `${k}=${wanted[k]}`]);
+  const read = `for k in ${keys.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`).join(' ')}; do cat $k; done`;
+  const expected = `${keys.map((k) => wanted[k]).join('\n')}\n`;
+  assert.is(ok(run(['run', '--rm', ...flags, 'busybox', 'sh', '-c', read]), 'image box --sysctl'), expected, 'image box');
+  assert.is(ok(run(['run', '--net', '--ipc', ...flags, '--', 'sh', '-c', read]), 'host box --sysctl'), expected, 'host-root box with --net --ipc');
+  // Detached: set before the gate, so the command sees it from its first instruction; checked from the host too.
+  ok(run(['run', '-d', '--name', 'sys', '--sysctl', `net.core.somaxconn=${wanted['net.core.somaxconn']}`, 'busybox', 'sleep', '1000']), 'run -d --sysctl');
+  const pid = commandPid('sys', 'sleep');
+  assert.is(readFileSync(`/proc/${pid}/root/proc/sys/net/core/somaxconn`, 'utf8').trim(), wanted['net.core.somaxconn']);
+  ok(run(['rm', '-f', 'sys']), 'rm');
+  assert.equal(Object.fromEntries(keys.map((k) => [k, hostSysctl(k)])), host, 'the host\'s values are unchanged');
+});
+
+test('--sysctl refused: host-wide keys, no namespace of its own (one line, 125, nothing made); a key the kernel lacks rolls back', () => {
+  const forward = hostSysctl('net.ipv4.ip_forward');
+  const cases: [string[], RegExp][] = [
+    [['run', '--sysctl', 'kernel.pid_max=4096', 'busybox', 'true'], /^nsbox: invalid --sysctl "kernel.pid_max=4096": not a namespaced sysctl/],
+    [['run', '--sysctl', 'net.ipv4.ip_forward=1', '--', 'true'], /^nsbox: invalid --sysctl "net.ipv4.ip_forward=1": needs a network namespace of the box's own/],
+    [['run', '--net', '--sysctl', 'kernel.shmmax=1', '--', 'true'], /needs an ipc namespace of the box's own/],
+    [['run', '-d', '--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'true'], /needs a network namespace of the box's own/],
+    [['run', '--sysctl', 'kernel.hostname=x', 'busybox', 'true'], /use --hostname/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(args);
+    assert.is(r.code, 125, `${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, `${args.join(' ')}: ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line: ${r.stderr}`);
+    assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], `${args.join(' ')}: nothing made`);
+  }
+  for (const args of [['busybox', 'true'], ['--net', '--', 'true']]) {
+    const r = run(['run', '--sysctl', 'net.ipv4.no_such_knob=1', ...args]);
+    assert.is(r.code, 125, `no such knob: exit ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, /no_such_knob/, r.stderr);
+    assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], 'rolled back');
+  }
+  assert.is(hostSysctl('net.ipv4.ip_forward'), forward, 'the host\'s value is unchanged');
 });
 
 test.run();
