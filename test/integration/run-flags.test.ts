@@ -8,6 +8,7 @@
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { nsbox, isRoot, ok, type Result } from '../helpers/nsbox.js';
 import { assertNoLeaks, removeCgroupParents, snapshot, type Snapshot } from '../helpers/leaks.js';
@@ -176,7 +177,10 @@ test('--sysctl: the value in the box\'s own /proc/sys (image box, host-root box)
   // Detached: set before the gate, so the command sees it from its first instruction; checked from the host too.
   ok(run(['run', '-d', '--name', 'sys', '--sysctl', `net.core.somaxconn=${wanted['net.core.somaxconn']}`, 'busybox', 'sleep', '1000']), 'run -d --sysctl');
   const pid = commandPid('sys', 'sleep');
-  assert.is(readFileSync(`/proc/${pid}/root/proc/sys/net/core/somaxconn`, 'utf8').trim(), wanted['net.core.somaxconn']);
+  // /proc/sys shows the namespaces of the reader: enter the command's network namespace from the host to read its own.
+  const seen = spawnSync('nsenter', ['--target', String(pid), '--net', '--', 'cat', '/proc/sys/net/core/somaxconn'], { encoding: 'utf8' });
+  assert.is(seen.status, 0, seen.stderr);
+  assert.is(seen.stdout.trim(), wanted['net.core.somaxconn'], 'the command\'s network namespace has the value');
   ok(run(['rm', '-f', 'sys']), 'rm');
   assert.equal(Object.fromEntries(keys.map((k) => [k, hostSysctl(k)])), host, 'the host\'s values are unchanged');
 });
