@@ -79,7 +79,7 @@ test('host box plan: prlimit on {box} after the namespace check, before the gate
     const awaited = plan.steps.findIndex((st) => st.kind === 'await-namespaces' && st.pid === 'box');
     assert.ok(awaited >= 0 && awaited < at, 'after the box exists');
     assert.ok(at < plan.steps.findIndex((st) => st.kind === 'release'), 'before its gate opens');
-    assert.match(renderShell(plan), /# --ulimit: the resource limits[^\n]*\nprlimit --pid "\$box" --nofile=100:200 --nproc=unlimited:unlimited/);
+    assert.match(renderShell(plan), /# --ulimit: the resource limits[^\n]*\nprlimit --pid "\$\{box\}" --nofile=100:200 --nproc=unlimited:unlimited/);
     assert.match(renderSteps(plan), /prlimit --pid/);
   }
   const plain = buildRunPlan(buildBoxDescription({ pid: true }, ['true'], { interactive: false, hostEnv: {} }), 'nsbox run --pid -- true');
