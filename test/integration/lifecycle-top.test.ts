@@ -62,8 +62,8 @@ test('top BOX -o pid,args / -ef / aux: the box\'s processes only, in ps\'s own c
   assert.is(bad.code, 125);
   assert.match(bad.stderr, /^nsbox: cannot run ps -o pid,bogus: /);
   // A Docker flag nsbox lacks is named, not the operand yargs took as its value ("Not enough non-option arguments").
-  const typo = run(['logs', '--since', 'tp']);
-  assert.equal([typo.code, typo.stderr], [125, 'nsbox: unknown flag --since for nsbox logs\nnsbox: hint: nsbox logs --help lists its flags\n']);
+  const typo = run(['logs', '--details', 'tp']);
+  assert.equal([typo.code, typo.stderr], [125, 'nsbox: unknown flag --details for nsbox logs\nnsbox: hint: nsbox logs --help lists its flags\n']);
   assert.is(run(['rm', '-f', 'tp']).code, 0);
   const gone = run(['top', 'tp', '-o', 'pid']);
   assert.equal([gone.code, gone.stderr], [125, 'nsbox: no such box: tp\n']);
