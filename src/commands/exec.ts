@@ -115,6 +115,8 @@ export const command: NsboxCommand<ExecArgs> = {
         cgroupJoinFiles: (record.cgroup?.dirs ?? []).map((d) => selfJoinFile(d, record.cgroup!.version)),
         ctty: args.tty,
         rlimits: record.process.rlimits,
+        // As Docker's exec: the command's groups (its user's, --group-add) without -u; -u USER's own from the box's /etc/group.
+        groups: user ? user.groups : record.process.groups,
       };
       // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
       const [execArgv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools, args.tty);

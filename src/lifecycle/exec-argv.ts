@@ -51,6 +51,8 @@ export interface ExecRequest {
   readonly ctty?: boolean;
   /** The box's --ulimit: set on the host, before nsenter, so the command inherits them (Docker's exec has them too). */
   readonly rlimits?: readonly OciRlimit[];
+  /** Image boxes: supplementary groups of the command (setpriv --groups); absent: none. */
+  readonly groups?: readonly number[];
 }
 
 export interface ImageExecRequest extends ExecRequest {
@@ -81,7 +83,7 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     toolbox: request.toolbox,
     uid: user.uid,
     gid: user.gid,
-    groups: [],
+    groups: request.groups ?? [],
     capabilities: caps,
     noNewPrivs: facts.noNewPrivs,
     env: request.env,

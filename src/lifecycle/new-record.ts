@@ -57,6 +57,7 @@ export function buildNewRecord(spec: BoxDescription, plan: Plan, options: NewBox
       workdir: spec.process.workdir,
       runAs: spec.process.runAs,
       ...(spec.process.rlimits ? { rlimits: spec.process.rlimits } : {}),
+      ...(spec.process.groups ? { groups: spec.process.groups } : {}),
     },
     supervisor: undefined,
     init: undefined,

@@ -43,6 +43,8 @@ export interface ProcessDescription {
   readonly openStdin?: boolean;
   /** --ulimit: set from the host on the box's first process before its gate opens; absent or empty: nsbox's own. */
   readonly rlimits?: readonly import('../oci/container.js').OciRlimit[];
+  /** Image boxes, as recorded: the command's supplementary groups (its user's, then --group-add), which exec gives too. */
+  readonly groups?: readonly number[];
 }
 
 export interface BoxDescription {

@@ -116,5 +116,6 @@ function recordedDescription(d: ImageBoxDescription, facts: ImagePlanFacts): Box
   const box = d.box;
   const env = { HOME: facts.user.home, ...box.process.env };
   const runAs = facts.user.uid !== 0 || facts.user.gid !== 0 ? { uid: facts.user.uid, gid: facts.user.gid } : undefined;
-  return { ...box, process: { ...box.process, env, runAs } };
+  const groups = facts.user.groups;
+  return { ...box, process: { ...box.process, env, runAs, ...(groups.length > 0 ? { groups } : {}) } };
 }

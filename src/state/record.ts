@@ -88,6 +88,8 @@ export interface RecordedProcess {
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
   /** --ulimit: exec's processes get them too (as in Docker); absent: none asked (or a record made before it). */
   readonly rlimits?: readonly import('../oci/container.js').OciRlimit[];
+  /** Image boxes: the command's supplementary groups (its user's and --group-add); exec without -u gives them too. */
+  readonly groups?: readonly number[];
 }
 
 /** The flags and image settings inspect shows; each feature that adds a run flag records it here. */

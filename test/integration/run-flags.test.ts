@@ -147,6 +147,9 @@ test('--group-add: the command\'s supplementary groups from the host (/proc/PID/
   assert.is(statusField(pid, 'Groups'), '5 1234', 'tty (5, the image\'s) and 1234');
   assert.match(statusField(pid, 'Uid'), /^65534\s/, 'still the user asked for');
   assert.match(statusField(pid, 'Gid'), /^65534\s/, 'and its own group');
+  // exec's processes get the same groups (Docker's exec does); exec -u another user gets that user's own.
+  assert.is(ok(run(['exec', 'grp', 'id', '-G']), 'exec id -G'), '65534 5 1234\n');
+  assert.is(ok(run(['exec', '-u', 'root', 'grp', 'id', '-G']), 'exec -u root id -G'), '0\n');
   ok(run(['rm', '-f', 'grp']), 'rm');
   // Without the flag: none (nobody is listed in no group of the image).
   ok(run(['run', '-d', '--name', 'nogrp', '-u', 'nobody', 'busybox', 'sleep', '1000']), 'run -d');

@@ -7,6 +7,7 @@ import { parseGroupAdd } from '../../src/spec/group-add-flag.js';
 import { addGroups, resolveUserFromTables } from '../../src/rootfs/image-user.js';
 import { identitySwitch } from '../../src/rootfs/final-exec.js';
 import { buildImageBoxDescription } from '../../src/spec/image-box-description.js';
+import { buildImageExecArgv } from '../../src/lifecycle/exec-argv.js';
 
 const tables = { passwd: [['root', 'x', '0', '0'], ['app', 'x', '1000', '1000']], group: [['root', 'x', '0', ''], ['audio', 'x', '29', 'app'], ['video', 'x', '44', ''], ['bad', 'x', 'NaN', '']] };
 const read = (name: 'passwd' | 'group') => tables[name];
@@ -57,6 +58,13 @@ test('the final exec: setpriv --groups with them, --clear-groups without', () =>
   const base = { toolbox: { loader: 'ld-linux-x86-64.so.2', files: [] }, uid: 1000, gid: 1000, capabilities: ['chown'], noNewPrivs: true, env: {} };
   assert.ok(identitySwitch({ ...base, groups: [29, 44] }).includes('--groups=29,44'));
   assert.ok(identitySwitch({ ...base, groups: [] }).includes('--clear-groups'));
+});
+
+test('exec: the recorded groups reach the exec\'s setpriv --groups; none: --clear-groups', () => {
+  const facts = { pid: 9, capBnd: '000001ffffffffff', ownCapBnd: '000001ffffffffff', noNewPrivs: false };
+  const request = { command: ['id'], workdir: undefined, runAs: { uid: 65534, gid: 65534 }, cgroupJoinFiles: [], toolbox: { loader: 'ld-linux-x86-64.so.2', files: [] }, env: {}, tools: { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh' } };
+  assert.ok(buildImageExecArgv(facts, { ...request, groups: [5, 1234] }).includes('--groups=5,1234'));
+  assert.ok(buildImageExecArgv(facts, request).includes('--clear-groups'));
 });
 
 test('image box description: --group-add kept as given, refused before anything (no lease)', () => {
