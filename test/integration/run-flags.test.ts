@@ -6,7 +6,7 @@
 // refuses (nofile above fs.nr_open) rolls the box back; exec's processes get the box's limits, inspect shows them. Every test ends with the leak audit.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -172,6 +172,25 @@ test('--group-add bad values: one line, exit 125, nothing made (an unknown name,
     assert.is(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line: ${r.stderr}`);
     assert.equal([list(STATE, 'boxes'), list(STORE, 'containers')], [[], []], `${args.join(' ')}: nothing made`);
   }
+});
+
+test('--group-add reads the box\'s own /etc/group, never through a symlink to the host\'s', () => {
+  // A root whose etc/group is a symlink to the host's /etc/group, which has a group the box must not learn of.
+  assert.match(readFileSync('/etc/group', 'utf8'), /^shadow:/m, 'the host has a shadow group (the victim)');
+  const rootfs = join(BASE, 'linked-rootfs');
+  mkdirSync(join(rootfs, 'bin'), { recursive: true });
+  mkdirSync(join(rootfs, 'etc'));
+  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+  symlinkSync('busybox', join(rootfs, 'bin', 'sh'));
+  writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  symlinkSync('/etc/group', join(rootfs, 'etc', 'group'));
+  const r = run(['run', '--rm', '--rootfs', rootfs, '--group-add', 'shadow', '--', '/bin/busybox', 'id', '-G']);
+  assert.is(r.code, 125, `exit ${r.code}: ${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, /^nsbox: invalid --group-add "shadow": no such group in the image's \/etc\/group$/m);
+  assert.is(r.stdout, '', 'the command never ran');
+  // A gid still works there (nothing to look up).
+  assert.is(ok(run(['run', '--rm', '--rootfs', rootfs, '--group-add', '42', '--', '/bin/busybox', 'id', '-G']), 'gid on a linked root'), '0 42\n');
 });
 
 const hostSysctl = (key: string): string => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
