@@ -93,12 +93,10 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
   ].join('\n');
 }
 
-/** The two fifos a detached box without a terminal writes its stdout and stderr to, and its supervisor's (see log-writer.ts). */
+/** The two fifos a detached box without a terminal writes its stdout and stderr to (see log-writer.ts). */
 export interface StreamFifos {
   readonly stdout: string;
   readonly stderr: string;
-  /** Held open by the supervisor while the box runs: its end tells the log writer the box is gone. */
-  readonly boxEnd: string;
 }
 
 /**
@@ -108,7 +106,7 @@ export interface StreamFifos {
 export function splitStreams(detach: DetachFiles | undefined, tty: boolean): { readonly detach: DetachFiles | undefined; readonly streams: StreamFifos | undefined } {
   if (!detach?.streamLog || tty) return { detach, streams: undefined };
   const dir = posix.dirname(detach.streamLog);
-  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo'), boxEnd: posix.join(dir, 'box-end.fifo') } };
+  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo') } };
 }
 
 /** -d -i without -t: the box's stdin fifo (with -t the relay's socket takes the keys). */
@@ -116,14 +114,14 @@ export function keptStdin(spec: BoxDescription, detach: DetachFiles | undefined)
   return spec.process.openStdin === true && !spec.process.tty ? detach?.stdinFifo : undefined;
 }
 
-/** The fifos of the box's stdout and stderr and the supervisor's, made before the launch (the log writer removes them once it has them open). */
+/** The fifos of the box's stdout and stderr, made before the launch (the log writer removes them once it has them open). */
 export function streamFifosStep(streams: StreamFifos): ExecStep {
   return {
     kind: 'exec',
-    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, streams.stderr, streams.boxEnd],
-    why: '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log), and one its supervisor holds until the box is gone.',
+    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, streams.stderr],
+    why: '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log).',
     undo: { kind: 'remove', path: streams.stdout },
-    alsoUndo: [{ kind: 'remove', path: streams.stderr }, { kind: 'remove', path: streams.boxEnd }],
+    alsoUndo: [{ kind: 'remove', path: streams.stderr }],
   };
 }
 
@@ -173,10 +171,8 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     'exec 3>&-  # the gate is the box\'s alone',
     ...(streams ? [
       '# The log writer (after the box: the box must be this shell\'s first child), one record per line on our stdout, the log.',
-      `perl -e ${quoteWord(logWriterPerl())} "$out" "$err" ${quoteWord(streams.boxEnd)} </dev/null 4>&- 5>&- &`,
+      `perl -e ${quoteWord(logWriterPerl())} "$out" "$err" "$box" </dev/null 4>&- 5>&- &`,
       'writer=$!',
-      '# Held until the box is gone (read-write: opening it does not wait); then the writer copies what is left and ends.',
-      `exec 6<>${quoteWord(streams.boxEnd)}`,
     ] : []),
     ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [
       `# A wait the trap cut short says 128+${constants.signals.SIGWINCH}, even if the box has just ended: wait again for its own status (a wait`,
@@ -186,7 +182,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     // The relay cannot: the box's pivot_root took the host's paths from its mount namespace.
     ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),
     ...(stdinFifo === undefined ? [] : [`trap - ${signal}; exec 5>&-; rm -f -- "$fifo"  # the box's stdin, gone with it`]),
-    ...(streams ? ['exec 6>&-; wait "$writer"  # the box\'s last lines are in the log before its exit status is'] : []),
+    ...(streams ? ['wait "$writer"  # the box\'s last lines are in the log before its exit status is'] : []),
     'echo "$status" >&4; exec 4>&-',
     ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');

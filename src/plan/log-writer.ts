@@ -1,7 +1,6 @@
 // The log writer of a detached box without a terminal: a small perl-base program (Essential on Debian) under the
 // box's supervisor that keeps the box's stdout and stderr apart in one log, in the order the lines came. The
-// supervisor gives it three fifos: the box's fd 1 and fd 2, and one of its own it holds open while the box runs. It
-// appends one record per line to its stdout (the log):
+// supervisor gives it two fifos (the box's fd 1 and fd 2); it appends one record per line to its stdout (the log):
 //
 //   2026-12-01T22:40:00.123456789Z stdout F hello
 //
@@ -9,10 +8,12 @@
 // follows in later records), the bytes themselves. This is the CRI log format Kubernetes writes: readable with cat,
 // parsed by lifecycle/box-log.ts.
 //
-// It ends when both of the box's fifos do, or, should a process left behind by a box without its own pid namespace
-// hold one open, once the supervisor closes its own fifo (it has reaped the box, and waits for this writer before it
-// records the exit status): it copies what is still buffered, then stops. No signal (one could come before perl has
-// its handler) and no timer: an idle box's writer sleeps in select(2) until there is something to copy.
+// It ends when both fifos do, or, should a process left behind by a box without its own pid namespace hold one open,
+// once the box's process is gone (reaped by the supervisor, which waits for this writer before it records the exit
+// status): it copies what is still buffered, then stops. No signal: one could come before perl has its handler.
+// Why it looks (kill 0) five times a second rather than wait on a third fifo the supervisor holds: every fifo it
+// opens by path can be gone before it is opened (a start killed midway and its state dir cleaned up), and a writer
+// waiting for a fifo nobody will open again keeps its supervisor waiting too, for ever.
 //
 // Memory is what it is for (one per box): no module at all. Loading Time::HiRes and Errno (which loads Config) cost
 // 370 KiB of private memory per box; the clock is clock_gettime(2) through perl's built-in syscall, errno numbers are
@@ -21,7 +22,7 @@
 /** clock_gettime(2) by Node's process.arch, for 64-bit ABIs (a timespec of two 64-bit words); from src/seccomp/tables. */
 export const CLOCK_GETTIME: Readonly<Record<string, number>> = { x64: 228, arm64: 113 };
 
-/** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO SUPERVISOR_FIFO`. */
+/** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID`. */
 export function logWriterPerl(nodeArch: string = process.arch): string {
   const clock = CLOCK_GETTIME[nodeArch];
   const now = clock === undefined
@@ -33,10 +34,11 @@ my ($id) = $ARGV[0] =~ m{([0-9a-f]{12})[0-9a-f]*/[^/]+\z};
 $0 = 'nsbox-log ' . ($id // '');
 $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT PIPE TERM WINCH USR1 USR2);
 my ($EINTR, $EAGAIN) = (4, 11);
+my ($ended, $box) = (0, $ARGV[2]);
 my @name = ('stdout', 'stderr');
 my @in;
-for my $i (0, 1, 2) { open($in[$i], '<', $ARGV[$i]) or die "nsbox-log: cannot open $ARGV[$i]: $!\n" }
-unlink @ARGV[0, 1, 2];
+for my $i (0, 1) { open($in[$i], '<', $ARGV[$i]) or die "nsbox-log: cannot open $ARGV[$i]: $!\n" }
+unlink @ARGV[0, 1];
 binmode STDOUT;
 ${now}
 sub stamp {
@@ -46,16 +48,14 @@ sub stamp {
 }
 sub put { my $out = $_[0]; while (length $out) { my $n = syswrite(STDOUT, $out); last unless defined $n || $! == $EINTR; substr($out, 0, $n // 0) = '' } }
 my %open = (0 => 1, 1 => 1);
-my ($ended, $rounds) = (0, 0);
+my $rounds = 0;
 while (%open) {
   my $rin = '';
   vec($rin, fileno($in[$_]), 1) = 1 for keys %open;
-  vec($rin, fileno($in[2]), 1) = 1 unless $ended;
-  # Until the supervisor's fifo ends, sleep until there is something; after, copy only what is there already.
-  my $n = select(my $rout = $rin, undef, undef, $ended ? 0 : undef);
+  my $n = select(my $rout = $rin, undef, undef, $ended ? 0 : 0.2);
   if ($n < 0) { next if $! == $EINTR; die "nsbox-log: select: $!\n" }
-  last if $n == 0 || ($ended && ++$rounds > 256);
-  if (!$ended && vec($rout, fileno($in[2]), 1)) { $ended = 1; close $in[2]; next }
+  if ($n == 0) { last if $ended; $ended = !kill(0, $box); next }
+  last if $ended && ++$rounds > 256;
   for my $i (sort keys %open) {
     next unless vec($rout, fileno($in[$i]), 1);
     my $got = sysread($in[$i], my $data, 65536);
