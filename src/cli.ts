@@ -156,17 +156,13 @@ function helpWidth(): number {
  * create takes run's flags and words, and records the box that `start` runs (detached, as docker create).
  */
 async function runBoxFast(argv: readonly string[], name: 'run' | 'sh' | 'create'): Promise<number> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }, { rewriteNetFlag }, { rewriteMountFlag }, { rewriteHostNamespaceFlags }] = await Promise.all([
-    import('./spec/user-flag.js'),
+  const [{ splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }] = await Promise.all([
     import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
     import('./spec/parse-flags.js'),
     import('./commands/box-command.js'),
-    import('./net/net-flag.js'),
-    import('./spec/mount-flag.js'),
-    import('./spec/host-namespace-flag.js'),
   ]);
-  const [flags, command, afterDash] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteHostNamespaceFlags(rewriteUserFlag(argv.slice(1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command, afterDash] = splitCommandLine(await rewriteBoxWords(argv.slice(1), name), RUN_OPTIONS);
   const parsed = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS, name) as Parameters<typeof runBox>[0];
   const args = name === 'create' ? await createOnly(parsed) : parsed;
   const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
@@ -187,20 +183,28 @@ async function createOnly<T extends Record<string, unknown>>(args: T): Promise<T
 }
 
 /**
- * run/sh: the command starts at the first non-flag word (like docker run) or after `--`; hand yargs only the flags
- * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
+ * run's, sh's and create's words with Docker's spellings turned into the flags RUN_OPTIONS parses (-u, --pid host,
+ * --net, --mount), in one order for the fast path and the yargs path alike.
  */
-async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<string[]> {
-  const [{ rewriteUserFlag }, { splitCommandLine }, { RUN_OPTIONS }, { rewriteNetFlag }, { rewriteMountFlag }, { rewriteHostNamespaceFlags }] = await Promise.all([
+async function rewriteBoxWords(words: readonly string[], name: string): Promise<string[]> {
+  const [{ rewriteUserFlag }, { RUN_OPTIONS }, { rewriteNetFlag }, { rewriteMountFlag }, { rewriteHostNamespaceFlags }] = await Promise.all([
     import('./spec/user-flag.js'),
-    import('./spec/command-line.js'),
     import('./spec/run-flags.js'),
     import('./net/net-flag.js'),
     import('./spec/mount-flag.js'),
     import('./spec/host-namespace-flag.js'),
   ]);
+  return rewriteMountFlag(rewriteNetFlag(rewriteHostNamespaceFlags(rewriteUserFlag(words, name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+}
+
+/**
+ * run/sh: the command starts at the first non-flag word (like docker run) or after `--`; hand yargs only the flags
+ * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
+ */
+async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<string[]> {
+  const [{ splitCommandLine }, { RUN_OPTIONS }] = await Promise.all([import('./spec/command-line.js'), import('./spec/run-flags.js')]);
   const at = argv.indexOf(name);
-  const [flags, command] = splitCommandLine(rewriteMountFlag(rewriteNetFlag(rewriteHostNamespaceFlags(rewriteUserFlag(argv.slice(at + 1), name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
+  const [flags, command] = splitCommandLine(await rewriteBoxWords(argv.slice(at + 1), name), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
 }
 
