@@ -42,10 +42,8 @@ function statEntry(path: string): { info: Stats; linkTarget?: string } | undefin
       const info = lstatSync(path);
       return info.isSymbolicLink() ? { info, linkTarget: readlinkSync(path) } : { info };
     } catch (error) {
-      if (!changedMeanwhile(error) || (error as NodeJS.ErrnoException).code === 'ENOENT' || attempt >= 8) {
-        if (changedMeanwhile(error)) return undefined;
-        throw error;
-      }
+      if (!changedMeanwhile(error)) throw error;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || attempt >= 8) return undefined;
     }
   }
 }
