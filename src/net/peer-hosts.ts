@@ -1,6 +1,6 @@
 // Keeps every box's /etc/hosts in step with its networks: rewritten when a box joins or leaves one of them.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
 import { hostsText } from './files.js';
 import { netPaths, readLeases, type Lease } from './state.js';
 
@@ -26,13 +26,23 @@ export function refreshPeerHosts(stateDir: string, network: string): void {
   const members = new Set(leases.filter((l) => l.network === network).map((l) => l.boxId));
   for (const boxId of members) {
     const file = `${paths.box(boxId)}/hosts`;
-    if (!existsSync(file)) continue;
     const text = boxHostsText(stateDir, boxId, leases);
     if (text === undefined) continue;
+    // Opened without O_CREAT: a box whose files are being removed (its undo does not take the network lock) must not
+    // get a new hosts file in the directory its undo is about to remove (that made the removal fail, ENOTEMPTY).
+    let fd: number;
     try {
-      writeFileSync(file, text);
+      fd = openSync(file, 'r+');
+    } catch {
+      continue; // no hosts file (yet, or any more)
+    }
+    try {
+      ftruncateSync(fd, 0);
+      writeFileSync(fd, text);
     } catch {
       // the box went away meanwhile
+    } finally {
+      closeSync(fd);
     }
   }
 }
