@@ -1,4 +1,4 @@
-// `nsbox exec [-it] [-e K=V] [-w DIR] [-u USER] BOX CMD...`: run a command inside a running box.
+// `nsbox exec [-d] [-it] [-e K=V] [-w DIR] [-u USER] BOX CMD...`: run a command inside a running box.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { STATE_OPTION } from '../state/paths.js';
 import { selfJoinFile } from '../cgroup/self-join.js';
 import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
 import { buildHostExecArgv, buildImageExecArgv, type InitFacts } from '../lifecycle/exec-argv.js';
+import { EXEC_STARTED } from '../lifecycle/exec-check.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { checkCommandName } from '../rootfs/final-exec.js';
@@ -29,6 +30,7 @@ import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds, type TerminalR
 import { findCommandPid } from '../exec/signals.js';
 
 const EXEC_OPTIONS: Readonly<Record<string, Options>> = {
+  detach: { alias: 'd', type: 'boolean', describe: 'in the background: nsbox returns once the command is found and started; its output goes nowhere (as docker exec -d)' },
   interactive: { alias: 'i', type: 'boolean', describe: 'keep stdin open (a pipe without -t)' },
   tty: { alias: 't', type: 'boolean', describe: 'a new pty of the box\'s own for the command, relayed to your terminal (TERM=xterm unless given)' },
   env: { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' },
@@ -51,11 +53,12 @@ export function splitExecWords(words: readonly string[]): [ExecArgs, string[]] {
   const [box, ...command] = rest;
   if (box === undefined) throw new NsboxError('missing box: nsbox exec [flags] BOX CMD [ARG...]');
   if (command[0] === '--') command.shift();
-  return [{ interactive: false, tty: false, ...parsed, box } as ExecArgs, command];
+  return [{ detach: false, interactive: false, tty: false, ...parsed, box } as ExecArgs, command];
 }
 
 interface ExecArgs {
   box: string;
+  detach: boolean;
   interactive: boolean;
   tty: boolean;
   env: string[] | undefined;
@@ -79,6 +82,8 @@ export const command: NsboxCommand<ExecArgs> = {
     void yargsArgs;
     const [args, commandArgv] = splitExecWords(rawWordsAfter('exec'));
     if (commandArgv.length === 0 || commandArgv[0] === '') throw new NsboxError('missing command: nsbox exec BOX CMD [ARG...]');
+    // Nobody would read a detached command's terminal (-i is let through: its stdin is /dev/null, as Docker's without an attach).
+    if (args.detach && args.tty) throw new NsboxError('cannot exec -d with -t: a detached command\'s stdio is /dev/null');
     refusePipedTerminal({ tty: args.tty, openStdin: args.interactive }, 'exec -it');
     if (args.workdir !== undefined && !args.workdir.startsWith('/')) throw flagError('--workdir', args.workdir, 'must be an absolute path');
     const extraEnv = buildEnv(args.env ?? [], [], process.env);
@@ -94,6 +99,7 @@ export const command: NsboxCommand<ExecArgs> = {
     let child: ChildProcess | undefined;
     let relay: TerminalRelay | undefined;
     let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+    let started: Promise<boolean> | undefined;
     try {
       const { record, now } = refreshBox(box);
       if (now.status !== 'running' || !record.init) throw new NsboxError(`cannot exec in box ${args.box}: it is ${now.status === 'running' ? 'starting' : now.status}`);
@@ -117,6 +123,7 @@ export const command: NsboxCommand<ExecArgs> = {
         rlimits: record.process.rlimits,
         // As Docker's exec: the command's groups (its user's, --group-add) without -u; -u USER's own from the box's /etc/group.
         groups: user ? user.groups : record.process.groups,
+        detached: args.detach,
       };
       // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
       const [execArgv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools, args.tty);
@@ -124,10 +131,14 @@ export const command: NsboxCommand<ExecArgs> = {
       // command becomes the leader of a session of its own with the pty as its controlling terminal (setsid --ctty
       // inside the box's pid namespace), like docker exec -t.
       const argv = args.tty ? relayArgv(relayTitle(record.id), `/proc/${record.init.pid}/root/dev/pts/ptmx`, { stdin: args.interactive, ctty: false }, execArgv) : execArgv;
-      const terminals = args.tty ? [] : terminalFds();
+      const terminals = args.tty || args.detach ? [] : terminalFds();
       // Without -t the command gets a session of its own (detached) and never the caller's terminal.
-      child = spawnRetryingBusy(() => spawn(argv[0]!, argv.slice(1), { stdio: args.tty ? 'inherit' : stdioAvoidingTerminals(terminals, args.interactive ? 'inherit' : 'ignore'), env, detached: !args.tty }));
+      // -d: stderr is a pipe only until the check says the command was found (waitUntilStarted).
+      const stdio = args.detach ? (['ignore', 'ignore', 'pipe'] as const) : args.tty ? 'inherit' : stdioAvoidingTerminals(terminals, args.interactive ? 'inherit' : 'ignore');
+      child = spawnRetryingBusy(() => spawn(argv[0]!, argv.slice(1), { stdio: stdio as never, env, detached: !args.tty }));
       if (terminals.length > 0) relay = relayTerminalPipes(child, terminals.filter((fd) => fd !== 0 || args.interactive));
+      // Read at once: node discards what nobody reads of a child that exited (a missing command, during the wait below).
+      if (args.detach) started = waitUntilStarted(child);
       // Listen before anything else is awaited: a command that ends during the cgroup wait would emit 'exit' to
       // nobody, and nsbox would exit 0 once its loop drained.
       const spawned = child;
@@ -141,6 +152,7 @@ export const command: NsboxCommand<ExecArgs> = {
       lock.release();
     }
     const running = child!;
+    if (started) return (await started) ? (running.unref(), 0) : exitCodeOf(await exited!);
     // Its own session hears nothing from the caller's terminal: pass nsbox's signals to its whole process group.
     const forward = (signal: NodeJS.Signals) => {
       try {
@@ -170,6 +182,9 @@ function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters
   if (record.toolbox) {
     const bad = checkCommandName(request.command);
     if (bad) throw new NsboxError(bad);
+    if (request.detached && !record.toolbox.shell) {
+      throw new NsboxError(`cannot exec -d in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no sh in its toolbox); restart it`);
+    }
     if (tty && !record.toolbox.files.some((f) => f.name === 'setsid')) {
       throw new NsboxError(`cannot exec -t in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no setsid in its toolbox); restart it`);
     }
@@ -179,6 +194,34 @@ function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters
   if (!record.process.inheritEnv) throw new NsboxError(`cannot exec in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no toolbox recorded); restart it`);
   const inherited = { ...process.env, ...record.process.env };
   return [buildHostExecArgv(facts, request), { ...inherited, ...(tty && inherited.TERM === undefined ? { TERM: 'xterm' } : {}), ...extraEnv }];
+}
+
+/**
+ * exec -d: true once the check in the box writes EXEC_STARTED (the command was found and is being exec'd; nsbox leaves
+ * it running), false when stderr ends first (the chain failed: a missing command, with the check's message).
+ * Whatever else comes on stderr before that (nsenter's, setpriv's errors) is passed on.
+ */
+async function waitUntilStarted(child: ChildProcess): Promise<boolean> {
+  const stderr = child.stderr!;
+  stderr.setEncoding('utf8');
+  let pending = '';
+  const started = await new Promise<boolean>((resolve) => {
+    stderr.on('data', (chunk: string) => {
+      pending += chunk;
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line === EXEC_STARTED) return resolve(true);
+        process.stderr.write(`${line}\n`);
+      }
+    });
+    stderr.on('end', () => {
+      if (pending !== '') process.stderr.write(pending);
+      resolve(false);
+    });
+  });
+  if (started) stderr.destroy();
+  return started;
 }
 
 /** Until /proc/<pid>/cgroup names the box's cgroup (or the process is gone), at most 2 s; `pid()` may not exist yet

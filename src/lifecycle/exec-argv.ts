@@ -53,6 +53,11 @@ export interface ExecRequest {
   readonly rlimits?: readonly OciRlimit[];
   /** Image boxes: supplementary groups of the command (setpriv --groups); absent: none. */
   readonly groups?: readonly number[];
+  /**
+   * exec -d: the command outlives its `nsbox exec` (no parent-death signals), its stdio is the box's /dev/null, and
+   * the check writes EXEC_STARTED on stderr once the command is found (exec-check.ts).
+   */
+  readonly detached?: boolean;
 }
 
 export interface ImageExecRequest extends ExecRequest {
@@ -90,12 +95,12 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
     workdir: request.workdir,
     // The box's own filter, from its toolbox: an exec'd process is confined like the command (Docker does the same).
     ...(request.toolbox.seccomp ? { seccomp: request.toolbox.seccomp } : {}),
-    pdeathsig: true,
+    pdeathsig: !request.detached,
   };
   const final = withCommandCheck(buildFinalExecArgv(input), input, request);
   return [
     ...prlimitPrefix(request.rlimits),
-    ...enterImageBox(facts, request.cgroupJoinFiles, t),
+    ...enterImageBox(facts, request.cgroupJoinFiles, t, { detached: request.detached }),
     ...(request.ctty ? [...toolboxArgv(request.toolbox, 'setsid'), '--ctty', '--'] : []),
     ...final,
     ...request.command,
@@ -103,9 +108,9 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
 }
 
 /** The way into an image box that exec takes (1 and 2 above), up to the words that run inside it (nsbox cp's too). */
-export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string[], t: ImageExecRequest['tools']): string[] {
+export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string[], t: ImageExecRequest['tools'], options: { readonly detached?: boolean } = {}): string[] {
   return [
-    ...DIE_WITH_NSBOX,
+    ...(options.detached ? [] : DIE_WITH_NSBOX),
     ...joinPrefix(cgroupJoinFiles),
     t.unshare, '--mount', '--propagation', 'private', '--',
     t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
@@ -120,7 +125,7 @@ export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string
 function withCommandCheck(final: readonly string[], input: FinalExecInput, request: ImageExecRequest): string[] {
   if (!request.toolbox.shell || request.command.length === 0) return [...final];
   const env = environmentApplier(input);
-  const check = [...toolboxArgv(request.toolbox, request.toolbox.shell), '-c', execCheckScript(request.label ?? 'box', request.env.PATH ?? DEFAULT_EXEC_PATH), 'nsbox-exec', request.command[0]!, request.workdir ?? ''];
+  const check = [...toolboxArgv(request.toolbox, request.toolbox.shell), '-c', execCheckScript(request.label ?? 'box', request.env.PATH ?? DEFAULT_EXEC_PATH, { detached: request.detached }), 'nsbox-exec', request.command[0]!, request.workdir ?? ''];
   return [...final.slice(0, final.length - env.length), ...check, ...env];
 }
 
@@ -132,16 +137,16 @@ const CTTY = ['setsid', '--ctty', '--'];
  */
 export function buildHostExecArgv(facts: InitFacts, request: ExecRequest): string[] {
   // The box's sh (the host's, in a host-root box) enters -w and checks the command, with the PATH it inherits.
-  const inBox = ['/bin/sh', '-c', execCheckScript(request.label ?? 'box', undefined, { enterWorkdir: true }), 'nsbox-exec', request.command[0] ?? '', request.workdir ?? '', ...request.command];
-  const enter = [...prlimitPrefix(request.rlimits), ...DIE_WITH_NSBOX, ...joinPrefix(request.cgroupJoinFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
+  const inBox = ['/bin/sh', '-c', execCheckScript(request.label ?? 'box', undefined, { enterWorkdir: true, detached: request.detached }), 'nsbox-exec', request.command[0] ?? '', request.workdir ?? '', ...request.command];
+  const enter = [...prlimitPrefix(request.rlimits), ...(request.detached ? [] : DIE_WITH_NSBOX), ...joinPrefix(request.cgroupJoinFiles), 'nsenter', '--target', String(facts.pid), '--all', '--root', '--wd'];
   const restricted = facts.capBnd !== facts.ownCapBnd || facts.noNewPrivs;
   const ctty = request.ctty ? CTTY : [];
   if (!restricted) {
     // A host-root box: setsid is the host's, in its root.
     const user = request.runAs ? ['--setuid', String(request.runAs.uid), '--setgid', String(request.runAs.gid)] : [];
-    return [...enter, ...user, '--', ...ctty, 'setpriv', '--pdeathsig', 'KILL', '--', ...inBox];
+    return [...enter, ...user, '--', ...ctty, ...(request.detached ? [] : ['setpriv', '--pdeathsig', 'KILL', '--']), ...inBox];
   }
   const caps = decodeCapabilities(facts.capBnd).map((c) => `,+${c.replace(/^cap_/, '')}`).join('');
   const user = request.runAs ? [`--reuid=${request.runAs.uid}`, `--regid=${request.runAs.gid}`, '--clear-groups'] : [];
-  return [...enter, '--', ...ctty, 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), '--pdeathsig=KILL', '--', ...inBox];
+  return [...enter, '--', ...ctty, 'setpriv', ...user, `--bounding-set=-all${caps}`, '--inh-caps=-all', ...(facts.noNewPrivs ? ['--no-new-privs'] : []), ...(request.detached ? [] : ['--pdeathsig=KILL']), '--', ...inBox];
 }

@@ -8,12 +8,15 @@ import { quoteWord } from '../plan/quote.js';
 /** execvp's search path when the environment has no PATH (glibc's default). */
 export const DEFAULT_EXEC_PATH = '/bin:/usr/bin';
 
+/** The line `exec -d`'s check writes on its stderr, last, once the command is found: nsbox then returns 0. */
+export const EXEC_STARTED = 'nsbox-exec-started';
+
 /**
  * The check as `SH -c SCRIPT nsbox-exec PROGRAM WORKDIR REST...`: PROGRAM is looked up as execvp will (in `searchPath`,
  * or the shell's own $PATH when undefined: a host-root box, whose command inherits it), WORKDIR ("" for none) entered
  * first (in a subshell: only `enterWorkdir` stays there, where no env --chdir follows); then it execs REST.
  */
-export function execCheckScript(label: string, searchPath: string | undefined, options: { readonly enterWorkdir?: boolean } = {}): string {
+export function execCheckScript(label: string, searchPath: string | undefined, options: { readonly enterWorkdir?: boolean; readonly detached?: boolean } = {}): string {
   const fail = (code: number, what: string) => `{ printf '%s\\n' "nsbox: cannot exec in box $box: ${what}" >&2; exit ${code}; }`;
   return [
     `box=${quoteWord(label)} prog=$1 wd=$2; shift 2`,
@@ -37,6 +40,8 @@ export function execCheckScript(label: string, searchPath: string | undefined, o
     '  esac',
     ') || exit',
     ...(options.enterWorkdir ? ['[ -z "$wd" ] || cd -- "$wd" || exit 126'] : []),
+    // exec -d: the check passed, so nsbox may return; the command's output goes nowhere (the box's /dev/null), as Docker's.
+    ...(options.detached ? [`printf '%s\\n' ${EXEC_STARTED} >&2`, 'exec </dev/null >/dev/null 2>&1'] : []),
     'exec "$@"',
   ].join('\n');
 }

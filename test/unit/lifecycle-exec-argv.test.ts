@@ -120,4 +120,20 @@ test('detached plan: a supervisor in its own session, the box dying with it, log
   assert.ok(fg.steps.some((s) => s.kind === 'launch' && s.argv.includes('--pdeathsig')));
 });
 
+test('exec -d: nothing dies with nsbox (no parent-death signal anywhere), and the check says when the command was found, then gives it /dev/null', () => {
+  const facts = { pid: 9, capBnd: '0000000000040021', ownCapBnd: FULL, noNewPrivs: true };
+  const toolbox = { ...TOOLBOX, shell: 'dash' };
+  const request = { command: ['sleep', '9'], workdir: undefined, runAs: undefined, cgroupJoinFiles: [], toolbox, env: {}, tools: TOOLS };
+  for (const argv of [buildImageExecArgv(facts, { ...request, detached: true }), buildHostExecArgv(facts, { ...request, detached: true }), buildHostExecArgv({ ...facts, capBnd: FULL, noNewPrivs: false }, { ...request, detached: true })]) {
+    assert.not.ok(argv.some((w) => w.includes('pdeathsig')), argv.join(' '));
+    const script = argv.find((w) => w.includes('nsbox-exec-started'));
+    assert.ok(script, 'the check writes the mark');
+    assert.match(script!, /\) \|\| exit\n(.*\n)?printf '%s\\n' nsbox-exec-started >&2\nexec <\/dev\/null >\/dev\/null 2>&1\nexec "\$@"$/, 'only after the check passed, then /dev/null');
+  }
+  assert.ok(buildImageExecArgv(facts, request).some((w) => w.includes('pdeathsig')), 'without -d: as before');
+  assert.not.ok(buildImageExecArgv(facts, request).some((w) => w.includes('nsbox-exec-started')));
+  assert.equal(splitExecWords(['-d', 'web', 'sleep', '-d'])[0].detach, true);
+  assert.equal(splitExecWords(['web', 'sleep', '-d'])[0].detach, false, 'the command\'s -d is its own');
+});
+
 test.run();
