@@ -3,7 +3,7 @@
 // and every box started before streams.log existed, wrote the raw log (all of it counts as stdout, as a terminal's
 // output does in Docker).
 
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { BoxPaths } from '../state/paths.js';
 import type { BoxRecord } from '../state/record.js';
 
@@ -39,6 +39,19 @@ export function currentLog(record: BoxRecord, paths: BoxPaths): LogFile {
 /** The log the box's next run writes (start: where its output will be). */
 export function nextRunLog(record: BoxRecord, paths: BoxPaths): LogFile {
   return writesStreams(record) ? { path: paths.streams, format: 'streams' } : { path: paths.log, format: 'raw' };
+}
+
+/** Where the log writer moved a full stream log (plan/log-writer.ts). */
+export function rotatedLog(path: string): string {
+  return `${path}.1`;
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A file's size, 0 when it is not there. */
@@ -135,9 +148,10 @@ export function readWholeLog(record: BoxRecord, paths: BoxPaths): { readonly chu
   const raw = parseRaw(rawData);
   const current = currentLog(record, paths);
   if (current.format === 'raw') return { chunks: raw, follow: current, offset: rawData.length };
-  const data = readFrom(paths.streams, 0);
-  const { chunks, used } = parseStreams(data);
-  return { chunks: [...raw, ...chunks], follow: current, offset: used };
+  // The writer's full log before this one (plan/log-writer.ts rotates): it ends with a whole record.
+  const older = parseStreams(readFrom(rotatedLog(paths.streams), 0), true).chunks;
+  const { chunks, used } = parseStreams(readFrom(paths.streams, 0));
+  return { chunks: [...raw, ...older, ...chunks], follow: current, offset: used };
 }
 
 /** The chunks that make up the last `n` lines (each stream's lines are its own; order is the log's). */
@@ -162,6 +176,8 @@ export function tailChunks(chunks: readonly LogChunk[], n: number): LogChunk[] {
 /** Writes chunks to our stdout and stderr, with -t's time at the start of each line that has one. */
 export class LogPrinter {
   private readonly atLineStart: Record<LogStream, boolean> = { stdout: true, stderr: true };
+  /** The stream log printFrom read last, by inode: a rotation puts another file at its path. */
+  followed: { readonly path: string; readonly ino: number } | undefined;
 
   constructor(private readonly timestamps: boolean) {}
 
@@ -178,6 +194,17 @@ export class LogPrinter {
  * needs no lines); stream records only whole (the writer appends each in one write).
  */
 export function printFrom(log: LogFile, offset: number, printer: LogPrinter): number {
+  if (log.format === 'streams') {
+    // Rotated since the last look (another file at LOG: the printer remembers the one it read, else LOG is shorter
+    // than what was read): the rest of that file is LOG.1 now, then the new LOG from its start.
+    const now = inodeOf(log.path);
+    const read = printer.followed?.path === log.path ? printer.followed.ino : undefined;
+    if (offset > 0 && (read !== undefined ? now !== read : fileSize(log.path) < offset)) {
+      for (const chunk of parseStreams(readFrom(rotatedLog(log.path), offset), true).chunks) printer.write(chunk);
+      offset = 0;
+    }
+    printer.followed = now === undefined ? undefined : { path: log.path, ino: now };
+  }
   const data = readFrom(log.path, offset);
   if (data.length === 0) return offset;
   if (log.format === 'raw') {

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { quoteWord } from './quote.js';
 import type { DetachFiles, ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
-import { logWriterPerl } from './log-writer.js';
+import { LOG_MAX_BYTES, logWriterPerl } from './log-writer.js';
 import { selfJoinLines } from '../cgroup/self-join.js';
 
 /** Signals nsbox forwards to the box; the reaper must survive them (caught, not ignored: exec resets caught ones). */
@@ -97,6 +97,8 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
 export interface StreamFifos {
   readonly stdout: string;
   readonly stderr: string;
+  /** The log itself: the writer renames it to LOG.1 once it holds LOG_MAX_BYTES (plan/log-writer.ts). */
+  readonly log?: string;
 }
 
 /**
@@ -106,7 +108,7 @@ export interface StreamFifos {
 export function splitStreams(detach: DetachFiles | undefined, tty: boolean): { readonly detach: DetachFiles | undefined; readonly streams: StreamFifos | undefined } {
   if (!detach?.streamLog || tty) return { detach, streams: undefined };
   const dir = posix.dirname(detach.streamLog);
-  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo') } };
+  return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo'), log: detach.streamLog } };
 }
 
 /** -d -i without -t: the box's stdin fifo (with -t the relay's socket takes the keys). */
@@ -171,7 +173,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     'exec 3>&-  # the gate is the box\'s alone',
     ...(streams ? [
       '# The log writer (after the box: the box must be this shell\'s first child), one record per line on our stdout, the log.',
-      `perl -e ${quoteWord(logWriterPerl())} "$out" "$err" "$box" </dev/null 4>&- 5>&- &`,
+      `perl -e ${quoteWord(logWriterPerl())} "$out" "$err" "$box"${streams.log === undefined ? '' : ` ${quoteWord(streams.log)} ${LOG_MAX_BYTES}`} </dev/null 4>&- 5>&- &`,
       'writer=$!',
     ] : []),
     ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [

@@ -15,6 +15,11 @@
 // opens by path can be gone before it is opened (a start killed midway and its state dir cleaned up), and a writer
 // waiting for a fifo nobody will open again keeps its supervisor waiting too, for ever.
 //
+// Size: the log is on the state dir, a tmpfs by default (/run): host memory outside the box's --memory limit, shared
+// with every service's /run. A box that wrote without end filled it (200 MB of `yes` from a box limited to 32m). So
+// once the log holds LOG_MAX_BYTES the writer renames it to LOG.1 (replacing the one before) and starts a new LOG, as
+// Docker's max-size/max-file do: at most two files, the newest output kept (logs reads LOG.1, then LOG).
+//
 // Memory is what it is for (one per box): no module at all. Loading Time::HiRes and Errno (which loads Config) cost
 // 370 KiB of private memory per box; the clock is clock_gettime(2) through perl's built-in syscall, errno numbers are
 // compared as numbers. Where nsbox has no syscall number, whole seconds (perl's time).
@@ -22,7 +27,10 @@
 /** clock_gettime(2) by Node's process.arch, for 64-bit ABIs (a timespec of two 64-bit words); from src/seccomp/tables. */
 export const CLOCK_GETTIME: Readonly<Record<string, number>> = { x64: 228, arm64: 113 };
 
-/** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID`. */
+/** Where the writer starts a new log (the old one becomes LOG.1): a box's log never holds much more than twice this. */
+export const LOG_MAX_BYTES = 10 * 1024 * 1024;
+
+/** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID [LOG MAX_BYTES]` (LOG: its stdout's path). */
 export function logWriterPerl(nodeArch: string = process.arch): string {
   const clock = CLOCK_GETTIME[nodeArch];
   const now = clock === undefined
@@ -34,7 +42,7 @@ my ($id) = $ARGV[0] =~ m{([0-9a-f]{12})[0-9a-f]*/[^/]+\z};
 $0 = 'nsbox-log ' . ($id // '');
 $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT PIPE TERM WINCH USR1 USR2);
 my ($EINTR, $EAGAIN) = (4, 11);
-my ($ended, $box) = (0, $ARGV[2]);
+my ($ended, $box, $log, $max) = (0, @ARGV[2, 3, 4]);
 my @name = ('stdout', 'stderr');
 my @in;
 for my $i (0, 1) { open($in[$i], '<', $ARGV[$i]) or die "nsbox-log: cannot open $ARGV[$i]: $!\n" }
@@ -46,7 +54,21 @@ sub stamp {
   my @t = gmtime $s;
   return sprintf('%04d-%02d-%02dT%02d:%02d:%02d.%09dZ', $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0], $ns);
 }
-sub put { my $out = $_[0]; while (length $out) { my $n = syswrite(STDOUT, $out); last unless defined $n || $! == $EINTR; substr($out, 0, $n // 0) = '' } }
+my $size = (-s STDOUT) || 0;
+# A new LOG once this one is full (whole records only: put writes whole ones); should LOG be gone, this one goes on.
+sub rotate {
+  $size = 0;
+  return unless rename($log, "$log.1");
+  open(my $new, '>>', $log) or return;
+  open(STDOUT, '>&', $new) and binmode STDOUT;
+  close $new;
+}
+sub put {
+  my $out = $_[0];
+  $size += length $out;
+  while (length $out) { my $n = syswrite(STDOUT, $out); last unless defined $n || $! == $EINTR; substr($out, 0, $n // 0) = '' }
+  rotate() if $max && $size >= $max;
+}
 my %open = (0 => 1, 1 => 1);
 my $rounds = 0;
 while (%open) {

@@ -2,15 +2,17 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseRaw, parseStreams, tailChunks, type LogChunk } from '../../src/lifecycle/box-log.js';
+import { LogPrinter, parseRaw, parseStreams, printFrom, readWholeLog, tailChunks, type LogChunk } from '../../src/lifecycle/box-log.js';
 import { parseTail } from '../../src/commands/logs.js';
 import { buildRunPlan } from '../../src/plan/build-run-plan.js';
 import { buildBoxDescription } from '../../src/spec/run-flags.js';
-import { CLOCK_GETTIME, logWriterPerl } from '../../src/plan/log-writer.js';
+import { CLOCK_GETTIME, LOG_MAX_BYTES, logWriterPerl } from '../../src/plan/log-writer.js';
 import { X86_64_SYSCALLS } from '../../src/seccomp/tables/x86_64.js';
 import { AARCH64_SYSCALLS } from '../../src/seccomp/tables/aarch64.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import type { BoxPaths } from '../../src/state/paths.js';
+import type { BoxRecord } from '../../src/state/record.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,7 +62,7 @@ test('a detached box without a terminal writes its streams through fifos; with o
   assert.match(supervisor, /out=\/s\/stdout.fifo err=\/s\/stderr.fifo/);
   assert.match(supervisor, /"\$@" >"\$out" 2>"\$err" 4>&- &\nbox=\$!/, 'the box is the supervisor\'s first child');
   assert.match(supervisor, /\nwait "\$writer"[^\n]*\necho "\$status" >&4/, 'its last lines are in before its status');
-  assert.match(supervisor, /"\$out" "\$err" "\$box" <\/dev\/null/, 'the writer opens only the two fifos the box opens');
+  assert.match(supervisor, /"\$out" "\$err" "\$box" \/s\/streams\.log \d+ <\/dev\/null/, 'the writer opens only the two fifos the box opens (the log by path only to start a new one)');
   const tty = buildRunPlan(buildBoxDescription({ pid: true, tty: true }, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { ...detach, attachSocket: '/s/a.sock' } });
   const ttyLaunch = tty.steps.find((s) => s.kind === 'launch');
   assert.ok(ttyLaunch && ttyLaunch.kind === 'launch');
@@ -75,13 +77,14 @@ test('the writer\'s clock_gettime numbers are the kernel\'s', () => {
 });
 
 /** The real writer on the two fifos (perl-base is on every Debian), held open by `box`; `boxProcess` stands for the box. */
-function startWriter(program: string) {
+function startWriter(program: string, max?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'nsbox-logw-0123456789ab-'));
   const [out, err] = ['stdout.fifo', 'stderr.fifo'].map((n) => join(dir, n)) as [string, string];
   assert.is(spawnSync('mkfifo', [out, err]).status, 0);
   const boxProcess = spawn('sleep', ['1000'], { stdio: 'ignore' });
   const log = openSync(join(dir, 'streams.log'), 'a');
-  const writer = spawn('perl', ['-e', program, out, err, String(boxProcess.pid)], { stdio: ['ignore', log, 'pipe'] });
+  const rotation = max === undefined ? [] : [join(dir, 'streams.log'), String(max)];
+  const writer = spawn('perl', ['-e', program, out, err, String(boxProcess.pid), ...rotation], { stdio: ['ignore', log, 'pipe'] });
   closeSync(log);
   let stderr = '';
   writer.stderr!.on('data', (d) => (stderr += d));
@@ -133,6 +136,69 @@ test('the writer ends once the box\'s process is gone even if a leftover holds i
     w.boxProcess.kill('SIGKILL');
     rmSync(w.dir, { recursive: true, force: true });
   }
+});
+
+test('the writer keeps at most two logs of MAX bytes (and a batch): the newest output, read back whole by logs', async () => {
+  const w = startWriter(logWriterPerl(), 4096);
+  try {
+    for (let i = 0; i < 400; i++) {
+      writeSync(w.box[0], `line ${i} ${'x'.repeat(80)}\n`);
+      if (i % 50 === 0) await sleep(20);
+    }
+    closeSync(w.box[0]);
+    closeSync(w.box[1]);
+    assert.is(await w.ended, 0, w.stderr());
+    const sizes = ['streams.log', 'streams.log.1'].map((n) => statSync(join(w.dir, n)).size);
+    assert.ok(sizes.every((n) => n < 4096 + 65536 * 2), `each log near MAX: ${sizes.join(', ')}`);
+    assert.not.ok(existsSync(join(w.dir, 'streams.log.2')), 'two files at most');
+    const paths = { log: join(w.dir, 'log'), streams: join(w.dir, 'streams.log') } as BoxPaths;
+    const record = { launch: { kind: 'host', spec: { process: { tty: false } } } } as unknown as BoxRecord;
+    const texts = readWholeLog(record, paths).chunks.map((c) => c.text.toString());
+    assert.is(texts[texts.length - 1], `line 399 ${'x'.repeat(80)}`, 'the newest line is kept');
+    const numbers = texts.map((t) => Number(t.split(' ')[1]));
+    assert.equal(numbers, [...numbers].sort((a, b) => a - b), 'LOG.1 first, then LOG, in order');
+    assert.ok(numbers.length < 400, 'the oldest lines are gone');
+  } finally {
+    w.boxProcess.kill('SIGKILL');
+    rmSync(w.dir, { recursive: true, force: true });
+  }
+});
+
+test('following a log that was rotated: the rest of LOG.1, then the new LOG from its start', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nsbox-logf-'));
+  const record = (n: number) => `2026-12-02T00:00:00.000000000Z stdout F r${n}\n`;
+  try {
+    const path = join(dir, 'streams.log');
+    const log = { path, format: 'streams' } as const;
+    writeFileSync(path, record(1));
+    const printed: string[] = [];
+    const printer = new (class extends LogPrinter {
+      override write(c: LogChunk): void {
+        printed.push(c.text.toString());
+      }
+    })(false);
+    let at = printFrom(log, 0, printer);
+    appendFileSync(path, record(2));
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, record(3) + record(4)); // longer than what was read: only its inode tells
+    at = printFrom(log, at, printer);
+    assert.equal(printed, ['r1', 'r2', 'r3', 'r4']);
+    assert.is(at, record(3).length * 2);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, record(5));
+    at = printFrom(log, at, new (class extends LogPrinter {
+      override write(c: LogChunk): void {
+        printed.push(c.text.toString());
+      }
+    })(false));
+    assert.equal(printed.slice(4), ['r5'], 'a new printer: a shorter LOG is a new one');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a box\'s log is rotated at 10 MiB', () => {
+  assert.is(LOG_MAX_BYTES, 10 * 1024 * 1024);
 });
 
 test.run();
