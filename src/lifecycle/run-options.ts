@@ -1,4 +1,4 @@
-// The flags `run` takes for boxes that outlive the command line: -d, --name, --rm, --state (loaded on the run path:
+// The flags `run` takes for boxes that outlive the command line: -d, --name, --cidfile, --rm, --state (loaded on the run path:
 // data only).
 
 import type { Options } from 'yargs';
@@ -8,6 +8,7 @@ const GROUP = 'Lifecycle (boxes that ps, exec, stop and rm can find):';
 export const LIFECYCLE_OPTIONS: Readonly<Record<string, Options>> = {
   detach: { alias: 'd', type: 'boolean', group: GROUP, describe: 'run in the background: print the box id and exit; output goes to nsbox logs' },
   name: { type: 'string', group: GROUP, describe: 'name of the box ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63); the box is recorded' },
+  cidfile: { type: 'string', group: GROUP, describe: 'write the box\'s id to this file, as docker --cidfile (refused if it exists; removed if the box is not made); the box is recorded' },
   rm: { type: 'boolean', group: GROUP, describe: 'remove the box when it exits' },
   state: { type: 'string', group: GROUP, describe: 'state directory of the boxes', defaultDescription: '$NSBOX_STATE, else /run/nsbox' },
   restart: { type: 'string', group: GROUP, describe: 'no, on-failure[:N], always or unless-stopped: the box\'s supervisor restarts it (with -d)' },
@@ -26,5 +27,5 @@ export function startModeOf(args: Readonly<Record<string, unknown>>): 'foregroun
 
 /** True when the box is recorded in the state directory (detached or named); plain `run -- CMD` is not. */
 export function isRecorded(args: Readonly<Record<string, unknown>>): boolean {
-  return args.detach === true || args.name !== undefined || args[CREATE_ONLY] === true;
+  return args.detach === true || args.name !== undefined || args[CREATE_ONLY] === true || (args.cidfile !== undefined && args.cidfile !== '');
 }

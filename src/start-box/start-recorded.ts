@@ -8,6 +8,7 @@ import { explainPlan, planText } from '../plan/explain.js';
 import { checkPlanTools } from '../exec/executor.js';
 import { describeState, boxDirOf, describeBoxDir, resolveStateRoot } from '../state/paths.js';
 import { validateName } from '../state/names.js';
+import { checkCidFile, cidFileOf, createCidFile } from '../lifecycle/cid-file.js';
 import type { BoxRecord } from '../state/record.js';
 import type { BoxDescription } from '../spec/box-description.js';
 import { buildNewRecord } from '../lifecycle/new-record.js';
@@ -25,6 +26,8 @@ export async function startRecorded(kind: RecordedBoxKind, mode: Exclude<StartMo
   const settings = boxConfigFromFlags(args);
   if (Array.isArray(args.name)) throw flagError('--name', args.name.join(' '), 'given more than once');
   const name = args.name === undefined ? undefined : validateName(String(args.name));
+  const cidPath = cidFileOf(args);
+  if (cidPath !== undefined) checkCidFile(cidPath);
   const state = describeState(resolveStateRoot(args.state));
   const paths = describeBoxDir(boxDirOf(state, description.id));
   // A restart policy or -d --rm: the supervisor hands over to nsbox when the box ends.
@@ -38,15 +41,28 @@ export async function startRecorded(kind: RecordedBoxKind, mode: Exclude<StartMo
   if (args.explain) explainPlan(plan, args);
   const record = buildNewRecord(description, plan, { name, detached, autoRemove: args.rm === true, image: kind.image, inheritEnv: kind.inheritEnv, toolbox: kind.toolbox, kept: kind.kept, config: kind.config, settings, entrypoint: kind.entrypoint, launch: kind.recipe?.(cgroup) });
   const run: RecordedRun = { state, record, plan, kept: kind.kept };
+  // Made before the box, written once it is recorded, removed when the box is not made after all (Docker's order).
+  const cid = cidPath === undefined ? undefined : createCidFile(cidPath);
+  try {
+    return await createAndStart(run, description, mode, args, () => cid?.write(description.id));
+  } catch (error) {
+    cid?.remove();
+    throw error;
+  }
+}
+
+/** Record the box (then `created`), and run it in `mode`. */
+async function createAndStart(run: RecordedRun, description: BoxDescription, mode: Exclude<StartMode, 'oci-created'>, args: Readonly<Record<string, unknown>>, created: () => void): Promise<number> {
   await createRecordedBox(run);
-  if (!detached) return startForeground(run, description, args.json === true);
+  created();
+  if (mode === 'foreground') return startForeground(run, description, args.json === true);
   if (mode === 'create-only') {
     await recordCreated(run);
     process.stdout.write(`${description.id}\n`);
     return 0;
   }
   try {
-    await runDetached(plan, (execution) => recordDetachedStart(run, execution));
+    await runDetached(run.plan, (execution) => recordDetachedStart(run, execution));
   } catch (error) {
     await forgetBox(run).catch(() => undefined);
     throw error;
