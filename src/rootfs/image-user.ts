@@ -75,7 +75,20 @@ export function layerTables(layers: readonly string[]): TableReader {
 async function readTable(layers: readonly string[], name: 'passwd' | 'group'): Promise<string[][]> {
   const entry = await lookupMerged(layers, ['etc', name]);
   if (entry.kind !== 'file') return [];
-  return splitTable(readTextOrEmpty(join(entry.layer, 'etc', name)));
+  return splitTable(readTextOrEmpty(join(entry.layer, 'etc', name), `the image's /etc/${name}`));
+}
+
+/**
+ * Past this size an /etc/passwd or /etc/group is no table of users but an attack on nsbox's memory: an image's 400 MB
+ * /etc/group (1 MB as a gzipped layer) took nsbox to 5 GB of the host's memory for 105 s, then V8 aborted. Refused.
+ */
+export const MAX_TABLE_BYTES = 4 * 1024 * 1024;
+
+/** The text of an open table file, refused (one line) when larger than MAX_TABLE_BYTES; fstat's size bounds the read. */
+function readTableFd(fd: number, what: string): string {
+  const { size } = fstatSync(fd);
+  if (size > MAX_TABLE_BYTES) throw new NsboxError(`cannot read ${what}: it is ${(size / 1048576).toFixed(0)} MiB, more than the ${MAX_TABLE_BYTES / 1048576} MiB nsbox reads of a user table`);
+  return readFileSync(fd, 'utf8');
 }
 
 /** passwd/group text -> rows of fields. */
@@ -97,8 +110,9 @@ export function readLiveTable(pid: number, name: 'passwd' | 'group'): string[][]
     // O_NONBLOCK: a fifo the box made there would hang this open until a box process wrote to it.
     file = openSync(`/proc/self/fd/${dir}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     if (!fstatSync(file).isFile()) return [];
-    return splitTable(readFileSync(file, 'utf8'));
-  } catch {
+    return splitTable(readTableFd(file, `the box's /etc/${name}`));
+  } catch (error) {
+    if (error instanceof NsboxError) throw error;
     return [];
   } finally {
     if (file !== undefined) closeSync(file);
@@ -113,10 +127,19 @@ function toId(value: string, text: string): number {
 }
 
 /** A small file of the image, read at once (an awaited read is several thread-pool round trips at start-up). */
-function readTextOrEmpty(path: string): string {
+function readTextOrEmpty(path: string, what: string): string {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch {
     return '';
+  }
+  try {
+    return readTableFd(fd, what);
+  } catch (error) {
+    if (error instanceof NsboxError) throw error;
+    return '';
+  } finally {
+    closeSync(fd);
   }
 }
