@@ -1,9 +1,10 @@
 // Command-line entry: picks the subcommand, loads only its module, runs it, and is the one place errors are printed.
 
 import { createRequire } from 'node:module';
-import { isatty } from 'node:tty';
 import type { NsboxCommand } from './commands/command.js';
-import { NsboxError, EXIT_NSBOX } from './errors.js';
+import { NsboxError } from './errors.js';
+import { firstLine, reportError } from './report-error.js';
+import { rewriteBoxWords, runBoxFast, wantsYargs } from './box-fast-path.js';
 import { rewriteDockerWords } from './commands/docker-words.js';
 
 type Loader = () => Promise<{ command: NsboxCommand<any> }>;
@@ -79,7 +80,7 @@ async function dispatch(argvIn: readonly string[]): Promise<number> {
   const boxCommand = name === 'run' || name === 'sh' || name === 'create';
   if (boxCommand && argv[0] === name) {
     const [flags] = (await import('./spec/command-line.js')).splitCommandLine(argv.slice(1), (await import('./spec/run-flags.js')).RUN_OPTIONS);
-    if (!flags.some((a) => a === '--help' || a === '-h' || a === '--version')) return runBoxFast(argv, name);
+    if (!wantsYargs(flags)) return runBoxFast(argv, name);
   }
   if (boxCommand) argv = await normalizeBoxArgv(argv, name);
   const wanted = name !== undefined && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
@@ -152,52 +153,6 @@ function helpWidth(): number {
 }
 
 /**
- * run/sh/create without --help: parse with the small table-driven parser and skip loading yargs (start-up time).
- * create takes run's flags and words, and records the box that `start` runs (detached, as docker create).
- */
-async function runBoxFast(argv: readonly string[], name: 'run' | 'sh' | 'create'): Promise<number> {
-  const [{ splitCommandLine }, { RUN_OPTIONS }, { parseFlags }, { runBox, titleOf }] = await Promise.all([
-    import('./spec/command-line.js'),
-    import('./spec/run-flags.js'),
-    import('./spec/parse-flags.js'),
-    import('./commands/box-command.js'),
-  ]);
-  const [flags, command, afterDash] = splitCommandLine(await rewriteBoxWords(argv.slice(1), name), RUN_OPTIONS);
-  const parsed = parseFlags((await import('./plan/explain.js')).rewriteExplainFlag(flags), RUN_OPTIONS, name) as Parameters<typeof runBox>[0];
-  const args = name === 'create' ? await createOnly(parsed) : parsed;
-  const title = titleOf(argv.filter((a) => a !== '--explain' && a !== '--dry-run'));
-  // `run IMAGE [CMD...]` and `run --rootfs DIR [-- CMD...]` get a root filesystem of their own; `run -- CMD` the host's.
-  if (name !== 'sh' && (args.rootfs !== undefined || (!afterDash && command.length > 0))) {
-    const { runImageBox } = await import('./commands/run-image.js');
-    return runImageBox(args, command, afterDash, title);
-  }
-  // On a terminal, the shell gets a pty of its own (like -t); from a pipe, it reads its commands from stdin.
-  if (name === 'sh') return runBox(args, [process.env.SHELL || '/bin/sh', ...command], isatty(0), title);
-  return runBox(args, command, false, title);
-}
-
-/** create's run flags: detached, recorded, not started (lifecycle/run-options.ts). */
-async function createOnly<T extends Record<string, unknown>>(args: T): Promise<T> {
-  const { CREATE_ONLY } = await import('./lifecycle/run-options.js');
-  return { ...args, detach: true, [CREATE_ONLY]: true };
-}
-
-/**
- * run's, sh's and create's words with Docker's spellings turned into the flags RUN_OPTIONS parses (-u, --pid host,
- * --net, --mount), in one order for the fast path and the yargs path alike.
- */
-async function rewriteBoxWords(words: readonly string[], name: string): Promise<string[]> {
-  const [{ rewriteUserFlag }, { RUN_OPTIONS }, { rewriteNetFlag }, { rewriteMountFlag }, { rewriteHostNamespaceFlags }] = await Promise.all([
-    import('./spec/user-flag.js'),
-    import('./spec/run-flags.js'),
-    import('./net/net-flag.js'),
-    import('./spec/mount-flag.js'),
-    import('./spec/host-namespace-flag.js'),
-  ]);
-  return rewriteMountFlag(rewriteNetFlag(rewriteHostNamespaceFlags(rewriteUserFlag(words, name === 'sh' ? 'sh' : 'run'), RUN_OPTIONS), RUN_OPTIONS), RUN_OPTIONS);
-}
-
-/**
  * run/sh: the command starts at the first non-flag word (like docker run) or after `--`; hand yargs only the flags
  * and put the command after an explicit `--`, so no word of it is ever taken for an nsbox flag.
  */
@@ -206,22 +161,4 @@ async function normalizeBoxArgv(argv: readonly string[], name: string): Promise<
   const at = argv.indexOf(name);
   const [flags, command] = splitCommandLine(await rewriteBoxWords(argv.slice(at + 1), name), RUN_OPTIONS);
   return [...argv.slice(0, at + 1), ...(await import('./plan/explain.js')).rewriteExplainFlag(flags), '--', ...command];
-}
-
-/** Prints an error as one line (`nsbox: ...`), plus a hint line when there is one; returns the exit code. */
-export function reportError(error: unknown): number {
-  if (error instanceof NsboxError) {
-    process.stderr.write(`nsbox: ${firstLine(error.message)}\n`);
-    if (error.hint) process.stderr.write(`nsbox: hint: ${error.hint}\n`);
-    if (error.cleanupError) process.stderr.write(`nsbox: also failed to clean up: ${firstLine(error.cleanupError.message)}\n`);
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`nsbox: internal error: ${firstLine(message)}\n`);
-  if (process.env.NSBOX_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  return EXIT_NSBOX;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text;
 }

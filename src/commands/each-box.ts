@@ -3,7 +3,7 @@
 // fails (with the first failure's exit code) if any did. `docker rm -f web db` in a clean-up script removes whichever
 // of them exists.
 
-import { reportError } from '../cli.js';
+import { reportError } from '../report-error.js';
 
 /** Runs `act` for each box in turn; prints each box that succeeded (stdout) and each failure (stderr). */
 export async function eachBox(refs: readonly string[], act: (ref: string) => Promise<void>): Promise<number> {

@@ -6,7 +6,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { readSync } from 'node:fs';
 import { join } from 'node:path';
-import { reportError } from '../cli.js';
+import { reportError } from '../report-error.js';
 import { describeStore, openStore, layerDir, type Store } from '../image/store.js';
 import type { StatePaths } from '../state/paths.js';
 

@@ -2,6 +2,20 @@
 
 import { basename, dirname, join } from 'node:path';
 
+/** The full bundle (src/main.ts): every command. */
+export const FULL_BUNDLE = 'nsbox.cjs';
+/** The box bundle (src/box-main.ts): run, sh and create on their fast path, a third of the full bundle's code. */
+export const BOX_BUNDLE = 'nsbox-box.cjs';
+
+/**
+ * Which bundle start.ts runs first for nsbox's arguments (after bin/nsbox's "--"): a line that begins with run, sh or
+ * create the box bundle (it hands what its fast path does not take to the full one), any other the full bundle.
+ */
+export function bundleFor(words: readonly string[]): string {
+  const word = words[0];
+  return word === 'run' || word === 'sh' || word === 'create' ? BOX_BUNDLE : FULL_BUNDLE;
+}
+
 /** What identifies one build of the bundle: V8 itself checks only the source's length, not its text. */
 export interface BundleStamp {
   readonly mtimeMs: number;

@@ -1,7 +1,7 @@
 // bin/nsbox's start-up: node's own start-up variables stay out of nsbox's node and reach a host-root box; the code
 // cache is written once per subcommand and used from then on.
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { nsbox, NSBOX, isRoot } from '../helpers/nsbox.js';
@@ -30,11 +30,13 @@ if (!isRoot) {
     await assertNoLeaks(before, 'start-up variables');
   });
 
-  test('the bundle has no import() (a vm.Script from a code cache cannot run one in Node 20); a cached run that reads a module lazily works', () => {
-    const bundle = readFileSync(join(dirname(NSBOX), '..', 'dist', 'bundle', 'nsbox.cjs'), 'utf8');
-    assert.equal(bundle.match(/\bimport\([^)]{0,40}\)/g) ?? [], []);
-    // start.cjs reads the bundle as latin1 (no decoding): that is its text only while it is ASCII.
-    assert.ok(/^[\x00-\x7f]*$/.test(bundle), 'the bundle is ASCII');
+  test('the bundles have no import() (a vm.Script from a code cache cannot run one in Node 20); a cached run that reads a module lazily works', () => {
+    for (const name of ['nsbox.cjs', 'nsbox-box.cjs']) {
+      const bundle = readFileSync(join(dirname(NSBOX), '..', 'dist', 'bundle', name), 'utf8');
+      assert.equal(bundle.match(/\bimport\([^)]{0,40}\)/g) ?? [], [], name);
+      // start.cjs reads a bundle as latin1 (no decoding): that is its text only while it is ASCII.
+      assert.ok(/^[\x00-\x7f]*$/.test(bundle), `${name} is ASCII`);
+    }
     // volume rm loads node:fs/promises' rename lazily (it once did so with import()); its second run uses the cache.
     const root = mkdtempSync(join(tmpdir(), 'nsbox-start-'));
     try {
@@ -62,6 +64,39 @@ if (!isRoot) {
     assert.is(again.stdout, first.stdout);
     assert.equal(list(), files);
     assert.is(statSync(join(cacheDir, files[0]!)).mtimeMs, written, 'an accepted cache is not written again');
+  });
+
+  test('run, sh and create start from the box bundle; a line it does not take (--help) goes on to the full bundle', () => {
+    const boxBundle = statSync(join(dirname(NSBOX), '..', 'dist', 'bundle', 'nsbox-box.cjs')).size;
+    const fullBundle = statSync(join(dirname(NSBOX), '..', 'dist', 'bundle', 'nsbox.cjs')).size;
+    // what it is for: a box start reads and deserializes far less than the whole (the full bundle's code leaking
+    // in through one static import of cli.ts would undo it)
+    assert.ok(boxBundle < fullBundle / 2, `box bundle ${boxBundle} bytes, full ${fullBundle}`);
+    const boxCaches = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((n) => n.startsWith('nsbox-box.cjs.run-host.')) : []);
+    const r = nsbox(['run', '--pid', '--', 'sh', '-c', 'exit 7']);
+    assert.is(r.code, 7, r.stderr);
+    assert.is(boxCaches().length, 1, 'the box bundle ran (and wrote its cache)');
+    // --help: no box cache from it, which would hold only the box bundle's choice (the next image box would use it)
+    const imageCaches = () => readdirSync(cacheDir).filter((n) => n.startsWith('nsbox-box.cjs.run-image.'));
+    for (const name of imageCaches()) rmSync(join(cacheDir, name));
+    const help = nsbox(['run', '--help']);
+    assert.is(help.code, 0, help.stderr);
+    assert.match(help.stdout, /nsbox run \[flags\]/);
+    assert.equal(imageCaches(), []);
+    const bad = nsbox(['run', '--no-such-flag', '--', 'true']);
+    assert.is(bad.code, 125);
+    assert.is(bad.stderr, 'nsbox: unknown flag --no-such-flag for nsbox run\nnsbox: hint: nsbox run --help lists its flags\n');
+  });
+
+  test('a code cache V8 refuses (another node\'s, a damaged one) is not used: the run works and writes it afresh', () => {
+    assert.is(nsbox(['run', '--pid', '--', 'true']).code, 0);
+    const name = readdirSync(cacheDir).find((n) => n.startsWith('nsbox-box.cjs.run-host.'))!;
+    const file = join(cacheDir, name);
+    writeFileSync(file, Buffer.alloc(4096, 0x5a));
+    const r = nsbox(['run', '--pid', '--', 'sh', '-c', 'echo ok']);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'ok\n');
+    assert.is.not(readFileSync(file).subarray(0, 16).toString('hex'), Buffer.alloc(16, 0x5a).toString('hex'), 'rewritten');
   });
 
   test.run();

@@ -1,7 +1,8 @@
 // bin/nsbox's start-up: the code cache file names and the variables moved aside for nsbox's own node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CACHED_COMMANDS, codeCacheFile } from '../../src/start/code-cache.js';
+import { BOX_BUNDLE, bundleFor, CACHED_COMMANDS, codeCacheFile, FULL_BUNDLE } from '../../src/start/code-cache.js';
+import { startBox } from '../../src/box-main.js';
 import { COMMANDS } from '../../src/cli.js';
 import { restoreSavedEnv } from '../../src/start/saved-env.js';
 import * as lazyFs from '../../src/start/lazy-fs-promises.js';
@@ -54,6 +55,28 @@ test('flags, paths and odd words share the "other" cache: no word of the command
   for (const args of [['--', '--help'], ['--'], [], ['--', '../../etc/x'], ['--', 'a/b'], ['--', 'RUN'], ['--', 'nosuchcommand']]) {
     assert.is(codeCacheFile('/b/nsbox.cjs', stamp, args).name, 'nsbox.cjs.other.1700000000123-426558-42.v8', args.join(' '));
   }
+});
+
+test('run, sh and create start from the box bundle, every other line from the full one', () => {
+  for (const words of [['run', '--rm', 'busybox'], ['run', '--help'], ['sh'], ['create', 'busybox'], ['run']]) assert.is(bundleFor(words), BOX_BUNDLE, words.join(' '));
+  for (const words of [[], ['ps'], ['container', 'run', 'busybox'], ['--help'], ['--nsbox-runtime', 'run'], ['RUN'], ['--', 'run']]) {
+    assert.is(bundleFor(words), FULL_BUNDLE, words.join(' '));
+  }
+});
+
+test('the box bundle leaves --help, --version and other commands to the full bundle (it starts nothing for them)', () => {
+  for (const words of [['run', '--help'], ['run', '--rm', '-h', 'busybox'], ['sh', '--version'], ['create', '--help'], ['ps'], ['container', 'run', 'x'], []]) {
+    assert.is(startBox(words), false, words.join(' '));
+  }
+});
+
+test('the box bundle\'s caches are its own: the two bundles never read each other\'s code', () => {
+  const args = ['--', 'run', '--pid', '--', 'true'];
+  const box = codeCacheFile(`/b/${BOX_BUNDLE}`, stamp, args);
+  const full = codeCacheFile(`/b/${FULL_BUNDLE}`, stamp, args);
+  assert.is(box.dir, full.dir);
+  assert.is(box.prefix, 'nsbox-box.cjs.run-host.');
+  assert.ok(!box.name.startsWith(full.prefix) && !full.name.startsWith(box.prefix), 'neither clears the other\'s cache as an older build');
 });
 
 test('every command of cli.ts has a cache of its own', () => {
