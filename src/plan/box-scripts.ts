@@ -45,11 +45,17 @@ export interface Pid1Options {
   readonly defaultSignals?: boolean;
   /** The cgroup files this shell writes 0 into after its gate (chooseJoin's selfJoin). */
   readonly selfJoin?: readonly string[];
+  /**
+   * With cleanEnv: the launch already gave this shell only PATH=cleanEnv and the scripts (launchArgv's env -i), and
+   * the reaper unset its own, so PID 1 inherits just what env -i would give it: no env process.
+   */
+  readonly launchedClean?: boolean;
 }
 
 /** The reaper's line that starts the init (script "init", from NSBOX_INIT) as PID 1, dying with the reaper. */
 export function pid1Launch(options: Pid1Options): string {
   const signals = options.defaultSignals ? '--default-signal=INT,QUIT ' : '';
+  if (options.cleanEnv && options.launchedClean && !signals) return `setpriv --pdeathsig KILL -- /bin/sh -c ${quoteWord(evalScript('init'))} nsbox-init "$@"`;
   const env = options.cleanEnv ? `env -i ${signals}${quoteWord(options.cleanEnv)} ${scriptVariable('init')}="$${scriptVariable('init')}" ` : signals ? `env ${signals}` : '';
   return `${env}setpriv --pdeathsig KILL -- /bin/sh -c ${quoteWord(evalScript('init'))} nsbox-init "$@"`;
 }
@@ -66,6 +72,7 @@ export function buildReaperScript(options: Pid1Options = {}): string {
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals; nsbox sends them to PID 1 itself`,
     ...gateLines(options.selfJoin),
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
+    ...(options.cleanEnv && options.launchedClean ? [`# Its environment: ${options.cleanEnv} and the init's script only (nsbox launched this shell with env -i).`] : []),
     pid1Launch(options),
   ].join('\n');
 }

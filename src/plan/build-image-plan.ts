@@ -4,6 +4,7 @@
 // launched in Docker's namespaces, and its init script (src/rootfs/image-init-script.ts) does every mount inside
 // the box's own mount namespace, so nothing is ever mounted on the host and nothing needs unmounting there.
 
+import type { ArchName } from '../seccomp/arches.js';
 import { NsboxError } from '../errors.js';
 import { HOST_PATH as HOST_TOOL_PATH } from '../host/host-env.js';
 import { namespaceInfo } from '../host/namespaces.js';
@@ -56,6 +57,10 @@ export interface ImagePlanFacts extends MountFacts {
   readonly seccomp?: BoxSeccomp;
   /** The kernel has overlay's `volatile` (5.10+): a foreground --rm box's upper layer is mounted with it. */
   readonly overlayVolatile?: boolean;
+  /** nsbox runs as uid 0 and gid 0, so the box's init does (a 0:0 box user needs one setpriv, not two). */
+  readonly startsAsRoot?: boolean;
+  /** This machine's architecture (nativeArch): the init's perl enters the root with its syscall numbers. */
+  readonly arch?: ArchName;
 }
 
 /** The host's PATH for the tools the init runs before pivot_root (the environment is otherwise empty). */
@@ -146,6 +151,8 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     cgroupView,
     seccomp: facts.seccomp,
     init: box.init,
+    startsAsRoot: facts.startsAsRoot,
+    arch: facts.arch,
   });
   if (overlayOptions({ container: c, lowerDirs, readOnly: true, volatile: true }).length > MAX_MOUNT_OPTIONS) {
     throw new NsboxError(`cannot run an image of ${facts.lowerDirs.length} layers from ${c.dir}: the overlay mount options exceed a page`, {
@@ -165,7 +172,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
       ? { name: 'reaper', why: 'Waits for PID 1 outside its pid namespace and exits with its status.', text: buildDetachedReaperScript({ cleanEnv: HOST_PATH, selfJoin }) }
       : tty
         ? { name: 'reaper', why: 'Outside the new pid namespace: makes the box\'s devpts, then becomes the terminal relay of PID 1 (-t).', text: buildTtyReaperScript({ id: box.id, ownDevpts: true, cleanEnv: HOST_PATH, selfJoin }) }
-        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ cleanEnv: HOST_PATH, selfJoin }) },
+        : { name: 'reaper', why: 'Waits outside the new pid namespace for PID 1 and reports its exit status.', text: buildReaperScript({ cleanEnv: HOST_PATH, selfJoin, launchedClean: true }) },
     { name: 'init', why: 'PID 1: builds the root file system, enters it with pivot_root, drops privileges, execs the command.', text: init },
     ...(tty || attachSocket !== undefined ? [RELAY_SCRIPT] : []),
   ];
@@ -174,7 +181,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     kind: 'launch',
     as: 'box',
     // setsid first: right after env at the head of the argv, nsbox does both itself (spawn options, no process).
-    argv: launchArgv(box.id, scripts, detach !== undefined, [...(detach || tty ? [] : ['setsid', '--']), ...(cgroup?.launchPrefix ?? []), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv]),
+    argv: launchArgv(box.id, scripts, detach !== undefined, [...(detach || tty ? [] : ['setsid', '--']), ...(cgroup?.launchPrefix ?? []), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv], detach || tty || attachSocket !== undefined ? undefined : HOST_TOOL_PATH),
     gated: true,
     ...(tty ? { tty: true } : {}),
     why: `Create new ${box.namespaces.join(', ')} namespaces (Docker's set) with private mount propagation (PID 1 starts from an empty environment), ${detach ? 'under its supervisor, in a session of its own that outlives nsbox, output to its log' : tty ? 'dying with nsbox' : 'in a session of its own (no controlling terminal), dying with nsbox'}; the box waits at its gate on fd 3.`,

@@ -43,8 +43,11 @@ export function unsetLine(names: readonly string[]): string {
  * from NSBOX_BOX. Placeholders ({holder}) in `chain` stay placeholders: the executor fills them in that one word, and
  * --explain's shell expands them when it assigns the variable.
  */
-export function launchArgv(id: string, scripts: readonly { readonly name: string }[], detached: boolean, chain: readonly string[]): string[] {
+export function launchArgv(id: string, scripts: readonly { readonly name: string }[], detached: boolean, chain: readonly string[], cleanPath?: string): string[] {
   const env = scriptEnvArgv(scripts.map((s) => s.name));
+  // An image box in the foreground: the launch's tools and the reaper get only PATH and the scripts (env -i), so
+  // the reaper starts PID 1 without an env -i of its own (pid1Launch's launchedClean).
+  if (!detached && cleanPath !== undefined) return ['env', '-i', `PATH=${cleanPath}`, ...env.slice(1), ...chain];
   if (!detached) return [...env, ...chain];
   return [...env, `NSBOX_BOX=${chain.map(quoteWord).join(' ')}`, 'setsid', '--', ...runScriptArgv('supervisor', helperTitle('supervisor', id))];
 }

@@ -45,6 +45,11 @@ export interface FinalExecInput {
   readonly apparmorProfile?: string;
   /** Words run right after the drop, before the filter and env; each execs the rest (nsbox-runtime's fd mover). */
   readonly afterDrop?: readonly string[];
+  /**
+   * The process that runs these words is already uid 0 and gid 0 (nsbox's own, as root): a box user 0:0 then needs
+   * no change of user, and the second setpriv can go (identityKept).
+   */
+  readonly startsAsRoot?: boolean;
 }
 
 /**
@@ -52,7 +57,32 @@ export interface FinalExecInput {
  * init script quotes them, exec passes them as argv. The command's words follow.
  */
 export function buildFinalExecArgv(input: FinalExecInput): string[] {
+  if (identityKept(input)) return [...keptIdentityDrop(input), ...seccompLoader(input), ...environmentApplier(input)];
   return [...capabilityDrop(input), ...(input.afterDrop ?? []), ...seccompLoader(input), ...identitySwitch(input), ...environmentApplier(input)];
+}
+
+/**
+ * True when the second setpriv would change nothing but the groups: the process is root already, the box's user is
+ * 0:0 with no supplementary groups, its bounding set keeps setuid, setgid and setpcap anyway (Docker's default set
+ * does), no ambient capability or AppArmor profile. One setpriv then drops, clears the groups (no name is looked up:
+ * --clear-groups reads no NSS module) and sets the parent-death signal; the filter and env follow as before. One
+ * process less per start (issue 14).
+ */
+export function identityKept(input: FinalExecInput): boolean {
+  return input.startsAsRoot === true && input.uid === 0 && input.gid === 0 && input.groups.length === 0
+    && !(input.ambient && input.ambient.length > 0) && !input.apparmorProfile && !input.afterDrop
+    && SWITCH_CAPS.every((c) => input.capabilities.includes(c));
+}
+
+/** identityKept's one setpriv: the box's own bounding set, no user or group named, groups cleared. */
+function keptIdentityDrop(input: FinalExecInput): string[] {
+  const inheritable = [...new Set(input.inheritable ?? [])];
+  const args = [`--bounding-set=${formatBoundingSet(input.capabilities)}`, `--inh-caps=${['-all', ...inheritable.map((n) => `+${n}`)].join(',')}`];
+  if (input.noNewPrivs) args.push('--no-new-privs');
+  args.push('--clear-groups');
+  if (input.pdeathsig) args.push('--pdeathsig=KILL');
+  args.push(...loaderFor(input).setprivArgs);
+  return [...toolboxArgv(input.toolbox, 'setpriv'), ...args, '--'];
 }
 
 /**

@@ -2,6 +2,7 @@
 // lacks (checked for symlinks), the user from the image's /etc/passwd, the toolbox, the kernel's masked paths.
 // Reads only; creates nothing.
 
+import { nativeArch } from '../seccomp/arches.js';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { VolumeMount } from './mount-flags.js';
@@ -87,6 +88,8 @@ export async function gatherImageFacts(spec: ImageBoxDescription, store: Store, 
     seccomp,
     console: spec.box.process.tty,
     overlayVolatile: kernelHasOverlayVolatile(),
+    startsAsRoot: runsAsRoot(),
+    arch: nativeArch(),
   };
 }
 
@@ -130,4 +133,9 @@ function readText(path: string): string {
   } catch {
     return '';
   }
+}
+
+/** Real and effective uid and gid all 0: the box's init (nsbox's child) starts as root:root. */
+function runsAsRoot(): boolean {
+  return process.getuid?.() === 0 && process.geteuid?.() === 0 && process.getgid?.() === 0 && process.getegid?.() === 0;
 }

@@ -6,7 +6,7 @@
 import { unsetLine } from '../plan/script-env.js';
 import { quoteWord } from '../plan/quote.js';
 import type { ContainerDir } from './container-dir.js';
-import { buildFinalExecArgv, type FinalExecInput } from './final-exec.js';
+import { buildFinalExecArgv, identityKept, type FinalExecInput } from './final-exec.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
 import { preloadOverMountLines } from './preload-guard.js';
@@ -15,6 +15,7 @@ import { describeBlockDeviceGuard, type BlockDeviceGuard } from './block-devices
 import { CGROUP_VIEW_DIR, cgroupNamespaceArgv, type CgroupView } from './cgroup-view.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
 import { enterRootLines, seccompComment, STEP_FUNCTION } from '../init/script-parts.js';
+import { ARCHES, type ArchName } from '../seccomp/arches.js';
 
 /** The device nodes every box gets, bind-mounted from the host (Docker's list; with -t, console is the box's pty). */
 export const BOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
@@ -58,6 +59,10 @@ export interface ImageInitInput {
   readonly init?: boolean;
   /** A writable user mount covers /etc or /etc/ld.so.preload: mask that file on top of it (preload-guard.ts). */
   readonly preloadOverMount?: boolean;
+  /** The init runs as uid 0 and gid 0 (nsbox's own): a 0:0 box user needs no second setpriv (final-exec.ts). */
+  readonly startsAsRoot?: boolean;
+  /** This machine's architecture (syscall numbers for the perl that enters the root); undefined: the tools do it. */
+  readonly arch?: ArchName;
 }
 
 /**
@@ -104,7 +109,8 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '# The uts namespace is new: name it (/proc/sys/kernel/hostname is per uts namespace).',
     `step eval ${quoteWord(`echo ${quoteWord(input.hostname)} > /proc/sys/kernel/hostname`)}`,
   ];
-  if (input.loUp) lines.push('# The network namespace is new: it has only lo, and lo is down.', 'step ip link set lo up');
+  // With perl, section 4's one perl brings lo up too (one process less).
+  if (input.loUp && !hasPerl(input.toolbox)) lines.push('# The network namespace is new: it has only lo, and lo is down.', 'step ip link set lo up');
   lines.push(
     '',
     '# 1. The root: the image\'s layers, read-only, under the container\'s own copy-on-write upper layer.',
@@ -139,12 +145,12 @@ export function buildImageInitScript(input: ImageInitInput): string {
     `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
     ...(input.preloadOverMount ? preloadOverMountLines() : []),
     '',
-    '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it',
-    '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.',
-    ...enterRootLines(input.toolbox),
+    ...enterLines(input),
     '',
     '# 7. Become the command: its working directory, then setpriv drops every capability outside the bounding set,',
-    '#    sets no_new_privs and changes user; only then does env (from the toolbox) set the box\'s environment and',
+    identityKept(finalExecInput(input))
+      ? '#    sets no_new_privs and clears the groups (the user is root already); only then does env (from the toolbox) set the box\'s environment and'
+      : '#    sets no_new_privs and changes user; only then does env (from the toolbox) set the box\'s environment and',
     '#    exec the command. This shell\'s own environment stays empty: an image Env LD_PRELOAD reaches no privileged',
     '#    process. fd 3 is closed: only 0, 1 and 2 reach the command.',
     ...(input.blockDevices ? [`#    ${describeBlockDeviceGuard(input.blockDevices)}`] : []),
@@ -164,6 +170,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
  * mount points come after, from the shell (builtins: no process).
  */
 function initDirsAndLinks(input: ImageInitInput): string[] {
+  const loUp = input.loUp && hasPerl(input.toolbox);
   const view = input.cgroupView?.version === 1 ? input.cgroupView : undefined;
   const dirs = ['"$R/dev/pts"', '"$R/dev/shm"', '"$R/dev/mqueue"', '"$T"', ...(view?.dirs ?? []).map((d) => `"$R${d}"`)];
   const links: (readonly [string, string])[] = [
@@ -171,18 +178,50 @@ function initDirsAndLinks(input: ImageInitInput): string[] {
     ...(view?.links ?? []).map(([name, hierarchy]) => [hierarchy, `"$R${CGROUP_VIEW_DIR}/${name}"`] as const),
   ];
   const toolboxPoints = `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`;
-  if (!input.toolbox.files.some((f) => f.name === 'perl')) {
+  if (!hasPerl(input.toolbox)) {
     return [`step mkdir -m 755 ${dirs.join(' ')}`, ...links.map(([target, link]) => `step ln -s ${target} ${link}`), toolboxPoints];
   }
   return [
-    '#    The directories (mode 755), then the links (TARGET LINK pairs), all in one process.',
-    `step perl -e ${quoteWord(DIRS_AND_LINKS_PERL)} ${dirs.join(' ')} -- ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
+    `#    The directories (mode 755), then the links (TARGET LINK pairs)${loUp ? ', then lo up (the network namespace is new: it has only lo, and lo is down; `ip link set lo up`)' : ''}, all in one process.`,
+    `step perl -e ${quoteWord(loUp ? `${DIRS_AND_LINKS_PERL} ${LO_UP_PERL}` : DIRS_AND_LINKS_PERL)} ${dirs.join(' ')} -- ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
     toolboxPoints,
   ];
 }
 
+function hasPerl(toolbox: Toolbox): boolean {
+  return toolbox.files.some((f) => f.name === 'perl');
+}
+
 /** `mkdir -m 755` for each DIR of @ARGV up to "--", then `ln -s` for each TARGET LINK pair after it. */
 const DIRS_AND_LINKS_PERL = 'umask 022; while (@ARGV && $ARGV[0] ne "--") { my $dir = shift; mkdir $dir, 0755 or die "mkdir $dir: $!\\n" } shift; while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
+
+/**
+ * `ip link set lo up` without ip: SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP added, on a datagram socket of the new
+ * network namespace (struct ifreq: the name in 16 bytes, the flags a short after it; 40 bytes on 64-bit). The ioctl
+ * numbers are the same on every Linux architecture (uapi/linux/sockios.h).
+ */
+const LO_UP_PERL = 'socket(my $s, 2, 2, 0) or die "ip link set lo up: socket: $!\\n"; my $r = pack("a16 x24", "lo"); ioctl($s, 0x8913, $r) or die "ip link set lo up: SIOCGIFFLAGS: $!\\n"; ioctl($s, 0x8914, pack("a16 S x22", "lo", unpack("x16 S", $r) | 1)) or die "ip link set lo up: SIOCSIFFLAGS: $!\\n";';
+
+/**
+ * Section 6: with the host's perl and this machine's syscall numbers, one perl does what pivot_root(8) and the
+ * toolbox's umount(8) do (pivot_root(2), then umount2(2) with MNT_DETACH: no umount helper can run either), one
+ * process less; else the two tools (enterRootLines).
+ */
+function enterLines(input: ImageInitInput): string[] {
+  const nr = input.arch ? ARCHES[input.arch].syscalls : undefined;
+  const heading = '# 6. Enter the new root: pivot_root puts the old root on top of it; detach it (lazily: nothing can reach it';
+  if (!hasPerl(input.toolbox) || nr?.pivot_root === undefined || nr.umount2 === undefined) {
+    return [heading, '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.', ...enterRootLines(input.toolbox)];
+  }
+  const perl = `my $d = "."; syscall(${nr.pivot_root}, $d, $d) == 0 or die "pivot_root . .: $!\\n"; syscall(${nr.umount2}, $d, 2) == 0 or die "umount -l .: $!\\n";`;
+  return [
+    heading,
+    '#    again), both in one perl: pivot_root(2), then umount2(2) with MNT_DETACH (as `pivot_root . .; umount -i -n -l .`;',
+    '#    no umount helper runs). From here only the box\'s files exist, so setpriv and env run from the toolbox.',
+    'cd "$R"',
+    `step perl -e ${quoteWord(perl)}`,
+  ];
+}
 
 /** overlay's mount options; nodev: a device node made in the box's files cannot be opened (only /dev's can). */
 export function overlayOptions(input: Pick<ImageInitInput, 'container' | 'lowerDirs' | 'readOnly' | 'volatile'>): string {
@@ -204,7 +243,7 @@ export function escapeOverlayPath(path: string): string {
 
 function finalExecInput(input: ImageInitInput): FinalExecInput {
   const u = input.user;
-  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true, seccomp: input.seccomp };
+  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true, seccomp: input.seccomp, startsAsRoot: input.startsAsRoot };
 }
 
 function basename(path: string): string {

@@ -107,7 +107,7 @@ test('image box: the --dry-run script (a newline and a "NSBOX_EOF" line in the c
   const flags = ['--rm', '-e', 'X=a\nNSBOX_EOF\nb', 'busybox', 'sh', '-c', 'echo "one"\necho "two:$X"; env | grep -E "^NSBOX_(SUPERVISOR|REAPER|INIT|RELAY|BOX)=" || echo no-nsbox-vars'];
   const script = cli(['run', '--dry-run', ...flags]);
   assert.is(script.code, 0, script.stderr);
-  assert.match(script.stdout, /^env NSBOX_REAPER="\$reaper" NSBOX_INIT="\$init" /m, 'the scripts are passed in the environment');
+  assert.match(script.stdout, /^env -i PATH=\S+ NSBOX_REAPER="\$reaper" NSBOX_INIT="\$init" /m, 'the scripts are passed in the environment (and nothing else but PATH)');
   assert.equal(containers(), dirsBefore, '--dry-run creates nothing');
   const viaSh = spawnSync('sh', ['-s'], { input: script.stdout, encoding: 'utf8', env: ENV, timeout: 60_000 });
   assert.is(viaSh.status, 0, viaSh.stderr);

@@ -37,6 +37,19 @@ test('final exec: no user or group reaches the privileged setpriv (setpriv resol
   assert.ok(second < argv.indexOf('/dev/.nsbox/env'));
 });
 
+test('final exec: a root box started as root gets one setpriv (no user or group named, groups cleared); any other identity keeps the second', () => {
+  const base = { toolbox: TOOLBOX, uid: 0, gid: 0, groups: [] as number[], capabilities: ['chown', 'setuid', 'setgid', 'setpcap'], noNewPrivs: true, env: {}, pdeathsig: true, startsAsRoot: true, seccomp: { loader: 'perl' as const, file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64' as const } };
+  const setprivs = (argv: string[]) => argv.flatMap((w, i) => (w === '/dev/.nsbox/setpriv' ? [i] : []));
+  const argv = buildFinalExecArgv(base);
+  assert.equal(setprivs(argv).length, 1, argv.join(' '));
+  const args = argv.slice(setprivs(argv)[0]! + 1, argv.indexOf('--', setprivs(argv)[0]));
+  assert.equal(args, ['--bounding-set=-all,+chown,+setuid,+setgid,+setpcap', '--inh-caps=-all', '--no-new-privs', '--clear-groups', '--pdeathsig=KILL']);
+  assert.ok(argv.indexOf('/dev/.nsbox/perl') > setprivs(argv)[0]! && argv.indexOf('/dev/.nsbox/perl') < argv.indexOf('/dev/.nsbox/env'), 'the filter still loads after the drop, before env');
+  for (const other of [{ startsAsRoot: false }, { uid: 1000 }, { gid: 100 }, { groups: [10] }, { capabilities: ['chown', 'setuid', 'setgid'] }, { ambient: ['chown'] }]) {
+    assert.equal(setprivs(buildFinalExecArgv({ ...base, ...other })).length, 2, JSON.stringify(other));
+  }
+});
+
 test('--rootfs: every component root\'s and not writable by group or others; a sticky root directory is fine', () => {
   const tree: Record<string, { uid: number; mode: number }> = {
     '/': { uid: 0, mode: 0o40755 },

@@ -112,6 +112,21 @@ function goldenFacts(): ImagePlanFacts {
   };
 }
 
+test('init on a root host with perl and known syscall numbers: lo up in the directories\' perl, one perl enters the root, one setpriv', () => {
+  const facts = { ...goldenFacts(), startsAsRoot: true, arch: 'SCMP_ARCH_X86_64' as const };
+  const plan = buildImagePlan(spec({ rm: true }, ['sh']), facts, 'nsbox run --rm busybox sh');
+  const init = plan.scripts.find((x) => x.name === 'init')!.text;
+  assert.not.match(init, /ip link set lo up\n|step ip /, 'no ip process');
+  assert.match(init, /ioctl\(\$s, 0x8914/);
+  assert.match(init, /step perl -e 'my \$d = "\."; syscall\(155, \$d, \$d\) == 0 or die "pivot_root \. \.: \$!\\n"; syscall\(166, \$d, 2\) == 0/);
+  assert.not.match(init, /pivot_root \. \.\n|\/umount -i/, 'no pivot_root or umount process');
+  assert.is(init.split('/dev/.nsbox/setpriv ').length - 1, 1, 'one setpriv');
+  const reaper = plan.scripts.find((x) => x.name === 'reaper')!.text;
+  assert.match(reaper, /^setpriv --pdeathsig KILL -- \/bin\/sh/m, 'PID 1 starts without an env process');
+  const launch = plan.steps.find((st) => st.kind === 'launch');
+  assert.ok(launch?.kind === 'launch' && launch.argv[0] === 'env' && launch.argv[1] === '-i' && launch.argv[2] === 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'the launch starts from PATH and the scripts only');
+});
+
 test('golden: the plan of `nsbox run --rm -v /srv:/data:ro --tmpfs /run busybox sh`', () => {
   const s = spec({ rm: true, volume: ['/srv:/data:ro'], tmpfs: ['/run'] }, ['sh']);
   const facts = goldenFacts();
