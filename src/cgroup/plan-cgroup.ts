@@ -66,7 +66,7 @@ export function planCgroup(
   const memory = on('memory');
   const pids = on('pids');
   return {
-    setup: steps.setup,
+    setup: inBackground(steps.setup),
     join: steps.join,
     selfJoin: layout.version === 1 ? layout.boxes.map((b) => selfJoinFile(dirOf(b), 1)) : [],
     launchPrefix: steps.launchPrefix,
@@ -90,4 +90,14 @@ export function chooseJoin(cgroup: CgroupPlan | undefined, namespaces: readonly 
   if (!cgroup) return { steps: [], selfJoin: [] };
   if (cgroup.selfJoin.length === 0 || namespaces.includes('user')) return { steps: cgroup.join, selfJoin: [] };
   return { steps: [], selfJoin: cgroup.selfJoin };
+}
+
+/**
+ * cgcreate and cgset run in the background (in order, ExecStep.background): the box waits at its gate meanwhile, and
+ * the container's files and the namespace check overlap the two processes; release waits for them. Only when the
+ * setup is processes alone: a file write among them (devices rules, subtree_control) keeps the whole setup in line.
+ */
+function inBackground(setup: readonly Step[]): Step[] {
+  if (setup.length === 0 || !setup.every((s) => s.kind === 'exec')) return [...setup];
+  return setup.map((s) => (s.kind === 'exec' ? { ...s, background: true } : s));
 }

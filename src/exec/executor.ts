@@ -90,6 +90,17 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   let verification: Promise<void> | undefined;
   /** Background steps (cgroup moves) still running: release waits for them, a rollback too. */
   const pending: Promise<void>[] = [];
+  /**
+   * Background execs run one after another, in plan order (cgset after its cgcreate); a background write starts
+   * after the execs before it, beside the other writes (each move into a cgroup waits out its own grace period).
+   */
+  let queue: Promise<void> = Promise.resolve();
+  const inBackground = (run: () => Promise<void>, ordered: boolean) => {
+    const job = queue.then(run);
+    job.catch(() => undefined); // awaited (and reported) at release or rollback
+    if (ordered) queue = job.catch(() => undefined);
+    pending.push(job);
+  };
   const settle = async () => {
     const all = pending.splice(0);
     await Promise.all(all);
@@ -181,13 +192,15 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   async function runStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'exec':
+        if (step.background) {
+          const argv = step.argv.map(stepFill);
+          return inBackground(() => runner.exec(argv), true);
+        }
         return runner.exec(step.argv.map(stepFill));
       case 'write-file':
-        if (step.background && runner.writeFileInBackground) {
-          const write = runner.writeFileInBackground(stepFill(step.path), stepFill(step.content));
-          write.catch(() => undefined); // awaited (and reported) at release or rollback
-          pending.push(write);
-          return;
+        if (step.background) {
+          const [path, content] = [stepFill(step.path), stepFill(step.content)];
+          return inBackground(() => (runner.writeFileInBackground ?? runner.writeFile).call(runner, path, content), false);
         }
         return runner.writeFile(stepFill(step.path), stepFill(step.content));
       case 'write-text':

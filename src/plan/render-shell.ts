@@ -61,6 +61,10 @@ export function renderShell(plan: Plan): string {
   const detached = detachedDirs.length > 0 && !plan.steps.some((s) => s.kind === 'wait');
   out.push('', '# Undo, newest first, whatever happens (nsbox keeps the same list and rolls back on any failure).');
   out.push('cleanup() {');
+  // A background step still running could make what the undos below remove after they ran: let it end first.
+  if (plan.steps.some((s) => (s.kind === 'write-file' || s.kind === 'exec') && s.background)) {
+    out.push('  for job in ${pending:-}; do wait "$job"; done 2>/dev/null || true');
+  }
   // A box that died is a zombie until this shell reaps it, and it stays in its cgroup's list (v1): kill and reap it
   // first (nsbox does the same before rolling back), so the cgroup below can go.
   if (plan.steps.some((s) => s.kind === 'launch' && s.as === 'box')) {
@@ -150,8 +154,18 @@ export function renderShell(plan: Plan): string {
       pendingDirs.length = 0;
       continue;
     }
-    if (step.kind === 'release' && plan.steps.some((s) => s.kind === 'write-file' && s.background)) {
-      out.push('for job in ${pending:-}; do wait "$job"; done  # the background writes above: each must have succeeded');
+    if (step.kind === 'release' && plan.steps.some((s) => (s.kind === 'write-file' || s.kind === 'exec') && s.background)) {
+      out.push('for job in ${pending:-}; do wait "$job"; done  # the background steps above: each must have succeeded');
+    }
+    // Consecutive background execs: one background subshell runs them in order (a fork, no new program).
+    if (step.kind === 'exec' && step.background) {
+      const first = plan.steps[i - 1]?.kind !== 'exec' || !(plan.steps[i - 1] as { background?: boolean }).background;
+      const next = plan.steps[i + 1];
+      const last = next?.kind !== 'exec' || !next.background;
+      if (first) out.splice(out.length - commentLines(step.why).length, 0, '# In the background, while the steps after it run (release waits for it):', '{');
+      out.push(...RENDER.exec(step).map((l) => `  ${l}`));
+      if (last) out.push('} &', 'pending="${pending:-} $!"');
+      continue;
     }
     out.push(...(RENDER[step.kind] as (s: Step) => string[])(step));
   }

@@ -14,6 +14,12 @@ export interface ExecStep {
   readonly undo?: UndoStep;
   /** More undos after `undo`, when one command makes several things (one cgcreate for every box cgroup). */
   readonly alsoUndo?: readonly UndoStep[];
+  /**
+   * Run in the background, after the background steps before it (in plan order) and while the steps after it run;
+   * the release step waits for all of them (a failure then rolls back, as any failed step). The box's cgcreate and
+   * cgset: two processes the container's files and the namespace check overlap instead of waiting them out.
+   */
+  readonly background?: boolean;
 }
 
 /** Write (truncate) a file on the host, e.g. a cgroup knob or /proc/<pid>/uid_map. */
@@ -24,8 +30,9 @@ export interface WriteFileStep {
   readonly why: string;
   readonly undo?: UndoStep;
   /**
-   * Started in the background; the release step waits for it. Moving a process into a cgroup waits for an RCU
-   * grace period (10-40 ms here, system-wide), which the steps after it overlap instead of waiting it out.
+   * Started in the background (after the background steps before it); the release step waits for it. Moving a
+   * process into a cgroup waits for an RCU grace period (10-40 ms here, system-wide), which the steps after it
+   * overlap instead of waiting it out.
    */
   readonly background?: boolean;
 }

@@ -130,6 +130,59 @@ test('a background write (the cgroup move): the steps after it go on, the gate o
   assert.ok(calls.indexOf('done write /cg/a/cgroup.procs') < calls.indexOf('release 1000'));
 });
 
+test('background execs (cgcreate, cgset): one after another, the steps after them go on, a background write and the gate wait for them; a failure rolls back their undo', async () => {
+  for (const fail of [false, true]) {
+    const { runner, calls } = recorder();
+    const finish: (() => void)[] = [];
+    runner.exec = (argv) => {
+      calls.push(`start ${argv.join(' ')}`);
+      if (!argv[0]!.startsWith('cg')) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => finish.push(() => (calls.push(`done ${argv[0]}`), fail && argv[0] === 'cgset' ? reject(new NsboxError('boom: cgset')) : resolve())));
+    };
+    runner.writeFileInBackground = async (p) => void calls.push(`write ${p}`);
+    const realLaunch = runner.launch.bind(runner);
+    runner.launch = (argv, gated) => {
+      const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
+      const realKill = runner.kill;
+      runner.kill = (pid, sig) => (realKill(pid, sig), pid === proc.pid && proc._kill());
+      return proc;
+    };
+    const bg: Plan = {
+      title: 't',
+      scripts: [],
+      steps: [
+        steps[2]!,
+        { kind: 'exec', argv: ['cgcreate', '-g', 'memory:/x'], why: 'a', undo: { kind: 'remove-cgroup', path: '/cg/x' }, background: true },
+        { kind: 'exec', argv: ['cgset', '-r', 'memory.limit_in_bytes=1', '/x'], why: 'b', background: true },
+        { kind: 'write-file', path: '/cg/x/cgroup.procs', content: '{box}', why: 'j', background: true },
+        { kind: 'mkdir', path: '/c', why: 'c' },
+        steps[3]!,
+        steps[6]!,
+        steps[7]!,
+      ],
+    };
+    const run = executePlan(bg, runner);
+    run.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(calls.includes('mkdir /c'), 'the step after them ran meanwhile');
+    assert.not.ok(calls.some((c) => c.startsWith('start cgset') || c.startsWith('write ')), 'cgset and the write wait for cgcreate');
+    finish.shift()!();
+    await new Promise((r) => setTimeout(r, 5));
+    assert.ok(calls.includes('start cgset -r memory.limit_in_bytes=1 /x') && !calls.includes('write /cg/x/cgroup.procs'), 'cgset after cgcreate, the write after both');
+    assert.not.ok(calls.some((c) => c.startsWith('release')), 'the gate waits for them');
+    finish.shift()!();
+    if (!fail) {
+      assert.equal(await run, { code: 0, signal: null });
+      assert.ok(calls.indexOf('write /cg/x/cgroup.procs') < calls.indexOf('release 1000') && calls.indexOf('done cgset') < calls.indexOf('write /cg/x/cgroup.procs'));
+      assert.equal(calls.at(-1), 'remove-cgroup /cg/x');
+    } else {
+      await run.then(() => assert.unreachable('should fail'), (error) => assert.match((error as Error).message, /boom: cgset/));
+      assert.not.ok(calls.some((c) => c.startsWith('release')), 'the command never started');
+      assert.equal(calls.slice(-2), ['kill 1000 SIGKILL', 'remove-cgroup /cg/x']);
+    }
+  }
+});
+
 test('a background write that fails: the box never starts and everything is rolled back', async () => {
   const { runner, calls } = recorder();
   runner.writeFileInBackground = async (p) => {
