@@ -8,7 +8,7 @@
 // - any field whose value is null, or (where refused) an empty value: Go callers write nil slices and maps as
 //   null and zero values mean "not asked" (e.g. linux.mountLabel "", linux.intelRdt null).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
 import { SYSCTL_NAME, sysctlScope } from '../spec/namespaced-sysctl.js';
@@ -205,9 +205,23 @@ function parseSysctl(raw: unknown, has: (name: NamespaceName) => OciNamespace | 
     if (!SYSCTL_NAME.test(key)) fail(where, 'not a sysctl name');
     const scope = sysctlScope(key);
     if (scope === undefined) throw new OciUnsupported(where, 'not a namespaced sysctl (it would change the host)');
-    if (!has(scope)) fail(where, `needs a ${NAMESPACES.find((n) => n.name === scope)!.name} namespace in linux.namespaces`);
+    const ns = has(scope);
+    if (!ns) fail(where, `needs a ${NAMESPACES.find((n) => n.name === scope)!.name} namespace in linux.namespaces`);
+    // runc's rule: a namespace joined by path may be the host's own (podman's --network host as a path), and the
+    // write would change the host's value.
+    if (ns.mode === 'join' && isOwnNamespace(ns.path, scope)) fail(where, `not allowed in the host's ${scope} namespace (linux.namespaces joins ${ns.path}, the runtime's own)`);
     return [key, text] as const;
   });
+}
+
+/** Whether the namespace file at path is this process's own namespace of that type (same device and inode). */
+function isOwnNamespace(path: string, name: NamespaceName): boolean {
+  try {
+    const [joined, own] = [statSync(path), statSync(`/proc/self/ns/${name}`)];
+    return joined.dev === own.dev && joined.ino === own.ino;
+  } catch {
+    return false; // a path that is not there fails where it is joined
+  }
 }
 
 function parseSeccomp(raw: unknown, file: string): OciSeccomp | undefined {

@@ -670,4 +670,22 @@ test('ids cannot traverse: create, state, exec and delete refuse ../ ids, nothin
   assert.equal(readdirSync(base).filter((e) => !['state', 'bb-rootfs', 'bb.tar', 'rt.out', 'rt.err'].includes(e) && !existsSync(join(base, e, 'config.json')) && !['host-cwd', 'exec.pid', 'fds.err', 'tty-victim', 'keep1.file', 'ro-volume', 'etc-volume', 'inject-victim'].includes(e)), []);
 });
 
+test('linux.sysctl with the runtime\'s own network namespace joined by path is refused at create (runc\'s rule): the host\'s value unchanged, nothing left', () => {
+  // The runtime runs in a network namespace of the test's, which stands for the host's: its ip_default_ttl is the victim.
+  const b = bundle('hostnetsysctl', ['true']);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+  config.linux.namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network', path: '/proc/self/ns/net' }];
+  config.linux.sysctl = { 'net.ipv4.ip_default_ttl': '33' };
+  writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+  const ttl = '/proc/sys/net/ipv4/ip_default_ttl';
+  const script = `cat ${ttl}; "$0" --root "$1" run --bundle "$2" hostnetsysctl >/dev/null 2>"$3"; echo "rc=$?"; cat ${ttl}`;
+  const r = spawnSync('unshare', ['--net', '--', 'sh', '-c', script, RUNTIME, root, b, join(base, 'hostnetsysctl.err')], { encoding: 'utf8', timeout: 60_000 });
+  const err = readFileSync(join(base, 'hostnetsysctl.err'), 'utf8');
+  const [before, rc, after] = r.stdout.trim().split('\n');
+  assert.is(after, before, `the "host's" ip_default_ttl is unchanged (runtime: ${rc} ${err})`);
+  assert.is.not(rc, 'rc=0', 'create refused it');
+  assert.match(err, /linux\.sysctl\.net\.ipv4\.ip_default_ttl.*host's net namespace/);
+  assert.not.ok(existsSync(join(root, 'hostnetsysctl')), 'no state left');
+});
+
 test.run();
