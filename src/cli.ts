@@ -55,6 +55,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   history: () => import('./commands/history.js'),
   container: () => import('./commands/container.js'),
   system: () => import('./commands/system.js'),
+  info: () => import('./commands/info.js'),
   pull: async () => ({ command: (await import('./commands/no-registry.js')).pull }),
   build: async () => ({ command: (await import('./commands/no-registry.js')).build }),
   push: async () => ({ command: (await import('./commands/no-registry.js')).push }),

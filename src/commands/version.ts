@@ -27,18 +27,24 @@ export function versionLine(output: string): string {
   return output.split('\n').find((l) => /\d+\.\d+/.test(l))?.trim() ?? output.split('\n')[0]?.trim() ?? '';
 }
 
+/** Each tool's version line, in VERSION_ARGS's order (null: not installed); `info` shows them too. */
+export async function readToolVersions(): Promise<Record<string, string | null>> {
+  const tools: Record<string, string | null> = Object.fromEntries(Object.keys(VERSION_ARGS).map((t) => [t, null]));
+  await Promise.all(
+    Object.entries(VERSION_ARGS).map(async ([tool, argv]) => {
+      const path = findTool(tool);
+      tools[tool] = path ? versionLine(await runVersionCommand(path, argv)) : null;
+    }),
+  );
+  return tools;
+}
+
 export const command: NsboxCommand<VersionArgs> = {
   usage: 'version',
   describe: "print nsbox's version and the versions of the system tools it composes",
   builder: (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<VersionArgs>,
   async handler(args) {
-    const tools: Record<string, string | null> = {};
-    await Promise.all(
-      Object.entries(VERSION_ARGS).map(async ([tool, argv]) => {
-        const path = findTool(tool);
-        tools[tool] = path ? versionLine(await runVersionCommand(path, argv)) : null;
-      }),
-    );
+    const tools = await readToolVersions();
     const facts = { nsbox: NSBOX_VERSION, node: process.version, tools };
     if (args.json) process.stdout.write(`${JSON.stringify(facts, null, 2)}\n`);
     else {

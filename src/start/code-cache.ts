@@ -34,7 +34,7 @@ export interface CodeCacheFile {
 export const CACHED_COMMANDS: readonly string[] = [
   'run', 'sh', 'ns', 'doctor', 'image', 'images', 'rmi', 'volume', 'network', 'ps', 'logs', 'attach', 'exec', 'cp', 'start', 'stop', 'restart',
   'kill', 'pause', 'unpause', 'rm', 'rename', 'create', 'wait', 'inspect', 'port', 'stats', 'top', 'gc', 'box-exited', 'commit', 'export', 'diff', 'update', 'version', 'lab', 'completion',
-  'manpage', '__complete', 'load', 'save', 'tag', 'history', 'container', 'system', 'pull', 'build', 'push', 'login', 'logout', 'search',
+  'manpage', '__complete', 'load', 'save', 'tag', 'history', 'container', 'system', 'info', 'pull', 'build', 'push', 'login', 'logout', 'search',
 ];
 
 /**
