@@ -6,7 +6,7 @@ import { isatty } from 'node:tty';
 import { NsboxError, flagError } from '../errors.js';
 import { describeStore, resolveStoreRoot } from '../image/store.js';
 import { parseImageRef } from '../image/reference.js';
-import { imageLowerDirs, readImageRecord, type ImageRecord } from '../image/records.js';
+import { readImageRecord, recordLowerDirs, type ImageRecord } from '../image/records.js';
 import { buildImageBoxDescription, type RootSource } from '../spec/image-box-description.js';
 import { gatherImageFacts } from '../rootfs/gather-facts.js';
 import { untrustedRootfsReason } from '../rootfs/rootfs-trust.js';
@@ -39,7 +39,7 @@ export async function runImageBox(args: Record<string, unknown>, command: readon
     source = { kind: 'image', ref };
     cmd = command.slice(1);
     record = await readImageRecord(store, ref);
-    lowerDirs = await imageLowerDirs(store, ref);
+    lowerDirs = recordLowerDirs(store, record);
   }
   // Docker's default for image boxes is the bridge network; without iptables or nft, a network namespace with only lo.
   const description = buildImageBoxDescription(args, { source, storeRoot: store.root, config: record?.config ?? {}, command: cmd, interactive: isatty(0), defaultNetwork: defaultImageNetwork() });

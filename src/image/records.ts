@@ -120,7 +120,14 @@ export async function readImageConfig(store: Store, ref: ImageRef): Promise<Imag
 
 /** The image's layer directories top-most first: overlayfs's lowerdir order (`lowerdir=top:...:bottom`). */
 export async function imageLowerDirs(store: Store, ref: ImageRef): Promise<readonly string[]> {
-  const record = await readImageRecord(store, ref);
+  return recordLowerDirs(store, await readImageRecord(store, ref));
+}
+
+/**
+ * The lower dirs of a record already read (run reads the record once: its config and its layers then come from the
+ * same version of it, even while the name is being re-tagged).
+ */
+export function recordLowerDirs(store: Store, record: ImageRecord): readonly string[] {
   const dirs = [...record.layers].reverse().map((digest) => layerFsDir(store, digest));
   for (const dir of dirs) {
     let isDir = false;
@@ -130,8 +137,8 @@ export async function imageLowerDirs(store: Store, ref: ImageRef): Promise<reado
       // missing or unreadable: damaged
     }
     if (!isDir) {
-      throw new NsboxError(`image ${formatImageRef(ref)} is damaged: layer directory ${dir} is missing`, {
-        hint: `import it again: nsbox image rm ${formatImageRef(ref)}, then nsbox image import`,
+      throw new NsboxError(`image ${formatImageRef(record)} is damaged: layer directory ${dir} is missing`, {
+        hint: `import it again: nsbox image rm ${formatImageRef(record)}, then nsbox image import`,
       });
     }
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { openStore, layerFsDir } from '../../src/image/store.js';
-import { writeImageRecord, listImageRecords, findImageRecord, imageLowerDirs, readImageConfig, removeImageRecord, type ImageRecord } from '../../src/image/records.js';
+import { writeImageRecord, listImageRecords, findImageRecord, imageLowerDirs, readImageConfig, recordLowerDirs, removeImageRecord, type ImageRecord } from '../../src/image/records.js';
 import { isImageInUse } from '../../src/image/in-use.js';
 import { removeUnreferencedLayers } from '../../src/image/layer-store.js';
 import { removeStaleWork, createWorkDir, isOwnerAlive, newTempName } from '../../src/image/staging.js';
@@ -50,6 +50,11 @@ test('records: atomic write, list, find, remove; lowerdirs top-most first; confi
   assert.equal((await listImageRecords(store)).map((r) => `${r.name}:${r.tag}`), ['img:v1', 'lib/other:latest']);
   const ref = parseImageRef('img:v1');
   assert.equal(await imageLowerDirs(store, ref), [d('c'), d('b'), d('a')].map((x) => layerFsDir(store, x)));
+  // run reads the record once: the lower dirs come from the record it holds, not from the file again
+  const held = (await findImageRecord(store, ref))!;
+  await writeImageRecord(store, record('img', 'v1', [d('a')]));
+  assert.equal(recordLowerDirs(store, held), [d('c'), d('b'), d('a')].map((x) => layerFsDir(store, x)));
+  await writeImageRecord(store, held);
   assert.equal(await readImageConfig(store, ref), { Cmd: ['sh'] });
   rmSync(layerFsDir(store, d('b')), { recursive: true });
   await imageLowerDirs(store, ref).then(() => assert.unreachable('missing layer'), (e: Error) => assert.match(e.message, /is damaged/));
