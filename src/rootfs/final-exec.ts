@@ -50,6 +50,11 @@ export interface FinalExecInput {
    * no change of user, and the second setpriv can go (identityKept).
    */
   readonly startsAsRoot?: boolean;
+  /**
+   * The caller puts nothing between the environment and the command (no --init reaper words): with identityKept and
+   * the perl loader, that perl sets the environment itself before its exec, and env(1) goes (one process less).
+   */
+  readonly loaderMayApplyEnv?: boolean;
 }
 
 /**
@@ -57,7 +62,12 @@ export interface FinalExecInput {
  * init script quotes them, exec passes them as argv. The command's words follow.
  */
 export function buildFinalExecArgv(input: FinalExecInput): string[] {
-  if (identityKept(input)) return [...keptIdentityDrop(input), ...seccompLoader(input), ...environmentApplier(input)];
+  if (identityKept(input)) {
+    if (loaderAppliesEnv(input)) {
+      return [...keptIdentityDrop(input), ...loaderFor(input, true).prefix, ...Object.entries(input.env).map(([k, v]) => `${k}=${v}`), '--'];
+    }
+    return [...keptIdentityDrop(input), ...seccompLoader(input), ...environmentApplier(input)];
+  }
   return [...capabilityDrop(input), ...(input.afterDrop ?? []), ...seccompLoader(input), ...identitySwitch(input), ...environmentApplier(input)];
 }
 
@@ -122,10 +132,15 @@ function seccompLoader(input: FinalExecInput): string[] {
   return [...loaderFor(input).prefix];
 }
 
-function loaderFor(input: FinalExecInput): { setprivArgs: readonly string[]; prefix: readonly string[] } {
+function loaderFor(input: FinalExecInput, appliesEnv = false): { setprivArgs: readonly string[]; prefix: readonly string[] } {
   const s = input.seccomp;
   if (!s) return { setprivArgs: [], prefix: [] };
-  return loaderWords(s.loader, s.file, s.arch, toolboxArgv(input.toolbox, 'perl'));
+  return loaderWords(s.loader, s.file, s.arch, toolboxArgv(input.toolbox, 'perl'), appliesEnv);
+}
+
+/** The toolbox's perl loads the filter and is the last process before the command: it can set the environment too. */
+export function loaderAppliesEnv(input: FinalExecInput): boolean {
+  return input.loaderMayApplyEnv === true && input.seccomp?.loader === 'perl' && input.workdir === undefined && identityKept(input);
 }
 
 /**

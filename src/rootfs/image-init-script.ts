@@ -6,7 +6,7 @@
 import { unsetLine } from '../plan/script-env.js';
 import { quoteWord } from '../plan/quote.js';
 import type { ContainerDir } from './container-dir.js';
-import { buildFinalExecArgv, identityKept, type FinalExecInput } from './final-exec.js';
+import { buildFinalExecArgv, identityKept, loaderAppliesEnv, type FinalExecInput } from './final-exec.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from './toolbox.js';
 import type { BoxUser } from './image-user.js';
 import { preloadOverMountLines } from './preload-guard.js';
@@ -148,7 +148,9 @@ export function buildImageInitScript(input: ImageInitInput): string {
     ...enterLines(input),
     '',
     '# 7. Become the command: its working directory, then setpriv drops every capability outside the bounding set,',
-    identityKept(finalExecInput(input))
+    loaderAppliesEnv(finalExecInput(input))
+      ? '#    sets no_new_privs and clears the groups (the user is root already); only then does the toolbox\'s perl, after its filter, set the box\'s environment and'
+      : identityKept(finalExecInput(input))
       ? '#    sets no_new_privs and clears the groups (the user is root already); only then does env (from the toolbox) set the box\'s environment and'
       : '#    sets no_new_privs and changes user; only then does env (from the toolbox) set the box\'s environment and',
     '#    exec the command. This shell\'s own environment stays empty: an image Env LD_PRELOAD reaches no privileged',
@@ -243,7 +245,7 @@ export function escapeOverlayPath(path: string): string {
 
 function finalExecInput(input: ImageInitInput): FinalExecInput {
   const u = input.user;
-  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true, seccomp: input.seccomp, startsAsRoot: input.startsAsRoot };
+  return { toolbox: input.toolbox, uid: u.uid, gid: u.gid, groups: u.groups, capabilities: input.capabilities, noNewPrivs: input.noNewPrivs, env: input.env, pdeathsig: true, seccomp: input.seccomp, startsAsRoot: input.startsAsRoot, loaderMayApplyEnv: !input.init };
 }
 
 function basename(path: string): string {

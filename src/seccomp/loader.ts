@@ -33,7 +33,7 @@ export function chooseLoader(facts: LoaderFacts): SeccompLoader {
  * PATH). No module is loaded: it runs from the box's read-only toolbox, where only perl itself and its libraries are.
  * A failure is one line on stderr and exit 125, like any other set-up failure; a failed exec is 126 or 127.
  */
-export function perlLoaderScript(arch: ArchName): string {
+export function perlLoaderScript(arch: ArchName, appliesEnv = false): string {
   const nr = ARCHES[arch].syscalls;
   const prctl = nr.prctl;
   const seccomp = nr.seccomp;
@@ -45,6 +45,9 @@ export function perlLoaderScript(arch: ArchName): string {
     `syscall(${prctl}, 38, 1, 0, 0, 0) == 0 or fail("prctl(PR_SET_NO_NEW_PRIVS): $!");`,
     `syscall(${seccomp}, 1, 0, pack("S x![P] P", length($p) / 8, $p)) == 0 or fail("seccomp(SECCOMP_SET_MODE_FILTER): $!");`,
     'shift if @ARGV && $ARGV[0] eq "--";',
+    // appliesEnv: env -i's job too (K=V ... -- CMD): the environment is set only now, in this last process before
+    // the command, after the drop and the filter; perl read its own variables at start-up, from the empty one.
+    ...(appliesEnv ? ['%ENV = (); while (@ARGV && $ARGV[0] ne "--") { my ($k, $v) = split /=/, shift, 2; $ENV{$k} = $v } shift;'] : []),
     'exec { $ARGV[0] } @ARGV;',
     'print STDERR "nsbox: cannot run $ARGV[0]: $!\\n"; exit($! == 2 ? 127 : 126);',
   ].join(' ');
@@ -62,9 +65,9 @@ export interface LoaderWords {
  * The words for `loader` with the program at `file` (a path as the box sees it). `perlArgv` is how to start perl
  * there (the toolbox's loader and library path).
  */
-export function loaderWords(loader: SeccompLoader, file: string, arch: ArchName, perlArgv: readonly string[]): LoaderWords {
+export function loaderWords(loader: SeccompLoader, file: string, arch: ArchName, perlArgv: readonly string[], appliesEnv = false): LoaderWords {
   if (loader === 'setpriv') return { setprivArgs: [`--seccomp-filter=${file}`], prefix: [] };
-  return { setprivArgs: [], prefix: [...perlArgv, '-e', perlLoaderScript(arch), file, '--'] };
+  return { setprivArgs: [], prefix: [...perlArgv, '-e', perlLoaderScript(arch, appliesEnv), file, '--'] };
 }
 
 /** setpriv --help lists --seccomp-filter from util-linux 2.41 on. */

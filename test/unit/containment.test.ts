@@ -50,6 +50,19 @@ test('final exec: a root box started as root gets one setpriv (no user or group 
   }
 });
 
+test('final exec: with one setpriv and the perl loader, that perl sets the environment (no env process); env stays for --init, -w, setpriv\'s own filter', () => {
+  const base = { toolbox: TOOLBOX, uid: 0, gid: 0, groups: [] as number[], capabilities: ['chown', 'setuid', 'setgid', 'setpcap'], noNewPrivs: true, env: { LD_PRELOAD: '/x.so', A: 'a=b c' }, pdeathsig: true, startsAsRoot: true, loaderMayApplyEnv: true, seccomp: { loader: 'perl' as const, file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64' as const } };
+  const argv = buildFinalExecArgv(base);
+  assert.not.ok(argv.includes('/dev/.nsbox/env'), argv.join(' '));
+  const perl = argv.indexOf('/dev/.nsbox/perl');
+  assert.ok(argv.indexOf('/dev/.nsbox/setpriv') < perl, 'the drop comes first');
+  assert.match(argv[perl + 2]!, /seccomp\(SECCOMP_SET_MODE_FILTER\)[^]*%ENV = \(\);[^]*exec \{ \$ARGV\[0\] \} @ARGV/, 'the filter first, then the environment, then the exec');
+  assert.equal(argv.slice(perl + 3), ['/dev/.nsbox/seccomp.bpf', '--', 'LD_PRELOAD=/x.so', 'A=a=b c', '--']);
+  for (const other of [{ loaderMayApplyEnv: false }, { workdir: '/w' }, { uid: 1000 }, { seccomp: { ...base.seccomp, loader: 'setpriv' as const } }]) {
+    assert.ok(buildFinalExecArgv({ ...base, ...other }).includes('/dev/.nsbox/env'), JSON.stringify(other));
+  }
+});
+
 test('--rootfs: every component root\'s and not writable by group or others; a sticky root directory is fine', () => {
   const tree: Record<string, { uid: number; mode: number }> = {
     '/': { uid: 0, mode: 0o40755 },

@@ -121,6 +121,8 @@ test('init on a root host with perl and known syscall numbers: lo up in the dire
   assert.match(init, /step perl -e 'my \$d = "\."; syscall\(155, \$d, \$d\) == 0 or die "pivot_root \. \.: \$!\\n"; syscall\(166, \$d, 2\) == 0/);
   assert.not.match(init, /pivot_root \. \.\n|\/umount -i/, 'no pivot_root or umount process');
   assert.is(init.split('/dev/.nsbox/setpriv ').length - 1, 1, 'one setpriv');
+  assert.not.match(init, /\/dev\/\.nsbox\/env /, 'the filter\'s perl applies the environment: no env process');
+  assert.match(init, /\/dev\/\.nsbox\/seccomp\.bpf -- PATH=[^\n]* HOME=\/root -- "\$@" 3>&-$/m);
   const reaper = plan.scripts.find((x) => x.name === 'reaper')!.text;
   assert.match(reaper, /^setpriv --pdeathsig KILL -- \/bin\/sh/m, 'PID 1 starts without an env process');
   const launch = plan.steps.find((st) => st.kind === 'launch');
