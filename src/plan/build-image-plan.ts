@@ -96,10 +96,6 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
       : 'The container\'s directory: it stays after the box ends (nsbox commit / export use it).',
     ...(spec.remove ? { undo: { kind: 'remove' as const, path: c.dir } } : {}),
   });
-  if (facts.imageLabel !== undefined) {
-    steps.push({ kind: 'write-file', path: c.image, content: `${facts.imageLabel}\n`, why: 'Name the image this container uses: nsbox image rm refuses while this file exists.' });
-  }
-  steps.push({ kind: 'write-text', path: c.config, content: `${JSON.stringify(facts.record, null, 2)}\n`, why: 'Record what the container was made from (nsbox commit adds its upper layer on top of these layers).' });
   // start/restart: the directories are there from the first run (the upper layer is the box's state).
   if (!reuse) {
     steps.push(
@@ -110,6 +106,11 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     );
     for (const entry of facts.initEntries) steps.push(...initEntrySteps(c.init, entry));
   }
+  // After the directories, so that --explain's script makes them all with one mkdir (consecutive mkdir steps).
+  if (facts.imageLabel !== undefined) {
+    steps.push({ kind: 'write-file', path: c.image, content: `${facts.imageLabel}\n`, why: 'Name the image this container uses: nsbox image rm refuses while this file exists.' });
+  }
+  steps.push({ kind: 'write-text', path: c.config, content: `${JSON.stringify(facts.record, null, 2)}\n`, why: 'Record what the container was made from (nsbox commit adds its upper layer on top of these layers).' });
   const hostname = box.hostname ?? box.id.slice(0, 12);
   const etc: Record<(typeof ETC_FILES)[number], [string, string]> = {
     hostname: [c.hostname, renderHostnameFile(hostname)],

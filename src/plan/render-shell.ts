@@ -71,7 +71,13 @@ export function renderShell(plan: Plan): string {
     out.push('  [ -z "${box:-}" ] || { kill -KILL "$box"; wait "$box"; } 2>/dev/null || true');
   }
   const reversed = [...undos].reverse();
+  // The gate's fifo goes with the first tree removal (one rm process less); else on its own line at the end.
+  const gateWith = usesGate ? reversed.find((u) => u.kind === 'remove') : undefined;
   for (let i = 0; i < reversed.length; i++) {
+    if (reversed[i] === gateWith) {
+      out.push(`  { ${renderUndo(reversed[i]!)} \${gate:+"$gate"}\n  } 2>/dev/null || true`);
+      continue;
+    }
     // A box's cgroups (one per v1 hierarchy) go together: mostly they are empty by now, and one rmdir removes all.
     const cgroups: string[] = [];
     for (let j = i; reversed[j]?.kind === 'remove-cgroup'; j++) cgroups.push((reversed[j] as { path: string }).path);
@@ -84,7 +90,7 @@ export function renderShell(plan: Plan): string {
     out.push(`  { ${renderUndo(reversed[i]!).split('\n').join('\n    ')}\n  } 2>/dev/null || true`);
   }
   if (usesHolder) out.push('  [ -z "${holder:-}" ] || kill -KILL "$holder" 2>/dev/null || true');
-  if (usesGate) out.push('  [ -z "${gate:-}" ] || rm -f "$gate"');
+  if (usesGate && !gateWith) out.push('  [ -z "${gate:-}" ] || rm -f "$gate"');
   for (const dir of detachedDirs) out.push(`  rm -rf ${quoteTemplate(dir)}`);
   out.push('}', 'trap cleanup EXIT');
   // Before the first step: the fifos of a detached box (its stdin, its stdout and stderr) are made in it before its launch.
