@@ -2,10 +2,10 @@
 // before anything is extracted from it: a layout whose index, manifest, config or layer was altered is refused.
 
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { NsboxError } from '../errors.js';
-import { resolveSourceFile } from './source-files.js';
+import { readMetadataFile, resolveSourceFile } from './source-files.js';
 
 /** The fields of an OCI content descriptor that an import reads (image-spec descriptor.md). */
 export interface Descriptor {
@@ -38,7 +38,7 @@ export async function verifiedBlobPath(dir: string, descriptor: Descriptor, what
 /** A JSON blob (manifest, index, config), parsed once its size and digest match. */
 export async function readVerifiedJson(dir: string, descriptor: Descriptor, what: string): Promise<Record<string, unknown>> {
   const path = await blobPath(dir, descriptor.digest);
-  const bytes = await readFile(path);
+  const bytes = await readMetadataFile(path, what);
   checkSize(descriptor, bytes.length, what);
   checkDigest(descriptor.digest as string, `sha256:${createHash('sha256').update(bytes).digest('hex')}`, what);
   try {

@@ -3,10 +3,11 @@
 // box's own for `exec -u`. A hostile image ships a huge one (a 400 MB /etc/group is 1 MB as a gzipped layer), or a box
 // process writes it: nsbox read it whole and split it into rows, in host memory outside every cgroup (5 GB, 105 s,
 // then V8 aborted). The victim is the host's memory: nsbox's own peak (VmHWM, read from /proc while it runs).
+// The same for an archive's metadata at load: a config of millions of history entries is a few hundred KB gzipped.
 
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NSBOX, nsbox, isRoot, ok, type Result } from '../helpers/nsbox.js';
@@ -86,6 +87,28 @@ test('a box that grows its own /etc/group: exec -u refuses on one line, nsbox\'s
   assert.is(r.stdout, '', 'the command never ran');
   assert.is(ok(cli(['exec', 'grower', 'id', '-u']), 'exec without -u').trim(), '0', 'the box runs on; exec without -u reads no table');
   ok(cli(['rm', '-f', 'grower']), 'rm');
+});
+
+test('load of a small archive whose image config is huge: refused on one line, nsbox\'s memory stays small, no image', async () => {
+  const dir = join(base, 'bigconfig');
+  mkdirSync(dir);
+  const item = '{"created_by":"x"},';
+  const history = item.repeat(Math.ceil((TABLE_MB * 1024 * 1024) / item.length)).slice(0, -1);
+  const config = `{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]},"history":[${history}]}`;
+  writeFileSync(join(dir, 'c.json'), config);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: ['bigconfig:1'], Layers: [] }]));
+  const archive = join(base, 'bigconfig.tar.gz');
+  assert.is(spawnSync('tar', ['-C', dir, '-czf', archive, 'manifest.json', 'c.json']).status, 0, 'tar');
+  rmSync(dir, { recursive: true });
+  const leaks = snapshot({ stateDirs: [state] });
+  const r = await runMeasured(['load', '-q', '-i', archive]);
+  assert.ok(r.peakMb < PEAK_LIMIT_MB, `nsbox's peak memory: ${r.peakMb.toFixed(0)} MB (exit ${r.code} ${r.signal ?? ''})`);
+  assert.is(r.code, 125, r.stderr);
+  assert.match(r.stderr, /^nsbox: cannot import: the image config is 9\d MiB, more than the 8 MiB/);
+  assert.is(r.stdout, '', 'nothing loaded');
+  assert.not.match(ok(cli(['images']), 'images'), /bigconfig/);
+  assert.equal(readdirSync(join(base, 'store', 'tmp')), [], 'no work dir left in the store');
+  await assertNoLeaks(leaks, 'load bigconfig');
 });
 
 test.run();
