@@ -14,7 +14,7 @@ import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
 import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
-import { removeTree } from '../host/remove-tree.js';
+import { removeTreeInBackground } from '../host/remove-tree.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
 import type { DetachFiles, LaunchStep } from '../plan/types.js';
@@ -109,7 +109,7 @@ export const hostRunner: Runner = {
     for (const target of mountsBelow(path)) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);
     const left = mountsBelow(path);
     if (left.length > 0) throw new NsboxError(`cannot remove ${path}: ${left[0]} is a mount point that cannot be unmounted`);
-    removeTree(path);
+    await removeTreeInBackground(path);
   },
   async removeCgroup(path, ino) {
     const { removeCgroupTree } = await import('../cgroup/remove.js');
