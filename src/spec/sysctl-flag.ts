@@ -16,6 +16,7 @@ export function parseSysctls(values: readonly string[], namespaces: ReadonlySet<
     if (value === '' || /[\n\0]/.test(value)) throw flagError('--sysctl', entry, 'the value must be one non-empty line');
     const scope = sysctlScope(key);
     if (scope === 'uts') throw flagError('--sysctl', entry, key === 'kernel.hostname' ? 'not one Docker allows (use --hostname)' : 'not one Docker allows');
+    if (scope === undefined && key.startsWith('net.')) throw flagError('--sysctl', entry, 'a network namespace shows it, but it acts on the whole kernel (the host\'s too, for good)');
     if (scope === undefined) throw flagError('--sysctl', entry, 'not a namespaced sysctl (it would change the host\'s): only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*');
     if (!namespaces.has(scope)) throw flagError('--sysctl', entry, scope === 'net' ? 'needs a network namespace of the box\'s own (not --network host)' : 'needs an ipc namespace of the box\'s own (--ipc)');
     byKey.delete(key);

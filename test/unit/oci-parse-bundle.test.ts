@@ -207,6 +207,7 @@ test('every field nsbox cannot honour is refused, naming its JSON path', () => {
   refused(U, 'linux.seccomp.listenerPath', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock' }; });
   refused(U, 'linux.seccomp.listenerMetadata', (c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }; });
   refused(U, 'linux.sysctl.vm.overcommit_memory', (c) => { c.linux.sysctl = { 'vm.overcommit_memory': '1' }; });
+  refused(U, 'linux.sysctl.net.netfilter.nf_hooks_lwtunnel', (c) => { c.linux.sysctl = { 'net.netfilter.nf_hooks_lwtunnel': '1' }; });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'); });
   refused(U, 'linux.namespaces', (c) => { c.linux.namespaces.find((n: any) => n.type === 'mount').path = '/proc/1/ns/mnt'; });
   refused(U, 'process.selinuxLabel', (c) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; });

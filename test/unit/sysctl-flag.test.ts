@@ -36,6 +36,8 @@ test('namespaced keys with their namespace; the last value of a key wins; "=" in
 test('refused on one line: host-wide keys, a missing namespace, bad shapes and values', () => {
   refused(() => parseSysctls(['kernel.pid_max=100'], own('net', 'ipc', 'uts')), /^invalid --sysctl "kernel.pid_max=100": not a namespaced sysctl \(it would change the host's\)/);
   refused(() => parseSysctls(['vm.swappiness=1'], own('net', 'ipc')), /not a namespaced sysctl/);
+  // Shown in every network namespace, but a kernel-wide static key that cannot be turned off again.
+  refused(() => parseSysctls(['net.netfilter.nf_hooks_lwtunnel=1'], own('net', 'ipc')), /acts on the whole kernel/);
   refused(() => parseSysctls(['kernel.hostname=x'], own('uts')), /use --hostname/);
   refused(() => parseSysctls(['net.ipv4.ip_forward=1'], own('ipc')), /needs a network namespace of the box's own/);
   refused(() => parseSysctls(['kernel.shmmax=1'], own('net')), /needs an ipc namespace of the box's own \(--ipc\)/);
