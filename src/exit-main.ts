@@ -2,6 +2,7 @@
 
 import { closeSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { trace, TRACING } from './exec/trace.js';
 
 /** Which of fds 0-2 are terminals, looked at first thing: one that is gone at exit (hung up) must be let go. */
 export function terminalFds(): number[] {
@@ -16,6 +17,6 @@ export function terminalFds(): number[] {
  */
 export function exitWith(code: number, terminals: readonly number[]): never {
   for (const fd of terminals) if (!isatty(fd)) closeSync(fd);
-  if (process.env.NSBOX_TRACE) process.stderr.write(`nsbox: trace +${performance.now().toFixed(1)}ms exit ${code}\n`);
+  if (TRACING) trace(`exit ${code}`);
   process.exit(code);
 }

@@ -10,10 +10,8 @@ import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
 
 import { awaitNamespaces, verifyCommandNamespaces } from './verify-namespaces.js';
 import { injectFault } from './fault.js';
+import { trace, TRACING } from './trace.js';
 
-/** NSBOX_TRACE=1 prints each step's completion time since process start (for finding slow steps). */
-const TRACE = !!process.env.NSBOX_TRACE;
-const TRACE_START = 0;
 
 export interface Execution {
   readonly pids: Partial<Record<PidVar, number>>;
@@ -121,7 +119,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
         await awaitCreated(step);
         stepFill = (word: string) => fillTemplate(word, execution.pids, {});
       }
-      if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms ${step.kind}: ${step.why}\n`);
+      if (TRACING) trace(`${step.kind}: ${step.why}`);
       undos.push(...undosOf(step));
     }
     await settle();
@@ -147,7 +145,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   if (status === undefined) throw new Error('internal: plan has no wait step');
   try {
     await options.beforeTeardown?.(status);
-    if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms before-teardown\n`);
+    if (TRACING) trace('before-teardown');
   } finally {
     await rollBack(undos, runner, fill, undefined);
   }
@@ -282,7 +280,7 @@ async function rollBack(undos: UndoStep[], runner: Runner, fill: (w: string) => 
   for (const undo of [...undos].reverse()) {
     try {
       await runUndo(undo, runner, fill);
-      if (TRACE) process.stderr.write(`nsbox: trace +${(performance.now() - TRACE_START).toFixed(1)}ms undo ${undo.kind}\n`);
+      if (TRACING) trace(`undo ${undo.kind}`);
     } catch (error) {
       if (original instanceof NsboxError && !original.cleanupError) original.cleanupError = error as Error;
       else if (!original) throw new NsboxError(`cannot clean up: ${(error as Error).message}`);

@@ -3,6 +3,7 @@
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { nsbox, NSBOX, isRoot } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
@@ -97,6 +98,22 @@ if (!isRoot) {
     assert.is(r.code, 0, r.stderr);
     assert.is(r.stdout, 'ok\n');
     assert.is.not(readFileSync(file).subarray(0, 16).toString('hex'), Buffer.alloc(16, 0x5a).toString('hex'), 'rewritten');
+  });
+
+  test('NSBOX_TRACE read through a pipe that closes early (| head -1): the box still ends cleanly, with its own status', async () => {
+    const before = snapshot();
+    const dir = mkdtempSync(join(tmpdir(), 'nsbox-trace-'));
+    try {
+      // `true` reads nothing and is gone at once: every trace line after it meets EPIPE (it once ended nsbox with an
+      // uncaught error in the middle of the box, leaving its state behind)
+      const script = `(NSBOX_TRACE=1 "$0" run --pid -- sh -c 'exit 3' 2>&1; echo $? > "$1") | true`;
+      const r = spawnSync('sh', ['-c', script, NSBOX, join(dir, 'status')], { encoding: 'utf8', env: process.env });
+      assert.is(r.status, 0, r.stderr);
+      assert.is(readFileSync(join(dir, 'status'), 'utf8'), '3\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await assertNoLeaks(before, 'a trace whose reader is gone');
   });
 
   test.run();
