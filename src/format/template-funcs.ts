@@ -47,7 +47,7 @@ export const FUNCTIONS: Readonly<Record<string, Func>> = {
   upper: (s) => asString('upper', s).toUpperCase(),
   title: (s) => asString('title', s).replace(/(^|[^\p{L}\p{N}])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()),
   truncate: (s, n) => [...asString('truncate', s)].slice(0, asNumber('truncate', n)).join(''),
-  pad: (s, before, after) => `${' '.repeat(asNumber('pad', before))}${asString('pad', s)}${' '.repeat(asNumber('pad', after))}`,
+  pad: (s, before, after) => `${' '.repeat(asWidth('pad', before))}${asString('pad', s)}${' '.repeat(asWidth('pad', after))}`,
   // Go's builtins
   index: (v, ...keys) => keys.reduce((acc: unknown, key) => indexOne(acc, key), v),
   len: (v) => {
@@ -110,6 +110,7 @@ function sprintf(format: string, args: readonly unknown[]): string {
     if (verb === 'X') text = text.toUpperCase();
     if (verb === 's' && precision !== undefined) text = text.slice(0, Number(precision));
     const w = Number(width || 0);
+    if (w > MAX_WIDTH) return '%!(BADWIDTH)';
     if (text.length >= w) return text;
     if (flags.includes('-')) return text.padEnd(w);
     return flags.includes('0') && /[dfxX]/.test(verb) ? text.padStart(w, '0') : text.padStart(w);
@@ -137,6 +138,16 @@ function asString(fn: string, v: unknown): string {
 function asNumber(fn: string, v: unknown): number {
   if (typeof v === 'number') return v;
   throw new TemplateError(`error calling ${fn}: expected a number, got ${typeName(v)}`);
+}
+
+/** Go's fmt refuses a width over 1e6 (%!(BADWIDTH)); a larger one would only exhaust memory. */
+const MAX_WIDTH = 1_000_000;
+
+/** A count of spaces: a whole number 0 .. MAX_WIDTH. */
+function asWidth(fn: string, v: unknown): number {
+  const n = asNumber(fn, v);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_WIDTH) throw new TemplateError(`error calling ${fn}: width ${printValue(n)} is not a whole number from 0 to ${MAX_WIDTH}`);
+  return n;
 }
 
 function asList(fn: string, v: unknown): unknown[] {

@@ -109,6 +109,9 @@ test('errors are one-line TemplateErrors with exit code 1, like Go\'s', () => {
     ['{{$x}}', /undefined variable: \$x/],
     ['{{.Name "arg"}}', /can't give argument to non-function \.Name/],
     ['{{"unterminated}}', /unterminated quoted string|unclosed action/],
+    // A width that would only exhaust memory, or that ' '.repeat throws on (an internal error before).
+    ['{{pad "x" 1e12 0}}', /error calling pad: width 1000000000000 is not a whole number/],
+    ['{{pad "x" -1 0}}', /error calling pad: width -1/],
   ];
   for (const [format, message] of cases) {
     try {
@@ -122,6 +125,11 @@ test('errors are one-line TemplateErrors with exit code 1, like Go\'s', () => {
       assert.not.match((error as Error).message, /\n/);
     }
   }
+});
+
+test('printf: a width over Go\'s 1e6 is %!(BADWIDTH), as Go prints it', () => {
+  assert.is(t('{{printf "%2000000s" "x"}}'), '%!(BADWIDTH)');
+  assert.is(t('{{printf "%3s" "x"}}'), '  x');
 });
 
 test('Docker\'s conveniences: \\t and \\n as typed, json alone, table with a header row', () => {
