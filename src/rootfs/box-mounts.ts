@@ -64,6 +64,9 @@ export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, ro
       ? { source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind', why: '/dev/console: the box\'s own pty, which the init already has on fd 0.' }
       : { source, target: `${root}/dev/${dev}`, type: 'none', options: 'bind,ro', why: `The host's /dev/${dev} (the only device nodes the box can open), read-only: its mode and owner stay the host's.` });
   }
+  for (const d of spec.devices ?? []) {
+    out.push({ source: d.host, target: `${root}/dev/${d.target.join('/')}`, type: 'none', options: 'bind,ro', why: `--device ${d.host}:/dev/${d.target.join('/')}:${d.perms}: the host's node, read-only (its mode and owner stay the host's).` });
+  }
   out.push(
     facts.console
       ? { source: '/dev/pts', target: `${root}/dev/pts`, type: 'none', options: 'bind', why: 'The devpts instance of the box\'s own that its reaper made for -t: the command\'s pty is in it, the host\'s are not.' }

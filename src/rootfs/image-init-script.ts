@@ -31,6 +31,8 @@ export const DEV_LINKS: readonly (readonly [string, string])[] = [
 
 export interface ImageInitInput {
   readonly container: ContainerDir;
+  /** --device targets below the box's /dev ("net/tun"): their mount points. */
+  readonly devices?: readonly string[];
   /** overlay lowerdirs, top-most first: the init layer, then the image's layers (or the --rootfs directory). */
   readonly lowerDirs: readonly string[];
   readonly hostname: string;
@@ -138,6 +140,7 @@ export function buildImageInitScript(input: ImageInitInput): string {
     '# 4. Fill /dev: mount points for the host\'s device nodes and the toolbox, then the standard links.',
     `step mkfiles ${[...BOX_DEVICES, ...(input.console ? ['console'] : [])].map((d) => `"$R/dev/${d}"`).join(' ')}`,
     ...initDirsAndLinks(input),
+    ...deviceMountPoints(input.devices ?? []),
     '',
     '# 5. Device nodes, devpts, shm, mqueue, /etc files, volumes, tmpfs, masked and read-only kernel paths, toolbox.',
     '#    Its last line makes the toolbox directory itself a read-only mount (nsbox exec runs its tools with every',
@@ -171,6 +174,17 @@ export function buildImageInitScript(input: ImageInitInput): string {
  * are a process each call, and ln -s makes one link per call); else one mkdir, then one ln -s per link. The toolbox's
  * mount points come after, from the shell (builtins: no process).
  */
+/** --device: the mount points (and their directories) in the box's fresh /dev, where nothing of the box is yet. */
+function deviceMountPoints(devices: readonly string[]): string[] {
+  if (devices.length === 0) return [];
+  const dirs = [...new Set(devices.flatMap((d) => d.split('/').slice(0, -1).map((_p, i, parts) => parts.slice(0, i + 1).join('/'))))];
+  return [
+    '#    --device: mount points for the host\'s nodes.',
+    ...(dirs.length > 0 ? [`step mkdir -p -m 755 ${dirs.map((d) => `"$R"${quoteWord(`/dev/${d}`)}`).join(' ')}`] : []),
+    `step mkfiles ${devices.map((d) => `"$R"${quoteWord(`/dev/${d}`)}`).join(' ')}`,
+  ];
+}
+
 function initDirsAndLinks(input: ImageInitInput): string[] {
   const loUp = input.loUp && hasPerl(input.toolbox);
   const view = input.cgroupView?.version === 1 ? input.cgroupView : undefined;

@@ -7,6 +7,7 @@ import { NsboxError, flagError } from '../errors.js';
 import type { ImageConfig } from '../image/records.js';
 import type { ImageRef } from '../image/reference.js';
 import { parseCapabilityName, resolveCapabilities } from '../rootfs/capabilities.js';
+import { deviceRule, parseDevice, restrictsAccess, type DeviceMapping } from './device-flag.js';
 import { canUseDevicesCgroup, chooseBlockDeviceGuard, DEVICES_ALLOW, DEVICES_DENY, type BlockDeviceGuard } from '../rootfs/block-devices.js';
 import { detectCgroupHost } from '../cgroup/detect.js';
 import { parseCgroupParent } from '../cgroup/flags.js';
@@ -48,6 +49,8 @@ export interface ImageBoxDescription {
   readonly groupAdd?: readonly string[];
   /** --shm-size in bytes (undefined: Docker's 64 MB). */
   readonly shmSize?: number;
+  /** --device: host nodes bound into the box's /dev. */
+  readonly devices?: readonly DeviceMapping[];
 }
 
 /** Docker's namespaces for a box with an image: everything except user and time (flags may add those). */
@@ -108,7 +111,13 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
   const mknodAdded = stringList(args['cap-add']).map((v) => parseCapabilityName('--cap-add', v)).some((c) => c === 'mknod' || c === 'all');
   const devicesCgroup = input.devicesCgroup ?? canUseDevicesCgroup(detectCgroupHost());
   const blockDevices = chooseBlockDeviceGuard(devicesCgroup, args.privileged === true, mknodAdded);
-  const cgroup = blockDevices === 'devices-cgroup' ? { ...(base.cgroup ?? placementOnly(hostEnv)), devicesDeny: DEVICES_DENY, devicesAllow: DEVICES_ALLOW } : base.cgroup;
+  const devices = stringList(args.device).map(parseDevice);
+  checkDeviceTargets(devices);
+  // A devices cgroup (v1) when the guard makes one, or when a --device PERMS takes read or write away.
+  const restricted = devices.find(restrictsAccess);
+  if (restricted && !devicesCgroup && args.privileged !== true) throw flagError('--device', `${restricted.host}:/dev/${restricted.target.join('/')}:${restricted.perms}`, 'permissions other than rw(m) need a cgroup v1 devices hierarchy (cgroup v2 filters devices only with an eBPF program)');
+  const allowList = blockDevices === 'devices-cgroup' || (restricted !== undefined && args.privileged !== true);
+  const cgroup = allowList ? { ...(base.cgroup ?? placementOnly(hostEnv)), devicesDeny: DEVICES_DENY, devicesAllow: [...DEVICES_ALLOW, ...devices.map(deviceRule)] } : base.cgroup;
   return {
     box: { ...base, hostname, mountProc: false, cgroup, process: { ...base.process, env, workdir, runAs: undefined } },
     source: input.source,
@@ -124,7 +133,16 @@ export function buildImageBoxDescription(args: RunArgs, input: ImageDescriptionI
     entrypoint,
     ...(groupAdd.length > 0 ? { groupAdd } : {}),
     ...shmSizeOf(args['shm-size']),
+    ...(devices.length > 0 ? { devices } : {}),
   };
+}
+
+/** Two --device at one path, or one below another, would hide one another (-v and --tmpfs refuse /dev already). */
+function checkDeviceTargets(devices: readonly DeviceMapping[]): void {
+  const paths = devices.map((d) => `/dev/${d.target.join('/')}`);
+  for (const [i, path] of paths.entries()) {
+    if (paths.some((other, j) => j !== i && (other === path || other.startsWith(`${path}/`)))) throw flagError('--device', path, 'given twice, or another device below it');
+  }
 }
 
 /** --shm-size as tmpfs wants it (bytes); "0" means the default, as in Docker. */

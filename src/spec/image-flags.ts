@@ -13,6 +13,7 @@ export const IMAGE_OPTIONS: Readonly<Record<string, Options>> = {
   privileged: { type: 'boolean', group: GROUP, describe: 'every capability, no masked or read-only /proc paths, /sys writable, no seccomp' },
   'security-opt': { type: 'string', array: true, group: GROUP, describe: 'seccomp=unconfined or seccomp=PROFILE.json (Docker\'s format); default: Docker\'s profile' },
   'group-add': { type: 'string', array: true, group: GROUP, describe: 'a supplementary group of the command besides its user\'s (a gid, or a name of the image\'s /etc/group), repeatable' },
+  device: { type: 'string', array: true, group: GROUP, describe: 'HOST[:BOX[:PERMS]] a host device node in the box\'s /dev (BOX below /dev; PERMS r, w, m: a devices-cgroup rule on cgroup v1), repeatable' },
   'shm-size': { type: 'string', group: GROUP, describe: 'size of the box\'s /dev/shm (default 64m, as in Docker)' },
   // Docker's image-fetching flags, as copied command lines carry them: nsbox never pulls (see docker-pull-flags.ts)
   pull: { type: 'string', group: GROUP, describe: 'missing or never: nsbox uses only the images in its store (always is refused: no registry client)' },
