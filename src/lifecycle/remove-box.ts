@@ -3,7 +3,7 @@
 import { NsboxError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { releaseName } from '../state/names.js';
-import { removeBoxDir } from '../state/store.js';
+import { removeBoxDirInBackground } from '../state/store.js';
 import { refreshBox, type OpenedBox } from './open-box.js';
 import { killBox } from './stop-box.js';
 import { runUndoList } from './run-undo.js';
@@ -23,7 +23,7 @@ export async function removeBox(box: OpenedBox, force: boolean): Promise<string[
     detachBoxNetwork(record.id, box.state.root);
     const warnings = await runUndoList(record.undo);
     if (record.name !== undefined) await releaseName(box.state, record.name, record.id);
-    removeBoxDir(box.state, record.id);
+    await removeBoxDirInBackground(box.state, record.id);
     return warnings;
   });
 }

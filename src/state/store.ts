@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, readdirSync } 
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { removeTreeInBackground } from '../host/remove-tree.js';
 import { tryLock } from './lock.js';
 import { boxDirOf, describeBoxDir, type BoxPaths, type StatePaths } from './paths.js';
 import { parseRecord, type BoxRecord } from './record.js';
@@ -56,12 +57,27 @@ export function saveRecord(state: StatePaths, record: BoxRecord): void {
 
 /** Remove the box's directory: renamed away first (readers never see half of it), then deleted. */
 export function removeBoxDir(state: StatePaths, id: string): void {
+  const trash = moveBoxDirAway(state, id);
+  if (trash !== undefined) rmSync(trash, { recursive: true, force: true });
+}
+
+/**
+ * The same, deleted on libuv's thread pool: `rm -f` of 50 boxes spent 0.7 s unlinking their state files (the
+ * record, the log, the exit file) one after another on its own thread; now the boxes' go side by side.
+ */
+export async function removeBoxDirInBackground(state: StatePaths, id: string): Promise<void> {
+  const trash = moveBoxDirAway(state, id);
+  if (trash !== undefined) await removeTreeInBackground(trash);
+}
+
+/** Rename the box's directory into tmp/ (gc finishes a removal cut short there); undefined when it is gone. */
+function moveBoxDirAway(state: StatePaths, id: string): string | undefined {
   const dir = boxDirOf(state, id);
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) return undefined;
   const trash = join(state.tmp, `rm-${id}-${process.pid}`);
   mkdirSync(state.tmp, { recursive: true, mode: 0o700 });
   renameSync(dir, trash);
-  rmSync(trash, { recursive: true, force: true });
+  return trash;
 }
 
 /** Entries of tmp/ (boxes being created, or removals cut short): gc decides which are stale. */
