@@ -1,8 +1,8 @@
 // `create`: config.json -> a plan (state dir, gate, cgroups, the init script) -> executed with rollback. The
 // container's init is left waiting at its gate, reparented to the caller; its real host pid is in the pid file.
 
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { NsboxError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.js';
 import { hostRunner, type Runner } from '../exec/runner.js';
@@ -40,6 +40,7 @@ import { deviceBindEntries, devicesRestricted, guardedFlags, rootMountFlags, sou
 import { checkPreservedFds, passedFds, toolboxHasPerl, type PassedFds } from './preserve-fds.js';
 import { processLimitSteps } from './process-limits.js';
 import { startTerminalRelay, type TerminalRelay } from './run-foreground.js';
+import { initUlimitLines, parseProcLimits, type UlimitFacts } from './init-ulimits.js';
 
 export { processLimitSteps };
 
@@ -160,6 +161,8 @@ export interface CreateFacts {
   readonly apparmor: boolean;
   /** nsbox-runtime holds CAP_SYS_RESOURCE (root normally does; not in every sandbox): see processLimitSteps. */
   readonly sysResource: boolean;
+  /** What decides whether the init may set process.rlimits with its own ulimit (init-ulimits.ts); absent: from the host. */
+  readonly ulimit?: UlimitFacts;
 }
 
 /** What planning needs from the host: the cgroup layout, the toolbox, the compiled filter, resolved mount points. */
@@ -207,7 +210,20 @@ export function gatherFacts(g: RuntimeGlobals, id: string, c: OciContainer, pres
   const unshare = c.namespaces.flatMap((n) => (n.mode === 'new' ? [n.name] : []));
   const joins = c.namespaces.flatMap((n) => (n.mode === 'join' ? [{ type: n.name, path: n.path }] : []));
   if (!c.namespaces.some((n) => n.name === 'mount' && n.mode === 'new')) throw new NsboxError('cannot honour linux.namespaces: nsbox-runtime needs a mount namespace of the container\'s own');
-  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), deviceGuard, unshare, join: joins, apparmor: apparmorEnabled(), sysResource: hasCapability(CAP_SYS_RESOURCE) };
+  const sysResource = hasCapability(CAP_SYS_RESOURCE);
+  // Read only when the init could use them: rlimits asked for, no user namespace.
+  const ulimit = c.process.rlimits.length > 0 && !c.namespaces.some((n) => n.name === 'user') ? ulimitFacts(sysResource) : undefined;
+  return { cgroup, toolbox, seccomp, targets, fileSources, covered, placed: placeInitPaths(c, covered), deviceGuard, unshare, join: joins, apparmor: apparmorEnabled(), sysResource, ...(ulimit ? { ulimit } : {}) };
+}
+
+/** The init's shell, this process's limits (which the init inherits) and nr_open; undefined when one cannot be read. */
+function ulimitFacts(sysResource: boolean): UlimitFacts | undefined {
+  try {
+    const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+    return { shell: basename(realpathSync('/bin/sh')), own: parseProcLimits(readFileSync('/proc/self/limits', 'utf8')), sysResource, nrOpen: Number.isSafeInteger(nrOpen) ? nrOpen : undefined };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The root's /dev is a directory, or missing (not a link, not a file). */
@@ -246,6 +262,8 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
   // The host may set the init's rlimits only with CAP_SYS_RESOURCE once the init is the mapped root (prlimit(2) on
   // another uid's process): without it the init sets them itself, which can only lower them (as the host could).
   const limitsInside = root !== undefined && !facts.sysResource;
+  // Without a user namespace the init sets them itself where it cannot fail (one process fewer than prlimit).
+  const ulimits = root === undefined && facts.ulimit ? initUlimitLines(c.process.rlimits, facts.ulimit) : undefined;
   // A new user namespace is made by a holder (launch-scripts.ts); a joined one (a pod's) is entered by nsenter.
   const newUserns = root !== undefined && facts.unshare.includes('user');
   if (newUserns) steps.push({ kind: 'exec', argv: ['mkfifo', '-m', '0600', paths.userns], why: 'The user namespace\'s holder waits on it; the forker closes it once the namespace is held.' });
@@ -294,6 +312,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...(root !== undefined && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
     ...(preserved ? { preservedFds: preserved } : {}),
     ...(limitsInside && c.process.rlimits.length > 0 ? { rlimits: c.process.rlimits } : {}),
+    ...(ulimits ? { ulimits } : {}),
   };
   const cgroupBinds = initCgroupBinds(initInput);
   const cgroupFstab = cgroupBinds.length > 0 ? join(paths.dir, 'cgroup.fstab') : undefined;
@@ -321,7 +340,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
       'Launch: join the cgroups, enter or make the namespaces, fork the init (PID 1) from the host\'s pid namespace and exit.',
       ...(preserved ? [`--preserve-fds ${preserved.count}: nsbox-runtime's fds 3..${2 + preserved.count} go with it as fds ${preserved.at}..${preserved.at + preserved.count - 1} (the init moves them back).`] : []),
     ].join('\n'),
-    afterReady: processLimitSteps(c.process, !limitsInside),
+    afterReady: processLimitSteps(c.process, !limitsInside && ulimits === undefined),
   };
   const explained = renderRuntimePlan({
     ...plan,

@@ -82,6 +82,8 @@ export interface InitInput {
    * CAP_SYS_RESOURCE (otherwise `create` sets them from the host while the init waits, create.ts).
    */
   readonly rlimits?: OciProcess['rlimits'];
+  /** process.rlimits as the init's own ulimit lines (init-ulimits.ts: only where they cannot fail); else the host's prlimit. */
+  readonly ulimits?: readonly string[];
 }
 
 /** config.json's mounts as the init makes them (with the device guard's nodev added). */
@@ -237,6 +239,9 @@ export function buildInitScript(input: InitInput): string {
     ...commandCheckLines(pathOf(c.process.env)),
   );
   if (c.process.umask !== undefined) lines.push(`umask ${c.process.umask.toString(8).padStart(4, '0')}`);
+  if (input.ulimits) {
+    lines.push('# process.rlimits, on this shell with its ulimit (the process inherits them), where the host would set them with', '# prlimit: all are within what nsbox-runtime itself may set.', ...input.ulimits);
+  }
   lines.push(
     '',
     '# 8. Set-up is done: tell `create`, then wait at the gate for `start`. fd 3 and the gate never reach the process.',

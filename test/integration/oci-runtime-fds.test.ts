@@ -285,6 +285,28 @@ test('user namespace: rlimits and oomScoreAdj as asked, read from the host; lowe
   }
 });
 
+test('no user namespace: the init sets rlimits itself with ulimit (no prlimit process); one it could not set stays with the host\'s prlimit and its words', () => {
+  const hard = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
+  const b = bundle('lim5', ['sleep', '100'], { process: { rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1000, hard: 2000 }, { type: 'RLIMIT_NPROC', soft: 500, hard: 600 }] } });
+  const pidFile = join(base, 'lim5.pid');
+  const created = rt('create', '--bundle', b, '--pid-file', pidFile, 'lim5');
+  assert.equal(created.code, 0, created.stderr);
+  const limits = readFileSync(`/proc/${Number(readFileSync(pidFile, 'utf8'))}/limits`, 'utf8');
+  assert.match(limits, /^Max open files\s+1000\s+2000\s/m);
+  assert.match(limits, /^Max processes\s+500\s+600\s/m);
+  const explained = rt('explain', 'lim5').stdout;
+  assert.match(explained, /\nstep ulimit -S -n 1000\nstep ulimit -H -n 2000\nstep ulimit -S -p 500\nstep ulimit -H -p 600\n/, 'in the init');
+  assert.not.match(explained, /prlimit --pid/, 'no prlimit, on the host or in the init');
+  assert.equal(rt('delete', '--force', 'lim5').code, 0);
+  // Above nr_open (or, without CAP_SYS_RESOURCE, above nsbox-runtime's own hard limit): refused as before, by prlimit.
+  const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+  const over = sysResource ? nrOpen + 1 : hard + 1;
+  const refused = rt('create', '--bundle', bundle('lim6', ['sleep', '100'], { process: { rlimits: [{ type: 'RLIMIT_NOFILE', soft: over, hard: over }] } }), 'lim6');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`^nsbox-runtime: prlimit --pid \\d+ --nofile=${over}:${over}: prlimit: failed to set the NOFILE resource limit: Operation not permitted\n$`));
+  assert.not.ok(existsSync(join(root, 'lim6')), 'nothing left');
+});
+
 test('exec applies its process\'s rlimits and oomScoreAdj (config.json\'s without --process, as runc), read from the host on the exec\'s pid, in a user namespace', async () => {
   const hard = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
   const b = bundle('lim4', ['sleep', '100'], { userns: true, process: { oomScoreAdj: 300, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 900, hard: 1800 }] } });
