@@ -1,7 +1,7 @@
 // Leak auditor for integration tests: what nsbox may create (mounts, cgroups, links, processes, the state dirs'
 // per-box entries) is snapshotted before a test and must be the same after it.
 
-import { readFileSync, readdirSync, existsSync, lstatSync, rmdirSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, lstatSync, rmdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -327,4 +327,14 @@ function cgroupTree(dir: string): string[] {
     return [];
   }
   return entries.filter((e) => e.isDirectory()).flatMap((e) => [...cgroupTree(join(dir, e.name)), join(dir, e.name)]);
+}
+
+/**
+ * A test file's teardown: removes every box its own store and state hold (`run` is the file's nsbox with its env),
+ * then its cgroup parent in every hierarchy, then its work dir. Only what the file made: its env points nsbox there.
+ */
+export function removeFileBoxes(run: (args: string[]) => { stdout: string }, cgroupParent: string, workDir: string): void {
+  for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
+  removeCgroupParents([`./${cgroupParent}`]);
+  rmSync(workDir, { recursive: true, force: true });
 }

@@ -3,12 +3,12 @@
 // to another process (PID reuse: same number, another start time) is never signalled by stop, kill or rm.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, exitOf, type Result } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeFileBoxes } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 import { hashTree } from './image-fixtures.js';
 
@@ -32,17 +32,7 @@ test.before(() => {
   assert.is(r.code, 0, r.stderr);
 });
 
-test.after(() => {
-  for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
-  for (const dir of readdirSync('/sys/fs/cgroup')) {
-    try {
-      execFileSync('rmdir', [join('/sys/fs/cgroup', dir, PARENT)], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
-  rmSync(base, { recursive: true, force: true });
-});
+test.after(() => removeFileBoxes(run, PARENT, base));
 
 test('several boxes, one unknown (as Docker): stop, kill, start and rm -f act on every box that exists, report the unknown one and exit 125', async () => {
   const before = snapshot(OWN);

@@ -3,12 +3,12 @@
 // (never to nsbox's stdout, stderr or terminal), and a missing command or -w is still reported, with 127/126.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeFileBoxes } from '../helpers/leaks.js';
 import { eventually, gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
@@ -38,17 +38,7 @@ test.before(() => {
   ok(run(['image', 'import', '--from-host-busybox', 'busybox']), 'import');
 });
 
-test.after(() => {
-  for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
-  for (const dir of readdirSync('/sys/fs/cgroup')) {
-    try {
-      execFileSync('rmdir', [join('/sys/fs/cgroup', dir, PARENT)], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
-  rmSync(base, { recursive: true, force: true });
-});
+test.after(() => removeFileBoxes(run, PARENT, base));
 
 test('image box: exec -d returns 0 at once, the command runs on in the box (its cgroup) with its output nowhere', async () => {
   const before = snapshot(OWN);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks, removeCgroupParents } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeFileBoxes } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
 import { testCgroupDir } from '../helpers/cgroup-dirs.js';
 
@@ -53,9 +53,8 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
-  removeCgroupParents([`./${PARENT}`]); // every hierarchy, v2's unified one too
-  rmSync(base, { recursive: true, force: true });
+  if (skipReason) rmSync(base, { recursive: true, force: true });
+  else removeFileBoxes(run, PARENT, base);
 });
 
 test('pause freezes every process of the box (checked from the host), unpause thaws it; ps, inspect, exec and repeats', async () => {

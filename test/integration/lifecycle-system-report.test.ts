@@ -3,12 +3,12 @@
 // layer is measured without following its links (a link to a big host file counts as a link).
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeFileBoxes } from '../helpers/leaks.js';
 import { eventually, gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
@@ -31,17 +31,7 @@ test.before(() => {
   ok(run(['image', 'import', '--from-host-busybox', 'busybox']), 'import');
 });
 
-test.after(() => {
-  for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
-  for (const dir of readdirSync('/sys/fs/cgroup')) {
-    try {
-      execFileSync('rmdir', [join('/sys/fs/cgroup', dir, PARENT)], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
-  rmSync(base, { recursive: true, force: true });
-});
+test.after(() => removeFileBoxes(run, PARENT, base));
 
 test('info: boxes running, paused and stopped, images, cgroup version, dirs, kernel and tools; --format, --json, system info', async () => {
   const before = snapshot(OWN);

@@ -4,12 +4,11 @@
 // line, exit 125, nothing made.
 
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
-import { snapshot, assertNoLeaks } from '../helpers/leaks.js';
+import { snapshot, assertNoLeaks, removeFileBoxes } from '../helpers/leaks.js';
 import { gatedTest, skipPart } from '../helpers/suite.js';
 import { detectCgroupHost, findHierarchy } from '../../src/cgroup/detect.js';
 import { canUseDevicesCgroup } from '../../src/rootfs/block-devices.js';
@@ -34,17 +33,7 @@ test.before(() => {
   ok(run(['image', 'import', '--from-host-busybox', 'busybox']), 'import');
 });
 
-test.after(() => {
-  for (const box of JSON.parse(run(['ps', '-a', '--json']).stdout || '[]') as { id: string }[]) run(['rm', '-f', box.id]);
-  for (const dir of readdirSync('/sys/fs/cgroup')) {
-    try {
-      execFileSync('rmdir', [join('/sys/fs/cgroup', dir, PARENT)], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
-  rmSync(base, { recursive: true, force: true });
-});
+test.after(() => removeFileBoxes(run, PARENT, base));
 
 test('the host\'s node in the box\'s /dev, at its own path or another (nested), usable, not changeable; kept by a restart', async () => {
   const before = snapshot(OWN);
