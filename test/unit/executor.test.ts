@@ -52,6 +52,20 @@ function recorder(failOn?: string, exitWith: ExitStatus = { code: 0, signal: nul
   return { runner, calls };
 }
 
+/** A killed fake box never "exits" by itself: make the runner's kill of the launched box end it. */
+function killEndsBox(runner: ReturnType<typeof recorder>['runner']): void {
+  const realLaunch = runner.launch.bind(runner);
+  runner.launch = (argv, gated) => {
+    const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
+    const realKill = runner.kill;
+    runner.kill = (pid, sig) => {
+      realKill(pid, sig);
+      if (pid === proc.pid) proc._kill();
+    };
+    return proc;
+  };
+}
+
 const steps: Step[] = [
   { kind: 'mkdir', path: '/cg/a', why: 'a', undo: { kind: 'remove-cgroup', path: '/cg/a' } },
   { kind: 'write-file', path: '/cg/a/memory.max', content: '100\n', why: 'b' },
@@ -88,17 +102,7 @@ for (const [failOn, expectedUndos] of [
 ] as const) {
   test(`failure at "${failOn}" rolls back everything before it, newest first`, async () => {
     const { runner, calls } = recorder(failOn);
-    // a killed fake box never "exits" by itself; make kill end it
-    const realLaunch = runner.launch.bind(runner);
-    runner.launch = (argv, gated) => {
-      const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
-      const realKill = runner.kill;
-      runner.kill = (pid, sig) => {
-        realKill(pid, sig);
-        if (pid === proc.pid) proc._kill();
-      };
-      return proc;
-    };
+    killEndsBox(runner);
     try {
       await executePlan(plan, runner);
       assert.unreachable('should fail');
@@ -140,13 +144,7 @@ test('background execs (cgcreate, cgset): one after another, the steps after the
       return new Promise<void>((resolve, reject) => finish.push(() => (calls.push(`done ${argv[0]}`), fail && argv[0] === 'cgset' ? reject(new NsboxError('boom: cgset')) : resolve())));
     };
     runner.writeFileInBackground = async (p) => void calls.push(`write ${p}`);
-    const realLaunch = runner.launch.bind(runner);
-    runner.launch = (argv, gated) => {
-      const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
-      const realKill = runner.kill;
-      runner.kill = (pid, sig) => (realKill(pid, sig), pid === proc.pid && proc._kill());
-      return proc;
-    };
+    killEndsBox(runner);
     const bg: Plan = {
       title: 't',
       scripts: [],
@@ -189,14 +187,7 @@ test('a background write that fails: the box never starts and everything is roll
     calls.push(`start write ${p}`);
     throw new NsboxError(`cannot write ${p}: No such process`);
   };
-  // a killed fake box never "exits" by itself; make kill end it
-  const realLaunch = runner.launch.bind(runner);
-  runner.launch = (argv, gated) => {
-    const proc = realLaunch(argv, gated) as LaunchedProcess & { _kill: () => void };
-    const realKill = runner.kill;
-    runner.kill = (pid, sig) => (realKill(pid, sig), pid === proc.pid && proc._kill());
-    return proc;
-  };
+  killEndsBox(runner);
   const background: Plan = { title: 't', scripts: [], steps: steps.map((s) => (s.kind === 'write-file' && s.path.endsWith('cgroup.procs') ? { ...s, background: true } : s)) };
   try {
     await executePlan(background, runner);
