@@ -28,6 +28,7 @@ import { relayArgv } from '../tty/relay-program.js';
 import { relayTitle } from '../tty/tty-reaper-script.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds, type TerminalRelay } from '../tty/terminal-pipes.js';
 import { findCommandPid } from '../exec/signals.js';
+import { explainExec } from '../lifecycle/explain-exec.js';
 
 const EXEC_OPTIONS: Readonly<Record<string, Options>> = {
   detach: { alias: 'd', type: 'boolean', describe: 'in the background: nsbox returns once the command is found and started; its output goes nowhere (as docker exec -d)' },
@@ -36,6 +37,8 @@ const EXEC_OPTIONS: Readonly<Record<string, Options>> = {
   env: { alias: 'e', type: 'string', array: true, describe: 'KEY=VAL to set' },
   workdir: { alias: 'w', type: 'string', describe: 'working directory inside the box' },
   user: { alias: 'u', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] to run as, from the box\'s own /etc/passwd and /etc/group (default: the box\'s user)' },
+  explain: { type: 'boolean', describe: 'print the exec as a sh script on stderr (the exact argv nsbox spawns), then run it' },
+  'dry-run': { type: 'boolean', describe: 'print the exec as a sh script on stdout and stop (the box must be running: the argv depends on its PID 1)' },
   ...STATE_OPTION,
 };
 
@@ -53,7 +56,7 @@ export function splitExecWords(words: readonly string[]): [ExecArgs, string[]] {
   const [box, ...command] = rest;
   if (box === undefined) throw new NsboxError('missing box: nsbox exec [flags] BOX CMD [ARG...]');
   if (command[0] === '--') command.shift();
-  return [{ detach: false, interactive: false, tty: false, ...parsed, box } as ExecArgs, command];
+  return [{ detach: false, interactive: false, tty: false, explain: false, 'dry-run': false, ...parsed, box } as ExecArgs, command];
 }
 
 interface ExecArgs {
@@ -64,6 +67,8 @@ interface ExecArgs {
   env: string[] | undefined;
   workdir: string | undefined;
   user: string | undefined;
+  explain: boolean;
+  'dry-run': boolean;
   state: string | undefined;
 }
 
@@ -125,12 +130,20 @@ export const command: NsboxCommand<ExecArgs> = {
         groups: user ? user.groups : record.process.groups,
         detached: args.detach,
       };
-      // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
-      const [execArgv, env] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools, args.tty);
+      const [execArgv, env] = execArgvAndEnv(record, facts, request, extraEnvFor(user, extraEnv), tools, args.tty);
       // -t: a new pty from the box's own devpts (through PID 1's root), relayed from here, outside the box; the
       // command becomes the leader of a session of its own with the pty as its controlling terminal (setsid --ctty
       // inside the box's pid namespace), like docker exec -t.
       const argv = args.tty ? relayArgv(relayTitle(record.id), `/proc/${record.init.pid}/root/dev/pts/ptmx`, { stdin: args.interactive, ctty: false }, execArgv) : execArgv;
+      if (args.explain || args['dry-run']) {
+        const added = record.toolbox ? {} : { ...record.process.env, ...(args.tty && process.env.TERM === undefined && record.process.env.TERM === undefined ? { TERM: 'xterm' } : {}), ...extraEnvFor(user, extraEnv) };
+        const script = explainExec({ label: request.label, argv, env, fixedEnv: Boolean(record.toolbox), added, tty: args.tty, detach: args.detach });
+        if (args['dry-run']) {
+          process.stdout.write(script);
+          return 0;
+        }
+        process.stderr.write(script);
+      }
       const terminals = args.tty || args.detach ? [] : terminalFds();
       // Without -t the command gets a session of its own (detached) and never the caller's terminal.
       // -d: stderr is a pipe only until the check says the command was found (waitUntilStarted).
@@ -172,6 +185,11 @@ export const command: NsboxCommand<ExecArgs> = {
     }
   },
 };
+
+/** Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it. */
+function extraEnvFor(user: { home: string } | undefined, extraEnv: Record<string, string>): Record<string, string> {
+  return user ? { HOME: user.home, ...extraEnv } : extraEnv;
+}
 
 /**
  * Image boxes: host tools get a fixed environment, the command the box's (applied inside, after the drop).
