@@ -83,15 +83,23 @@ export function makeCgroupParent(name: string): CgroupParent | undefined {
     containerDirs: () => below().filter((d) => !/\/conmon$/.test(d)),
     remove: () => {
       for (const dir of [...below(), ...missing].sort((a, b) => b.length - a.length)) {
-        try {
-          rmdirSync(dir);
-        } catch (error) {
-          // gone, or not empty (then it is not ours alone). Busy with tasks: say whose, for the runner's leftover-cgroup
-          // failure (podman's `conmon` cgroup was seen left behind under load, its tasks gone when looked at later).
-          if ((error as NodeJS.ErrnoException).code === 'EBUSY') {
+        // Busy: podman's `conmon` (which exits on its own after `podman rm`) was seen still in its cgroup under load,
+        // and gone a moment later. Wait up to 10 s for the tasks to leave; then say whose they are, for the runner's
+        // leftover-cgroup failure.
+        for (const deadline = Date.now() + 10_000; ;) {
+          try {
+            rmdirSync(dir);
+          } catch (error) {
+            // gone, or not empty (then it is not ours alone)
+            if ((error as NodeJS.ErrnoException).code !== 'EBUSY') break;
+            if (Date.now() < deadline) {
+              Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+              continue;
+            }
             const tasks = taskList(dir);
-            if (tasks !== '') console.log(`cgroup ${dir} not removed, its tasks: ${tasks}`);
+            if (tasks !== '') console.log(`cgroup ${dir} not removed after 10 s, its tasks: ${tasks}`);
           }
+          break;
         }
       }
     },
