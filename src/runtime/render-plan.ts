@@ -52,8 +52,12 @@ export function renderStep(step: Step): string[] {
       return [quoteArgv(step.argv)];
     case 'write-file':
       return [`printf '%s\\n' ${quoteWord(step.content)} > ${quoteTemplate(step.path)}`];
-    case 'write-text':
-      return [`cat > ${quoteWord(step.path)} <<'NSBOX_EOF'`, ...step.content.replace(/\n$/, '').split('\n'), 'NSBOX_EOF'];
+    case 'write-text': {
+      // A delimiter no line of the content is: a content line "NSBOX_EOF" would end the heredoc early, and the lines
+      // after it would run as commands.
+      const end = delimiter(step.content);
+      return [`cat > ${quoteWord(step.path)} <<'${end}'`, ...step.content.replace(/\n$/, '').split('\n'), end];
+    }
     case 'mkdir':
       return [`mkdir ${quoteWord(step.path)}`];
     default:
