@@ -80,7 +80,7 @@ export function buildFinalExecArgv(input: FinalExecInput): string[] {
  */
 export function identityKept(input: FinalExecInput): boolean {
   return input.startsAsRoot === true && input.uid === 0 && input.gid === 0 && input.groups.length === 0
-    && !(input.ambient && input.ambient.length > 0) && !input.apparmorProfile && !input.afterDrop
+    && !(input.ambient && input.ambient.length > 0) && !input.apparmorProfile && !(input.afterDrop && input.afterDrop.length > 0)
     && SWITCH_CAPS.every((c) => input.capabilities.includes(c));
 }
 

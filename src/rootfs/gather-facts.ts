@@ -22,6 +22,7 @@ import { kernelHasOverlayVolatile } from './overlay-volatile.js';
 import { renderResolvConf } from './etc-files.js';
 import { ETC_FILES } from './box-mounts.js';
 import { guardsPreload, PRELOAD_FILE } from './preload-guard.js';
+import { runsAsRoot } from '../host/runs-as-root.js';
 
 /** A newline cannot be carried through mountinfo and the scripts; "," ":" "=" and backslash are escaped (overlayOptions). */
 const UNSAFE_IN_OPTIONS = /\n/;
@@ -133,9 +134,4 @@ function readText(path: string): string {
   } catch {
     return '';
   }
-}
-
-/** Real and effective uid and gid all 0: the box's init (nsbox's child) starts as root:root. */
-function runsAsRoot(): boolean {
-  return process.getuid?.() === 0 && process.geteuid?.() === 0 && process.getgid?.() === 0 && process.getegid?.() === 0;
 }

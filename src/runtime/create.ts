@@ -41,6 +41,7 @@ import { checkPreservedFds, passedFds, toolboxHasPerl, type PassedFds } from './
 import { processLimitSteps } from './process-limits.js';
 import { startTerminalRelay, type TerminalRelay } from './run-foreground.js';
 import { initUlimitLines, parseProcLimits, type UlimitFacts } from './init-ulimits.js';
+import { runsAsRoot } from '../host/runs-as-root.js';
 
 export { processLimitSteps };
 
@@ -309,6 +310,7 @@ export function buildCreatePlan(g: RuntimeGlobals, id: string, c: OciContainer, 
     ...(consoleSocket !== undefined ? { consoleSocket: resolve(consoleSocket) } : {}),
     hooks: initHooks(c, id, paths.verdict),
     userns: root !== undefined,
+    startsAsRoot: root === undefined && runsAsRoot(),
     ...(root !== undefined && consoleSocket !== undefined ? { consoleFd: CONSOLE_FD } : {}),
     ...(preserved ? { preservedFds: preserved } : {}),
     ...(limitsInside && c.process.rlimits.length > 0 ? { rlimits: c.process.rlimits } : {}),

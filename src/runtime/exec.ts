@@ -33,6 +33,7 @@ import { selfJoinFile } from '../cgroup/self-join.js';
 import { relayArgv } from '../tty/relay-program.js';
 import { relayTitle } from '../tty/tty-reaper-script.js';
 import { identify, isAlive, type ProcessIdentity } from '../state/proc-identity.js';
+import { runsAsRoot } from '../host/runs-as-root.js';
 
 export interface ExecOptions {
   readonly processFile: string | undefined;
@@ -73,7 +74,12 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
   const pty = tty && !relay ? sendConsole(ptmx, o.consoleSocket!, proc.consoleSize, ptyOwner(state.init.pid, state.namespaces, proc)) : undefined;
   // --preserve-fds: up to EXEC_DIRECT_FDS at their own numbers 3.. from the start (the shells keep to fds 8 and 9);
   // more travel at 10.. and the toolbox's perl moves them to 3.. after the drop.
-  const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor, preserved && preserved.at !== 3 ? moveFdsArgv(state.toolbox, preserved) : []);
+  // nsenter without --user keeps nsbox-runtime's own ids: run by root, a process user 0:0 gets one setpriv.
+  const final = processExecArgv(proc, state.toolbox, state.seccomp, state.apparmor, {
+    ...(preserved && preserved.at !== 3 ? { afterDrop: moveFdsArgv(state.toolbox, preserved) } : {}),
+    startsAsRoot: !state.namespaces.includes('user') && runsAsRoot(),
+    commandFollows: true,
+  });
   const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
   // The shells' own fds are 9 (nsbox-runtime's messages) and 8 (the caller's stderr, then stdin): out of the way of
   // preserved fds 3..7, and still within the fds 0-9 sh can name.

@@ -1,12 +1,13 @@
 // The init of an OCI container: PID 1 of its new pid namespace, in its new mount namespace. It makes every mount
 // of config.json below the root the caller mounted, the masked and read-only kernel paths, /dev's nodes and links
 // and the toolbox; pivots into the root; reports "ready" to `create`; then waits at the gate until `start`,
-// and only then drops privileges (setpriv), loads the seccomp filter and becomes the container's process (env -i).
+// and only then drops privileges (setpriv), loads the seccomp filter and becomes the container's process (env -i, or
+// the filter's perl for a root process with one setpriv: processExecArgv).
 // Only stock tools (mount, mkdir, perl-base for /dev's nodes and links, prlimit, pivot_root) before pivot_root; after it,
 // builtins and the toolbox. Each process costs ~2 ms: a builtin test skips what exists, batches take one process.
 
 import { quoteWord } from '../plan/quote.js';
-import { buildFinalExecArgv } from '../rootfs/final-exec.js';
+import { buildFinalExecArgv, identityKept, loaderAppliesEnv, type FinalExecInput } from '../rootfs/final-exec.js';
 import { enterRootLines, seccompComment, STEP_FUNCTION } from '../init/script-parts.js';
 import { TOOLBOX_DIR, toolboxArgv, type Toolbox } from '../rootfs/toolbox.js';
 import { commandCheckLines } from '../rootfs/command-check.js';
@@ -82,6 +83,11 @@ export interface InitInput {
    * CAP_SYS_RESOURCE (otherwise `create` sets them from the host while the init waits, create.ts).
    */
   readonly rlimits?: OciProcess['rlimits'];
+  /**
+   * The init is uid 0 and gid 0 of the host (nsbox-runtime run by root, no user namespace): a process user 0:0 with no
+   * additionalGids needs no change of user, one setpriv (processExecArgv).
+   */
+  readonly startsAsRoot?: boolean;
   /** process.rlimits as the init's own ulimit lines (init-ulimits.ts: only where they cannot fail); else the host's prlimit. */
   readonly ulimits?: readonly string[];
 }
@@ -249,16 +255,38 @@ export function buildInitScript(input: InitInput): string {
     'exec 3>&-',
     ...(input.hooks?.startContainer.length ? ['read -r state <&5 || exit 125  # the state JSON, for the startContainer hooks'] : ['read -r _ <&5 || exit 125']),
     'exec 5<&-',
-    ...(input.hooks ? startContainerLines(input.hooks, (env) => processExecArgv({ ...c.process, env }, input.toolbox, input.seccomp, input.apparmor), toolboxArgv(input.toolbox, 'perl')) : []),
+    ...(input.hooks ? startContainerLines(input.hooks, (env) => processExecArgv({ ...c.process, env }, input.toolbox, input.seccomp, input.apparmor, { startsAsRoot: input.startsAsRoot === true }), toolboxArgv(input.toolbox, 'perl')) : []),
     ...(input.consoleSocket !== undefined ? ['# process.terminal: the pty (its stdio since set-up) becomes its controlling terminal (setsid --ctty).'] : []),
     '',
-    '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',
-    '#    the seccomp filter is loaded last; env -i gives it exactly process.env and execs process.args.',
+    ...finalExecComment(c.process, input),
     ...(input.seccomp ? seccompComment(input.seccomp) : ['#    No seccomp filter (linux.seccomp is absent).']),
     ...(input.preservedFds ? [`#    --preserve-fds: after the drop, perl moves fds ${input.preservedFds.at}.. to 3..${2 + input.preservedFds.count} (sh names only fds 0-9).`] : []),
-    `exec ${[...(input.consoleSocket !== undefined ? [...toolboxArgv(input.toolbox, 'setsid'), '--ctty'] : []), ...processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor, input.preservedFds ? moveFdsArgv(input.toolbox, input.preservedFds) : [])].map(quoteWord).join(' ')} "$@"`,
+    `exec ${[...(input.consoleSocket !== undefined ? [...toolboxArgv(input.toolbox, 'setsid'), '--ctty'] : []), ...processExecArgv(c.process, input.toolbox, input.seccomp, input.apparmor, { ...(input.preservedFds ? { afterDrop: moveFdsArgv(input.toolbox, input.preservedFds) } : {}), startsAsRoot: input.startsAsRoot === true, commandFollows: true })].map(quoteWord).join(' ')} "$@"`,
   );
   return lines.join('\n');
+}
+
+/** Section 9's heading: which processes the final exec runs (processExecArgv). */
+function finalExecComment(p: OciProcess, input: InitInput): string[] {
+  const final = processFinalExecInput(p, input.toolbox, input.seccomp, input.apparmor, { ...(input.preservedFds ? { afterDrop: ['mover'] } : {}), startsAsRoot: input.startsAsRoot === true, commandFollows: true });
+  if (loaderAppliesEnv(final)) {
+    return [
+      '# 9. Become the process: one setpriv drops capabilities outside the bounding set, sets no_new_privs and clears the',
+      '#    groups (the init is root:root, as the process\'s user); the toolbox\'s perl then loads the seccomp filter, gives',
+      '#    it exactly process.env and execs process.args (no env(1)).',
+    ];
+  }
+  if (identityKept(final)) {
+    return [
+      '# 9. Become the process: one setpriv drops capabilities outside the bounding set, sets no_new_privs and clears the',
+      '#    groups (the init is root:root, as the process\'s user); the seccomp filter is loaded last; env -i gives it',
+      '#    exactly process.env and execs process.args.',
+    ];
+  }
+  return [
+    '# 9. Become the process: setpriv drops capabilities outside the bounding set, changes user, sets no_new_privs;',
+    '#    the seccomp filter is loaded last; env -i gives it exactly process.env and execs process.args.',
+  ];
 }
 
 /**
@@ -286,14 +314,30 @@ function consoleLines(c: OciContainer, socket: string, at: (path: string) => str
   ];
 }
 
+/**
+ * How the final exec's words are run. `startsAsRoot`: the shell that runs them is uid 0 and gid 0 already (nsbox-runtime
+ * run by root, no user namespace): a process user 0:0 with no additionalGids then gets one setpriv, not two
+ * (final-exec.ts, identityKept). `commandFollows`: the process's own words come right after them (not a hook's perl):
+ * the toolbox's perl that loads the filter may then set process.env itself, and env(1) does not run (loaderAppliesEnv).
+ */
+export interface ProcessExecOptions {
+  readonly afterDrop?: readonly string[];
+  readonly startsAsRoot?: boolean;
+  readonly commandFollows?: boolean;
+}
+
 /** The words of the final exec for a process (also used by `exec`). */
-export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean, afterDrop: readonly string[] = []): string[] {
+export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean, options: ProcessExecOptions = {}): string[] {
+  return buildFinalExecArgv(processFinalExecInput(p, toolbox, seccomp, apparmor, options));
+}
+
+function processFinalExecInput(p: OciProcess, toolbox: Toolbox, seccomp: BoxSeccomp | undefined, apparmor: boolean, options: ProcessExecOptions): FinalExecInput {
   const env: Record<string, string> = {};
   for (const entry of p.env) {
     const eq = entry.indexOf('=');
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  return buildFinalExecArgv({
+  return {
     toolbox,
     uid: p.uid,
     gid: p.gid,
@@ -305,8 +349,10 @@ export function processExecArgv(p: OciProcess, toolbox: Toolbox, seccomp: BoxSec
     env,
     seccomp: seccomp ? { loader: seccomp.loader, file: seccomp.file, arch: seccomp.arch } : undefined,
     ...(apparmor && p.apparmorProfile ? { apparmorProfile: p.apparmorProfile } : {}),
-    afterDrop,
-  });
+    ...(options.afterDrop && options.afterDrop.length > 0 ? { afterDrop: options.afterDrop } : {}),
+    startsAsRoot: options.startsAsRoot === true,
+    loaderMayApplyEnv: options.commandFollows === true,
+  };
 }
 
 /** A node's directory below /dev (e.g. /dev/net), made when missing. */

@@ -6,6 +6,8 @@ import * as assert from 'uvu/assert';
 import { buildFinalExecArgv, checkCommandName } from '../../src/rootfs/final-exec.js';
 import { untrustedRootfsReason } from '../../src/rootfs/rootfs-trust.js';
 import { chooseBlockDeviceGuard, DEVICES_ALLOW, DEVICES_DENY } from '../../src/rootfs/block-devices.js';
+import { processExecArgv } from '../../src/runtime/init-script.js';
+import type { OciProcess } from '../../src/oci/container.js';
 
 const TOOLBOX = { loader: 'ld.so', files: [] };
 
@@ -61,6 +63,33 @@ test('final exec: with one setpriv and the perl loader, that perl sets the envir
   for (const other of [{ loaderMayApplyEnv: false }, { workdir: '/w' }, { uid: 1000 }, { seccomp: { ...base.seccomp, loader: 'setpriv' as const } }]) {
     assert.ok(buildFinalExecArgv({ ...base, ...other }).includes('/dev/.nsbox/env'), JSON.stringify(other));
   }
+});
+
+test('nsbox-runtime\'s final exec: started as root, a 0:0 process gets one setpriv and the filter\'s perl sets process.env; a user, groups, ambient caps, an fd mover or a hook keep the old chain', () => {
+  const caps = ['chown', 'kill', 'setuid', 'setgid', 'setpcap'];
+  const p: OciProcess = {
+    args: ['sleep', '1'], env: ['PATH=/bin', 'LD_PRELOAD=/x.so', 'A=a=b c'], cwd: '/', uid: 0, gid: 0, umask: undefined, additionalGids: [],
+    capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] }, rlimits: [], noNewPrivileges: true,
+    oomScoreAdj: undefined, terminal: false, consoleSize: undefined, apparmorProfile: undefined, selinuxLabel: undefined,
+  };
+  const seccomp = { loader: 'perl' as const, file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64' as const, profile: 'config.json', instructions: 10 };
+  const count = (argv: string[], tool: string) => argv.filter((w) => w === `/dev/.nsbox/${tool}`).length;
+  const merged = processExecArgv(p, TOOLBOX, seccomp, false, { startsAsRoot: true, commandFollows: true });
+  assert.is(count(merged, 'setpriv'), 1, merged.join(' '));
+  assert.is(count(merged, 'env'), 0, merged.join(' '));
+  assert.equal(merged.slice(merged.indexOf('/dev/.nsbox/seccomp.bpf')), ['/dev/.nsbox/seccomp.bpf', '--', 'PATH=/bin', 'LD_PRELOAD=/x.so', 'A=a=b c', '--']);
+  assert.ok(merged.includes('--clear-groups') && merged.includes('--no-new-privs'));
+  // No filter: one setpriv, and env(1) still sets process.env (setpriv cannot: the variables would reach it).
+  const plain = processExecArgv(p, TOOLBOX, undefined, false, { startsAsRoot: true, commandFollows: true });
+  assert.equal([count(plain, 'setpriv'), count(plain, 'env')], [1, 1], plain.join(' '));
+  const old = (argv: string[]) => [count(argv, 'setpriv'), count(argv, 'env')];
+  assert.equal(old(processExecArgv(p, TOOLBOX, seccomp, false, { commandFollows: true })), [2, 1], 'not started as root (a user namespace)');
+  assert.equal(old(processExecArgv({ ...p, uid: 1000 }, TOOLBOX, seccomp, false, { startsAsRoot: true, commandFollows: true })), [2, 1]);
+  assert.equal(old(processExecArgv({ ...p, additionalGids: [10] }, TOOLBOX, seccomp, false, { startsAsRoot: true, commandFollows: true })), [2, 1]);
+  assert.equal(old(processExecArgv({ ...p, capabilities: { ...p.capabilities, ambient: ['kill'], inheritable: ['kill'] } }, TOOLBOX, seccomp, false, { startsAsRoot: true, commandFollows: true })), [2, 1]);
+  assert.equal(old(processExecArgv(p, TOOLBOX, seccomp, false, { startsAsRoot: true, commandFollows: true, afterDrop: ['/dev/.nsbox/perl', '-e', 'mover'] })), [2, 1], '--preserve-fds');
+  // A startContainer hook's perl follows: env(1) stays (one setpriv still).
+  assert.equal(old(processExecArgv(p, TOOLBOX, seccomp, false, { startsAsRoot: true })), [1, 1]);
 });
 
 test('--rootfs: every component root\'s and not writable by group or others; a sticky root directory is fine', () => {
