@@ -202,7 +202,7 @@ test('--preserve-fds 1: only the caller\'s fd 3 reaches the container; its fd 4 
   assert.is(rt('delete', '--force', 'keep1').code, 0);
 });
 
-test('the image\'s NSS module (its nsswitch.conf) runs only with the container\'s capabilities, no_new_privs and filter, in the init and in exec: a host-only file stays unread', () => {
+test('the image\'s NSS module (its nsswitch.conf) runs only with the container\'s capabilities, no_new_privs and filter, in the init and in exec (a user to change to; as root it never loads): a host-only file stays unread', () => {
   if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
   const b = bundle('nss', ['true']);
   // Beside the bundle's rootfs: on the host's file system, outside the container's root.
@@ -234,14 +234,27 @@ __attribute__((constructor)) static void probe(void) {
   const built = spawnSync('gcc', ['-shared', '-fPIC', '-O1', '-o', join(lib, 'libnss_probe.so.2'), src], { encoding: 'utf8' });
   assert.is(built.status, 0, built.stderr);
   writeFileSync(join(b, 'rootfs', 'etc', 'nsswitch.conf'), 'passwd: probe files\ngroup: probe files\n');
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { process: { args: string[]; user: { uid: number; gid: number; additionalGids?: number[] } }; linux: { cgroupsPath: string } };
+  const withProcess = (name: string, args: string[], user: { uid: number; gid: number; additionalGids?: number[] }) =>
+    writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, args, user }, linux: { ...config.linux, cgroupsPath: `${parent}/${name}` } }));
+  // A user to change to: the second setpriv looks it up (the attack is in place).
+  withProcess('nss-init', ['true'], { uid: 1000, gid: 1000, additionalGids: [10] });
   const ran = rt('run', '--bundle', b, 'nss-init');
   assert.is(ran.code, 0, ran.stderr);
   const init = ran.stderr;
+  // A 0:0 process of nsbox-runtime run by root changes no user: its one setpriv names none, nothing is looked up and
+  // the module never loads (identityKept, final-exec.ts), in the init and in exec.
+  withProcess('nss-root', ['true'], { uid: 0, gid: 0 });
+  const asRoot = rt('run', '--bundle', b, 'nss-root');
+  assert.is(asRoot.code, 0, asRoot.stderr);
+  assert.equal(asRoot.stderr.split('\n').filter((l) => l.startsWith('PROBE')), [], `the init as root: no NSS lookup: ${asRoot.stderr}`);
   // exec: a container that stays up (the same bundle, its command changed).
-  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { process: { args: string[] }; linux: { cgroupsPath: string } };
-  writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, args: ['sleep', '60'] }, linux: { ...config.linux, cgroupsPath: `${parent}/nss-exec` } }));
+  withProcess('nss-exec', ['sleep', '60'], { uid: 0, gid: 0 });
   assert.is(rt('run', '--detach', '--bundle', b, 'nss').code, 0);
-  const exec = rt('exec', 'nss', 'true');
+  const execRoot = rt('exec', 'nss', 'true');
+  assert.is(execRoot.code, 0, execRoot.stderr);
+  assert.equal(execRoot.stderr.split('\n').filter((l) => l.startsWith('PROBE')), [], `exec as root: no NSS lookup: ${execRoot.stderr}`);
+  const exec = rt('exec', '--user', '1000:1000', 'nss', 'true');
   assert.is(exec.code, 0, exec.stderr);
   for (const [what, out] of [['the init', init], ['exec', exec.stderr]] as const) {
     const lines = out.split('\n').filter((l) => l.startsWith('PROBE'));
