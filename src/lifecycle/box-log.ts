@@ -41,7 +41,7 @@ export function nextRunLog(record: BoxRecord, paths: BoxPaths): LogFile {
   return writesStreams(record) ? { path: paths.streams, format: 'streams' } : { path: paths.log, format: 'raw' };
 }
 
-/** Where the log writer moved a full stream log (plan/log-writer.ts). */
+/** Where the log writer moved a full log (plan/log-writer.ts): streams.log, or a terminal's raw log (-dt). */
 export function rotatedLog(path: string): string {
   return `${path}.1`;
 }
@@ -144,8 +144,9 @@ export function parseRaw(data: Buffer): LogChunk[] {
 
 /** Everything a box wrote: the raw log first (a terminal's, or an older nsbox's runs), then the stream records. */
 export function readWholeLog(record: BoxRecord, paths: BoxPaths): { readonly chunks: LogChunk[]; readonly follow: LogFile; readonly offset: number } {
+  // A terminal's log rotates too (-dt: plan/log-writer.ts copies it as it is): LOG.1 and LOG are one stream of bytes.
   const rawData = readFrom(paths.log, 0);
-  const raw = parseRaw(rawData);
+  const raw = parseRaw(Buffer.concat([readFrom(rotatedLog(paths.log), 0), rawData]));
   const current = currentLog(record, paths);
   if (current.format === 'raw') return { chunks: raw, follow: current, offset: rawData.length };
   // The writer's full log before this one (plan/log-writer.ts rotates): it ends with a whole record.
@@ -194,17 +195,17 @@ export class LogPrinter {
  * needs no lines); stream records only whole (the writer appends each in one write).
  */
 export function printFrom(log: LogFile, offset: number, printer: LogPrinter): number {
-  if (log.format === 'streams') {
-    // Rotated since the last look (another file at LOG: the printer remembers the one it read, else LOG is shorter
-    // than what was read): the rest of that file is LOG.1 now, then the new LOG from its start.
-    const now = inodeOf(log.path);
-    const read = printer.followed?.path === log.path ? printer.followed.ino : undefined;
-    if (offset > 0 && (read !== undefined ? now !== read : fileSize(log.path) < offset)) {
-      for (const chunk of parseStreams(readFrom(rotatedLog(log.path), offset), true).chunks) printer.write(chunk);
-      offset = 0;
-    }
-    printer.followed = now === undefined ? undefined : { path: log.path, ino: now };
+  // Rotated since the last look (another file at LOG: the printer remembers the one it read, else LOG is shorter
+  // than what was read): the rest of that file is LOG.1 now, then the new LOG from its start.
+  const now = inodeOf(log.path);
+  const read = printer.followed?.path === log.path ? printer.followed.ino : undefined;
+  if (offset > 0 && (read !== undefined ? now !== read : fileSize(log.path) < offset)) {
+    const rest = readFrom(rotatedLog(log.path), offset);
+    if (log.format === 'raw') process.stdout.write(rest);
+    else for (const chunk of parseStreams(rest, true).chunks) printer.write(chunk);
+    offset = 0;
   }
+  printer.followed = now === undefined ? undefined : { path: log.path, ino: now };
   const data = readFrom(log.path, offset);
   if (data.length === 0) return offset;
   if (log.format === 'raw') {

@@ -103,16 +103,20 @@ export function buildDetachedReaperScript(options: Pid1Options = {}): string {
 /** The two fifos a detached box without a terminal writes its stdout and stderr to (see log-writer.ts). */
 export interface StreamFifos {
   readonly stdout: string;
-  readonly stderr: string;
+  /** None: a terminal's one stream (-dt), which the writer copies as it is into the raw log. */
+  readonly stderr?: string;
   /** The log itself: the writer renames it to LOG.1 once it holds LOG_MAX_BYTES (plan/log-writer.ts). */
   readonly log?: string;
 }
 
 /**
  * A detached box without a terminal whose caller gave a stream log: its launch appends to that log (records of the
- * log writer), through fifos next to it. A terminal has one stream only: such a box writes the raw log as before.
+ * log writer), through fifos next to it. A terminal has one stream only: a -dt box's relay writes into one fifo, and
+ * the writer copies it as it is to the raw log (capped the same way: the relay, in the box's mount namespace once
+ * the box has its root, could not rename a file of the state dir).
  */
 export function splitStreams(detach: DetachFiles | undefined, tty: boolean): { readonly detach: DetachFiles | undefined; readonly streams: StreamFifos | undefined } {
+  if (detach && tty) return { detach, streams: { stdout: posix.join(posix.dirname(detach.log), 'stdout.fifo'), log: detach.log } };
   if (!detach?.streamLog || tty) return { detach, streams: undefined };
   const dir = posix.dirname(detach.streamLog);
   return { detach: { ...detach, log: detach.streamLog }, streams: { stdout: posix.join(dir, 'stdout.fifo'), stderr: posix.join(dir, 'stderr.fifo'), log: detach.streamLog } };
@@ -127,10 +131,12 @@ export function keptStdin(spec: BoxDescription, detach: DetachFiles | undefined)
 export function streamFifosStep(streams: StreamFifos): ExecStep {
   return {
     kind: 'exec',
-    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, streams.stderr],
-    why: '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log).',
+    argv: ['mkfifo', '-m', '0600', '--', streams.stdout, ...(streams.stderr === undefined ? [] : [streams.stderr])],
+    why: streams.stderr === undefined
+      ? '-dt: the terminal\'s output, a fifo its log writer reads (copied as it is into the log, which it caps).'
+      : '-d without -t: the box\'s stdout and stderr, fifos its log writer reads (a record per line in streams.log).',
     undo: { kind: 'remove', path: streams.stdout },
-    alsoUndo: [{ kind: 'remove', path: streams.stderr }],
+    ...(streams.stderr === undefined ? {} : { alsoUndo: [{ kind: 'remove' as const, path: streams.stderr }] }),
   };
 }
 
@@ -160,14 +166,19 @@ export function stdinFifoStep(path: string): ExecStep {
  */
 export function buildSupervisorScript(after: readonly string[] | undefined, attachSocket?: string, stdinFifo?: string, streams?: StreamFifos): string {
   const signal = CLOSE_STDIN_SIGNAL.replace(/^SIG/, '');
-  const output = streams ? ' >"$out" 2>"$err"' : '';
+  const output = !streams ? '' : streams.stderr === undefined ? ' >"$out" 2>&1' : ' >"$out" 2>"$err"';
   return [
     '# The box\'s supervisor: starts it, waits, records its exit status on fd 4.',
     unsetLine(['supervisor']),
     'eval "set -- $NSBOX_BOX"; unset NSBOX_BOX  # the box\'s launch command, as quoted words',
     ...(streams ? [
-      '# Its stdout and stderr kept apart: two fifos (made by nsbox) the log writer reads; opening one for writing waits for it.',
-      `out=${quoteWord(streams.stdout)} err=${quoteWord(streams.stderr)}`,
+      ...(streams.stderr === undefined ? [
+        '# Its terminal\'s output (the relay\'s): a fifo (made by nsbox) the log writer reads; opening it for writing waits for it.',
+        `out=${quoteWord(streams.stdout)}`,
+      ] : [
+        '# Its stdout and stderr kept apart: two fifos (made by nsbox) the log writer reads; opening one for writing waits for it.',
+        `out=${quoteWord(streams.stdout)} err=${quoteWord(streams.stderr)}`,
+      ]),
     ] : []),
     ...(stdinFifo === undefined ? [`"$@"${output} 4>&- &`] : [
       '# -d -i: the box\'s stdin is a fifo whose write end this shell holds (read-write: opening it does not block).',
@@ -180,8 +191,9 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     'exec 3>&-  # the gate is the box\'s alone',
     ...(streams ? [
       '# The log writer (after the box: the box must be this shell\'s first child), one record per line on our stdout, the log.',
-      `perl -e ${quoteWord(logWriterPerl())} "$out" "$err" "$box"${streams.log === undefined ? '' : ` ${quoteWord(streams.log)} ${LOG_MAX_BYTES}`} </dev/null 4>&- 5>&- &`,
+      `perl -e ${quoteWord(logWriterPerl())} "$out" ${streams.stderr === undefined ? "''" : '"$err"'} "$box"${streams.log === undefined ? '' : ` ${quoteWord(streams.log)} ${LOG_MAX_BYTES}`} </dev/null 4>&- 5>&- &`,
       'writer=$!',
+      ...(streams.log === undefined ? [] : ['exec >/dev/null 2>&1  # the writer rotates the log: no full one kept allocated by this shell (its words after the box: below)']),
     ] : []),
     ...(stdinFifo === undefined ? ['while :; do wait "$box"; status=$?; kill -0 "$box" 2>/dev/null || break; done'] : [
       `# A wait the trap cut short says 128+${constants.signals.SIGWINCH}, even if the box has just ended: wait again for its own status (a wait`,
@@ -192,6 +204,7 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
     ...(attachSocket === undefined ? [] : [`rm -f -- ${quoteWord(attachSocket)}  # the terminal relay's socket, gone with it`]),
     ...(stdinFifo === undefined ? [] : [`trap - ${signal}; exec 5>&-; rm -f -- "$fifo"  # the box's stdin, gone with it`]),
     ...(streams ? ['wait "$writer"  # the box\'s last lines are in the log before its exit status is'] : []),
+    ...(streams?.log === undefined ? [] : [`exec >>${quoteWord(streams.log)} 2>&1  # the log the writer left, by path`]),
     'echo "$status" >&4; exec 4>&-',
     ...(after ? ['# A restart policy or --rm: nsbox decides what happens next.', `unset ${['reaper', 'init', 'relay'].map(scriptVariable).join(' ')}`, `exec ${after.map(quoteWord).join(' ')} "$status"`] : ['exec 2>/dev/null  # no "Killed" job notice in the box\'s log', 'exit "$status"']),
   ].join('\n');

@@ -23,6 +23,10 @@
 // Memory is what it is for (one per box): no module at all. Loading Time::HiRes and Errno (which loads Config) cost
 // 370 KiB of private memory per box; the clock is clock_gettime(2) through perl's built-in syscall, errno numbers are
 // compared as numbers. Where nsbox has no syscall number, whole seconds (perl's time).
+//
+// A box with a terminal (-dt) has one stream, the relay's: the writer gets one fifo and copies its bytes as they are
+// (the raw log, no records), rotated the same way. The relay itself could not: it is in the box's mount namespace,
+// where the state dir's paths are gone once the box has its root.
 
 /** clock_gettime(2) by Node's process.arch, for 64-bit ABIs (a timespec of two 64-bit words); from src/seccomp/tables. */
 export const CLOCK_GETTIME: Readonly<Record<string, number>> = { x64: 228, arm64: 113 };
@@ -30,7 +34,11 @@ export const CLOCK_GETTIME: Readonly<Record<string, number>> = { x64: 228, arm64
 /** Where the writer starts a new log (the old one becomes LOG.1): a box's log never holds much more than twice this. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
 
-/** The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID [LOG MAX_BYTES]` (LOG: its stdout's path). */
+/**
+ * The program, run as `perl -e PROGRAM STDOUT_FIFO STDERR_FIFO BOX_PID [LOG MAX_BYTES]` (LOG: its stdout's path).
+ * STDERR_FIFO '' (a box with a terminal, -dt: one stream, the relay's): the bytes of STDOUT_FIFO are copied as they
+ * are (the raw log), no records, rotated the same way.
+ */
 export function logWriterPerl(nodeArch: string = process.arch): string {
   const clock = CLOCK_GETTIME[nodeArch];
   const now = clock === undefined
@@ -44,9 +52,10 @@ $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT PIPE TERM WINCH USR1 USR2);
 my ($EINTR, $EAGAIN) = (4, 11);
 my ($ended, $box, $log, $max) = (0, @ARGV[2, 3, 4]);
 my @name = ('stdout', 'stderr');
+my $raw = $ARGV[1] eq '';
 my @in;
-for my $i (0, 1) { open($in[$i], '<', $ARGV[$i]) or die "nsbox-log: cannot open $ARGV[$i]: $!\n" }
-unlink @ARGV[0, 1];
+for my $i ($raw ? 0 : (0, 1)) { open($in[$i], '<', $ARGV[$i]) or die "nsbox-log: cannot open $ARGV[$i]: $!\n" }
+unlink grep { $_ ne '' } @ARGV[0, 1];
 binmode STDOUT;
 ${now}
 sub stamp {
@@ -55,12 +64,16 @@ sub stamp {
   return sprintf('%04d-%02d-%02dT%02d:%02d:%02d.%09dZ', $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0], $ns);
 }
 my $size = (-s STDOUT) || 0;
-# A new LOG once this one is full (whole records only: put writes whole ones); should LOG be gone, this one goes on.
+# Our stderr is the log too (the supervisor's): it moves with it, else the first LOG stays allocated once replaced.
+my $errs_too = join(':', (stat STDERR)[0, 1]) eq join(':', (stat STDOUT)[0, 1]);
+# A new LOG once this one is full (whole records only: put writes whole ones; raw, any byte: LOG.1 and LOG are read
+# as one); should LOG be gone, this one goes on.
 sub rotate {
   $size = 0;
   return unless rename($log, "$log.1");
   open(my $new, '>>', $log) or return;
   open(STDOUT, '>&', $new) and binmode STDOUT;
+  open(STDERR, '>&', $new) if $errs_too;
   close $new;
 }
 sub put {
@@ -69,7 +82,7 @@ sub put {
   while (length $out) { my $n = syswrite(STDOUT, $out); last unless defined $n || $! == $EINTR; substr($out, 0, $n // 0) = '' }
   rotate() if $max && $size >= $max;
 }
-my %open = (0 => 1, 1 => 1);
+my %open = $raw ? (0 => 1) : (0 => 1, 1 => 1);
 my $rounds = 0;
 while (%open) {
   my $rin = '';
@@ -83,6 +96,7 @@ while (%open) {
     my $got = sysread($in[$i], my $data, 65536);
     if (!defined $got) { next if $! == $EINTR || $! == $EAGAIN; delete $open{$i}; next }
     if ($got == 0) { delete $open{$i}; next }
+    if ($raw) { put($data); next }
     my $time = stamp();
     my $out = '';
     for my $piece (split /(?<=\n)/, $data) {

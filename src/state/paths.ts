@@ -2,7 +2,7 @@
 //
 // STATE (default /run/nsbox: tmpfs, so a reboot starts clean; --state DIR or NSBOX_STATE move it):
 //   boxes/<id>/state.json   the box record, always replaced whole (written to a temp file, then renamed)
-//   boxes/<id>/log          a detached box's output: its terminal's (-t), or both streams (boxes from before streams.log)
+//   boxes/<id>/log          a detached box's output: its terminal's (-t; rotated to log.1 as streams.log is), or both streams (boxes from before streams.log)
 //   boxes/<id>/streams.log  a detached box's stdout and stderr without a terminal, a record per line (plan/log-writer.ts)
 //   boxes/<id>/exit         PID 1's exit status, written by the supervisor shell when it ends
 //   boxes/<id>/lock         held while one nsbox operates on the box (owner pid + start time inside)

@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { dirname, basename } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { DetachWatcher, encodeFrames, FrameReader, windowSizeFrame } from './attach-protocol.js';
+import { fileSize, readFrom, rotatedLog } from '../lifecycle/box-log.js';
 
 export interface TerminalAttachOptions {
   readonly keys: readonly number[];
@@ -74,6 +75,7 @@ export function relayTerminal(socket: Socket, options: TerminalAttachOptions): P
       for (const frame of reader.push(bytes)) {
         if (frame.type === 'd') process.stdout.write(frame.data);
         else if (frame.type === 'o') { if (replayFrom) copyLog(replayFrom.log, replayFrom.offset, Number(frame.data.toString('latin1'))); }
+        else if (frame.type === 'n') { if (replayFrom) copyWritten(replayFrom.log, replayFrom.offset, Number(frame.data.toString('latin1'))); }
         else if (frame.type === 'x') return finish(frame.data[0] ?? 0);
         else if (frame.type === 'k') return finish(0, `another nsbox attach took over box ${label}'s terminal`);
       }
@@ -102,4 +104,21 @@ function copyLog(path: string, from: number, to: number): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * 'n' (-dt: the relay writes to the log writer's fifo): the `count` bytes the relay had written when we connected,
+ * from `from` in the log, once the writer has copied them there (a second at most: it reads as they come). A
+ * rotation meanwhile (plan/log-writer.ts) put the start of them in LOG.1.
+ */
+function copyWritten(path: string, from: number, count: number): void {
+  if (!(count > 0)) return;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let bytes: Buffer = Buffer.alloc(0);
+  for (const deadline = Date.now() + 1000; ;) {
+    bytes = fileSize(path) >= from ? readFrom(path, from) : Buffer.concat([readFrom(rotatedLog(path), from), readFrom(path, 0)]);
+    if (bytes.length >= count || Date.now() > deadline) break;
+    Atomics.wait(pause, 0, 0, 10);
+  }
+  process.stdout.write(bytes.subarray(0, count));
 }

@@ -23,7 +23,8 @@ import { OPEN_IN_ROOT_PERL } from './open-in-root.js';
  * and serves `nsbox attach` on a unix socket (mode 0600 in the root-only state dir). One client at a time: a new one
  * takes over, and the old one is told so ('k'). Frames both ways are TYPE(1 byte) LENGTH(16 bits, big-endian) DATA:
  * from the client 'd' keys and 'w' a window size (rows, cols, xpixel, ypixel as four 16-bit numbers); to it 'o' the
- * log's size when it connected (decimal), 'd' the terminal's output, 'k' taken over, and 'x' the box's exit status
+ * log's size when it connected (decimal; 'n' instead when the log is a fifo to the log writer, -dt: how many bytes the
+ * relay had written to it), 'd' the terminal's output, 'k' taken over, and 'x' the box's exit status
  * (one byte) just before the relay ends. A client
  * that goes away changes nothing for the box (Docker's detach).
  */
@@ -50,7 +51,7 @@ sub serve_attach {
   # The gate (fd 3) is PID 1's alone now: nsbox sees it close when the command starts.
   POSIX::close(3);
   my ($mfd, $sfd) = (fileno($master), fileno($server));
-  my ($client, $from_client, $to_client, $to_box, $out_open, $status) = (undef, '', '', '', 1, undef);
+  my ($client, $from_client, $to_client, $to_box, $out_open, $status, $written) = (undef, '', '', '', 1, undef, 0);
   my $drop = sub { close($client) if $client; ($client, $from_client, $to_client) = (undef, '', ''); };
   while ($out_open || !defined $status) {
     my ($rin, $win) = ('', '');
@@ -66,7 +67,7 @@ sub serve_attach {
       if (vec($rout, $mfd, 1)) {
         my $r = sysread($master, my $buf, 65535);
         if ($r) {
-          for (my $off = 0; $off < $r;) { my $w = syswrite(STDOUT, $buf, $r - $off, $off); last unless $w; $off += $w; }
+          for (my $off = 0; $off < $r;) { my $w = syswrite(STDOUT, $buf, $r - $off, $off); last unless $w; $off += $w; $written += $w; }
           if ($client) { $to_client .= frame('d', $buf); $drop->() if length($to_client) > 4 << 20; }  # a client that stopped reading
         }
         else { $out_open = 0; }  # EIO: every slave fd is closed
@@ -96,9 +97,10 @@ sub serve_attach {
         if ($client) { syswrite($client, frame('k', '')); $drop->(); }
         my $flags = fcntl($new, POSIX::F_GETFL(), 0);
         fcntl($new, POSIX::F_SETFL(), $flags | POSIX::O_NONBLOCK());
-        # First frame 'o': the log's size now. All output up to it went to the log only, all after it comes in
-        # frames too, so nsbox start -a -i can show what the box wrote before it connected, once.
-        ($client, $to_box, $to_client) = ($new, '', frame('o', -f STDOUT ? (stat(STDOUT))[7] : 0));
+        # First frame 'o': the log's size now ('n': the bytes written to the log writer's fifo). All output up to
+        # it went to the log only, all after it comes in frames too, so nsbox start -a -i can show what the box
+        # wrote before it connected, once.
+        ($client, $to_box, $to_client) = ($new, '', -f STDOUT ? frame('o', (stat(STDOUT))[7]) : frame('n', $written));
       }
     } elsif (defined $status && $n == 0) {
       last;

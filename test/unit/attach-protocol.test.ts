@@ -39,9 +39,9 @@ test('run -dit plan: the reaper becomes the relay serving the box\'s socket, the
   const plan = buildRunPlan(spec, 'nsbox run -dit --pid sh', { detach: { log: '/s/b/log', exitFile: '/s/b/exit', attachSocket: '/s/b/attach.sock' } });
   const script = (name: string) => plan.scripts.find((s) => s.name === name)?.text ?? '';
   assert.match(script('reaper'), /exec perl -e "\$relay" 'nsbox-tty 0123456789ab' \/dev\/ptmx \/s\/b\/attach\.sock 1 -- /);
-  assert.match(script('supervisor'), /\nrm -f -- \/s\/b\/attach\.sock .*\necho "\$status" >&4/);
+  assert.match(script('supervisor'), /\nrm -f -- \/s\/b\/attach\.sock .*\nwait "\$writer"[^\n]*\nexec >>\/s\/b\/log 2>&1[^\n]*\necho "\$status" >&4/);
   assert.ok(plan.scripts.some((s) => s.name === 'relay'), 'the relay script is in the plan');
-  const launch = plan.steps[0]!;
+  const launch = plan.steps.find((s) => s.kind === 'launch')!; // after the log writer's fifo
   assert.ok(launch.kind === 'launch' && launch.detach !== undefined && launch.tty === undefined, 'detached, no caller terminal');
   // without -t: the plain detached reaper, no socket
   const plain = buildRunPlan({ ...spec, process: { ...spec.process, tty: false } }, 'nsbox run -d --pid sh', { detach: { log: '/s/b/log', exitFile: '/s/b/exit', attachSocket: '/s/b/attach.sock' } });

@@ -52,7 +52,7 @@ test('--tail N counts lines across both streams, a line in parts as one', () => 
   assert.throws(() => parseTail('-1'), /--tail/);
 });
 
-test('a detached box without a terminal writes its streams through fifos; with one, the raw log as before', () => {
+test('a detached box without a terminal writes its streams through fifos; with one, the raw log through one fifo', () => {
   const detach = { log: '/s/log', streamLog: '/s/streams.log', exitFile: '/s/exit' };
   const plain = buildRunPlan(buildBoxDescription({ pid: true }, ['true'], { interactive: false, hostEnv: {} }), 't', { detach });
   const launch = plain.steps.find((s) => s.kind === 'launch');
@@ -61,13 +61,21 @@ test('a detached box without a terminal writes its streams through fifos; with o
   const supervisor = plain.scripts.find((s) => s.name === 'supervisor')!.text;
   assert.match(supervisor, /out=\/s\/stdout.fifo err=\/s\/stderr.fifo/);
   assert.match(supervisor, /"\$@" >"\$out" 2>"\$err" 4>&- &\nbox=\$!/, 'the box is the supervisor\'s first child');
-  assert.match(supervisor, /\nwait "\$writer"[^\n]*\necho "\$status" >&4/, 'its last lines are in before its status');
+  assert.match(supervisor, /\nwait "\$writer"[^\n]*\nexec >>\/s\/streams\.log 2>&1[^\n]*\necho "\$status" >&4/, 'its last lines are in before its status, its own words after them in the log the writer left');
+  assert.match(supervisor, /\nwriter=\$!\nexec >\/dev\/null 2>&1 /, 'no fd of the supervisor keeps the first log allocated once the writer has rotated it');
   assert.match(supervisor, /"\$out" "\$err" "\$box" \/s\/streams\.log \d+ <\/dev\/null/, 'the writer opens only the two fifos the box opens (the log by path only to start a new one)');
   const tty = buildRunPlan(buildBoxDescription({ pid: true, tty: true }, ['true'], { interactive: false, hostEnv: {} }), 't', { detach: { ...detach, attachSocket: '/s/a.sock' } });
   const ttyLaunch = tty.steps.find((s) => s.kind === 'launch');
   assert.ok(ttyLaunch && ttyLaunch.kind === 'launch');
   assert.is(ttyLaunch.detach?.log, '/s/log');
-  assert.not.match(tty.scripts.find((s) => s.name === 'supervisor')!.text, /fifo/);
+  const ttySupervisor = tty.scripts.find((s) => s.name === 'supervisor')!.text;
+  assert.match(ttySupervisor, /\nout=\/s\/stdout\.fifo\n/, 'one fifo: a terminal is one stream');
+  assert.match(ttySupervisor, /"\$@" >"\$out" 2>&1 4>&- &\nbox=\$!/, 'the relay (the box\'s first child) writes into it, its complaints too');
+  assert.match(ttySupervisor, /"\$out" '' "\$box" \/s\/log \d+ <\/dev\/null/, 'the writer copies it raw into the log, which it rotates');
+  assert.match(ttySupervisor, /\nwriter=\$!\nexec >\/dev\/null 2>&1 [^]*\nwait "\$writer"[^\n]*\nexec >>\/s\/log 2>&1[^\n]*\necho "\$status" >&4/);
+  const fifos = tty.steps.find((s) => s.kind === 'exec' && s.argv[0] === 'mkfifo');
+  assert.ok(fifos && fifos.kind === 'exec');
+  assert.equal(fifos.argv, ['mkfifo', '-m', '0600', '--', '/s/stdout.fifo']);
 });
 
 test('the writer\'s clock_gettime numbers are the kernel\'s', () => {
@@ -201,4 +209,33 @@ test('a box\'s log is rotated at 10 MiB', () => {
   assert.is(LOG_MAX_BYTES, 10 * 1024 * 1024);
 });
 
+
+test('a terminal\'s log (-dt, STDERR_FIFO \'\'): the writer copies its one fifo as it is and rotates it the same way', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nsbox-logw-0123456789ab-'));
+  const out = join(dir, 'stdout.fifo');
+  const logPath = join(dir, 'log');
+  assert.is(spawnSync('mkfifo', [out]).status, 0);
+  const boxProcess = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  try {
+    const log = openSync(logPath, 'a');
+    const writer = spawn('perl', ['-e', logWriterPerl(), out, '', String(boxProcess.pid), logPath, '64'], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const ended = new Promise<number | null>((resolve) => writer.on('exit', (code) => resolve(code)));
+    const box = openSync(out, 'w');
+    const pieces = ['a'.repeat(40) + '\r\n', 'prompt> ', 'b'.repeat(40) + '\r\n', 'c'.repeat(30)];
+    for (const piece of pieces) {
+      writeSync(box, piece);
+      await sleep(30);
+    }
+    closeSync(box);
+    assert.is(await ended, 0);
+    const [older, newer] = [readFileSync(`${logPath}.1`, 'latin1'), readFileSync(logPath, 'latin1')];
+    assert.ok(older.length >= 64 && newer.length < 64 + 42, `rotated at the cap: ${older.length}, ${newer.length}`);
+    assert.ok(pieces.join('').endsWith(older + newer), 'the bytes as they came, no records; the newest kept');
+    assert.not.ok(existsSync(out), 'its fifo removed once open');
+  } finally {
+    boxProcess.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 test.run();
