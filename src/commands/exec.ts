@@ -130,13 +130,13 @@ export const command: NsboxCommand<ExecArgs> = {
         groups: user ? user.groups : record.process.groups,
         detached: args.detach,
       };
-      const [execArgv, env] = execArgvAndEnv(record, facts, request, extraEnvFor(user, extraEnv), tools, args.tty);
+      // Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it.
+      const [execArgv, env, added] = execArgvAndEnv(record, facts, request, user ? { HOME: user.home, ...extraEnv } : extraEnv, tools, args.tty);
       // -t: a new pty from the box's own devpts (through PID 1's root), relayed from here, outside the box; the
       // command becomes the leader of a session of its own with the pty as its controlling terminal (setsid --ctty
       // inside the box's pid namespace), like docker exec -t.
       const argv = args.tty ? relayArgv(relayTitle(record.id), `/proc/${record.init.pid}/root/dev/pts/ptmx`, { stdin: args.interactive, ctty: false }, execArgv) : execArgv;
       if (args.explain || args['dry-run']) {
-        const added = record.toolbox ? {} : { ...record.process.env, ...(args.tty && process.env.TERM === undefined && record.process.env.TERM === undefined ? { TERM: 'xterm' } : {}), ...extraEnvFor(user, extraEnv) };
         const script = explainExec({ label: request.label, argv, env, fixedEnv: Boolean(record.toolbox), added, tty: args.tty, detach: args.detach });
         if (args['dry-run']) {
           process.stdout.write(script);
@@ -186,16 +186,12 @@ export const command: NsboxCommand<ExecArgs> = {
   },
 };
 
-/** Docker's exec -u: HOME is the user's (from the box's passwd) unless -e sets it. */
-function extraEnvFor(user: { home: string } | undefined, extraEnv: Record<string, string>): Record<string, string> {
-  return user ? { HOME: user.home, ...extraEnv } : extraEnv;
-}
-
 /**
  * Image boxes: host tools get a fixed environment, the command the box's (applied inside, after the drop).
  * Host-root boxes are not sandboxes: nsenter and the command inherit nsbox's environment, plus the box's.
+ * Returns the argv, its environment, and what that adds to nsbox's own (host-root boxes; --explain shows it).
  */
-function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters<typeof buildHostExecArgv>[1], extraEnv: Record<string, string>, tools: Parameters<typeof buildImageExecArgv>[1]['tools'], tty: boolean): [string[], NodeJS.ProcessEnv] {
+function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters<typeof buildHostExecArgv>[1], extraEnv: Record<string, string>, tools: Parameters<typeof buildImageExecArgv>[1]['tools'], tty: boolean): [string[], NodeJS.ProcessEnv, Record<string, string>] {
   // -t: TERM=xterm as docker exec -t sets it, unless -e gives one (a host-root box keeps the one it inherits).
   if (record.toolbox) {
     const bad = checkCommandName(request.command);
@@ -207,11 +203,12 @@ function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters
       throw new NsboxError(`cannot exec -t in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no setsid in its toolbox); restart it`);
     }
     const argv = buildImageExecArgv(facts, { ...request, toolbox: record.toolbox, env: { ...record.process.env, ...(tty ? { TERM: 'xterm' } : {}), ...extraEnv }, tools });
-    return [argv, { ...HOST_ENV }];
+    return [argv, { ...HOST_ENV }, {}];
   }
   if (!record.process.inheritEnv) throw new NsboxError(`cannot exec in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no toolbox recorded); restart it`);
-  const inherited = { ...process.env, ...record.process.env };
-  return [buildHostExecArgv(facts, request), { ...inherited, ...(tty && inherited.TERM === undefined ? { TERM: 'xterm' } : {}), ...extraEnv }];
+  const term: Record<string, string> = tty && process.env.TERM === undefined && record.process.env.TERM === undefined ? { TERM: 'xterm' } : {};
+  const added = { ...record.process.env, ...term, ...extraEnv };
+  return [buildHostExecArgv(facts, request), { ...process.env, ...added }, added];
 }
 
 /**
