@@ -1,7 +1,7 @@
 // `nsbox cp --explain/--dry-run`: the copy as a sh script to read, the way `run --dry-run` prints its plan. The box's
 // side is exact; the host's side depends on what the box answers (docker cp's rules), so it is shown with both.
 
-import { quoteArgv } from '../plan/quote.js';
+import { quoteLiteralArgv } from '../plan/quote.js';
 import { buildArchiveArgv, buildExtractArgv, type BoxSideInput } from './box-side.js';
 import { hostArchiveArgv, hostExtractArgv } from './cp-rules.js';
 import type { CopySpec } from './cp-spec.js';
@@ -15,16 +15,16 @@ export function explainCopy(spec: CopySpec, input: BoxSideInput, hostTar: string
     '# as the box\'s root with its bounding set, no_new_privs and seccomp filter: every box path resolves in the box\'s root.',
   );
   if (spec.direction === 'from-box') {
-    lines.push(`${quoteArgv(box)} |`);
+    lines.push(`${quoteLiteralArgv(box)} |`);
     lines.push('# nsbox checks and renames the archive (src/copy/archive-filter.ts: names below the copy, parents that are');
     lines.push('# directory members, hardlinks to its own files; devices and fifos skipped; setuid bits dropped unless -a) |');
     if (!spec.hostPath) lines.push('cat  # to stdout');
-    else lines.push(`${quoteArgv(hostExtractArgv(hostTar, spec.hostPath.path, spec.archive))}  # or -C ${quoteArgv([spec.hostPath.dir])}: docker cp's rules, once the first member says whether SRC is a directory`);
+    else lines.push(`${quoteLiteralArgv(hostExtractArgv(hostTar, spec.hostPath.path, spec.archive))}  # or -C ${quoteLiteralArgv([spec.hostPath.dir])}: docker cp's rules, once the first member says whether SRC is a directory`);
   } else {
     const source = spec.hostPath ? hostArchiveArgv(hostTar, spec.hostPath.contents ? { dir: spec.hostPath.path, name: '' } : { dir: spec.hostPath.dir, name: spec.hostPath.name }) : ['cat'];
-    lines.push(`${quoteArgv(source)} |`);
+    lines.push(`${quoteLiteralArgv(source)} |`);
     lines.push('# nsbox names the top member by docker cp\'s rules from the box\'s answer (dir, file or missing), then sends "go" |');
-    lines.push(quoteArgv(box));
+    lines.push(quoteLiteralArgv(box));
   }
   return `${lines.join('\n')}\n`;
 }

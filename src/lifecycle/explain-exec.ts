@@ -1,7 +1,7 @@
 // `nsbox exec --explain/--dry-run`: the exec as a sh script to read, the way `run --dry-run` prints its plan. The
 // argv is exactly the one nsbox spawns; the environment is shown as env(1) would set it.
 
-import { quoteArgv, quoteWord } from '../plan/quote.js';
+import { quoteLiteralArgv, quoteWord } from '../plan/quote.js';
 
 export interface ExecExplainInput {
   readonly label: string;
@@ -32,6 +32,6 @@ export function explainExec(input: ExecExplainInput): string {
     envWords = added.length > 0 ? ['env', ...added.map(([k, v]) => `${k}=${v}`)] : [];
   }
   lines.push('# Enter every namespace of the box\'s PID 1 (and its cgroup), then become the box\'s user with its capabilities.');
-  lines.push([...envWords.map(quoteWord), quoteArgv(input.argv)].join(' '));
+  lines.push([...envWords.map(quoteWord), quoteLiteralArgv(input.argv)].join(' '));
   return `${lines.join('\n')}\n`;
 }

@@ -33,6 +33,15 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quoteTemplate).join(' ');
 }
 
+/**
+ * Quote an argv that nsbox spawns as it is (no placeholders filled: exec's, cp's): every word literal. A box's data
+ * in it (its Env, WorkingDir, passwd home) may hold "{box}" or "{script:NAME}", which quoteArgv would print as
+ * "$box" or "$NAME": the caller's own variables, handed to the box when the script runs.
+ */
+export function quoteLiteralArgv(argv: readonly string[]): string {
+  return argv.map(quoteWord).join(' ');
+}
+
 /** Substitute placeholders with known PIDs and script texts (the executor's side of quoteTemplate). */
 export function fillTemplate(
   word: string,

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { snapshot, assertNoLeaks, removeFileBoxes } from '../helpers/leaks.js';
 import { gatedTest } from '../helpers/suite.js';
+import { writeDockerSave } from './image-fixtures.js';
+import { treeEntries } from './containment-fixtures.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
 const test = gatedTest(skipReason);
@@ -82,6 +84,40 @@ test('host-root box: the script adds the box\'s and -e\'s variables to the calle
   assert.is(bySh.stdout.split('\n')[1], direct.split('\n')[1], 'the box\'s pid namespace');
   ok(run(['rm', '-f', 'hr']), 'rm');
   await assertNoLeaks(before, 'exec --dry-run host-root');
+});
+
+// The box's data in the printed argv (its Env, its WorkingDir, -u's home from the box's own /etc/passwd) are words
+// like any other: the run's {box}/{script:NAME} placeholders must not apply to them. Before, an image Env
+// `LEAK={script:NAME}` printed as LEAK="$NAME": the script run by sh handed the caller's variable NAME (a secret of
+// the host's) to the box.
+test('a box\'s Env, WorkingDir and passwd home in the script are literal: the caller\'s variables never reach the box', async () => {
+  const before = snapshot(OWN);
+  const busyboxFs = (JSON.parse(ok(run(['image', 'inspect', 'busybox']), 'inspect busybox')) as { lowerDirs: string[] }).lowerDirs[0]!;
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\nleaky:x:1000:1000::/h{box}{holder}:/bin/sh\n';
+  const entries = [
+    ...treeEntries(busyboxFs).filter((e) => e.name !== 'etc/passwd'),
+    { name: 'etc/passwd', content: passwd },
+    { name: 'w{box}/', type: 'directory' as const, mode: 0o777 },
+  ];
+  const file = join(base, 'placeholders.tar');
+  await writeDockerSave(file, { layers: [entries], config: { Env: ['PATH=/bin', 'LEAK={script:NSBOX_HOST_SECRET}', 'B=x{box}{holder}y'], WorkingDir: '/w{box}', Cmd: ['sleep', '1000'] } });
+  ok(run(['image', 'import', file, 'placeholders']), 'import');
+  ok(run(['run', '-d', '--name', 'ph', 'placeholders']), 'run');
+  const secret = `host-only-${process.pid}`;
+  const probe = ['sh', '-c', 'echo "$LEAK|$B|$HOME|$(pwd)" > /tmp/seen; cat /tmp/seen'];
+  const expected = '{script:NSBOX_HOST_SECRET}|x{box}{holder}y|/h{box}{holder}|/w{box}\n';
+  const direct = ok(run(['exec', '-u', 'leaky', 'ph', ...probe]), 'exec');
+  assert.is(direct, expected, 'exec itself passes the values as they are');
+  const dry = ok(run(['exec', '--dry-run', '-u', 'leaky', 'ph', ...probe]), 'dry-run');
+  const bySh = spawnSync('sh', [], { input: dry, encoding: 'utf8', env: { PATH: process.env.PATH, NSBOX_HOST_SECRET: secret, box: '1', holder: '2' } });
+  assert.is(bySh.status, 0, bySh.stderr);
+  assert.is(bySh.stdout, expected, 'the script run by sh gives the box the same values');
+  // From the box's side: the file the command wrote holds no trace of the caller's secret.
+  const seen = ok(run(['exec', 'ph', 'cat', '/tmp/seen']), 'cat');
+  assert.ok(!seen.includes(secret), `the host's secret reached the box: ${seen}`);
+  ok(run(['rm', '-f', 'ph']), 'rm');
+  ok(run(['image', 'rm', 'placeholders']), 'image rm');
+  await assertNoLeaks(before, 'exec --dry-run placeholders');
 });
 
 test.run();

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { quoteArgv, quoteWord, quoteTemplate, fillTemplate } from '../../src/plan/quote.js';
+import { quoteArgv, quoteLiteralArgv, quoteWord, quoteTemplate, fillTemplate } from '../../src/plan/quote.js';
 
 test('safe words stay bare, others are single-quoted', () => {
   assert.is(quoteWord('unshare'), 'unshare');
@@ -27,6 +27,13 @@ test('placeholders become variables in double quotes; the executor fills them', 
   assert.is(quoteTemplate('NSBOX_INIT={script:init}'), 'NSBOX_INIT="$init"');
   assert.is(fillTemplate('NSBOX_INIT={script:init}', {}, { init: 'echo hi' }), 'NSBOX_INIT=echo hi');
   assert.throws(() => fillTemplate('{box}', {}), /before it was launched/);
+});
+
+test('a literal argv keeps placeholder-like words as they are (a box\'s data in exec\'s argv)', () => {
+  const argv = ['printf', '%s|', '{box}', 'X={script:HOME}', '{script:HOME}', 'a{holder}b'];
+  assert.is(quoteLiteralArgv(argv), "printf '%s|' '{box}' 'X={script:HOME}' '{script:HOME}' 'a{holder}b'");
+  const out = execFileSync('sh', ['-c', quoteLiteralArgv(argv)], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/secret', box: '1', holder: '2' } });
+  assert.is(out, argv.slice(2).map((a) => `${a}|`).join(''));
 });
 
 test.run();
