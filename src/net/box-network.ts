@@ -7,7 +7,7 @@ import { hostRunner } from '../exec/runner.js';
 import { fillTemplate } from '../plan/quote.js';
 import type { Step } from '../plan/types.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
-import { boxHostsText, refreshPeerHosts } from './peer-hosts.js';
+import { boxHostsText, hostsFileOf, refreshPeerHosts } from './peer-hosts.js';
 import { enterBoxStep, networkInfraSteps, planAttachSteps } from './plan-network.js';
 import { prepareNetwork } from './prepare-network.js';
 import { releaseNetwork, type Released } from './release.js';
@@ -87,8 +87,9 @@ export function disconnectBox(box: { readonly id: string; readonly name: string 
 
 /** The box's own /etc/hosts (bind-mounted: written in place) from its leases now. */
 function rewriteOwnHosts(dir: string, boxId: string): void {
-  const file = `${netPaths(dir).box(boxId)}/hosts`;
-  const text = boxHostsText(dir, boxId, readLeases(dir));
+  const leases = readLeases(dir);
+  const file = hostsFileOf(dir, boxId, leases);
+  const text = boxHostsText(dir, boxId, leases);
   if (text !== undefined && existsSync(file)) writeFileSync(file, text);
   for (const network of new Set(readLeases(dir).filter((l) => l.boxId === boxId).map((l) => l.network))) refreshPeerHosts(dir, network);
 }

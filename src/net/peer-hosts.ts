@@ -15,17 +15,21 @@ export function boxHostsText(stateDir: string, boxId: string, leases: readonly L
   return hostsText({ request, stateDir, firewall: 'none', hostNameservers: [], network: undefined, lease: first, peers, reserved: true }, boxId);
 }
 
+/** Where box `boxId`'s /etc/hosts is on the host: where a lease of it says (an image box's), else its network dir. */
+export function hostsFileOf(stateDir: string, boxId: string, leases: readonly Lease[]): string {
+  return leases.find((l) => l.boxId === boxId && l.hostsFile !== undefined)?.hostsFile ?? `${netPaths(stateDir).box(boxId)}/hosts`;
+}
+
 /**
  * Rewrite, in place, the /etc/hosts of every box on `network` that has one, so boxes find each other by name and
  * no line outlives the box it names. In place because each box has its file bind-mounted: a rename would leave the
  * box with the old inode. Callers hold the network lock.
  */
 export function refreshPeerHosts(stateDir: string, network: string): void {
-  const paths = netPaths(stateDir);
   const leases = readLeases(stateDir);
   const members = new Set(leases.filter((l) => l.network === network).map((l) => l.boxId));
   for (const boxId of members) {
-    const file = `${paths.box(boxId)}/hosts`;
+    const file = hostsFileOf(stateDir, boxId, leases);
     const text = boxHostsText(stateDir, boxId, leases);
     if (text === undefined) continue;
     // Opened without O_CREAT: a box whose files are being removed (its undo does not take the network lock) must not

@@ -25,6 +25,12 @@ export interface NetworkPlan {
 export interface PlanNetworkOptions {
   /** Bind-mount the generated files over /etc/hosts and /etc/resolv.conf in the box's mount namespace (host-rootfs boxes). */
   readonly bindFiles: boolean;
+  /**
+   * Image boxes: write /etc/hosts and resolv.conf here (the container's directory in the store, where Docker keeps
+   * them), not in the network's per-box dir in the state dir. The box writes these files (they are bound writable):
+   * in the state dir, a tmpfs shared with every service's /run, its writes filled it (SECURITY.md row 18).
+   */
+  readonly etcFiles?: { readonly hosts: string; readonly resolvConf: string };
 }
 
 /** The namespaces a request needs: net unless it shares the host's; mount when the box gets files of its own. */
@@ -63,7 +69,7 @@ export function planNetwork(setup: NetworkSetup, boxId: string, options: PlanNet
       {
         kind: 'write-file',
         path: paths.lease(network.name, lease.address),
-        content: `${JSON.stringify(lease)}\n`,
+        content: `${JSON.stringify(options.etcFiles && wantHosts ? { ...lease, hostsFile: options.etcFiles.hosts } : lease)}\n`,
         // No undo here: nsbox releases it when the box ends or stops, or on a failed start (and gc after a crash),
         // from the lease itself under the network lock: never another box's lease on a reused address, and the
         // peers' /etc/hosts lose the box's line in the same move.
@@ -72,7 +78,7 @@ export function planNetwork(setup: NetworkSetup, boxId: string, options: PlanNet
       ...(setup.infraReady ? [] : networkInfraSteps(network, setup.firewall, setup.stateDir)),
     );
   }
-  if (wantHosts || wantResolv || lease) {
+  if (lease || (!options.etcFiles && (wantHosts || wantResolv))) {
     steps.push({ kind: 'mkdir', path: dir, why: 'This box\'s network files (/etc/hosts, resolv.conf, its eth0 set-up) live here while it runs.', undo: { kind: 'remove', path: dir } });
   }
   if (network && lease) {
@@ -83,11 +89,11 @@ export function planNetwork(setup: NetworkSetup, boxId: string, options: PlanNet
   }
   const files: { hosts?: string; resolvConf?: string } = {};
   if (wantHosts) {
-    files.hosts = `${dir}/hosts`;
+    files.hosts = options.etcFiles?.hosts ?? `${dir}/hosts`;
     steps.push({ kind: 'write-file', path: files.hosts, content: hostsText(setup, boxId), why: 'The box\'s /etc/hosts: its own names, the other boxes of its network, --add-host entries.' });
   }
   if (wantResolv) {
-    files.resolvConf = `${dir}/resolv.conf`;
+    files.resolvConf = options.etcFiles?.resolvConf ?? `${dir}/resolv.conf`;
     steps.push({ kind: 'write-file', path: files.resolvConf, content: resolvText(setup), why: 'The box\'s resolv.conf: --dns, or the host\'s nameservers a box can reach.' });
   }
   if (options.bindFiles) {

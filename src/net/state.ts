@@ -31,6 +31,11 @@ export interface Lease {
   readonly publish: readonly PortMapping[];
   readonly names: readonly string[];
   readonly addHosts: readonly HostEntry[];
+  /**
+   * The box's /etc/hosts on the host when it is not in the box's network dir (an image box's, in its container
+   * directory: the box writes it, so never the state dir's tmpfs); peers' refreshes rewrite it there.
+   */
+  readonly hostsFile?: string;
   /** The nsbox process that took the lease: while it lives, or while the veth exists, the lease is in use. */
   readonly owner: { readonly pid: number; readonly start: string };
   readonly createdAt: string;

@@ -75,8 +75,9 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
   const detach = options.detach;
   // --net bridge/NAME, -p, --dns, --add-host: host-side steps once the namespaces exist; /etc/hosts and resolv.conf
   // are then the network's files (rewritten in place when peers come and go), bound like the others.
-  const net = box.network ? planNetwork(box.network, box.id, { bindFiles: false }) : undefined;
   const c = facts.container;
+  // Its /etc/hosts and resolv.conf in the container's directory (the box writes them: never the state dir's tmpfs).
+  const net = box.network ? planNetwork(box.network, box.id, { bindFiles: false, etcFiles: { hosts: c.hosts, resolvConf: c.resolvConf } }) : undefined;
   // The container's files, made while the launched box waits at its gate (see the order at the end).
   const steps: Step[] = [];
   const cgroup = box.cgroup ? planCgroup(box.cgroup, box.id) : undefined;
@@ -117,7 +118,11 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     hosts: [c.hosts, box.network ? hostsText(box.network, box.id) : renderHostsFile()],
     'resolv.conf': [c.resolvConf, facts.resolvConf],
   };
-  for (const name of ETC_FILES) steps.push({ kind: 'write-text', path: etc[name][0], content: etc[name][1], why: `The box's /etc/${name}.` });
+  // The network's /etc/hosts and resolv.conf: its steps write them (after the launch, before the gate opens).
+  const byNetwork = new Set(Object.values(net?.files ?? {}));
+  for (const name of ETC_FILES) {
+    if (!byNetwork.has(etc[name][0])) steps.push({ kind: 'write-text', path: etc[name][0], content: etc[name][1], why: `The box's /etc/${name}.` });
+  }
   if (guardsPreload(spec.mounts)) steps.push({ kind: 'write-file', path: c.preload, content: '', why: 'The box\'s /etc/ld.so.preload: empty, bound read-only (the toolbox\'s loader would load what it names).' });
 
   const root = c.rootfs;

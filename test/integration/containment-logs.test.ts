@@ -4,6 +4,8 @@
 // `yes`) filled it. Here the state dir is a small tmpfs of the test's own with a host service's file on it (hashed
 // before and after); the service must still be able to write there once the box has written four times the tmpfs.
 // A box with a terminal (-dt) too: its relay writes the terminal's output into the log writer's fifo, the raw log.
+// And the files a box on a network (or with --add-host, --dns) gets as its /etc/hosts and /etc/resolv.conf: they
+// were the state dir's own, bound writable, so the box's own writes to them filled it.
 
 import * as assert from 'uvu/assert';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
@@ -37,7 +39,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  if (!skipReason) cli(['rm', '-f', 'chatty', 'chatty-tty']);
+  if (!skipReason) cli(['rm', '-f', 'chatty', 'chatty-tty', 'hosts-filler']);
   if (mounted) spawnSync('umount', [run]);
   rmSync(base, { recursive: true, force: true });
 });
@@ -118,6 +120,26 @@ test('a detached box with a terminal (-dt) running yes leaves the tmpfs usable: 
   rmSync(whole);
   ok(cli(['rm', '-f', 'chatty-tty']), 'rm -f');
   await assertNoLeaks(leaks, 'chatty-tty');
+});
+
+test('a box that writes its /etc/hosts and /etc/resolv.conf (--add-host, --dns) full leaves the state dir usable, and rm -f works', async () => {
+  const service = join(run, 'service', 'service.pid');
+  const before = fingerprintFile(service);
+  const leaks = snapshot({ stateDirs: [state] });
+  // Twice the tmpfs into each file, then the box stays running: it holds what it wrote.
+  const fill = `grep -q '1.2.3.4.*peer' /etc/hosts && grep -q 'nameserver 192.0.2.53' /etc/resolv.conf && echo files-ok; for f in /etc/hosts /etc/resolv.conf; do dd if=/dev/zero of=$f bs=1M count=${TMPFS_MB * 2} 2>/dev/null; done; echo filled; exec sleep 1000`;
+  ok(cli(['run', '-d', '--name', 'hosts-filler', '--net', 'none', '--add-host', 'peer:1.2.3.4', '--dns', '192.0.2.53', 'busybox', 'sh', '-c', fill]), 'run -d');
+  for (const deadline = Date.now() + 120_000; !cli(['logs', 'hosts-filler']).stdout.includes('filled') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 200));
+  assert.is(cli(['logs', 'hosts-filler']).stdout, 'files-ok\nfilled\n', 'the box got its --add-host and --dns lines, then wrote');
+  const { bsize, blocks, bfree } = statfsSync(run);
+  const usedMb = ((blocks - bfree) * bsize) / 1e6;
+  assert.ok(usedMb < 8, `the tmpfs holds ${usedMb.toFixed(1)} MB while the box runs (old code: full, the files were the state dir's)`);
+  writeFileSync(join(run, 'service', 'more'), Buffer.alloc(8 * 1024 * 1024)); // ENOSPC on a full tmpfs
+  rmSync(join(run, 'service', 'more'));
+  assert.fixture(fingerprintFile(service), before, 'the service\'s file is unchanged');
+  // nsbox itself still works in its state dir: the box can be removed (old code: ENOSPC writing its lock, 125).
+  ok(cli(['rm', '-f', 'hosts-filler']), 'rm -f');
+  await assertNoLeaks(leaks, 'hosts-filler');
 });
 
 test.run();

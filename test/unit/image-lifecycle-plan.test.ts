@@ -143,11 +143,17 @@ test('network: host-side steps between the namespaces and the gate; /etc/hosts a
   assert.ok(restore?.kind === 'exec' && restore.argv.includes('--noflush') && restore.undo?.kind === 'exec', 'one iptables-restore --noflush, with its undo');
   const late = plan.steps.find((x) => x.kind === 'write-text' && x.path === container.fstabLate);
   assert.ok(late?.kind === 'write-text');
-  const short = ID.slice(0, 12);
-  assert.match(late.content, new RegExp(`^/run/nsbox/net/boxes/${short}/hosts \\S+/rootfs/etc/hosts none bind`, 'm'), 'the network\'s hosts file, rewritten in place when peers change');
-  assert.match(late.content, new RegExp(`^\\S+/containers/${ID}/hostname \\S+/rootfs/etc/hostname none bind`, 'm'));
-  const hosts = plan.steps.find((x) => x.kind === 'write-file' && x.path.endsWith(`${short}/hosts`));
-  assert.ok(hosts?.kind === 'write-file');
+  // In the container's directory (the store, as Docker keeps them), never the state dir: the box writes these files.
+  for (const name of ['hosts', 'resolv.conf', 'hostname']) {
+    assert.match(late.content, new RegExp(`^\\S+/containers/${ID}/${name} \\S+/rootfs/etc/${name} none bind`, 'm'), `/etc/${name} from the container's directory`);
+  }
+  assert.not.match(late.content, /\/run\/nsbox/, 'no file of the state dir is bound into the box');
+  const hosts = plan.steps.find((x) => x.kind === 'write-file' && x.path === container.hosts);
+  assert.ok(hosts?.kind === 'write-file', 'the network\'s steps write the box\'s hosts file (rewritten in place when peers change)');
+  assert.is(plan.steps.filter((x) => (x.kind === 'write-file' || x.kind === 'write-text') && x.path === container.hosts).length, 1, 'written once');
+  const lease = plan.steps.find((x) => x.kind === 'write-file' && x.path.includes('/leases/'));
+  assert.ok(lease?.kind === 'write-file');
+  assert.is(JSON.parse(lease.content).hostsFile, container.hosts, 'the lease says where peers find the box\'s hosts file');
   assert.match(hosts.content, /^10\.9\.0\.2\tweb fedcba987654$/m);
   assert.match(hosts.content, /^10\.9\.0\.3\tdb aaaaaaaaaaaa$/m);
 });

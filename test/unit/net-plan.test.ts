@@ -235,6 +235,22 @@ test('peers\' /etc/hosts lose a box that leaves, and a stale lease is released w
   assert.equal(readdirSync(`${dir}/net/leases/web`).sort(), ['10.77.0.2.json', '10.77.0.4.json']);
 });
 
+test('an image box\'s /etc/hosts is where its lease says (its container directory): peers rewrite it there', () => {
+  saveNetworkRecord(`${dir}/net`, newNetworkRecord('img', parseSubnet('s', '10.78.0.0/24'), `${dir}/net`));
+  const a = prepareNetwork(req({ network: 'img', names: ['alpha'] }), id(4), { dryRun: false, env, facts: facts() });
+  // Its plan puts the file in the container's directory and rewrites the lease to name it (as the executor would).
+  const file = `${dir}/containers-${id(4)}-hosts`;
+  const plan = planNetwork(a, id(4), { bindFiles: false, etcFiles: { hosts: file, resolvConf: `${dir}/containers-resolv.conf` } });
+  assert.is(plan.files.hosts, file, 'the box binds the container directory\'s file');
+  for (const step of plan.steps) if (step.kind === 'write-file' && (step.path === file || step.path.includes('/leases/'))) writeFileSync(step.path, step.content);
+  assert.not.ok(existsSync(`${dir}/net/boxes/${id(4).slice(0, 12)}/hosts`), 'nothing the box writes is in the state dir');
+  prepareNetwork(req({ network: 'img', names: ['beta'] }), id(5), { dryRun: false, env, facts: facts() });
+  assert.match(readFileSync(file, 'utf8'), /\tbeta /, 'a peer joining rewrote the file the lease names');
+  releaseNetwork(id(5), env);
+  assert.not.match(readFileSync(file, 'utf8'), /beta/, 'and again when it left');
+  releaseNetwork(id(4), env);
+});
+
 test('firewall tool: iptables, else nft, else none; NSBOX_FIREWALL chooses and must name an installed tool', () => {
   const both = (n: string) => (n === 'iptables' || n === 'nft' ? `/usr/sbin/${n}` : undefined);
   assert.is(detectFirewall({}, both), 'iptables');
