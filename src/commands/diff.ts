@@ -8,6 +8,7 @@ import { describeStore, resolveStoreRoot } from '../image/store.js';
 import { findContainer } from '../image/commit-container.js';
 import { walkUpperDir } from '../image/commit-walk.js';
 import { classifyChanges, layerDirs } from '../image/diff-container.js';
+import { terminalField } from '../format/terminal-text.js';
 
 interface DiffArgs {
   container: string;
@@ -34,7 +35,8 @@ export const command: NsboxCommand<DiffArgs> = {
       const kinds = { C: 0, A: 1, D: 2 } as const;
       process.stdout.write(`${JSON.stringify(changes.map((c) => ({ Kind: kinds[c.kind], Path: c.path })))}\n`);
     } else if (changes.length > 0) {
-      process.stdout.write(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+      // The box named these files: no control character reaches the terminal (--json keeps them, escaped).
+      process.stdout.write(changes.map((c) => `${c.kind} ${terminalField(c.path)}\n`).join(''));
     }
     return 0;
   },

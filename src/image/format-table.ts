@@ -3,6 +3,7 @@
 import type { ImageRecord } from './records.js';
 import type { ImageSizes } from './layer-sharing.js';
 import type { HistoryRow } from './image-history.js';
+import { terminalField } from '../format/terminal-text.js';
 
 /** The table printed by `nsbox image ls` (a header line, then one line per image). */
 export function formatImageTable(records: readonly ImageRecord[], sizes: readonly ImageSizes[]): string {
@@ -29,7 +30,9 @@ export function formatHistoryTable(rows: readonly HistoryRow[]): string {
   ]);
 }
 
-function alignRows(rows: readonly (readonly string[])[]): string {
+/** Cells come from image records (a hostile image's history, too): no control character reaches the terminal. */
+function alignRows(given: readonly (readonly string[])[]): string {
+  const rows = given.map((row) => row.map(terminalField));
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
