@@ -17,7 +17,7 @@ import { withPassedFds, type StdioEntry } from '../exec/passed-fds.js';
 import { EXEC_DIRECT_FDS, checkPreservedFds, execPassedFds, moveFdsArgv, toolboxHasPerl, type PassedFds } from './preserve-fds.js';
 import { HOST_ENV, HOST_PATH } from '../host/host-env.js';
 import { consoleSocketArgv, parsePtyNumber } from '../oci/console-socket.js';
-import { namespaceInfo, type NamespaceName } from '../host/namespaces.js';
+import type { NamespaceName } from '../host/namespaces.js';
 import { mapToHost } from '../spec/id-map.js';
 import { quoteWord } from '../plan/quote.js';
 import { toolboxArgv } from '../rootfs/toolbox.js';
@@ -34,6 +34,7 @@ import { relayArgv } from '../tty/relay-program.js';
 import { relayTitle } from '../tty/tty-reaper-script.js';
 import { identify, isAlive, type ProcessIdentity } from '../state/proc-identity.js';
 import { runsAsRoot } from '../host/runs-as-root.js';
+import { holdExecNamespaces } from './exec-namespaces.js';
 
 export interface ExecOptions {
   readonly processFile: string | undefined;
@@ -80,16 +81,6 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     startsAsRoot: !state.namespaces.includes('user') && runsAsRoot(),
     commandFollows: true,
   });
-  const nsFlags = state.namespaces.map((n) => namespaceInfo(n).flag);
-  // The shells' own fds are 9 (nsbox-runtime's messages) and 8 (the caller's stderr, then stdin): out of the way of
-  // preserved fds 3..7, and still within the fds 0-9 sh can name.
-  const outer = [
-    'exec 8>&2 2>&9',
-    `for f in ${state.cgroup.dirs.map((d) => quoteWord(selfJoinFile(d.dir, state.cgroup.version))).join(' ')}; do echo 0 > "$f" || { echo "failed: join the cgroup $f" >&9; exit 125; }; done`,
-    ...execLimitLines(proc, 9),
-    'fork=$1; shift',
-    `exec nsenter --target ${state.init.pid} ${nsFlags.join(' ')} --root --no-fork -- ${toolboxArgv(state.toolbox, state.toolbox.shell ?? 'sh').map(quoteWord).join(' ')} -c "$fork" nsbox-exec "$@"`,
-  ].join('\n');
   const fork = [
     'exec 2>&8 8>&-',
     'cd "$1" 2>&9 || { echo "failed: cd $1" >&9; exit 125; }',
@@ -106,6 +97,18 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     ...(o.detach ? ['exit 0'] : ['wait $!', 'exit $?']),
   ].join('\n');
   closeInheritedFds(preserved ? Array.from({ length: preserved.count }, (_, i) => 3 + i) : []);
+  // The mount namespace create made (the init may have chrooted or made namespaces of its own), held from here.
+  const namespaces = holdExecNamespaces(state.init.pid, state.namespaces);
+  // The shells' own fds are 9 (nsbox-runtime's messages) and 8 (the caller's stderr, then stdin): out of the way of
+  // preserved fds 3..7, and still within the fds 0-9 sh can name. No --root: the mount namespace's root is the
+  // container's (the init's chroot has no say).
+  const outer = [
+    'exec 8>&2 2>&9',
+    `for f in ${state.cgroup.dirs.map((d) => quoteWord(selfJoinFile(d.dir, state.cgroup.version))).join(' ')}; do echo 0 > "$f" || { echo "failed: join the cgroup $f" >&9; exit 125; }; done`,
+    ...execLimitLines(proc, 9),
+    'fork=$1; shift',
+    `exec nsenter --target ${state.init.pid} ${namespaces.flags.join(' ')} --no-fork -- ${toolboxArgv(state.toolbox, state.toolbox.shell ?? 'sh').map(quoteWord).join(' ')} -c "$fork" nsbox-exec "$@"`,
+  ].join('\n');
   // A terminal: the process leads a session of its own with the pty as its controlling terminal (setsid --ctty in the
   // container's pid namespace, as the container's own shell would see it).
   const ctty = tty ? [...toolboxArgv(state.toolbox, 'setsid'), '--ctty'] : [];
@@ -152,6 +155,7 @@ export async function execInContainer(root: string, id: string, o: ExecOptions):
     if (!signals) return 0;
     return await waitInForeground(identify(Number(pidLine.slice(4))), signals, exited, state.cgroup.dirs.map((d) => d.dir));
   } finally {
+    namespaces.close();
     signals?.release();
   }
 }

@@ -485,6 +485,42 @@ for (const variant of ['no /dev mount: the container renames its /dev away', 'th
   });
 }
 
+// exec enters the init's namespaces, but the init is the container's process: it can chroot (CAP_SYS_CHROOT is in
+// every caller's default set) into a directory of its own, or make a user namespace (no seccomp filter, as ctr runs
+// containers) and a mount namespace in it where it mounts its own files over /dev/.nsbox. exec's nsenter took the
+// init's root (--root) and its current mount namespace, so the toolbox it ran was the container's program, with every
+// capability of the host's root.
+for (const variant of ['the init chroots into a directory of its own', 'the init makes a user and mount namespace of its own'] as const) {
+  test(`exec never runs a toolbox the container made (${variant}): the host-only file stays unread`, async () => {
+    if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
+    const id = variant.includes('chroots') ? 'initchroot' : 'inituserns';
+    const plant = id === 'initchroot'
+      ? 'mkdir -p /evil/dev/.nsbox /evil/tmp /evil/bin && cp /bin/busybox /evil/bin/ && for f in /dev/.nsbox/*; do cp /impostor "/evil/dev/.nsbox/${f##*/}"; done && echo "tried: $(ls /evil/dev/.nsbox | tr \'\\n\' \' \')" > /evil/tmp/planted && exec chroot /evil /bin/busybox sleep 30'
+      : 'ls /dev/.nsbox > /tmp/names && exec unshare -Urm sh -c \'mount -t tmpfs t /dev/.nsbox && for f in $(cat /tmp/names); do cp /impostor /dev/.nsbox/$f; done && echo "tried: $(ls /dev/.nsbox | tr "\\n" " ")" > /tmp/planted; exec sleep 30\'';
+    const b = bundle(id, ['sh', '-c', plant]);
+    const marker = join(b, 'host-only');
+    const secret = `host-only ${process.pid}-${Date.now()}`;
+    writeFileSync(marker, secret, { mode: 0o600 });
+    buildToolboxImpostor(b, marker);
+    const created = rt('create', '--bundle', b, id);
+    assert.is(created.code, 0, created.stderr);
+    assert.is(rt('start', id).code, 0);
+    const pid = initPid(id);
+    const planted = `/proc/${pid}/root/tmp/planted`;
+    for (let i = 0; i < 50 && !existsSync(planted); i++) await sleep(100);
+    const moved = existsSync(planted) ? readFileSync(planted, 'utf8') : '';
+    assert.match(moved, /^tried: \S/, 'the container planted its toolbox (the attack ran)');
+    const exec = rt('exec', id, 'true');
+    const ran = existsSync(`/proc/${pid}/root/tmp/probe-ran`) ? readFileSync(`/proc/${pid}/root/tmp/probe-ran`, 'utf8') : '';
+    rt('delete', '--force', id);
+    assert.not.ok((exec.stderr + ran).includes(secret), `the host-only file was read: ${exec.stderr}${ran}`);
+    assert.is(ran, '', `exec ran the container's program as its toolbox (${moved.trim()}): ${ran}`);
+    assert.not.match(exec.stderr, /IMPOSTOR/);
+    if (id === 'initchroot') assert.is(exec.code, 0, `exec runs nsbox's own toolbox in the container's root: ${exec.stderr}`);
+    else assert.equal([exec.code, exec.stderr.trim()], [1, 'nsbox-runtime: cannot exec in the container: its init is in a user namespace of its own'], 'refused on one line');
+  });
+}
+
 test('an image whose /etc is a link: a container process that replaces it with an /etc of its own naming its library in ld.so.preload does not get it loaded by exec (the host-only file stays unread)', () => {
   if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
   const b = bundle('etclink', ['sleep', '60']);
