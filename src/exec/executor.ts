@@ -206,7 +206,9 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       case 'mkdir':
         return runner.mkdir(stepFill(step.path));
       case 'launch': {
-        const proc = runner.launch(step.argv.map(stepFill), step.gated, step.detach, step.tty, step.passFds);
+        // The box's command (the last literalTail words) is data: used as it is.
+        const literalFrom = step.argv.length - (step.literalTail ?? 0);
+        const proc = runner.launch(step.argv.map((w, i) => (i < literalFrom ? stepFill(w) : w)), step.gated, step.detach, step.tty, step.passFds);
         if (step.as === 'box') execution.box = proc;
         else helpers.push(proc);
         if (proc.pid === -1) await proc.exited; // rejects with the spawn error

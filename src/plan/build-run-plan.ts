@@ -83,8 +83,9 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
     as: 'box',
     // setpriv last before unshare: nsenter's switch to root of the user namespace would clear the parent-death signal.
     // setsid first: right after env at the head of the argv, nsbox does both itself (spawn options, no process).
-    argv: launchArgv(spec.id, scripts, detach !== undefined, [...(detach || tty ? [] : OWN_SESSION), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv]),
+    argv: launchArgv(spec.id, scripts, detach !== undefined, [...(detach || tty ? [] : OWN_SESSION), ...(cgroup?.launchPrefix ?? []), ...(explicitMap ? ['nsenter', '--target', '{holder}', '--user', '--'] : []), ...DIE_WITH_NSBOX, ...unshareArgv(spec, !!explicitMap), '--', ...boxArgv], undefined, spec.process.argv.length),
     gated: true,
+    ...(detach ? {} : { literalTail: spec.process.argv.length }),
     ...(tty ? { tty: true } : {}),
     why: detach ? launchWhy(spec, !!explicitMap, false).replace('dying with nsbox (parent-death signal)', 'under its supervisor, in a session of its own that outlives nsbox, output to its log') : launchWhy(spec, !!explicitMap, !tty),
     ...(launchDetach ? { detach: launchDetach, supervised: true } : {}),

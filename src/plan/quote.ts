@@ -34,6 +34,14 @@ export function quoteArgv(argv: readonly string[]): string {
 }
 
 /**
+ * Quote a data word (a box's command word) that goes into a word the executor fills (a detached box's NSBOX_BOX):
+ * as quoteWord, with every "{" outside the single quotes ('a'"{"'box}'), so that no placeholder can appear in it.
+ */
+export function quoteDataWord(word: string): string {
+  return quoteWord(word).replace(/\{/g, `'"{"'`);
+}
+
+/**
  * Quote an argv that nsbox spawns as it is (no placeholders filled: exec's, cp's): every word literal. A box's data
  * in it (its Env, WorkingDir, passwd home) may hold "{box}" or "{script:NAME}", which quoteArgv would print as
  * "$box" or "$NAME": the caller's own variables, handed to the box when the script runs.

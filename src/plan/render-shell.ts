@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { renderRemoveCgroup } from '../cgroup/remove.js';
 import { namespaceInfo } from '../host/namespaces.js';
-import { quoteArgv, quoteTemplate } from './quote.js';
+import { quoteArgv, quoteLiteralArgv, quoteTemplate } from './quote.js';
 import { undosOf, type Plan, type Step, type UndoStep } from './types.js';
 
 type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K }>) => string[] };
@@ -26,12 +26,12 @@ const RENDER: Renderers = {
       ? [
           // nsbox makes the box's state directory (record, lock, log, exit file) before the first step; so does this.
           `(umask 077 && mkdir -p ${quoteTemplate(posix.dirname(s.detach.log))})`,
-          `${quoteArgv(s.argv)} </dev/null >>${quoteTemplate(s.detach.log)} 2>&1 4>${quoteTemplate(s.detach.exitFile)} 3<>"$gate" &`,
+          `${quoteLaunch(s)} </dev/null >>${quoteTemplate(s.detach.log)} 2>&1 4>${quoteTemplate(s.detach.exitFile)} 3<>"$gate" &`,
           ...(s.supervised ? ['supervisor=$!', '# The box is the supervisor\'s child.', 'child_of "$supervisor"', `${s.as}=$child`] : [`${s.as}=$!`]),
         ]
       : s.gated
-        ? [`${quoteArgv(s.argv)} 3<>"$gate" &`, `${s.as}=$!`]
-        : [`${quoteArgv(s.argv)} </dev/null &`, `${s.as}=$!`],
+        ? [`${quoteLaunch(s)} 3<>"$gate" &`, `${s.as}=$!`]
+        : [`${quoteLaunch(s)} </dev/null &`, `${s.as}=$!`],
   // The check is builtins only; between checks a 2 ms sleep (unshare takes a few ms): a busy loop would take the CPU
   // from the very box it waits for on a loaded host (measured: the same wall time, 10 ms more CPU).
   'await-namespaces': (s) => {
@@ -42,6 +42,12 @@ const RENDER: Renderers = {
   release: () => ['echo go > "$gate"'],
   wait: () => ['wait "$box" || status=$?', 'box=  # reaped: nothing left for cleanup to kill'],
 };
+
+/** A launch's argv: its placeholders as variables, its command's words (literalTail) as they are. */
+function quoteLaunch(s: Extract<Step, { kind: 'launch' }>): string {
+  const from = s.argv.length - (s.literalTail ?? 0);
+  return [quoteArgv(s.argv.slice(0, from)), quoteLiteralArgv(s.argv.slice(from))].filter(Boolean).join(' ');
+}
 
 /** The script: header, helpers, the box scripts as heredocs, each step with its why, and an EXIT trap of undos. */
 export function renderShell(plan: Plan): string {

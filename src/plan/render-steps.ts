@@ -3,7 +3,7 @@
 // cleanup trap) is one line each. `--explain` (the full, runnable script) stays the reference.
 
 import { namespaceInfo } from '../host/namespaces.js';
-import { quoteArgv, quoteTemplate } from './quote.js';
+import { quoteArgv, quoteLiteralArgv, quoteTemplate } from './quote.js';
 import { undosOf, type BoxScript, type Plan, type Step, type UndoStep } from './types.js';
 
 /** A name for a long path, in the order it is defined (later ones may use earlier ones). */
@@ -53,7 +53,7 @@ function commandOf(step: Step): string {
     case 'mkdir':
       return `mkdir ${quoteTemplate(step.path)}`;
     case 'launch':
-      return `${quoteArgv(step.argv)}${step.detach ? ` >>${step.detach.log} 2>&1 </dev/null &` : ' &'}`;
+      return `${[quoteArgv(step.argv.slice(0, step.argv.length - (step.literalTail ?? 0))), quoteLiteralArgv(step.argv.slice(step.argv.length - (step.literalTail ?? 0)))].filter(Boolean).join(' ')}${step.detach ? ` >>${step.detach.log} 2>&1 </dev/null &` : ' &'}`;
     case 'await-namespaces':
       return `check /proc/$${step.pid}/ns: new ${step.isolate.map((n) => namespaceInfo(n).procFile.replace('_for_children', '')).join(' ')}${step.checkShared ? ', every other one the host\'s' : ''}`;
     case 'kill':

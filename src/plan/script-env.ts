@@ -5,7 +5,7 @@
 // own title stays short too. Every script unsets its own variable first, and the last one before the command unsets
 // the rest: a box's command never inherits them (image boxes also start the command from env -i).
 
-import { quoteWord } from './quote.js';
+import { quoteDataWord, quoteWord } from './quote.js';
 
 /** The environment variable that carries the plan's script `name` (NSBOX_REAPER for "reaper"). */
 export function scriptVariable(name: string): string {
@@ -43,11 +43,13 @@ export function unsetLine(names: readonly string[]): string {
  * from NSBOX_BOX. Placeholders ({holder}) in `chain` stay placeholders: the executor fills them in that one word, and
  * --explain's shell expands them when it assigns the variable.
  */
-export function launchArgv(id: string, scripts: readonly { readonly name: string }[], detached: boolean, chain: readonly string[], cleanPath?: string): string[] {
+export function launchArgv(id: string, scripts: readonly { readonly name: string }[], detached: boolean, chain: readonly string[], cleanPath?: string, literalTail = 0): string[] {
   const env = scriptEnvArgv(scripts.map((s) => s.name));
   // An image box in the foreground: the launch's tools and the reaper get only PATH and the scripts (env -i), so
   // the reaper starts PID 1 without an env -i of its own (pid1Launch's launchedClean).
   if (!detached && cleanPath !== undefined) return ['env', '-i', `PATH=${cleanPath}`, ...env.slice(1), ...chain];
   if (!detached) return [...env, ...chain];
-  return [...env, `NSBOX_BOX=${chain.map(quoteWord).join(' ')}`, 'setsid', '--', ...runScriptArgv('supervisor', helperTitle('supervisor', id))];
+  // The command's words (the chain's last literalTail) quoted so that the fill finds no placeholder in them.
+  const words = chain.map((w, i) => (i >= chain.length - literalTail ? quoteDataWord(w) : quoteWord(w)));
+  return [...env, `NSBOX_BOX=${words.join(' ')}`, 'setsid', '--', ...runScriptArgv('supervisor', helperTitle('supervisor', id))];
 }

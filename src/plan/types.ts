@@ -67,6 +67,11 @@ export interface LaunchStep {
   /** True for the box: stdio is the user's, fd 3 is the gate. False for helpers such as the userns holder. */
   readonly gated: boolean;
   /**
+   * The last this many words are data (the box's command, from the image or the user), used as they are: never
+   * filled, rendered literally. A command word "{box}" or "{script:init}" is the box's, not a placeholder.
+   */
+  readonly literalTail?: number;
+  /**
    * -t: the box's relay holds the caller's terminal (stdio passed as it is). Otherwise a terminal on fds 0-2 is never
    * passed to the box: nsbox relays it through a pipe (a box process holding it could inject input with TIOCSTI).
    */

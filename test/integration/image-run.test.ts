@@ -76,6 +76,27 @@ test('busybox: CMD words replace the image\'s Cmd; without them its Cmd (sh) rea
   await assertNoLeaks(before, 'busybox runs');
 });
 
+// The plan's words may hold {box}, {holder} and {script:NAME}, which the executor fills (a PID, a script's text):
+// the command's words are data and must reach the box as they are. Before, `echo '{holder}'` was an internal error
+// ("{holder} used before it was launched"), an image whose Cmd said {box} could not run, and {script:init} gave the
+// command nsbox's init script.
+test('command words that look like nsbox\'s placeholders reach the box as they are: run, run -d, --dry-run by sh, a host-root box', async () => {
+  const before = snapshot();
+  const words = ['{box}', 'a{holder}b', '{script:init}', 'X={script:reaper}'];
+  const expected = `${words.join(' ')}\n`;
+  assert.is(ok(run(['--rm', 'busybox', 'echo', ...words]), 'run --rm'), expected);
+  const id = ok(run(['-d', 'busybox', 'echo', ...words]), 'run -d').trim();
+  ok(nsbox(['wait', id]), 'wait');
+  assert.is(ok(nsbox(['logs', id]), 'logs'), expected, 'a detached box (its supervisor\'s words)');
+  ok(nsbox(['rm', id]), 'rm');
+  const dry = ok(run(['--dry-run', '--rm', 'busybox', 'echo', ...words]), 'dry-run');
+  const bySh = spawnSync('sh', [], { input: dry, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  assert.is(bySh.stdout, expected, `the --dry-run script, run by sh: ${bySh.stderr}`);
+  assert.is(ok(nsbox(['run', '--rm', '--uts', '--', 'echo', ...words]), 'host-root run'), expected);
+  assert.equal(leftContainers(), []);
+  await assertNoLeaks(before, 'placeholder words');
+});
+
 test('copy-on-write: a write lands in the container\'s upper layer, not in the image, not in a second box', async () => {
   const before = snapshot();
   const image = await hashTree(busyboxFs);
