@@ -1,11 +1,11 @@
 // The box store: create a box directory atomically, read and replace its record, remove it atomically.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { removeTreeInBackground } from '../host/remove-tree.js';
-import { tryLock } from './lock.js';
+import { writeUnpublishedLock } from './lock.js';
 import { boxDirOf, describeBoxDir, type BoxPaths, type StatePaths } from './paths.js';
 import { parseRecord, type BoxRecord } from './record.js';
 
@@ -23,10 +23,16 @@ export function createBoxDir(state: StatePaths, record: BoxRecord): BoxPaths {
   openState(state);
   const work = describeBoxDir(join(state.tmp, record.id));
   mkdirSync(work.dir, { mode: 0o700 });
-  if (!tryLock(work.lock)) throw new Error(`internal: cannot lock the new box ${record.id}`);
-  writeFileAtomic(work.record, `${JSON.stringify(record, null, 2)}\n`);
   const final = boxDirOf(state, record.id);
-  renameSync(work.dir, final);
+  try {
+    // The directory is ours alone until the rename: its lock and first record are written in place, no temp files.
+    writeUnpublishedLock(work.lock);
+    writeFileSync(work.record, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(work.dir, final);
+  } catch (error) {
+    rmSync(work.dir, { recursive: true, force: true });
+    throw error;
+  }
   return describeBoxDir(final);
 }
 

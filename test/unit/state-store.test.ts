@@ -3,12 +3,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, symlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeState, resolveStateRoot, describeBoxDir, boxDirOf } from '../../src/state/paths.js';
 import { validateName, resolveBoxRef, reserveName, releaseName, shortId } from '../../src/state/names.js';
-import { tryLock, releaseLock, acquireLock } from '../../src/state/lock.js';
+import { tryLock, releaseLock, acquireLock, readLockOwner } from '../../src/state/lock.js';
 import { createBoxDir, loadRecord, removeBoxDir, saveRecord } from '../../src/state/store.js';
 import { deriveState } from '../../src/state/status.js';
 import { identify, isAlive, readBootId } from '../../src/state/proc-identity.js';
@@ -70,6 +70,15 @@ test('create, resolve (id, name, prefix, ambiguity), remove', async () => {
   assert.throws(() => resolveBoxRef(state, 'a/b'), /invalid box/);
   // the new box is locked by its creator until it is started
   assert.not.ok(tryLock(describeBoxDir(boxDirOf(state, ID_A)).lock));
+  // its lock and first record written in place (no temp file made and left or freed), both 0600, the lock ours
+  const made = describeBoxDir(boxDirOf(state, ID_A));
+  assert.equal(readdirSync(made.dir).sort(), ['lock', 'state.json']);
+  for (const file of [made.lock, made.record]) assert.is(statSync(file).mode & 0o777, 0o600, file);
+  assert.equal(readLockOwner(made.lock), identify(process.pid));
+  assert.is(loadRecord(state, ID_A).name, 'web');
+  // the same id again is refused whole: nothing of the first is replaced, nothing left in tmp
+  assert.throws(() => createBoxDir(state, record(ID_A, { name: 'other' })));
+  assert.is(loadRecord(state, ID_A).name, 'web');
   // a taken name is refused; a released one is free again
   createBoxDir(state, record('f'.repeat(64)));
   try {
