@@ -11,6 +11,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { flagError, NsboxError } from '../errors.js';
+import { spreadSubdirectories } from '../host/spread-directories.js';
 
 export const DEFAULT_STORE_ROOT = '/var/lib/nsbox';
 
@@ -64,7 +65,7 @@ export async function openStore(root: string): Promise<Store> {
   // sync: every image box's start opens the store (fs/promises would load for these five calls)
   ensureStoreRoot(root);
   for (const dir of [store.layers, store.images, store.containers, store.tmp]) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined && dir === store.containers) spreadSubdirectories([dir]);
   }
   return store;
 }

@@ -6,13 +6,16 @@ import { NsboxError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { removeTreeInBackground } from '../host/remove-tree.js';
 import { writeUnpublishedLock } from './lock.js';
+import { spreadSubdirectories } from '../host/spread-directories.js';
 import { boxDirOf, describeBoxDir, type BoxPaths, type StatePaths } from './paths.js';
 import { parseRecord, type BoxRecord } from './record.js';
 
 /** Create the state root's directories when missing (0711 root, 0700 inside: records hold env values). */
 export function openState(state: StatePaths): void {
   mkdirSync(state.root, { recursive: true, mode: 0o711 });
-  for (const dir of [state.boxes, state.names, state.tmp]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const made = [state.boxes, state.names, state.tmp].filter((dir) => mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined);
+  // A box's directory is made in tmp/ and renamed into boxes/: each in a block group of its own (ext4)
+  spreadSubdirectories(made.filter((dir) => dir !== state.names));
 }
 
 /**
