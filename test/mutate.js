@@ -92,7 +92,7 @@ const MUTATIONS = [
   {
     id: 'rm-through-mounts',
     what: 'removing a container dir does not unmount what is mounted inside',
-    edits: [['src/exec/runner.ts', "for (const target of mountsBelow(path)) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);", '']],
+    edits: [['src/exec/runner.ts', "for (const target of mounts) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);", '']],
     tests: [['integration', 'lifecycle-edges']],
   },
   {

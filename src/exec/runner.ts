@@ -14,7 +14,7 @@ import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
 import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
-import { removeTreeInBackground } from '../host/remove-tree.js';
+import { removeTree, removeTreeInBackground } from '../host/remove-tree.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
 import type { DetachFiles, LaunchStep } from '../plan/types.js';
@@ -53,7 +53,8 @@ export interface Runner {
   writeFileInBackground?(path: string, content: string): Promise<void>;
   mkdir(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
-  remove(path: string): Promise<void>;
+  /** rm -r, never through a mount; `inBackground`: on libuv's thread pool (rm of many boxes side by side). */
+  remove(path: string, inBackground?: boolean): Promise<void>;
   /** `ino`: the inode of the cgroup nsbox made there; a cgroup with another one is left alone (an error). */
   removeCgroup(path: string, ino?: number): Promise<void>;
   /** `tty`: the box's relay holds the caller's terminal; otherwise a terminal on 0-2 reaches the box as a pipe. */
@@ -103,13 +104,17 @@ export const hostRunner: Runner = {
   async rmdir(path) {
     rmdirSync(path);
   },
-  async remove(path) {
+  async remove(path, inBackground) {
     // Never delete through a mount: detach whatever is mounted inside first (lazily: a busy one goes too), and
-    // refuse if one is still there.
-    for (const target of mountsBelow(path)) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);
-    const left = mountsBelow(path);
+    // refuse if one is still there (mountinfo read again only when something was mounted).
+    const mounts = mountsBelow(path);
+    for (const target of mounts) await hostRunner.exec(['umount', '-l', target]).catch(() => undefined);
+    const left = mounts.length > 0 ? mountsBelow(path) : [];
     if (left.length > 0) throw new NsboxError(`cannot remove ${path}: ${left[0]} is a mount point that cannot be unmounted`);
-    await removeTreeInBackground(path);
+    // One tree (a --rm box's end, a rollback): unlinked on this thread, each unlink a syscall; on the thread pool
+    // each is also a round trip to the loop (a --rm box's ~20 files: ~4 ms more). rm of many boxes: side by side.
+    if (inBackground) await removeTreeInBackground(path);
+    else removeTree(path);
   },
   async removeCgroup(path, ino) {
     const { removeCgroupTree } = await import('../cgroup/remove.js');

@@ -21,7 +21,8 @@ export async function removeBox(box: OpenedBox, force: boolean): Promise<string[
     // A box waiting to restart has no process; its supervisor finds the record gone and ends.
     if (now.status === 'running') await killBox(current);
     detachBoxNetwork(record.id, box.state.root);
-    const warnings = await runUndoList(record.undo);
+    // rm of many boxes runs these side by side: their trees go on libuv's thread pool.
+    const warnings = await runUndoList(record.undo, { inBackground: true });
     if (record.name !== undefined) await releaseName(box.state, record.name, record.id);
     await removeBoxDirInBackground(box.state, record.id);
     return warnings;

@@ -37,7 +37,7 @@ export async function removeUnreadableBox(state: StatePaths, box: UnreadableBox,
     await attempt('release its network', () => detachBoxNetwork(box.id, state.root));
     const container = containersDir ? join(containersDir, box.id) : undefined;
     if (container && existsSync(container) && readContainerStateRoot(container) === state.root) {
-      await attempt(`remove ${container}`, () => hostRunner.remove(container));
+      await attempt(`remove ${container}`, () => hostRunner.remove(container, true));
     }
     for (const name of listNamesOf(state, box.id)) await attempt(`release name ${name}`, () => releaseName(state, name, box.id));
     removeBoxDir(state, box.id);
