@@ -5,7 +5,7 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, NsboxError } from '../errors.js';
 import { toolMessage } from './tool-message.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { fillTemplate } from '../plan/quote.js';
-import { undosOf, type LaunchStep, type Plan, type PidVar, type Step, type UndoStep } from '../plan/types.js';
+import { undosOf, type ExecStep, type LaunchStep, type Plan, type PidVar, type Step, type UndoStep } from '../plan/types.js';
 import type { ExitStatus, LaunchedProcess, Runner } from './runner.js';
 
 import { awaitNamespaces, verifyCommandNamespaces } from './verify-namespaces.js';
@@ -99,6 +99,8 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
     if (ordered) queue = job.catch(() => undefined);
     pending.push(job);
   };
+  /** Background execs started with the first of their group (Runner.execInOrder). */
+  const inGroup = new Set<Step>();
   const settle = async () => {
     const all = pending.splice(0);
     await Promise.all(all);
@@ -112,7 +114,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
       injectFault(`step:${index + 1}`, step.kind);
       const aborted = options.abortSignal?.aborted;
       if (aborted && !execution.released) throw new NsboxError(`interrupted by ${aborted} during set-up`, { exitCode: 128 + signalNumber(aborted) });
-      await runStep(step);
+      await runStep(step, index);
       if (step === created) {
         // The init is ready at its gate: the steps after the launch (process limits from the host) act on its pid.
         await settle();
@@ -187,10 +189,18 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
     await options.onCreated?.(execution);
   }
 
-  async function runStep(step: Step): Promise<void> {
+  async function runStep(step: Step, index: number): Promise<void> {
     switch (step.kind) {
       case 'exec':
         if (step.background) {
+          if (inGroup.has(step)) return; // started with the first of its group
+          // Consecutive background execs (cgcreate, cgset) in one process: the next need not wait for nsbox's loop.
+          const group = backgroundGroupAt(plan.steps, index);
+          if (group.length > 1 && runner.execInOrder) {
+            for (const s of group) inGroup.add(s);
+            const argvs = group.map((s) => s.argv.map(stepFill));
+            return inBackground(() => runner.execInOrder!(argvs), true);
+          }
           const argv = step.argv.map(stepFill);
           return inBackground(() => runner.exec(argv), true);
         }
@@ -244,6 +254,17 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
         return;
     }
   }
+}
+
+/** The background execs from steps[index] on, up to the first step that is not one. */
+function backgroundGroupAt(steps: readonly Step[], index: number): ExecStep[] {
+  const group: ExecStep[] = [];
+  for (let i = index; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind !== 'exec' || !step.background) break;
+    group.push(step);
+  }
+  return group;
 }
 
 /** The init script writes the failing tool's stderr, then "failed: <step>", on fd 3. */

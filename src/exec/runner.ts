@@ -6,12 +6,13 @@
 import { spawn } from 'node:child_process';
 // File steps are sync: a plan's dozen small writes and mkdirs take microseconds each; awaited, each is a thread-pool round trip.
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFile, writeFileSync } from 'node:fs';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { closeInheritedFds } from './close-fds.js';
 import { withPassedFds } from './passed-fds.js';
 import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
+import { quoteWord } from '../plan/quote.js';
 import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { removeTree, removeTreeInBackground } from '../host/remove-tree.js';
@@ -48,6 +49,11 @@ export interface LaunchedProcess {
 
 export interface Runner {
   exec(argv: readonly string[]): Promise<void>;
+  /**
+   * Several commands one after another in one process (sh), stopping at the first that fails, as exec would each:
+   * the next starts the moment the one before it ends, whatever nsbox is doing meanwhile.
+   */
+  execInOrder?(argvs: readonly (readonly string[])[]): Promise<void>;
   writeFile(path: string, content: string): Promise<void>;
   /** The same write on libuv's thread pool, so nsbox goes on while the kernel blocks it (a cgroup move). */
   writeFileInBackground?(path: string, content: string): Promise<void>;
@@ -79,6 +85,26 @@ export const hostRunner: Runner = {
           const why = toolMessage(stderr) || (signal ? `killed by ${signal}` : `exit status ${code}`);
           reject(new NsboxError(`${argv.join(' ')}: ${why}`));
         }
+      });
+    });
+  },
+  execInOrder(argvs) {
+    // The script --explain shows for a background group, `a || exit; b || exit`, with the failing one's index and
+    // status on fd 3 (for exec's message). fd 3 is the script's own: the tools do not get it.
+    const script = argvs.map((argv, i) => `${argv.map(quoteWord).join(' ')} 3>&- || { echo ${i} $? >&3; exit 1; }`).join('\n');
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: HOST_ENV });
+      let stderr = '';
+      let failed = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      (child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => (failed += d));
+      child.on('error', (error) => reject(new NsboxError(`cannot run sh: ${error.message}`)));
+      child.on('close', (code, signal) => {
+        if (code === 0) return resolve();
+        const at = /^(\d+) (\d+)/.exec(failed);
+        const argv = at ? argvs[Number(at[1])]! : argvs.flat();
+        const why = toolMessage(stderr) || (signal ? `killed by ${signal}` : `exit status ${at ? at[2] : code}`);
+        reject(new NsboxError(`${argv.join(' ')}: ${why}`));
       });
     });
   },

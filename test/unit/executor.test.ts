@@ -181,6 +181,46 @@ test('background execs (cgcreate, cgset): one after another, the steps after the
   }
 });
 
+test('consecutive background execs go to the runner as one group (execInOrder); the steps after them go on, the gate waits; a failure rolls back their undo', async () => {
+  for (const fail of [false, true]) {
+    const { runner, calls } = recorder();
+    let finish!: () => void;
+    runner.execInOrder = (argvs) => {
+      calls.push(`group ${argvs.map((a) => a.join(' ')).join(' && ')}`);
+      return new Promise<void>((resolve, reject) => (finish = () => (calls.push('group done'), fail ? reject(new NsboxError('boom: cgset')) : resolve())));
+    };
+    killEndsBox(runner);
+    const bg: Plan = {
+      title: 't',
+      scripts: [],
+      steps: [
+        { kind: 'exec', argv: ['cgcreate', '-g', 'memory:/x'], why: 'a', undo: { kind: 'remove-cgroup', path: '/cg/x' }, background: true },
+        { kind: 'exec', argv: ['cgset', '-r', 'memory.limit_in_bytes=1', '/x'], why: 'b', background: true },
+        steps[2]!,
+        { kind: 'mkdir', path: '/c', why: 'c' },
+        steps[3]!,
+        steps[6]!,
+        steps[7]!,
+      ],
+    };
+    const run = executePlan(bg, runner);
+    run.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls.slice(0, 3), ['group cgcreate -g memory:/x && cgset -r memory.limit_in_bytes=1 /x', 'launch 1000 unshare --uts -- true', 'mkdir /c'], 'one group; the launch and the step after it ran meanwhile');
+    assert.not.ok(calls.some((c) => c.startsWith('release') || c.startsWith('exec ')), 'the gate waits for the group; no exec of its own for either step');
+    finish();
+    if (!fail) {
+      assert.equal(await run, { code: 0, signal: null });
+      assert.ok(calls.indexOf('group done') < calls.indexOf('release 1000'));
+      assert.equal(calls.at(-1), 'remove-cgroup /cg/x');
+    } else {
+      await run.then(() => assert.unreachable('should fail'), (error) => assert.match((error as Error).message, /boom: cgset/));
+      assert.not.ok(calls.some((c) => c.startsWith('release')), 'the command never started');
+      assert.equal(calls.slice(-2), ['kill 1000 SIGKILL', 'remove-cgroup /cg/x']);
+    }
+  }
+});
+
 test('a background write that fails: the box never starts and everything is rolled back', async () => {
   const { runner, calls } = recorder();
   runner.writeFileInBackground = async (p) => {
