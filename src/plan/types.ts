@@ -18,6 +18,7 @@ export interface ExecStep {
    * Run in the background, after the background steps before it (in plan order) and while the steps after it run;
    * the release step waits for all of them (a failure then rolls back, as any failed step). The box's cgcreate and
    * cgset: two processes the container's files and the namespace check overlap instead of waiting them out.
+   * Consecutive ones run in one sh, one after another (the executor's Runner.execInOrder; --explain's `{ ...; } &`).
    */
   readonly background?: boolean;
 }
