@@ -5,7 +5,7 @@ import type { ImageBoxDescription } from '../spec/image-box-description.js';
 import type { ContainerDir } from './container-dir.js';
 import type { FstabEntry } from './fstab.js';
 import type { KernelPath } from './proc-masks.js';
-import type { Toolbox } from './toolbox.js';
+import { TOOLBOX_DIR, type Toolbox } from './toolbox.js';
 import { kernelPathMounts, toolboxMounts } from '../init/mounts.js';
 import { BOX_DEVICES } from './image-init-script.js';
 import { cgroupViewEarlyMounts, cgroupViewLateMounts, type CgroupView } from './cgroup-view.js';
@@ -102,7 +102,19 @@ export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, ro
   }
   if (!spec.privileged) out.push(...kernelPathMounts(root, facts.masked, facts.readonly));
   out.push(...cgroupViewLateMounts(facts.cgroupView, root));
-  // Last: the toolbox, and its directory sealed read-only.
-  out.push(...toolboxMounts(root, facts.toolbox));
+  // Last: the toolbox (its own directory, bound read-only as a whole; else a bind per file, then the directory sealed).
+  out.push(...(facts.toolbox.dir !== undefined ? [toolboxDirMount(root, facts.toolbox.dir)] : toolboxMounts(root, facts.toolbox)));
   return out;
+}
+
+/** The toolbox's directory onto the box's: read-only, so no file in it can be changed or added, and a mount point, so
+ * it cannot be renamed away (nsbox exec runs its tools with every capability). */
+function toolboxDirMount(root: string, dir: string): FstabEntry {
+  return {
+    source: dir,
+    target: `${root}${TOOLBOX_DIR}`,
+    type: 'none',
+    options: 'bind,ro,nosuid,nodev',
+    why: 'The toolbox, read-only: one directory of exactly the box\'s tools (nsbox exec runs them with every capability, so a box process must not be able to rename it away, change a file or put one in it; a mount point cannot be renamed).',
+  };
 }

@@ -16,7 +16,7 @@ import { describeContainerDir, type ContainerRecord } from './container-dir.js';
 import { planInitLayer, planWorkdir, type MountTarget } from './mountpoints.js';
 import { addGroups, layerTables, resolveBoxUser } from './image-user.js';
 import { MASKED_PATHS, READONLY_PATHS, probeKernelPaths } from './proc-masks.js';
-import { resolveToolbox } from './toolbox.js';
+import { linkToolboxSet, resolveToolbox } from './toolbox.js';
 import { prepareSeccomp } from '../seccomp/prepare.js';
 import { kernelHasOverlayVolatile } from './overlay-volatile.js';
 import { renderResolvConf } from './etc-files.js';
@@ -60,7 +60,8 @@ export async function gatherImageFacts(spec: ImageBoxDescription, store: Store, 
   const workdirEntries = await planWorkdir(lowerDirs, initEntries, workdir);
   const user = await addGroups(await resolveBoxUser(lowerDirs, spec.user), spec.groupAdd ?? [], layerTables(lowerDirs));
   // The seccomp program and its loader (or an error naming the fix) before anything is created.
-  const { seccomp, toolbox } = prepareSeccomp(spec.seccomp, spec.capabilities, store.root, resolveToolbox(join(store.root, 'toolbox.json')));
+  const { seccomp, toolbox: boxToolbox } = prepareSeccomp(spec.seccomp, spec.capabilities, store.root, resolveToolbox(join(store.root, 'toolbox.json')));
+  const toolbox = linkToolboxSet(boxToolbox, store.root);
   const record: ContainerRecord = {
     schemaVersion: 1,
     id: spec.box.id,

@@ -143,8 +143,11 @@ export function buildImageInitScript(input: ImageInitInput): string {
     ...deviceMountPoints(input.devices ?? []),
     '',
     '# 5. Device nodes, devpts, shm, mqueue, /etc files, volumes, tmpfs, masked and read-only kernel paths, toolbox.',
-    '#    Its last line makes the toolbox directory itself a read-only mount (nsbox exec runs its tools with every',
-    '#    capability: a box process must not be able to rename it away or put files in it).',
+    ...(input.toolbox.dir !== undefined
+      ? ['#    Its last line binds the toolbox, one directory, read-only (nsbox exec runs its tools with every capability:',
+        '#    a box process must not be able to rename it away, change a file or put one in it).']
+      : ['#    Its last line makes the toolbox directory itself a read-only mount (nsbox exec runs its tools with every',
+        '#    capability: a box process must not be able to rename it away or put files in it).']),
     `step mount -n --all --fstab "$C/${basename(c.fstabLate)}"`,
     ...(input.preloadOverMount ? preloadOverMountLines() : []),
     '',
@@ -193,14 +196,15 @@ function initDirsAndLinks(input: ImageInitInput): string[] {
     ...DEV_LINKS.map(([name, target]) => [target, `"$R/dev/${name}"`] as const),
     ...(view?.links ?? []).map(([name, hierarchy]) => [hierarchy, `"$R${CGROUP_VIEW_DIR}/${name}"`] as const),
   ];
-  const toolboxPoints = `step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`;
+  // A toolbox bound as one directory needs no mount point per file.
+  const toolboxPoints = input.toolbox.dir !== undefined ? [] : [`step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`];
   if (!hasPerl(input.toolbox)) {
-    return [`step mkdir -m 755 ${dirs.join(' ')}`, ...links.map(([target, link]) => `step ln -s ${target} ${link}`), toolboxPoints];
+    return [`step mkdir -m 755 ${dirs.join(' ')}`, ...links.map(([target, link]) => `step ln -s ${target} ${link}`), ...toolboxPoints];
   }
   return [
     `#    The directories (mode 755), then the links (TARGET LINK pairs)${loUp ? ', then lo up (the network namespace is new: it has only lo, and lo is down; `ip link set lo up`)' : ''}, all in one process.`,
     `step perl -e ${quoteWord(loUp ? `${DIRS_AND_LINKS_PERL} ${LO_UP_PERL}` : DIRS_AND_LINKS_PERL)} ${dirs.join(' ')} -- ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
-    toolboxPoints,
+    ...toolboxPoints,
   ];
 }
 

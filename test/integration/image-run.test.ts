@@ -152,6 +152,11 @@ test('hardened: host unreachable, Docker\'s caps, no_new_privs, masked and read-
     'echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
     'echo dev=$(ls /dev | tr "\\n" " ")',
     'touch /dev/.nsbox/setpriv 2>/dev/null && echo toolbox-writable',
+    'touch /dev/.nsbox/new 2>/dev/null && echo toolbox-addable',
+    'mv /dev/.nsbox /dev/moved 2>/dev/null && echo toolbox-renamed',
+    // The toolbox is one read-only mount of a directory holding the box's tools and its seccomp program.
+    'echo "toolbox-mounts $(awk \'$5 ~ "^/dev/.nsbox" { n++; o = $6 } END { print n, o }\' /proc/self/mountinfo)"',
+    'test -x /dev/.nsbox/setpriv && test -s /dev/.nsbox/seccomp.bpf && echo toolbox-complete',
     'echo pid=$$',
   ].join('\n');
   const before = snapshot();
@@ -159,7 +164,9 @@ test('hardened: host unreachable, Docker\'s caps, no_new_privs, masked and read-
   const r = spawnSync('bash', ['-c', 'exec 7</etc/hostname 251</etc/hostname; exec "$0" "$@"', NSBOX, 'run', '--root', root, '--rm', 'busybox', 'sh', '-c', script], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   const out = r.stdout;
-  assert.not.match(out, /marker-visible|sys-writable|sysrq-writable|block-made|block-readable|toolbox-writable/);
+  assert.not.match(out, /marker-visible|sys-writable|sysrq-writable|block-made|block-readable|toolbox-writable|toolbox-addable|toolbox-renamed/);
+  assert.match(out, /^toolbox-mounts 1 ro,nosuid,nodev(,|$)/m, 'one read-only mount at /dev/.nsbox');
+  assert.match(out, /^toolbox-complete$/m);
   assert.match(out, /^root=\/$/m);
   // Docker's default set (a80425fb) without CAP_MKNOD (bit 27): no device node can be made (src/rootfs/block-devices.ts)
   assert.match(out, /^CapBnd:00000000a00425fb$/m);

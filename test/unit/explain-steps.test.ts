@@ -39,7 +39,7 @@ function imagePlan() {
     volumeSources: ['/srv'],
     masked: [{ path: '/proc/keys', kind: 'file' }],
     readonly: [{ path: '/proc/sys', kind: 'directory' }],
-    toolbox: { loader: 'ld-linux-x86-64.so.2', files: [{ name: 'setpriv', source: '/usr/bin/setpriv' }, { name: 'umount', source: '/usr/bin/umount' }, { name: 'ld-linux-x86-64.so.2', source: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' }, { name: 'libc.so.6', source: '/usr/lib/x86_64-linux-gnu/libc.so.6' }] },
+    toolbox: { loader: 'ld-linux-x86-64.so.2', files: [{ name: 'setpriv', source: '/usr/bin/setpriv' }, { name: 'umount', source: '/usr/bin/umount' }, { name: 'ld-linux-x86-64.so.2', source: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' }, { name: 'libc.so.6', source: '/usr/lib/x86_64-linux-gnu/libc.so.6' }], dir: '/var/lib/nsbox/toolbox-sets/0123456789abcdef' },
     console: false,
   };
   return buildImagePlan(spec, facts, 'nsbox run --rm -v /srv:/data:ro busybox sh');

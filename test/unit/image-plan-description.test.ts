@@ -106,6 +106,7 @@ function goldenFacts(): ImagePlanFacts {
         { name: 'libc.so.6', source: '/usr/lib/x86_64-linux-gnu/libc.so.6' }, { name: 'perl', source: '/usr/bin/perl' }, { name: 'seccomp.bpf', source: '/var/lib/nsbox/seccomp/0123.bpf' },
       ],
       seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64' },
+      dir: '/var/lib/nsbox/toolbox-sets/0123456789abcdef',
     },
     seccomp: { loader: 'perl', file: '/dev/.nsbox/seccomp.bpf', arch: 'SCMP_ARCH_X86_64', profile: "nsbox's default (Docker's coverage)", instructions: 480 },
     console: false,

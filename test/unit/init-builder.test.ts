@@ -33,6 +33,16 @@ test('masks, read-only paths and the toolbox: the image box\'s late mounts hold 
   assert.equal(kernelPathMounts('/R', [], readonly)[0]!.options, 'bind,ro,nosuid,nodev,noexec', 'not recursive');
 });
 
+test('an image box whose toolbox is one directory (linkToolboxSet): one read-only bind of it, last', () => {
+  const masked = [{ path: '/proc/kcore', kind: 'file' as const }];
+  const container = { dir: '/C', hostname: '/C/hostname', hosts: '/C/hosts', resolvConf: '/C/resolv.conf', preload: '/C/preload' } as never;
+  const spec = { mounts: [], privileged: false } as never;
+  const toolbox = { ...TOOLBOX, dir: '/S/toolbox-sets/x' };
+  const late = buildLateMounts(spec, { container, volumeSources: [], masked, readonly: [], toolbox, console: false }, '/R');
+  assert.equal(late.filter((e) => e.target.startsWith('/R/dev/.nsbox')), [late.at(-1)], 'the one toolbox entry comes last');
+  assert.equal([late.at(-1)!.source, late.at(-1)!.target, late.at(-1)!.options], ['/S/toolbox-sets/x', '/R/dev/.nsbox', 'bind,ro,nosuid,nodev']);
+});
+
 test('OCI mounts as steps: the mount point, a bind then its flags by remount, tmpcopyup, propagation, resolved targets', () => {
   const mounts = [
     mount({ destination: '/etc/hosts', type: 'bind', source: '/h/hosts', bind: 'rbind', flags: ['rw', 'ro', 'nosuid'] }),
