@@ -104,7 +104,11 @@ export function buildLateMounts(spec: ImageBoxDescription, facts: MountFacts, ro
   out.push(...cgroupViewLateMounts(facts.cgroupView, root));
   // Last: the toolbox (its own directory, bound read-only as a whole; else a bind per file, then the directory sealed).
   out.push(...(facts.toolbox.dir !== undefined ? [toolboxDirMount(root, facts.toolbox.dir)] : toolboxMounts(root, facts.toolbox)));
-  return out;
+  if (facts.toolbox.dir === undefined) return out;
+  // With the toolbox as one directory, mount makes the directories it mounts on in the box's fresh /dev and cgroup
+  // view tmpfs (mode 755 under the init's umask 022), so the init needs no mkdir for them (image-init-script.ts).
+  const made = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', TOOLBOX_DIR, ...(facts.cgroupView?.version === 1 ? facts.cgroupView.dirs : [])].map((d) => `${root}${d}`));
+  return out.map((e) => (made.has(e.target) && !e.options.split(',').includes('remount') ? { ...e, options: `${e.options},X-mount.mkdir` } : e));
 }
 
 /** The toolbox's directory onto the box's: read-only, so no file in it can be changed or added, and a mount point, so

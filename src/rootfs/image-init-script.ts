@@ -188,16 +188,33 @@ function deviceMountPoints(devices: readonly string[]): string[] {
   ];
 }
 
+/** /dev's standard links and the v1 cgroup view's (TARGET, LINK as a shell word). */
+function devLinks(input: ImageInitInput): (readonly [string, string])[] {
+  const view = input.cgroupView?.version === 1 ? input.cgroupView : undefined;
+  return [
+    ...DEV_LINKS.map(([name, target]) => [target, `"$R/dev/${name}"`] as const),
+    ...(view?.links ?? []).map(([name, hierarchy]) => [hierarchy, `"$R${CGROUP_VIEW_DIR}/${name}"`] as const),
+  ];
+}
+
+/**
+ * A toolbox bound as one directory, with perl and this machine's syscall numbers: mount makes the mount points of
+ * section 5 itself (X-mount.mkdir, src/rootfs/box-mounts.ts), and the perl that enters the root makes the links and
+ * brings lo up first: section 4's perl is not needed (one process less).
+ */
+function linksAtPivot(input: ImageInitInput): boolean {
+  const nr = input.arch ? ARCHES[input.arch].syscalls : undefined;
+  return input.toolbox.dir !== undefined && hasPerl(input.toolbox) && nr?.pivot_root !== undefined && nr.umount2 !== undefined;
+}
+
 function initDirsAndLinks(input: ImageInitInput): string[] {
   const loUp = input.loUp && hasPerl(input.toolbox);
   const view = input.cgroupView?.version === 1 ? input.cgroupView : undefined;
   const dirs = ['"$R/dev/pts"', '"$R/dev/shm"', '"$R/dev/mqueue"', '"$T"', ...(view?.dirs ?? []).map((d) => `"$R${d}"`)];
-  const links: (readonly [string, string])[] = [
-    ...DEV_LINKS.map(([name, target]) => [target, `"$R/dev/${name}"`] as const),
-    ...(view?.links ?? []).map(([name, hierarchy]) => [hierarchy, `"$R${CGROUP_VIEW_DIR}/${name}"`] as const),
-  ];
+  const links = devLinks(input);
   // A toolbox bound as one directory needs no mount point per file.
   const toolboxPoints = input.toolbox.dir !== undefined ? [] : [`step mkfiles ${input.toolbox.files.map((f) => `"$T/${f.name}"`).join(' ')}`];
+  if (linksAtPivot(input)) return ['#    Its directories are made by mount in section 5 (X-mount.mkdir), its links in section 6.', ...toolboxPoints];
   if (!hasPerl(input.toolbox)) {
     return [`step mkdir -m 755 ${dirs.join(' ')}`, ...links.map(([target, link]) => `step ln -s ${target} ${link}`), ...toolboxPoints];
   }
@@ -211,6 +228,9 @@ function initDirsAndLinks(input: ImageInitInput): string[] {
 function hasPerl(toolbox: Toolbox): boolean {
   return toolbox.files.some((f) => f.name === 'perl');
 }
+
+/** `ln -s` for each TARGET LINK pair of @ARGV. */
+const LINKS_PERL = 'while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
 
 /** `mkdir -m 755` for each DIR of @ARGV up to "--", then `ln -s` for each TARGET LINK pair after it. */
 const DIRS_AND_LINKS_PERL = 'umask 022; while (@ARGV && $ARGV[0] ne "--") { my $dir = shift; mkdir $dir, 0755 or die "mkdir $dir: $!\\n" } shift; while (my ($target, $link) = splice @ARGV, 0, 2) { symlink $target, $link or die "ln -s $target $link: $!\\n" }';
@@ -234,6 +254,18 @@ function enterLines(input: ImageInitInput): string[] {
     return [heading, '#    again). From here only the box\'s files exist, so umount and setpriv run from the toolbox.', ...enterRootLines(input.toolbox)];
   }
   const perl = `my $d = "."; syscall(${nr.pivot_root}, $d, $d) == 0 or die "pivot_root . .: $!\\n"; syscall(${nr.umount2}, $d, 2) == 0 or die "umount -l .: $!\\n";`;
+  if (linksAtPivot(input)) {
+    const links = devLinks(input);
+    const loUp = input.loUp === true;
+    return [
+      heading,
+      `#    again), all in one perl: first /dev's links (TARGET LINK pairs)${loUp ? ' and lo up (the network namespace is new: it has only lo, and lo is down)' : ''}, then pivot_root(2),`,
+      '#    then umount2(2) with MNT_DETACH (as `pivot_root . .; umount -i -n -l .`; no umount helper runs). From here only the',
+      '#    box\'s files exist, so setpriv and env run from the toolbox.',
+      'cd "$R"',
+      `step perl -e ${quoteWord(`${LINKS_PERL} ${loUp ? `${LO_UP_PERL} ` : ''}${perl}`)} ${links.map(([target, link]) => `${target} ${link}`).join(' ')}`,
+    ];
+  }
   return [
     heading,
     '#    again), both in one perl: pivot_root(2), then umount2(2) with MNT_DETACH (as `pivot_root . .; umount -i -n -l .`;',

@@ -113,13 +113,26 @@ function goldenFacts(): ImagePlanFacts {
   };
 }
 
-test('init on a root host with perl and known syscall numbers: lo up in the directories\' perl, one perl enters the root, one setpriv', () => {
+test('init on a root host with perl and known syscall numbers, toolbox one directory: one perl makes /dev\'s links, brings lo up and enters the root (mount makes the directories); one setpriv', () => {
   const facts = { ...goldenFacts(), startsAsRoot: true, arch: 'SCMP_ARCH_X86_64' as const };
   const plan = buildImagePlan(spec({ rm: true }, ['sh']), facts, 'nsbox run --rm busybox sh');
   const init = plan.scripts.find((x) => x.name === 'init')!.text;
   assert.not.match(init, /ip link set lo up\n|step ip /, 'no ip process');
-  assert.match(init, /ioctl\(\$s, 0x8914/);
-  assert.match(init, /step perl -e 'my \$d = "\."; syscall\(155, \$d, \$d\) == 0 or die "pivot_root \. \.: \$!\\n"; syscall\(166, \$d, 2\) == 0/);
+  assert.is(init.split('step perl ').length - 1, 1, 'one perl before the final exec');
+  assert.not.match(init, /step mkdir|mkdir \$dir/, 'no directory made by the init: mount makes them (X-mount.mkdir)');
+  const perl = init.split('\n').find((l) => l.startsWith('step perl '))!;
+  assert.match(perl, /symlink \$target, \$link[^\n]*ioctl\(\$s, 0x8914[^\n]*syscall\(155, \$d, \$d\) == 0 or die "pivot_root \. \.: \$!\\n"; syscall\(166, \$d, 2\) == 0/, 'links, lo up, then pivot_root and umount2');
+  assert.match(perl, / \/proc\/self\/fd "\$R\/dev\/fd" [^\n]* pts\/ptmx "\$R\/dev\/ptmx"$/, 'the links as TARGET LINK pairs');
+  assert.ok(init.indexOf('step perl ') > init.indexOf('mounts-2.fstab'), 'after the last mounts');
+  const late = plan.steps.find((st) => st.kind === 'write-text' && st.path.endsWith('mounts-2.fstab'));
+  assert.ok(late?.kind === 'write-text');
+  for (const dir of ['dev/pts', 'dev/shm', 'dev/mqueue', 'dev/.nsbox']) assert.match(late.content, new RegExp(`/rootfs/${dir.replace('.', '\\.')} \\S+ \\S+,X-mount\\.mkdir 0 0$`, 'm'), `${dir}: made by mount`);
+  // A box recorded before (its toolbox has no directory): section 4's perl makes the directories and links as before.
+  const before = buildImagePlan(spec({ rm: true }, ['sh']), { ...facts, toolbox: { ...facts.toolbox, dir: undefined } }, 'nsbox run --rm busybox sh').scripts.find((x) => x.name === 'init')!.text;
+  assert.is(before.split('step perl ').length - 1, 2);
+  assert.match(before, /step perl -e 'umask 022; while[^\n]*mkdir \$dir[^\n]*ioctl\(\$s, 0x8914/);
+  assert.match(before, /step perl -e 'my \$d = "\."; syscall\(155, \$d, \$d\) == 0 or die "pivot_root \. \.: \$!\\n"; syscall\(166, \$d, 2\) == 0/);
+  assert.not.match(before, /X-mount/);
   assert.not.match(init, /pivot_root \. \.\n|\/umount -i/, 'no pivot_root or umount process');
   assert.is(init.split('/dev/.nsbox/setpriv ').length - 1, 1, 'one setpriv');
   assert.not.match(init, /\/dev\/\.nsbox\/env /, 'the filter\'s perl applies the environment: no env process');

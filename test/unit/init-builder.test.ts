@@ -40,7 +40,9 @@ test('an image box whose toolbox is one directory (linkToolboxSet): one read-onl
   const toolbox = { ...TOOLBOX, dir: '/S/toolbox-sets/x' };
   const late = buildLateMounts(spec, { container, volumeSources: [], masked, readonly: [], toolbox, console: false }, '/R');
   assert.equal(late.filter((e) => e.target.startsWith('/R/dev/.nsbox')), [late.at(-1)], 'the one toolbox entry comes last');
-  assert.equal([late.at(-1)!.source, late.at(-1)!.target, late.at(-1)!.options], ['/S/toolbox-sets/x', '/R/dev/.nsbox', 'bind,ro,nosuid,nodev']);
+  assert.equal([late.at(-1)!.source, late.at(-1)!.target, late.at(-1)!.options], ['/S/toolbox-sets/x', '/R/dev/.nsbox', 'bind,ro,nosuid,nodev,X-mount.mkdir'], 'mount makes its mount point');
+  for (const dir of ['/R/dev/pts', '/R/dev/shm', '/R/dev/mqueue']) assert.match(late.find((e) => e.target === dir)!.options, /,X-mount\.mkdir$/, dir);
+  assert.not.ok(late.some((e) => e.target === '/R/dev/null' && e.options.includes('X-mount')), 'not for a file');
 });
 
 test('OCI mounts as steps: the mount point, a bind then its flags by remount, tmpcopyup, propagation, resolved targets', () => {
