@@ -1,8 +1,8 @@
 // Executes a plan step by step, keeping every undo; any failure rolls back everything done so far.
 
 import { constants as osConstants } from 'node:os';
-import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, NsboxError } from '../errors.js';
-import { toolMessage } from './tool-message.js';
+import { NsboxError } from '../errors.js';
+import { commandCheckError, describeSetupFailure } from './setup-failure.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { fillTemplate } from '../plan/quote.js';
 import { undosOf, type ExecStep, type LaunchStep, type Plan, type PidVar, type Step, type UndoStep } from '../plan/types.js';
@@ -234,7 +234,7 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
         return;
       case 'release':
         await settle();
-        execution.box!.release();
+        execution.box!.release(step.closesGate === true);
         execution.released = true;
         options.onReleased?.(execution);
         if (plan.steps.some((s) => s.kind === 'await-namespaces' && s.isolate.includes('pid'))) {
@@ -265,27 +265,6 @@ function backgroundGroupAt(steps: readonly Step[], index: number): ExecStep[] {
     group.push(step);
   }
   return group;
-}
-
-/** The init script writes the failing tool's stderr, then "failed: <step>", on fd 3. */
-function describeSetupFailure(messages: string): string {
-  const lines = messages.trim().split('\n');
-  const failed = lines.find((l) => l.startsWith('failed: '))?.slice('failed: '.length);
-  const detail = toolMessage(lines.filter((l) => !l.startsWith('failed: ') && !COMMAND_CHECK.test(l)).join('\n'));
-  return [failed, detail].filter(Boolean).join(': ');
-}
-
-/** The init's check of the command before its exec, on fd 3: "not-found: CMD" (127), "not-executable: CMD" or
- * "is-a-directory: CMD" (126). */
-const COMMAND_CHECK = /^(not-found|not-executable|is-a-directory): (.*)$/;
-
-/** A command the box cannot run, as nsbox's error with Docker's exit code; undefined when the init said no such thing. */
-export function commandCheckError(messages: string): NsboxError | undefined {
-  const match = messages.split('\n').map((l) => COMMAND_CHECK.exec(l)).find((m) => m !== null);
-  if (!match) return undefined;
-  if (match[1] === 'not-found') return new NsboxError(`${match[2]}: not found in the box`, { exitCode: EXIT_NOT_FOUND });
-  const why = match[1] === 'is-a-directory' ? 'is a directory' : 'permission denied';
-  return new NsboxError(`${match[2]}: not executable in the box (${why})`, { exitCode: EXIT_NOT_EXECUTABLE });
 }
 
 async function abortBox(execution: Execution, runner: Runner): Promise<void> {

@@ -18,7 +18,7 @@ import { HOST_ENV } from '../host/host-env.js';
 import { removeTree, removeTreeInBackground } from '../host/remove-tree.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
-import type { DetachFiles, LaunchStep } from '../plan/types.js';
+import { GATE_READY, type DetachFiles, type LaunchStep } from '../plan/types.js';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -34,8 +34,12 @@ export interface LaunchedProcess {
   readonly pid: number;
   readonly exited: Promise<ExitStatus>;
   hasExited(): boolean;
-  /** Gated boxes: let the box go on (writes a line to its fd 3). */
-  release(): void;
+  /**
+   * Gated boxes: let the box go on (writes a line to its fd 3). `close`: once the box has said GATE_READY there (it
+   * says nothing after it), nsbox's end is closed, while the box runs, rather than read to its end after the box has
+   * exited (~1 ms of node's stream code between the box's exit and nsbox's own).
+   */
+  release(close?: boolean): void;
   /** What the box wrote on fd 3 so far (set-up failures of its init script). */
   messages(): string;
   /**
@@ -172,8 +176,17 @@ export const hostRunner: Runner = {
     let done = false;
     let text = '';
     const gate = gated ? (child.stdio[3] as Duplex) : undefined;
+    // release(true): 'wanted' until the box has said GATE_READY, then 'now' (once "go" is written too).
+    let closeGate: 'no' | 'wanted' | 'now' = 'no';
+    const closeIfReady = () => {
+      if (closeGate === 'wanted' && text.split('\n').includes(GATE_READY)) closeGate = 'now';
+      if (closeGate === 'now') gate?.destroy();
+    };
     gate?.setEncoding('utf8');
-    gate?.on('data', (d: string) => (text += d));
+    gate?.on('data', (d: string) => {
+      text += d;
+      closeIfReady();
+    });
     gate?.on('error', () => {}); // the box may close its end first
     const exited = new Promise<ExitStatus>((resolve, reject) => {
       child.on('error', (error) => {
@@ -195,7 +208,12 @@ export const hostRunner: Runner = {
       pid: child.pid,
       exited,
       hasExited: () => done,
-      release: () => gate?.write('go\n'),
+      release: (close) => {
+        gate?.write('go\n', () => {
+          if (close) closeGate = 'wanted';
+          closeIfReady();
+        });
+      },
       messages: () => text,
       handOver: (timeoutMs, forked) =>
         new Promise<string>((resolve) => {

@@ -6,6 +6,7 @@ import { NAMESPACES, type NamespaceName } from '../host/namespaces.js';
 import type { AwaitNamespacesStep } from '../plan/types.js';
 import { describeExit, type LaunchedProcess, type Runner } from './runner.js';
 import { findCommandPid } from './signals.js';
+import { describeSetupFailure } from './setup-failure.js';
 import type { Execution } from './executor.js';
 
 /** Wait until the process of `step` is in new namespaces (each in isolate), then check every other one is shared. */
@@ -18,6 +19,8 @@ export async function awaitNamespaces(step: AwaitNamespacesStep, execution: Exec
     if (proc.hasExited()) {
       const status = await proc.exited;
       const said = proc.messages().trim();
+      // An init whose steps come before its gate fails here, before release: the same words as after it.
+      if (status.code === 125 && said.includes('failed: ')) throw new NsboxError(`cannot set up the box: ${describeSetupFailure(said)}`);
       throw new NsboxError(`the box exited during set-up (${describeExit(status)})${said ? `: ${said.split('\n').pop()}` : ''}`);
     }
     const theirs = runner.readNamespaces(pid, true);

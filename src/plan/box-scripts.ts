@@ -5,7 +5,7 @@ import type { BoxDescription } from '../spec/box-description.js';
 import { constants } from 'node:os';
 import { posix } from 'node:path';
 import { quoteWord } from './quote.js';
-import type { DetachFiles, ExecStep } from './types.js';
+import { GATE_READY, type DetachFiles, type ExecStep } from './types.js';
 import { evalScript, scriptVariable, unsetLine } from './script-env.js';
 import { LOG_MAX_BYTES, logWriterPerl } from './log-writer.js';
 import { selfJoinLines } from '../cgroup/self-join.js';
@@ -30,8 +30,25 @@ export function gateLines(selfJoin: readonly string[] = []): string[] {
   return [...GATE, ...selfJoinLines(selfJoin)];
 }
 
+/**
+ * The gate of an init whose own steps come first (InitGate 'after-steps'): it says GATE_READY on fd 3 (its steps are
+ * done: nothing more comes from it there, so nsbox may close its end), then waits for the line "go". Under --explain's
+ * script fd 3 is one fifo, read and written by the box: it reads its own lines back (GATE_READY, a warning a step that
+ * succeeded printed), so only "go" opens the gate.
+ */
+const GATE_AFTER_STEPS = [
+  `# Its steps are done: say so on fd 3 (the last it says there), then wait at the gate for nsbox's "go" (it has checked the namespaces from outside).`,
+  `echo ${GATE_READY} >&3`,
+  'until read -r word <&3 || exit 125; [ "$word" = go ]; do :; done',
+];
+
 /** How a reaper starts PID 1. */
 export interface Pid1Options {
+  /**
+   * False: the reaper starts PID 1 at once and PID 1 waits at the gate itself, after its own steps (a plan with no
+   * set-up from outside between launch and release: nothing PID 1 must inherit from the reaper comes later).
+   */
+  readonly gate?: boolean;
   /**
    * Image boxes: PID 1 starts from an empty environment but this (PATH=...), plus the init's own script; host-root
    * boxes pass nsbox's environment on, as `unshare` would.
@@ -70,7 +87,7 @@ export function buildReaperScript(options: Pid1Options = {}): string {
     '# Parent of the box\'s PID 1, outside its pid namespace: waits for it and exits with its status.',
     unsetLine(['reaper']),
     `trap : ${FORWARDED_SIGNALS.join(' ')}  # survive signals; nsbox sends them to PID 1 itself`,
-    ...gateLines(options.selfJoin),
+    ...(options.gate === false ? ['# No gate here: PID 1 waits at it, after its own set-up steps.'] : gateLines(options.selfJoin)),
     '# PID 1 dies with this shell (parent-death signal), and the kernel then ends every process of the box.',
     ...(options.cleanEnv && options.launchedClean ? [`# Its environment: ${options.cleanEnv} and the init's script only (nsbox launched this shell with env -i).`] : []),
     pid1Launch(options),
@@ -210,14 +227,21 @@ export function buildSupervisorScript(after: readonly string[] | undefined, atta
   ].join('\n');
 }
 
+/**
+ * Where the init waits at the gate: 'first' (before its steps, the box has no reaper), 'after-steps' (its steps run
+ * while nsbox checks the namespaces, then the gate; only where nothing is set up from outside: buildRunPlan), or
+ * 'none' (the reaper waits at it before it starts the init).
+ */
+export type InitGate = 'first' | 'after-steps' | 'none';
+
 /** The init: finishes set-up that only a process inside can do, then becomes (or, with --init, supervises) the command. */
-export function buildInitScript(spec: BoxDescription, gated: boolean, selfJoin: readonly string[] = []): string {
+export function buildInitScript(spec: BoxDescription, gate: InitGate, selfJoin: readonly string[] = []): string {
   const lines: string[] = [
     '# Runs inside the new namespaces, then becomes the command. A failed step reports on fd 3 and exits 125.',
     unsetLine(['init']),
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
   ];
-  if (gated) lines.push(...gateLines(selfJoin));
+  if (gate === 'first') lines.push(...gateLines(selfJoin));
   if (spec.namespaces.includes('net')) {
     lines.push('# --net: a new network namespace has only lo, and it is down: bring it up.', 'step ip link set lo up');
   }
@@ -230,6 +254,7 @@ export function buildInitScript(spec: BoxDescription, gated: boolean, selfJoin: 
   if (spec.process.workdir !== undefined) {
     lines.push('# -w: the working directory inside.', `step cd ${quoteWord(spec.process.workdir)}`);
   }
+  if (gate === 'after-steps') lines.push(...GATE_AFTER_STEPS);
   const exec = finalCommand(spec);
   if (spec.init) {
     lines.push(

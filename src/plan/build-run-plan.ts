@@ -54,7 +54,7 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   }
 
   const scripts: BoxScript[] = [];
-  const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, !usesReaper, usesReaper ? [] : selfJoin) };
+  const init: BoxScript = { name: 'init', why: 'The box\'s first process: last set-up from inside, then exec of the command.', text: buildInitScript(spec, usesReaper ? 'none' : 'first', usesReaper ? [] : selfJoin) };
   let boxArgv: string[];
   // run -dit: the relay runs under the supervisor, output to the log, and serves nsbox attach on this socket.
   const attachSocket = spec.process.tty ? detach?.attachSocket : undefined;
@@ -112,10 +112,28 @@ export function buildRunPlan(spec: BoxDescription, title: string, options: RunPl
   }
   const enter = enterBoxStep(inBox);
   if (enter) steps.push(enter);
-  steps.push({ kind: 'release', why: 'Open the gate: the box runs its command now.' });
+  const early = !detach && !tty && selfJoin.length === 0 && steps.slice(steps.findIndex((s) => s.kind === 'launch' && s.as === 'box') + 1).every((s) => s.kind === 'await-namespaces');
+  steps.push(early
+    ? { kind: 'release', closesGate: true, why: 'Open the gate: the box runs its command now (nsbox closes its end of fd 3 once the init has said "ready" there).' }
+    : { kind: 'release', why: 'Open the gate: the box runs its command now.' });
   // Detached: no wait step; the executor hands the box over once its command has started.
   if (!detach) steps.push({ kind: 'wait', why: 'Wait for the box; the command\'s exit status is nsbox\'s (128+N if signal N killed it).' });
-  return { title, scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
+  return { title, scripts: early ? withStepsBeforeGate(scripts, spec) : scripts, steps, ...(cgroup ? { cgroup: cgroup.box } : {}) };
+}
+
+/**
+ * A box nothing is set up for from outside (no cgroup, id map, limits, network or hostname step between its launch
+ * and release): the init's own steps (lo up, /proc) need not wait for the gate, so they run while nsbox checks the
+ * namespaces, and PID 1 waits at the gate just before its exec (the reaper starts it at once: no step from outside
+ * that PID 1 would have to inherit comes later). They act only inside the namespaces unshare made before it ran the
+ * first shell; the command still starts only once nsbox has checked them. The init says "ready" on fd 3 once its
+ * steps are done and nothing after it, so nsbox closes its end then (GATE_READY): while the command runs, not after.
+ */
+function withStepsBeforeGate(scripts: readonly BoxScript[], spec: BoxDescription): BoxScript[] {
+  return scripts.map((s) =>
+    s.name === 'init' ? { ...s, text: buildInitScript(spec, 'after-steps') }
+    : s.name === 'reaper' ? { ...s, text: buildReaperScript({ gate: false }) }
+    : s);
 }
 
 /**

@@ -132,9 +132,14 @@ export interface KillStep {
   readonly why: string;
 }
 
+/** What an init whose steps come before its gate says on fd 3 once they are done; it says nothing there after it. */
+export const GATE_READY = 'ready';
+
 /** Open the box's gate: from here on the command runs. */
 export interface ReleaseStep {
   readonly kind: 'release';
+  /** The box says GATE_READY on fd 3 and nothing after it: nsbox closes its end once it has that and has said "go". */
+  readonly closesGate?: boolean;
   readonly why: string;
 }
 

@@ -222,6 +222,42 @@ if (!isRoot) {
     }
   });
 
+  test('a failed step of the init (here `ip link set lo up`): one line with its words and the tool\'s, 125, the command never runs, nothing left; fast or slow, with and without --pid, and in the --dry-run script', async () => {
+    // A host-root box looks its tools up in nsbox's PATH: a fake ip first. The slow one fails well after nsbox has
+    // checked the namespaces and opened the gate (the init waits at it after its steps), the fast one at once.
+    const dir = mkdtempSync('/tmp/nsbox-init-step-');
+    try {
+      const marker = `${dir}/ran`;
+      for (const delay of ['0', '0.3']) {
+        writeFileSync(`${dir}/ip`, `#!/bin/sh\nsleep ${delay}\necho "RTNETLINK answers: Operation not permitted" >&2\nexit 2\n`, { mode: 0o755 });
+        const env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+        for (const flags of [['--net'], ['--pid', '--net', '--mount-proc']]) {
+          const before = snapshot();
+          const r = nsbox(['run', ...flags, '--', 'touch', marker], { env });
+          assert.is(r.code, 125, `${flags.join(' ')}, ip after ${delay}s: ${r.stderr}`);
+          assert.is(r.stderr, 'nsbox: cannot set up the box: ip link set lo up: RTNETLINK answers: Operation not permitted\n', `${flags.join(' ')}, ip after ${delay}s`);
+          assert.not.ok(existsSync(marker), 'the command never ran');
+          await assertNoLeaks(before, `${flags.join(' ')}, ip after ${delay}s`);
+          const script = nsbox(['run', ...flags, '--dry-run', '--', 'touch', marker], { env });
+          const viaSh = spawnSync('sh', ['-s'], { input: script.stdout, encoding: 'utf8', env });
+          assert.is(viaSh.status, 125, `the script: ${viaSh.stderr}`);
+          assert.not.ok(existsSync(marker), 'the script\'s command never ran');
+        }
+      }
+      // A step that succeeds but prints on stderr (fd 3 under the script, a fifo the box reads too, where the line
+      // comes back to the init at its gate): the box runs its command once, lo up, as under nsbox.
+      writeFileSync(`${dir}/ip`, '#!/bin/sh\necho "a warning" >&2\nexec /sbin/ip "$@"\n', { mode: 0o755 });
+      const env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+      const script = nsbox(['run', '--pid', '--net', '--dry-run', '--', 'sh', '-c', 'cat /sys/class/net/lo/operstate; echo once'], { env });
+      const viaSh = spawnSync('sh', ['-s'], { input: script.stdout, encoding: 'utf8', env });
+      assert.is(viaSh.status, 0, viaSh.stderr);
+      assert.is(viaSh.stdout, 'unknown\nonce\n');
+      assert.is(nsbox(['run', '--pid', '--net', '--', 'sh', '-c', 'cat /sys/class/net/lo/operstate; echo once'], { env }).stdout, viaSh.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('only fds 0, 1 and 2 reach the command, whatever nsbox inherited', () => {
     // python3 hands nsbox an extra inheritable fd 7 (a host file) the way a careless parent would
     const r = spawnSync('python3', ['-c', `import os, subprocess, sys
