@@ -242,7 +242,12 @@ export function buildInitScript(spec: BoxDescription, gate: InitGate, selfJoin: 
     'step() { "$@" 2>&3 || { echo "failed: $*" >&3; exit 125; }; }',
   ];
   if (gate === 'first') lines.push(...gateLines(selfJoin));
-  if (spec.namespaces.includes('net')) {
+  // Before the gate, with more steps after it: ip runs beside them (a process each, on another CPU), and the init
+  // waits for it before the gate.
+  const loBeside = gate === 'after-steps' && spec.namespaces.includes('net') && (spec.mountProc || spec.process.workdir !== undefined);
+  if (loBeside) {
+    lines.push('# --net: a new network namespace has only lo, and it is down: bring it up (beside the steps below).', 'step ip link set lo up & lo=$!');
+  } else if (spec.namespaces.includes('net')) {
     lines.push('# --net: a new network namespace has only lo, and it is down: bring it up.', 'step ip link set lo up');
   }
   if (spec.mountProc) {
@@ -254,6 +259,7 @@ export function buildInitScript(spec: BoxDescription, gate: InitGate, selfJoin: 
   if (spec.process.workdir !== undefined) {
     lines.push('# -w: the working directory inside.', `step cd ${quoteWord(spec.process.workdir)}`);
   }
+  if (loBeside) lines.push('wait "$lo" || exit 125  # lo is up (or ip said why not on fd 3)');
   if (gate === 'after-steps') lines.push(...GATE_AFTER_STEPS);
   const exec = finalCommand(spec);
   if (spec.init) {

@@ -56,6 +56,32 @@ test('pid namespace: a reaper outside, the init as PID 1, proc mounted inside', 
   golden('mount-proc', renderShell(plan));
 });
 
+test('nothing set up from outside: the init\'s steps (ip beside mount) come before its gate, which the reaper leaves to it; any outside step keeps the gate first', () => {
+  const lines = (text: string) => text.split('\n').filter((l) => !l.startsWith('#'));
+  const early = buildRunPlan(make({ pid: true, net: true, 'mount-proc': true }, ['true']), 'nsbox run --pid --net --mount-proc -- true');
+  assert.equal(lines(early.scripts.find((s) => s.name === 'init')!.text).slice(2), [
+    'step ip link set lo up & lo=$!',
+    'step mount -t proc -o nosuid,nodev,noexec proc /proc',
+    'wait "$lo" || exit 125  # lo is up (or ip said why not on fd 3)',
+    'echo ready >&3',
+    'until read -r word <&3 || exit 125; [ "$word" = go ]; do :; done',
+    'exec "$@" 3>&-',
+  ]);
+  assert.not.match(early.scripts.find((s) => s.name === 'reaper')!.text, /<&3/);
+  assert.equal(early.steps.map((s) => s.kind), ['launch', 'await-namespaces', 'release', 'wait']);
+  assert.ok(early.steps.some((s) => s.kind === 'release' && s.closesGate === true));
+  // ip alone: no job beside it; without a pid namespace the init is the box's first shell, the same order.
+  assert.equal(lines(buildRunPlan(make({ net: true }, ['true']), 't').scripts.find((s) => s.name === 'init')!.text).slice(2, 5), ['step ip link set lo up', 'echo ready >&3', 'until read -r word <&3 || exit 125; [ "$word" = go ]; do :; done']);
+  // A step from outside (the hostname, a limit, a cgroup): the gate comes first, as before, and nsbox keeps its end.
+  for (const args of [{ hostname: 'h' }, { ulimit: ['nofile=64'] }, { memory: '100m' }]) {
+    const plan = buildRunPlan(make({ pid: true, net: true, 'mount-proc': true, ...args }, ['true']), 't');
+    const reaper = plan.scripts.find((s) => s.name === 'reaper')!.text;
+    assert.match(reaper, /^read -r _ <&3 \|\| exit 125$/m, JSON.stringify(args));
+    assert.not.match(plan.scripts.find((s) => s.name === 'init')!.text, /echo ready|<&3/, JSON.stringify(args));
+    assert.not.ok(plan.steps.some((s) => s.kind === 'release' && s.closesGate), JSON.stringify(args));
+  }
+});
+
 test('explicit id maps: a holder owns the user namespace, root writes the maps, nsenter joins it', () => {
   const plan = buildRunPlan(make({ 'uid-map': ['0:100000:65536'], 'gid-map': ['0:100000:65536'], net: true }, ['id']), 'nsbox run --uid-map 0:100000:65536 --net -- id');
   assert.equal(plan.steps.map((s) => s.kind), ['launch', 'await-namespaces', 'write-file', 'write-file', 'launch', 'await-namespaces', 'kill', 'release', 'wait']);
