@@ -15,6 +15,7 @@ import { toolMessage } from './tool-message.js';
 import { quoteWord } from '../plan/quote.js';
 import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
+import { findTool } from '../host/tools.js';
 import { removeTree, removeTreeInBackground } from '../host/remove-tree.js';
 import { relayTerminalPipes, stdioAvoidingTerminals, terminalFds } from '../tty/terminal-pipes.js';
 import { readNamespaceInodes, type NamespaceInodes } from '../ns/inodes.js';
@@ -160,10 +161,12 @@ export const hostRunner: Runner = {
     const terminals = gated && !detach && !tty ? terminalFds() : [];
     // `env [-i] ...` and `setsid --` at the head are spawn options here (the script runs them as tools).
     const native = peelLaunchPrefix(argv);
+    const env = native.env ? launchEnvironment(native, process.env) : undefined;
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(native.argv[0]!, native.argv.slice(1), {
-        ...(native.env ? { env: launchEnvironment(native, process.env) } : {}),
+      child = spawn(launchFile(native.argv[0]!, env), native.argv.slice(1), {
+        argv0: native.argv[0]!,
+        ...(env ? { env } : {}),
         ...(native.setsid ? { detached: true } : {}),
         stdio: withPassedFds(detach ? ['ignore', files[0]!, files[0]!, 'pipe', files[1]!] : gated ? [...stdioAvoidingTerminals(terminals), 'pipe'] : ['ignore', 'ignore', 'ignore'], passFds),
       });
@@ -254,6 +257,16 @@ export const hostRunner: Runner = {
     }
   },
 };
+
+/**
+ * The program a launch starts: where the box keeps nsbox's PATH, the path checkPlanTools found (the facts cache
+ * holds it), so the child execs it at once instead of trying each PATH directory first (one failed execve each,
+ * while nsbox waits in spawn). A launch with an environment of its own (env -i PATH=...) searches its own PATH.
+ */
+function launchFile(name: string, env: NodeJS.ProcessEnv | undefined): string {
+  if (name.includes('/') || (env !== undefined && env.PATH !== process.env.PATH)) return name;
+  return findTool(name) ?? name;
+}
 
 function closeQuietly(fd: number): void {
   try {
