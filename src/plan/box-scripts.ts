@@ -246,7 +246,8 @@ export function buildInitScript(spec: BoxDescription, gate: InitGate, selfJoin: 
   // waits for it before the gate.
   const loBeside = gate === 'after-steps' && spec.namespaces.includes('net') && (spec.mountProc || spec.process.workdir !== undefined);
   if (loBeside) {
-    lines.push('# --net: a new network namespace has only lo, and it is down: bring it up (beside the steps below).', 'step ip link set lo up & lo=$!');
+    // Not `step ... &`: a job of one simple command is one fork (the shell execs ip in it), a function two.
+    lines.push('# --net: a new network namespace has only lo, and it is down: bring it up (beside the steps below).', 'ip link set lo up 2>&3 & lo=$!');
   } else if (spec.namespaces.includes('net')) {
     lines.push('# --net: a new network namespace has only lo, and it is down: bring it up.', 'step ip link set lo up');
   }
@@ -259,7 +260,7 @@ export function buildInitScript(spec: BoxDescription, gate: InitGate, selfJoin: 
   if (spec.process.workdir !== undefined) {
     lines.push('# -w: the working directory inside.', `step cd ${quoteWord(spec.process.workdir)}`);
   }
-  if (loBeside) lines.push('wait "$lo" || exit 125  # lo is up (or ip said why not on fd 3)');
+  if (loBeside) lines.push('wait "$lo" || { echo "failed: ip link set lo up" >&3; exit 125; }  # as step would report it');
   if (gate === 'after-steps') lines.push(...GATE_AFTER_STEPS);
   const exec = finalCommand(spec);
   if (spec.init) {

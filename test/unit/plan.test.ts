@@ -60,9 +60,9 @@ test('nothing set up from outside: the init\'s steps (ip beside mount) come befo
   const lines = (text: string) => text.split('\n').filter((l) => !l.startsWith('#'));
   const early = buildRunPlan(make({ pid: true, net: true, 'mount-proc': true }, ['true']), 'nsbox run --pid --net --mount-proc -- true');
   assert.equal(lines(early.scripts.find((s) => s.name === 'init')!.text).slice(2), [
-    'step ip link set lo up & lo=$!',
+    'ip link set lo up 2>&3 & lo=$!',
     'step mount -t proc -o nosuid,nodev,noexec proc /proc',
-    'wait "$lo" || exit 125  # lo is up (or ip said why not on fd 3)',
+    'wait "$lo" || { echo "failed: ip link set lo up" >&3; exit 125; }  # as step would report it',
     'echo ready >&3',
     'until read -r word <&3 || exit 125; [ "$word" = go ]; do :; done',
     'exec "$@" 3>&-',
