@@ -47,3 +47,26 @@ export function launchEnvironment(native: NativeLaunch, own: NodeJS.ProcessEnv):
   if (!native.env) return undefined;
   return native.env.clear ? { ...native.env.vars } : { ...own, ...native.env.vars };
 }
+
+/** Wrappers that exec the program after their `--` with the same PATH and the same files (no env, no nsenter). */
+const SAME_VIEW_WRAPPERS = ['setpriv', 'unshare', 'cgexec', 'setsid'];
+
+/**
+ * argv with its tools by path: argv[0], and the program after each wrapper's `--` (setpriv -- unshare -- ...) while
+ * the wrapper keeps PATH and the files as they are (SAME_VIEW_WRAPPERS), up to the first absolute one. `find` is
+ * findTool (PATH first, as execvp; checkPlanTools found them already): each tool starts at once instead of after a
+ * failed execve per PATH directory before its own (8 each with this host's PATH: in the child while nsbox waits in
+ * spawn, then in setpriv before unshare). A name `find` does not know stays a name.
+ */
+export function withToolPaths(argv: readonly string[], find: (name: string) => string | undefined): string[] {
+  const out = [...argv];
+  for (let i = 0; i < out.length; ) {
+    const word = out[i]!;
+    if (word.startsWith('/') || word.startsWith('{')) break;
+    out[i] = find(word) ?? word;
+    const dash = out.indexOf('--', i + 1);
+    if (!SAME_VIEW_WRAPPERS.includes(word) || dash === -1) break;
+    i = dash + 1;
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ import { withPassedFds } from './passed-fds.js';
 import { mountsBelow } from './mounts-below.js';
 import { toolMessage } from './tool-message.js';
 import { quoteWord } from '../plan/quote.js';
-import { launchEnvironment, peelLaunchPrefix } from './launch-prefix.js';
+import { launchEnvironment, peelLaunchPrefix, withToolPaths } from './launch-prefix.js';
 import { HOST_ENV } from '../host/host-env.js';
 import { findTool } from '../host/tools.js';
 import { removeTree, removeTreeInBackground } from '../host/remove-tree.js';
@@ -164,7 +164,8 @@ export const hostRunner: Runner = {
     const env = native.env ? launchEnvironment(native, process.env) : undefined;
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(launchFile(native.argv[0]!, env), native.argv.slice(1), {
+      const argv = keepsOwnPath(env) ? withToolPaths(native.argv, findTool) : native.argv;
+      child = spawn(argv[0]!, argv.slice(1), {
         argv0: native.argv[0]!,
         ...(env ? { env } : {}),
         ...(native.setsid ? { detached: true } : {}),
@@ -259,13 +260,11 @@ export const hostRunner: Runner = {
 };
 
 /**
- * The program a launch starts: where the box keeps nsbox's PATH, the path checkPlanTools found (the facts cache
- * holds it), so the child execs it at once instead of trying each PATH directory first (one failed execve each,
- * while nsbox waits in spawn). A launch with an environment of its own (env -i PATH=...) searches its own PATH.
+ * Whether a launch keeps nsbox's PATH (host-root boxes): then its tools are started by the paths checkPlanTools
+ * found (withToolPaths). A launch with an environment of its own (env -i PATH=..., image boxes) searches its own.
  */
-function launchFile(name: string, env: NodeJS.ProcessEnv | undefined): string {
-  if (name.includes('/') || (env !== undefined && env.PATH !== process.env.PATH)) return name;
-  return findTool(name) ?? name;
+function keepsOwnPath(env: NodeJS.ProcessEnv | undefined): boolean {
+  return env === undefined || env.PATH === process.env.PATH;
 }
 
 function closeQuietly(fd: number): void {

@@ -1,7 +1,7 @@
 // The launch wrappers nsbox does itself at spawn: `setsid --` and `env [-i] NAME=VALUE...` at the head of the argv.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchEnvironment, peelLaunchPrefix } from '../../src/exec/launch-prefix.js';
+import { launchEnvironment, peelLaunchPrefix, withToolPaths } from '../../src/exec/launch-prefix.js';
 
 test('env -i and setsid at the head become spawn options, in either order', () => {
   const cleared = peelLaunchPrefix(['env', '-i', 'PATH=/usr/bin:/bin', 'A=b=c', 'setsid', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'unshare']);
@@ -32,6 +32,16 @@ test('anything else stays a process: a wrapper not at the head, env with options
     env: { clear: false, vars: { NSBOX_BOX: 'x y' } },
     setsid: true,
   });
+});
+
+test('withToolPaths: a host-root launch\'s tools by path, through wrappers that keep PATH and the files, never past env or nsenter', () => {
+  const find = (name: string) => (['setpriv', 'unshare', 'cgexec', 'env', 'nsenter', 'true', 'sh'].includes(name) ? `/usr/bin/${name}` : undefined);
+  assert.equal(withToolPaths(['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--', '/bin/sh', '-c', 'x', '--', 'true'], find),
+    ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', '/usr/bin/unshare', '--pid', '--', '/bin/sh', '-c', 'x', '--', 'true']);
+  // env may set another PATH, nsenter may enter another mount namespace: what they run is theirs to find
+  assert.equal(withToolPaths(['cgexec', '-g', 'pids:/a', '--', 'env', '-i', 'PATH=/bin', 'setsid', '--', 'true'], find), ['/usr/bin/cgexec', '-g', 'pids:/a', '--', '/usr/bin/env', '-i', 'PATH=/bin', 'setsid', '--', 'true']);
+  assert.equal(withToolPaths(['nsenter', '--target', '{holder}', '--user', '--', 'setpriv', '--', 'unshare'], find), ['/usr/bin/nsenter', '--target', '{holder}', '--user', '--', 'setpriv', '--', 'unshare']);
+  assert.equal(withToolPaths(['nosuchtool', '--', 'true'], find), ['nosuchtool', '--', 'true'], 'unknown: left to execvp (its ENOENT names it)');
 });
 
 test.run();
