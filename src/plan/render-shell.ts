@@ -39,7 +39,9 @@ const RENDER: Renderers = {
     return [`until ns_ready "$${s.pid}" ${files.join(' ')}; do sleep 0.002; done`];
   },
   kill: (s) => [`kill -KILL "$${s.pid}"`],
-  release: () => ['echo go > "$gate"'],
+  // An init whose steps come before its gate can fail and end the box just after the check: opened for writing only,
+  // the fifo would then wait for a reader forever. Read-write, the open never waits (the line goes nowhere).
+  release: (s) => [s.closesGate ? 'echo go 1<>"$gate"' : 'echo go > "$gate"'],
   wait: () => ['wait "$box" || status=$?', 'box=  # reaped: nothing left for cleanup to kill'],
 };
 

@@ -70,6 +70,10 @@ test('nothing set up from outside: the init\'s steps (ip beside mount) come befo
   assert.not.match(early.scripts.find((s) => s.name === 'reaper')!.text, /<&3/);
   assert.equal(early.steps.map((s) => s.kind), ['launch', 'await-namespaces', 'release', 'wait']);
   assert.ok(early.steps.some((s) => s.kind === 'release' && s.closesGate === true));
+  // Its script's release never waits for a reader: the box may have failed a step and ended just after the check.
+  const release = renderShell(early).split('\n').find((l) => l.startsWith('echo go '))!;
+  const alone = spawnSync('sh', ['-c', `d=$(mktemp -d); gate=$d/gate; mkfifo "$gate"; ${release}; rm -r "$d"; echo released`], { encoding: 'utf8', timeout: 5000 });
+  assert.is(alone.stdout, 'released\n', `${release}: ${alone.error ?? alone.stderr}`);
   // ip alone: no job beside it; without a pid namespace the init is the box's first shell, the same order.
   assert.equal(lines(buildRunPlan(make({ net: true }, ['true']), 't').scripts.find((s) => s.name === 'init')!.text).slice(2, 5), ['step ip link set lo up', 'echo ready >&3', 'until read -r word <&3 || exit 125; [ "$word" = go ]; do :; done']);
   // A step from outside (the hostname, a limit, a cgroup): the gate comes first, as before, and nsbox keeps its end.
