@@ -16,6 +16,7 @@ import { HOST_PATH } from '../host/host-env.js';
 import { findTool, requireTool } from '../host/tools.js';
 import { buildCopySpec } from '../copy/cp-spec.js';
 import type { BoxSideInput } from '../copy/box-side.js';
+import { checkInitNamespaces } from '../lifecycle/init-namespaces-check.js';
 import { copyFromBox, copyToBox, readInitFacts } from '../copy/run-copy.js';
 import { explainCopy } from '../copy/explain-copy.js';
 
@@ -77,6 +78,7 @@ export const command: NsboxCommand<CpArgs> = {
       if (!record.toolbox.files.some((f) => f.name === 'tar')) {
         throw new NsboxError(`cannot ${verb} box ${label}: it was started by an older nsbox (no tar in its toolbox); restart it`);
       }
+      checkInitNamespaces(record.init.pid, record.namespaces.mount, `${verb} box ${label}`);
       input = { facts: readInitFacts(record.init.pid), toolbox: record.toolbox, cgroupJoinFiles: (record.cgroup?.dirs ?? []).map((d) => selfJoinFile(d, record.cgroup!.version)), tools };
     } catch (error) {
       lock.release();

@@ -9,6 +9,7 @@ import { NsboxError, flagError } from '../errors.js';
 import { STATE_OPTION } from '../state/paths.js';
 import { selfJoinFile } from '../cgroup/self-join.js';
 import { openBox, openStateFromArgs, refreshBox } from '../lifecycle/open-box.js';
+import { checkInitNamespaces } from '../lifecycle/init-namespaces-check.js';
 import { buildHostExecArgv, buildImageExecArgv, type InitFacts } from '../lifecycle/exec-argv.js';
 import { EXEC_STARTED } from '../lifecycle/exec-check.js';
 import { closeInheritedFds } from '../exec/close-fds.js';
@@ -196,6 +197,7 @@ function execArgvAndEnv(record: BoxRecord, facts: InitFacts, request: Parameters
   if (record.toolbox) {
     const bad = checkCommandName(request.command);
     if (bad) throw new NsboxError(bad);
+    checkInitNamespaces(facts.pid, record.namespaces.mount, `exec in box ${record.name ?? record.id.slice(0, 12)}`);
     if (request.detached && !record.toolbox.shell) {
       throw new NsboxError(`cannot exec -d in box ${record.name ?? record.id.slice(0, 12)}: it was started by an older nsbox (no sh in its toolbox); restart it`);
     }

@@ -114,7 +114,10 @@ export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string
     ...joinPrefix(cgroupJoinFiles),
     t.unshare, '--mount', '--propagation', 'private', '--',
     t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,
-    '--target', String(facts.pid), '--all', '--',
+    // The mount namespace first (nsenter opens a named one while it reads its options), then --all's look at the user
+    // namespace: PID 1 unsharing both in between puts nsenter in its user namespace too, never host root in its mount
+    // one (init-namespaces-check.ts).
+    `--mount=/proc/${facts.pid}/ns/mnt`, '--target', String(facts.pid), '--all', '--',
   ];
 }
 /**

@@ -9,12 +9,12 @@
 
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NSBOX, nsbox, isRoot, type Result } from '../helpers/nsbox.js';
 import { writeDockerSave, type FixtureEntry } from './image-fixtures.js';
-import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, fingerprintFile, hasGcc, makeVictim, treeEntries, type Victim } from './containment-fixtures.js';
+import { assertVictimIntact, binaryEntry, compile, cString, fingerprint, fingerprintFile, hasGcc, makeVictim, STATUS_FIELD_C, treeEntries, type Victim } from './containment-fixtures.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : !hasGcc ? 'needs gcc (apt-get install gcc libc6-dev)' : undefined;
@@ -166,6 +166,7 @@ test.before(async () => {
 test.after(() => {
   if (!skipReason) cli(['rm', '-f', BOX]);
   if (!skipReason) cli(['rm', '-f', 'jailed']);
+  if (!skipReason) cli(['rm', '-f', 'squatter']);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -259,6 +260,61 @@ test('exec: a PID 1 that chroots itself into a jail with a fake toolbox does not
     assertWatcherFoundNothing('jail');
   } finally {
     cli(['rm', '-f', 'jailed']);
+  }
+});
+
+/** A static program that reports its CapEff and tries to read the host-only marker by handle (CAP_DAC_READ_SEARCH on the host). */
+function impostorSource(v: Victim): string {
+  return `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+${STATUS_FIELD_C}
+int main(void) {
+  char cap[64] = "?", leak[256] = {0};
+  field("CapEff:", cap, sizeof cap);
+  int mfd = open("/", O_RDONLY | O_DIRECTORY);
+  struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 2, 0, 0, 0, 0, 0, 0, 0 } };
+  int hroot = mfd < 0 ? -1 : open_by_handle_at(mfd, (void *)&fh, O_RDONLY | O_DIRECTORY);
+  int m = hroot < 0 ? -1 : openat(hroot, ${cString(v.marker.slice(1))}, O_RDONLY);
+  if (m >= 0) read(m, leak, sizeof leak - 1);
+  int ran = open("/tmp/probe-ran", O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (ran >= 0) { dprintf(ran, "IMPOSTOR CapEff %s leak=%s\\n", cap, leak); close(ran); }
+  dprintf(2, "IMPOSTOR CapEff %s leak=%s\\n", cap, leak);
+  return 0;
+}
+`;
+}
+
+test('exec and cp never enter a mount namespace PID 1 made in a user namespace of its own (seccomp=unconfined): the box\'s program never runs as the toolbox, the host-only marker stays unread', async () => {
+  const before = fingerprint(victim);
+  const busyboxFs = (JSON.parse(cli(['image', 'inspect', 'busybox']).stdout) as { lowerDirs: string[] }).lowerDirs[0]!;
+  compile(impostorSource(victim), join(base, 'impostor'), ['-static']);
+  const file = join(base, 'squatter.tar');
+  await writeDockerSave(file, { layers: [[...treeEntries(busyboxFs, ''), binaryEntry('impostor', join(base, 'impostor'))]], config: { Cmd: ['/bin/sh'] } });
+  assert.is(cli(['image', 'import', file, 'squatter']).code, 0);
+  // PID 1 itself unshares (nsenter targets it), covers the toolbox with a tmpfs of its own, and fills it with the impostor under every name.
+  const plant = 'ls /dev/.nsbox > /tmp/names && exec unshare -Urm sh -c \'mount -t tmpfs t /dev/.nsbox && for f in $(cat /tmp/names); do cp /impostor /dev/.nsbox/$f; done && echo "planted $(ls /dev/.nsbox | wc -l)" > /tmp/planted; exec sleep 1000\'';
+  const started = cli(['run', '-d', '--name', 'squatter', '--security-opt', 'seccomp=unconfined', 'squatter', 'sh', '-c', plant]);
+  assert.is(started.code, 0, started.stderr);
+  try {
+    const pid = cli(['inspect', '-f', '{{.State.Pid}}', 'squatter']).stdout.trim();
+    const planted = `/proc/${pid}/root/tmp/planted`;
+    for (let i = 0; i < 100 && !existsSync(planted); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.match(existsSync(planted) ? readFileSync(planted, 'utf8') : '', /^planted [1-9]/, `PID 1 planted its toolbox (the attack ran): ${cli(['logs', 'squatter']).stdout}`);
+    const exec = cli(['exec', 'squatter', '/bin/busybox', 'true']);
+    const copy = cli(['cp', 'squatter:/tmp/names', join(base, 'names-copy')]);
+    const ranFile = `/proc/${pid}/root/tmp/probe-ran`;
+    const ran = existsSync(ranFile) ? readFileSync(ranFile, 'utf8') : '';
+    await assertVictimIntact(victim, before, exec.stderr + copy.stderr + ran, [join(root, 'containers')], 'squatter');
+    assert.is(ran, '', `nsbox ran the box's program as its toolbox: ${ran}`);
+    assert.equal([exec.code, exec.stderr.trim()], [125, 'nsbox: cannot exec in box squatter: its PID 1 is in a user namespace of its own'], 'exec refused on one line');
+    assert.equal([copy.code, copy.stderr.trim()], [125, 'nsbox: cannot copy from box squatter: its PID 1 is in a user namespace of its own'], 'cp refused on one line');
+    assert.not.ok(existsSync(join(base, 'names-copy')), 'cp made nothing');
+  } finally {
+    cli(['rm', '-f', 'squatter']);
+    cli(['rmi', 'squatter']);
   }
 });
 

@@ -63,7 +63,7 @@ test('exec --explain prints the script on stderr and runs the command; a stopped
   ok(run(['run', '-d', '--name', 'ee', 'busybox', 'sleep', '1000']), 'run');
   const explained = run(['exec', '--explain', 'ee', 'sh', '-c', 'echo hi; exit 4']);
   assert.equal([explained.code, explained.stdout], [4, 'hi\n'], 'the command ran, its status came back');
-  assert.match(explained.stderr, /^# nsbox exec in box ee\n[\s\S]*nsenter --target \d+ --all /, explained.stderr);
+  assert.match(explained.stderr, /^# nsbox exec in box ee\n[\s\S]*nsenter --mount=\/proc\/\d+\/ns\/mnt --target \d+ --all /, explained.stderr);
   const dryInShell = run(['exec', '--dry-run', 'ee']);
   assert.equal([dryInShell.code, dryInShell.stdout, dryInShell.stderr], [125, '', 'nsbox: missing command: nsbox exec BOX CMD [ARG...]\n']);
   ok(run(['stop', '-t', '0', 'ee']), 'stop');

@@ -73,7 +73,7 @@ test('box side: exec\'s entry (read-only nsenter, no --root), the box\'s boundin
   const input = { facts, toolbox: TOOLBOX, cgroupJoinFiles: ['/cg/cgroup.procs'], tools: TOOLS };
   const argv = buildArchiveArgv(input, readCopyPath('/data', 'box'), false);
   const nsenter = argv.indexOf('/usr/bin/nsenter');
-  assert.equal(argv.slice(nsenter, nsenter + 5), ['/usr/bin/nsenter', '--target', '9', '--all', '--']);
+  assert.equal(argv.slice(nsenter, nsenter + 6), ['/usr/bin/nsenter', '--mount=/proc/9/ns/mnt', '--target', '9', '--all', '--']);
   assert.not.ok(argv.includes('--root') || argv.includes('--wd'), 'the box\'s root and cwd come from setns, never from the host');
   assert.ok(argv.includes('--bounding-set=-all,+chown,+kill,+sys_chroot,+setuid,+setgid,+setpcap'), argv.join(' '));
   assert.ok(argv.includes('--no-new-privs'));

@@ -45,7 +45,7 @@ test('image box: read-only nsenter in a private mount namespace, no --root/--wd,
     'setpriv', '--pdeathsig', 'KILL', '--',
     '/usr/bin/unshare', '--mount', '--propagation', 'private', '--',
     '/bin/sh', '-c', 'mount --bind -o ro -- "$0" "$0" || exit 125; exec "$0" "$@"', '/usr/bin/nsenter',
-    '--target', '9', '--all', '--',
+    '--mount=/proc/9/ns/mnt', '--target', '9', '--all', '--',
     // setuid, setgid and setpcap stay until the second setpriv has changed the user
     ...LD, '/dev/.nsbox/setpriv', '--bounding-set=-all,+chown,+kill,+sys_chroot,+setuid,+setgid,+setpcap', '--inh-caps=-all', '--no-new-privs', '--',
     // the user only after the drop: setpriv looks ids up through the box's NSS modules (final-exec.ts)
