@@ -190,31 +190,33 @@ export async function executePlan(plan: Plan, runner: Runner, options: ExecuteOp
   }
 
   async function runStep(step: Step, index: number): Promise<void> {
+    // A literal step's words are data (an image's paths): used as they are.
+    const fillOf = (s: { readonly literal?: boolean }) => (s.literal ? (word: string) => word : stepFill);
     switch (step.kind) {
-      case 'exec':
+      case 'exec': {
         if (step.background) {
           if (inGroup.has(step)) return; // started with the first of its group
           // Consecutive background execs (cgcreate, cgset) in one process: the next need not wait for nsbox's loop.
           const group = backgroundGroupAt(plan.steps, index);
           if (group.length > 1 && runner.execInOrder) {
             for (const s of group) inGroup.add(s);
-            const argvs = group.map((s) => s.argv.map(stepFill));
+            const argvs = group.map((s) => s.argv.map(fillOf(s)));
             return inBackground(() => runner.execInOrder!(argvs), true);
           }
-          const argv = step.argv.map(stepFill);
+          const argv = step.argv.map(fillOf(step));
           return inBackground(() => runner.exec(argv), true);
         }
-        return runner.exec(step.argv.map(stepFill));
-      case 'write-file':
-        if (step.background) {
-          const [path, content] = [stepFill(step.path), stepFill(step.content)];
-          return inBackground(() => (runner.writeFileInBackground ?? runner.writeFile).call(runner, path, content), false);
-        }
-        return runner.writeFile(stepFill(step.path), stepFill(step.content));
+        return runner.exec(step.argv.map(fillOf(step)));
+      }
+      case 'write-file': {
+        const [path, content] = [fillOf(step)(step.path), fillOf(step)(step.content)];
+        if (step.background) return inBackground(() => (runner.writeFileInBackground ?? runner.writeFile).call(runner, path, content), false);
+        return runner.writeFile(path, content);
+      }
       case 'write-text':
         return runner.writeFile(stepFill(step.path), step.content);
       case 'mkdir':
-        return runner.mkdir(stepFill(step.path));
+        return runner.mkdir(fillOf(step)(step.path));
       case 'launch': {
         // The box's command (the last literalTail words) is data: used as it is.
         const literalFrom = step.argv.length - (step.literalTail ?? 0);

@@ -223,11 +223,12 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
  * them with umask 022 (0755/0644, root); chmod/chown only when the image's directory differs. */
 function initEntrySteps(initDir: string, entry: InitEntry): Step[] {
   const path = `${initDir}/${entry.path}`;
-  if (entry.kind === 'file') return [{ kind: 'write-file', path, content: '', why: `Mount point /${entry.path}: the image has no such file.` }];
+  // The paths are the image's (its WorkingDir, Volumes) below nsbox's own init dir: data, never filled (literal).
+  if (entry.kind === 'file') return [{ kind: 'write-file', path, content: '', literal: true, why: `Mount point /${entry.path}: the image has no such file.` }];
   const copy = entry.mode !== 0o755 || entry.uid !== 0 || entry.gid !== 0;
-  const steps: Step[] = [{ kind: 'mkdir', path, why: copy ? `/${entry.path} in the init layer (it hides the image's, so it copies its mode and owner).` : `/${entry.path} in the init layer (for a mount point below it, or one itself).` }];
-  if (entry.mode !== 0o755) steps.push({ kind: 'exec', argv: ['chmod', entry.mode.toString(8).padStart(4, '0'), path], why: `The image's mode for /${entry.path}.` });
-  if (entry.uid !== 0 || entry.gid !== 0) steps.push({ kind: 'exec', argv: ['chown', `${entry.uid}:${entry.gid}`, path], why: `The image's owner for /${entry.path}.` });
+  const steps: Step[] = [{ kind: 'mkdir', path, literal: true, why: copy ? `/${entry.path} in the init layer (it hides the image's, so it copies its mode and owner).` : `/${entry.path} in the init layer (for a mount point below it, or one itself).` }];
+  if (entry.mode !== 0o755) steps.push({ kind: 'exec', argv: ['chmod', entry.mode.toString(8).padStart(4, '0'), path], literal: true, why: `The image's mode for /${entry.path}.` });
+  if (entry.uid !== 0 || entry.gid !== 0) steps.push({ kind: 'exec', argv: ['chown', `${entry.uid}:${entry.gid}`, path], literal: true, why: `The image's owner for /${entry.path}.` });
   return steps;
 }
 

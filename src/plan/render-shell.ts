@@ -3,24 +3,24 @@
 import { posix } from 'node:path';
 import { renderRemoveCgroup } from '../cgroup/remove.js';
 import { namespaceInfo } from '../host/namespaces.js';
-import { quoteArgv, quoteLiteralArgv, quoteTemplate } from './quote.js';
+import { quoteArgv, quoteLiteralArgv, quoteTemplate, quoteWord } from './quote.js';
 import { undosOf, type Plan, type Step, type UndoStep } from './types.js';
 
 type Renderers = { readonly [K in Step['kind']]: (step: Extract<Step, { kind: K }>) => string[] };
 
 const RENDER: Renderers = {
-  exec: (s) => [`${quoteArgv(s.argv)}`],
+  exec: (s) => [`${(s.literal ? quoteLiteralArgv : quoteArgv)(s.argv)}`],
   // background: a subshell (a fork, no new program) does the write; release waits for it (set -e stops on a failure).
   'write-file': (s) =>
     s.background
-      ? [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)} &`, 'pending="${pending:-} $!"']
-      : [`${renderPrintf(s.content)} > ${quoteTemplate(s.path)}`],
+      ? [`${renderPrintf(s.content, s.literal)} > ${quotePath(s)} &`, 'pending="${pending:-} $!"']
+      : [`${renderPrintf(s.content, s.literal)} > ${quotePath(s)}`],
   // printf, a builtin, one quoted line each (a heredoc needs cat: one process per file).
   'write-text': (s) => {
     const lines = s.content.replace(/\n$/, '').split('\n');
     return [`printf '%s\\n' \\`, ...lines.map((l) => `  ${quoteScript(l)} \\`), `  > ${quoteTemplate(s.path)}`];
   },
-  mkdir: (s) => [`mkdir ${quoteTemplate(s.path)}`],
+  mkdir: (s) => [`mkdir ${quotePath(s)}`],
   launch: (s) =>
     s.detach
       ? [
@@ -160,11 +160,11 @@ export function renderShell(plan: Plan): string {
     out.push('', ...commentLines(step.why));
     // Consecutive mkdir steps: one mkdir for all (each its own comment), in order; a failure still stops the script.
     if (step.kind === 'mkdir' && plan.steps[i + 1]?.kind === 'mkdir') {
-      pendingDirs.push(step.path);
+      pendingDirs.push(quotePath(step));
       continue;
     }
     if (step.kind === 'mkdir' && pendingDirs.length > 0) {
-      out.push(`mkdir ${[...pendingDirs, step.path].map(quoteTemplate).join(' ')}`);
+      out.push(`mkdir ${[...pendingDirs, quotePath(step)].join(' ')}`);
       pendingDirs.length = 0;
       continue;
     }
@@ -235,8 +235,14 @@ function renderUndo(undo: UndoStep): string {
   }
 }
 
+/** A step's path: placeholders as variables, or as it is for a literal step (an image's names). */
+function quotePath(s: { readonly path: string; readonly literal?: boolean }): string {
+  return s.literal ? quoteWord(s.path) : quoteTemplate(s.path);
+}
+
 /** printf that writes `content` in one write(2) (uid_map needs that): one argument per line when it ends in \n. */
-function renderPrintf(content: string): string {
-  if (content.endsWith('\n')) return `printf '%s\\n' ${content.slice(0, -1).split('\n').map(quoteTemplate).join(' ')}`;
-  return `printf '%s' ${quoteTemplate(content)}`;
+function renderPrintf(content: string, literal = false): string {
+  const quote = literal ? quoteWord : quoteTemplate;
+  if (content.endsWith('\n')) return `printf '%s\\n' ${content.slice(0, -1).split('\n').map(quote).join(' ')}`;
+  return `printf '%s' ${quote(content)}`;
 }

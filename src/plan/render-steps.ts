@@ -3,7 +3,7 @@
 // cleanup trap) is one line each. `--explain` (the full, runnable script) stays the reference.
 
 import { namespaceInfo } from '../host/namespaces.js';
-import { quoteArgv, quoteLiteralArgv, quoteTemplate } from './quote.js';
+import { quoteArgv, quoteLiteralArgv, quoteTemplate, quoteWord } from './quote.js';
 import { undosOf, type BoxScript, type Plan, type Step, type UndoStep } from './types.js';
 
 /** A name for a long path, in the order it is defined (later ones may use earlier ones). */
@@ -42,16 +42,18 @@ function firstLine(text: string): string {
 function commandOf(step: Step): string {
   switch (step.kind) {
     case 'exec':
-      return quoteArgv(step.argv);
-    case 'write-file':
-      return `echo ${quoteTemplate(step.content.replace(/\n$/, '').replace(/\n/g, ' '))} > ${quoteTemplate(step.path)}`;
+      return (step.literal ? quoteLiteralArgv : quoteArgv)(step.argv);
+    case 'write-file': {
+      const quote = step.literal ? quoteWord : quoteTemplate;
+      return `echo ${quote(step.content.replace(/\n$/, '').replace(/\n/g, ' '))} > ${quote(step.path)}`;
+    }
     case 'write-text':
       {
       const lines = step.content.split('\n').length - 1;
       return `cat > ${quoteTemplate(step.path)}    (${lines} line${lines === 1 ? '' : 's'})`;
     }
     case 'mkdir':
-      return `mkdir ${quoteTemplate(step.path)}`;
+      return `mkdir ${(step.literal ? quoteWord : quoteTemplate)(step.path)}`;
     case 'launch':
       return `${[quoteArgv(step.argv.slice(0, step.argv.length - (step.literalTail ?? 0))), quoteLiteralArgv(step.argv.slice(step.argv.length - (step.literalTail ?? 0)))].filter(Boolean).join(' ')}${step.detach ? ` >>${step.detach.log} 2>&1 </dev/null &` : ' &'}`;
     case 'await-namespaces':

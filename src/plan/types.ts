@@ -11,6 +11,8 @@ export interface ExecStep {
   readonly kind: 'exec';
   readonly argv: readonly string[];
   readonly why: string;
+  /** Its words (path) are data that may hold an image's names (the init layer's entries): never filled, printed literally. */
+  readonly literal?: boolean;
   readonly undo?: UndoStep;
   /** More undos after `undo`, when one command makes several things (one cgcreate for every box cgroup). */
   readonly alsoUndo?: readonly UndoStep[];
@@ -29,6 +31,8 @@ export interface WriteFileStep {
   readonly path: string;
   readonly content: string;
   readonly why: string;
+  /** Its words (path) are data that may hold an image's names (the init layer's entries): never filled, printed literally. */
+  readonly literal?: boolean;
   readonly undo?: UndoStep;
   /**
    * Started in the background (after the background steps before it); the release step waits for it. Moving a
@@ -53,6 +57,8 @@ export interface MkdirStep {
   readonly kind: 'mkdir';
   readonly path: string;
   readonly why: string;
+  /** Its words (path) are data that may hold an image's names (the init layer's entries): never filled, printed literally. */
+  readonly literal?: boolean;
   readonly undo?: UndoStep;
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ok, NSBOX, isRoot, nsbox, type Result } from '../helpers/nsbox.js';
 import { snapshot as fullSnapshot, type Snapshot } from '../helpers/leaks.js';
-import { hashTree, packTar, treeEntries, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
+import { hashTree, packTar, treeEntries, writeDockerSave, writeOciLayout, type FixtureEntry } from './image-fixtures.js';
 import { gatedTest } from '../helpers/suite.js';
 
 const skipReason = !isRoot ? 'needs root' : !existsSync('/bin/busybox') ? 'needs /bin/busybox (apt-get install busybox-static)' : undefined;
@@ -95,6 +95,23 @@ test('command words that look like nsbox\'s placeholders reach the box as they a
   assert.is(ok(nsbox(['run', '--rm', '--uts', '--', 'echo', ...words]), 'host-root run'), expected);
   assert.equal(leftContainers(), []);
   await assertNoLeaks(before, 'placeholder words');
+});
+
+// An image's WorkingDir becomes directories of the init layer (plan steps): before, a {box} in it was filled with a
+// PID there, so the box's cd to the image's path failed and it could not start (125).
+test('an image WorkingDir that looks like nsbox\'s placeholders is made and entered as it is: run, --dry-run by sh', async () => {
+  const before = snapshot();
+  const workdir = '/w{box}/a{holder}b';
+  const file = join(base, 'workdir-words.tar');
+  await writeDockerSave(file, { layers: [treeEntries(busyboxFs, '')], config: { WorkingDir: workdir, Cmd: ['pwd'] } });
+  ok(nsbox(['image', 'import', '--root', root, file, 'workdir-words']), 'import');
+  assert.is(ok(run(['--rm', 'workdir-words']), 'run --rm'), `${workdir}\n`);
+  const dry = ok(run(['--dry-run', '--rm', 'workdir-words']), 'dry-run');
+  const bySh = spawnSync('sh', [], { input: dry, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  assert.is(bySh.stdout, `${workdir}\n`, `the --dry-run script, run by sh: ${bySh.stderr}`);
+  ok(nsbox(['image', 'rm', '--root', root, 'workdir-words']), 'image rm');
+  assert.equal(leftContainers(), []);
+  await assertNoLeaks(before, 'placeholder workdir');
 });
 
 test('copy-on-write: a write lands in the container\'s upper layer, not in the image, not in a second box', async () => {
