@@ -8,7 +8,7 @@ import { describeStore, resolveStoreRoot } from '../image/store.js';
 import { findContainer } from '../image/commit-container.js';
 import { walkUpperDir } from '../image/commit-walk.js';
 import { classifyChanges, layerDirs } from '../image/diff-container.js';
-import { terminalField } from '../format/terminal-text.js';
+import { terminalField, terminalJson } from '../format/terminal-text.js';
 
 interface DiffArgs {
   container: string;
@@ -33,7 +33,7 @@ export const command: NsboxCommand<DiffArgs> = {
     const changes = classifyChanges(await walkUpperDir(found.dir.upper), layerDirs(found.record.lowerDirs));
     if (args.json) {
       const kinds = { C: 0, A: 1, D: 2 } as const;
-      process.stdout.write(`${JSON.stringify(changes.map((c) => ({ Kind: kinds[c.kind], Path: c.path })))}\n`);
+      process.stdout.write(`${terminalJson(changes.map((c) => ({ Kind: kinds[c.kind], Path: c.path })))}\n`);
     } else if (changes.length > 0) {
       // The box named these files: no control character reaches the terminal (--json keeps them, escaped).
       process.stdout.write(changes.map((c) => `${c.kind} ${terminalField(c.path)}\n`).join(''));

@@ -1,5 +1,6 @@
 // The actions of `nsbox image` (and of the `images` / `rmi` aliases): each reads or changes the store, then prints.
 
+import { terminalJson } from '../format/terminal-text.js';
 import { stat } from 'node:fs/promises';
 import { NsboxError } from '../errors.js';
 import { describeStore, openStore, layerFsDir } from '../image/store.js';
@@ -51,7 +52,7 @@ export async function runList(root: string, json: boolean, format?: string): Pro
   const sizes = computeSharing(records, (d) => layerSizes.get(d) ?? 0);
   if (json) {
     const rows = records.map((r, i) => ({ ...summarize(r), sharedSize: sizes[i]!.shared, uniqueSize: sizes[i]!.unique }));
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    process.stdout.write(`${terminalJson(rows, 2)}\n`);
   } else if (format !== undefined) {
     const [{ formatRows }, { toImageRow, IMAGE_HEADERS }] = await Promise.all([import('../format/template.js'), import('../image/image-rows.js')]);
     process.stdout.write(formatRows(format, records.map((r, i) => toImageRow(r, sizes[i])), IMAGE_HEADERS));
@@ -65,7 +66,7 @@ export async function runInspect(root: string, name: string): Promise<number> {
   const record = await readImageRecord(store, ref);
   const lowerDirs = [...record.layers].reverse().map((d) => layerFsDir(store, d));
   const usedBy = await findContainersUsingImage(store, ref, record.id);
-  process.stdout.write(`${JSON.stringify({ ...record, lowerDirs, usedBy }, null, 2)}\n`);
+  process.stdout.write(`${terminalJson({ ...record, lowerDirs, usedBy }, 2)}\n`);
   return 0;
 }
 

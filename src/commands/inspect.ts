@@ -1,6 +1,7 @@
 // `nsbox inspect [-f FORMAT] BOX...`: each box in Docker's shape (Id, State, Config, HostConfig, NetworkSettings,
 // ...; nsbox's own facts under Nsbox), as a JSON array, or each through a Go template like `docker inspect -f`.
 
+import { terminalJson } from '../format/terminal-text.js';
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
 import { STATE_OPTION } from '../state/paths.js';
@@ -49,7 +50,7 @@ export const command: NsboxCommand<InspectArgs> = {
       }
     });
     if (format) process.stdout.write(out.map((item) => `${format.render(item)}\n`).join(''));
-    else if (out.length > 0 || !failure) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    else if (out.length > 0 || !failure) process.stdout.write(`${terminalJson(out, 4)}\n`);
     if (failure) throw failure;
     return 0;
   },

@@ -1,5 +1,6 @@
 // `nsbox network create|ls|rm|gc`: the thin adapter between yargs and src/net/.
 
+import { terminalJson } from '../format/terminal-text.js';
 import type { Argv } from 'yargs';
 import { NsboxError } from '../errors.js';
 import type { NsboxCommand } from './command.js';
@@ -48,7 +49,7 @@ export const command: NsboxCommand<NetworkArgs> = {
       }
       case 'ls': {
         const rows = manage.listNetworks();
-        process.stdout.write(args.json ? `${JSON.stringify(rows, null, 2)}\n` : manage.formatNetworkTable(rows));
+        process.stdout.write(args.json ? `${terminalJson(rows, 2)}\n` : manage.formatNetworkTable(rows));
         return 0;
       }
       case 'inspect':

@@ -1,6 +1,7 @@
 // `nsbox ps`: the boxes in Docker's columns, with running/stopped read from /proc at this moment; -a, -q, -n/--last,
 // -l, --no-trunc, -f/--filter KEY=VALUE, --format (a Go template over Docker's fields, `table ...`, `json`), --json.
 
+import { terminalJson } from '../format/terminal-text.js';
 import type { Argv } from 'yargs';
 import type { NsboxCommand } from './command.js';
 import { STATE_OPTION } from '../state/paths.js';
@@ -63,7 +64,7 @@ export const command: NsboxCommand<PsArgs> = {
     }
     if (args.json) {
       const shown = [...boxes.map(toBoxJson), ...strays.map((u) => ({ id: u.id, name: null, status: 'unknown', error: `state unreadable: ${u.paths.record}: ${u.reason}`, pid: null }))];
-      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+      process.stdout.write(`${terminalJson(shown, 2)}\n`);
       return 0;
     }
     const startedAt = new Map<string, string>();

@@ -1,5 +1,6 @@
 // `nsbox volume create|ls|rm|inspect`: named volumes under the store root (src/image/volumes.ts).
 
+import { terminalJson } from '../format/terminal-text.js';
 import type { Argv } from 'yargs';
 import { randomBytes } from 'node:crypto';
 import { NsboxError } from '../errors.js';
@@ -51,7 +52,7 @@ export const command: NsboxCommand<VolumeArgs> = {
       case 'ls': {
         if (names.length > 0) throw new NsboxError('usage: nsbox volume ls');
         const volumes = await listVolumes(root);
-        if (args.json) process.stdout.write(`${JSON.stringify(volumes, null, 2)}\n`);
+        if (args.json) process.stdout.write(`${terminalJson(volumes, 2)}\n`);
         else process.stdout.write(['DRIVER  VOLUME NAME', ...volumes.map((v) => `local   ${v.Name}`)].join('\n') + '\n');
         return 0;
       }

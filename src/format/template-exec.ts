@@ -2,6 +2,7 @@
 // into maps (a missing key is <no value>), pipelines with the piped value as the last argument, if/with/range.
 
 import { TemplateError } from './template-error.js';
+import { terminalText } from './terminal-text.js';
 import { FUNCTIONS, MISSING, isTrue, printValue, typeName } from './template-funcs.js';
 import type { Command, Operand, Pipeline, TemplateNode } from './template-parse.js';
 
@@ -35,7 +36,8 @@ function runNode(node: TemplateNode, dot: unknown, scope: Scope, out: string[]):
       return;
     case 'action': {
       const value = runPipeline(node.pipeline, dot, scope);
-      if (node.pipeline.declare.length === 0) out.push(printValue(value));
+      // A value is data (a box's, an image's): no terminal command in what is printed; the template's own text is the user's.
+      if (node.pipeline.declare.length === 0) out.push(terminalText(printValue(value)));
       return;
     }
     case 'if':

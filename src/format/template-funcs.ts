@@ -1,6 +1,7 @@
 // What a template value prints as (Go's fmt %v on JSON-shaped data), Go's truth rule, and the functions Docker's
 // --format offers: Go's builtins (index, len, printf, eq, and, ...) and Docker's own (json, join, lower, ...).
 
+import { terminalJson } from './terminal-text.js';
 import { TemplateError } from './template-error.js';
 
 /** Printed for a key a map does not have (Go's text/template). */
@@ -40,7 +41,7 @@ type Func = (...args: unknown[]) => unknown;
 /** The functions by name; each takes evaluated arguments (a piped value comes last). */
 export const FUNCTIONS: Readonly<Record<string, Func>> = {
   // Docker's own
-  json: (v) => JSON.stringify(v === MISSING ? null : v ?? null),
+  json: (v) => terminalJson(v === MISSING ? null : v ?? null),
   join: (list, sep) => asList('join', list).map(printValue).join(asString('join', sep)),
   split: (s, sep) => asString('split', s).split(asString('split', sep)),
   lower: (s) => asString('lower', s).toLowerCase(),

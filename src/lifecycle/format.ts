@@ -1,5 +1,7 @@
 // Text for people: relative times, Docker-like status words, sizes, and aligned tables.
 
+import { terminalField } from '../format/terminal-text.js';
+
 /** Docker's human durations (go-units HumanDuration): "1 second", "5 minutes", "About an hour", "3 days", "2 weeks". */
 export function describeDuration(ms: number): string {
   const s = Math.floor(Math.max(0, ms) / 1000);
@@ -18,8 +20,9 @@ export function describeDuration(ms: number): string {
   return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
-/** Columns padded to the widest cell, separated by three spaces (the last column is not padded). */
-export function renderTable(rows: readonly (readonly string[])[]): string {
+/** Columns padded to the widest cell, separated by three spaces (the last column is not padded); no control characters. */
+export function renderTable(given: readonly (readonly string[])[]): string {
+  const rows = given.map((row) => row.map(terminalField));
   const widths = rows[0]!.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd()).join('\n') + '\n';
 }

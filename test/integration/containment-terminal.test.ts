@@ -72,4 +72,60 @@ test('history of an image whose steps hold terminal commands prints them as ?, n
   ok(run(['image', 'rm', 'hostile-history']), 'image rm');
 });
 
+// The image's config (Cmd, Env, WorkingDir, Labels) and a box process's own argv are the box's words too: ps, top,
+// inspect -f and the errors that quote them print them as ?; JSON keeps them exact (C1 escaped as \u0080..\u009f).
+test('ps, top, inspect and errors print an image\'s and a box process\'s terminal commands as ?; JSON keeps them exact', async () => {
+  const before = snapshot({ stateDirs: [state] });
+  const layer = await packTar([{ name: 'w/', type: 'directory' }]);
+  const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: [`/x${HOSTILE}`], Env: [`X=${HOSTILE}`], WorkingDir: `/w/${HOSTILE}`, Labels: { l: HOSTILE } }, rootfs: { type: 'layers', diff_ids: [diffId] } });
+  const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
+  const file = join(base, 'hostile-config.tar');
+  writeFileSync(file, await packTar([
+    { name: 'l/', type: 'directory' },
+    { name: 'l/layer.tar', content: layer },
+    { name: configName, content: config },
+    { name: 'manifest.json', content: JSON.stringify([{ Config: configName, RepoTags: ['hostile-config:latest'], Layers: ['l/layer.tar'] }]) },
+  ]));
+  ok(run(['load', '-i', file]), 'load');
+  // Its Cmd is no program: the error quotes it.
+  const failed = run(['run', '--rm', 'hostile-config']);
+  assert.ok(failed.code !== 0, 'the image\'s Cmd does not exist');
+  // A busybox box whose command (PID 1, as top lists it too) holds the words.
+  ok(run(['run', '-d', '--name', 'term-words', '-e', `Y=${HOSTILE}`, '--label', 'ok=1', 'busybox', 'sh', '-c', 'while :; do sleep 1; done', `sh${HOSTILE}`, HOSTILE]), 'run -d');
+  try {
+    const outputs: [string, Result][] = [
+      ['run (its error)', failed],
+      ['ps', run(['ps'])],
+      ['ps -a --no-trunc', run(['ps', '-a', '--no-trunc'])],
+      ['ps --format', run(['ps', '--no-trunc', '--format', '{{.Command}} {{.Names}}'])],
+      ['top', run(['top', 'term-words'])],
+      ['top -o pid,args', run(['top', 'term-words', '-o', 'pid,args'])],
+      ['inspect -f', run(['inspect', '-f', '{{.Config.Cmd}} {{.Config.Env}} {{.Path}} {{.Args}}', 'term-words'])],
+      ['image inspect -f', run(['image', 'inspect', '-f', '{{.Config.Cmd}} {{.Config.Env}} {{.Config.WorkingDir}} {{.Config.Labels}}', 'hostile-config'])],
+      ['exec', run(['exec', 'term-words', `/nope${HOSTILE}`])],
+      ['exec -w', run(['exec', '-w', `/nope${HOSTILE}`, 'term-words', 'true'])],
+    ];
+    const raw = ok(run(['inspect', 'term-words']), 'inspect');
+    outputs.push(['inspect', { code: 0, signal: null, stdout: raw, stderr: '' }]);
+    const leaked = outputs.filter(([, r]) => CONTROL.test(r.stdout + r.stderr)).map(([what, r]) => `${what}: ${JSON.stringify(r.stdout + r.stderr)}`);
+    assert.equal(leaked, [], `printed control bytes:\n${leaked.join('\n')}`);
+    const psFormat = outputs.find(([w]) => w === 'ps --format')![1].stdout;
+    assert.match(psFormat, /PWNED/, `ps --format still shows the words (quoted as Docker quotes them, ? for C1): ${psFormat}`);
+    const inspected = outputs.find(([w]) => w === 'inspect -f')![1].stdout;
+    assert.match(inspected, /sh\?\]0;PWNED\?/, `inspect -f shows the words with ? for each control: ${inspected}`);
+    // JSON: exact once parsed, and no raw C1 byte on the terminal either.
+    const [box] = JSON.parse(raw) as { Args: string[] }[];
+    assert.ok(box!.Args.includes(`sh${HOSTILE}`), `inspect's JSON keeps the exact words: ${JSON.stringify(box!.Args)}`);
+    const json = ok(run(['inspect', '-f', '{{json .Args}}', 'term-words']), 'inspect -f json');
+    assert.not.match(json, CONTROL);
+    assert.ok((JSON.parse(json) as string[]).includes(HOSTILE), '{{json}} keeps the exact words');
+    assert.match(outputs.find(([w]) => w === 'top')![1].stdout, /while/, 'top lists the box\'s PID 1');
+  } finally {
+    ok(run(['rm', '-f', 'term-words']), 'rm');
+    ok(run(['image', 'rm', 'hostile-config']), 'image rm');
+  }
+  await assertNoLeaks(before, 'config words');
+});
+
 test.run();
