@@ -102,5 +102,5 @@ function boxCommand(input: BoxSideInput, script: readonly string[]): string[] {
     ...(input.toolbox.seccomp ? { seccomp: input.toolbox.seccomp } : {}),
     pdeathsig: true,
   };
-  return [...enterImageBox(input.facts, input.cgroupJoinFiles, input.tools), ...buildFinalExecArgv(final), ...toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), '-c', ...script];
+  return [...enterImageBox(input.facts, input.cgroupJoinFiles, input.tools, { ownSessionKeyring: input.toolbox.ownSessionKeyring }), ...buildFinalExecArgv(final), ...toolboxArgv(input.toolbox, input.toolbox.shell ?? 'sh'), '-c', ...script];
 }

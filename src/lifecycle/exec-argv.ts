@@ -19,6 +19,7 @@
 // through the host's setpriv when PID 1 has dropped capabilities.
 
 import { joinPrefix } from '../cgroup/driver-fs.js';
+import { newSessionKeyringArgv } from '../host/session-keyring.js';
 import { decodeCapabilities } from '../ns/cap-names.js';
 import { buildFinalExecArgv, environmentApplier, type FinalExecInput } from '../rootfs/final-exec.js';
 import { DEFAULT_EXEC_PATH, execCheckScript } from './exec-check.js';
@@ -100,7 +101,7 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
   const final = withCommandCheck(buildFinalExecArgv(input), input, request);
   return [
     ...prlimitPrefix(request.rlimits),
-    ...enterImageBox(facts, request.cgroupJoinFiles, t, { detached: request.detached }),
+    ...enterImageBox(facts, request.cgroupJoinFiles, t, { detached: request.detached, ownSessionKeyring: request.toolbox.ownSessionKeyring }),
     ...(request.ctty ? [...toolboxArgv(request.toolbox, 'setsid'), '--ctty', '--'] : []),
     ...final,
     ...request.command,
@@ -108,9 +109,11 @@ export function buildImageExecArgv(facts: InitFacts, request: ImageExecRequest):
 }
 
 /** The way into an image box that exec takes (1 and 2 above), up to the words that run inside it (nsbox cp's too). */
-export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string[], t: ImageExecRequest['tools'], options: { readonly detached?: boolean } = {}): string[] {
+export function enterImageBox(facts: InitFacts, cgroupJoinFiles: readonly string[], t: ImageExecRequest['tools'], options: { readonly detached?: boolean; readonly ownSessionKeyring?: boolean } = {}): string[] {
   return [
     ...(options.detached ? [] : DIE_WITH_NSBOX),
+    // Not the caller's session keyring (session-keyring.ts): the box's filter may let keyctl through.
+    ...(options.ownSessionKeyring ? newSessionKeyringArgv() : []),
     ...joinPrefix(cgroupJoinFiles),
     t.unshare, '--mount', '--propagation', 'private', '--',
     t.sh, '-c', READ_ONLY_NSENTER, t.nsenter,

@@ -29,6 +29,7 @@ import { enterBoxStep, planNetwork } from '../net/plan-network.js';
 import { hostsText } from '../net/files.js';
 import type { BoxScript, DetachFiles, Plan, Step } from './types.js';
 import type { BoxSeccomp } from '../seccomp/prepare.js';
+import { newSessionKeyringArgv } from '../host/session-keyring.js';
 import { preloadUnderWritableMount } from '../rootfs/preload-guard.js';
 
 /** `run -d IMAGE`: the box outlives nsbox in a session of its own, output to its log, its exit to the exit file. */
@@ -188,7 +189,7 @@ export function buildImagePlan(spec: ImageBoxDescription, facts: ImagePlanFacts,
     kind: 'launch',
     as: 'box',
     // setsid first: right after env at the head of the argv, nsbox does both itself (spawn options, no process).
-    argv: launchArgv(box.id, scripts, detach !== undefined, [...(detach || tty ? [] : ['setsid', '--']), ...(cgroup?.launchPrefix ?? []), 'setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv], detach || tty || attachSocket !== undefined ? undefined : HOST_TOOL_PATH, box.process.argv.length),
+    argv: launchArgv(box.id, scripts, detach !== undefined, [...(detach || tty ? [] : ['setsid', '--']), ...(cgroup?.launchPrefix ?? []), 'setpriv', '--pdeathsig', 'KILL', '--', ...(spec.seccomp.kind === 'default' ? [] : newSessionKeyringArgv()), ...unshare, '--', ...runScriptArgv('reaper', helperTitle('reaper', box.id)), ...box.process.argv], detach || tty || attachSocket !== undefined ? undefined : HOST_TOOL_PATH, box.process.argv.length),
     gated: true,
     ...(detach ? {} : { literalTail: box.process.argv.length }),
     ...(tty ? { tty: true } : {}),

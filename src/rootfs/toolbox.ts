@@ -41,6 +41,8 @@ export interface Toolbox {
   readonly seccomp?: { readonly loader: 'setpriv' | 'perl'; readonly file: string; readonly arch: ArchName };
   /** An image box's toolbox only: a host directory of exactly `files` (linkToolboxSet), bound read-only as a whole. */
   readonly dir?: string;
+  /** A box's toolbox only: its filter may let keyctl through (not nsbox's default), so exec and cp give what they start a session keyring of its own. */
+  readonly ownSessionKeyring?: boolean;
 }
 
 /** umount detaches the old root, setpriv drops privileges, env applies the box's environment (final-exec.ts);

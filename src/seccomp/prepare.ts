@@ -36,7 +36,7 @@ export interface PreparedSeccomp {
 
 /** Compiles (or finds) the box's program and picks the loader; an unusable host is a one-line error with the fix. */
 export function prepareSeccomp(choice: SeccompChoice, capabilities: readonly string[], storeRoot: string, toolbox: Toolbox, nodeArch: string = process.arch): PreparedSeccomp {
-  if (choice.kind === 'unconfined') return { seccomp: undefined, toolbox: withoutPerl(toolbox) };
+  if (choice.kind === 'unconfined') return { seccomp: undefined, toolbox: { ...withoutPerl(toolbox), ownSessionKeyring: true } };
   const arch = nativeArch(nodeArch);
   if (arch === undefined) {
     throw new NsboxError(`cannot confine the box with seccomp: nsbox has no syscall table for ${nodeArch}`, { hint: 'run it with --security-opt seccomp=unconfined' });
@@ -45,7 +45,7 @@ export function prepareSeccomp(choice: SeccompChoice, capabilities: readonly str
   const profile = choice.kind === 'profile' ? choice.profile : DEFAULT_PROFILE;
   const program = ensureProgramFile(join(storeRoot, 'seccomp'), profile, { native: arch, capabilities, kernel: parseKernelRelease(release()) });
   const file = `${TOOLBOX_DIR}/${PROGRAM_NAME}`;
-  const boxToolbox = { ...withFile(loader === 'perl' ? toolbox : withoutPerl(toolbox), { name: PROGRAM_NAME, source: program.path }), seccomp: { loader, file, arch } };
+  const boxToolbox = { ...withFile(loader === 'perl' ? toolbox : withoutPerl(toolbox), { name: PROGRAM_NAME, source: program.path }), seccomp: { loader, file, arch }, ...(choice.kind === 'profile' ? { ownSessionKeyring: true } : {}) };
   return {
     seccomp: {
       loader,

@@ -57,6 +57,7 @@ const PROBE_C = String.raw`
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -86,6 +87,13 @@ static long call(const char *c) {
   }
   if (!strcmp(c, "mkdir")) return mkdir("/tmp/probe-dir", 0700);
   if (!strcmp(c, "getpid")) return getpid();
+  /* The caller's key (its id in $KEYID): printed if the box can read it. */
+  if (!strcmp(c, "readkey")) {
+    char buf[256] = {0}; const char *id = getenv("KEYID");
+    long n = syscall(SYS_keyctl, KEYCTL_READ, id ? atol(id) : 0, buf, sizeof buf - 1);
+    if (n > 0) printf("leaked=%s\n", buf);
+    return n;
+  }
   errno = EINVAL;
   return -1;
 }
@@ -216,6 +224,38 @@ test('a custom JSON profile (Docker\'s format) that denies mkdir; the rest allow
   assert.equal(probe(['--security-opt', `seccomp=${file}`], ['mkdir', 'keyctl', 'getpid']), { mkdir: 'errno=13', keyctl: 'ok', getpid: 'ok' });
   const r = nsboxRun(['run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'sh', '-c', 'mkdir /x; echo $?; grep Seccomp: /proc/self/status']);
   assert.match(ok(r, 'busybox mkdir'), /^1\nSeccomp:\s+2\n$/);
+});
+
+/** Runs nsbox in a new session keyring of its own that holds a user key with `secret` (KEYID names it), as a login's. */
+function withCallerKey(secret: string, args: readonly string[]): Result {
+  // keyctl(KEYCTL_JOIN_SESSION_KEYRING) and add_key(2) (x86_64 numbers; the probe itself is built for the host)
+  const [keyctl, addKey] = process.arch === 'arm64' ? [219, 217] : [250, 248];
+  const script = `syscall(${keyctl}, 1, 0) >= 0 or die "join: $!"; my ($type, $desc, $data) = ("user", "nsbox-test", "${secret}"); my $k = syscall(${addKey}, $type, $desc, $data, length($data), -3); $k > 0 or die "add_key: $!"; $ENV{KEYID} = $k; exec { $ARGV[0] } @ARGV`;
+  const r = spawnSync('perl', ['-e', script, '--', NSBOX, ...args], { env: ENV, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('the caller\'s session keyring stays out of boxes whose filter lets keyctl through (unconfined, a custom profile): run and exec', async () => {
+  const secret = `caller-key-${process.pid}`;
+  const allowAll = join(BASE, 'allow-all.json');
+  writeFileSync(allowAll, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] }));
+  const seen: string[] = [];
+  for (const flags of [['--security-opt', 'seccomp=unconfined'], ['--security-opt', `seccomp=${allowAll}`], []]) {
+    const r = withCallerKey(secret, ['run', '--rm', ...flags, '-e', 'KEYID', '-v', `${PROBE_DIR}:/probe:ro`, 'busybox', '/probe/sc', 'keyctl', 'readkey']);
+    assert.is(r.code, 0, r.stderr);
+    seen.push(`run ${flags.join(' ')}: ${r.stdout}`);
+  }
+  ok(nsboxRun(['run', '-d', '--name', 'keys', '--security-opt', 'seccomp=unconfined', '-v', `${PROBE_DIR}:/probe:ro`, 'busybox', 'sleep', '1000']), 'run -d');
+  try {
+    const r = withCallerKey(secret, ['exec', '-e', 'KEYID', 'keys', '/probe/sc', 'keyctl', 'readkey']);
+    assert.is(r.code, 0, r.stderr);
+    seen.push(`exec: ${r.stdout}`);
+  } finally {
+    nsboxRun(['rm', '-f', 'keys']);
+  }
+  assert.not.ok(seen.join('').includes(secret), `a box read the caller's key:\n${seen.join('\n')}`);
+  // The probe did run keyctl where it was allowed (its own, new session keyring): the test could see a leak.
+  assert.match(seen[0]!, /keyctl ok/, seen[0]);
 });
 
 test('a malformed profile: one line, exit 125, nothing created (no container dir, record, cgroup, mount)', async () => {
