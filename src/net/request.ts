@@ -111,7 +111,8 @@ const PORT_SPEC_USAGE = 'expected [[IP:]HOSTPORT:]BOXPORT[/tcp|udp] (a port or a
  * port each, a host range for one box port is where nsbox chooses from. IP is IPv4 (0.0.0.0: every address).
  */
 export function parsePortSpec(text: string): PortMapping[] {
-  const slash = /^(.*?)(?:\/(tcp|udp))?$/.exec(text)!;
+  // s: a line break in the text is one more character to refuse, not a failed match.
+  const slash = /^(.*?)(?:\/(tcp|udp))?$/s.exec(text)!;
   const parts = slash[1]!.split(':');
   if (parts.length > 3 || slash[1]!.includes('/')) throw flagError('-p', text, PORT_SPEC_USAGE);
   const [ipText, hostText, boxText] = parts.length === 3 ? parts : parts.length === 2 ? [undefined, ...parts] : [undefined, '', parts[0]];

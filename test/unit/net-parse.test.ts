@@ -58,6 +58,9 @@ test('-p, --add-host, --dns parse and reject', () => {
   throwsNsbox(() => parsePortSpec('1:2:3:4'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
   throwsNsbox(() => parsePortSpec('80/tcp/udp'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
   throwsNsbox(() => parsePortSpec(''), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+  // A line break (the regex's . stops there): the usage, not an internal error.
+  throwsNsbox(() => parsePortSpec('127.0.0.1\n:80:80'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
+  throwsNsbox(() => parsePortSpec('80:80\n/tcp'), /\[\[IP:\]HOSTPORT:\]BOXPORT/);
   // Docker's -p IP:HOSTPORT:BOXPORT; 0.0.0.0 is every address, as no IP.
   assert.equal(one('127.0.0.1:8080:80'), { hostIp: '127.0.0.1', hostPort: 8080, boxPort: 80, protocol: 'tcp' });
   assert.equal(one('192.0.2.10:53:53/udp'), { hostIp: '192.0.2.10', hostPort: 53, boxPort: 53, protocol: 'udp' });
