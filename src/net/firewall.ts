@@ -22,7 +22,12 @@ export function boxTag(boxId: string): string {
   return `nsbox:${boxId.slice(0, 12)}`;
 }
 
-/** A network's shared rules: NAT out of the subnet, NAT of loopback-sourced -p traffic, forwarding in and out. */
+/**
+ * A network's shared rules: NAT out of the subnet, NAT of loopback-sourced -p traffic, forwarding out of the bridge,
+ * and into it only replies and published ports (DNAT). With ip_forward on, a machine on the host's link that routes
+ * the box subnet through the host otherwise reached every port of every box directly (a `-p 127.0.0.1:...` port, one
+ * never published), as Docker 28 closed too. In this order (appended): the DROP comes last.
+ */
 export function networkRules(network: string, bridge: string, subnet: string): IptablesRule[] {
   const tag = ['-m', 'comment', '--comment', networkTag(network)];
   return [
@@ -30,8 +35,14 @@ export function networkRules(network: string, bridge: string, subnet: string): I
     // -p on 127.0.0.1: after DNAT the source is still 127.0.0.1, which the box would answer on its own lo.
     { table: 'nat', chain: 'POSTROUTING', spec: ['-s', '127.0.0.0/8', '-o', bridge, ...tag, '-j', 'MASQUERADE'] },
     { table: 'filter', chain: 'FORWARD', spec: ['-i', bridge, ...tag, '-j', 'ACCEPT'] },
-    { table: 'filter', chain: 'FORWARD', spec: ['-o', bridge, ...tag, '-j', 'ACCEPT'] },
+    { table: 'filter', chain: 'FORWARD', spec: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', ...tag, '-j', 'ACCEPT'] },
+    { table: 'filter', chain: 'FORWARD', spec: ['-o', bridge, ...tag, '-j', 'DROP'] },
   ];
+}
+
+/** What an older nsbox added for a network and no longer does (deleted when a box starts on it, and by network rm). */
+export function legacyNetworkRules(network: string, bridge: string): IptablesRule[] {
+  return [{ table: 'filter', chain: 'FORWARD', spec: ['-o', bridge, '-m', 'comment', '--comment', networkTag(network), '-j', 'ACCEPT'] }];
 }
 
 /**

@@ -6,7 +6,7 @@ import { NsboxError } from '../errors.js';
 import { hostRunner } from '../exec/runner.js';
 import { findTool } from '../host/tools.js';
 import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
-import { networkRules, iptablesArgv, nftNetworkElements, NFT_TABLE } from './firewall.js';
+import { legacyNetworkRules, networkRules, iptablesArgv, nftNetworkElements, NFT_TABLE } from './firewall.js';
 import { networkInfraSteps } from './plan-network.js';
 import { newNetworkRecord, saveNetworkRecord } from './prepare-network.js';
 import { validateNetworkName, spellPort } from './request.js';
@@ -82,7 +82,7 @@ export function removeNetwork(name: string, env: NodeJS.ProcessEnv = process.env
 function removeNetworkResidue(dir: string, record: NetworkRecord): void {
   const run = (argv: readonly string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', env: HOST_ENV }).status === 0;
   if (existsSync(`/sys/class/net/${record.bridge}`)) run(['ip', 'link', 'del', 'dev', record.bridge]);
-  if (findTool('iptables')) for (const rule of networkRules(record.name, record.bridge, record.subnet)) while (run(iptablesArgv('-D', rule)));
+  if (findTool('iptables')) for (const rule of [...networkRules(record.name, record.bridge, record.subnet), ...legacyNetworkRules(record.name, record.bridge)]) while (run(iptablesArgv('-D', rule)));
   if (findTool('nft')) for (const { set, element } of nftNetworkElements(record.bridge, record.subnet)) run(['nft', 'delete', 'element', ...NFT_TABLE, set, element]);
   const paths = netPaths(dir);
   rmSync(paths.network(record.name), { force: true });

@@ -6,11 +6,11 @@ import type { NamespaceName } from '../host/namespaces.js';
 import type { ExecStep, Step } from '../plan/types.js';
 import { quoteArgv } from '../plan/quote.js';
 import { spellPort } from './request.js';
-import { ensureRuleArgv, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, removeRuleArgv, NFT_TABLE, type IptablesRule } from './firewall.js';
+import { ensureRuleArgv, legacyNetworkRules, networkRules, nftEnsureTableArgv, nftNetworkElements, nftPortElement, portRules, removeRuleArgv, NFT_TABLE, type IptablesRule } from './firewall.js';
 import { hostsText, needsHostsFile, needsResolvConf, resolvText } from './files.js';
 import { macForAddress } from './names.js';
 import type { NetworkSetup } from './setup.js';
-import { netPaths, type Lease, type NetworkRecord } from './state.js';
+import { INFRA_VERSION, netPaths, type Lease, type NetworkRecord } from './state.js';
 import type { FirewallTool } from './host-facts.js';
 import type { NetworkRequest } from './request.js';
 
@@ -161,7 +161,7 @@ export function networkInfraSteps(network: NetworkRecord, firewall: FirewallTool
   ];
   if (firewall !== 'none') steps.push(...networkFirewallSteps(network, firewall));
   const marker = netPaths(stateDir).ready(network.name);
-  steps.push(exec(['sh', '-c', `cat /sys/class/net/${bridge}/ifindex > ${quoteArgv([marker])}`], `Record that ${bridge}'s set-up is done (its ifindex: a bridge made again is set up again).`));
+  steps.push(exec(['sh', '-c', `{ printf '%s ' ${INFRA_VERSION}; cat /sys/class/net/${bridge}/ifindex; } > ${quoteArgv([marker])}`], `Record that ${bridge}'s set-up is done (its ifindex: a bridge made again is set up again; the version: an older nsbox's set-up is done again).`));
   return steps;
 }
 
@@ -177,7 +177,8 @@ function networkFirewallSteps(network: NetworkRecord, firewall: FirewallTool): S
   ];
   if (firewall === 'iptables') {
     const rules = networkRules(network.name, network.bridge, network.subnet);
-    steps.push(exec(['sh', '-c', rules.map((r) => `{ ${ensureRuleArgv(r)[2]}; }`).join(' && ')], `Network rules (once per network, each added unless present): NAT out of ${network.subnet}, NAT of loopback-sourced -p traffic, FORWARD in and out of ${network.bridge}.`));
+    const legacy = legacyNetworkRules(network.name, network.bridge).map((r) => `{ ${removeRuleArgv(r)[2]}; }`);
+    steps.push(exec(['sh', '-c', [...legacy, ...rules.map((r) => `{ ${ensureRuleArgv(r)[2]}; }`)].join(' && ')], `Network rules (once per network, each added unless present; an older nsbox's accept-all into the bridge removed): NAT out of ${network.subnet}, NAT of loopback-sourced -p traffic, FORWARD out of ${network.bridge}, into it only replies and published ports.`));
   } else {
     const elements = nftNetworkElements(network.bridge, network.subnet).map(({ set, element }) => quoteArgv(['nft', 'add', 'element', ...NFT_TABLE, set, element]));
     steps.push(exec(['sh', '-c', [nftEnsureTableArgv()[2], ...elements].map((c) => `{ ${c}; }`).join(' && ')], `The nft table "ip nsbox" with its -p map and NAT rules (made once), and this network's elements (idempotent): subnet ${network.subnet}, bridge ${network.bridge}.`));

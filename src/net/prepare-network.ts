@@ -8,7 +8,7 @@ import { readHostNetFacts, type HostNetFacts } from './host-facts.js';
 import { DEFAULT_NETWORK, portsOverlap, spellPort, type NetworkRequest, type PortMapping } from './request.js';
 import { bridgeNameFor, hostVethName } from './names.js';
 import { boxAddresses, formatIpv4, formatSubnet, gatewayOf, overlaps, parseSubnet, type Subnet } from './subnet.js';
-import { createRecord, isStaleLease, netPaths, netStateDir, processStart, readLeasesSettled, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
+import { createRecord, INFRA_VERSION, isStaleLease, netPaths, netStateDir, processStart, readLeasesSettled, readNetwork, readNetworks, withNetLock, writeRecord, type Lease, type NetworkRecord } from './state.js';
 import type { NetworkSetup } from './setup.js';
 import { refreshPeerHosts } from './peer-hosts.js';
 import { releaseLeases } from './release.js';
@@ -122,7 +122,7 @@ export function isInfraReady(stateDir: string, network: NetworkRecord, facts: Ho
     }
   };
   const marker = read(netPaths(stateDir).ready(network.name));
-  return marker !== '' && marker === read(`/sys/class/net/${network.bridge}/ifindex`) && (facts.firewall === 'none' || read('/proc/sys/net/ipv4/ip_forward') === '1');
+  return marker !== '' && marker === `${INFRA_VERSION} ${read(`/sys/class/net/${network.bridge}/ifindex`)}` && (facts.firewall === 'none' || read('/proc/sys/net/ipv4/ip_forward') === '1');
 }
 
 /** Save a new network record; the first one also remembers ip_forward so the last `network rm` can restore it. */

@@ -218,3 +218,6 @@ function readJson<T>(path: string): T | undefined {
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+/** The shared set-up's version in its ready marker: a network an older nsbox set up (FORWARD accepting all into the bridge) is set up again once. */
+export const INFRA_VERSION = 'v2';

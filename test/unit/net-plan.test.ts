@@ -163,7 +163,7 @@ test('plan: lease, bridge, one ip link add into {box}, one ip -batch inside, -p 
   const veth = `ip link add name nsv${id(1).slice(0, 12)} up master nsbr-web type veth peer name eth0 address 02:42:0a:4d:00:02 netns {box}`;
   assert.ok(at(veth) > at('type bridge'), argvs.join('\n'));
   assert.ok(at('type bridge') > -1 && argvs[at('type bridge')]!.includes('address 02:42:0a:4d:00:01'), 'the bridge has a fixed MAC');
-  assert.ok(at('/ifindex >') > at('iptables -w -t nat -C POSTROUTING'), 'the ready marker is written after the shared rules');
+  assert.ok(at('/ifindex; } >') > at('iptables -w -t nat -C POSTROUTING'), 'the ready marker is written after the shared rules');
   const batch = steps.find((s) => s.kind === 'write-text' && s.path.endsWith('/eth0.ip'));
   assert.ok(batch?.kind === 'write-text');
   assert.equal(batch.content.trim().split('\n'), ['addr add 10.77.0.2/24 dev eth0', 'link set dev eth0 up', 'link set dev lo up', 'route add default via 10.77.0.1 dev eth0']);
