@@ -448,36 +448,49 @@ int main(void) {
   return out;
 }
 
+/**
+ * A container whose command `plant` puts its own program (the impostor, which reads the host-only file if it runs as
+ * host root) under the toolbox's names, then one exec into it. `adjust` edits the bundle before create. Returns what
+ * exec said, what the impostor reported (nothing, if it never ran), what the container said it planted, and the
+ * host-only file's text; the container is deleted before the caller asserts.
+ */
+async function plantThenExec(id: string, plant: string, adjust: (bundleDir: string) => void = () => {}) {
+  const b = bundle(id, ['sh', '-c', plant]);
+  const marker = join(b, 'host-only');
+  const secret = `host-only ${process.pid}-${Date.now()}`;
+  writeFileSync(marker, secret, { mode: 0o600 });
+  buildToolboxImpostor(b, marker);
+  adjust(b);
+  const created = rt('create', '--bundle', b, id);
+  assert.is(created.code, 0, created.stderr);
+  assert.is(rt('start', id).code, 0);
+  const pid = initPid(id);
+  const planted = `/proc/${pid}/root/tmp/planted`;
+  for (let i = 0; i < 50 && !existsSync(planted); i++) await sleep(100);
+  const moved = existsSync(planted) ? readFileSync(planted, 'utf8') : '';
+  const exec = rt('exec', id, 'true');
+  const ran = existsSync(`/proc/${pid}/root/tmp/probe-ran`) ? readFileSync(`/proc/${pid}/root/tmp/probe-ran`, 'utf8') : '';
+  rt('delete', '--force', id);
+  return { exec, ran, moved, secret };
+}
+
 for (const variant of ['no /dev mount: the container renames its /dev away', 'the image\'s /dev is a link: the container replaces it'] as const) {
   test(`exec never runs a toolbox the container made (${variant}): the host-only file stays unread`, async () => {
     if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('needs gcc (apt-get install gcc libc6-dev) for the probe');
     const id = variant.startsWith('no') ? 'devmove' : 'devrelink';
     // The container puts its own program at every name of the toolbox, in a /dev of its own.
     const plant = `${id === 'devmove' ? 'mv /dev /dev.old' : 'rm /dev'} && mkdir -p /dev/.nsbox && for f in ${id === 'devmove' ? '/dev.old/.nsbox/*' : '/devreal/.nsbox/*'}; do cp /impostor "/dev/.nsbox/\${f##*/}"; done; echo "tried: $(ls /dev/.nsbox | tr '\\n' ' ')" > /tmp/planted; sleep 30`;
-    const b = bundle(id, ['sh', '-c', plant]);
-    const marker = join(b, 'host-only');
-    const secret = `host-only ${process.pid}-${Date.now()}`;
-    writeFileSync(marker, secret, { mode: 0o600 });
-    buildToolboxImpostor(b, marker);
-    const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string }[] };
-    if (id === 'devmove') config.mounts = config.mounts.filter((m) => m.destination !== '/dev');
-    else {
-      rmSync(join(b, 'rootfs', 'dev'), { recursive: true, force: true });
-      mkdirSync(join(b, 'rootfs', 'devreal'));
-      spawnSync('ln', ['-s', '/devreal', join(b, 'rootfs', 'dev')]);
-    }
-    writeFileSync(join(b, 'config.json'), JSON.stringify(config));
-    const created = rt('create', '--bundle', b, id);
-    assert.is(created.code, 0, created.stderr);
-    assert.is(rt('start', id).code, 0);
-    const pid = initPid(id);
-    const planted = `/proc/${pid}/root/tmp/planted`;
-    for (let i = 0; i < 50 && !existsSync(planted); i++) await sleep(100);
-    const moved = existsSync(planted) ? readFileSync(planted, 'utf8') : '';
+    const { exec, ran, moved, secret } = await plantThenExec(id, plant, (b) => {
+      const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as { mounts: { destination: string }[] };
+      if (id === 'devmove') config.mounts = config.mounts.filter((m) => m.destination !== '/dev');
+      else {
+        rmSync(join(b, 'rootfs', 'dev'), { recursive: true, force: true });
+        mkdirSync(join(b, 'rootfs', 'devreal'));
+        spawnSync('ln', ['-s', '/devreal', join(b, 'rootfs', 'dev')]);
+      }
+      writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+    });
     assert.match(moved, /^tried/, 'the container tried to plant its toolbox (the attack ran)');
-    const exec = rt('exec', id, 'true');
-    const ran = existsSync(`/proc/${pid}/root/tmp/probe-ran`) ? readFileSync(`/proc/${pid}/root/tmp/probe-ran`, 'utf8') : '';
-    rt('delete', '--force', id);
     assert.not.ok((exec.stderr + ran).includes(secret), `the host-only file was read: ${exec.stderr}${ran}`);
     assert.is(ran, '', `exec ran the container's program as its toolbox (${moved.trim()}): ${ran}`);
     assert.not.match(exec.stderr, /IMPOSTOR/);
@@ -497,22 +510,8 @@ for (const variant of ['the init chroots into a directory of its own', 'the init
     const plant = id === 'initchroot'
       ? 'mkdir -p /evil/dev/.nsbox /evil/tmp /evil/bin && cp /bin/busybox /evil/bin/ && for f in /dev/.nsbox/*; do cp /impostor "/evil/dev/.nsbox/${f##*/}"; done && echo "tried: $(ls /evil/dev/.nsbox | tr \'\\n\' \' \')" > /evil/tmp/planted && exec chroot /evil /bin/busybox sleep 30'
       : 'ls /dev/.nsbox > /tmp/names && exec unshare -Urm sh -c \'mount -t tmpfs t /dev/.nsbox && for f in $(cat /tmp/names); do cp /impostor /dev/.nsbox/$f; done && echo "tried: $(ls /dev/.nsbox | tr "\\n" " ")" > /tmp/planted; exec sleep 30\'';
-    const b = bundle(id, ['sh', '-c', plant]);
-    const marker = join(b, 'host-only');
-    const secret = `host-only ${process.pid}-${Date.now()}`;
-    writeFileSync(marker, secret, { mode: 0o600 });
-    buildToolboxImpostor(b, marker);
-    const created = rt('create', '--bundle', b, id);
-    assert.is(created.code, 0, created.stderr);
-    assert.is(rt('start', id).code, 0);
-    const pid = initPid(id);
-    const planted = `/proc/${pid}/root/tmp/planted`;
-    for (let i = 0; i < 50 && !existsSync(planted); i++) await sleep(100);
-    const moved = existsSync(planted) ? readFileSync(planted, 'utf8') : '';
+    const { exec, ran, moved, secret } = await plantThenExec(id, plant);
     assert.match(moved, /^tried: \S/, 'the container planted its toolbox (the attack ran)');
-    const exec = rt('exec', id, 'true');
-    const ran = existsSync(`/proc/${pid}/root/tmp/probe-ran`) ? readFileSync(`/proc/${pid}/root/tmp/probe-ran`, 'utf8') : '';
-    rt('delete', '--force', id);
     assert.not.ok((exec.stderr + ran).includes(secret), `the host-only file was read: ${exec.stderr}${ran}`);
     assert.is(ran, '', `exec ran the container's program as its toolbox (${moved.trim()}): ${ran}`);
     assert.not.match(exec.stderr, /IMPOSTOR/);
