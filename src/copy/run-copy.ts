@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NsboxError } from '../errors.js';
 import { HOST_ENV } from '../host/host-env.js';
+import { terminalField } from '../format/terminal-text.js';
 import type { InitFacts } from '../lifecycle/exec-argv.js';
 import { filterArchive } from './archive-filter.js';
 import { BOX_EXIT, buildArchiveArgv, buildExtractArgv, type BoxDestKind, type BoxSideInput } from './box-side.js';
@@ -241,6 +242,5 @@ function firstLine(stream: Readable): Promise<string | undefined> {
 export function printable(text: string): string {
   // The toolbox's tar names itself by its path in the box.
   const line = text.replaceAll('/dev/.nsbox/tar:', 'tar:').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join('; ');
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 400);
+  return terminalField(line).slice(0, 400);
 }
